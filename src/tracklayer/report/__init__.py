@@ -1,0 +1,1 @@
+"""tracklayer.report."""
