@@ -6,10 +6,22 @@ convert to SI at this boundary through properties or at build time, never inside
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
     """A pydantic model that rejects unknown keys and cannot be mutated after validation."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+#: A nation by its ISO 3166-1 alpha-3 code (``USA``, ``JPN``, ``KOR``...).
+OwnerCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 3166-1 alpha-3 country code, upper case (USA, JPN, KOR, AUS, GBR...)",
+    ),
+]
