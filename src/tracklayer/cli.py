@@ -1,0 +1,150 @@
+"""The ``tracklayer`` command: one sub-command per pipeline stage.
+
+Errors caused by input (a bad scenario, a malformed TLE) are printed as their message
+and exit with code 2; nothing is written to the output folder then.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tracklayer import pipeline
+from tracklayer.errors import TracklayerError
+from tracklayer.io.outputs import staged_output
+from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
+
+app = typer.Typer(
+    name="tracklayer",
+    help="Design, simulate and operate a jointly run satellite missile-warning tracking layer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario YAML file", dir_okay=False, show_default=False)
+]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created)")]
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar driven by a ``(done, total)`` callback."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _load(path: Path) -> Scenario:
+    scenario = load_scenario(path)
+    err_console.print(f"[green]scenario[/] {scenario.name!r} from {path}")
+    return scenario
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors and validators)."""
+    typer.echo(json.dumps(scenario_json_schema(), indent=2))
+
+
+@app.command()
+def validate(scenario: ScenarioArg) -> None:
+    """Check a scenario file and say what it holds; exit 2 with the problems if it is bad."""
+    scn = load_scenario(scenario)
+    catalog = pipeline.space_segment(scn)
+    console.print(
+        f"[green]ok[/] {scn.name!r}: {len(catalog)} satellites of "
+        f"{', '.join(catalog.owners)}; epoch {scn.epoch.isoformat()}"
+    )
+
+
+@app.command()
+def propagate(
+    scenario: ScenarioArg,
+    out: OutOption = Path("out/propagate"),
+    oem: Annotated[bool, typer.Option(help="Also write a CCSDS OEM file")] = True,
+) -> None:
+    """Propagate the space segment over the scenario span: satellites, ephemeris, OEM."""
+    scn = _load(scenario)
+    with staged_output(out) as stage, progress_bar("propagating") as update:
+        written = pipeline.write_ephemeris(scn, stage, oem=oem, progress=update)
+    _report_written(out, written)
+
+
+@app.command()
+def coverage(scenario: ScenarioArg, out: OutOption = Path("out/coverage")) -> None:
+    """Coverage figures of merit over the scenario's region, joint and per owner."""
+    scn = _load(scenario)
+    with staged_output(out) as stage, progress_bar("coverage") as update:
+        result = pipeline.write_coverage(scn, stage, progress=update)
+    console.print(pipeline.coverage_summary_rich(result))
+    _report_written(out, result.files)
+
+
+@app.command()
+def flyout(scenario: ScenarioArg, out: OutOption = Path("out/flyout")) -> None:
+    """Fly the scenario's threats: the truth table, events and plots."""
+    scn = _load(scenario)
+    with staged_output(out) as stage:
+        written = pipeline.write_flyout(scn, stage)
+    _report_written(out, written)
+
+
+@app.command()
+def demo(out: OutOption = Path("out/demo")) -> None:
+    """Run the built-in demo scenario through every stage that exists."""
+    path = pipeline.demo_scenario_path()
+    scn = _load(path)
+    with staged_output(out) as stage:
+        with progress_bar("coverage") as update:
+            result = pipeline.write_coverage(scn, stage, progress=update)
+        written = [*result.files]
+        if scn.threats is not None:
+            written += pipeline.write_flyout(scn, stage)
+    console.print(pipeline.coverage_summary_rich(result))
+    _report_written(out, written)
+
+
+def _report_written(out: Path, written: list[Path]) -> None:
+    console.print(f"[bold]{len(written)} files[/] in {out}/")
+    for path in written:
+        console.print(f"  {path.as_posix()}")
+
+
+def main() -> None:
+    """Entry point: run the app, turning input errors into a message and exit code 2."""
+    try:
+        app()
+    except TracklayerError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing was written")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Run output folders that are complete or untouched, never half-written.
+
+A command writes its files into a staging folder beside the output folder; only when
+every file is written are they moved into place, each with an atomic rename. A failure
+part-way leaves the output folder as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tracklayer.errors import TracklayerError
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield a staging folder; on success move its contents into ``out_dir``.
+
+    Files already in ``out_dir`` that the run does not produce are kept; files it
+    produces replace their old versions.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+    except OSError as exc:
+        raise TracklayerError(f"{out_dir}: cannot create the output folder ({exc})") from None
+    try:
+        yield stage
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for source in sorted(stage.rglob("*")):
+            if source.is_file():
+                target = out_dir / source.relative_to(stage)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

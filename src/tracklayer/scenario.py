@@ -1,0 +1,257 @@
+"""Scenario files: the pydantic models, YAML loading, and errors that name their field.
+
+A scenario is one YAML file. Degrees, km and ISO 8601 UTC times appear in the file; the
+models convert to SI at this boundary. Every problem found is reported as one line that
+starts with its field path, e.g. ``space.constellations[1].planes: must be >= 1, got 0``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
+
+from tracklayer.config_base import StrictModel
+from tracklayer.errors import ScenarioError
+from tracklayer.metrics.config import CoverageConfig
+from tracklayer.sensors.config import SensorPayload
+from tracklayer.space.config import ConstellationConfig
+from tracklayer.threats.config import ThreatsConfig
+
+
+class SpaceSegmentConfig(StrictModel):
+    """The satellites of every owner, as a list of constellations."""
+
+    constellations: list[ConstellationConfig] = Field(
+        min_length=1, description="Walker patterns and TLE/OMM imports, each with its owner"
+    )
+
+    @field_validator("constellations")
+    @classmethod
+    def _names_are_unique(cls, value: list[ConstellationConfig]) -> list[ConstellationConfig]:
+        seen: set[str] = set()
+        for constellation in value:
+            if constellation.name in seen:
+                raise ValueError(f"constellation name {constellation.name!r} is used twice")
+            seen.add(constellation.name)
+        return value
+
+
+class Scenario(StrictModel):
+    """A whole tracklayer scenario: the space segment, its sensors, threats and analyses."""
+
+    name: str = Field(min_length=1, description="Short title, used in reports")
+    description: str = ""
+    epoch: AwareDatetime = Field(description="Scenario start, ISO 8601 with a time zone (UTC)")
+    seed: int = Field(default=0, ge=0, description="The one seed of every random draw")
+    duration_s: float = Field(default=1800.0, gt=0, description="Length of a raid run, s")
+    step_s: float = Field(default=1.0, gt=0, description="Sampling cadence of a raid run, s")
+    sensors: dict[str, SensorPayload] = Field(
+        min_length=1, description="Sensor payloads by name; each constellation names one"
+    )
+    space: SpaceSegmentConfig
+    coverage: CoverageConfig | None = None
+    threats: ThreatsConfig | None = None
+
+    @field_validator("epoch")
+    @classmethod
+    def _epoch_in_utc(cls, value: dt.datetime) -> dt.datetime:
+        return value.astimezone(dt.UTC)
+
+    @model_validator(mode="after")
+    def _sensors_exist(self) -> Scenario:
+        problems = [
+            f"space.constellations[{i}].sensor: no sensor named {c.sensor!r} "
+            f"(defined: {', '.join(sorted(self.sensors))})"
+            for i, c in enumerate(self.space.constellations)
+            if c.sensor not in self.sensors
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def owners(self) -> list[str]:
+        """The owners of the space segment, sorted."""
+        return sorted({c.owner for c in self.space.constellations})
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files, for editors and validators."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "tracklayer scenario"
+    return schema
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, parse and validate a scenario file.
+
+    Relative data files (TLE, OMM) are resolved against the scenario's folder and must
+    exist.
+
+    Raises
+    ------
+    ScenarioError
+        With one line per problem, each naming the file and the field path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, expected a scenario YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
+    data = parse_yaml(text, source=str(path))
+    return validate_scenario(data, source=str(path), base_dir=path.parent)
+
+
+def validate_scenario(
+    data: Any, *, source: str = "scenario", base_dir: Path | None = None
+) -> Scenario:
+    """Validate already parsed scenario data (a mapping) and resolve its data files."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"{source}: expected a mapping of scenario fields at the top level, "
+            f"got {type(data).__name__}"
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = format_validation_errors(exc, data)
+        raise ScenarioError(
+            f"{source}: {len(lines)} problem{'s' if len(lines) > 1 else ''}:\n  "
+            + "\n  ".join(lines)
+        ) from None
+    return _resolve_files(scenario, base_dir or Path.cwd(), source)
+
+
+def _resolve_files(scenario: Scenario, base_dir: Path, source: str) -> Scenario:
+    constellations = []
+    problems = []
+    for i, constellation in enumerate(scenario.space.constellations):
+        file = getattr(constellation, "file", None)
+        if file is not None:
+            resolved = file if Path(file).is_absolute() else (base_dir / file).resolve()
+            if not resolved.is_file():
+                problems.append(f"space.constellations[{i}].file: file not found: {resolved}")
+            constellation = constellation.model_copy(update={"file": resolved})
+        constellations.append(constellation)
+    if problems:
+        raise ScenarioError(f"{source}:\n  " + "\n  ".join(problems))
+    space = scenario.space.model_copy(update={"constellations": constellations})
+    return scenario.model_copy(update={"space": space})
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML loader that refuses duplicate keys and leaves timestamps as text.
+
+    Timestamps stay strings so that pydantic parses them and insists on a time zone.
+    """
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping_without_duplicates(
+    loader: _StrictLoader, node: yaml.MappingNode
+) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping_without_duplicates,  # type: ignore[arg-type]
+)
+
+
+def parse_yaml(text: str, *, source: str) -> Any:
+    """Parse YAML text; a syntax error names the line and column."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{source}:{where}: invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: invalid YAML: {exc}") from None
+
+
+def format_validation_errors(exc: ValidationError, data: Any) -> list[str]:
+    """One line per pydantic error: ``field.path[i].name: what was expected, got what``."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        path = _field_path(error["loc"], data)
+        lines.append(f"{path}: {_describe(error)}" if path else _describe(error))
+    return lines
+
+
+def _field_path(loc: Sequence[int | str], data: Any) -> str:
+    """Dotted field path; drops the union tags pydantic inserts for discriminated unions."""
+    text = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if isinstance(node, Mapping) and part not in node and node.get("kind") == part:
+            continue  # the tag of a discriminated union, not a key of the file
+        if part.startswith("function-") or part.endswith("]"):
+            continue  # validator wrappers and tagged-union member names
+        text += f".{part}" if text else part
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return text
+
+
+_BOUNDS = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; `tracklayer schema` lists the fields)"
+    if kind in _BOUNDS:
+        symbol, key = _BOUNDS[kind]
+        return f"must be {symbol} {ctx.get(key)}, got {got!r}"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+    if kind == "union_tag_invalid":
+        return f"kind must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
+    if kind == "union_tag_not_found":
+        return f"missing the `{ctx.get('discriminator', 'kind').strip(chr(39))}` field"
+    if kind == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern')}, got {got!r}"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    if isinstance(got, Mapping | list):
+        return message
+    return f"{message[:1].lower()}{message[1:]}, got {got!r}"
