@@ -201,6 +201,9 @@ def format_validation_errors(exc: ValidationError, data: Any) -> list[str]:
     lines = []
     for error in exc.errors(include_url=False):
         path = _field_path(error["loc"], data)
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            tag = str((error.get("ctx") or {}).get("discriminator", "kind")).strip("'")
+            path = f"{path}.{tag}" if path else tag
         lines.append(f"{path}: {_describe(error)}" if path else _describe(error))
     return lines
 
@@ -245,9 +248,9 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "too_short":
         return f"must have at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
     if kind == "union_tag_invalid":
-        return f"kind must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
+        return f"must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
     if kind == "union_tag_not_found":
-        return f"missing the `{ctx.get('discriminator', 'kind').strip(chr(39))}` field"
+        return "required field is missing"
     if kind == "string_pattern_mismatch":
         return f"must match {ctx.get('pattern')}, got {got!r}"
     message = str(error["msg"])
