@@ -1,0 +1,106 @@
+"""Coverage maps: one PNG per figure of merit and altitude, a panel per owner and joint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import PolyCollection
+from numpy.typing import NDArray
+
+from tracklayer.constants import DEG
+from tracklayer.metrics.grid import CoverageGrid
+from tracklayer.report.basemap import add_coastlines
+
+
+def map_window_deg(grid: CoverageGrid) -> tuple[float, float, float, float]:
+    """Plate carrée window (west, east, south, north), degrees, that holds the region.
+
+    The western edge is chosen so that a region across the antimeridian is drawn in one
+    piece: longitudes are unwrapped from the widest gap between the region's cells.
+    """
+    lon = np.sort(np.unique(np.round(grid.lon[grid.mask] / DEG, 6)))
+    if lon.size == 0:
+        return -180.0, 180.0, -90.0, 90.0
+    gaps = np.diff(np.concatenate([lon, [lon[0] + 360.0]]))
+    widest = int(np.argmax(gaps))
+    pad = grid.cell_size_rad / DEG
+    if gaps[widest] <= 2.0 * pad:
+        west, east = -180.0, 180.0
+    else:
+        west = lon[(widest + 1) % lon.size] - pad
+        east = west + 360.0 - gaps[widest] + 2.0 * pad
+    south = grid.lat_lo[grid.mask].min() / DEG
+    north = grid.lat_hi[grid.mask].max() / DEG
+    return float(west), float(east), float(south), float(north)
+
+
+def _cell_polygons(grid: CoverageGrid, west_deg: float) -> NDArray[np.float64]:
+    lon_lo = (grid.lon_lo / DEG - west_deg) % 360.0 + west_deg
+    lon_hi = lon_lo + (grid.lon_hi - grid.lon_lo) / DEG
+    lat_lo, lat_hi = grid.lat_lo / DEG, grid.lat_hi / DEG
+    corners = [(lon_lo, lat_lo), (lon_hi, lat_lo), (lon_hi, lat_hi), (lon_lo, lat_hi)]
+    return np.stack([np.stack(c, axis=-1) for c in corners], axis=1)[grid.mask]
+
+
+def plot_coverage_map(
+    grid: CoverageGrid,
+    panels: Mapping[str, NDArray[np.float64]],
+    *,
+    title: str,
+    colorbar_label: str,
+    path: Path,
+    vmin: float,
+    vmax: float,
+    cmap: str = "viridis",
+) -> Path:
+    """Draw one figure of merit on the grid, a panel per group, and save it as PNG.
+
+    Parameters
+    ----------
+    grid
+        The coverage grid; only cells inside the region (``grid.mask``) are drawn.
+    panels
+        Group name (an owner code or ``joint``) to the value of every grid cell, ``(n,)``.
+    title, colorbar_label
+        Figure title and the colour bar's label (with its unit).
+    path
+        Output PNG path.
+    vmin, vmax, cmap
+        Colour scale, shared by all panels so owners compare at a glance.
+    """
+    west, east, south, north = map_window_deg(grid)
+    polygons = _cell_polygons(grid, west)
+    n = len(panels)
+    aspect = max(0.35, min(1.2, (north - south) / max(east - west, 1e-9)))
+    fig, axes = plt.subplots(
+        1, n, figsize=(4.2 * n + 0.8, 4.2 * aspect + 1.2), squeeze=False, layout="constrained"
+    )
+    collection = None
+    for ax, (group, values) in zip(axes[0], panels.items(), strict=True):
+        collection = PolyCollection(
+            list(polygons), array=np.asarray(values)[grid.mask], cmap=cmap, edgecolors="none"
+        )
+        collection.set_clim(vmin, vmax)
+        ax.add_collection(collection)
+        add_coastlines(ax, color="white", linewidth=0.6, lon_wrap_deg=west)
+        ax.set_xlim(west, east)
+        ax.set_ylim(south, north)
+        ax.set_aspect("equal")
+        ax.set_title(group)
+        ax.set_xlabel("longitude, deg")
+        ax.set_facecolor("0.85")
+    axes[0][0].set_ylabel("latitude, deg")
+    if collection is not None:
+        fig.colorbar(collection, ax=axes[0].tolist(), label=colorbar_label, shrink=0.9)
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
