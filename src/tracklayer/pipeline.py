@@ -204,10 +204,10 @@ def write_ephemeris(
 
 def truth_table(scenario: Scenario) -> pa.Table:
     """The ``truth`` table of the scenario's threats (see :mod:`tracklayer.threats`)."""
-    from tracklayer.threats.flyout import run_flyout
-
     if scenario.threats is None:
         raise ScenarioError("the scenario has no `threats` section to fly")
+    from tracklayer.threats.flyout import run_flyout
+
     return run_flyout(
         scenario.threats,
         epoch=scenario.epoch,
