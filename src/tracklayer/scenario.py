@@ -180,14 +180,14 @@ def _construct_mapping_without_duplicates(
 
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping_without_duplicates,  # type: ignore[arg-type]
+    _construct_mapping_without_duplicates,
 )
 
 
 def parse_yaml(text: str, *, source: str) -> Any:
     """Parse YAML text; a syntax error names the line and column."""
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""

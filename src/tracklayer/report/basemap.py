@@ -7,6 +7,7 @@ The data (Natural Earth 1:50m land, public domain) is read from
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from importlib import resources
 
@@ -25,7 +26,7 @@ def coastlines_deg() -> tuple[np.ndarray, ...]:
         data = np.load(f)
         points = data["lonlat_deg"].astype(float)
         offsets = data["offsets"]
-    return tuple(points[start:stop] for start, stop in zip(offsets[:-1], offsets[1:], strict=True))
+    return tuple(points[start:stop] for start, stop in itertools.pairwise(offsets))
 
 
 def add_coastlines(
