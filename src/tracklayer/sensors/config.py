@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import DEG, KM
 from tracklayer.sensors.geometry import VisibilityConstraints
+from tracklayer.sensors.ir_config import InfraredParameters
 
 
 class NadirCone(StrictModel):
@@ -40,7 +41,7 @@ FieldOfRegard = Annotated[NadirCone | EarthLimb, Field(discriminator="kind")]
 class SensorPayload(StrictModel):
     """A sensor payload's geometry: field of regard, atmosphere cut-off and range limits.
 
-    Later issues add the infrared parameters (aperture, band, noise) to this model.
+    ``infrared`` adds what the sensing stage needs (band, optics, noise, frame rate).
     """
 
     field_of_regard: FieldOfRegard = Field(
@@ -56,6 +57,11 @@ class SensorPayload(StrictModel):
     min_range_km: float = Field(default=0.0, ge=0.0, description="Minimum range, km")
     max_range_km: float | None = Field(
         default=None, gt=0.0, description="Maximum range, km (none: unlimited)"
+    )
+    infrared: InfraredParameters | None = Field(
+        default=None,
+        description="Infrared parameters (band, optics, noise) for the sensing stage; a "
+        "payload without them takes part in coverage analyses only",
     )
 
     @model_validator(mode="after")

@@ -1,0 +1,357 @@
+"""Space-based infrared payloads: from satellites and threats to detections.
+
+The chain, all vectorized over the (satellite, threat, frame) rows in view:
+
+1. **Frames.** A staring or high-orbit sensor takes a frame every ``revisit_s`` (the first
+   grid time of each revisit slot; a grid coarser than the revisit gives one frame per step)
+   over its whole field of regard. A cued sensor takes frames only while dwelling on a threat
+   (:mod:`tracklayer.sensors.tasking`), over its narrow field of view about that threat.
+2. **Geometry.** Pairs in view come from :func:`tracklayer.sensors.pairs.visible_pairs`
+   (coarse Earth-central-angle cull, then the exact test of
+   :func:`tracklayer.sensors.geometry.visible`).
+3. **Signal.** Irradiance ``I τ / R²`` with the atmosphere's transmission by lowest path
+   height, look-down or above-limb clutter, SNR (:mod:`tracklayer.sensors.signal`).
+4. **Closely spaced objects** closer than the resolution merge into one
+   (:mod:`tracklayer.sensors.csos`).
+5. **Detection.** The measured SNR is the true SNR plus a unit Gaussian; a detection is
+   reported where it reaches the threshold, which gives ``Pd = Q(T - SNR)`` exactly.
+6. **Measurement.** The line of sight gets Gaussian noise ``sqrt(IFOV²/12 + pointing²)`` per
+   axis normal to it; the reported sensor position gets the ephemeris error (one draw per
+   frame, shared by that frame's detections).
+7. **False alarms.** ``Poisson(false_alarm_rate × pixels)`` per frame, uniform in solid angle
+   over the field of regard (cone about nadir) or the cued field of view; their SNRs follow
+   the Gaussian tail above the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr, ndtri
+
+from tracklayer.sensors.csos import close_target_pairs, merge_closely_spaced
+from tracklayer.sensors.geometry import VisibilityConstraints
+from tracklayer.sensors.ir_config import InfraredParameters
+from tracklayer.sensors.measurements import Measurements
+from tracklayer.sensors.noise import perturb_directions, random_directions_in_cone
+from tracklayer.sensors.pairs import PairRows, visible_pairs
+from tracklayer.sensors.signal import (
+    atmospheric_transmission,
+    earth_background,
+    irradiance,
+    snr,
+)
+from tracklayer.sensors.targets import TargetStates
+from tracklayer.sensors.tasking import schedule_cued
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+__all__ = ["InfraredRun", "frame_steps", "infrared_detections"]
+
+Payload = tuple[VisibilityConstraints, InfraredParameters]
+
+
+@dataclass(frozen=True)
+class InfraredRun:
+    """The detections of every infrared payload, and counts that explain their cost.
+
+    Attributes
+    ----------
+    measurements : Measurements
+        Detections (targets and false alarms), sensor index = satellite index.
+    pairs_coarse : int
+        Satellite-threat-frame triples that passed the coarse cull.
+    pairs_in_view : int
+        Triples in view after the exact geometry (cued sensors: before the field of view).
+    frames : int
+        Frames taken.
+    """
+
+    measurements: Measurements
+    pairs_coarse: int
+    pairs_in_view: int
+    frames: int
+
+
+def frame_steps(seconds: FloatArray, revisit_s: float) -> BoolArray:
+    """Time steps that start a frame: the first grid time of each ``revisit_s`` slot.
+
+    Slots count from the first grid time, so a 1 s grid with ``revisit_s = 10`` gives frames
+    at 0, 10, 20... s, and a revisit shorter than the grid step gives a frame every step.
+    """
+    if seconds.size == 0:
+        return np.zeros(0, dtype=bool)
+    slot = np.floor((seconds - seconds[0]) / revisit_s + 1e-9)
+    return np.concatenate([[True], np.diff(slot) > 0])
+
+
+class _PayloadArrays:
+    """Per-payload parameters as arrays, indexable by a payload index per row."""
+
+    def __init__(self, payloads: Sequence[Payload], bands: Mapping[str, tuple[float, float]]):
+        irs = [p[1] for p in payloads]
+        self.params = irs
+        self.constraints = [p[0] for p in payloads]
+        self.band = [ir.band for ir in irs]
+        self.nei = np.array([ir.nei_w_m2 for ir in irs])
+        self.clutter_down = np.array([ir.clutter_look_down_w_m2 for ir in irs])
+        self.clutter_up = np.array([ir.clutter_above_limb_w_m2 for ir in irs])
+        self.threshold = np.array([ir.threshold_snr for ir in irs])
+        self.sigma = np.array([ir.los_sigma_rad for ir in irs])
+        self.eph_sigma = np.array([ir.ephemeris_error_m for ir in irs])
+        self.tau0 = np.array([ir.zenith_optical_depth for ir in irs])
+        self.scale_h = np.array([ir.scale_height_m for ir in irs])
+        self.resolution = np.array([ir.resolution_rad(bands.get(ir.band)) for ir in irs])
+        self.pfa = np.array([ir.false_alarm_rate for ir in irs])
+        self.cued = np.array([ir.kind == "cued_medium" for ir in irs], dtype=bool)
+
+
+def infrared_detections(
+    sensor_pos: FloatArray,
+    sensor_valid: BoolArray,
+    seconds: FloatArray,
+    targets: TargetStates,
+    payloads: Sequence[Payload],
+    payload_of: IntArray,
+    bands: Mapping[str, tuple[float, float]],
+    rng: np.random.Generator,
+    *,
+    light_time: bool = True,
+) -> InfraredRun:
+    """Detections of N satellites' infrared payloads against M threats at T times.
+
+    Parameters
+    ----------
+    sensor_pos
+        Satellite ECEF positions, m, shape ``(N, T, 3)``.
+    sensor_valid
+        Valid ephemeris, shape ``(N, T)``.
+    seconds
+        Time grid, s since the epoch, shape ``(T,)``.
+    targets
+        Threats on the same grid.
+    payloads
+        ``(constraints, parameters)`` of each payload.
+    payload_of
+        Payload index of each satellite, -1 for a satellite without an infrared payload.
+    bands
+        Band name -> [low, high] µm (for the diffraction blur).
+    rng
+        Random generator (all draws come from it, in a fixed order).
+    light_time
+        Light-time-corrected lines of sight.
+    """
+    n, t = sensor_valid.shape
+    pa_ = _PayloadArrays(payloads, bands)
+    has = payload_of >= 0
+    p_of = np.where(has, payload_of, 0)
+    if not payloads or not has.any():
+        return InfraredRun(Measurements.empty(), 0, 0, 0)
+    cued_sat = has & pa_.cued[p_of]
+    frame_ok = np.zeros((n, t), dtype=bool)
+    for p, ir in enumerate(pa_.params):
+        rows = np.flatnonzero(payload_of == p)
+        steps = (
+            np.ones(t, dtype=bool)
+            if ir.kind == "cued_medium"
+            else frame_steps(seconds, ir.revisit_s)
+        )
+        frame_ok[rows] = sensor_valid[rows] & steps[None, :]
+    pairs = visible_pairs(
+        sensor_pos,
+        frame_ok,
+        targets.position,
+        targets.velocity,
+        targets.alive,
+        pa_.constraints,
+        p_of,
+        light_time=light_time,
+    )
+    warn_rows = pairs.take(~cued_sat[pairs.sensor])
+    warn_frames = np.argwhere(frame_ok & ~cued_sat[:, None])
+    axis, cos_half, pixels = _regard_frames(sensor_pos, warn_frames, p_of, pa_)
+    warning = _observe(
+        warn_rows, warn_frames, axis, cos_half, pixels, targets, sensor_pos, p_of, pa_, rng
+    )
+    parts = [warning]
+    frames = warn_frames.shape[0]
+    if cued_sat.any():
+        cued_rows = pairs.take(cued_sat[pairs.sensor])
+        cued_meas, n_cued_frames = _cued(
+            cued_rows,
+            warning,
+            seconds,
+            sensor_pos,
+            targets,
+            p_of,
+            pa_,
+            np.flatnonzero(cued_sat),
+            rng,
+        )
+        parts.append(cued_meas)
+        frames += n_cued_frames
+    return InfraredRun(
+        measurements=Measurements.concatenate(parts),
+        pairs_coarse=pairs.n_coarse,
+        pairs_in_view=len(pairs),
+        frames=frames,
+    )
+
+
+def _regard_frames(
+    sensor_pos: FloatArray, frames: IntArray, p_of: IntArray, pa_: _PayloadArrays
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Field-of-regard cone (axis, cos half angle) and pixel count of each frame."""
+    s, k = frames[:, 0], frames[:, 1]
+    r = sensor_pos[s, k]
+    rs = np.linalg.norm(r, axis=-1)
+    axis = -r / rs[:, None]
+    cos_half = np.empty(s.size)
+    pixels = np.empty(s.size)
+    p_rows = p_of[s]
+    for p, (c, ir) in enumerate(zip(pa_.constraints, pa_.params, strict=True)):
+        sel = np.flatnonzero(p_rows == p)
+        if sel.size == 0:
+            continue
+        cos_half[sel] = c.field_of_regard_cos(rs[sel])
+        if ir.pixel_count is not None:
+            pixels[sel] = ir.pixel_count
+        else:
+            pixels[sel] = 2.0 * math.pi * (1.0 - cos_half[sel]) / ir.ifov_rad**2
+    return axis, cos_half, pixels
+
+
+def _observe(
+    rows: PairRows,
+    frames: IntArray,
+    frame_axis: FloatArray,
+    frame_cos_half: FloatArray,
+    frame_pixels: FloatArray,
+    targets: TargetStates,
+    sensor_pos: FloatArray,
+    p_of: IntArray,
+    pa_: _PayloadArrays,
+    rng: np.random.Generator,
+) -> Measurements:
+    """Signal, merging, detection, noise and false alarms for rows taken in ``frames``."""
+    t = sensor_pos.shape[1]
+    p = p_of[rows.sensor]
+    inten = np.zeros(len(rows))
+    for b in set(pa_.band):
+        sel = np.flatnonzero(np.isin(p, [i for i, name in enumerate(pa_.band) if name == b]))
+        inten[sel] = targets.intensity[b][rows.target[sel], rows.time_index[sel]]
+    tau = atmospheric_transmission(rows.sensor_pos, rows.target_pos, pa_.tau0[p], pa_.scale_h[p])
+    e = irradiance(inten, rows.range_m, tau)
+    res = pa_.resolution[p]
+    max_sep = float((rows.range_m * res).max()) if len(rows) else 0.0
+    close = close_target_pairs(targets.position, targets.alive, max_sep)
+    cl = merge_closely_spaced(rows.sensor, rows.target, rows.time_index, rows.los, e, res, close)
+    rep = cl.representative
+    s, k, pr = rows.sensor[rep], rows.time_index[rep], p[rep]
+    down = earth_background(rows.sensor_pos[rep], rows.target_pos[rep])
+    clutter = np.where(down, pa_.clutter_down[pr], pa_.clutter_up[pr])
+    true_snr = snr(cl.weight, pa_.nei[pr], clutter)
+    measured = true_snr + rng.standard_normal(true_snr.size)
+    hit = measured >= pa_.threshold[pr]
+    s, k, pr = s[hit], k[hit], pr[hit]
+    los = perturb_directions(cl.los[hit], pa_.sigma[pr], rng)
+    # One ephemeris error per frame, shared by the frame's detections and false alarms.
+    frame_key = frames[:, 0].astype(np.int64) * t + frames[:, 1]
+    order = np.argsort(frame_key)
+    eph = rng.standard_normal((frames.shape[0], 3)) * pa_.eph_sigma[p_of[frames[:, 0]]][:, None]
+    det_frame = order[np.searchsorted(frame_key[order], s * t + k)]
+    true_part = Measurements(
+        sensor=s,
+        time_index=k,
+        los=los,
+        sensor_pos=sensor_pos[s, k] + eph[det_frame],
+        sigma_rad=pa_.sigma[pr],
+        snr=measured[hit],
+        range_m=np.full(s.size, np.nan),
+        sigma_range_m=np.full(s.size, np.nan),
+        truth=rows.target[rep[hit]],
+    )
+    # False alarms.
+    fp = p_of[frames[:, 0]]
+    count = rng.poisson(pa_.pfa[fp] * frame_pixels)
+    fi = np.repeat(np.arange(frames.shape[0]), count)
+    f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
+    dirs = random_directions_in_cone(frame_axis[fi], frame_cos_half[fi], rng)
+    tail = ndtr(-pa_.threshold[f_p])
+    u = 1.0 - rng.random(fi.size)  # (0, 1]
+    fa_snr = -ndtri(u * tail)
+    false_part = Measurements(
+        sensor=f_s,
+        time_index=f_k,
+        los=dirs,
+        sensor_pos=sensor_pos[f_s, f_k] + eph[fi],
+        sigma_rad=pa_.sigma[f_p],
+        snr=fa_snr,
+        range_m=np.full(fi.size, np.nan),
+        sigma_range_m=np.full(fi.size, np.nan),
+        truth=np.full(fi.size, -1, dtype=np.int64),
+    )
+    return Measurements.concatenate([true_part, false_part])
+
+
+def _cued(
+    rows: PairRows,
+    warning: Measurements,
+    seconds: FloatArray,
+    sensor_pos: FloatArray,
+    targets: TargetStates,
+    p_of: IntArray,
+    pa_: _PayloadArrays,
+    cued_sats: IntArray,
+    rng: np.random.Generator,
+) -> tuple[Measurements, int]:
+    """Schedule each cued sensor, keep the rows in its field of view, observe them."""
+    m, t = targets.alive.shape
+    first = np.full(m, np.inf)
+    real = warning.truth >= 0
+    np.minimum.at(first, warning.truth[real], seconds[warning.time_index[real]])
+    pointed = np.full((cued_sats.size, t), -1, dtype=np.int64)
+    slot = np.full(sensor_pos.shape[0], -1, dtype=np.int64)
+    slot[cued_sats] = np.arange(cued_sats.size)
+    # One scheduling loop per cued satellite: tasking is sequential in time by nature.
+    for j, sat in enumerate(cued_sats):
+        ir = pa_.params[p_of[sat]]
+        mine = rows.sensor == sat
+        in_view = np.zeros((m, t), dtype=bool)
+        in_view[rows.target[mine], rows.time_index[mine]] = True
+        pointed[j] = schedule_cued(
+            seconds, sensor_pos[sat], targets.position, in_view, first + ir.cue_latency_s, ir
+        )
+    frames = np.argwhere(pointed >= 0)
+    centre = pointed[frames[:, 0], frames[:, 1]]
+    frames[:, 0] = cued_sats[frames[:, 0]]
+    f_s, f_k = frames[:, 0], frames[:, 1]
+    bore = targets.position[centre, f_k] - sensor_pos[f_s, f_k]
+    bore /= np.linalg.norm(bore, axis=-1, keepdims=True)
+    half = np.array([ir.fov_half_rad for ir in pa_.params])[p_of[f_s]]
+    ir_pixels = np.array(
+        [
+            ir.pixel_count
+            if ir.pixel_count is not None
+            else math.pi * (ir.fov_half_rad / ir.ifov_rad) ** 2
+            for ir in pa_.params
+        ]
+    )
+    pixels = ir_pixels[p_of[f_s]]
+    # Rows inside the field of view of a frame.
+    frame_of = np.full((cued_sats.size, t), -1, dtype=np.int64)
+    frame_of[slot[f_s], f_k] = np.arange(f_s.size)
+    fr = frame_of[slot[rows.sensor], rows.time_index]
+    taken = fr >= 0
+    cos_off = np.einsum("ij,ij->i", rows.los[taken], bore[fr[taken]])
+    inside = np.flatnonzero(taken)[cos_off >= np.cos(half[fr[taken]])]
+    meas = _observe(
+        rows.take(inside), frames, bore, np.cos(half), pixels, targets, sensor_pos, p_of, pa_, rng
+    )
+    return meas, int(frames.shape[0])

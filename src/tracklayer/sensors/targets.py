@@ -1,0 +1,154 @@
+"""Threat truth laid out on the sensors' time grid: dense ``(M, T)`` arrays per object.
+
+The flyout writes each object at its own sample times; sensing happens at the ephemeris
+times. Positions are interpolated by cubic Hermite polynomials through the truth's positions
+and velocities (C¹, exact at the samples; for 1 s samples the error of a gliding or
+ballistic object is far below a metre), velocities by the derivative of that polynomial,
+and band intensities linearly. An object exists (``alive``) from its first to its last
+sample; outside that span its rows are NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+from scipy.interpolate import CubicHermiteSpline
+
+from tracklayer.errors import InputFormatError
+from tracklayer.frames import datetime64_ns
+
+FloatArray = NDArray[np.float64]
+
+__all__ = ["TargetStates", "intensity_column", "targets_from_truth"]
+
+
+def intensity_column(band: str) -> str:
+    """The truth column holding a band's radiant intensity, ``intensity_<band>_w_sr``."""
+    return f"intensity_{band}_w_sr"
+
+
+@dataclass(frozen=True)
+class TargetStates:
+    """M truth objects at the T ephemeris times, ECEF, SI.
+
+    Attributes
+    ----------
+    object_id : ndarray of str, shape (M,)
+    kind : ndarray of str, shape (M,)
+    position, velocity : ndarray, shape (M, T, 3)
+        ECEF position (m) and velocity (m/s); NaN where not alive.
+    alive : ndarray of bool, shape (M, T)
+    intensity : dict of band -> ndarray, shape (M, T)
+        In-band radiant intensity, W/sr; 0 where not alive.
+    """
+
+    object_id: NDArray[np.str_]
+    kind: NDArray[np.str_]
+    position: FloatArray
+    velocity: FloatArray
+    alive: NDArray[np.bool_]
+    intensity: dict[str, FloatArray]
+
+    @property
+    def n_objects(self) -> int:
+        """M."""
+        return int(self.alive.shape[0])
+
+
+_REQUIRED = ("object_id", "time", "x", "y", "z", "vx", "vy", "vz")
+
+
+def targets_from_truth(
+    truth: pa.Table, epoch: datetime, seconds: FloatArray, bands: Iterable[str]
+) -> TargetStates:
+    """Interpolate a ``truth`` table onto the time grid ``epoch + seconds``.
+
+    Parameters
+    ----------
+    truth
+        The flyout's truth table (``object_id``, ``kind``, ``time``, ``x``..``vz``,
+        ``intensity_<band>_w_sr``...).
+    epoch
+        Scenario epoch, timezone-aware UTC.
+    seconds
+        The sensors' times, s since ``epoch``, shape (T,), increasing.
+    bands
+        Bands to read; each needs its ``intensity_<band>_w_sr`` column.
+
+    Raises
+    ------
+    InputFormatError
+        A required column is missing.
+    """
+    names = set(truth.column_names)
+    band_list = sorted(set(bands))
+    missing = [c for c in (*_REQUIRED, *map(intensity_column, band_list)) if c not in names]
+    if missing:
+        raise InputFormatError(f"truth table: missing column(s) {missing}")
+    t_grid = np.asarray(seconds, dtype=np.float64)
+    epoch_ns = datetime64_ns(epoch, [0.0])[0].astype(np.int64)
+    time_ns = truth.column("time").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+    t_s = (time_ns.to_numpy(zero_copy_only=False) - epoch_ns) * 1e-9
+    oid = np.asarray(truth.column("object_id").to_pylist(), dtype=np.str_)
+    kinds = (
+        np.asarray(truth.column("kind").to_pylist(), dtype=np.str_)
+        if "kind" in names
+        else np.full(oid.shape, "", dtype=np.str_)
+    )
+    cols = {
+        c: truth.column(c).to_numpy(zero_copy_only=False).astype(np.float64) for c in _REQUIRED[2:]
+    }
+    inten = {
+        b: truth.column(intensity_column(b)).to_numpy(zero_copy_only=False).astype(np.float64)
+        for b in band_list
+    }
+    ids, first = np.unique(oid, return_index=True)
+    ids = ids[np.argsort(first, kind="stable")]
+    m, t = ids.size, t_grid.size
+    pos = np.full((m, t, 3), np.nan)
+    vel = np.full((m, t, 3), np.nan)
+    alive = np.zeros((m, t), dtype=bool)
+    out_int = {b: np.zeros((m, t)) for b in band_list}
+    kind_out = np.empty(m, dtype=kinds.dtype)
+    order = np.lexsort((t_s, oid))
+    sorted_ids = oid[order]
+    # One pass per object (not per time step): each object's track is short and smooth.
+    for j, name in enumerate(ids):
+        lo, hi = (
+            np.searchsorted(sorted_ids, name, "left"),
+            np.searchsorted(sorted_ids, name, "right"),
+        )
+        rows = order[lo:hi]
+        tt = t_s[rows]
+        keep = np.concatenate([[True], np.diff(tt) > 0.0])
+        rows, tt = rows[keep], tt[keep]
+        kind_out[j] = kinds[rows[0]]
+        inside = (t_grid >= tt[0]) & (t_grid <= tt[-1])
+        if not inside.any():
+            continue
+        alive[j] = inside
+        tq = t_grid[inside]
+        r = np.stack([cols["x"][rows], cols["y"][rows], cols["z"][rows]], axis=-1)
+        v = np.stack([cols["vx"][rows], cols["vy"][rows], cols["vz"][rows]], axis=-1)
+        if tt.size == 1:
+            pos[j, inside] = r[0]
+            vel[j, inside] = v[0]
+        else:
+            spline = CubicHermiteSpline(tt, r, v, axis=0)
+            pos[j, inside] = spline(tq)
+            vel[j, inside] = spline(tq, 1)
+        for b in band_list:
+            out_int[b][j, inside] = np.interp(tq, tt, inten[b][rows])
+    return TargetStates(
+        object_id=ids.astype(np.str_),
+        kind=kind_out,
+        position=pos,
+        velocity=vel,
+        alive=alive,
+        intensity=out_int,
+    )

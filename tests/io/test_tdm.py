@@ -1,0 +1,158 @@
+"""CCSDS TDM: round trip of angles and ranges, and errors naming the line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tracklayer.errors import InputFormatError
+from tracklayer.frames import utc_timestamps
+from tracklayer.io.tdm import azel_to_los, radec_to_los, read_tdm, write_tdm, write_tdm_files
+from tracklayer.sensors.detect import DETECTIONS_SCHEMA
+
+EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+def _table(n: int = 40) -> pa.Table:
+    rng = np.random.default_rng(0)
+    los = rng.standard_normal((n, 3))
+    los /= np.linalg.norm(los, axis=-1, keepdims=True)
+    sensor = np.where(np.arange(n) % 3 == 0, "RADAR-1", "USA-TRK-P01-S01")
+    rng_m = np.where(sensor == "RADAR-1", rng.uniform(1e5, 1e6, n), np.nan)
+    sec = np.sort(rng.integers(0, 20, n)).astype(float) + 0.25
+    return pa.table(
+        {
+            "det_id": np.arange(n),
+            "sensor_id": sensor,
+            "sensor_kind": np.where(sensor == "RADAR-1", "radar", "ir"),
+            "owner": np.full(n, "USA"),
+            "time": utc_timestamps(EPOCH, sec),
+            "los_x": los[:, 0],
+            "los_y": los[:, 1],
+            "los_z": los[:, 2],
+            "sensor_x": np.zeros(n),
+            "sensor_y": np.zeros(n),
+            "sensor_z": np.zeros(n),
+            "sigma_rad": np.full(n, 1e-5),
+            "snr": np.full(n, 10.0),
+            "range_m": pa.array(rng_m, mask=np.isnan(rng_m)),
+            "sigma_range_m": pa.array(rng_m, mask=np.isnan(rng_m)),
+            "truth_id": pa.nulls(n, pa.string()),
+        },
+        schema=DETECTIONS_SCHEMA,
+    )
+
+
+def test_round_trip_radec_and_azel(tmp_path: Path) -> None:
+    """Written lines of sight and ranges read back to the written precision.
+
+    Reference: the table's own values. Tolerances: angles written with 9 decimals of a
+    degree (1e-9 deg = 2e-11 rad, allow 1e-10 rad), ranges to 1 mm, times exact to 1 µs.
+    """
+    table = _table()
+    site = (0.6, 2.2)
+    paths = write_tdm_files(table, tmp_path, sites={"RADAR-1": site}, creation_date=EPOCH)
+    assert [p.name for p in paths] == ["RADAR-1.tdm", "USA-TRK-P01-S01.tdm"]
+    los = np.stack([table.column(c).to_numpy() for c in ("los_x", "los_y", "los_z")], -1)
+    sensor = np.asarray(table.column("sensor_id").to_pylist())
+    times = table.column("time").cast(pa.int64()).to_numpy()
+    for path in paths:
+        (seg,) = read_tdm(path)
+        mine = sensor == seg.participant
+        if seg.angle_type == "AZEL":
+            got = azel_to_los(seg.angle_1_deg, seg.angle_2_deg, *site)
+            assert seg.range_km is not None
+            np.testing.assert_allclose(
+                seg.range_km * 1000,
+                table.column("range_m").to_numpy(zero_copy_only=False)[mine],
+                atol=1e-3,
+            )
+        else:
+            assert seg.reference_frame == "ITRF" and seg.range_km is None
+            got = radec_to_los(seg.angle_1_deg, seg.angle_2_deg)
+        assert np.abs(got - los[mine]).max() < 1e-10
+        np.testing.assert_array_equal(seg.time.astype(np.int64), times[mine])
+
+
+GOOD = """CCSDS_TDM_VERS = 2.0
+CREATION_DATE = 2027-03-01T00:00:00
+ORIGINATOR = test
+
+META_START
+TIME_SYSTEM = UTC
+PARTICIPANT_1 = S1
+ANGLE_TYPE = RADEC
+REFERENCE_FRAME = ITRF
+META_STOP
+
+DATA_START
+ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5
+ANGLE_2 = 2027-03-01T00:00:01.000000Z -3.25
+DATA_STOP
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("CCSDS_TDM_VERS = 2.0", "CCSDS_TDM_VERS = 9.9", 1, "CCSDS_TDM_VERS must be"),
+        (
+            "ANGLE_2 = 2027-03-01T00:00:01.000000Z -3.25",
+            "ANGLE_2 = 2027-03-01T00:00:01Z abc",
+            14,
+            "ANGLE_2 must be a number",
+        ),
+        (
+            "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
+            "ANGLE_1 = 2027-13-01T00:00:01Z 10.5",
+            13,
+            "not a valid epoch",
+        ),
+        (
+            "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
+            "ANGLE_1 2027-03-01T00:00:01Z 10.5",
+            13,
+            "expected 'KEYWORD = value'",
+        ),
+        ("ANGLE_TYPE = RADEC", "ANGLE_TYPE = XEYE", 10, "ANGLE_TYPE must be RADEC or AZEL"),
+        (
+            "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
+            "DOPPLER = 2027-03-01T00:00:01Z 1",
+            13,
+            "unsupported data keyword",
+        ),
+        ("DATA_STOP\n", "", 14, "file ends inside a segment"),
+        ("TIME_SYSTEM = UTC\n", "", 9, "lacks TIME_SYSTEM"),
+    ],
+)
+def test_malformed_tdm_names_the_line(
+    tmp_path: Path, old: str, new: str, line: int, message: str
+) -> None:
+    """Each malformed file gets an InputFormatError naming the file and line (reference:
+    the line edited in the fixture)."""
+    path = tmp_path / "bad.tdm"
+    assert old in GOOD
+    path.write_text(GOOD.replace(old, new))
+    with pytest.raises(InputFormatError, match=message) as info:
+        read_tdm(path)
+    assert f"bad.tdm, line {line}:" in str(info.value)
+
+
+def test_good_fixture_reads_and_missing_file(tmp_path: Path) -> None:
+    """The hand-written fixture reads as written; a missing file is a clear error."""
+    path = tmp_path / "good.tdm"
+    path.write_text(GOOD)
+    (seg,) = read_tdm(path)
+    assert seg.participant == "S1" and seg.angle_1_deg.tolist() == [10.5]
+    assert seg.angle_2_deg.tolist() == [-3.25]
+    with pytest.raises(InputFormatError, match="no such TDM file"):
+        read_tdm(tmp_path / "none.tdm")
+    one = write_tdm(
+        tmp_path / "x.tdm", "S9", np.array([0]), np.array([[1.0, 0, 0]]), creation_date=EPOCH
+    )
+    (seg,) = read_tdm(one)
+    assert seg.angle_1_deg.tolist() == [0.0] and seg.angle_2_deg.tolist() == [0.0]

@@ -1,0 +1,127 @@
+"""Ground radars: 4/3-Earth horizon, radar equation, Swerling Pd, measurement noise."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tracklayer.constants import BOLTZMANN_J_K, DEG, KM
+from tracklayer.frames import geodetic_to_ecef
+from tracklayer.sensors.detect import detect
+from tracklayer.sensors.radar import effective_earth_view, radar_site_ecef, swerling1_pd
+from tracklayer.sensors.radar_config import GroundRadar
+
+from .ir_helpers import catalog, static_ephemeris, static_truth
+
+RADAR = GroundRadar(
+    name="R1",
+    owner="JPN",
+    lat_deg=0.0,
+    lon_deg=0.0,
+    alt_km=0.0,
+    min_elevation_deg=-5.0,
+    reference_range_km=3000.0,
+    target_rcs_m2=1.0,
+)
+
+
+def _horizon_distance(radar_alt_m: float, target_alt_m: float) -> float:
+    """Largest ground distance (m, along the equator) at which the target is above the
+    effective-Earth horizon, by bisection on the model."""
+    site = geodetic_to_ecef(0.0, 0.0, radar_alt_m)
+    big_r = float(np.linalg.norm(site)) - radar_alt_m
+    lo, hi = 0.0, 0.5
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        t = geodetic_to_ecef(0.0, mid, target_alt_m)[None]
+        above, _ = effective_earth_view(site, radar_alt_m, t, np.array([target_alt_m]), 4 / 3)
+        lo, hi = (mid, hi) if above[0] else (lo, mid)
+    return lo * big_r
+
+
+@pytest.mark.parametrize(("h_r", "h_t"), [(0.0, 10 * KM), (30.0, 10 * KM), (0.0, 1 * KM)])
+def test_radar_horizon_matches_closed_form(h_r: float, h_t: float) -> None:
+    """Radar horizon ground distance = sqrt(2 k R h_r) + sqrt(2 k R h_t), k = 4/3.
+
+    Reference: the closed form (Skolnik, sec. 8.2), a small-height approximation whose
+    relative error is about 5 h / (12 k R) (0.05 % at 10 km). Tolerance 0.1 %.
+    """
+    big_r = 6378137.0
+    k = 4 / 3
+    want = math.sqrt(2 * k * big_r * h_r) + math.sqrt(2 * k * big_r * h_t)
+    assert abs(_horizon_distance(h_r, h_t) / want - 1) < 1e-3
+
+
+def test_radar_equation_and_max_range() -> None:
+    """SNR constant from the radar equation; max range scales as RCS^(1/4).
+
+    Reference: Skolnik eq. 2.50 evaluated by hand; tolerance 1e-9 relative.
+    """
+    r = GroundRadar(name="X", owner="USA", lat_deg=0, lon_deg=0)
+    g = 10 ** (r.antenna_gain_db / 10)
+    c = (
+        r.peak_power_kw
+        * 1e3
+        * g
+        * g
+        * r.wavelength_m**2
+        * r.pulses_integrated
+        / (
+            (4 * math.pi) ** 3
+            * BOLTZMANN_J_K
+            * 290.0
+            * 10 ** (r.noise_figure_db / 10)
+            * r.bandwidth_mhz
+            * 1e6
+            * 10 ** (r.losses_db / 10)
+        )
+    )
+    assert r.snr_constant() == pytest.approx(c, rel=1e-9)
+    assert r.max_range_m(16.0) / r.max_range_m(1.0) == pytest.approx(2.0, rel=1e-12)
+    assert RADAR.max_range_m(1.0) == pytest.approx(3000 * KM, rel=1e-12)
+    # Swerling I: Pd = Pfa^(1/(1+SNR)); at SNR = 0 it is Pfa.
+    assert swerling1_pd(np.array([0.0]), 1e-6)[0] == pytest.approx(1e-6)
+
+
+def test_radar_detections_horizon_noise_and_output() -> None:
+    """A target in view is measured with the configured range noise and angle errors; one
+    below the horizon is never seen.
+
+    Reference: geometry (range |t - site|, LOS (t - site)/|t - site|); noise sigmas 30 m
+    and 2 mrad. Tolerances: mean within 4 sigma/sqrt(n), std within 4 sigma/sqrt(2n).
+    """
+    n = 2000
+    eph = static_ephemeris(np.array([[4e7, 0.0, 0.0]]), n)
+    radar = GroundRadar(
+        name="R1",
+        owner="JPN",
+        lat_deg=0.0,
+        lon_deg=0.0,
+        reference_range_km=3000.0,
+        target_rcs_m2=100.0,
+        revisit_s=1.0,
+    )
+    seen = geodetic_to_ecef(0.0, 3 * DEG, 100 * KM)
+    hidden = geodetic_to_ecef(0.0, 30 * DEG, 100 * KM)
+    truth = static_truth(np.stack([seen, hidden]), eph.seconds, 0.0)
+    table = detect(catalog(1, sensor="none"), eph, truth, {}, [radar], seed=3)
+    assert set(table.column("truth_id").to_pylist()) == {"T00"}
+    assert set(table.column("sensor_kind").to_pylist()) == {"radar"}
+    site = radar_site_ecef(radar)
+    rho = float(np.linalg.norm(seen - site))
+    r = table.column("range_m").to_numpy()
+    assert table.num_rows > 0.95 * n
+    assert abs(r.mean() - rho) < 4 * 30 / math.sqrt(r.size)
+    assert abs(r.std() - 30) < 4 * 30 / math.sqrt(2 * r.size)
+    los = np.stack([table.column(c).to_numpy() for c in ("los_x", "los_y", "los_z")], -1)
+    u = (seen - site) / rho
+    ang = np.arccos(np.clip(los @ u, -1, 1))
+    # Angle error: Rayleigh-like, rms sqrt(sigma_az^2 cos^2 e + sigma_el^2) ~ 2.8 mrad.
+    sig = table.column("sigma_rad").to_numpy()
+    assert abs(np.sqrt(np.mean(ang**2)) / (math.sqrt(2) * sig.mean()) - 1) < 4 / math.sqrt(r.size)
+    np.testing.assert_allclose(
+        np.stack([table.column(c).to_numpy() for c in ("sensor_x", "sensor_y", "sensor_z")], -1),
+        np.repeat(site[None], table.num_rows, 0),
+    )
