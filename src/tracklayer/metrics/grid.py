@@ -19,6 +19,7 @@ from matplotlib.path import Path
 from numpy.typing import NDArray
 
 from tracklayer.constants import DEG, WGS84_A_M, WGS84_E2
+from tracklayer.frames import geodetic_to_ecef
 from tracklayer.metrics.config import BoxRegion, GlobalRegion, PolygonRegion
 
 FloatArray = NDArray[np.float64]
@@ -93,19 +94,6 @@ class CoverageGrid:
         """Geodetic up unit vectors at the cell centres, shape ``(n, 3)``."""
         c = np.cos(self.lat)
         return np.stack([c * np.cos(self.lon), c * np.sin(self.lon), np.sin(self.lat)], axis=-1)
-
-
-def geodetic_to_ecef(lat: FloatArray, lon: FloatArray, altitude_m: float) -> FloatArray:
-    """ECEF position of geodetic coordinates on WGS84, m, shape ``(..., 3)``.
-
-    Standard closed form (NIMA TR8350.2, eq. 4-14).
-    """
-    s = np.sin(lat)
-    n = WGS84_A_M / np.sqrt(1.0 - WGS84_E2 * s * s)
-    rho = (n + altitude_m) * np.cos(lat)
-    return np.stack(
-        [rho * np.cos(lon), rho * np.sin(lon), (n * (1.0 - WGS84_E2) + altitude_m) * s], axis=-1
-    )
 
 
 def equal_area_grid(
