@@ -1,6 +1,7 @@
 """tracklayer: design, simulate and operate a jointly run satellite tracking layer.
 
-The few names most users need; each stage's module holds the rest.
+The few names most users need; each stage's module holds the rest. Names load lazily, so
+``import tracklayer`` stays cheap for the service and the command line.
 
 >>> import tracklayer as tl
 >>> scenario = tl.load_scenario("examples/demo.yaml")          # doctest: +SKIP
@@ -10,35 +11,57 @@ The few names most users need; each stage's module holds the rest.
 
 from __future__ import annotations
 
-from tracklayer.errors import InputFormatError, ScenarioError, TracklayerError
-from tracklayer.pipeline import (
-    coverage,
-    demo_scenario_path,
-    ephemeris,
-    space_segment,
-    truth_table,
-    write_coverage,
-    write_ephemeris,
-    write_flyout,
-)
-from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tracklayer.errors import InputFormatError, ScenarioError, TracklayerError
+    from tracklayer.pipeline import (
+        coverage,
+        demo_scenario_path,
+        detections,
+        ephemeris,
+        space_segment,
+        truth_table,
+        write_coverage,
+        write_detections,
+        write_ephemeris,
+        write_flyout,
+    )
+    from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "InputFormatError",
-    "Scenario",
-    "ScenarioError",
-    "TracklayerError",
-    "__version__",
-    "coverage",
-    "demo_scenario_path",
-    "ephemeris",
-    "load_scenario",
-    "scenario_json_schema",
-    "space_segment",
-    "truth_table",
-    "write_coverage",
-    "write_ephemeris",
-    "write_flyout",
-]
+_EXPORTS = {
+    "InputFormatError": "tracklayer.errors",
+    "ScenarioError": "tracklayer.errors",
+    "TracklayerError": "tracklayer.errors",
+    "Scenario": "tracklayer.scenario",
+    "load_scenario": "tracklayer.scenario",
+    "scenario_json_schema": "tracklayer.scenario",
+    "coverage": "tracklayer.pipeline",
+    "demo_scenario_path": "tracklayer.pipeline",
+    "detections": "tracklayer.pipeline",
+    "ephemeris": "tracklayer.pipeline",
+    "space_segment": "tracklayer.pipeline",
+    "truth_table": "tracklayer.pipeline",
+    "write_coverage": "tracklayer.pipeline",
+    "write_detections": "tracklayer.pipeline",
+    "write_ephemeris": "tracklayer.pipeline",
+    "write_flyout": "tracklayer.pipeline",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracklayer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -21,6 +21,7 @@ from tracklayer import pipeline
 from tracklayer.errors import TracklayerError
 from tracklayer.io.outputs import staged_output
 from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
+from tracklayer.service.cli import register as register_service_commands
 
 app = typer.Typer(
     name="tracklayer",
@@ -29,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_service_commands(app)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -110,6 +112,15 @@ def flyout(scenario: ScenarioArg, out: OutOption = Path("out/flyout")) -> None:
     scn = _load(scenario)
     with staged_output(out) as stage:
         written = pipeline.write_flyout(scn, stage)
+    _report_written(out, written)
+
+
+@app.command()
+def detect(scenario: ScenarioArg, out: OutOption = Path("out/detect")) -> None:
+    """Fly the threats and sense them: truth, detections, CCSDS TDM per sensor, plots."""
+    scn = _load(scenario)
+    with staged_output(out) as stage:
+        written = pipeline.write_detections(scn, stage)
     _report_written(out, written)
 
 

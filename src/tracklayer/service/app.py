@@ -1,0 +1,483 @@
+"""The picture service: a FastAPI application over the picture database.
+
+Routes (all under ``/api/v1`` need a partner's bearer token; ``/health`` and the OpenAPI
+schema do not):
+
+- ``POST /api/v1/tracks``, ``POST /api/v1/detections``: ingest a message; 201 once it is
+  durably committed, 200 for a retry of a stored message, 409 for a reused id, 422 naming
+  the field of a bad one (nothing stored).
+- ``GET /api/v1/picture``: current national tracks and their fusion; ``GET /api/v1/tracks``,
+  ``/api/v1/tracks/{tracker}/{track_id}``, ``/api/v1/detections``: history by time range.
+- ``GET /api/v1/export/czml``, ``/api/v1/export/parquet``; ``GET /api/v1/audit`` (own
+  entries); ``GET /api/v1/me``.
+- ``WS /api/v1/stream``: live updates; the token comes in an ``Authorization`` header or,
+  from a browser, as the first message ``{"token": "..."}``.
+
+A partner sees only records released to it, by every route; a track it may not see gets
+the same 404 as one that does not exist. Static files in ``service/static/`` (the web
+page), when present, are served at ``/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from tracklayer.service import audit
+from tracklayer.service.auth import Partner, authenticate
+from tracklayer.service.db import make_engine, migrate, normalize_db_url, schema_revision
+from tracklayer.service.export import czml_document, tracks_parquet
+from tracklayer.service.ingest import (
+    IngestRejected,
+    MessageConflict,
+    ingest_detections,
+    ingest_tracks,
+    ns_to_iso,
+    to_ns,
+)
+from tracklayer.service.logs import RequestLogMiddleware
+from tracklayer.service.picture import (
+    FusionSettings,
+    build_picture,
+    detection_history,
+    track_history,
+)
+from tracklayer.service.schemas import (
+    AuditPage,
+    DetectionMessage,
+    DetectionPage,
+    Health,
+    History,
+    IngestAck,
+    Me,
+    Picture,
+    TrackMessage,
+    UtcTime,
+)
+from tracklayer.service.stream import StreamHub, Subscriber
+
+__all__ = ["STATIC_DIR", "create_app", "current_partner"]
+
+#: Where the web page's built files go; served at ``/`` when the folder exists.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: Seconds a WebSocket client has to send its token.
+WS_AUTH_TIMEOUT_S = 5.0
+#: WebSocket close codes: policy violation (refused token), try again later (too slow).
+WS_REFUSED, WS_TOO_SLOW = 1008, 1013
+
+log = logging.getLogger("tracklayer.service")
+
+_REFUSED = "missing, unknown or revoked token"
+_NOT_FOUND = "no such track"
+_bearer = HTTPBearer(auto_error=False, description="A partner token (tracklayer partner add)")
+
+Start = Annotated[UtcTime | None, Query(description="Earliest time, ISO 8601 with zone")]
+End = Annotated[UtcTime | None, Query(description="Latest time, ISO 8601 with zone")]
+Limit = Annotated[int, Query(ge=1, le=100_000, description="Most records returned")]
+MaxAge = Annotated[
+    float,
+    Query(gt=0.0, le=1.0e7, description="Leave out tracks not updated for this long, s"),
+]
+At = Annotated[
+    UtcTime | None,
+    Query(description="Picture time, ISO 8601 with zone (default: latest visible state)"),
+]
+
+
+def current_partner(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Partner:
+    """The partner of the request's bearer token; 401 (and an audit row) otherwise."""
+    engine = request.app.state.engine
+    partner = authenticate(engine, None if credentials is None else credentials.credentials)
+    if partner is None:
+        audit.record(engine, None, "auth_refused", request.url.path, 0, 401)
+        raise HTTPException(401, _REFUSED, headers={"WWW-Authenticate": "Bearer"})
+    request.state.partner = partner.code
+    return partner
+
+
+PartnerDep = Annotated[Partner, Depends(current_partner)]
+
+
+def _ns(value: datetime | None) -> int | None:
+    return None if value is None else to_ns(value)
+
+
+def create_app(
+    db_url: str,
+    *,
+    static_dir: Path | None = STATIC_DIR,
+    fusion: FusionSettings | None = None,
+    picture_interval_s: float = 1.0,
+    stream_queue_size: int = 10_000,
+) -> FastAPI:
+    """Build the service on the database at ``db_url`` (created and migrated if needed).
+
+    Parameters
+    ----------
+    db_url : str
+        ``sqlite:///path``, a plain file path (SQLite), or ``postgresql://user:pw@host/db``.
+    static_dir : Path, optional
+        Folder served at ``/`` when it exists (the web page).
+    fusion : FusionSettings, optional
+        Track-to-track fusion parameters.
+    picture_interval_s : float
+        Shortest interval between two fused pictures pushed to one stream subscriber, s
+        (0 pushes none).
+    stream_queue_size : int
+        Updates queued per stream subscriber before it is dropped as too slow.
+    """
+    engine = make_engine(db_url)
+    migrate(engine)
+    settings = fusion or FusionSettings()
+    database = "postgresql" if normalize_db_url(db_url).startswith("postgresql") else "sqlite"
+
+    def picture_dict(partner: str, at_ns: int | None, max_age_s: float) -> dict[str, Any]:
+        view = build_picture(engine, partner, at_ns, max_age_s, settings)
+        return {
+            "partner": partner,
+            "time": None if view.time_ns is None else ns_to_iso(view.time_ns),
+            "national": view.national.records(),
+            "fused": view.fused.records(),
+        }
+
+    async def stream_picture(partner: str) -> str:
+        def compute() -> str:
+            out = picture_dict(partner, None, 60.0)
+            return json.dumps({"type": "picture", **out}, separators=(",", ":"))
+
+        return await anyio.to_thread.run_sync(compute)
+
+    hub = StreamHub(stream_picture, picture_interval_s, stream_queue_size)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="tracklayer picture service",
+        version="1",
+        description="Allied track sharing with releasability and track-to-track fusion.",
+        lifespan=lifespan,
+    )
+    api = APIRouter(responses={401: {"description": _REFUSED}})
+    app.state.engine = engine
+    app.state.hub = hub
+    app.add_middleware(RequestLogMiddleware)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        partner = getattr(request.state, "partner", None)
+        if partner is not None:
+            await anyio.to_thread.run_sync(
+                audit.record, engine, partner, "rejected", request.url.path, 0, 422
+            )
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    def _rejected(partner: str, action: str, exc: IngestRejected) -> JSONResponse:
+        audit.record(engine, partner, action, ".".join(map(str, exc.loc)), 0, 422)
+        return JSONResponse(
+            {"detail": [{"loc": list(exc.loc), "msg": exc.msg, "type": "value_error"}]},
+            status_code=422,
+        )
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health() -> Health:
+        """Liveness and the database schema revision (no token needed)."""
+        return Health(status="ok", database=database, schema_revision=schema_revision(engine))
+
+    @api.get("/api/v1/me", response_model=Me, tags=["service"])
+    def me(partner: PartnerDep) -> Me:
+        """The partner the token belongs to."""
+        audit.record(engine, partner.code, "me", "/api/v1/me")
+        return Me(code=partner.code, name=partner.name)
+
+    ingest_responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": IngestAck, "description": "A retry of a stored message"},
+        400: {"description": "The body is not readable JSON"},
+        409: {"description": "The message id was used for different content"},
+        413: {"description": "The body is too large"},
+    }
+
+    @api.post(
+        "/api/v1/tracks",
+        response_model=IngestAck,
+        status_code=201,
+        responses=ingest_responses,
+        tags=["ingest"],
+    )
+    def post_tracks(
+        message: TrackMessage, response: Response, partner: PartnerDep
+    ) -> IngestAck | JSONResponse:
+        """Store a batch of the partner's national track states (all or nothing)."""
+        try:
+            result = ingest_tracks(engine, partner.code, message)
+        except IngestRejected as exc:
+            return _rejected(partner.code, "ingest_tracks", exc)
+        except MessageConflict as exc:
+            audit.record(engine, partner.code, "ingest_tracks", message.message_id, 0, 409)
+            raise HTTPException(409, str(exc)) from None
+        if result.duplicate:
+            response.status_code = 200
+        elif result.event is not None:
+            hub.publish(
+                result.event["release"],
+                {
+                    "type": "tracks",
+                    "owner": partner.code,
+                    "message_id": message.message_id,
+                    "tracks": result.event["records"],
+                },
+            )
+        return IngestAck(
+            message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+        )
+
+    @api.post(
+        "/api/v1/detections",
+        response_model=IngestAck,
+        status_code=201,
+        responses=ingest_responses,
+        tags=["ingest"],
+    )
+    def post_detections(
+        message: DetectionMessage, response: Response, partner: PartnerDep
+    ) -> IngestAck | JSONResponse:
+        """Store a batch of the partner's detections (all or nothing)."""
+        try:
+            result = ingest_detections(engine, partner.code, message)
+        except IngestRejected as exc:
+            return _rejected(partner.code, "ingest_detections", exc)
+        except MessageConflict as exc:
+            audit.record(engine, partner.code, "ingest_detections", message.message_id, 0, 409)
+            raise HTTPException(409, str(exc)) from None
+        if result.duplicate:
+            response.status_code = 200
+        elif result.event is not None:
+            hub.publish(
+                result.event["release"],
+                {
+                    "type": "detections",
+                    "owner": partner.code,
+                    "message_id": message.message_id,
+                    "detections": result.event["records"],
+                },
+            )
+        return IngestAck(
+            message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+        )
+
+    @api.get("/api/v1/picture", response_model=Picture, tags=["read"])
+    def picture(partner: PartnerDep, at: At = None, max_age_s: MaxAge = 60.0) -> dict[str, Any]:
+        """The current picture: latest visible national tracks and their fusion."""
+        out = picture_dict(partner.code, _ns(at), max_age_s)
+        n = len(out["national"]) + len(out["fused"])
+        audit.record(engine, partner.code, "read_picture", "/api/v1/picture", n)
+        return out
+
+    @api.get("/api/v1/tracks", response_model=History, tags=["read"])
+    def tracks(
+        partner: PartnerDep,
+        start: Start = None,
+        end: End = None,
+        tracker: Annotated[str | None, Query(max_length=8)] = None,
+        limit: Limit = 10_000,
+    ) -> dict[str, Any]:
+        """Visible track states in a time range, oldest first."""
+        rows, truncated = track_history(
+            engine, partner.code, _ns(start), _ns(end), tracker, None, limit
+        )
+        audit.record(engine, partner.code, "read_history", "/api/v1/tracks", len(rows))
+        return {"tracks": rows.records(), "truncated": truncated}
+
+    @api.get(
+        "/api/v1/tracks/{tracker}/{track_id}",
+        response_model=History,
+        responses={404: {"description": _NOT_FOUND}},
+        tags=["read"],
+    )
+    def one_track(
+        partner: PartnerDep,
+        tracker: str,
+        track_id: str,
+        start: Start = None,
+        end: End = None,
+        limit: Limit = 10_000,
+    ) -> dict[str, Any]:
+        """The visible history of one national track (404 if none is visible)."""
+        rows, truncated = track_history(
+            engine, partner.code, _ns(start), _ns(end), tracker, track_id, limit
+        )
+        target = f"/api/v1/tracks/{tracker}/{track_id}"
+        if len(rows) == 0:
+            audit.record(engine, partner.code, "read_track", target, 0, 404)
+            raise HTTPException(404, _NOT_FOUND)
+        audit.record(engine, partner.code, "read_track", target, len(rows))
+        return {"tracks": rows.records(), "truncated": truncated}
+
+    @api.get("/api/v1/detections", response_model=DetectionPage, tags=["read"])
+    def get_detections(
+        partner: PartnerDep, start: Start = None, end: End = None, limit: Limit = 10_000
+    ) -> dict[str, Any]:
+        """Visible detections in a time range, oldest first."""
+        recs, truncated = detection_history(engine, partner.code, _ns(start), _ns(end), limit)
+        audit.record(engine, partner.code, "read_detections", "/api/v1/detections", len(recs))
+        return {"detections": recs, "truncated": truncated}
+
+    @api.get(
+        "/api/v1/export/czml",
+        tags=["export"],
+        responses={200: {"content": {"application/json": {}}, "description": "CZML"}},
+    )
+    def export_czml(
+        partner: PartnerDep,
+        start: Start = None,
+        end: End = None,
+        max_age_s: MaxAge = 60.0,
+        limit: Limit = 100_000,
+    ) -> Response:
+        """Visible track histories and the current fused tracks as a CZML document."""
+        history, _ = track_history(engine, partner.code, _ns(start), _ns(end), None, None, limit)
+        view = build_picture(engine, partner.code, _ns(end), max_age_s, settings)
+        doc = czml_document(partner.code, history, view.fused if view.time_ns else None)
+        audit.record(engine, partner.code, "export_czml", "/api/v1/export/czml", len(doc) - 1)
+        return Response(
+            json.dumps(doc, separators=(",", ":")),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="picture.czml"'},
+        )
+
+    @api.get(
+        "/api/v1/export/parquet",
+        tags=["export"],
+        responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
+    )
+    def export_parquet(
+        partner: PartnerDep, start: Start = None, end: End = None, limit: Limit = 100_000
+    ) -> Response:
+        """Visible track states in a time range as a Parquet ``tracks`` table."""
+        history, _ = track_history(engine, partner.code, _ns(start), _ns(end), None, None, limit)
+        body = tracks_parquet(history)
+        audit.record(engine, partner.code, "export_parquet", "/api/v1/export/parquet", len(history))
+        return Response(
+            body,
+            media_type="application/vnd.apache.parquet",
+            headers={"Content-Disposition": 'attachment; filename="tracks.parquet"'},
+        )
+
+    @api.get("/api/v1/audit", response_model=AuditPage, tags=["read"])
+    def get_audit(partner: PartnerDep, limit: Limit = 1000) -> dict[str, Any]:
+        """The partner's own audit entries, newest first."""
+        entries = audit.read_audit(engine, partner.code, limit)
+        audit.record(engine, partner.code, "read_audit", "/api/v1/audit", len(entries))
+        return {
+            "entries": [
+                {
+                    "time": ns_to_iso(e.time_ns),
+                    "partner": e.partner,
+                    "action": e.action,
+                    "target": e.target,
+                    "n_records": e.n_records,
+                    "status": e.status,
+                }
+                for e in entries
+            ]
+        }
+
+    @app.websocket("/api/v1/stream")
+    async def stream(ws: WebSocket) -> None:
+        """Live updates visible to the partner: national messages and fused pictures."""
+        header = ws.headers.get("authorization", "")
+        token: str | None = header[7:].strip() if header.lower().startswith("bearer ") else None
+        await ws.accept()
+        if token is None:
+            with contextlib.suppress(Exception):
+                first = await asyncio.wait_for(ws.receive_json(), WS_AUTH_TIMEOUT_S)
+                token = first.get("token") if isinstance(first, dict) else None
+                token = token if isinstance(token, str) else None
+        partner = await anyio.to_thread.run_sync(authenticate, engine, token)
+        if partner is None:
+            await anyio.to_thread.run_sync(
+                audit.record, engine, None, "auth_refused", "/api/v1/stream", 0, 401
+            )
+            await ws.close(WS_REFUSED, _REFUSED)
+            return
+        sub = hub.subscribe(partner.code)
+        await anyio.to_thread.run_sync(
+            audit.record, engine, partner.code, "stream_open", "/api/v1/stream"
+        )
+        try:
+            await ws.send_json({"type": "hello", "partner": partner.code})
+            await ws.send_text(await stream_picture(partner.code))
+            await _pump(ws, sub)
+        finally:
+            hub.unsubscribe(sub)
+            await anyio.to_thread.run_sync(
+                audit.record, engine, partner.code, "stream_close", "/api/v1/stream", sub.sent
+            )
+            if ws.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await ws.close(WS_TOO_SLOW if sub.overflowed else 1000)
+
+    async def _pump(ws: WebSocket, sub: Subscriber) -> None:
+        async def drain() -> None:
+            # Reading detects a client that went away; clients send nothing else.
+            with contextlib.suppress(WebSocketDisconnect):
+                while True:
+                    msg = await ws.receive()
+                    if msg["type"] == "websocket.disconnect":
+                        return
+
+        async def send() -> None:
+            while True:
+                text = await sub.queue.get()
+                if text is None:
+                    return
+                await ws.send_text(text)
+                sub.sent += 1
+
+        tasks = [asyncio.create_task(drain()), asyncio.create_task(send())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    app.include_router(api)
+    if static_dir is not None and static_dir.is_dir():
+        app.mount("/", StaticFiles(directory=static_dir, html=True), name="static")
+    return app

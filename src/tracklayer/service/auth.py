@@ -1,0 +1,181 @@
+"""Partners and their credentials.
+
+A token is 256 random bits (:func:`secrets.token_urlsafe`) behind a ``tl_`` prefix, shown
+once when issued; the database keeps only its SHA-256. A slow password hash (argon2,
+bcrypt) protects guessable secrets; a 256-bit random token cannot be guessed, so a fast
+hash is as safe and lets every request be checked with one indexed lookup. Rotating a
+partner's token replaces the hash, so the old token stops working at once; revoking
+refuses every request of that partner while its records stay in the picture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tracklayer.errors import TracklayerError
+from tracklayer.service.db import partners, write_transaction
+
+__all__ = [
+    "Partner",
+    "PartnerError",
+    "add_partner",
+    "authenticate",
+    "hash_token",
+    "list_partners",
+    "new_token",
+    "revoke_partner",
+    "rotate_token",
+]
+
+_CODE = re.compile(r"^[A-Z]{3}$")
+_TOKEN_PREFIX = "tl_"
+
+
+class PartnerError(TracklayerError):
+    """A partner command cannot be done (bad code, unknown or duplicate partner)."""
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A partner nation of the picture service."""
+
+    code: str
+    name: str
+    created_ns: int
+    token_issued_ns: int
+    revoked_ns: int | None
+
+    @property
+    def active(self) -> bool:
+        """Whether its token is accepted."""
+        return self.revoked_ns is None
+
+
+def new_token() -> str:
+    """A fresh bearer token: ``tl_`` and 43 URL-safe characters (256 random bits)."""
+    return _TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 of a token, hex: what the database stores and looks up."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _check_code(code: str) -> str:
+    if not _CODE.match(code):
+        raise PartnerError(
+            f"partner code: expected an ISO 3166-1 alpha-3 code in upper case (USA, JPN), "
+            f"got {code!r}"
+        )
+    return code
+
+
+def _row_to_partner(row: Any) -> Partner:
+    return Partner(
+        code=row[0],
+        name=row[1],
+        created_ns=row[2],
+        token_issued_ns=row[3],
+        revoked_ns=row[4],
+    )
+
+
+_COLUMNS = (
+    partners.c.code,
+    partners.c.name,
+    partners.c.created_ns,
+    partners.c.token_issued_ns,
+    partners.c.revoked_ns,
+)
+
+
+def add_partner(engine: Engine, code: str, name: str | None = None) -> str:
+    """Register a partner and return its token (shown once; only its hash is stored).
+
+    Raises
+    ------
+    PartnerError
+        The code is not an alpha-3 code, or the partner exists already.
+    """
+    _check_code(code)
+    token = new_token()
+    now = time.time_ns()
+    with write_transaction(engine) as conn:
+        if conn.execute(sa.select(partners.c.code).where(partners.c.code == code)).first():
+            raise PartnerError(f"partner {code} exists already (use rotate for a new token)")
+        conn.execute(
+            partners.insert().values(
+                code=code,
+                name=name or code,
+                token_hash=hash_token(token),
+                created_ns=now,
+                token_issued_ns=now,
+                revoked_ns=None,
+            )
+        )
+    return token
+
+
+def rotate_token(engine: Engine, code: str) -> str:
+    """Issue a new token for a partner (reactivating it if revoked); the old one stops working."""
+    _check_code(code)
+    token = new_token()
+    with write_transaction(engine) as conn:
+        done = conn.execute(
+            partners.update()
+            .where(partners.c.code == code)
+            .values(token_hash=hash_token(token), token_issued_ns=time.time_ns(), revoked_ns=None)
+        )
+        if done.rowcount != 1:
+            raise PartnerError(f"no partner {code}")
+    return token
+
+
+def revoke_partner(engine: Engine, code: str) -> None:
+    """Refuse every further request from a partner (its records stay in the picture)."""
+    _check_code(code)
+    with write_transaction(engine) as conn:
+        done = conn.execute(
+            partners.update()
+            .where(partners.c.code == code, partners.c.revoked_ns.is_(None))
+            .values(revoked_ns=time.time_ns())
+        )
+        if done.rowcount != 1:
+            exists = conn.execute(sa.select(partners.c.code).where(partners.c.code == code))
+            if exists.first() is None:
+                raise PartnerError(f"no partner {code}")
+
+
+def list_partners(engine: Engine) -> list[Partner]:
+    """Every partner, active or revoked, by code."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*_COLUMNS).order_by(partners.c.code)).all()
+    return [_row_to_partner(r) for r in rows]
+
+
+def partner_codes(engine: Engine) -> set[str]:
+    """Codes of every registered partner (active or revoked)."""
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(partners.c.code)).scalars())
+
+
+def authenticate(engine: Engine, token: str | None) -> Partner | None:
+    """The active partner holding ``token``, or None (unknown, revoked, missing, malformed)."""
+    if not token or not token.startswith(_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(*_COLUMNS).where(partners.c.token_hash == hash_token(token))
+        ).first()
+    if row is None:
+        return None
+    partner = _row_to_partner(row)
+    return partner if partner.active else None

@@ -1,0 +1,102 @@
+"""Command-line commands of the picture service: ``serve`` and ``partner add|list|rotate|revoke``.
+
+The main ``tracklayer`` command mounts them with :func:`register`. A token is printed once,
+on stdout alone (so ``TOKEN=$(tracklayer partner add USA)`` works), when it is issued; the
+database keeps only its hash.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from tracklayer.service.auth import add_partner, list_partners, revoke_partner, rotate_token
+from tracklayer.service.db import default_db_url, make_engine, migrate
+
+__all__ = ["register"]
+
+_err = Console(stderr=True)
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        help="Database: sqlite:///path, a file path, or postgresql://user:pw@host/db "
+        "(default: $TRACKLAYER_DB or ~/.local/share/tracklayer/picture.db)",
+        default_factory=default_db_url,
+        show_default=False,
+    ),
+]
+CodeArg = Annotated[str, typer.Argument(help="ISO 3166-1 alpha-3 code, e.g. USA")]
+
+
+def serve(
+    db: DbOption,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+) -> None:
+    """Run the picture service (FastAPI on uvicorn); migrates the database first."""
+    import uvicorn
+
+    from tracklayer.service.app import create_app
+    from tracklayer.service.logs import configure_logging
+
+    configure_logging(log_level)
+    app = create_app(db)
+    uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level.lower())
+
+
+def _engine(db: str) -> Engine:
+    engine = make_engine(db)
+    migrate(engine)
+    return engine
+
+
+def partner_add(
+    code: CodeArg,
+    db: DbOption,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+) -> None:
+    """Register a partner and print its token (shown only this once)."""
+    token = add_partner(_engine(db), code, name)
+    _err.print(f"partner {code} added; its token (store it now, it is not kept):")
+    typer.echo(token)
+
+
+def partner_rotate(code: CodeArg, db: DbOption) -> None:
+    """Issue a new token for a partner and print it; the old token stops working."""
+    token = rotate_token(_engine(db), code)
+    _err.print(f"partner {code}: new token (the previous one no longer works):")
+    typer.echo(token)
+
+
+def partner_revoke(code: CodeArg, db: DbOption) -> None:
+    """Refuse every further request of a partner (its records stay in the picture)."""
+    revoke_partner(_engine(db), code)
+    _err.print(f"partner {code} revoked")
+
+
+def partner_list(db: DbOption) -> None:
+    """List partners, their state and when their token was issued."""
+    table = Table("code", "name", "state", "token issued (UTC)")
+    for p in list_partners(_engine(db)):
+        issued = datetime.fromtimestamp(p.token_issued_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(p.code, p.name, "active" if p.active else "revoked", issued)
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and the ``partner`` command group to the ``tracklayer`` command."""
+    app.command("serve")(serve)
+    partner = typer.Typer(help="Manage partner nations and their tokens.", no_args_is_help=True)
+    partner.command("add")(partner_add)
+    partner.command("list")(partner_list)
+    partner.command("rotate")(partner_rotate)
+    partner.command("revoke")(partner_revoke)
+    app.add_typer(partner, name="partner")

@@ -1,0 +1,142 @@
+"""The live stream: a hub that pushes each committed message to the partners that may see it.
+
+Ingest runs in worker threads; after its commit it hands the message to the hub with
+:meth:`StreamHub.publish` (thread-safe). On the event loop, the hub checks the message's
+release against each subscriber's partner once, serializes the update once, and queues
+the same text for every subscriber allowed to see it. A subscriber too slow to keep up
+(its queue full) is disconnected with close code 1013 rather than let memory grow; it
+reconnects and reads the picture again.
+
+Besides national updates, subscribers receive the fused picture (``type: "picture"``),
+recomputed at most every ``picture_interval_s`` for partners that received an update, so
+the fusion cost does not grow with the message rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracklayer.fusion.releasability import Release
+
+__all__ = ["StreamHub", "Subscriber"]
+
+log = logging.getLogger("tracklayer.service.stream")
+
+#: Messages queued for one subscriber before it is dropped as too slow.
+DEFAULT_QUEUE_SIZE = 10_000
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One WebSocket connection of a partner."""
+
+    partner: str
+    queue: asyncio.Queue[str | None] = field(repr=False)
+    sent: int = 0
+    overflowed: bool = False
+
+
+class StreamHub:
+    """Fan-out of committed updates to subscribed partners, by releasability."""
+
+    def __init__(
+        self,
+        picture_for: Callable[[str], Awaitable[str]] | None = None,
+        picture_interval_s: float = 1.0,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+    ) -> None:
+        self._subscribers: set[Subscriber] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._picture_for = picture_for
+        self._picture_interval_s = picture_interval_s
+        self._queue_size = queue_size
+        self._dirty: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Bind to the running event loop and start the periodic fused-picture task."""
+        self._loop = asyncio.get_running_loop()
+        if self._picture_for is not None and self._picture_interval_s > 0:
+            self._task = asyncio.create_task(self._picture_loop())
+
+    async def stop(self) -> None:
+        """Stop the picture task and end every subscription."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for sub in list(self._subscribers):
+            self._close(sub)
+        self._loop = None
+
+    def subscribe(self, partner: str) -> Subscriber:
+        """Register a subscriber (call on the event loop)."""
+        sub = Subscriber(partner=partner, queue=asyncio.Queue(self._queue_size + 1))
+        self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        """Forget a subscriber."""
+        self._subscribers.discard(sub)
+
+    @property
+    def n_subscribers(self) -> int:
+        """Current number of subscriptions."""
+        return len(self._subscribers)
+
+    def publish(self, release: Release, update: dict[str, Any]) -> None:
+        """Send ``update`` to every subscriber whose partner ``release`` lets see it.
+
+        Thread-safe: called from ingest threads after their commit; returns at once.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._dispatch, release, update)
+
+    def _close(self, sub: Subscriber) -> None:
+        self._subscribers.discard(sub)
+        with contextlib.suppress(asyncio.QueueFull):
+            sub.queue.put_nowait(None)
+
+    def _dispatch(self, release: Release, update: dict[str, Any]) -> None:
+        targets = [s for s in self._subscribers if release.visible_to(s.partner)]
+        if not targets:
+            return
+        text = json.dumps(update, separators=(",", ":"))
+        for sub in targets:
+            self._offer(sub, text)
+            self._dirty.add(sub.partner)
+
+    def _offer(self, sub: Subscriber, text: str) -> None:
+        if sub.queue.qsize() >= self._queue_size:
+            sub.overflowed = True
+            log.warning("stream subscriber too slow, dropped", extra={"partner": sub.partner})
+            self._close(sub)
+            return
+        sub.queue.put_nowait(text)
+
+    async def _picture_loop(self) -> None:
+        assert self._picture_for is not None
+        while True:
+            await asyncio.sleep(self._picture_interval_s)
+            dirty, self._dirty = self._dirty, set()
+            for partner in sorted(dirty):
+                targets = [s for s in self._subscribers if s.partner == partner]
+                if not targets:
+                    continue
+                try:
+                    text = await self._picture_for(partner)
+                except Exception:
+                    log.exception("fused picture for the stream failed")
+                    continue
+                for sub in targets:
+                    if sub in self._subscribers:
+                        self._offer(sub, text)

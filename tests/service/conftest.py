@@ -1,0 +1,165 @@
+"""Fixtures of the picture-service tests: a database per test, SQLite and PostgreSQL.
+
+PostgreSQL cases run when ``TRACKLAYER_TEST_POSTGRES_URL`` is set (``.ci/postgres.sh``
+prints it) and are skipped otherwise. Each PostgreSQL test gets its own schema, dropped
+afterwards, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+POSTGRES_ENV = "TRACKLAYER_TEST_POSTGRES_URL"
+EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+def postgres_url() -> str | None:
+    """The test server's URL, or None when PostgreSQL tests are off."""
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def _pg_admin_url(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def new_postgres_schema(url: str) -> tuple[str, str]:
+    """Create a fresh schema; return (URL whose search_path is that schema, schema name)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(_pg_admin_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres_schema(url: str, schema: str) -> None:
+    """Drop a schema made by :func:`new_postgres_schema`."""
+    engine = sa.create_engine(_pg_admin_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    engine.dispose()
+
+
+def fast_dir() -> str | None:
+    """A RAM-backed folder for throw-away SQLite files, if the machine has one.
+
+    Commits there skip the disk's fsync (about 7 ms each on the CI disk), which would
+    otherwise dominate these tests; the crash test uses a real disk.
+    """
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(postgres_url() is None, reason=f"{POSTGRES_ENV} not set"),
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database URL: SQLite in a RAM folder, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        with tempfile.TemporaryDirectory(dir=fast_dir()) as tmp:
+            yield f"sqlite:///{Path(tmp) / 'picture.db'}"
+        return
+    base = postgres_url()
+    assert base is not None
+    url, schema = new_postgres_schema(base)
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(base, schema)
+
+
+def spd_cov(
+    rng: np.random.Generator, pos_sigma_m: float = 200.0, vel_sigma: float = 5.0
+) -> list[float]:
+    """A random symmetric positive definite 6x6 covariance, row-major."""
+    a = rng.normal(size=(6, 6)) * 0.2
+    scale = np.array([pos_sigma_m] * 3 + [vel_sigma] * 3)
+    cov = np.diag(scale**2) + (a @ a.T) * np.outer(scale, scale)
+    return cov.reshape(-1).tolist()
+
+
+def track_state(
+    tracker: str,
+    track_id: str,
+    t_s: float = 0.0,
+    pos: tuple[float, float, float] = (6.5e6, 1.0e5, 2.0e5),
+    vel: tuple[float, float, float] = (100.0, 2000.0, 1500.0),
+    cov: list[float] | None = None,
+    status: str = "confirmed",
+) -> dict[str, Any]:
+    """One track state as JSON, at EPOCH + t_s."""
+    return {
+        "track_id": track_id,
+        "tracker": tracker,
+        "time": (EPOCH + timedelta(seconds=t_s)).isoformat(),
+        "x": pos[0],
+        "y": pos[1],
+        "z": pos[2],
+        "vx": vel[0],
+        "vy": vel[1],
+        "vz": vel[2],
+        "cov": cov if cov is not None else np.diag([1e4] * 3 + [25.0] * 3).reshape(-1).tolist(),
+        "status": status,
+    }
+
+
+def message(message_id: str, releasable_to: Any, tracks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A track ingest message."""
+    return {"message_id": message_id, "releasable_to": releasable_to, "tracks": tracks}
+
+
+def auth(token: str) -> dict[str, str]:
+    """The Authorization header of a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make_tokens() -> Callable[..., dict[str, str]]:
+    """Register partners on a database: ``make_tokens(url, "USA", "JPN") -> {code: token}``."""
+    from tracklayer.service.auth import add_partner
+    from tracklayer.service.db import make_engine, migrate
+
+    def make(url: str, *codes: str) -> dict[str, str]:
+        engine = make_engine(url)
+        migrate(engine)
+        tokens = {code: add_partner(engine, code) for code in codes}
+        engine.dispose()
+        return tokens
+
+    return make
+
+
+PARTNERS = ("USA", "JPN", "KOR")
+
+
+@pytest.fixture
+def service(db_url: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A running app (TestClient, lifespan on) with partners USA, JPN, KOR and their tokens."""
+    from fastapi.testclient import TestClient
+
+    from tracklayer.service.app import create_app
+    from tracklayer.service.auth import add_partner
+
+    app = create_app(db_url, static_dir=None, picture_interval_s=0.05)
+    tokens = {code: add_partner(app.state.engine, code) for code in PARTNERS}
+    with TestClient(app) as client:
+        yield client, tokens
