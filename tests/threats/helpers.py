@@ -1,0 +1,46 @@
+"""Shared builders for threat tests: free-flying batches with no boost."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tracklayer.threats.config import EarthOptions
+from tracklayer.threats.dynamics import VehicleBatch
+from tracklayer.threats.earth import EarthModel
+
+
+def coasting_batch(n: int, *, beta: float = 1e4, ld: float = 0.0) -> VehicleBatch:
+    """N vehicles already past separation: no thrust, payload ``beta`` and ``ld``."""
+    z = np.zeros((1, n))
+    ones = np.ones(n)
+    return VehicleBatch(
+        stage_on=z,
+        stage_off=z,
+        thrust=z,
+        mdot=z,
+        drop=z,
+        m0=ones * 1000.0,
+        sep_time=0.0 * ones,
+        cda_boost=ones,
+        beta=beta * ones,
+        ld=ld * ones,
+        t_vertical=0.0 * ones,
+        t_kick_end=0.0 * ones,
+        kick_dir=np.zeros((3, n)),
+        alpha=0.0 * ones,
+        last_on=0.0 * ones,
+    )
+
+
+def earth(model: str = "spherical", **kw: bool) -> EarthModel:
+    opts = {"rotating": False, "j2": False, "atmosphere": False} | kw
+    return EarthModel.from_options(EarthOptions(model=model, **opts))  # type: ignore[arg-type]
+
+
+def launch_state(em: EarthModel, speed: np.ndarray, gamma: np.ndarray, alt: float = 0.0):  # type: ignore[no-untyped-def]
+    """States on the equator heading east at ``speed`` (m/s), flight-path ``gamma`` (rad)."""
+    n = speed.shape[0]
+    r0 = np.zeros((3, n))
+    r0[0] = em.a_m + alt
+    v0 = np.stack((speed * np.sin(gamma), speed * np.cos(gamma), np.zeros(n)))
+    return r0, v0
