@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,25 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
             progress.update(task, completed=done, total=total)
 
         yield update
+
+
+@contextmanager
+def stage_display() -> Iterator[Callable[[str], None]]:
+    """One progress display over a run's stages: says which stage runs and since when."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def say(stage: str) -> None:
+            progress.update(task, description=stage)
+            if not err_console.is_terminal:
+                err_console.print(f"stage: {stage}")
+
+        yield say
 
 
 def _load(path: Path) -> Scenario:
@@ -125,23 +145,54 @@ def detect(scenario: ScenarioArg, out: OutOption = Path("out/detect")) -> None:
 
 
 @app.command()
+def track(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder holding scenario.yaml and detections.parquet")
+    ],
+) -> None:
+    """Track a run's detections (each owner, joint, fused) and score them against its truth."""
+    written = pipeline.write_tracks(run_dir)
+    _report_written(run_dir, written)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    out: OutOption = Path("out/run"),
+    cache: Annotated[bool, typer.Option(help="Reuse stages whose inputs did not change")] = True,
+) -> None:
+    """Run every stage: coverage, flyout, sensing, tracking, fusion, metrics, report."""
+    _run(_load(scenario), out, cache)
+
+
+@app.command()
 def demo(out: OutOption = Path("out/demo")) -> None:
-    """Run the built-in demo scenario through every stage that exists."""
-    path = pipeline.demo_scenario_path()
-    scn = _load(path)
-    with staged_output(out) as stage:
-        with progress_bar("coverage") as update:
-            result = pipeline.write_coverage(scn, stage, progress=update)
-        written = [*result.files]
-        if scn.threats is not None:
-            written += pipeline.write_flyout(scn, stage)
-    console.print(pipeline.coverage_summary_rich(result))
+    """Run the built-in Indo-Pacific demo scenario end to end."""
+    _run(_load(pipeline.demo_scenario_path()), out, cache=True)
+
+
+def _run(scn: Scenario, out: Path, cache: bool) -> None:
+    from tracklayer.runner import write_run
+
+    with staged_output(out) as stage, stage_display() as say:
+        written, raid = write_run(scn, stage, out / ".cache" if cache else None, say)
+    if raid is not None:
+        console.print(pipeline.metrics_summary_rich(raid.metrics))
     _report_written(out, written)
 
 
 def _report_written(out: Path, written: list[Path]) -> None:
+    """List the files written; a folder of many files (OEM, TDM) as one line."""
     console.print(f"[bold]{len(written)} files[/] in {out}/")
+    per_folder = Counter(p.parts[0] for p in written if len(p.parts) > 1)
+    shown: set[str] = set()
     for path in written:
+        folder = path.parts[0]
+        if len(path.parts) > 1 and per_folder[folder] > 3:
+            if folder not in shown:
+                shown.add(folder)
+                console.print(f"  {folder}/ ({per_folder[folder]} files)")
+            continue
         console.print(f"  {path.as_posix()}")
 
 

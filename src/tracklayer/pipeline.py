@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
 from numpy.typing import NDArray
 from rich.table import Table
 
@@ -21,9 +23,12 @@ from tracklayer.errors import ScenarioError
 from tracklayer.io.oem import write_oem_files
 from tracklayer.io.parquet import write_table
 from tracklayer.metrics.coverage import JOINT, CoverageResult, compute_coverage
-from tracklayer.metrics.grid import equal_area_grid
+from tracklayer.metrics.grid import CoverageGrid, equal_area_grid
 from tracklayer.report.coverage_maps import plot_coverage_map
 from tracklayer.scenario import Scenario
+from tracklayer.sensors.detect import detect
+from tracklayer.sensors.geometry import VisibilityConstraints
+from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.space import (
     Ephemeris,
     SatelliteCatalog,
@@ -34,6 +39,7 @@ from tracklayer.space import (
 )
 
 Progress = Callable[[int, int], None]
+FloatArray = NDArray[np.float64]
 
 
 def demo_scenario_path() -> Path:
@@ -77,10 +83,7 @@ def coverage(
     if config is None:
         raise ScenarioError("the scenario has no `coverage` section to analyse")
     catalog = space_segment(scenario) if catalog is None else catalog
-    try:
-        grid = equal_area_grid(config.cell_size_deg, config.region)
-    except ValueError as exc:
-        raise ScenarioError(f"coverage.region: {exc}") from None
+    grid = coverage_grid(scenario)
     seconds = config.sample_seconds(scenario.epoch)
     states = propagate(catalog, scenario.epoch, seconds)
     sensor_names = sorted(set(catalog.sensor.tolist()))
@@ -110,48 +113,87 @@ def write_coverage(
     """
     catalog = space_segment(scenario)
     result = coverage(scenario, catalog, progress)
+    cells = result.cells_table()
     files = [
         write_table(satellites_table(catalog, scenario.epoch), out_dir / "satellites.parquet"),
-        write_table(result.cells_table(), out_dir / "coverage_cells.parquet"),
+        write_table(cells, out_dir / "coverage_cells.parquet"),
         write_table(result.summary_table(), out_dir / "coverage_summary.parquet"),
     ]
-    files += write_coverage_maps(result, out_dir / "maps")
+    files += write_coverage_maps(result.grid, cells, result.ks, result.span_s, out_dir / "maps")
     return CoverageRun(result, catalog, [f.relative_to(out_dir) for f in files])
 
 
-def write_coverage_maps(result: CoverageResult, folder: Path) -> list[Path]:
-    """One PNG per altitude and figure of merit, with a panel per owner and the joint."""
+def write_coverage_maps(
+    grid: CoverageGrid, cells: pa.Table, ks: list[int], span_s: float, folder: Path
+) -> list[Path]:
+    """One PNG per altitude and figure of merit, with a panel per owner and the joint.
+
+    Parameters
+    ----------
+    grid
+        The coverage grid the ``cells`` table refers to (its ``cell`` column).
+    cells
+        The ``coverage_cells`` table.
+    ks, span_s
+        The multiplicities and the span's length, s, for titles.
+    folder
+        Output folder of the PNG files.
+    """
     paths = []
-    span_h = result.span_s / 3600.0
-    for a, altitude_m in enumerate(result.altitudes_m):
+    groups = [*sorted(set(cells["group"].to_pylist()) - {JOINT}), JOINT]
+    for altitude_m in sorted(set(cells["altitude_m"].to_pylist())):
+        layer = cells.filter(pc.equal(cells["altitude_m"], altitude_m))
         alt = f"{altitude_m / KM:g}"
-        for j, k in enumerate(result.ks):
+
+        def panels(
+            column: str, scale: float = 1.0, layer: pa.Table = layer
+        ) -> dict[str, FloatArray]:
+            out = {}
+            for group in groups:
+                rows = layer.filter(pc.equal(layer["group"], group))
+                values = np.full(grid.n_cells, np.nan)
+                values[rows["cell"].to_numpy()] = rows[column].to_numpy() * scale
+                out[group] = values
+            return out
+
+        for k in ks:
             paths.append(
                 plot_coverage_map(
-                    result.grid,
-                    {g: result.pct_time[j, i, a] for i, g in enumerate(result.groups)},
+                    grid,
+                    panels(f"pct_time_k{k}"),
                     title=f"Time seen by at least {k} satellite{'s' if k > 1 else ''}, "
-                    f"targets at {alt} km, over {span_h:g} h",
+                    f"targets at {alt} km, over {span_s / 3600.0:g} h",
                     colorbar_label="% of time",
                     path=folder / f"coverage_{alt}km_pct_time_k{k}.png",
                     vmin=0.0,
                     vmax=100.0,
                 )
             )
-        gaps_min = result.max_gap_s[:, a] / 60.0
+        gaps = panels("max_gap_s", 1.0 / 60.0)
+        worst = max(float(np.nanmax(v)) for v in gaps.values())
         paths.append(
             plot_coverage_map(
-                result.grid,
-                {g: gaps_min[i] for i, g in enumerate(result.groups)},
+                grid,
+                gaps,
                 title=f"Longest gap with no satellite in view, targets at {alt} km",
                 colorbar_label="longest gap, min",
                 path=folder / f"coverage_{alt}km_max_gap.png",
                 vmin=0.0,
-                vmax=max(1.0, float(np.nanmax(gaps_min[:, result.grid.mask]))),
+                vmax=max(1.0, worst),
                 cmap="magma_r",
             )
         )
     return paths
+
+
+def coverage_grid(scenario: Scenario) -> CoverageGrid:
+    """The equal-area grid of the scenario's coverage region."""
+    if scenario.coverage is None:
+        raise ScenarioError("the scenario has no `coverage` section to analyse")
+    try:
+        return equal_area_grid(scenario.coverage.cell_size_deg, scenario.coverage.region)
+    except ValueError as exc:
+        raise ScenarioError(f"coverage.region: {exc}") from None
 
 
 def coverage_summary_rich(run: CoverageRun) -> Table:
@@ -225,3 +267,141 @@ def write_flyout(scenario: Scenario, out_dir: Path) -> list[Path]:
     files = [write_table(truth, out_dir / "truth.parquet")]
     files += plot_flyout(truth, out_dir / "plots")
     return [f.relative_to(out_dir) for f in files]
+
+
+def sensing_seconds(scenario: Scenario) -> NDArray[np.float64]:
+    """The raid's time grid, s since the epoch: ``0 .. duration_s`` every ``step_s``."""
+    return np.arange(0.0, scenario.duration_s + 1e-9, scenario.step_s)
+
+
+def infrared_payloads(
+    scenario: Scenario,
+) -> dict[str, tuple[VisibilityConstraints, InfraredParameters]]:
+    """Payload name to (geometry, infrared parameters), for payloads that sense."""
+    return {
+        name: (payload.constraints(), payload.infrared)
+        for name, payload in scenario.sensors.items()
+        if payload.infrared is not None
+    }
+
+
+def detections(
+    scenario: Scenario,
+    truth: pa.Table,
+    catalog: SatelliteCatalog | None = None,
+) -> pa.Table:
+    """The ``detections`` table: every satellite payload and ground radar against ``truth``."""
+    catalog = space_segment(scenario) if catalog is None else catalog
+    states = propagate(catalog, scenario.epoch, sensing_seconds(scenario))
+    bands = None if scenario.threats is None else dict(scenario.threats.bands)
+    try:
+        return detect(
+            catalog,
+            states,
+            truth,
+            infrared_payloads(scenario),
+            scenario.radars,
+            seed=scenario.seed,
+            bands=bands,
+        )
+    except ValueError as exc:
+        raise ScenarioError(f"sensors: {exc}") from None
+
+
+def write_scenario_copy(scenario: Scenario, out_dir: Path) -> Path:
+    """Save the validated scenario (data files as absolute paths) as ``scenario.yaml``,
+    so later stages (``tracklayer track DIR``) read the run folder alone."""
+    data = scenario.model_dump(mode="json", exclude_defaults=False)
+    path = out_dir / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_detections(scenario: Scenario, out_dir: Path) -> list[Path]:
+    """Fly the threats, sense them, and write ``truth``, ``detections``, TDM files and plots."""
+    from tracklayer.io.tdm import write_tdm_files
+    from tracklayer.report.detections import plot_detections_per_owner, plot_first_detections
+
+    truth = truth_table(scenario)
+    table = detections(scenario, truth)
+    sites = {r.name: (r.lat_rad, r.lon_rad) for r in scenario.radars}
+    files = [
+        write_scenario_copy(scenario, out_dir),
+        write_table(truth, out_dir / "truth.parquet"),
+        write_table(table, out_dir / "detections.parquet"),
+        plot_detections_per_owner(table, out_dir / "plots" / "detections_per_owner.png"),
+        plot_first_detections(table, out_dir / "plots" / "first_detections.png"),
+    ]
+    files += write_tdm_files(table, out_dir / "tdm", sites=sites)
+    return [f.relative_to(out_dir) for f in files]
+
+
+def write_tracks(run_dir: Path) -> list[Path]:
+    """Track a run folder's detections and score them: ``tracks``, ``metrics``, ``gospa``.
+
+    The folder must hold ``scenario.yaml`` and ``detections.parquet`` (as ``tracklayer
+    detect`` writes them); ``truth.parquet`` is used for scoring. Every owner's tracker,
+    the joint one and the fused picture are run (see :func:`tracklayer.runner.run_raid`).
+    """
+    from tracklayer.io.parquet import read_table
+    from tracklayer.runner import run_raid
+    from tracklayer.scenario import load_scenario
+
+    run_dir = Path(run_dir)
+    for name in ("scenario.yaml", "truth.parquet", "detections.parquet"):
+        if not (run_dir / name).is_file():
+            raise ScenarioError(f"{run_dir}: no {name} here; run `tracklayer detect` first")
+    raid = run_raid(
+        load_scenario(run_dir / "scenario.yaml"),
+        truth=read_table(run_dir / "truth.parquet"),
+        detections=read_table(run_dir / "detections.parquet"),
+    )
+    files = [
+        write_table(getattr(raid, name), run_dir / f"{name}.parquet")
+        for name in ("tracks", "metrics", "gospa")
+    ]
+    return [f.relative_to(run_dir) for f in files]
+
+
+def metrics_summary_rich(metrics: pa.Table) -> Table:
+    """Per tracker: mean time to first detection and first track, custody, errors, GOSPA."""
+    table = Table(title="Tracking, each owner alone versus joint (means over threats)")
+    for name in (
+        "tracker",
+        "first det s",
+        "first track s",
+        "custody %",
+        "RMSE km",
+        "id switches",
+        "GOSPA km",
+        "false tracks",
+    ):
+        table.add_column(name, justify="left" if name == "tracker" else "right")
+    summary = duckdb_query(
+        metrics,
+        """select tracker, avg(first_detection_s), avg(first_track_s),
+                  100 * avg(custody_fraction), avg(rmse_pos_m) / 1000, sum(id_switches),
+                  avg(mean_gospa_m) / 1000, max(false_tracks)
+           from metrics group by tracker
+           order by tracker = 'fused', tracker = 'joint', tracker""",
+    )
+    for row in summary:
+        table.add_row(str(row[0]), *[_fmt(v) for v in row[1:]])
+    return table
+
+
+def duckdb_query(metrics: pa.Table, sql: str) -> list[tuple[object, ...]]:
+    """Run DuckDB SQL over an Arrow table named ``metrics``."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.register("metrics", metrics)
+    return connection.execute(sql).fetchall()
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)

@@ -19,8 +19,10 @@ from tracklayer.config_base import StrictModel
 from tracklayer.errors import ScenarioError
 from tracklayer.metrics.config import CoverageConfig
 from tracklayer.sensors.config import SensorPayload
+from tracklayer.sensors.radar_config import GroundRadar
 from tracklayer.space.config import ConstellationConfig
 from tracklayer.threats.config import ThreatsConfig
+from tracklayer.tracking.config import TrackingConfig
 
 
 class SpaceSegmentConfig(StrictModel):
@@ -56,6 +58,12 @@ class Scenario(StrictModel):
     space: SpaceSegmentConfig
     coverage: CoverageConfig | None = None
     threats: ThreatsConfig | None = None
+    radars: list[GroundRadar] = Field(
+        default_factory=list, description="Ground radars, for comparison with the constellation"
+    )
+    tracking: TrackingConfig = Field(
+        default_factory=TrackingConfig, description="Tracker settings (national and joint)"
+    )
 
     @field_validator("epoch")
     @classmethod
