@@ -8,7 +8,9 @@ Satellite ECEF positions come from Skyfield (``EarthSatellite`` built from the W
 elements through ``sgp4init``, ``frame_xyz(itrs)``) and are computed before any timing:
 both sides get the same positions.
 
-1. tracklayer ``compute_coverage`` on the full case (timed once, the progress bar off).
+1. tracklayer ``compute_coverage`` on the full case (timed once, the progress bar off),
+   after one tiny call that compiles its numba kernels or loads them from the cache (timed
+   apart: a one-time cost per installation).
 2. The user's way, on a subsample (``--ref-steps`` steps, ``--ref-cell-deg`` grid): cell
    positions from ``skyfield.api.wgs84.latlon``, then per time step numpy broadcasting over
    satellites x cells (elevation from the geodetic up), counts per owner, and the figures
@@ -23,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import time
 from datetime import UTC, datetime
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from sgp4.api import WGS72, Satrec
@@ -137,8 +141,13 @@ def main() -> None:
     grid = equal_area_grid(args.cell_deg)
 
     t0 = time.perf_counter()
+    compute_coverage(sats[:2, :1], seconds[:1], cons, idx[:2], owners[:2], equal_area_grid(10.0))
+    t_first = time.perf_counter() - t0
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
     full = compute_coverage(sats, seconds, cons, idx, owners, grid, [0.0], [1, 2])
     t_ours = time.perf_counter() - t0
+    load1 = os.getloadavg()[0]
 
     # The user's way and ours on the same subsample.
     sub_t = seconds[: args.ref_steps]
@@ -170,11 +179,17 @@ def main() -> None:
     t_ref_full = triples_full / rate_ref
     summary = {row["group"]: row for row in full.summary_table().to_pylist()}
 
-    print(f"## Coverage ({platform.python_version()}, numpy {np.__version__})")
+    print(
+        f"## Coverage ({platform.python_version()}, numpy {np.__version__}, "
+        f"numba {numba.__version__}, {len(os.sched_getaffinity(0))} cores)"
+    )
     print(f"positions via Skyfield: {t_pos:.1f} s (not timed below)")
+    print(f"first call (numba compile, or load from its cache): {t_first:.1f} s")
     print(
         f"full case: {args.sats} sats x {seconds.size} steps x {grid.n_cells} cells "
-        f"= {triples_full:.3g} triples; tracklayer {t_ours:.1f} s"
+        f"= {triples_full:.3g} triples; tracklayer {t_ours:.1f} s "
+        f"({t_ours / seconds.size * 1e3:.1f} ms/step; 1-min load average {load0:.1f} before, "
+        f"{load1:.1f} after)"
     )
     print(
         f"user's way on {args.sats} x {sub_t.size} x {sub_grid.n_cells}: {t_ref:.2f} s "

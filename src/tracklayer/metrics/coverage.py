@@ -21,10 +21,13 @@ satellite-row pairs near footprints and the cells, not with satellites x cells:
    Cells within 1e-7 rad of a run's end (rounding ties) get the exact ``visible`` test, so
    the result equals the brute-force all-pairs test (checked in the tests).
 
-Cost per step: O(satellites x rows crossed + cells), all numpy, streamed over time with
-running statistics, so memory does not grow with the number of steps. Coverage needs
-satellites above the grazing shell and the targets, and minimum elevations >= 0 (where
-geodetic elevation is monotonic along a row).
+Cost per step: O(satellites x rows crossed + cells), streamed over time with running
+statistics, so memory does not grow with the number of steps. Steps go in blocks (up to
+64, or 32 MiB of counts) through compiled kernels (numba, :mod:`._coverage_kernels`): the
+per-pair work is a few dozen scalar operations, where numpy's per-array overhead dominated
+(the numpy version took about 5x the CPU time). The cores share each block's steps, then
+its cells. Coverage needs satellites above the grazing shell and the targets, and minimum
+elevations >= 0 (where geodetic elevation is monotonic along a row).
 
 Time and gaps
 -------------
@@ -38,9 +41,12 @@ covered has no gap, and its maximum and mean gap are 0.
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,14 +54,13 @@ import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 
 from tracklayer.constants import DEG, WGS84_A_M
+from tracklayer.metrics import _coverage_kernels as kern
 from tracklayer.metrics.grid import CoverageGrid, geodetic_to_ecef
 from tracklayer.sensors.geometry import (
     VisibilityConstraints,
-    cone_central_angles,
     elevation_central_angle,
     occlusion_central_angle,
     range_central_angle,
-    visible_with_params,
 )
 
 FloatArray = NDArray[np.float64]
@@ -63,9 +68,10 @@ IntArray = NDArray[np.int64]
 
 #: Label of the alliance-wide result (all satellites together).
 JOINT = "joint"
-# Rounding guard on longitude half-widths, rad (under a metre): cells this close to a run's
-# end get the exact test.
-_EPS = 1e-7
+# Memory for one block of steps' counts, bytes: blocks amortize the calls and give the
+# threads whole steps to share.
+_BLOCK_BYTES = 32 * 2**20
+_MAX_BLOCK = 64
 
 
 @dataclass(frozen=True)
@@ -187,12 +193,10 @@ class _Params:
     # ellipsoid is convex and lies below every target's tangent plane.
     skip_occlusion: bool
 
-    def take(self, idx: IntArray | NDArray[np.bool_]) -> _Params:
-        """The parameters of a subset (or a gather) of satellites."""
-        return replace(self, **{f: getattr(self, f)[idx] for f in _ARRAY_FIELDS})
-
-
-_ARRAY_FIELDS = ("k", "shell", "nadir", "limb", "min_r", "max_r", "e_min", "sin_e")
+    def table(self) -> FloatArray:
+        """The arrays as columns of one ``(N, 8)`` array, in the kernels' ``P_*`` order."""
+        cols = (self.k, self.shell, self.nadir, self.limb, self.min_r, self.max_r)
+        return np.ascontiguousarray(np.stack([*cols, self.e_min, self.sin_e], axis=1))
 
 
 def _params(constraints: Sequence[VisibilityConstraints], index: IntArray) -> _Params:
@@ -236,6 +240,14 @@ class _Rows:
     cos_lat: FloatArray  # of the geodetic latitude
     sin_lat: FloatArray
 
+    def table(self, grid: CoverageGrid) -> FloatArray:
+        """Columns ``rho, z, cos_lat, sin_lat, rt^2, cells per rad``, shape ``(R, 6)`` (the
+        kernels' ``R_*``)."""
+        rt2 = self.rho * self.rho + self.z * self.z
+        scale = grid.row_count / (2.0 * math.pi)
+        cols = [self.rho, self.z, self.cos_lat, self.sin_lat, rt2, scale]
+        return np.ascontiguousarray(np.stack(cols, axis=1))
+
 
 def _rows(grid: CoverageGrid, altitude_m: float) -> _Rows:
     p = geodetic_to_ecef(grid.row_lat, np.zeros_like(grid.row_lat), altitude_m)
@@ -252,153 +264,6 @@ def _rows(grid: CoverageGrid, altitude_m: float) -> _Rows:
     )
 
 
-def _lon_limits(
-    sx: FloatArray,
-    sy: FloatArray,
-    sz: FloatArray,
-    rho_r: FloatArray,
-    z_r: FloatArray,
-    cos_lat: FloatArray,
-    sin_lat: FloatArray,
-    rs_k: FloatArray,
-    p: _Params,
-) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray | None]:
-    """Exact longitude half-widths of a satellite's visible set on a grid row.
-
-    On a row (geodetic latitude lat, given by its cosine and sine) the cells lie at
-    ``(rho_r cos t, rho_r sin t, z_r)`` with geodetic up ``(cos lat cos t, cos lat sin t,
-    sin lat)``. Every constraint depends on a cell's longitude t only through
-    ``q = sx cos t + sy sin t = rho_s cos(t - t_s)``, and each
-    is monotonic in q (module notes), so it reduces to a threshold on q, hence on
-    ``|t - t_s|``. The visible set is ``{q >= L, q <= U}`` cut by the field of regard's
-    near piece ``q >= q1`` or far piece ``q <= q2``.
-
-    Returns
-    -------
-    near_in, near_out, far_in, far_out
-        The visible ``|dlon|`` lie in ``[near_in, near_out]`` and ``[far_in, far_out]``
-        (the far piece None when no field of regard can have one), rad.
-    """
-    # np.hypot is several times slower than this; the values are far from overflow.
-    rho_s2 = sx * sx + sy * sy
-    rho_s = np.maximum(np.sqrt(rho_s2), 1e-3)
-    rs2 = rho_s2 + sz * sz
-    rs = np.sqrt(rs2)
-    rt2 = rho_r * rho_r + z_r * z_r
-    rt = np.sqrt(rt2)
-    q0 = z_r * sz  # s . t = rho_r q + q0
-    c_r = rs2 + rt2 - 2.0 * q0  # |s - t|^2 = c_r - 2 rho_r q
-    lower = np.full(sx.shape, -np.inf)
-    if not p.skip_occlusion:
-        # In the space scaled along z by k the shell is a sphere: clear iff the scaled
-        # central angle is at most Lambda', i.e. s'.t' = rho_r q + k^2 z_r sz >= ...
-        rt_k = np.sqrt(rho_r * rho_r + (p.k * z_r) ** 2)
-        lam = occlusion_central_angle(rs_k, rt_k, p.shell)
-        lower = (rs_k * rt_k * np.cos(lam) - p.k * p.k * q0) / rho_r
-    if p.any_e:
-        # (s - t).up = cos(lat) q + e0 >= sin(e) |s - t|: the larger root of the squared
-        # equation, valid where (s - t).up >= 0 (min elevation >= 0 is required).
-        cl, sl = cos_lat, sin_lat
-        e0 = sl * sz - (rho_r * cl + z_r * sl)
-        se = np.where(np.isnan(p.e_min), 0.0, p.sin_e)
-        a2 = cl * cl
-        b2 = 2.0 * cl * e0 + se * se * 2.0 * rho_r
-        c2 = e0 * e0 - se * se * c_r
-        sq = np.sqrt(np.maximum(b2 * b2 - 4.0 * a2 * c2, 0.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            root = np.where(b2 > 0.0, 2.0 * c2 / (-b2 - sq), (-b2 + sq) / (2.0 * a2))
-
-        def g(q: float | FloatArray) -> FloatArray:
-            return np.asarray(
-                cl * q + e0 - se * np.sqrt(np.maximum(c_r - 2.0 * rho_r * q, 0.0)),
-                dtype=np.float64,
-            )
-
-        q_e = np.where(g(rho_s) < 0.0, np.inf, np.where(g(-rho_s) >= 0.0, -np.inf, root))
-        lower = np.maximum(lower, np.where(np.isnan(p.e_min), -np.inf, q_e))
-    if p.any_max_r:
-        with np.errstate(invalid="ignore"):
-            lower = np.maximum(lower, (c_r - p.max_r * p.max_r) / (2.0 * rho_r))
-    upper = np.full(sx.shape, np.inf)
-    if p.any_min_r:
-        upper = np.where(p.min_r > 0.0, (c_r - p.min_r * p.min_r) / (2.0 * rho_r), np.inf)
-
-    def half_width(q: FloatArray) -> FloatArray:
-        return np.asarray(np.arccos(np.clip(q / rho_s, -1.0, 1.0)), dtype=np.float64)
-
-    if not p.any_cone:
-        return half_width(upper), half_width(lower), None, None
-    half = _for_half(rs, p)
-    lam1, lam2 = cone_central_angles(rs, rt, half)
-    q1 = (rs * rt * np.cos(lam1) - q0) / rho_r
-    q2 = np.where(lam2 > lam1, (rs * rt * np.cos(lam2) - q0) / rho_r, -np.inf)
-    return (
-        half_width(upper),
-        half_width(np.maximum(lower, q1)),
-        half_width(np.minimum(upper, q2)),
-        half_width(lower),
-    )
-
-
-def _cells_within(half: FloatArray, u: FloatArray, scale: FloatArray) -> tuple[IntArray, IntArray]:
-    """Cells of a row with ``|lon - lon_s| <= half``: index range ``[jl, jh]``.
-
-    ``u`` is the satellite's longitude in cell units from the row's first cell centre and
-    ``scale = n / (2 pi)``; indices may run below 0 or past n-1 (they wrap). A negative
-    ``half`` gives the empty range ``jl = jh + 1 = floor(u) + 1``, so ranges about one
-    centre nest; ``half >= pi`` gives at least n cells (the full row).
-    """
-    h = np.maximum(half, 0.0) * scale
-    jh = np.floor(u + h)
-    jl = np.where(half < 0.0, jh + 1.0, np.ceil(u - h))
-    return jl.astype(np.int64), jh.astype(np.int64)
-
-
-def _ring(
-    inner: tuple[IntArray, IntArray], outer: tuple[IntArray, IntArray], n: IntArray
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Cells of the outer range not in the (nested) inner one: two runs ``(start, length)``."""
-    jl_i, jh_i = inner
-    jl_o, jh_o = outer
-    cnt_i = np.clip(jh_i - jl_i + 1, 0, n)
-    full_o = jh_o - jl_o + 1 >= n
-    # In a full row the complement of the inner run is the one run after it.
-    start1 = np.where(full_o, np.where(cnt_i > 0, jh_i + 1, 0), jl_o)
-    len1 = np.where(full_o, n - cnt_i, np.maximum(jl_i - jl_o, 0))
-    start2 = jh_i + 1
-    len2 = np.where(full_o, 0, np.maximum(jh_o - jh_i, 0))
-    return start1, len1, start2, len2
-
-
-def _expand(
-    start: IntArray, length: IntArray, first: IntArray, n: IntArray
-) -> tuple[IntArray, IntArray]:
-    """Flat cell indices of wrapped runs, and the run each index came from."""
-    run = np.repeat(np.arange(length.size), length)
-    offs = np.arange(run.size) - np.repeat(np.cumsum(length) - length, length)
-    return first[run] + (start[run] + offs) % n[run], run
-
-
-def _runs_to_diff(
-    start: IntArray, length: IntArray, base: IntArray, n: IntArray
-) -> tuple[IntArray, FloatArray]:
-    """Positions in a difference array, and +-1 weights, adding 1 over each wrapped run.
-
-    ``base`` is the position of each run's row start. A run that wraps past the row's end is
-    split in two; every +1/-1 pair stays within ``[base, base + n]``, so one cumulative sum
-    over all rows is right.
-    """
-    a = start % n
-    end = a + length
-    wr = end > n
-    pos = np.concatenate(
-        [base + a, base + np.minimum(end, n), base[wr], base[wr] + end[wr] - n[wr]]
-    )
-    one = np.ones(a.size)
-    one_w = np.ones(int(wr.sum()))
-    return pos, np.concatenate([one, -one, one_w, -one_w])
-
-
 @dataclass(frozen=True)
 class _Reach:
     """Per-satellite extremes over an altitude's rows, for the footprint's latitude reach."""
@@ -408,10 +273,6 @@ class _Reach:
     tau_max: float
     rtk_min: FloatArray  # scaled target radius extremes, per satellite
     rtk_max: FloatArray
-
-    def take(self, idx: NDArray[np.bool_]) -> _Reach:
-        """The data of a subset of satellites."""
-        return _Reach(self.rt_min, self.rt_max, self.tau_max, self.rtk_min[idx], self.rtk_max[idx])
 
 
 def _reach_data(rows: _Rows, p: _Params) -> _Reach:
@@ -444,126 +305,44 @@ def _reach(rs: FloatArray, rs_k: FloatArray, p: _Params, q: _Reach) -> FloatArra
             [range_central_angle(rs, rt, p.max_r) for rt in (q.rt_min, q.rt_max, r_mid)]
         )
         bound = np.minimum(bound, rng)
-    return np.asarray(bound + 10.0 * _EPS, dtype=np.float64)
+    return np.asarray(bound + 10.0 * kern.EPS, dtype=np.float64)
 
 
-def _step_counts(
-    s: FloatArray,
-    group: IntArray,
-    n_groups: int,
-    p: _Params,
-    grid: CoverageGrid,
-    rows: _Rows,
-    reach_data: _Reach,
-    cells_pos: FloatArray,
-    cells_up: FloatArray,
-) -> NDArray[np.int64]:
-    """Satellites in view of each cell at one instant, per group, shape ``(G, n)``."""
-    n_cells = grid.n_cells
-    ok = np.all(np.isfinite(s), axis=1)
-    if not ok.all():
-        s, group, p, reach_data = s[ok], group[ok], p.take(ok), reach_data.take(ok)
-    x, y, z = s[:, 0], s[:, 1], s[:, 2]
-    rho_s = np.hypot(x, y)
-    rs = np.hypot(rho_s, z)
-    rs_k = np.hypot(rho_s, p.k * z)
-    psi_s = np.arctan2(z, rho_s)
-    lon_s = np.arctan2(y, x)
+def _row_spans(s: FloatArray, p: _Params, rows: _Rows, q: _Reach) -> tuple[IntArray, IntArray]:
+    """Rows ``r0 <= row < r1`` within each satellite's footprint reach, shape ``s.shape[:-1]``.
 
-    # Rows within the footprint's latitude reach: every cell of a row lies at least
-    # |psi_row - psi_sat| from the sub-satellite point.
-    reach = _reach(rs, rs_k, p, reach_data)
-    r0 = np.searchsorted(rows.psi, psi_s - reach, side="left")
-    r1 = np.searchsorted(rows.psi, psi_s + reach, side="right")
-    n_rows = np.maximum(r1 - r0, 0)
-    sat = np.repeat(np.arange(rs.size), n_rows)
-    row = np.arange(sat.size) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows) + r0[sat]
-
-    pp = p.take(sat)
-    limits = _lon_limits(
-        x[sat],
-        y[sat],
-        z[sat],
-        rows.rho[row],
-        rows.z[row],
-        rows.cos_lat[row],
-        rows.sin_lat[row],
-        rs_k[sat],
-        pp,
-    )
-    n = grid.row_count[row]
-    first = grid.row_first[row]
-    scale = n / (2.0 * math.pi)
-    u = (lon_s[sat] - grid.row_lon0[row]) % (2.0 * math.pi) * scale - 0.5
-
-    # Each visible piece [h_in, h_out] of |dlon| gives a sure range [h_in + eps, h_out - eps]
-    # and a maybe range [h_in - eps, h_out + eps]; all eight ends are kept in increasing
-    # order so the rings they bound never overlap. Cells between sure and maybe (within
-    # eps of an edge, i.e. rounding ties) get the exact test.
-    ends: list[FloatArray] = []
-    for h in limits:
-        if h is not None:
-            ends += [h - _EPS, h + _EPS]
-    chain = np.maximum.accumulate(np.stack(ends), axis=0)
-    caps = [_cells_within(h, u, scale) for h in chain]
-    empty = _cells_within(np.full(u.shape, -1.0), u, scale)
-    runs: list[tuple[IntArray, IntArray]] = []
-    bands: list[tuple[IntArray, IntArray]] = []
-    for i in range(0, len(caps), 4):
-        m_in, s_in, s_out, m_out = caps[i : i + 4]
-        inner_m = empty if i == 0 and not p.any_min_r else m_in
-        inner_s = empty if i == 0 and not p.any_min_r else s_in
-        a1, l1, a2, l2 = _ring(inner_s, s_out, n)
-        runs += [(a1, l1), (a2, l2)]
-        for ring in (_ring(s_out, m_out, n), _ring(inner_m, inner_s, n)):
-            bands += [(ring[0], ring[1]), (ring[2], ring[3])]
-
-    # Sure set: +-1 into a per-group difference array, one cumulative sum for all rows.
-    base = group[sat] * (n_cells + 1) + first
-    pos_parts, wt_parts = [], []
-    for st, ln in runs:
-        keep = ln > 0
-        pos_, wt_ = _runs_to_diff(st[keep], ln[keep], base[keep], n[keep])
-        pos_parts.append(pos_)
-        wt_parts.append(wt_)
-    diff = np.bincount(
-        np.concatenate(pos_parts),
-        weights=np.concatenate(wt_parts),
-        minlength=n_groups * (n_cells + 1),
-    )
-    counts = np.cumsum(diff.reshape(n_groups, n_cells + 1), axis=1)[:, :n_cells]
-    counts_i = np.rint(counts).astype(np.int64)
-
-    # The thin bands between the sure and maybe sets get the exact test.
-    b_start = np.concatenate([st for st, _ in bands])
-    b_len = np.concatenate([ln for _, ln in bands])
-    b_pair = np.tile(np.arange(sat.size), len(bands))
-    keep = b_len > 0
-    b_pair = b_pair[keep]
-    cell, run = _expand(b_start[keep], b_len[keep], first[b_pair], n[b_pair])
-    if cell.size:
-        bs = sat[b_pair[run]]
-        hit = visible_with_params(
-            s[bs],
-            cells_pos[cell],
-            cells_up[cell] if p.any_e else None,
-            k=p.k[bs],
-            radius=p.shell[bs],
-            cos_for=np.cos(_for_half(rs[bs], p.take(bs))) if p.any_cone else -2.0,
-            min_range=p.min_r[bs] if p.any_min_r else 0.0,
-            max_range=p.max_r[bs] if p.any_max_r else np.inf,
-            sin_min_el=p.sin_e[bs] if p.any_e else -2.0,
-            check_occlusion=not p.skip_occlusion,
-        )
-        counts_i += np.bincount(
-            group[bs][hit] * n_cells + cell[hit], minlength=n_groups * n_cells
-        ).reshape(n_groups, n_cells)
-    return counts_i
+    Every cell of a row lies at least ``|psi_row - psi_sat|`` from the sub-satellite point.
+    Satellites with non-finite positions (out of service) get no rows.
+    """
+    x, y, z = s[..., 0], s[..., 1], s[..., 2]
+    with np.errstate(invalid="ignore"):
+        rho_s = np.hypot(x, y)
+        reach = _reach(np.hypot(rho_s, z), np.hypot(rho_s, p.k * z), p, q)
+        psi_s = np.arctan2(z, rho_s)
+        r0 = np.searchsorted(rows.psi, psi_s - reach, side="left")
+        r1 = np.searchsorted(rows.psi, psi_s + reach, side="right")
+    ok = np.isfinite(reach) & np.isfinite(psi_s)
+    return r0.astype(np.int64), np.where(ok, r1, r0).astype(np.int64)
 
 
-def _for_half(rs: FloatArray, p: _Params) -> FloatArray:
-    limb = np.arcsin(np.minimum(1.0, WGS84_A_M / rs)) + np.nan_to_num(p.limb, nan=np.pi)
-    return np.asarray(np.clip(np.minimum(p.nadir, limb), 0.0, math.pi), dtype=np.float64)
+def _n_threads() -> int:
+    """Threads for the kernels: the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+def _in_threads(
+    pool: ThreadPoolExecutor, n_threads: int, kernel: Callable[..., None], n_items: int, *args: Any
+) -> None:
+    """Run ``kernel(*args, lo, hi)`` over contiguous parts of ``range(n_items)``, one per
+    thread (the kernels release the GIL and write disjoint parts of their outputs)."""
+    n_parts = max(1, min(n_threads, n_items))
+    if n_parts == 1:
+        kernel(*args, 0, n_items)
+        return
+    bounds = np.linspace(0, n_items, n_parts + 1).astype(np.int64)
+    jobs = [pool.submit(kernel, *args, int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
+    for job in jobs:
+        job.result()
 
 
 def compute_coverage(
@@ -651,7 +430,8 @@ def compute_coverage(
         raise ValueError("every satellite must stay above the highest target altitude")
 
     n_g, n_a, n_c, n_t = names.size + 1, alts.size, grid.n_cells, t.size
-    cov = np.zeros((len(k_list), n_a, n_g, n_c))
+    # Stored [altitude, (k,) group, cell] while streaming.
+    cov = np.zeros((n_a, len(k_list), n_g, n_c))
     sum_view = np.zeros((n_a, n_g, n_c))
     min_view = np.full((n_a, n_g, n_c), np.iinfo(np.int64).max, dtype=np.int64)
     run = np.zeros((n_a, n_g, n_c))
@@ -659,31 +439,45 @@ def compute_coverage(
     sum_gap = np.zeros((n_a, n_g, n_c))
     n_gap = np.zeros((n_a, n_g, n_c), dtype=np.int64)
     row_geom = [_rows(grid, float(h)) for h in alts]
+    row_table = [rg.table(grid) for rg in row_geom]
     reach = [_reach_data(rg, p) for rg in row_geom]
-    cell_pos = [grid.positions(float(h)) for h in alts]
-    up = grid.up()
+    cell_pos = [np.ascontiguousarray(grid.positions(float(h))) for h in alts]
+    up = np.ascontiguousarray(grid.up())
+    sat_par = p.table()
+    flags = (not p.skip_occlusion, p.any_e, p.any_cone, p.any_max_r, p.any_min_r)
+    ks_arr = np.asarray(k_list, dtype=np.int64)
+    n_block = int(np.clip(_BLOCK_BYTES // (4 * n_g * (n_c + 1)), 1, _MAX_BLOCK))
+    counts = np.empty((min(n_block, n_t), n_g, n_c + 1), dtype=np.int32)
+    n_chunks = -(-n_c // kern.CHUNK)
+    # The kernels' arguments per altitude: the targets' geometry, the running statistics.
+    targets = [
+        (row_table[ia], grid.row_first, grid.row_count, grid.row_lon0, cell_pos[ia], up)
+        for ia in range(n_a)
+    ]
+    state = [
+        (cov[ia], sum_view[ia], min_view[ia], run[ia], max_gap[ia], sum_gap[ia], n_gap[ia])
+        for ia in range(n_a)
+    ]
     done = 0
-    for it in range(n_t):
-        for ia in range(n_a):
-            per = _step_counts(
-                r[:, it, :], group, n_g - 1, p, grid, row_geom[ia], reach[ia], cell_pos[ia], up
-            )
-            cnt = np.concatenate([per, per.sum(axis=0, keepdims=True)], axis=0)
-            for j, k in enumerate(k_list):
-                np.add(cov[j, ia], w[it], out=cov[j, ia], where=cnt >= k)
-            sum_view[ia] += w[it] * cnt
-            np.minimum(min_view[ia], cnt, out=min_view[ia])
-            dark = cnt == 0
-            # Length of each gap that ends at this sample (0 where none ends).
-            ended = np.where(dark, 0.0, run[ia])
-            np.maximum(max_gap[ia], ended, out=max_gap[ia])
-            sum_gap[ia] += ended
-            n_gap[ia] += ended > 0.0
-            run[ia] += w[it]
-            run[ia][~dark] = 0.0
-            done += 1
-            if progress is not None:
-                progress(done, n_t * n_a)
+    n_threads = max(1, _n_threads())
+    with ThreadPoolExecutor(n_threads) as pool:
+        for t0 in range(0, n_t, n_block):
+            t1 = min(n_t, t0 + n_block)
+            s_blk = np.ascontiguousarray(np.swapaxes(r[:, t0:t1], 0, 1))  # (steps, N, 3)
+            for ia in range(n_a):
+                r0, r1 = _row_spans(s_blk, p, row_geom[ia], reach[ia])
+                _in_threads(
+                    pool, n_threads, kern.block_counts, t1 - t0,
+                    s_blk, r0, r1, group, sat_par, *targets[ia], *flags, counts,
+                )  # fmt: skip
+                _in_threads(
+                    pool, n_threads, kern.accumulate_stats, n_chunks,
+                    counts, t1 - t0, w[t0:t1], ks_arr, *state[ia],
+                )  # fmt: skip
+                for _ in range(t0, t1):
+                    done += 1
+                    if progress is not None:
+                        progress(done, n_t * n_a)
     # Gaps still open at the end of the span are cut there.
     open_ = run > 0.0
     np.maximum(max_gap, run, out=max_gap)
@@ -702,7 +496,7 @@ def compute_coverage(
         altitudes_m=alts,
         ks=k_list,
         span_s=span,
-        pct_time=np.asarray(ga(cov) / span * 100.0, dtype=np.float64),
+        pct_time=np.asarray(np.transpose(cov, (1, 2, 0, 3)) / span * 100.0, dtype=np.float64),
         max_gap_s=np.asarray(ga(max_gap), dtype=np.float64),
         mean_gap_s=np.asarray(ga(mean_gap), dtype=np.float64),
         mean_in_view=np.asarray(ga(sum_view) / span, dtype=np.float64),
