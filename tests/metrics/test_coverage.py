@@ -238,3 +238,17 @@ def test_result_type() -> None:
     assert res.max_gap_s.shape == (2, 2, g.n_cells)
     # One owner: joint equals it.
     np.testing.assert_array_equal(res.pct_time[:, 0], res.pct_time[:, 1])
+
+
+def test_near_nadir_cell_on_an_unseen_row_is_not_counted() -> None:
+    """Regression: a cell centre within a metre of the sub-satellite longitude, on a row
+    inside the footprint's latitude reach but not seen, was once counted as surely visible.
+    Reference: the exact all-pairs `visible()` test at one instant, 1 deg grid, satellite at
+    1,000 km over latitude 0.25 deg on the longitude of a row-68 cell centre, elevation >= 10
+    deg. Tolerance: counts equal cell by cell."""
+    grid = equal_area_grid(1.0)
+    cell = int(grid.row_first[68])
+    sat = _geodetic(0.25 * DEG, float(grid.lon[cell]), 1000 * KM)
+    res = compute_coverage(sat[None, None, :], np.array([0.0]), [ELEV10], [0], ["USA"], grid)
+    expected = visible(sat[None, :], grid.positions(0.0), ELEV10).astype(int)
+    np.testing.assert_array_equal(res.min_in_view[0, 0], expected)
