@@ -23,6 +23,7 @@ from tracklayer.errors import TracklayerError
 from tracklayer.io.outputs import staged_output
 from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
 from tracklayer.service.cli import register as register_service_commands
+from tracklayer.sweep.cli import register as register_sweep_command
 
 app = typer.Typer(
     name="tracklayer",
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_service_commands(app)
+register_sweep_command(app)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -204,7 +206,7 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        err_console.print("interrupted; nothing was written")
+        err_console.print("interrupted")
         sys.exit(130)
 
 
