@@ -158,6 +158,17 @@ def track(
 
 
 @app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `tracklayer run`")],
+    title: Annotated[str | None, typer.Option(help="Report title")] = None,
+) -> None:
+    """(Re)build a run folder's self-contained report.html from its tables."""
+    from tracklayer.report.html import write_report
+
+    console.print(f"wrote {write_report(run_dir, title=title)}")
+
+
+@app.command()
 def run(
     scenario: ScenarioArg,
     out: OutOption = Path("out/run"),

@@ -77,8 +77,14 @@ def coverage(
     scenario: Scenario,
     catalog: SatelliteCatalog | None = None,
     progress: Progress | None = None,
+    *,
+    outage: Callable[[Ephemeris], Ephemeris] | None = None,
 ) -> CoverageResult:
-    """Coverage figures of merit of the scenario's ``coverage`` section, per owner and joint."""
+    """Coverage figures of merit of the scenario's ``coverage`` section, per owner and joint.
+
+    ``outage``, when given, edits the propagated states before they are used (e.g.
+    :func:`tracklayer.losses.apply.apply_losses`: NaN states are satellites out of service).
+    """
     config = scenario.coverage
     if config is None:
         raise ScenarioError("the scenario has no `coverage` section to analyse")
@@ -86,6 +92,8 @@ def coverage(
     grid = coverage_grid(scenario)
     seconds = config.sample_seconds(scenario.epoch)
     states = propagate(catalog, scenario.epoch, seconds)
+    if outage is not None:
+        states = outage(states)
     sensor_names = sorted(set(catalog.sensor.tolist()))
     constraints = [config.constraints_for(scenario.sensors[name]) for name in sensor_names]
     constraint_index = np.searchsorted(sensor_names, catalog.sensor)
@@ -289,10 +297,18 @@ def detections(
     scenario: Scenario,
     truth: pa.Table,
     catalog: SatelliteCatalog | None = None,
+    *,
+    outage: Callable[[Ephemeris], Ephemeris] | None = None,
 ) -> pa.Table:
-    """The ``detections`` table: every satellite payload and ground radar against ``truth``."""
+    """The ``detections`` table: every satellite payload and ground radar against ``truth``.
+
+    ``outage``, when given, edits the propagated states before sensing (e.g.
+    :func:`tracklayer.losses.apply.apply_losses`: invalid states sense nothing).
+    """
     catalog = space_segment(scenario) if catalog is None else catalog
     states = propagate(catalog, scenario.epoch, sensing_seconds(scenario))
+    if outage is not None:
+        states = outage(states)
     bands = None if scenario.threats is None else dict(scenario.threats.bands)
     try:
         return detect(

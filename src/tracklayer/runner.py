@@ -20,6 +20,7 @@ from tracklayer import __version__
 from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.report.html import write_report
 from tracklayer.scenario import Scenario
 from tracklayer.tracking.run import run_tracking
 
@@ -118,7 +119,8 @@ def run_raid(
 
     def track() -> Tables:
         national = run_tracking(sensed, scenario.tracking, epoch=scenario.epoch)
-        fused = fuse_timeline(national, scenario.epoch)
+        # Fused at the raid's cadence, so it is scored on the same clock as the trackers.
+        fused = fuse_timeline(national, scenario.epoch, interval_s=scenario.step_s)
         return {"tracks": pa.concat_tables([national, fused])}
 
     tracks = cache.get_or_run("tracks", keys["tracks"], track)["tracks"]
@@ -174,6 +176,10 @@ def write_run(
         raid = run_raid(scenario, cache, say)
         for name in ("truth", "detections", "tracks", "metrics", "gospa"):
             files.append(write_table(getattr(raid, name), out_dir / f"{name}.parquet"))
+    if scenario.losses is not None:
+        files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
+    say("report")
+    files.append(write_report(out_dir))
     return [f.relative_to(out_dir) for f in files], raid
 
 
@@ -182,3 +188,37 @@ def _coverage_tables(scenario: Scenario, catalog: Any) -> Tables:
 
     result = pipeline.coverage(scenario, catalog)
     return {"coverage_cells": result.cells_table(), "coverage_summary": result.summary_table()}
+
+
+def _write_losses(
+    scenario: Scenario,
+    catalog: Any,
+    raid: RaidRun | None,
+    cache: StageCache,
+    out_dir: Path,
+    say: Progress,
+) -> list[Path]:
+    """Metrics against satellites lost: the draws, their summary, and the curves."""
+    from tracklayer.losses.resilience import losses_summary, run_losses
+    from tracklayer.report.losses import plot_losses
+
+    config = scenario.losses
+    assert config is not None
+    losses = run_losses(
+        scenario,
+        progress=say,
+        truth=None if raid is None else raid.truth,
+        catalog=catalog,
+        cache=cache,
+    )
+    files = [
+        write_table(losses, out_dir / "losses.parquet"),
+        write_table(losses_summary(losses), out_dir / "losses_summary.parquet"),
+    ]
+    files += plot_losses(
+        losses,
+        out_dir / "plots",
+        unit=config.pool.unit,
+        subtitle=f"{config.pool.describe()}, at {config.at_s:g} s",
+    )
+    return files

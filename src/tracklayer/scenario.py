@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, Field, ValidationError, field_validator, mod
 
 from tracklayer.config_base import StrictModel
 from tracklayer.errors import ScenarioError
+from tracklayer.losses.config import LossesConfig
 from tracklayer.metrics.config import CoverageConfig
 from tracklayer.sensors.config import SensorPayload
 from tracklayer.sensors.radar_config import GroundRadar
@@ -63,6 +64,9 @@ class Scenario(StrictModel):
     )
     tracking: TrackingConfig = Field(
         default_factory=TrackingConfig, description="Tracker settings (national and joint)"
+    )
+    losses: LossesConfig | None = Field(
+        default=None, description="Resilience: metrics against the number of satellites lost"
     )
 
     @field_validator("epoch")

@@ -1,0 +1,1115 @@
+"""The run report: ``DIR/report.html``, one self-contained file built from a run's tables.
+
+:func:`write_report` reads what a run folder holds (``scenario.yaml``, ``satellites``,
+``coverage_summary`` and ``maps/*.png``, ``truth``, ``detections``, ``tracks``,
+``metrics``, ``gospa``) and writes one HTML page: every figure is embedded as a base64
+PNG, the style sheet is inline, and the page names no remote resource, so it opens
+offline and can be mailed as one file. Sections whose tables are missing are left out,
+so the report also works on a folder of a coverage-only run.
+
+Plots come from :mod:`tracklayer.report.run_plots`; the HTML is built with
+:func:`html.escape` on every value taken from the tables or the scenario.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+from matplotlib.figure import Figure
+
+from tracklayer import __version__
+from tracklayer.constants import KM, WGS84_A_M
+from tracklayer.errors import ScenarioError
+from tracklayer.io.parquet import read_table
+from tracklayer.report import run_plots
+from tracklayer.report.run_plots import FUSED, JOINT, Flight, RadarSite
+
+__all__ = ["REPORT_FILE", "build_report_html", "tracker_summary", "write_report"]
+
+REPORT_FILE = "report.html"
+#: Threat timelines drawn at most (the table lists every threat).
+MAX_TIMELINES = 24
+_TABLES = ("satellites", "coverage_summary", "truth", "detections", "tracks", "metrics", "gospa")
+_DEFAULT_GOSPA_C_M = 10_000.0
+_DEFAULT_GOSPA_P = 2.0
+
+
+@dataclass
+class RunFolder:
+    """What a run folder holds: its scenario (as plain YAML data) and tables by name."""
+
+    path: Path
+    scenario: dict[str, Any]
+    tables: dict[str, pa.Table]
+    maps: list[Path] = field(default_factory=list)
+
+    def table(self, name: str) -> pa.Table | None:
+        """The table, or None when the folder has none (or it is empty)."""
+        table = self.tables.get(name)
+        return table if table is not None and table.num_rows else None
+
+
+def load_run(run_dir: Path) -> RunFolder:
+    """Read the scenario copy, the tables and the coverage map files of a run folder.
+
+    Raises
+    ------
+    ScenarioError
+        The folder does not exist, or holds neither ``scenario.yaml`` nor any table.
+    InputFormatError
+        A table file is not readable Parquet.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ScenarioError(f"{run_dir}: no such run folder")
+    scenario: dict[str, Any] = {}
+    scenario_path = run_dir / "scenario.yaml"
+    if scenario_path.is_file():
+        try:
+            loaded = yaml.safe_load(scenario_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"{scenario_path}: not valid YAML ({exc})") from None
+        scenario = loaded if isinstance(loaded, dict) else {}
+    tables = {
+        name: read_table(run_dir / f"{name}.parquet")
+        for name in _TABLES
+        if (run_dir / f"{name}.parquet").is_file()
+    }
+    if not scenario and not tables:
+        raise ScenarioError(
+            f"{run_dir}: neither scenario.yaml nor any table here; "
+            "run `tracklayer run SCENARIO --out DIR` first"
+        )
+    maps = sorted((run_dir / "maps").glob("*.png"), key=_map_sort_key)
+    return RunFolder(run_dir, scenario, tables, maps)
+
+
+def write_report(run_dir: Path, *, title: str | None = None) -> Path:
+    """Build ``run_dir/report.html`` from the run's tables; return its path.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder as ``tracklayer run`` writes it (any subset of its tables).
+    title
+        Page title; default: the scenario's name.
+
+    Raises
+    ------
+    ScenarioError
+        ``run_dir`` is not a run folder (see :func:`load_run`).
+    """
+    run_dir = Path(run_dir)
+    text = build_report_html(run_dir, title=title)
+    path = run_dir / REPORT_FILE
+    tmp = path.with_name(f".{REPORT_FILE}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
+    """The report of a run folder as one HTML document (see :func:`write_report`)."""
+    run = load_run(run_dir)
+    ctx = _Context.of(run, title)
+    sections = [
+        ("glance", "At a glance", _glance_section(ctx)),
+        ("scenario", "Scenario", _scenario_section(ctx)),
+        ("coverage", "Coverage", _coverage_section(ctx)),
+        ("timelines", "Threat timelines", _timelines_section(ctx)),
+        ("custody", "Custody and track error", _custody_section(ctx)),
+        ("gospa", "GOSPA", _gospa_section(ctx)),
+        ("comparison", "Alone versus joint", _comparison_section(ctx)),
+        ("ground-tracks", "Ground tracks", _ground_tracks_section(ctx)),
+    ]
+    present = [(anchor, name, body) for anchor, name, body in sections if body]
+    nav = "".join(f'<a href="#{anchor}">{_esc(name)}</a>' for anchor, name, _ in present)
+    body = "\n".join(
+        f'<section id="{anchor}">\n<h2>{_esc(name)}</h2>\n{content}\n</section>'
+        for anchor, name, content in present
+    )
+    description = str(ctx.scenario.get("description") or "").strip()
+    facts = " · ".join(_esc(f) for f in ctx.header_facts())
+    return _PAGE.format(
+        title=_esc(ctx.title),
+        css=_CSS,
+        description=f'<p class="lead">{_esc(description)}</p>' if description else "",
+        facts=facts,
+        nav=nav,
+        body=body,
+        folder=_esc(run.path.resolve().name),
+        version=_esc(__version__),
+        files=_esc(", ".join(sorted(f"{n}.parquet" for n in run.tables))),
+    )
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Context:
+    """The run with the quantities every section shares, computed once."""
+
+    run: RunFolder
+    title: str
+    epoch_ns: int
+    epoch_label: str
+    trackers: list[str]
+    owners: list[str]
+    flights: list[Flight]
+    radars: list[RadarSite]
+    summary: dict[str, dict[str, float | None]]
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return self.run.scenario
+
+    @classmethod
+    def of(cls, run: RunFolder, title: str | None) -> _Context:
+        scenario = run.scenario
+        epoch = _parse_epoch(scenario.get("epoch"))
+        if epoch is None:
+            times = [
+                int(pc.min(pc.cast(t.column("time"), pa.int64())).as_py())
+                for name in ("truth", "detections", "gospa")
+                if (t := run.table(name)) is not None
+            ]
+            epoch_ns = min(times) if times else 0
+            epoch = datetime.fromtimestamp(epoch_ns / 1e9, tz=UTC)
+        else:
+            epoch_ns = round(epoch.timestamp() * 1e9)
+        label = epoch.strftime("%Y-%m-%d %H:%M:%S UTC").replace(":00 UTC", " UTC")
+        metrics = run.table("metrics")
+        names: set[str] = set()
+        for name in ("metrics", "gospa", "tracks"):
+            table = run.table(name)
+            if table is not None:
+                names |= set(pc.unique(table.column("tracker")).to_pylist())
+        trackers = run_plots.tracker_order(str(n) for n in names)
+        truth = run.table("truth")
+        return cls(
+            run=run,
+            title=title or str(scenario.get("name") or run.path.resolve().name),
+            epoch_ns=epoch_ns,
+            epoch_label=label,
+            trackers=trackers,
+            owners=[t for t in trackers if t not in (JOINT, FUSED)],
+            flights=run_plots.flights(truth, epoch_ns) if truth is not None else [],
+            radars=_radar_sites(scenario, run.table("detections")),
+            summary=tracker_summary(metrics) if metrics is not None else {},
+        )
+
+    def header_facts(self) -> list[str]:
+        facts = [f"epoch {self.epoch_label}"]
+        duration = self.scenario.get("duration_s")
+        if isinstance(duration, int | float):
+            facts.append(f"{duration / 60.0:g} min simulated")
+        step = self.scenario.get("step_s")
+        if isinstance(step, int | float):
+            facts.append(f"{step:g} s step")
+        if "seed" in self.scenario:
+            facts.append(f"seed {self.scenario['seed']}")
+        return facts
+
+
+def _parse_epoch(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _radar_sites(scenario: Mapping[str, Any], detections: pa.Table | None) -> list[RadarSite]:
+    """Radars of the scenario, else the radar sensors that appear in the detections."""
+    sites = []
+    for entry in scenario.get("radars") or []:
+        if isinstance(entry, dict) and "name" in entry:
+            lat, lon = entry.get("lat_deg"), entry.get("lon_deg")
+            sites.append(
+                RadarSite(
+                    str(entry["name"]),
+                    str(entry.get("owner", "")),
+                    float(lat) if lat is not None else math.nan,
+                    float(lon) if lon is not None else math.nan,
+                )
+            )
+    if not sites and detections is not None and "sensor_kind" in detections.column_names:
+        radar = detections.filter(pc.equal(detections.column("sensor_kind"), "radar"))
+        names = radar.column("sensor_id").to_pylist()
+        owners = radar.column("owner").to_pylist()
+        pairs = sorted(set(zip(names, owners, strict=True)))
+        sites = [RadarSite(str(s), str(o), math.nan, math.nan) for s, o in pairs]
+    return sites
+
+
+def tracker_summary(metrics: pa.Table) -> dict[str, dict[str, float | None]]:
+    """Per tracker, the figures of the "alone versus joint" table.
+
+    Means are over the threats where the figure is defined (a threat a tracker never
+    tracked has no first-track time and no error), custody is averaged over every
+    threat (0 where never tracked), identity switches are summed.
+
+    Returns
+    -------
+    dict
+        Tracker name to ``threats``, ``detected``, ``tracked``, ``first_detection_s``,
+        ``first_track_s``, ``cue_time_s``, ``custody_pct``, ``rmse_pos_km``,
+        ``rmse_vel_mps``, ``id_switches``, ``mean_gospa_km``, ``false_tracks``.
+    """
+    rows = metrics.to_pylist()
+    out: dict[str, dict[str, float | None]] = {}
+    for name in run_plots.tracker_order(str(r["tracker"]) for r in rows):
+        mine = [r for r in rows if r["tracker"] == name]
+
+        def values(column: str, rows: list[dict[str, Any]] = mine) -> np.ndarray:
+            raw = [r.get(column) for r in rows]
+            return np.array([np.nan if v is None else float(v) for v in raw], dtype=np.float64)
+
+        def mean(column: str, scale: float = 1.0) -> float | None:
+            v = values(column)
+            v = v[np.isfinite(v)]
+            return float(np.mean(v) * scale) if v.size else None
+
+        gospa = values("mean_gospa_m")
+        false = values("false_tracks")
+        out[name] = {
+            "threats": float(len(mine)),
+            "detected": float(np.isfinite(values("first_detection_s")).sum()),
+            "tracked": float(np.isfinite(values("first_track_s")).sum()),
+            "first_detection_s": mean("first_detection_s"),
+            "first_track_s": mean("first_track_s"),
+            "cue_time_s": mean("cue_time_s"),
+            "custody_pct": float(np.nan_to_num(values("custody_fraction")).mean() * 100.0)
+            if mine
+            else None,
+            "rmse_pos_km": mean("rmse_pos_m", 1.0 / KM),
+            "rmse_vel_mps": mean("rmse_vel_mps"),
+            "id_switches": float(np.nansum(values("id_switches"))),
+            "mean_gospa_km": float(np.nanmax(gospa) / KM) if np.isfinite(gospa).any() else None,
+            "false_tracks": float(np.nanmax(false)) if np.isfinite(false).any() else None,
+        }
+    return out
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    cls: str = ""
+
+
+_CellLike = str | _Cell
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: float | int | None, digits: int = 1, scale: float = 1.0) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, int) and scale == 1.0:
+        return f"{value:,}"
+    return f"{value * scale:,.{digits}f}"
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[_CellLike]],
+    *,
+    text_columns: int = 1,
+    groups: Sequence[tuple[str, int]] = (),
+    row_classes: Sequence[str] | None = None,
+    caption: str = "",
+) -> str:
+    """An HTML table; columns after the first ``text_columns`` are right-aligned numbers."""
+    head = ""
+    if groups:
+        head += "<tr>" + "".join(
+            f'<th colspan="{span}" class="group">{_esc(name)}</th>' for name, span in groups
+        )
+        head += "</tr>"
+    head += "<tr>" + "".join(
+        f'<th class="{"num" if i >= text_columns else ""}">{_esc(h)}</th>'
+        for i, h in enumerate(headers)
+    )
+    head += "</tr>"
+    body = []
+    for r, row in enumerate(rows):
+        cells = []
+        for i, cell in enumerate(row):
+            c = cell if isinstance(cell, _Cell) else _Cell(cell)
+            cls = " ".join(x for x in ("num" if i >= text_columns else "", c.cls) if x)
+            cells.append(
+                f'<td class="{cls}">{_esc(c.text)}</td>' if cls else f"<td>{_esc(c.text)}</td>"
+            )
+        row_cls = row_classes[r] if row_classes is not None and r < len(row_classes) else ""
+        body.append(
+            f'<tr class="{row_cls}">' + "".join(cells) + "</tr>"
+            if row_cls
+            else "<tr>" + "".join(cells) + "</tr>"
+        )
+    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
+    return (
+        f'<div class="table-wrap"><table>{cap}<thead>{head}</thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _png_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    buffer = io.BytesIO()
+    # No "Software" text chunk: the page names no URL, not even inside an image.
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _figure(png: bytes, *, alt: str, caption: str, wide: bool = True) -> str:
+    cls = "fig wide" if wide else "fig"
+    return (
+        f'<figure class="{cls}"><img src="{_png_uri(png)}" alt="{_esc(alt)}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    )
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_esc(text)}</p>'
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _glance_section(ctx: _Context) -> str:
+    cards: list[tuple[str, str, str]] = []
+    satellites = ctx.run.table("satellites")
+    if satellites is not None:
+        owners = Counter(satellites.column("owner").to_pylist())
+        detail = ", ".join(f"{o} {n}" for o, n in sorted(owners.items()))
+        cards.append((f"{satellites.num_rows:,}", "satellites", detail))
+    if ctx.flights:
+        kinds = Counter(f.kind for f in ctx.flights)
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        cards.append((str(len(ctx.flights)), "threats", detail))
+    detections = ctx.run.table("detections")
+    if detections is not None:
+        false = int(pc.sum(pc.is_null(detections.column("truth_id"))).as_py() or 0)
+        cards.append((f"{detections.num_rows:,}", "detections", f"{false:,} false alarms"))
+    joint = ctx.summary.get(JOINT)
+    single = {k: v for k, v in ctx.summary.items() if k in ctx.owners}
+    if joint is not None:
+        best = max(single.items(), key=lambda kv: kv[1]["custody_pct"] or 0.0, default=None)
+        detail = f"best owner alone: {best[0]} {_fmt(best[1]['custody_pct'])} %" if best else ""
+        cards.append((f"{_fmt(joint['custody_pct'])} %", "joint custody", detail))
+        fastest = min(
+            ((k, v["first_track_s"]) for k, v in single.items() if v["first_track_s"] is not None),
+            key=lambda kv: kv[1],
+            default=None,
+        )
+        detail = f"fastest owner alone: {fastest[0]} {_fmt(fastest[1])} s" if fastest else ""
+        cards.append((f"{_fmt(joint['first_track_s'])} s", "joint first track", detail))
+    if not cards:
+        return ""
+    html_cards = "".join(
+        f'<div class="card"><div class="big">{_esc(big)}</div><div class="what">{_esc(what)}'
+        f'</div><div class="detail">{_esc(detail)}</div></div>'
+        for big, what, detail in cards
+    )
+    findings = "".join(f"<li>{_esc(s)}</li>" for s in _findings(ctx))
+    return f'<div class="cards">{html_cards}</div>' + (
+        f'<ul class="findings">{findings}</ul>' if findings else ""
+    )
+
+
+def _findings(ctx: _Context) -> list[str]:
+    """Plain sentences, computed from the metrics, on what operating jointly changes."""
+    out = []
+    s = ctx.summary
+    owners = [o for o in ctx.owners if o in s]
+    if JOINT in s and owners:
+
+        def alone(key: str, unit: str, digits: int = 1) -> str:
+            return "; ".join(
+                f"{o} alone never tracked"
+                if s[o][key] is None
+                else f"{o} alone {_fmt(s[o][key], digits)} {unit}"
+                for o in owners
+            )
+
+        out.append(
+            f"Tracking jointly, the threats were held in custody {_fmt(s[JOINT]['custody_pct'])} % "
+            f"of their flight on average ({alone('custody_pct', '%')})."
+        )
+        out.append(
+            f"Mean time from launch to a first track: joint {_fmt(s[JOINT]['first_track_s'])} s "
+            f"({alone('first_track_s', 's')})."
+        )
+        out.append(
+            f"Mean position RMSE of the matched tracks: joint "
+            f"{_fmt(s[JOINT]['rmse_pos_km'], 2)} km ({alone('rmse_pos_km', 'km', 2)})."
+        )
+    if FUSED in s:
+        out.append(
+            f"The fused picture (track-to-track fusion of the national tracks) held custody "
+            f"{_fmt(s[FUSED]['custody_pct'])} % with a first track after "
+            f"{_fmt(s[FUSED]['first_track_s'])} s on average."
+        )
+    detections = ctx.run.table("detections")
+    if ctx.radars and ctx.flights and detections is not None:
+        first = run_plots.radar_first_detections(detections, ctx.epoch_ns)
+        launch = {f.object_id: f.launch_s for f in ctx.flights}
+        earliest: dict[str, float] = {}
+        for (_, threat), t in first.items():
+            if threat in launch:
+                earliest[threat] = min(earliest.get(threat, math.inf), t - launch[threat])
+        if earliest:
+            out.append(
+                f"The ground radars saw {len(earliest)} of {len(ctx.flights)} threats, the "
+                f"first {_fmt(float(np.mean(list(earliest.values()))))} s after launch on "
+                "average."
+            )
+        else:
+            out.append(f"The ground radars saw none of the {len(ctx.flights)} threats.")
+    return out
+
+
+def _scenario_section(ctx: _Context) -> str:
+    parts: list[str] = []
+    satellites = ctx.run.table("satellites")
+    if satellites is not None:
+        parts.append("<h3>Space segment</h3>")
+        parts.append(_space_table(satellites))
+    sensors = ctx.scenario.get("sensors")
+    if isinstance(sensors, dict) and sensors:
+        parts.append("<h3>Sensor payloads</h3>")
+        parts.append(_sensor_table(sensors))
+    if ctx.flights:
+        parts.append("<h3>Threats</h3>")
+        parts.append(_threats_table(ctx))
+        raids = (ctx.scenario.get("threats") or {}).get("raids") or []
+        if raids:
+            parts.append(_raids_table(ctx.scenario))
+    if ctx.radars:
+        parts.append("<h3>Ground radars</h3>")
+        parts.append(_radars_table(ctx))
+    detections = ctx.run.table("detections")
+    if detections is not None:
+        parts.append("<h3>Detections</h3>")
+        parts.append(_detections_table(detections))
+    tracking = ctx.scenario.get("tracking")
+    if isinstance(tracking, dict) and tracking:
+        parts.append(
+            _note(
+                f"Tracking: {str(tracking.get('filter', '?')).upper()} filter, "
+                f"{tracking.get('motion', '?')} motion model, M-of-N confirmation "
+                f"{tracking.get('confirm_m', '?')} of {tracking.get('confirm_n', '?')}, "
+                f"GOSPA cut-off {_fmt(_gospa_c_m(ctx) / KM, 0)} km, p = {_gospa_p(ctx):g}. "
+                "Each owner's tracker uses only that owner's sensors; the joint tracker uses "
+                "all; the fused picture combines the national tracks."
+            )
+        )
+    return "\n".join(parts)
+
+
+def _space_table(satellites: pa.Table) -> str:
+    cols = {c: satellites.column(c).to_pylist() for c in ("owner", "constellation", "sensor")}
+    sma = satellites.column("sma_m").to_numpy() if "sma_m" in satellites.column_names else None
+    inc = satellites.column("inc_rad").to_numpy() if "inc_rad" in satellites.column_names else None
+    keys = list(zip(cols["owner"], cols["constellation"], cols["sensor"], strict=True))
+    rows: list[list[_CellLike]] = []
+    for key in sorted(set(keys)):
+        idx = np.array([k == key for k in keys])
+        alt = _fmt(float(np.mean(sma[idx]) - WGS84_A_M) / KM, 0) if sma is not None else "–"
+        incl = _fmt(float(np.rad2deg(np.mean(inc[idx]))), 1) if inc is not None else "–"
+        rows.append([*map(str, key), f"{int(idx.sum()):,}", alt, incl])
+    per_owner = Counter(cols["owner"])
+    if len(per_owner) < len(set(keys)):
+        rows += [
+            [_Cell(f"{owner} total", "strong"), "", "", _Cell(f"{n:,}", "strong"), "", ""]
+            for owner, n in sorted(per_owner.items())
+        ]
+    return _table(
+        ["owner", "constellation", "sensor", "satellites", "mean altitude, km", "inclination, deg"],
+        rows,
+        text_columns=3,
+    )
+
+
+def _sensor_table(sensors: Mapping[str, Any]) -> str:
+    rows = []
+    for name, spec in sorted(sensors.items()):
+        spec = spec if isinstance(spec, dict) else {}
+        ir = spec.get("infrared") or {}
+        max_range = spec.get("max_range_km")
+        rows.append(
+            [
+                str(name),
+                str(ir.get("kind", "geometry only")),
+                str(ir.get("band", "–")),
+                _fmt(ir.get("aperture_cm"), 0),
+                _fmt(ir.get("ifov_urad"), 0),
+                _fmt(ir.get("threshold_snr"), 1),
+                "horizon" if max_range is None else _fmt(max_range, 0),
+            ]
+        )
+    return _table(
+        ["payload", "kind", "band", "aperture, cm", "IFOV, µrad", "threshold SNR", "max range, km"],
+        rows,
+        text_columns=3,
+    )
+
+
+def _threats_table(ctx: _Context) -> str:
+    rows = []
+    for kind in sorted({f.kind for f in ctx.flights}):
+        mine = [f for f in ctx.flights if f.kind == kind]
+        phases = list(dict.fromkeys(p for f in mine for p, _, _ in f.phases))
+        rows.append(
+            [
+                kind,
+                " → ".join(phases),
+                f"{len(mine):,}",
+                _fmt(min(f.launch_s for f in mine) / 60.0, 1),
+                _fmt(max(f.launch_s for f in mine) / 60.0, 1),
+                _fmt(float(np.mean([f.end_s - f.launch_s for f in mine])) / 60.0, 1),
+            ]
+        )
+    return _table(
+        ["kind", "phases", "threats", "first launch, min", "last launch, min", "mean flight, min"],
+        rows,
+        text_columns=2,
+        caption=f"Launch times in minutes after {ctx.epoch_label}.",
+    )
+
+
+def _raids_table(scenario: Mapping[str, Any]) -> str:
+    threats = scenario.get("threats") or {}
+    vehicles = threats.get("vehicles") or {}
+    rows = []
+    for raid in threats.get("raids") or []:
+        if not isinstance(raid, dict):
+            continue
+        launch, aim = raid.get("launch") or {}, raid.get("aim") or {}
+        vehicle = str(raid.get("vehicle", "?"))
+        kind = (vehicles.get(vehicle) or {}).get("kind", "?")
+        rows.append(
+            [
+                str(raid.get("name", "?")),
+                f"{vehicle} ({kind})",
+                str(raid.get("trajectory") or "–"),
+                _fmt(raid.get("count"), 0),
+                f"{_fmt(launch.get('lat_deg'), 1)}, {_fmt(launch.get('lon_deg'), 1)}",
+                f"{_fmt(aim.get('lat_deg'), 1)}, {_fmt(aim.get('lon_deg'), 1)}",
+                _fmt(raid.get("launch_time_s"), 0),
+                _fmt(raid.get("launch_spread_s"), 0),
+            ]
+        )
+    return _table(
+        [
+            "raid",
+            "vehicle",
+            "trajectory",
+            "count",
+            "launch area, lat, lon deg",
+            "aim area, lat, lon deg",
+            "first launch, s",
+            "launch spread, s",
+        ],
+        rows,
+        text_columns=3,
+    )
+
+
+def _radars_table(ctx: _Context) -> str:
+    detections = ctx.run.table("detections")
+    counts: Counter[str] = Counter()
+    seen: dict[str, set[str]] = {}
+    if detections is not None and "sensor_kind" in detections.column_names:
+        radar = detections.filter(pc.equal(detections.column("sensor_kind"), "radar"))
+        for sensor, truth_id in zip(
+            radar.column("sensor_id").to_pylist(), radar.column("truth_id").to_pylist(), strict=True
+        ):
+            counts[sensor] += 1
+            if truth_id is not None:
+                seen.setdefault(sensor, set()).add(truth_id)
+    rows = [
+        [
+            site.name,
+            site.owner,
+            _fmt(site.lat_deg, 2),
+            _fmt(site.lon_deg, 2),
+            f"{counts[site.name]:,}",
+            f"{len(seen.get(site.name, ())):,} of {len(ctx.flights):,}",
+        ]
+        for site in ctx.radars
+    ]
+    return _table(
+        ["radar", "owner", "latitude, deg", "longitude, deg", "detections", "threats seen"],
+        rows,
+        text_columns=2,
+    )
+
+
+def _detections_table(detections: pa.Table) -> str:
+    owner = detections.column("owner").to_pylist()
+    kind = (
+        detections.column("sensor_kind").to_pylist()
+        if "sensor_kind" in detections.column_names
+        else ["ir"] * detections.num_rows
+    )
+    sensor = detections.column("sensor_id").to_pylist()
+    truth_id = detections.column("truth_id").to_pylist()
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(zip(owner, kind, strict=True)):
+        groups.setdefault((str(key[0]), str(key[1])), []).append(i)
+    rows = []
+    for (o, k), idx in sorted(groups.items()):
+        threats = {truth_id[i] for i in idx if truth_id[i] is not None}
+        false = sum(1 for i in idx if truth_id[i] is None)
+        rows.append(
+            [
+                o,
+                k,
+                f"{len({sensor[i] for i in idx}):,}",
+                f"{len(idx):,}",
+                f"{false:,}",
+                f"{len(threats):,}",
+            ]
+        )
+    return _table(
+        ["owner", "sensor kind", "sensors reporting", "detections", "false alarms", "threats seen"],
+        rows,
+        text_columns=2,
+    )
+
+
+_MAP_NAME = re.compile(r"coverage_(?P<alt>[\d.]+)km_(?P<what>.+)\.png")
+
+
+def _map_sort_key(path: Path) -> tuple[float, str]:
+    match = _MAP_NAME.fullmatch(path.name)
+    if not match:
+        return (math.inf, path.name)
+    # Time fractions by k first, the longest gap last, altitude by altitude.
+    return (
+        float(match["alt"]),
+        "~" + match["what"] if match["what"] == "max_gap" else match["what"],
+    )
+
+
+def _map_caption(path: Path) -> str:
+    match = _MAP_NAME.fullmatch(path.name)
+    if not match:
+        return path.name
+    what = match["what"]
+    if what == "max_gap":
+        figure = "longest gap with no satellite in view, min"
+    elif k := re.fullmatch(r"pct_time_k(\d+)", what):
+        n = int(k[1])
+        figure = f"% of time seen by at least {n} satellite{'s' if n > 1 else ''}"
+    else:
+        figure = what.replace("_", " ")
+    return f"Targets at {match['alt']} km: {figure}, per owner and joint."
+
+
+def _coverage_section(ctx: _Context) -> str:
+    summary = ctx.run.table("coverage_summary")
+    if summary is None and not ctx.run.maps:
+        return ""
+    parts = []
+    if summary is not None:
+        parts.append(_coverage_table(summary))
+        parts.append(
+            _note(
+                "Area-weighted over the region. “Continuous” is the share of the area never "
+                "without k satellites in view; the joint gain is the percentage points of "
+                "time the joint constellation adds over the best single owner."
+            )
+        )
+    maps = [
+        _figure(
+            path.read_bytes(),
+            alt=f"coverage map {path.stem}",
+            caption=_map_caption(path),
+            wide=False,
+        )
+        for path in ctx.run.maps
+    ]
+    if maps:
+        parts.append(f'<div class="grid2">{"".join(maps)}</div>')
+    return "\n".join(parts)
+
+
+def _coverage_table(summary: pa.Table) -> str:
+    rows = summary.to_pylist()
+    ks = sorted(
+        int(m[1]) for c in summary.column_names if (m := re.fullmatch(r"pct_time_k(\d+)", c))
+    )
+    headers = ["group", "altitude, km"]
+    for k in ks:
+        headers += [f"% time k≥{k}", f"% area continuous k≥{k}"]
+    headers += ["mean in view", "worst gap, min"]
+    if ks:
+        headers.append(f"joint gain k≥{ks[-1]}, pts")
+    rows.sort(key=lambda r: (r.get("altitude_m", 0.0), r["group"] == JOINT, str(r["group"])))
+    body, classes = [], []
+    for row in rows:
+        cells: list[_CellLike] = [str(row["group"]), _fmt(row.get("altitude_m", 0.0) / KM, 0)]
+        for k in ks:
+            cells += [_fmt(row.get(f"pct_time_k{k}")), _fmt(row.get(f"pct_area_continuous_k{k}"))]
+        cells += [_fmt(row.get("mean_in_view"), 2), _fmt((row.get("max_gap_s") or 0.0) / 60.0)]
+        if ks:
+            gain = row.get(f"gain_pct_time_k{ks[-1]}")
+            cells.append("" if gain is None or not math.isfinite(gain) else f"{gain:+.1f}")
+        body.append(cells)
+        classes.append("joint" if row["group"] == JOINT else "")
+    return _table(headers, body, row_classes=classes, caption="Coverage figures of merit")
+
+
+def _timelines_section(ctx: _Context) -> str:
+    metrics = ctx.run.table("metrics")
+    if not ctx.flights:
+        return ""
+    detections = ctx.run.table("detections")
+    radar_first = (
+        run_plots.radar_first_detections(detections, ctx.epoch_ns) if detections is not None else {}
+    )
+    radar_names = [r.name for r in ctx.radars]
+    parts = [
+        _note(
+            "Per threat: its flight phases, then, for each tracker, its first detection (by "
+            "that tracker's own sensors), first track and first cue-quality track, and each "
+            "ground radar's first detection; times in seconds after the threat's launch."
+        )
+    ]
+    shown = ctx.flights[:MAX_TIMELINES]
+    if metrics is not None or radar_first:
+        fig = run_plots.plot_threat_timelines(
+            shown,
+            metrics if metrics is not None else pa.table({"object_id": [], "tracker": []}),
+            radar_first,
+            trackers=ctx.trackers,
+            radars=radar_names,
+        )
+        caption = "Threat timelines."
+        if len(ctx.flights) > len(shown):
+            caption += (
+                f" The first {len(shown)} of {len(ctx.flights)} threats are drawn; "
+                "the table lists all."
+            )
+        parts.append(_figure(_figure_png(fig, dpi=90), alt="threat timelines", caption=caption))
+    parts.append(_first_times_table(ctx, metrics, radar_first, radar_names))
+    return "\n".join(parts)
+
+
+def _first_times_table(
+    ctx: _Context,
+    metrics: pa.Table | None,
+    radar_first: Mapping[tuple[str, str], float],
+    radar_names: Sequence[str],
+) -> str:
+    rows_by_key = (
+        {(r["object_id"], r["tracker"]): r for r in metrics.to_pylist()}
+        if metrics is not None
+        else {}
+    )
+    headers = ["threat", "kind", "launch, min", "flight, s"]
+    groups: list[tuple[str, int]] = [("", 4)]
+    for name in ctx.trackers:
+        if name == FUSED:
+            headers.append("track")
+            groups.append((name, 1))
+        else:
+            headers += ["det", "track"]
+            groups.append((name, 2))
+    if radar_names:
+        headers += list(radar_names)
+        groups.append(("ground radars: first detection", len(radar_names)))
+    rows = []
+    for f in ctx.flights:
+        cells: list[_CellLike] = [
+            f.object_id,
+            f.kind,
+            _fmt(f.launch_s / 60.0, 2),
+            _fmt(f.end_s - f.launch_s, 0),
+        ]
+        for name in ctx.trackers:
+            row = rows_by_key.get((f.object_id, name), {})
+            if name != FUSED:
+                cells.append(_fmt(row.get("first_detection_s"), 0))
+            cells.append(_fmt(row.get("first_track_s"), 0))
+        for radar in radar_names:
+            t = radar_first.get((radar, f.object_id))
+            cells.append(_fmt(None if t is None else t - f.launch_s, 0))
+        rows.append(cells)
+    return _table(
+        headers,
+        rows,
+        text_columns=2,
+        groups=groups,
+        caption="First detection (det) and first track, s after launch; – : never.",
+    )
+
+
+def _gospa_c_m(ctx: _Context) -> float:
+    tracking = ctx.scenario.get("tracking") or {}
+    return float(tracking.get("gospa_c_m") or _DEFAULT_GOSPA_C_M)
+
+
+def _gospa_p(ctx: _Context) -> float:
+    tracking = ctx.scenario.get("tracking") or {}
+    return float(tracking.get("gospa_p") or _DEFAULT_GOSPA_P)
+
+
+def _custody_section(ctx: _Context) -> str:
+    gospa = ctx.run.table("gospa")
+    metrics = ctx.run.table("metrics")
+    if gospa is None and metrics is None:
+        return ""
+    parts = []
+    if gospa is not None:
+        fig = run_plots.plot_custody_and_error(
+            gospa,
+            c_m=_gospa_c_m(ctx),
+            p=_gospa_p(ctx),
+            epoch_ns=ctx.epoch_ns,
+            epoch_label=ctx.epoch_label,
+        )
+        parts.append(
+            _figure(
+                _figure_png(fig),
+                alt="custody and position error over time",
+                caption="At each scoring time, the share of the threats in flight matched to a "
+                "track (within the GOSPA cut-off), and the position error of those matches.",
+            )
+        )
+    if metrics is not None:
+        by_key = {(r["object_id"], r["tracker"]): r for r in metrics.to_pylist()}
+        threats = sorted({str(r["object_id"]) for r in by_key.values()})
+        headers = ["threat"]
+        for _ in ctx.trackers:
+            headers += ["custody, %", "position RMSE, km", "velocity RMSE, m/s"]
+        rows = []
+        for threat in threats:
+            cells: list[_CellLike] = [threat]
+            for name in ctx.trackers:
+                row = by_key.get((threat, name), {})
+                custody = row.get("custody_fraction")
+                cells += [
+                    _fmt(None if custody is None else 100.0 * custody),
+                    _fmt(row.get("rmse_pos_m"), 2, 1.0 / KM),
+                    _fmt(row.get("rmse_vel_mps"), 0),
+                ]
+            rows.append(cells)
+        parts.append(
+            _table(
+                headers,
+                rows,
+                groups=[("", 1), *[(name, 3) for name in ctx.trackers]],
+                caption="Per threat and tracker: custody over its flight, position and "
+                "velocity RMSE over the matched times.",
+            )
+        )
+    return "\n".join(parts)
+
+
+def _gospa_section(ctx: _Context) -> str:
+    gospa = ctx.run.table("gospa")
+    if gospa is None:
+        return ""
+    fig = run_plots.plot_gospa(gospa, epoch_ns=ctx.epoch_ns, epoch_label=ctx.epoch_label)
+    c_km = _gospa_c_m(ctx) / KM
+    p = _gospa_p(ctx)
+    return _figure(
+        _figure_png(fig),
+        alt="GOSPA over time",
+        caption=f"GOSPA (Rahmathullah et al. 2017, α = 2, c = {c_km:g} km, p = {p:g}): a "
+        f"missed threat or a false track adds c/2^(1/p) = {c_km / 2 ** (1 / p):.2f} km alone; "
+        "a matched threat adds its position error. Below: tracks scored against threats in "
+        "flight.",
+    )
+
+
+_COMPARISON_COLUMNS: tuple[tuple[str, str, int, str], ...] = (
+    # key, header, digits, which value is best
+    ("detected", "threats detected", 0, "max"),
+    ("tracked", "threats tracked", 0, "max"),
+    ("first_detection_s", "first detection, s", 1, "min"),
+    ("first_track_s", "first track, s", 1, "min"),
+    ("cue_time_s", "cue-quality track, s", 1, "min"),
+    ("custody_pct", "custody, %", 1, "max"),
+    ("rmse_pos_km", "position RMSE, km", 2, "min"),
+    ("rmse_vel_mps", "velocity RMSE, m/s", 0, "min"),
+    ("id_switches", "ID switches", 0, "min"),
+    ("mean_gospa_km", "mean GOSPA, km", 2, "min"),
+    ("false_tracks", "false tracks", 0, "min"),
+)
+
+
+def _comparison_section(ctx: _Context) -> str:
+    if not ctx.summary:
+        return ""
+    names = [n for n in ctx.trackers if n in ctx.summary]
+    best: dict[str, float] = {}
+    for key, _, _, sense in _COMPARISON_COLUMNS:
+        values = [v for n in names if (v := ctx.summary[n][key]) is not None]
+        if values:
+            best[key] = max(values) if sense == "max" else min(values)
+    rows, classes = [], []
+    for name in names:
+        cells: list[_CellLike] = [name]
+        for key, _, digits, _ in _COMPARISON_COLUMNS:
+            value = ctx.summary[name][key]
+            text = _fmt(value, digits)
+            if key in ("detected", "tracked") and value is not None:
+                text = f"{value:.0f} of {ctx.summary[name]['threats']:.0f}"
+            is_best = value is not None and len(names) > 1 and math.isclose(value, best[key])
+            cells.append(_Cell(text, "best" if is_best else ""))
+        rows.append(cells)
+        classes.append("joint" if name == JOINT else "fused" if name == FUSED else "")
+    table = _table(
+        ["tracker", *[h for _, h, _, _ in _COMPARISON_COLUMNS]],
+        rows,
+        row_classes=classes,
+        caption="Each owner alone versus joint (and fused): means over the threats "
+        "(times in s after launch); bold: the best value of a column.",
+    )
+    fig = run_plots.plot_tracker_comparison(ctx.summary)
+    figure = _figure(
+        _figure_png(fig),
+        alt="owners alone versus joint",
+        caption="The same comparison at a glance.",
+    )
+    note = _note(
+        "Detection and track times are means over the threats a tracker detected or tracked; "
+        "custody is averaged over every threat (0 where never tracked). The fused picture "
+        "has no sensors of its own, so no detection time."
+    )
+    return table + note + figure
+
+
+def _ground_tracks_section(ctx: _Context) -> str:
+    truth = ctx.run.table("truth")
+    if truth is None or "lat" not in truth.column_names:
+        return ""
+    tracks = ctx.run.table("tracks")
+    tracker = JOINT if JOINT in ctx.trackers else (ctx.trackers[0] if ctx.trackers else JOINT)
+    radars = [r for r in ctx.radars if math.isfinite(r.lat_deg) and math.isfinite(r.lon_deg)]
+    fig = run_plots.plot_ground_tracks(truth, tracks, tracker=tracker, radars=radars)
+    return _figure(
+        _figure_png(fig),
+        alt="ground tracks",
+        caption=f"Truth ground tracks (lines; o launch, X last sample) and the {tracker} "
+        "tracker's confirmed and coasting track positions (dots), with coastlines from "
+        "Natural Earth.",
+    )
+
+
+# --------------------------------------------------------------------------- page
+
+_CSS = """
+:root { --ink:#1d2430; --muted:#5b6576; --line:#d9dee7; --accent:#2f5d9a; --joint:#eaf1fb;
+        --fused:#f4eefa; --bg:#ffffff; --panel:#f6f8fb; }
+* { box-sizing: border-box; }
+body { margin:0; color:var(--ink); background:var(--bg);
+       font:15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans",
+       "DejaVu Sans", Arial, sans-serif; }
+header { background:#1f3556; color:#fff; padding:28px 40px 22px; }
+header h1 { margin:0 0 4px; font-size:26px; font-weight:600; }
+header .kicker { text-transform:uppercase; letter-spacing:.08em; font-size:12px; opacity:.75; }
+header .lead { margin:8px 0 6px; max-width:900px; opacity:.92; }
+header .facts { font-size:13px; opacity:.8; }
+nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1px solid var(--line);
+      padding:8px 40px; display:flex; flex-wrap:wrap; gap:6px 18px; font-size:14px; }
+nav a { color:var(--accent); text-decoration:none; }
+nav a:hover { text-decoration:underline; }
+main { max-width:1280px; margin:0 auto; padding:8px 40px 40px; }
+section { padding-top:18px; border-bottom:1px solid var(--line); padding-bottom:18px; }
+h2 { font-size:21px; margin:10px 0 12px; color:#1f3556; }
+h3 { font-size:16px; margin:18px 0 8px; color:var(--muted); font-weight:600; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(190px, 1fr)); gap:12px; }
+.card { background:var(--panel); border:1px solid var(--line); border-radius:8px;
+        padding:12px 16px; }
+.card .big { font-size:26px; font-weight:650; color:#1f3556; font-variant-numeric:tabular-nums; }
+.card .what { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); }
+.card .detail { font-size:13px; color:var(--muted); }
+ul.findings { margin:14px 0 0; padding-left:20px; }
+ul.findings li { margin:3px 0; }
+.table-wrap { overflow-x:auto; margin:8px 0 14px; }
+table { border-collapse:collapse; font-size:13px; font-variant-numeric:tabular-nums; }
+caption { caption-side:top; text-align:left; color:var(--muted); font-size:13px;
+          padding:0 0 6px; }
+th, td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left;
+         white-space:nowrap; }
+th { background:var(--panel); font-weight:600; white-space:normal; vertical-align:bottom;
+     max-width:130px; }
+th.group { text-align:center; border-left:1px solid var(--line); max-width:none; }
+.num { text-align:right; }
+tbody tr:nth-child(even) { background:#fbfcfe; }
+tr.joint { background:var(--joint) !important; }
+tr.joint td:first-child, tr.fused td:first-child { font-weight:700; }
+tr.fused { background:var(--fused) !important; }
+td.best { font-weight:700; color:#0b5d2a; }
+td.strong { font-weight:600; }
+figure { margin:14px 0 22px; }
+.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(520px, 1fr)); gap:0 18px; }
+.grid2 figure { margin:8px 0 14px; }
+figure img { display:block; max-width:100%; height:auto; border:1px solid var(--line);
+             border-radius:4px; background:#fff; }
+figcaption { color:var(--muted); font-size:13px; margin-top:6px; max-width:1000px; }
+p.note { color:var(--muted); font-size:13px; max-width:1000px; }
+footer { max-width:1280px; margin:0 auto; padding:16px 40px 40px; color:var(--muted);
+         font-size:12px; }
+@media print { nav { display:none; } section { break-inside:avoid-page; } }
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="tracklayer {version}">
+<title>{title}</title>
+<style>{css}</style>
+</head>
+<body>
+<header>
+<div class="kicker">tracklayer run report</div>
+<h1>{title}</h1>
+{description}
+<div class="facts">{facts}</div>
+</header>
+<nav>{nav}</nav>
+<main>
+{body}
+</main>
+<footer>Built by tracklayer {version} from the run folder <code>{folder}</code> ({files}).
+Every figure and style is embedded in this file; opening it fetches nothing.</footer>
+</body>
+</html>
+"""
