@@ -2,7 +2,8 @@
 
 They describe notional constellations (no real objects): a Korean ring of 12 satellites
 (3 planes at 550 km, 45 deg) as a three-line TLE file, and an Australian ring of 8
-satellites (2 planes at 700 km, 35 deg) as a CelesTrak-style OMM JSON list. Elements are
+satellites (2 planes at 700 km, 35 deg) as a CelesTrak-style OMM JSON list, and a US
+geostationary warning satellite over 125 E as a TLE. Elements are
 SGP4 mean elements at 2027-03-01T00:00:00Z, written by the ``sgp4`` package's exporters.
 
 Usage: python scripts/make_example_catalogs.py
@@ -53,6 +54,33 @@ def ring(
     return satellites
 
 
+#: Greenwich mean sidereal angle at 2027-03-01T00:00:00Z, deg (Skyfield, IAU 1982).
+GMST_AT_EPOCH_DEG = 158.5757
+
+
+def geostationary(catalog: int, longitude_deg: float) -> Satrec:
+    """A geostationary satellite over ``longitude_deg`` (east) at the epoch."""
+    satrec = Satrec()
+    satrec.sgp4init(
+        WGS72,
+        "i",
+        catalog,
+        EPOCH_DAYS_SINCE_1949_12_31,
+        0.0,
+        0.0,
+        0.0,
+        1e-4,
+        0.0,
+        math.radians(0.05),
+        math.radians((longitude_deg + GMST_AT_EPOCH_DEG) % 360.0),
+        2.0 * math.pi * 1.00273791 / 1440.0,
+        0.0,
+    )
+    satrec.intldesg = "27099A"
+    satrec.classification = "U"
+    return satrec
+
+
 def main() -> None:
     data = Path(__file__).resolve().parent.parent / "examples" / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -66,6 +94,8 @@ def main() -> None:
         for i, satrec in enumerate(ring(91001, 2, 4, 700.0, 35.0))
     ]
     (data / "aus_omm.json").write_text(json.dumps(records, indent=1) + "\n")
+    line1, line2 = exporter.export_tle(geostationary(92001, 125.0))
+    (data / "geo_warning.tle").write_text(f"USA-GEO-WARN-1\n{line1}\n{line2}\n")
 
 
 if __name__ == "__main__":
