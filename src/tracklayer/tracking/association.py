@@ -36,6 +36,7 @@ def gate(
     sigma_rad: F64,
     tau: F64,
     gate_d2: float,
+    basis: F64 | None = None,
 ) -> tuple[I64, I64, F64]:
     """(track, detection) pairs inside the Mahalanobis gate.
 
@@ -48,6 +49,8 @@ def gate(
         offset from the frame (s).
     gate_d2 : float
         Largest accepted squared Mahalanobis distance.
+    basis : (D, 2, 3), optional
+        ``tangent_basis(los)``, when the caller already has it.
 
     Returns
     -------
@@ -59,10 +62,24 @@ def gate(
     if k == 0 or d == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)
-    # Coarse: angle between the measured line and the direction to the predicted track.
-    rel = x[:, None, :3] + tau[None, :, None] * x[:, None, 3:] - sensor_pos[None, :, :]  # (K, D, 3)
-    rho2 = np.einsum("kdi,kdi->kd", rel, rel)
-    along = np.einsum("kdi,di->kd", rel, los)
+    # Coarse: distance of the predicted track from the measured line, against a generous
+    # multiple of the gate. Written with (K, 6) x (6, D) products instead of (K, D, 3)
+    # differences because this runs on every (track, detection) pair of every frame.
+    kin = np.concatenate([x[:, :3], x[:, 3:]], axis=1)  # (K, 6): [r, v]
+    los_t = np.concatenate([los, tau[:, None] * los], axis=1)  # (D, 6): [u, tau u]
+    pos_t = np.concatenate([sensor_pos, tau[:, None] * sensor_pos], axis=1)
+    along = kin @ los_t.T - np.einsum("di,di->d", sensor_pos, los)[None, :]
+    r2 = np.einsum("ki,ki->k", x[:, :3], x[:, :3])
+    rv = np.einsum("ki,ki->k", x[:, :3], x[:, 3:])
+    v2 = np.einsum("ki,ki->k", x[:, 3:], x[:, 3:])
+    s2 = np.einsum("di,di->d", sensor_pos, sensor_pos)
+    rho2 = (
+        r2[:, None]
+        + (2.0 * tau)[None, :] * rv[:, None]
+        + (tau * tau)[None, :] * v2[:, None]
+        + s2[None, :]
+        - 2.0 * (kin @ pos_t.T)
+    )
     perp2 = rho2 - along * along
     pos_var = np.trace(p[:, :3, :3], axis1=1, axis2=2)
     vel_var = np.trace(p[:, 3:, 3:], axis1=1, axis2=2)
@@ -71,13 +88,20 @@ def gate(
         + pos_var[:, None]
         + vel_var[:, None] * (tau * tau)[None, :]
     )
+    # Rounding of the expanded squares is ~1e-16 |r|^2 ~ 0.01 m^2, far inside the gate.
     ti, di = np.nonzero((along > 0.0) & (perp2 <= _COARSE_FACTOR * gate_d2 * var))
     if ti.size == 0:
         return ti.astype(np.int64), di.astype(np.int64), np.zeros(0)
-    h, jac, _ = angles_model(x[ti], los[di], sensor_pos[di], tau[di])
+    h, jac, _ = angles_model(
+        x[ti], los[di], sensor_pos[di], tau[di], None if basis is None else basis[di]
+    )
     s = jac @ p[ti] @ np.swapaxes(jac, -1, -2)
-    s[:, [0, 1], [0, 1]] += (sigma_rad[di] ** 2)[:, None]
-    d2 = np.einsum("gi,gij,gj->g", h, np.linalg.inv(s), h)
+    r2 = sigma_rad[di] ** 2
+    s00, s01, s11 = s[:, 0, 0] + r2, s[:, 0, 1], s[:, 1, 1] + r2
+    # y^T S^-1 y for 2 x 2 S in closed form.
+    d2 = (s11 * h[:, 0] ** 2 - 2.0 * s01 * h[:, 0] * h[:, 1] + s00 * h[:, 1] ** 2) / (
+        s00 * s11 - s01 * s01
+    )
     ok = d2 <= gate_d2
     return ti[ok].astype(np.int64), di[ok].astype(np.int64), d2[ok]
 

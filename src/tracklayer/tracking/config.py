@@ -34,8 +34,17 @@ class TrackingConfig(StrictModel):
     4
     """
 
-    filter: Literal["ekf", "ukf"] = Field(
-        default="ekf", description="Extended (Joseph form) or unscented Kalman filter."
+    filter: Literal["ekf", "ukf", "imm"] = Field(
+        default="ekf",
+        description="Extended (iterated, information form) or unscented (cubature) Kalman "
+        "filter with the ``motion`` model, or an interacting multiple model of boost, "
+        "ballistic and glide EKFs (``motion`` is then not used).",
+    )
+    association: Literal["gnn", "jpda"] = Field(
+        default="gnn",
+        description="Global nearest neighbour (optimal assignment) or joint probabilistic "
+        "data association (exact over clusters of up to ``jpda_max_cluster`` tracks and "
+        "detections per sensor, global nearest neighbour in larger ones).",
     )
     ekf_iterations: int = Field(
         default=2,
@@ -58,6 +67,50 @@ class TrackingConfig(StrictModel):
         default=None,
         gt=0.0,
         description="Ballistic coefficient m/(Cd A) of the drag term, kg/m^2; none: no drag.",
+    )
+    imm_boost_acceleration_mps2: float = Field(
+        default=30.0,
+        ge=0.0,
+        description="Thrust acceleration of the IMM's boost model, along the velocity, m/s^2.",
+    )
+    imm_boost_process_noise_m2_s3: float = Field(
+        default=900.0,
+        gt=0.0,
+        description="Process noise q of the IMM's boost model, m^2/s^3 (thrust varies and turns).",
+    )
+    imm_glide_process_noise_m2_s3: float = Field(
+        default=400.0,
+        gt=0.0,
+        description="Process noise q of the IMM's glide model, m^2/s^3 (drag, manoeuvres).",
+    )
+    imm_switch_rate_per_s: float = Field(
+        default=0.05,
+        gt=0.0,
+        description="Rate of leaving an IMM mode, 1/s: over a frame of dt seconds a mode "
+        "persists with probability exp(-rate dt), otherwise switches to one of the others "
+        "with equal probability.",
+    )
+    imm_initial_probabilities: tuple[float, float, float] = Field(
+        default=(1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0),
+        description="Probabilities of the boost, ballistic and glide modes of a new track.",
+    )
+    jpda_detection_probability: float = Field(
+        default=0.9,
+        gt=0.0,
+        lt=1.0,
+        description="Probability that a sensor in view detects a tracked target (JPDA).",
+    )
+    jpda_clutter_density_per_sr: float = Field(
+        default=0.3,
+        gt=0.0,
+        description="False alarms per steradian per sensor and frame (JPDA).",
+    )
+    jpda_max_cluster: int = Field(
+        default=8,
+        ge=1,
+        le=12,
+        description="Largest number of tracks, and of detections, of one sensor's cluster "
+        "that JPDA solves exactly; larger clusters fall back to global nearest neighbour.",
     )
     max_step_s: float = Field(
         default=5.0, gt=0.0, description="Longest integration sub-step of a prediction, s."
@@ -146,6 +199,17 @@ class TrackingConfig(StrictModel):
             raise ValueError(
                 f"confirm_m must be <= confirm_n, got {self.confirm_m} > {self.confirm_n}"
             )
+        probs = self.imm_initial_probabilities
+        if min(probs) < 0.0 or abs(sum(probs) - 1.0) > 1e-6:
+            raise ValueError(
+                f"imm_initial_probabilities must be >= 0 and sum to 1, got {list(probs)}"
+            )
+        if self.filter == "imm" and self.association == "jpda":
+            raise ValueError(
+                "filter 'imm' with association 'jpda' is not supported; use 'gnn' with 'imm'"
+            )
+        if self.filter == "ukf" and self.association == "jpda":
+            raise ValueError("association 'jpda' needs filter 'ekf'")
         if self.init_min_altitude_km >= self.init_max_altitude_km:
             raise ValueError(
                 "init_min_altitude_km must be < init_max_altitude_km, got "

@@ -111,7 +111,13 @@ def spd_inverse(a: F64) -> F64:
     return out
 
 
-def angles_model(x: F64, los: F64, sensor_pos: F64, tau: ArrayLike = 0.0) -> tuple[F64, F64, F64]:
+def angles_model(
+    x: F64,
+    los: F64,
+    sensor_pos: F64,
+    tau: ArrayLike = 0.0,
+    basis: F64 | None = None,
+) -> tuple[F64, F64, F64]:
     """Predicted gnomonic angles of states and their Jacobian.
 
     Parameters
@@ -125,6 +131,8 @@ def angles_model(x: F64, los: F64, sensor_pos: F64, tau: ArrayLike = 0.0) -> tup
     tau : float or array_like, shape (K,)
         Measurement time minus frame time, s; the target is moved by ``v tau`` (first-order
         time alignment).
+    basis : ndarray, shape (K, 2, 3), optional
+        ``tangent_basis(los)``, when the caller already has it.
 
     Returns
     -------
@@ -137,12 +145,13 @@ def angles_model(x: F64, los: F64, sensor_pos: F64, tau: ArrayLike = 0.0) -> tup
     """
     k = x.shape[0]
     tv = np.broadcast_to(np.asarray(tau, dtype=np.float64), (k,))
-    e = tangent_basis(los)
+    e = tangent_basis(los) if basis is None else basis
     d = x[:, :3] + tv[:, None] * x[:, 3:] - sensor_pos
-    c = np.einsum("ki,ki->k", los, d)
-    a = np.einsum("kji,ki->kj", e, d)
-    h = a / c[:, None]
-    hp = (e * c[:, None, None] - a[:, :, None] * los[:, None, :]) / (c * c)[:, None, None]
+    c = (los * d).sum(axis=1)
+    a = (e * d[:, None, :]).sum(axis=2)
+    inv_c = 1.0 / c
+    h = a * inv_c[:, None]
+    hp = (e - h[:, :, None] * los[:, None, :]) * inv_c[:, None, None]
     jac = np.concatenate([hp, hp * tv[:, None, None]], axis=2)
     return h, jac, c
 
@@ -157,6 +166,7 @@ def predict(
     max_step_s: float = 5.0,
     beta_kg_m2: float | None = None,
     kind: str = "ekf",
+    thrust_mps2: float = 0.0,
 ) -> tuple[F64, F64]:
     """Predict K tracks ``dt`` seconds ahead with the EKF or the cubature filter.
 
@@ -164,7 +174,9 @@ def predict(
     ----------
     x : (K, 6) ECEF state, m, m/s; p : (K, 6, 6) covariance; dt : float or (K,) s.
     q_m2_s3 : white-noise acceleration spectral density, m^2/s^3.
+    motion : one of :data:`tracklayer.tracking.motion.MOTIONS`.
     kind : {"ekf", "ukf"}
+    thrust_mps2 : thrust acceleration of the ``boost`` model, m/s^2.
 
     Returns
     -------
@@ -175,7 +187,14 @@ def predict(
     if k == 0:
         return x.copy(), p.copy()
     if kind == "ekf":
-        x_new, f = propagate(x, dt, motion=motion, max_step_s=max_step_s, beta_kg_m2=beta_kg_m2)
+        x_new, f = propagate(
+            x,
+            dt,
+            motion=motion,
+            max_step_s=max_step_s,
+            beta_kg_m2=beta_kg_m2,
+            thrust_mps2=thrust_mps2,
+        )
         assert f is not None
         return x_new, symmetrize(f @ p @ np.swapaxes(f, -1, -2) + q)
     if kind != "ukf":
@@ -189,6 +208,7 @@ def predict(
         max_step_s=max_step_s,
         beta_kg_m2=beta_kg_m2,
         with_jacobian=False,
+        thrust_mps2=thrust_mps2,
     )
     prop = prop.reshape(k, 12, 6)
     x_new = prop.mean(axis=1)
@@ -270,6 +290,7 @@ def update_angles_multi(
     tau: F64,
     *,
     iterations: int = 1,
+    basis: F64 | None = None,
 ) -> tuple[F64, F64]:
     """Update K tracks, each with any number of lines of sight, in information form.
 
@@ -290,35 +311,95 @@ def update_angles_multi(
         As in :func:`update_angles`.
     iterations : int
         Linearisations (1: the extended Kalman filter).
+    basis : (G, 2, 3), optional
+        ``tangent_basis(los)`` when the caller has it.
 
     Returns
     -------
     x, p : (K, 6), (K, 6, 6)
         Tracks without a line of sight are returned unchanged.
     """
+    x_new, p_new, _ = information_update(
+        x, p, track_idx, los, sensor_pos, sigma_rad, tau, iterations=iterations, basis=basis
+    )
+    return x_new, p_new
+
+
+def _chol_inverse_logdet(a: F64) -> tuple[F64, F64]:
+    """Inverse and log-determinant of SPD matrices ``(K, n, n)`` through Cholesky."""
+    chol = np.linalg.cholesky(a)
+    eye = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
+    linv = np.linalg.solve(chol, eye)
+    inv: F64 = np.swapaxes(linv, -1, -2) @ linv
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
+    return inv, logdet
+
+
+def information_update(
+    x: F64,
+    p: F64,
+    track_idx: NDArray[np.int64],
+    los: F64,
+    sensor_pos: F64,
+    sigma_rad: F64,
+    tau: F64,
+    *,
+    iterations: int = 1,
+    basis: F64 | None = None,
+) -> tuple[F64, F64, F64]:
+    """:func:`update_angles_multi`, also returning each track's measurement log-likelihood.
+
+    The likelihood of all of a track's lines of sight ``N(y; 0, H P H^T + R)`` is
+    evaluated at the first linearisation without forming the ``2G x 2G`` innovation
+    covariance: by the Woodbury identity and the matrix determinant lemma,
+    ``y^T S^-1 y = sum_i y_i^T R_i^-1 y_i - b^T P+ b`` with ``b = sum_i H_i^T R_i^-1 y_i``,
+    and ``log det S = log det R + log det P - log det P+``.
+
+    Returns
+    -------
+    x, p : (K, 6), (K, 6, 6)
+    loglik : (K,)
+        ``log N(y; 0, S) + (log det R + 2 G log 2 pi) / 2``: the terms that depend on the
+        prior, so that the values of different priors given the same lines of sight (the
+        modes of an IMM) compare; 0 for tracks without a line of sight.
+    """
+    k = x.shape[0]
     x_out, p_out = x.copy(), p.copy()
+    loglik = np.zeros(k)
     if track_idx.size == 0:
-        return x_out, p_out
-    tracks, start = np.unique(track_idx, return_index=True)
+        return x_out, p_out, loglik
+    start = np.concatenate([[0], np.flatnonzero(np.diff(track_idx)) + 1])
+    tracks = track_idx[start]
+    pos = np.cumsum(np.concatenate([[0], (np.diff(track_idx) != 0).astype(np.int64)]))
     x0 = x[tracks]
-    info0 = spd_inverse(symmetrize(p[tracks]))
+    info0, logdet0 = _chol_inverse_logdet(symmetrize(p[tracks]))
     w = 1.0 / (sigma_rad * sigma_rad)
     xi = x0
-    pos = np.searchsorted(tracks, track_idx)
     p_new = p[tracks]
-    for _ in range(max(1, iterations)):
-        h, jac, _ = angles_model(xi[pos], los, sensor_pos, tau)
-        res = -h - np.einsum("gij,gj->gi", jac, (x0 - xi)[pos])
-        jw = jac * w[:, None, None]
-        info_g = np.einsum("gki,gkj->gij", jw, jac)
-        b_g = np.einsum("gki,gk->gi", jw, res)
+    for it in range(max(1, iterations)):
+        h, jac, _ = angles_model(xi[pos], los, sensor_pos, tau, basis)
+        res = -h
+        if it:
+            res = res - np.einsum("gij,gj->gi", jac, (x0 - xi)[pos])
+        j0, j1 = jac[:, 0], jac[:, 1]
+        info_g = w[:, None, None] * (
+            j0[:, :, None] * j0[:, None, :] + j1[:, :, None] * j1[:, None, :]
+        )
+        b_g = w[:, None] * (j0 * res[:, :1] + j1 * res[:, 1:])
         a = info0 + np.add.reduceat(info_g, start, axis=0)
         b = np.add.reduceat(b_g, start, axis=0)
-        p_new = symmetrize(spd_inverse(symmetrize(a)))
+        p_new, logdet_post = _chol_inverse_logdet(symmetrize(a))
+        p_new = symmetrize(p_new)
         xi = x0 + np.einsum("kij,kj->ki", p_new, b)
+        if it == 0:
+            quad = np.add.reduceat(w * (res * res).sum(axis=1), start) - np.einsum(
+                "ki,ki->k", b, xi - x0
+            )
+            # log det P+ = -log det(P+^-1)
+            loglik[tracks] = -0.5 * (quad + logdet0 + logdet_post)
     x_out[tracks] = xi
     p_out[tracks] = p_new
-    return x_out, p_out
+    return x_out, p_out, loglik
 
 
 def update_range(

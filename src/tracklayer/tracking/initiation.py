@@ -147,10 +147,19 @@ def initiate(
     norm_d2 = np.where(support, perp2 / var, np.inf)
     score = support.sum(axis=1)
     order = np.lexsort((norm_d2[np.arange(ci.size), ci] + norm_d2[np.arange(ci.size), cj], -score))
+    rows = np.arange(ci.size)
+    # Lines other than the pair's own through each point; most candidates (ghosts of two
+    # false alarms) have none, and skip the search below, the costly part of this loop.
+    extra = score - support[rows, ci] - support[rows, cj]
     used = np.zeros(los.shape[0], dtype=bool)
     groups: list[I64] = []
-    for c in order:
-        if used[ci[c]] or used[cj[c]]:
+    for c in order.tolist():
+        a, b = ci[c], cj[c]
+        if used[a] or used[b]:
+            continue
+        if extra[c] == 0:
+            used[a] = used[b] = True
+            groups.append(np.array([a, b], dtype=np.int64))
             continue
         cand = np.nonzero(support[c] & ~used)[0]
         # One line per further sensor: the one passing closest to the point.

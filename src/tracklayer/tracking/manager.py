@@ -40,6 +40,8 @@ class TrackSet:
     history : (K,) int64 bit mask of hits over the last ``confirm_n`` frames (bit 0 = now)
     age : (K,) int64 frames since birth (1 in the frame of birth)
     last_update_s : (K,) time of the last update, s since epoch
+    mu : (K, M) IMM mode probabilities (``M = 0`` without IMM)
+    xm : (K, M, 6) IMM mode-matched states; pm : (K, M, 6, 6) their covariances
     """
 
     track_id: I64
@@ -49,9 +51,12 @@ class TrackSet:
     history: I64
     age: I64
     last_update_s: F64
+    mu: F64
+    xm: F64
+    pm: F64
 
     @classmethod
-    def empty(cls) -> TrackSet:
+    def empty(cls, n_modes: int = 0) -> TrackSet:
         return cls(
             np.zeros(0, np.int64),
             np.zeros((0, 6)),
@@ -60,12 +65,23 @@ class TrackSet:
             np.zeros(0, np.int64),
             np.zeros(0, np.int64),
             np.zeros(0),
+            np.zeros((0, n_modes)),
+            np.zeros((0, n_modes, 6)),
+            np.zeros((0, n_modes, 6, 6)),
         )
 
     @classmethod
-    def born(cls, first_id: int, x: F64, p: F64, t: float) -> TrackSet:
-        """New tentative tracks, each counting its birth frame as a hit."""
+    def born(
+        cls, first_id: int, x: F64, p: F64, t: float, mode_probabilities: F64 | None = None
+    ) -> TrackSet:
+        """New tentative tracks, each counting its birth frame as a hit.
+
+        ``mode_probabilities`` (M,): the IMM's initial mode probabilities; every mode then
+        starts from ``x, p``.
+        """
         k = x.shape[0]
+        mp = np.zeros(0) if mode_probabilities is None else np.asarray(mode_probabilities)
+        m = mp.size
         return cls(
             np.arange(first_id, first_id + k, dtype=np.int64),
             x,
@@ -74,6 +90,9 @@ class TrackSet:
             np.ones(k, np.int64),
             np.ones(k, np.int64),
             np.full(k, t),
+            np.tile(mp, (k, 1)),
+            np.repeat(x[:, None, :], m, axis=1),
+            np.repeat(p[:, None, :, :], m, axis=1),
         )
 
     def __len__(self) -> int:
@@ -88,6 +107,9 @@ class TrackSet:
             self.history[mask],
             self.age[mask],
             self.last_update_s[mask],
+            self.mu[mask],
+            self.xm[mask],
+            self.pm[mask],
         )
 
     def concat(self, other: TrackSet) -> TrackSet:
@@ -99,6 +121,9 @@ class TrackSet:
             np.concatenate([self.history, other.history]),
             np.concatenate([self.age, other.age]),
             np.concatenate([self.last_update_s, other.last_update_s]),
+            np.concatenate([self.mu, other.mu]),
+            np.concatenate([self.xm, other.xm]),
+            np.concatenate([self.pm, other.pm]),
         )
 
 

@@ -9,8 +9,18 @@ States are ``(K, 6)`` arrays ``[x, y, z, vx, vy, vz]`` (ECEF, m and m/s); covari
   optional drag ``-rho |v| v / (2 beta)`` in an exponential atmosphere (air at rest in
   ECEF).
 * ``cv``: constant velocity.
+* ``boost``: the ballistic model (without drag) plus a thrust acceleration of fixed
+  magnitude along the velocity (a gravity turn: thrust along the velocity, Zarchan,
+  *Tactical and Strategic Missile Guidance*, 6th ed., ch. 13); the unknown and growing
+  thrust is left to a large process noise. Where the speed is small (a new track's
+  velocity is unknown), the thrust turns towards the local vertical.
+* ``glide``: equilibrium glide, the ballistic model plus a lift along the radial direction
+  that keeps the rate of change of the geocentric distance constant,
+  ``d^2|r|/dt^2 = a . r_hat + (|v|^2 - (v . r_hat)^2) / |r| = 0`` (the kinematic identity
+  holds in the rotating frame with the ECEF acceleration ``a``); drag and manoeuvres are
+  left to the process noise (a white-noise-jerk stand-in for a Singer model).
 
-Both use the continuous white-noise acceleration process noise (Bar-Shalom, Li and
+All use the continuous white-noise acceleration process noise (Bar-Shalom, Li and
 Kirubarajan, *Estimation with Applications to Tracking and Navigation*, 2001, sec. 6.2.2).
 """
 
@@ -63,6 +73,46 @@ def ballistic_acceleration(r: F64, v: F64, beta_kg_m2: float | None = None) -> F
     return a
 
 
+#: Speed below which the boost model's thrust turns towards the local vertical, m/s.
+BOOST_VERTICAL_SPEED_MPS = 100.0
+
+#: Motion models :func:`propagate` knows.
+MOTIONS = ("ballistic", "cv", "boost", "glide")
+
+
+def model_acceleration(
+    r: F64, v: F64, motion: str, beta_kg_m2: float | None = None, thrust_mps2: float = 0.0
+) -> F64:
+    """Acceleration ``(K, 3)`` m/s^2 of the ``ballistic``, ``boost`` or ``glide`` model.
+
+    Parameters
+    ----------
+    r, v : ndarray, shape (K, 3)
+        ECEF position (m) and velocity (m/s).
+    motion : {"ballistic", "boost", "glide"}
+    beta_kg_m2 : float, optional
+        Drag ballistic coefficient of the ballistic model; ``None``: no drag.
+    thrust_mps2 : float
+        Thrust acceleration of the boost model, m/s^2.
+    """
+    if motion == "ballistic":
+        return ballistic_acceleration(r, v, beta_kg_m2)
+    a = ballistic_acceleration(r, v)
+    rn = np.sqrt(np.einsum("ki,ki->k", r, r))
+    up = r / rn[:, None]
+    if motion == "boost":
+        d = v + BOOST_VERTICAL_SPEED_MPS * up
+        d /= np.sqrt(np.einsum("ki,ki->k", d, d))[:, None]
+        out: F64 = a + thrust_mps2 * d
+        return out
+    if motion == "glide":
+        vr = np.einsum("ki,ki->k", v, up)
+        radial = np.einsum("ki,ki->k", a, up) + (np.einsum("ki,ki->k", v, v) - vr * vr) / rn
+        out = a - radial[:, None] * up
+        return out
+    raise ValueError(f"unknown motion model {motion!r}; expected one of {MOTIONS}")
+
+
 def ballistic_jacobian(r: F64) -> F64:
     """Jacobian ``d[v, a]/d[r, v]`` of the ballistic model, ``(K, 6, 6)``.
 
@@ -87,9 +137,10 @@ def ballistic_jacobian(r: F64) -> F64:
     return a
 
 
-def _rk4(x: F64, h: F64, beta: float | None) -> F64:
+def _rk4(x: F64, h: F64, beta: float | None, motion: str = "ballistic", thrust: float = 0.0) -> F64:
     def f(s: F64) -> F64:
-        return np.concatenate([s[:, 3:], ballistic_acceleration(s[:, :3], s[:, 3:], beta)], 1)
+        acc = model_acceleration(s[:, :3], s[:, 3:], motion, beta, thrust)
+        return np.concatenate([s[:, 3:], acc], 1)
 
     hh = h[:, None]
     k1 = f(x)
@@ -108,6 +159,7 @@ def propagate(
     max_step_s: float = 5.0,
     beta_kg_m2: float | None = None,
     with_jacobian: bool = True,
+    thrust_mps2: float = 0.0,
 ) -> tuple[F64, F64 | None]:
     """States after ``dt`` seconds, and the state transition matrices.
 
@@ -117,20 +169,24 @@ def propagate(
         ECEF states, m and m/s.
     dt : float or array_like, shape (K,)
         Time step of each state, s (may be negative or zero).
-    motion : {"ballistic", "cv"}
+    motion : {"ballistic", "cv", "boost", "glide"}
     max_step_s : float
-        Longest RK4 sub-step of the ballistic model, s.
+        Longest RK4 sub-step of the non-linear models, s.
     beta_kg_m2 : float, optional
         Drag ballistic coefficient; ``None``: no drag.
     with_jacobian : bool
         Also return the transition matrices ``F = dx(t+dt)/dx(t)``.
+    thrust_mps2 : float
+        Thrust acceleration of the ``boost`` model, m/s^2.
 
     Returns
     -------
     x_new : ndarray, shape (K, 6)
     F : ndarray, shape (K, 6, 6), or None
-        For ``ballistic``, the product over sub-steps of the third-order series
-        ``I + A h + (A h)^2/2 + (A h)^3/6`` of the Jacobian at the start of each sub-step.
+        For the non-linear models, the product over sub-steps of the third-order series
+        ``I + A h + (A h)^2/2 + (A h)^3/6`` of the ballistic Jacobian at the start of each
+        sub-step (the gradients of thrust and lift are left out: they are of order
+        ``a / |v|`` ~ 0.01 /s, inside the large process noise of those models).
     """
     x = np.asarray(x, dtype=np.float64)
     kk = x.shape[0]
@@ -143,8 +199,8 @@ def propagate(
         f = np.broadcast_to(np.eye(6), (kk, 6, 6)).copy()
         f[:, [0, 1, 2], [3, 4, 5]] = dtv[:, None]
         return x_new, f
-    if motion != "ballistic":
-        raise ValueError(f"unknown motion model {motion!r}; expected 'ballistic' or 'cv'")
+    if motion not in MOTIONS:
+        raise ValueError(f"unknown motion model {motion!r}; expected one of {MOTIONS}")
     n_sub = max(1, int(np.ceil(np.max(np.abs(dtv), initial=0.0) / max_step_s)))
     h = dtv / n_sub
     f_tot = np.broadcast_to(np.eye(6), (kk, 6, 6)).copy() if with_jacobian else None
@@ -155,7 +211,7 @@ def propagate(
             ah2 = ah @ ah
             phi = eye + ah + 0.5 * ah2 + (ah2 @ ah) / 6.0
             f_tot = phi @ f_tot
-        x = _rk4(x, h, beta_kg_m2)
+        x = _rk4(x, h, beta_kg_m2, motion, thrust_mps2)
     return x, f_tot
 
 
