@@ -43,8 +43,8 @@ def test_demo_loads_in_si() -> None:
 
 def test_zero_planes_names_the_field(demo_data: dict[str, Any]) -> None:
     data = copy.deepcopy(demo_data)
-    data["space"]["constellations"][1]["planes"] = 0
-    assert "space.constellations[1].planes: must be >= 1, got 0" in _error(data)
+    data["space"]["constellations"][2]["planes"] = 0
+    assert "space.constellations[2].planes: must be >= 1, got 0" in _error(data)
 
 
 def test_unknown_key_is_an_error(demo_data: dict[str, Any]) -> None:
@@ -93,7 +93,8 @@ def test_missing_data_file(demo_data: dict[str, Any], tmp_path: Path) -> None:
         {"name": "X", "owner": "KOR", "sensor": "wide_field_ir", "kind": "tle", "file": "no.tle"}
     )
     message = _error(data, base_dir=tmp_path)
-    assert "space.constellations[2].file: file not found" in message
+    last = len(data["space"]["constellations"]) - 1
+    assert f"space.constellations[{last}].file: file not found" in message
 
 
 def test_missing_unreadable_and_bad_yaml_files(tmp_path: Path) -> None:
