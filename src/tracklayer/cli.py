@@ -23,6 +23,7 @@ from tracklayer.errors import TracklayerError
 from tracklayer.io.outputs import staged_output
 from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
 from tracklayer.service.cli import register as register_service_commands
+from tracklayer.service.view import register_view
 from tracklayer.sweep.cli import register as register_sweep_command
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 register_service_commands(app)
 register_sweep_command(app)
+register_view(app)
 console = Console()
 err_console = Console(stderr=True)
 

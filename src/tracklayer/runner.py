@@ -178,6 +178,7 @@ def write_run(
             files.append(write_table(getattr(raid, name), out_dir / f"{name}.parquet"))
     if scenario.losses is not None:
         files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
+    files.append(_write_scene(scenario, catalog, raid, out_dir))
     say("report")
     files.append(write_report(out_dir))
     return [f.relative_to(out_dir) for f in files], raid
@@ -222,3 +223,24 @@ def _write_losses(
         subtitle=f"{config.pool.describe()}, at {config.at_s:g} s",
     )
     return files
+
+
+def _write_scene(scenario: Scenario, catalog: Any, raid: RaidRun | None, out_dir: Path) -> Path:
+    """``scene.czml`` for the globe viewer: satellites every 30 s, truth and tracks."""
+    import numpy as np
+
+    from tracklayer import pipeline
+    from tracklayer.io.czml import scene_czml, write_czml
+    from tracklayer.space import ephemeris_table
+
+    seconds = np.arange(0.0, scenario.duration_s + 1e-9, 30.0)
+    states = pipeline.ephemeris(scenario, catalog, seconds)
+    packets = scene_czml(
+        truth=None if raid is None else raid.truth,
+        tracks=None if raid is None else raid.tracks,
+        ephemeris=ephemeris_table(catalog, states),
+        satellites=pipeline.satellites_table(catalog, scenario.epoch),
+        epoch=scenario.epoch,
+        name=scenario.name,
+    )
+    return write_czml(packets, out_dir / "scene.czml")

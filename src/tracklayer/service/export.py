@@ -1,25 +1,21 @@
 """Exports of what a partner may see: CZML for Cesium, Parquet in the ``tracks`` table format.
 
-CZML (https://github.com/AnalyticalGraphicsInc/czml-writer/wiki/CZML-Guide): one packet
-per national track with its sampled ECEF positions (``referenceFrame: FIXED``), and one per
-system track at the picture's epoch with its 3-sigma position ellipsoid, oriented by the
-eigenvectors of the position covariance (``orientation.unitQuaternion`` is ``[x, y, z, w]``,
-the rotation from the ellipsoid's axes to ECEF).
+CZML (written by :mod:`tracklayer.io.czml`, shared with run scenes): one packet per
+national track with its sampled ECEF positions (``referenceFrame: FIXED``) and 3-sigma
+position ellipsoids, and one per system track at the picture's epoch with its 3-sigma
+position ellipsoid, oriented by the eigenvectors of the position covariance.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from numpy.typing import NDArray
-from scipy.spatial.transform import Rotation
 
-from tracklayer.service.ingest import ns_to_iso
+from tracklayer.io.czml import document_packet, fused_packet, track_packets
 from tracklayer.service.picture import FusedTracks, TrackRows
 
 __all__ = ["TRACKS_SCHEMA", "czml_document", "tracks_parquet", "tracks_table"]
@@ -35,7 +31,6 @@ TRACKS_SCHEMA = pa.schema(
         ("status", pa.string()),
     ]
 )
-_SIGMA_SCALE = 3.0
 
 
 def tracks_table(national: TrackRows, fused: FusedTracks | None = None) -> pa.Table:
@@ -71,83 +66,38 @@ def tracks_parquet(national: TrackRows, fused: FusedTracks | None = None) -> byt
     return sink.getvalue()
 
 
-def _color(key: str) -> list[int]:
-    # A stable colour per tracker, so a partner's tracks look the same in every export.
-    h = hashlib.sha256(key.encode()).digest()
-    return [64 + h[0] % 192, 64 + h[1] % 192, 64 + h[2] % 192, 255]
-
-
-def _ellipsoid(cov: NDArray[np.float64]) -> dict[str, Any]:
-    eigval, eigvec = np.linalg.eigh(cov[:3, :3])
-    if np.linalg.det(eigvec) < 0:
-        eigvec[:, 0] = -eigvec[:, 0]
-    radii = _SIGMA_SCALE * np.sqrt(np.clip(eigval, 0.0, None))
-    quat = Rotation.from_matrix(eigvec).as_quat()
-    return {
-        "ellipsoid": {
-            "radii": {"cartesian": radii.tolist()},
-            "material": {"solidColor": {"color": {"rgba": [255, 255, 255, 80]}}},
-        },
-        "orientation": {"unitQuaternion": quat.tolist()},
-    }
-
-
 def czml_document(partner: str, history: TrackRows, fused: FusedTracks | None) -> list[Any]:
-    """A CZML document: national track histories and the fused tracks, for one partner."""
+    """A CZML document: national track histories and the fused tracks, for one partner.
+
+    The packets are those of :mod:`tracklayer.io.czml` (the same as a run's scene):
+    ``track/<tracker>/<track_id>`` with sampled positions and 3-sigma ellipsoids, and
+    ``fused/<track_id>`` at the picture's epoch with its ``sources``.
+    """
     times = history.time_ns
     if fused is not None:
         times = np.concatenate([times, [fused.time_ns]])
-    doc: dict[str, Any] = {"id": "document", "name": f"tracklayer picture for {partner}"}
-    doc["version"] = "1.0"
-    if len(times):
-        start, stop = ns_to_iso(int(times.min())), ns_to_iso(int(times.max()))
-        doc["clock"] = {"interval": f"{start}/{stop}", "currentTime": stop, "multiplier": 1}
-    packets: list[Any] = [doc]
-    keys = np.array([f"{t}/{k}" for t, k in zip(history.tracker, history.track_id, strict=True)])
-    for key in sorted(set(keys.tolist())):
-        rows = np.flatnonzero(keys == key)
-        t0 = int(history.time_ns[rows[0]])
-        samples = np.column_stack(
-            [(history.time_ns[rows] - t0) * 1e-9, history.state[rows, :3]]
-        ).reshape(-1)
-        tracker = str(history.tracker[rows[0]])
-        packets.append(
-            {
-                "id": f"track/{key}",
-                "name": key,
-                "availability": f"{ns_to_iso(t0)}/{ns_to_iso(int(history.time_ns[rows[-1]]))}",
-                "properties": {"tracker": tracker, "status": str(history.status[rows[-1]])},
-                "position": {
-                    "referenceFrame": "FIXED",
-                    "epoch": ns_to_iso(t0),
-                    "cartesian": samples.tolist(),
-                    "interpolationAlgorithm": "LAGRANGE",
-                    "interpolationDegree": 1,
-                },
-                "point": {"pixelSize": 6, "color": {"rgba": _color(tracker)}},
-                "path": {
-                    "width": 1,
-                    "material": {"solidColor": {"color": {"rgba": _color(tracker)}}},
-                },
-            }
-        )
+    start, stop = (int(times.min()), int(times.max())) if len(times) else (None, None)
+    # The clock opens on the latest state: the picture as it stands now.
+    name = f"tracklayer picture for {partner}"
+    packets: list[Any] = [document_packet(name, start, stop, current_ns=stop)]
+    packets += track_packets(
+        [str(v) for v in history.tracker],
+        [str(v) for v in history.track_id],
+        history.time_ns,
+        history.state[:, :3],
+        [str(v) for v in history.status],
+        history.cov,
+    )
     if fused is not None:
-        for i, track_id in enumerate(fused.track_id):
-            packets.append(
-                {
-                    "id": f"fused/{track_id}",
-                    "name": track_id,
-                    "properties": {
-                        "tracker": "joint",
-                        "status": fused.status[i],
-                        "sources": [f"{t}/{k}" for t, k in fused.sources[i]],
-                    },
-                    "position": {
-                        "referenceFrame": "FIXED",
-                        "cartesian": fused.state[i, :3].tolist(),
-                    },
-                    "point": {"pixelSize": 10, "color": {"rgba": [255, 255, 255, 255]}},
-                    **_ellipsoid(fused.cov[i]),
-                }
+        packets += [
+            fused_packet(
+                track_id,
+                fused.time_ns,
+                fused.state[i],
+                fused.cov[i],
+                fused.status[i],
+                [f"{t}/{k}" for t, k in fused.sources[i]],
             )
+            for i, track_id in enumerate(fused.track_id)
+        ]
     return packets
