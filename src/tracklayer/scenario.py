@@ -112,16 +112,22 @@ def load_scenario(path: str | Path) -> Scenario:
         With one line per problem, each naming the file and the field path.
     """
     path = Path(path)
+    data = read_yaml_file(path, "scenario")
+    return validate_scenario(data, source=str(path), base_dir=path.parent)
+
+
+def read_yaml_file(path: Path, what: str) -> Any:
+    """Read and parse a YAML file; a missing, unreadable or malformed file is a
+    :class:`ScenarioError` naming the path (and line), ``what`` naming the kind of file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
+        raise ScenarioError(f"{path}: {what} file not found") from None
     except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, expected a scenario YAML file") from None
+        raise ScenarioError(f"{path}: is a folder, expected a {what} YAML file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
-    data = parse_yaml(text, source=str(path))
-    return validate_scenario(data, source=str(path), base_dir=path.parent)
+        raise ScenarioError(f"{path}: cannot read the {what} file ({exc})") from None
+    return parse_yaml(text, source=str(path))
 
 
 def validate_scenario(

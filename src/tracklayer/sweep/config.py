@@ -33,7 +33,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tracklayer.config_base import StrictModel
 from tracklayer.errors import ScenarioError, TracklayerError
-from tracklayer.scenario import format_validation_errors, parse_yaml
+from tracklayer.scenario import format_validation_errors, read_yaml_file
 from tracklayer.sweep.paths import parse_path
 
 __all__ = [
@@ -313,15 +313,7 @@ def load_sweep(path: str | Path) -> tuple[SweepConfig, Path]:
         naming its field path.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: sweep file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, expected a sweep YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the sweep file ({exc})") from None
-    data = parse_yaml(text, source=str(path))
+    data = read_yaml_file(path, "sweep")
     return validate_sweep(data, source=str(path)), path.parent
 
 
