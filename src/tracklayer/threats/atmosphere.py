@@ -18,14 +18,15 @@ from numpy.typing import ArrayLike, NDArray
 
 #: Top of the tabulated atmosphere, m; density is zero above.
 TOP_M = 200_000.0
-_DZ_M = 50.0
+#: Spacing of the table, m.
+DZ_M = 50.0
 
 
 class Atmosphere:
     """Tabulated US Standard Atmosphere 1976 with vectorized lookups (SI units)."""
 
     def __init__(self) -> None:
-        z = np.arange(0.0, TOP_M + _DZ_M / 2, _DZ_M)
+        z = np.arange(0.0, TOP_M + DZ_M / 2, DZ_M)
         ds = ussa1976.compute(z=z, variables=["t", "rho", "cs"])
         self.z_m = z
         self.temperature_k = np.asarray(ds["t"].values, dtype=np.float64)
@@ -37,7 +38,7 @@ class Atmosphere:
         self.sound_speed_m_s = cs
 
     def _index(self, alt_m: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        u = np.clip(alt_m, 0.0, TOP_M - 1e-6) * (1.0 / _DZ_M)
+        u = np.clip(alt_m, 0.0, TOP_M - 1e-6) * (1.0 / DZ_M)
         i = u.astype(np.intp)
         return i, u - i
 

@@ -5,7 +5,9 @@ integrator's hot loop. Positions and velocities are ECEF (rotating with the Eart
 
 Gravity is point mass plus the J2 zonal term (Vallado, *Fundamentals of Astrodynamics and
 Applications*, 4th ed., 2013, ch. 8); in the rotating frame the Coriolis ``-2 w x v`` and
-centrifugal ``-w x (w x r)`` accelerations are added.
+centrifugal ``-w x (w x r)`` accelerations are added. Both are evaluated per vehicle by the
+compiled flight kernels (:mod:`tracklayer.threats._flight_kernels`) from
+:meth:`EarthModel.kernel_arrays`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from tracklayer.constants import (
     WGS84_A_M,
     WGS84_B_M,
 )
-from tracklayer.threats.atmosphere import Atmosphere, us1976
+from tracklayer.threats import _truth_kernels as TK
+from tracklayer.threats.atmosphere import DZ_M, TOP_M, Atmosphere, us1976
 from tracklayer.threats.config import EarthOptions
 
 F64 = NDArray[np.float64]
@@ -64,24 +67,27 @@ class EarthModel:
     def e2(self) -> float:
         return 1.0 - (self.b_m / self.a_m) ** 2
 
-    def gravity(self, r: F64, rn: F64 | None = None) -> F64:
-        """Gravitational acceleration (no frame terms), ``(3, N)`` m/s^2, at ECEF ``r``."""
-        if rn is None:
-            rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])
-        inv_r3 = self.mu / (rn * rn * rn)
-        if self.j2 == 0.0:
-            return -inv_r3 * r
-        k = 1.5 * self.j2 * (self.a_m / rn) ** 2
-        s2 = 5.0 * (r[2] / rn) ** 2
-        fxy = -inv_r3 * (1.0 + k * (1.0 - s2))
-        fz = -inv_r3 * (1.0 + k * (3.0 - s2))
-        return np.stack((fxy * r[0], fxy * r[1], fz * r[2]))
+    def kernel_arrays(self) -> tuple[F64, F64]:
+        """The model as the flight kernels' ``earth`` ``(8,)`` and ``log_rho`` ``(K,)`` arrays.
 
-    def frame_acceleration(self, r: F64, v: F64) -> F64:
-        """Coriolis plus centrifugal acceleration in the rotating frame, ``(3, N)``."""
-        w = self.omega
-        w2 = w * w
-        return np.stack((2.0 * w * v[1] + w2 * r[0], -2.0 * w * v[0] + w2 * r[1], 0.0 * r[2]))
+        Gravity (point mass plus J2) and the frame terms are evaluated by
+        :func:`tracklayer.threats._flight_kernels.accel_batch` from these numbers.
+        """
+        atm = self.atmosphere
+        earth = np.array(
+            [
+                self.a_m,
+                self.b_m,
+                self.mu,
+                self.j2,
+                self.omega,
+                TOP_M,
+                1.0 / DZ_M,
+                0.0 if atm is None else 1.0,
+            ]
+        )
+        log_rho = np.zeros(2) if atm is None else np.ascontiguousarray(atm.log_density)
+        return earth, log_rho
 
     def altitude_fast(self, r: F64, rn: F64) -> F64:
         """Height above the ellipsoid along the radius, m: ``|r| - R(geocentric lat)``.
@@ -101,23 +107,14 @@ class EarthModel:
 
         WGS84: Bowring's method with two refinements (sub-millimetre below 1000 km,
         Bowring 1976, Survey Review 23(181)). Spherical: geocentric latitude and the
-        height above the sphere.
+        height above the sphere. Computed per point by
+        :func:`tracklayer.threats._truth_kernels.geodetic_batch`.
         """
-        x, y, z = r[0], r[1], r[2]
-        lon = np.arctan2(y, x)
-        p = np.hypot(x, y)
-        if self.spherical:
-            return np.arctan2(z, p), lon, np.sqrt(p * p + z * z) - self.a_m
-        a, b, e2 = self.a_m, self.b_m, self.e2
-        ep2 = (a * a - b * b) / (b * b)
-        beta = np.arctan2(a * z, b * p)
-        for _ in range(2):
-            lat = np.arctan2(z + ep2 * b * np.sin(beta) ** 3, p - e2 * a * np.cos(beta) ** 3)
-            beta = np.arctan2(b * np.sin(lat), a * np.cos(lat))
-        sl, cl = np.sin(lat), np.cos(lat)
-        n = a / np.sqrt(1.0 - e2 * sl * sl)
-        h = np.where(np.abs(cl) > 1e-8, p / np.where(cl == 0, 1.0, cl) - n, np.abs(z) - b)
-        return lat, lon, h
+        r = np.asarray(r, dtype=np.float64)
+        shape = r.shape[1:]
+        out = np.empty((3, int(np.prod(shape, dtype=np.int64))))
+        TK.geodetic_batch(np.ascontiguousarray(r.reshape(3, -1)), self.a_m, self.b_m, out)
+        return out[0].reshape(shape), out[1].reshape(shape), out[2].reshape(shape)
 
     def ecef(self, lat: F64, lon: F64, h: F64) -> F64:
         """ECEF position ``(3, ...)`` of geodetic (or, spherical, geocentric) coordinates."""

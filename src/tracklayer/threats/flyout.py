@@ -18,18 +18,26 @@ With ``earth.model: spherical`` latitude is geocentric and height is above the s
 ``events`` has ``object_id``, ``event`` (staging, burnout, release, reentry, pullup_end,
 manoeuvre_start, terminal_start, impact) and ``time``. An object has rows from its first
 grid time after launch until impact or the end of the run.
+
+The flight (:func:`tracklayer.threats.integrate.fly`) and the derived columns
+(:func:`truth_columns`) are compiled loops; the rest is batched numpy and Arrow.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from tracklayer.constants import DEG, KM
 from tracklayer.errors import ScenarioError
+from tracklayer.threats import _flight_kernels as K
+from tracklayer.threats import _truth_kernels as TK
 from tracklayer.threats.ballistic import solve_ballistic
 from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solve_release
 from tracklayer.threats.config import HGVConfig, ThreatsConfig
@@ -38,16 +46,16 @@ from tracklayer.threats.earth import EarthModel, bearing
 from tracklayer.threats.guidance import PHASES, Guidance, GuidanceParams
 from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
-from tracklayer.threats.signature import (
-    heated_body_intensity,
-    plume_intensity_default,
-)
+from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
 
 #: Without ``duration_s``, objects are flown for at most this long after launch, s.
 MAX_FLIGHT_S = 3600.0
 #: Integration step after boost, s (guidance runs once per step). RK4 at 2 s resolves the
 #: glide's phugoid (minutes) and the dive's 4 s time constant; samples are interpolated.
 H_FLIGHT_S = 2.0
+
+#: Threads sharing the truth-table pass (the development and CI machines have 2 cores).
+TRUTH_THREADS = min(2, os.cpu_count() or 1)
 
 _BODY_FIELDS = (
     "nose_radius_m",
@@ -203,30 +211,77 @@ def fly_plan(
     return traj, guidance
 
 
-def intensities(
-    plan: FlyoutPlan,
-    bands: dict[str, tuple[float, float]],
-    vid: np.ndarray,
-    tau: F64,
-    alt: F64,
-    speed: F64,
-) -> dict[str, F64]:
-    """In-band radiant intensity (W/sr) per band for samples of objects ``vid`` at ``tau``."""
-    batch = plan.batch
-    stage = np.full(vid.shape, -1, dtype=np.int64)
-    for s in range(batch.stage_on.shape[0]):
-        on = (tau >= batch.stage_on[s, vid]) & (tau < batch.stage_off[s, vid])
-        stage[on] = s
-    boosting = stage >= 0
-    atm = plan.earth.atmosphere
-    rho = atm.density(alt) if atm is not None else np.zeros_like(alt)
-    body = {f: plan.body[f][vid] for f in _BODY_FIELDS}
-    out = {}
-    for band, um in bands.items():
-        heated = heated_body_intensity(rho, speed, um, **body)
-        plume = plan.plume[band][np.maximum(stage, 0), vid]
-        out[band] = np.where(boosting, plume, heated)
-    return out
+def truth_columns(
+    plan: FlyoutPlan, traj: Trajectories, bands: dict[str, tuple[float, float]], epoch_ns: int
+) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.int8], F64, dict[str, F64]]:
+    """Derived columns of the filled samples, in row order (time, then object).
+
+    Returns the object index ``(R,)``, the time in ns since the Unix epoch ``(R,)``, the
+    phase code ``(R,)``, ``x, y, z, vx, vy, vz, lat, lon, alt`` ``(9, R)`` and the in-band
+    radiant intensity (W/sr) per band ``(R,)``: the burning stage's plume during boost,
+    else the heated body at the geodetic height's US76 density (one compiled pass,
+    :func:`tracklayer.threats._truth_kernels.truth_rows`).
+    """
+    samples = traj.samples
+    n_rows = int(np.count_nonzero(traj.filled))
+    earth = plan.earth
+    earth_p, log_rho = earth.kernel_arrays()
+    ek = np.array([earth.a_m, earth.b_m, earth_p[K.E_ATM], earth_p[K.E_TOP], earth_p[K.E_INV_DZ]])
+    band_list = list(bands)
+    n_bands = len(band_list)
+    tables_grid = [band_table(bands[b]) for b in band_list]
+    tables = np.stack([t for t, _ in tables_grid]) if n_bands else np.zeros((0, 2))
+    grid = tables_grid[0][1] if n_bands else np.zeros(2)
+    body = np.ascontiguousarray(np.stack([plan.body[f] for f in _BODY_FIELDS]), dtype=np.float64)
+    plume = np.ascontiguousarray(
+        np.stack([plan.plume[b] for b in band_list])
+        if n_bands
+        else np.zeros((0, *plan.batch.stage_on.shape)),
+        dtype=np.float64,
+    )
+    vid = np.empty(n_rows, dtype=np.int32)
+    time_ns = np.empty(n_rows, dtype=np.int64)
+    phase = np.empty(n_rows, dtype=np.int8)
+    cols = np.empty((TK.C_SIZE, n_rows))
+    inten = np.empty((n_bands, n_rows))
+    args = (
+        traj.filled,
+        traj.pos,
+        traj.vel,
+        traj.phase,
+        np.ascontiguousarray(samples.j0, dtype=np.int64),
+        np.ascontiguousarray(samples.tau0, dtype=np.float64),
+        float(samples.step),
+        np.ascontiguousarray(plan.launch_time, dtype=np.float64),
+        epoch_ns,
+        ek,
+        log_rho,
+        np.ascontiguousarray(plan.batch.stage_on, dtype=np.float64),
+        np.ascontiguousarray(plan.batch.stage_off, dtype=np.float64),
+        plume,
+        body,
+        tables,
+        grid,
+        KERNEL_CONSTANTS,
+        vid,
+        time_ns,
+        phase,
+        cols,
+        inten,
+    )
+    # Rows are independent: split them between threads, each writing its own range.
+    m = traj.filled.shape[0]
+    n_chunks = min(TRUTH_THREADS, max(1, m // 100_000))
+    bounds = [m * c // n_chunks for c in range(n_chunks + 1)]
+    starts = [int(np.count_nonzero(traj.filled[:lo])) for lo in bounds[:-1]]
+    with ThreadPoolExecutor(n_chunks) as pool:
+        jobs = [
+            pool.submit(TK.truth_rows, bounds[c], bounds[c + 1], starts[c], *args)
+            for c in range(n_chunks)
+        ]
+        for job in jobs:
+            job.result()
+    return vid, time_ns, phase, cols, {b: inten[j] for j, b in enumerate(band_list)}
 
 
 def run_flyout_with_events(
@@ -264,39 +319,19 @@ def run_flyout_with_events(
         raise ScenarioError(f"step_s: must be > 0, got {step_s}")
     plan = plan_flyout(config, seed)
     traj, guidance = fly_plan(plan, step_s, duration_s)
-    samples = traj.samples
-    n = plan.batch.n
-    rows = np.flatnonzero(traj.filled)
-    vid = rows % n
-    k = rows // n - samples.j0[vid]
-    tau = samples.tau0[vid] + k * step_s
-    t_abs = plan.launch_time[vid] + tau
-    pos = traj.pos[:, rows]
-    vel = traj.vel[:, rows]
-    lat, lon, alt = plan.earth.geodetic(pos)
-    speed = np.sqrt((vel * vel).sum(axis=0))
-    inten = intensities(plan, config.bands, vid, tau, alt, speed)
-
     epoch_ns = int(epoch.astimezone(UTC).timestamp() * 1e9)
+    vid, time_ns, phase, xyz, inten = truth_columns(plan, traj, config.bands, epoch_ns)
     ids = pa.array(plan.object_ids, pa.string())
     kinds = pa.array(["ballistic", "hgv"], pa.string())
     phases = pa.array(list(PHASES), pa.string())
-    time_ns = epoch_ns + np.round(t_abs * 1e9).astype(np.int64)
     cols: dict[str, pa.Array] = {
-        "object_id": pa.DictionaryArray.from_arrays(pa.array(vid.astype(np.int32)), ids),
-        "kind": pa.DictionaryArray.from_arrays(pa.array(plan.is_hgv[vid].astype(np.int8)), kinds),
+        "object_id": pa.DictionaryArray.from_arrays(pa.array(vid), ids),
+        "kind": pa.DictionaryArray.from_arrays(pa.array(plan.is_hgv.astype(np.int8)[vid]), kinds),
         "time": pa.array(time_ns, pa.timestamp("ns", tz="UTC")),
-        "x": pa.array(pos[0]),
-        "y": pa.array(pos[1]),
-        "z": pa.array(pos[2]),
-        "vx": pa.array(vel[0]),
-        "vy": pa.array(vel[1]),
-        "vz": pa.array(vel[2]),
-        "lat": pa.array(lat),
-        "lon": pa.array(lon),
-        "alt": pa.array(alt),
-        "phase": pa.DictionaryArray.from_arrays(pa.array(traj.phase[rows]), phases),
     }
+    for j, name in enumerate(("x", "y", "z", "vx", "vy", "vz", "lat", "lon", "alt")):
+        cols[name] = pa.array(xyz[j])
+    cols["phase"] = pa.DictionaryArray.from_arrays(pa.array(phase), phases)
     for band, val in inten.items():
         cols[f"intensity_{band}_w_sr"] = pa.array(val)
     truth = pa.table(cols)

@@ -4,6 +4,13 @@ The controller runs once per integration step (its commands are held over the st
 the vehicles still flying. A ballistic missile goes boost -> midcourse -> reentry; a
 boost-glide vehicle goes boost -> pullup -> glide -> manoeuvre -> terminal. Impact is
 detected by the integrator.
+
+The phase machine runs inside the compiled flight loop
+(:func:`tracklayer.threats._flight_kernels.fly_batch`, per vehicle); this module holds its
+parameters and state: a stage burnt out logs ``staging``; separation logs ``burnout`` (and
+``release`` for a glider) at the separation time; a descending missile below
+:data:`REENTRY_ALTITUDE_M` enters ``reentry``; a glider's phases and bank commands follow
+:mod:`tracklayer.threats.glide`.
 """
 
 from __future__ import annotations
@@ -13,22 +20,38 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from tracklayer.threats.dynamics import F64, FlightModel
-from tracklayer.threats.glide import GlideGains, glide_controls
-
-#: Phase names, indexed by the phase codes below (the ``phase`` column of ``truth``).
-PHASES: tuple[str, ...] = (
-    "boost",
-    "midcourse",
-    "reentry",
-    "pullup",
-    "glide",
-    "manoeuvre",
-    "terminal",
+from tracklayer.threats import _flight_kernels as K
+from tracklayer.threats.glide import LEVEL_RAD, GlideGains
+from tracklayer.threats.phases import (
+    BOOST,
+    DONE,
+    GLIDE,
+    MANOEUVRE,
+    MIDCOURSE,
+    PHASES,
+    PULLUP,
+    REENTRY,
+    TERMINAL,
 )
-BOOST, MIDCOURSE, REENTRY, PULLUP, GLIDE, MANOEUVRE, TERMINAL = range(7)
-#: Code of a vehicle that has landed or is no longer needed (no row carries it).
-DONE = 7
+
+F64 = NDArray[np.float64]
+
+__all__ = [
+    "BOOST",
+    "DONE",
+    "GLIDE",
+    "MANOEUVRE",
+    "MIDCOURSE",
+    "MIN_GLIDE_SPEED_M_S",
+    "PHASES",
+    "PULLUP",
+    "REENTRY",
+    "REENTRY_ALTITUDE_M",
+    "TERMINAL",
+    "Event",
+    "Guidance",
+    "GuidanceParams",
+]
 
 #: Altitude below which a descending re-entry vehicle is in the re-entry phase, m.
 REENTRY_ALTITUDE_M = 100_000.0
@@ -55,6 +78,32 @@ class GuidanceParams:
     weave_phase: F64
     turn_limit: F64
 
+    def kernel_array(self) -> F64:
+        """The parameters as the flight kernel's ``gpar`` ``(13, N)`` rows.
+
+        Ranges become the cosines of their central angles at the aim point's radius
+        (``cos theta >= cos(R / |aim|)`` is ``ground range <= R``), so that the kernel
+        compares ranges without an ``atan2``; the bank limit becomes its sine.
+        """
+        n = self.is_hgv.shape[0]
+        aim_n = np.sqrt((self.aim * self.aim).sum(axis=0))
+        rows = np.empty((K.G_SIZE, n))
+        rows[K.G_IS_HGV] = self.is_hgv
+        rows[K.G_AIM_X : K.G_AIM_Z + 1] = self.aim
+        rows[K.G_AIM_UX : K.G_AIM_UZ + 1] = self.aim / aim_n
+        for row, rng in (
+            (K.G_COS_MANOEUVRE, self.manoeuvre_range),
+            (K.G_COS_TERMINAL, self.terminal_range),
+        ):
+            angle = rng / aim_n
+            # No range reached below zero; every range at or beyond the antipode.
+            rows[row] = np.where(angle < 0.0, 2.0, np.where(angle >= np.pi, -2.0, np.cos(angle)))
+        rows[K.G_WEAVE_AMP] = self.weave_amp
+        rows[K.G_WEAVE_PERIOD] = self.weave_period
+        rows[K.G_WEAVE_PHASE] = self.weave_phase
+        rows[K.G_SIN_TURN] = np.sin(self.turn_limit)
+        return rows
+
 
 @dataclass
 class Event:
@@ -67,7 +116,12 @@ class Event:
 
 @dataclass
 class Guidance:
-    """Phase machine and bank commands of a batch; state arrays cover all N vehicles."""
+    """Phase machine state and parameters of a batch; state arrays cover all N vehicles.
+
+    ``phase`` (codes of :data:`PHASES`), ``stage`` (stages burnt out) and ``weave_t0``
+    (start of the weave, s) are updated in place by the integrator; ``events`` collects
+    what happened.
+    """
 
     params: GuidanceParams
     gains: GlideGains = field(default_factory=GlideGains)
@@ -79,82 +133,13 @@ class Guidance:
         self.weave_t0 = np.zeros(n)
         self.events: list[Event] = []
 
-    def _event(self, name: str, idx: NDArray[np.intp], t: float | F64) -> None:
-        if idx.size:
-            self.events.append(Event(name, idx, np.broadcast_to(np.asarray(t, float), idx.shape)))
-
-    def update(
-        self, t: float, r: F64, v: F64, live: NDArray[np.intp], model: FlightModel
-    ) -> tuple[F64, F64]:
-        """Advance phases at time ``t`` and return the bank controls ``(cs, ss)``.
-
-        ``r``, ``v`` are ``(3, len(live))``; ``model`` is the batch restricted to ``live``.
-        """
-        p = self.params
-        veh = model.vehicles
-        phase = self.phase[live]
-        hgv = p.is_hgv[live]
-        n_live = live.shape[0]
-        cs = np.zeros(n_live)
-        ss = np.zeros(n_live)
-
-        boosting = phase == BOOST
-        if np.any(boosting) and t < model.boost_end + 1e-9:
-            # Staging events: a stage burnt out at or before t that the vehicle hadn't left.
-            s_now = np.where(t >= veh.stage_off, 1, 0).sum(axis=0).astype(np.int8)
-            n_stages = (veh.thrust > 0).sum(axis=0)
-            staged = boosting & (s_now > self.stage[live]) & (s_now < n_stages)
-            self._event("staging", live[staged], t)
-            self.stage[live] = np.maximum(self.stage[live], s_now)
-        sep = boosting & (t >= veh.sep_time)
-        if np.any(sep):
-            self._event("burnout", live[sep], veh.sep_time[sep])
-            self._event("release", live[sep & hgv], veh.sep_time[sep & hgv])
-            phase[sep] = np.where(hgv[sep], PULLUP, MIDCOURSE)
-
-        rn = np.sqrt((r * r).sum(axis=0))
-        if np.any(phase == MIDCOURSE):
-            alt = model.earth.altitude_fast(r, rn)
-            down = (r * v).sum(axis=0) < 0
-            entering = (phase == MIDCOURSE) & down & (alt < REENTRY_ALTITUDE_M)
-            self._event("reentry", live[entering], t)
-            phase[entering] = REENTRY
-
-        gliding = hgv & (phase >= PULLUP) & (phase <= TERMINAL)
-        if np.any(gliding):
-            if gliding.all():
-                g: NDArray[np.intp] | slice = slice(None)
-                gi = live
-            else:
-                g = np.flatnonzero(gliding)
-                gi = live[g]
-            out = glide_controls(
-                t,
-                r[:, g],
-                v[:, g],
-                phase[g],
-                model.earth,
-                lift_to_drag=veh.ld[g],
-                beta=veh.beta[g],
-                aim=p.aim[:, gi],
-                manoeuvre_range=p.manoeuvre_range[gi],
-                terminal_range=p.terminal_range[gi],
-                weave_amp=p.weave_amp[gi],
-                weave_period=p.weave_period[gi],
-                weave_phase=p.weave_phase[gi],
-                weave_t0=self.weave_t0[gi],
-                turn_limit=p.turn_limit[gi],
-                gains=self.gains,
-                min_speed=MIN_GLIDE_SPEED_M_S,
-            )
-            old = phase[g]
-            self._event("pullup_end", gi[(old == PULLUP) & (out.phase != PULLUP)], t)
-            for name, code in (("manoeuvre_start", MANOEUVRE), ("terminal_start", TERMINAL)):
-                self._event(name, gi[(out.phase == code) & (old != code)], t)
-            started = (out.phase == MANOEUVRE) & (phase[g] != MANOEUVRE)
-            self.weave_t0[gi[started]] = t
-            phase[g] = out.phase
-            cs[g] = out.cs
-            ss[g] = out.ss
-        self.phase[live] = phase
-        return cs, ss
+    def gain_array(self) -> F64:
+        """Gains and thresholds as the flight kernel's ``gains`` ``(6,)`` array."""
+        out = np.empty(K.K_SIZE)
+        out[K.K_GAMMA] = self.gains.k_gamma
+        out[K.K_DIVE] = self.gains.k_dive
+        out[K.K_PSI] = self.gains.k_psi
+        out[K.K_SIN_LEVEL] = np.sin(LEVEL_RAD)
+        out[K.K_MIN_SPEED] = MIN_GLIDE_SPEED_M_S
+        out[K.K_REENTRY_ALT] = REENTRY_ALTITUDE_M
+        return out

@@ -28,6 +28,7 @@ from tracklayer.constants import (
     SPEED_OF_LIGHT_M_S,
     STEFAN_BOLTZMANN_W_M2_K4,
 )
+from tracklayer.threats import _truth_kernels as TK
 
 F64 = NDArray[np.float64]
 
@@ -105,6 +106,18 @@ def plume_intensity_default(
     return radiative_fraction * jet_power * frac / (4.0 * np.pi)
 
 
+def band_table(band_um: tuple[float, float]) -> tuple[F64, F64]:
+    """The band's log-radiance table on the temperature grid, and the grid as
+    ``(log T0, 1 / d log T)`` (uniform in log temperature), for the compiled kernels."""
+    table = _band_table(float(band_um[0]), float(band_um[1]))
+    log_t = np.log(_T_GRID)
+    return table, np.array([log_t[0], (log_t.size - 1) / (log_t[-1] - log_t[0])])
+
+
+#: Sutton-Graves and Stefan-Boltzmann constants as the compiled kernels take them.
+KERNEL_CONSTANTS = np.array([SUTTON_GRAVES_K, STEFAN_BOLTZMANN_W_M2_K4])
+
+
 def heated_body_intensity(
     density: ArrayLike,
     speed: ArrayLike,
@@ -119,18 +132,32 @@ def heated_body_intensity(
     """In-band radiant intensity (W/sr) of an aerodynamically heated body, any shape.
 
     ``density`` (kg/m^3) and ``speed`` (m/s) broadcast against the per-vehicle parameters.
+    The nose cap (``pi R_n^2``, at most the visible area) radiates at the wall temperature
+    of :func:`stagnation_heat_flux`, the rest of the visible area at that of
+    ``body_heating_fraction`` times it; each times the emissivity and :func:`band_radiance`
+    (computed per element by :func:`tracklayer.threats._truth_kernels.heated_batch`, the
+    kernel the truth table uses).
     """
-    rn = np.asarray(nose_radius_m, dtype=np.float64)
-    eps = np.asarray(emissivity, dtype=np.float64)
-    area = np.asarray(visible_area_m2, dtype=np.float64)
-    q = stagnation_heat_flux(density, speed, rn)
-    t_nose = wall_temperature(q, eps, cold_temperature_k)
-    t_body = wall_temperature(np.asarray(body_heating_fraction) * q, eps, cold_temperature_k)
-    a_nose = np.minimum(np.pi * rn * rn, area)
-    return np.asarray(
-        eps
-        * (
-            a_nose * band_radiance(t_nose, band_um)
-            + (area - a_nose) * band_radiance(t_body, band_um)
+    parts = np.broadcast_arrays(
+        *(
+            np.asarray(x, dtype=np.float64)
+            for x in (
+                density,
+                speed,
+                nose_radius_m,
+                emissivity,
+                visible_area_m2,
+                body_heating_fraction,
+                cold_temperature_k,
+            )
         )
     )
+    shape = parts[0].shape
+    flat = [np.ascontiguousarray(x).reshape(-1) for x in parts]
+    body = np.empty((TK.B_SIZE, flat[0].size))
+    body[TK.B_NOSE_RADIUS], body[TK.B_EMISSIVITY], body[TK.B_AREA] = flat[2:5]
+    body[TK.B_HEATING_FRACTION], body[TK.B_COLD_T] = flat[5:7]
+    table, grid = band_table(band_um)
+    out = np.empty(flat[0].size)
+    TK.heated_batch(flat[0], flat[1], table[None, :], 0, grid, body, KERNEL_CONSTANTS, out)
+    return out.reshape(shape)

@@ -1,0 +1,731 @@
+"""Compiled kernels of the threat flyout (numba): the batched RK4 flight loop and its physics.
+
+:mod:`tracklayer.threats.integrate` (stepping, sampling, impact),
+:mod:`tracklayer.threats.dynamics` (equations of motion),
+:mod:`tracklayer.threats.guidance` and :mod:`tracklayer.threats.glide` (phases, bank
+commands) hold the method and its references; this module is their only implementation,
+written per vehicle with scalars so that one step of N vehicles costs no numpy call:
+
+* :func:`fly_batch`: the whole integration of N vehicles, step after step, with guidance,
+  step control, Hermite sampling, impact and the event log.
+* :func:`accel_batch`: the accelerations of N vehicles at one time (the equations of motion
+  alone, for reference integrators).
+
+Helpers called per vehicle and per evaluation take and return scalars only (a numba
+function that receives an array increments and decrements its reference count); the
+per-vehicle parameters are read once per step in the loops.
+
+Parameter layouts (all float64):
+
+* ``earth`` ``(8,)``: columns ``E_*`` (ellipsoid axes, ``mu``, ``J2``, rotation rate, top of
+  the atmosphere table, inverse table spacing, atmosphere on/off).
+* ``log_rho`` ``(K,)``: natural log of the density on the atmosphere table.
+* ``stages`` ``(5, S, N)``: rows ``S_*`` (ignition, burnout, thrust, mass flow, dropped mass).
+* ``veh`` ``(12, N)``: rows ``V_*``.
+* ``gpar`` ``(13, N)``: rows ``G_*``; ``gains`` ``(6,)``: columns ``K_*``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from tracklayer.threats.phases import (
+    BOOST,
+    DONE,
+    EV_BURNOUT,
+    EV_IMPACT,
+    EV_MANOEUVRE_START,
+    EV_PULLUP_END,
+    EV_REENTRY,
+    EV_RELEASE,
+    EV_STAGING,
+    EV_TERMINAL_START,
+    GLIDE,
+    MANOEUVRE,
+    MIDCOURSE,
+    PULLUP,
+    REENTRY,
+    TERMINAL,
+)
+
+F64 = NDArray[np.float64]
+
+E_A, E_B, E_MU, E_J2, E_OMEGA, E_TOP, E_INV_DZ, E_ATM = range(8)
+E_SIZE = 8
+S_ON, S_OFF, S_THRUST, S_MDOT, S_DROP = range(5)
+(
+    V_M0,
+    V_SEP,
+    V_CDA,
+    V_BETA,
+    V_LD,
+    V_T_VERTICAL,
+    V_T_KICK_END,
+    V_ALPHA,
+    V_LAST_ON,
+    V_KICK_X,
+    V_KICK_Y,
+    V_KICK_Z,
+) = range(12)
+V_SIZE = 12
+(
+    G_IS_HGV,
+    G_AIM_X,
+    G_AIM_Y,
+    G_AIM_Z,
+    G_AIM_UX,
+    G_AIM_UY,
+    G_AIM_UZ,
+    G_COS_MANOEUVRE,
+    G_COS_TERMINAL,
+    G_WEAVE_AMP,
+    G_WEAVE_PERIOD,
+    G_WEAVE_PHASE,
+    G_SIN_TURN,
+) = range(13)
+G_SIZE = 13
+K_GAMMA, K_DIVE, K_PSI, K_SIN_LEVEL, K_MIN_SPEED, K_REENTRY_ALT = range(6)
+K_SIZE = 6
+
+# Thrust steering modes: along the radius, the fixed kick direction, the velocity, or the
+# velocity pitched up by alpha.
+_RADIAL, _KICK, _ALONG_V, _PITCHED = range(4)
+_TWO_PI = 2.0 * math.pi
+
+
+@njit(cache=True)
+def _altitude(rx: float, ry: float, rz: float, rn: float, a: float, b: float) -> float:
+    """Scalar :meth:`~tracklayer.threats.earth.EarthModel.altitude_fast`."""
+    if a == b:
+        return rn - a
+    s2 = (rz / rn) ** 2
+    return rn - a * b / math.sqrt(b * b * (1.0 - s2) + a * a * s2)
+
+
+@njit(cache=True)
+def density_at(alt: float, top: float, inv_dz: float, log_rho: F64) -> float:
+    """Scalar :meth:`~tracklayer.threats.atmosphere.Atmosphere.density` (log-linear)."""
+    if alt > top:
+        return 0.0
+    u = min(max(alt, 0.0), top - 1e-6) * inv_dz
+    i = int(u)
+    w = u - i
+    return math.exp(log_rho[i] + w * (log_rho[i + 1] - log_rho[i]))
+
+
+@njit(cache=True)
+def _lift_axes(
+    rhx: float, rhy: float, rhz: float, vhx: float, vhy: float, vhz: float
+) -> tuple[float, float, float, float, float, float]:
+    """Unit "up" normal to the velocity in the vertical plane, and the right-hand normal.
+
+    ``up = unit(r_hat - (r_hat . v_hat) v_hat)``, ``right = unit(v_hat x r_hat)`` (to the
+    right of the track seen from above, so a positive bank turns right).
+    """
+    c = rhx * vhx + rhy * vhy + rhz * vhz
+    inv = 1.0 / math.sqrt(max(1.0 - c * c, 1e-18))
+    return (
+        (rhx - c * vhx) * inv,
+        (rhy - c * vhy) * inv,
+        (rhz - c * vhz) * inv,
+        (vhy * rhz - vhz * rhy) * inv,
+        (vhz * rhx - vhx * rhz) * inv,
+        (vhx * rhy - vhy * rhx) * inv,
+    )
+
+
+@njit(cache=True)
+def _accel(
+    rx: float,
+    ry: float,
+    rz: float,
+    vx: float,
+    vy: float,
+    vz: float,
+    a_m: float,
+    b_m: float,
+    mu: float,
+    j2: float,
+    omega: float,
+    rho_on: bool,
+    top: float,
+    inv_dz: float,
+    log_rho: F64,
+    boosting: bool,
+    mass: float,
+    thrust: float,
+    mode: int,
+    kx: float,
+    ky: float,
+    kz: float,
+    ca: float,
+    sa: float,
+    cda: float,
+    beta: float,
+    ld: float,
+    cs: float,
+    ss: float,
+) -> tuple[float, float, float]:
+    """Acceleration (m/s^2, ECEF) of one vehicle; see :mod:`tracklayer.threats.dynamics`.
+
+    ``boosting``: before separation (thrust ``thrust`` N steered by ``mode``, stack
+    ballistic coefficient ``mass / cda``, no lift); otherwise the payload's ``beta`` and
+    ``ld``. Gravity: point mass plus J2 (Vallado 2013, ch. 8); rotating frame: Coriolis
+    ``-2 w x v`` and centrifugal ``-w x (w x r)``.
+    """
+    rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+    inv_rn = 1.0 / rn
+    inv_r2 = inv_rn * inv_rn
+    inv_r3 = mu * inv_r2 * inv_rn
+    sz = rz * inv_rn
+    sz2 = sz * sz
+    if j2 == 0.0:
+        fxy = -inv_r3
+        fz = -inv_r3
+    else:
+        k = 1.5 * j2 * a_m * a_m * inv_r2
+        s2 = 5.0 * sz2
+        fxy = -inv_r3 * (1.0 + k * (1.0 - s2))
+        fz = -inv_r3 * (1.0 + k * (3.0 - s2))
+    ax = fxy * rx
+    ay = fxy * ry
+    az = fz * rz
+    if omega != 0.0:
+        ax += 2.0 * omega * vy + omega * omega * rx
+        ay += -2.0 * omega * vx + omega * omega * ry
+    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+    inv_v = 1.0 / max(speed, 1e-9)
+    vhx, vhy, vhz = vx * inv_v, vy * inv_v, vz * inv_v
+    rhx, rhy, rhz = rx * inv_rn, ry * inv_rn, sz
+    if boosting:
+        if thrust > 0.0:
+            f = thrust / mass
+            if mode == _RADIAL or speed < 1.0:
+                dx, dy, dz = rhx, rhy, rhz
+            elif mode == _KICK:
+                dx, dy, dz = kx, ky, kz
+            elif mode == _PITCHED:
+                ux, uy, uz, _, _, _ = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
+                dx = ca * vhx + sa * ux
+                dy = ca * vhy + sa * uy
+                dz = ca * vhz + sa * uz
+            else:
+                dx, dy, dz = vhx, vhy, vhz
+            ax += f * dx
+            ay += f * dy
+            az += f * dz
+        beta_e = mass / cda
+        ld_e = 0.0
+    else:
+        beta_e = beta
+        ld_e = ld
+    if not rho_on:
+        return ax, ay, az
+    if a_m == b_m:
+        alt = rn - a_m
+    else:
+        alt = rn - a_m * b_m / math.sqrt(b_m * b_m * (1.0 - sz2) + a_m * a_m * sz2)
+    rho = density_at(alt, top, inv_dz, log_rho)
+    q = rho * speed * speed / (2.0 * beta_e)
+    ax -= q * vhx
+    ay -= q * vhy
+    az -= q * vhz
+    if ld_e > 0.0:
+        ux, uy, uz, wx, wy, wz = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
+        lift = ld_e * q
+        ax += lift * (cs * ux + ss * wx)
+        ay += lift * (cs * uy + ss * wy)
+        az += lift * (cs * uz + ss * wz)
+    return ax, ay, az
+
+
+@njit(cache=True)
+def _mass(stages: F64, veh: F64, i: int, t: float, t_ref: float) -> float:
+    """Mass (kg) at launch-relative ``t``; stages count as dropped once ``t_ref`` passes
+    their burnout (the integrator passes the middle of its step, so that a step ending
+    exactly at a staging time still sees the stage it burnt)."""
+    m = veh[V_M0, i]
+    for s in range(stages.shape[1]):
+        on = stages[S_ON, s, i]
+        off = stages[S_OFF, s, i]
+        m -= stages[S_MDOT, s, i] * min(max(t - on, 0.0), off - on)
+        if t_ref >= off:
+            m -= stages[S_DROP, s, i]
+    return m
+
+
+@njit(cache=True)
+def _thrust(stages: F64, i: int, t: float) -> float:
+    """Thrust (N) at launch-relative ``t``: the stages burning then."""
+    f = 0.0
+    for s in range(stages.shape[1]):
+        if stages[S_ON, s, i] <= t < stages[S_OFF, s, i]:
+            f += stages[S_THRUST, s, i]
+    return f
+
+
+@njit(cache=True)
+def _steering(veh: F64, i: int, t_ref: float) -> int:
+    """Thrust steering mode at ``t_ref``: vertical rise, kick, then the gravity turn
+    (pitched by alpha in the last stage)."""
+    if t_ref < veh[V_T_VERTICAL, i]:
+        return _RADIAL
+    if t_ref < veh[V_T_KICK_END, i]:
+        return _KICK
+    if veh[V_ALPHA, i] != 0.0 and t_ref >= veh[V_LAST_ON, i]:
+        return _PITCHED
+    return _ALONG_V
+
+
+@njit(cache=True)
+def accel_batch(
+    earth: F64,
+    log_rho: F64,
+    stages: F64,
+    veh: F64,
+    t: float,
+    t_ref: float,
+    r: F64,
+    v: F64,
+    cs: F64,
+    ss: F64,
+    out: F64,
+) -> None:
+    """Accelerations ``out`` ``(3, N)`` of N vehicles at ``t`` (stage and steering by
+    ``t_ref``), ECEF ``r``, ``v`` ``(3, N)``, bank controls ``cs``, ``ss`` ``(N,)``."""
+    rho_on = earth[E_ATM] != 0.0
+    for i in range(r.shape[1]):
+        boosting = t_ref < veh[V_SEP, i]
+        m = _mass(stages, veh, i, t, t_ref) if boosting else 1.0
+        f = _thrust(stages, i, t_ref) if boosting else 0.0
+        mode = _steering(veh, i, t_ref)
+        alpha = veh[V_ALPHA, i]
+        ax, ay, az = _accel(
+            r[0, i], r[1, i], r[2, i], v[0, i], v[1, i], v[2, i],
+            earth[E_A], earth[E_B], earth[E_MU], earth[E_J2], earth[E_OMEGA],
+            rho_on, earth[E_TOP], earth[E_INV_DZ], log_rho,
+            boosting, m, f, mode, veh[V_KICK_X, i], veh[V_KICK_Y, i], veh[V_KICK_Z, i],
+            math.cos(alpha), math.sin(alpha), veh[V_CDA, i], veh[V_BETA, i], veh[V_LD, i],
+            cs[i], ss[i],
+        )  # fmt: skip
+        out[0, i] = ax
+        out[1, i] = ay
+        out[2, i] = az
+
+
+@njit(cache=True)
+def _log_event(
+    ev_vid: NDArray[np.int64],
+    ev_code: NDArray[np.int8],
+    ev_time: F64,
+    n_ev: int,
+    i: int,
+    code: int,
+    t: float,
+) -> int:
+    ev_vid[n_ev] = i
+    ev_code[n_ev] = code
+    ev_time[n_ev] = t
+    return n_ev + 1
+
+
+@njit(cache=True)
+def _glide_controls(
+    t: float,
+    rx: float,
+    ry: float,
+    rz: float,
+    vx: float,
+    vy: float,
+    vz: float,
+    rn: float,
+    rho: float,
+    phase: int,
+    mu: float,
+    ld: float,
+    beta: float,
+    aim_x: float,
+    aim_y: float,
+    aim_z: float,
+    ahx: float,
+    ahy: float,
+    ahz: float,
+    cos_manoeuvre: float,
+    cos_terminal: float,
+    weave_amp: float,
+    weave_period: float,
+    weave_phase: float,
+    weave_t0: float,
+    sin_turn: float,
+    k_gamma: float,
+    k_dive: float,
+    k_psi: float,
+    sin_level: float,
+    min_speed: float,
+) -> tuple[int, float, float]:
+    """New phase and lift-direction controls ``cs``, ``ss`` of a glider at ``r``, ``v``.
+
+    See :mod:`tracklayer.threats.glide` for the guidance laws and their references. Ground
+    ranges to the aim point (unit vector ``ah``) are compared through the cosine of the
+    central angle (``cos_*``: the cosines of the ranges' angles), and the heading error is
+    one ``atan2`` of the horizontal velocity and aim directions.
+    """
+    inv_rn = 1.0 / rn
+    rhx, rhy, rhz = rx * inv_rn, ry * inv_rn, rz * inv_rn
+    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+    inv_v = 1.0 / max(speed, 1e-9)
+    sin_g = min(max((rhx * vx + rhy * vy + rhz * vz) * inv_v, -1.0), 1.0)
+    cos_g = math.sqrt(1.0 - sin_g * sin_g)
+    a_lift = ld * rho * speed * speed / (2.0 * beta)
+    n_req = (mu * inv_rn * inv_rn - speed * speed * inv_rn) * cos_g
+    cos_range = rhx * ahx + rhy * ahy + rhz * ahz
+
+    new = phase
+    if phase == PULLUP and sin_g >= sin_level and a_lift >= 0.9 * n_req:
+        new = GLIDE
+    weave = new == GLIDE and cos_range >= cos_manoeuvre and weave_amp > 0.0
+    if weave:
+        new = MANOEUVRE
+    if cos_range >= cos_terminal or speed < min_speed:
+        new = TERMINAL
+
+    # Heading error: from the velocity's horizontal direction to the aim's, in the local
+    # (geocentric) east-north plane, plus the weave.
+    rxy = max(math.sqrt(rhx * rhx + rhy * rhy), 1e-12)
+    ex, ey = -rhy / rxy, rhx / rxy
+    nx, ny, nz = -rhz * ey, rhz * ex, rhx * ey - rhy * ex
+    a_e, a_n = ahx * ex + ahy * ey, ahx * nx + ahy * ny + ahz * nz
+    v_e, v_n = vx * ex + vy * ey, vx * nx + vy * ny + vz * nz
+    dpsi = math.atan2(a_e * v_n - a_n * v_e, a_n * v_n + a_e * v_e)
+    if new == MANOEUVRE:
+        t0 = t if weave else weave_t0
+        dpsi += weave_amp * math.sin(_TWO_PI * (t - t0) / weave_period + weave_phase)
+    dpsi = (dpsi + math.pi) % _TWO_PI - math.pi
+
+    gamma = math.asin(sin_g)
+    if new == TERMINAL:
+        lx, ly, lz = aim_x - rx, aim_y - ry, aim_z - rz
+        los_n = math.sqrt(lx * lx + ly * ly + lz * lz)
+        gamma_cmd = math.asin(min(max((lx * rhx + ly * rhy + lz * rhz) / los_n, -1.0), 1.0))
+        a_v_des = n_req + k_dive * speed * (gamma_cmd - gamma)
+        lim = a_lift
+    else:
+        a_v_des = n_req - k_gamma * speed * gamma
+        lim = sin_turn * a_lift
+    a_h = min(max(k_psi * speed * cos_g * dpsi, -lim), lim)
+    a_v_max = math.sqrt(max(a_lift * a_lift - a_h * a_h, 0.0))
+    a_v = min(max(a_v_des, -a_v_max), a_v_max)
+    if new == PULLUP:
+        a_v = a_lift
+        a_h = 0.0
+    if a_lift > 0.0:
+        inv = 1.0 / a_lift
+        return new, a_v * inv, a_h * inv
+    return new, 1.0, 0.0
+
+
+@njit(cache=True)
+def _guide(
+    i: int,
+    t: float,
+    rx: float,
+    ry: float,
+    rz: float,
+    vx: float,
+    vy: float,
+    vz: float,
+    rn: float,
+    alt: float,
+    rho: float,
+    mu: float,
+    stages: F64,
+    veh: F64,
+    gpar: F64,
+    gains: F64,
+    phase: NDArray[np.int8],
+    stage: NDArray[np.int8],
+    weave_t0: F64,
+    ev_vid: NDArray[np.int64],
+    ev_code: NDArray[np.int8],
+    ev_time: F64,
+    n_ev: int,
+) -> tuple[float, float, int]:
+    """Advance vehicle ``i``'s phase at ``t``, log its events; return ``(cs, ss, n_ev)``.
+
+    Boost -> midcourse -> reentry for a missile; boost -> pullup -> glide -> manoeuvre ->
+    terminal for a glider (see :mod:`tracklayer.threats.guidance`). ``rn``, ``alt`` and
+    ``rho`` are the vehicle's radius, altitude and air density.
+    """
+    p = phase[i]
+    hgv = gpar[G_IS_HGV, i] != 0.0
+    if p == BOOST:
+        # Staging: a burning stage burnt out at or before t that the vehicle had not left.
+        s_now = 0
+        n_stages = 0
+        for s in range(stages.shape[1]):
+            if stages[S_THRUST, s, i] > 0.0:
+                n_stages += 1
+                if t >= stages[S_OFF, s, i]:
+                    s_now += 1
+        if s_now > stage[i]:
+            if s_now < n_stages:
+                n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_STAGING, t)
+            stage[i] = s_now
+        sep = veh[V_SEP, i]
+        if t >= sep:
+            n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_BURNOUT, sep)
+            if hgv:
+                n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_RELEASE, sep)
+                p = PULLUP
+            else:
+                p = MIDCOURSE
+    if p == MIDCOURSE and rx * vx + ry * vy + rz * vz < 0.0 and alt < gains[K_REENTRY_ALT]:
+        n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_REENTRY, t)
+        p = REENTRY
+    cs = 0.0
+    ss = 0.0
+    if hgv and PULLUP <= p <= TERMINAL:
+        new, cs, ss = _glide_controls(
+            t, rx, ry, rz, vx, vy, vz, rn, rho, p, mu, veh[V_LD, i], veh[V_BETA, i],
+            gpar[G_AIM_X, i], gpar[G_AIM_Y, i], gpar[G_AIM_Z, i],
+            gpar[G_AIM_UX, i], gpar[G_AIM_UY, i], gpar[G_AIM_UZ, i],
+            gpar[G_COS_MANOEUVRE, i], gpar[G_COS_TERMINAL, i], gpar[G_WEAVE_AMP, i],
+            gpar[G_WEAVE_PERIOD, i], gpar[G_WEAVE_PHASE, i], weave_t0[i], gpar[G_SIN_TURN, i],
+            gains[K_GAMMA], gains[K_DIVE], gains[K_PSI], gains[K_SIN_LEVEL], gains[K_MIN_SPEED],
+        )  # fmt: skip
+        if p == PULLUP and new != PULLUP:
+            n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_PULLUP_END, t)
+        if new == MANOEUVRE and p != MANOEUVRE:
+            n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_MANOEUVRE_START, t)
+            weave_t0[i] = t
+        if new == TERMINAL and p != TERMINAL:
+            n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_TERMINAL_START, t)
+        p = new
+    phase[i] = p
+    return cs, ss, n_ev
+
+
+@njit(cache=True)
+def _hermite_basis(s: float, h: float) -> tuple[float, float, float, float]:
+    """Cubic Hermite weights at fraction ``s`` of a step ``h``: the value is
+    ``w0 p0 + w1 d0 + w2 p1 + w3 d1`` between values ``p`` and derivatives ``d``."""
+    s2 = s * s
+    s3 = s2 * s
+    return 2.0 * s3 - 3.0 * s2 + 1.0, h * (s3 - 2.0 * s2 + s), 3.0 * s2 - 2.0 * s3, h * (s3 - s2)
+
+
+@njit(cache=True)
+def fly_batch(
+    earth: F64,
+    log_rho: F64,
+    stages: F64,
+    veh: F64,
+    guided: bool,
+    gpar: F64,
+    gains: F64,
+    phase: NDArray[np.int8],
+    stage: NDArray[np.int8],
+    weave_t0: F64,
+    r0: F64,
+    v0: F64,
+    tau0: F64,
+    sample_step: float,
+    count: NDArray[np.int64],
+    j0: NDArray[np.int64],
+    t_end: F64,
+    breaks: F64,
+    h_boost: float,
+    h_max: float,
+    stiff_limit: float,
+    pos: F64,
+    vel: F64,
+    phase_out: NDArray[np.int8],
+    filled: NDArray[np.bool_],
+    impact_time: F64,
+    impact_pos: F64,
+    ev_vid: NDArray[np.int64],
+    ev_code: NDArray[np.int8],
+    ev_time: F64,
+    trace_idx: NDArray[np.int64],
+    trace_t: F64,
+    trace_cs: F64,
+    trace_ss: F64,
+) -> tuple[int, int]:
+    """Integrate N vehicles from launch-relative time 0 until impact or ``t_end``.
+
+    See :func:`tracklayer.threats.integrate.fly` for the method. Outputs are written in
+    place: samples into ``pos``, ``vel`` ``(3, M)``, ``phase_out``, ``filled`` ``(M,)`` at
+    flat index ``(j0 + k) * N + i``; impacts into ``impact_time`` ``(N,)``, ``impact_pos``
+    ``(3, N)``; events into the log ``ev_*`` (capacity ``N * (S + 8)``); with ``guided``
+    false the vehicles fly with full lift up and no phase logic. For the vehicles
+    ``trace_idx``, the step start times and bank controls go into ``trace_t``
+    ``(C,)``, ``trace_cs``, ``trace_ss`` ``(C, len(trace_idx))`` while steps fit.
+
+    Returns the number of events logged and the number of steps taken.
+    """
+    n = r0.shape[1]
+    a_m, b_m, mu = earth[E_A], earth[E_B], earth[E_MU]
+    j2, omega = earth[E_J2], earth[E_OMEGA]
+    rho_on = earth[E_ATM] != 0.0
+    top, inv_dz = earth[E_TOP], earth[E_INV_DZ]
+    r = r0.copy()
+    v = v0.copy()
+    alt = np.empty(n)
+    next_k = np.zeros(n, np.int64)
+    cs = np.ones(n)
+    ss = np.zeros(n)
+    live = np.arange(n)
+    n_live = n
+    for i in range(n):
+        rn = math.sqrt(r[0, i] ** 2 + r[1, i] ** 2 + r[2, i] ** 2)
+        alt[i] = _altitude(r[0, i], r[1, i], r[2, i], rn, a_m, b_m)
+    n_ev = 0
+    n_steps = 0
+    t = 0.0
+    ib = 0
+    nb = breaks.shape[0]
+    n_trace = trace_idx.shape[0]
+    while n_live > 0:
+        # Guidance (held over the step), the latest separation and the drag stiffness.
+        boost_end = 0.0
+        lam = 0.0
+        for q in range(n_live):
+            i = live[q]
+            rx, ry, rz = r[0, i], r[1, i], r[2, i]
+            vx, vy, vz = v[0, i], v[1, i], v[2, i]
+            rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+            rho = density_at(alt[i], top, inv_dz, log_rho) if rho_on else 0.0
+            if guided:
+                cs[i], ss[i], n_ev = _guide(
+                    i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, mu, stages, veh, gpar,
+                    gains, phase, stage, weave_t0, ev_vid, ev_code, ev_time, n_ev,
+                )  # fmt: skip
+            sep = veh[V_SEP, i]
+            boost_end = max(boost_end, sep)
+            if rho > 0.0:
+                beta = veh[V_BETA, i]
+                if t < sep:
+                    beta = _mass(stages, veh, i, t, t) / veh[V_CDA, i]
+                lam = max(lam, rho * math.sqrt(vx * vx + vy * vy + vz * vz) / beta)
+        if n_steps < trace_t.shape[0]:
+            trace_t[n_steps] = t
+            for q in range(n_trace):
+                trace_cs[n_steps, q] = cs[trace_idx[q]]
+                trace_ss[n_steps, q] = ss[trace_idx[q]]
+        # Step: h_boost while any vehicle boosts, shrunk where drag is stiff, and ending
+        # exactly on staging and steering switches, so that RK4 never straddles one.
+        h = h_boost if t < boost_end else h_max
+        if lam * h > stiff_limit:
+            h = stiff_limit / lam
+        while ib < nb and breaks[ib] <= t + 1e-9:
+            ib += 1
+        if ib < nb and breaks[ib] < t + h:
+            h = breaks[ib] - t
+        tm = t + 0.5 * h
+        t_next = t + h
+        if ib < nb and abs(t + h - breaks[ib]) <= 1e-9:
+            t_next = breaks[ib]
+        hh = 0.5 * h
+        h6 = h / 6.0
+
+        n_keep = 0
+        for q in range(n_live):
+            i = live[q]
+            boosting = tm < veh[V_SEP, i]
+            f = 0.0
+            m1 = m2 = m4 = 1.0
+            if boosting:
+                f = _thrust(stages, i, tm)
+                m1 = _mass(stages, veh, i, t, tm)
+                m2 = _mass(stages, veh, i, tm, tm)
+                m4 = _mass(stages, veh, i, t + h, tm)
+            mode = _steering(veh, i, tm)
+            alpha = veh[V_ALPHA, i]
+            ca, sa = math.cos(alpha), math.sin(alpha)
+            kx, ky, kz = veh[V_KICK_X, i], veh[V_KICK_Y, i], veh[V_KICK_Z, i]
+            cda, beta, ld = veh[V_CDA, i], veh[V_BETA, i], veh[V_LD, i]
+            ci, si = cs[i], ss[i]
+            rx, ry, rz = r[0, i], r[1, i], r[2, i]
+            vx, vy, vz = v[0, i], v[1, i], v[2, i]
+            a1x, a1y, a1z = _accel(
+                rx, ry, rz, vx, vy, vz, a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
+                boosting, m1, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+            )  # fmt: skip
+            v2x, v2y, v2z = vx + hh * a1x, vy + hh * a1y, vz + hh * a1z
+            a2x, a2y, a2z = _accel(
+                rx + hh * vx, ry + hh * vy, rz + hh * vz, v2x, v2y, v2z,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
+                boosting, m2, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+            )  # fmt: skip
+            v3x, v3y, v3z = vx + hh * a2x, vy + hh * a2y, vz + hh * a2z
+            a3x, a3y, a3z = _accel(
+                rx + hh * v2x, ry + hh * v2y, rz + hh * v2z, v3x, v3y, v3z,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
+                boosting, m2, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+            )  # fmt: skip
+            v4x, v4y, v4z = vx + h * a3x, vy + h * a3y, vz + h * a3z
+            a4x, a4y, a4z = _accel(
+                rx + h * v3x, ry + h * v3y, rz + h * v3z, v4x, v4y, v4z,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
+                boosting, m4, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+            )  # fmt: skip
+            nrx = rx + h6 * (vx + 2.0 * (v2x + v3x) + v4x)
+            nry = ry + h6 * (vy + 2.0 * (v2y + v3y) + v4y)
+            nrz = rz + h6 * (vz + 2.0 * (v2z + v3z) + v4z)
+            nvx = vx + h6 * (a1x + 2.0 * (a2x + a3x) + a4x)
+            nvy = vy + h6 * (a1y + 2.0 * (a2y + a3y) + a4y)
+            nvz = vz + h6 * (a1z + 2.0 * (a2z + a3z) + a4z)
+            rn_new = math.sqrt(nrx * nrx + nry * nry + nrz * nrz)
+            alt_new = _altitude(nrx, nry, nrz, rn_new, a_m, b_m)
+            # Impact: the first step ending below the surface while descending, its time
+            # and point interpolated within the step.
+            hit = alt_new < 0.0 and nrx * nvx + nry * nvy + nrz * nvz < 0.0
+            s_hit = 1.0
+            t_stop = math.inf
+            if hit:
+                s_hit = min(max(alt[i] / (alt[i] - alt_new), 0.0), 1.0)
+                t_stop = t + s_hit * h
+            # Samples due within the step, by cubic Hermite interpolation.
+            k = next_k[i]
+            ph = phase[i]
+            while k < count[i]:
+                tau = tau0[i] + k * sample_step
+                if not (tau < t + h and tau <= t_stop):
+                    break
+                w0, w1, w2, w3 = _hermite_basis((tau - t) / h, h)
+                flat = (j0[i] + k) * n + i
+                pos[0, flat] = w0 * rx + w1 * vx + w2 * nrx + w3 * nvx
+                pos[1, flat] = w0 * ry + w1 * vy + w2 * nry + w3 * nvy
+                pos[2, flat] = w0 * rz + w1 * vz + w2 * nrz + w3 * nvz
+                vel[0, flat] = w0 * vx + w1 * a1x + w2 * nvx + w3 * a4x
+                vel[1, flat] = w0 * vy + w1 * a1y + w2 * nvy + w3 * a4y
+                vel[2, flat] = w0 * vz + w1 * a1z + w2 * nvz + w3 * a4z
+                phase_out[flat] = ph
+                filled[flat] = True
+                k += 1
+            next_k[i] = k
+            if hit:
+                impact_time[i] = t_stop
+                w0, w1, w2, w3 = _hermite_basis(s_hit, h)
+                impact_pos[0, i] = w0 * rx + w1 * vx + w2 * nrx + w3 * nvx
+                impact_pos[1, i] = w0 * ry + w1 * vy + w2 * nry + w3 * nvy
+                impact_pos[2, i] = w0 * rz + w1 * vz + w2 * nrz + w3 * nvz
+                n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_IMPACT, t_stop)
+            r[0, i], r[1, i], r[2, i] = nrx, nry, nrz
+            v[0, i], v[1, i], v[2, i] = nvx, nvy, nvz
+            alt[i] = alt_new
+            if hit or t_next >= t_end[i]:
+                phase[i] = DONE
+            else:
+                live[n_keep] = i
+                n_keep += 1
+        n_live = n_keep
+        t = t_next
+        n_steps += 1
+    if n_steps < trace_t.shape[0]:
+        trace_t[n_steps] = t
+    return n_ev, n_steps
