@@ -53,6 +53,28 @@ def headline_markdown(run_dir: Path) -> str:
             else f"| {t} | {n} | never | {c:.1f} % | - | {g:.1f} km |"
             for t, n, ft, c, e, g in rows
         ]
+    truth = run_dir / "truth.parquet"
+    if metrics.is_file() and truth.is_file():
+        rows = duckdb.sql(
+            f"""select m.tracker, k.kind, 100 * avg(m.custody_fraction)
+                from '{metrics}' m
+                join (select distinct object_id::varchar as object_id, kind::varchar as kind
+                      from '{truth}') k using (object_id)
+                group by m.tracker, k.kind
+                order by m.tracker = 'fused', m.tracker = 'joint', m.tracker, k.kind"""
+        ).fetchall()
+        kinds = sorted({kind for _, kind, _ in rows})
+        custody = {(t, kind): c for t, kind, c in rows}
+        trackers = list(dict.fromkeys(t for t, _, _ in rows))
+        lines += [
+            "",
+            "| custody by threat kind | " + " | ".join(kinds) + " |",
+            "|---|" + "---:|" * len(kinds),
+        ]
+        lines += [
+            f"| {t} | " + " | ".join(f"{custody.get((t, k), 0.0):.1f} %" for k in kinds) + " |"
+            for t in trackers
+        ]
     return "\n".join(lines).strip() + "\n"
 
 
