@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -239,7 +240,9 @@ def main() -> None:
     s = result.summary()
     expected = {(c, m) for c, ms in result.acked.items() for m in ms}
     complete = all(expected <= got for got in result.received.values())
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"python {platform.python_version()}, {platform.machine()}, db={args.db or 'sqlite'}")
+    print(f"load average (1/5/15 min) after the run: {load} on {os.cpu_count()} cores")
     print(
         f"partners={args.partners} posters/partner={args.posters} batch={args.batch} "
         f"seconds={result.seconds:.1f} acked={result.n_acked} errors={len(result.errors)}"

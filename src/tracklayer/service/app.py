@@ -3,9 +3,11 @@
 Routes (all under ``/api/v1`` need a partner's bearer token; ``/health`` and the OpenAPI
 schema do not):
 
-- ``POST /api/v1/tracks``, ``POST /api/v1/detections``: ingest a message; 201 once it is
-  durably committed, 200 for a retry of a stored message, 409 for a reused id, 422 naming
-  the field of a bad one (nothing stored).
+- ``POST /api/v1/tracks``, ``POST /api/v1/detections``, ``POST /api/v1/detections/tdm`` (a
+  CCSDS TDM body; see :mod:`tracklayer.service.tdm_ingest`): ingest a message; 201 once it is
+  durably committed (group commit: concurrent messages share one transaction), 200 for a
+  retry of a stored message, 409 for a reused id, 422 naming the field of a bad one
+  (nothing stored).
 - ``GET /api/v1/picture``: current national tracks and their fusion; ``GET /api/v1/tracks``,
   ``/api/v1/tracks/{tracker}/{track_id}``, ``/api/v1/detections``: history by time range.
 - ``GET /api/v1/export/czml``, ``/api/v1/export/parquet``; ``GET /api/v1/audit`` (own
@@ -38,13 +40,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from tracklayer.errors import InputFormatError
 from tracklayer.service import audit
 from tracklayer.service.auth import Partner, authenticate
 from tracklayer.service.db import make_engine, migrate, normalize_db_url, schema_revision
 from tracklayer.service.export import czml_document, tracks_parquet
+from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import (
+    IngestJob,
     IngestRejected,
     MessageConflict,
+    commit_batch,
     ingest_detections,
     ingest_tracks,
     ns_to_iso,
@@ -70,6 +76,13 @@ from tracklayer.service.schemas import (
     UtcTime,
 )
 from tracklayer.service.stream import StreamHub, Subscriber
+from tracklayer.service.tdm_ingest import (
+    TdmSensor,
+    parse_tdm_body,
+    position_from_parts,
+    site_from_degrees,
+    tdm_detection_message,
+)
 
 __all__ = ["STATIC_DIR", "create_app", "current_partner"]
 
@@ -127,6 +140,8 @@ def create_app(
     fusion: FusionSettings | None = None,
     picture_interval_s: float = 1.0,
     stream_queue_size: int = 10_000,
+    commit_max_batch: int = 256,
+    commit_linger_s: float = 0.002,
 ) -> FastAPI:
     """Build the service on the database at ``db_url`` (created and migrated if needed).
 
@@ -143,6 +158,10 @@ def create_app(
         (0 pushes none).
     stream_queue_size : int
         Updates queued per stream subscriber before it is dropped as too slow.
+    commit_max_batch : int
+        Most ingest messages committed in one transaction (group commit).
+    commit_linger_s : float
+        Longest wait for more messages to join a commit, s.
     """
     engine = make_engine(db_url)
     migrate(engine)
@@ -166,6 +185,11 @@ def create_app(
         return await anyio.to_thread.run_sync(compute)
 
     hub = StreamHub(stream_picture, picture_interval_s, stream_queue_size)
+    committer: GroupCommitter[IngestJob] = GroupCommitter(
+        lambda jobs: commit_batch(engine, jobs, hub.publish_texts),
+        max_batch=commit_max_batch,
+        linger_s=commit_linger_s,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -173,6 +197,7 @@ def create_app(
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(committer.stop)
             await hub.stop()
             engine.dispose()
 
@@ -242,7 +267,7 @@ def create_app(
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's national track states (all or nothing)."""
         try:
-            result = ingest_tracks(engine, partner.code, message)
+            result = ingest_tracks(engine, partner.code, message, committer)
         except IngestRejected as exc:
             return _rejected(partner.code, "ingest_tracks", exc)
         except MessageConflict as exc:
@@ -250,16 +275,6 @@ def create_app(
             raise HTTPException(409, str(exc)) from None
         if result.duplicate:
             response.status_code = 200
-        elif result.event is not None:
-            hub.publish(
-                result.event["release"],
-                {
-                    "type": "tracks",
-                    "owner": partner.code,
-                    "message_id": message.message_id,
-                    "tracks": result.event["records"],
-                },
-            )
         return IngestAck(
             message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
         )
@@ -276,7 +291,7 @@ def create_app(
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's detections (all or nothing)."""
         try:
-            result = ingest_detections(engine, partner.code, message)
+            result = ingest_detections(engine, partner.code, message, committer)
         except IngestRejected as exc:
             return _rejected(partner.code, "ingest_detections", exc)
         except MessageConflict as exc:
@@ -284,19 +299,100 @@ def create_app(
             raise HTTPException(409, str(exc)) from None
         if result.duplicate:
             response.status_code = 200
-        elif result.event is not None:
-            hub.publish(
-                result.event["release"],
-                {
-                    "type": "detections",
-                    "owner": partner.code,
-                    "message_id": message.message_id,
-                    "detections": result.event["records"],
-                },
-            )
         return IngestAck(
             message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
         )
+
+    @api.post(
+        "/api/v1/detections/tdm",
+        response_model=IngestAck,
+        status_code=201,
+        responses=ingest_responses,
+        tags=["ingest"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "A CCSDS TDM (KVN) of one sensor's angles (and ranges)",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def post_tdm(
+        request: Request,
+        response: Response,
+        partner: PartnerDep,
+        message_id: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=128,
+                pattern=r"^[A-Za-z0-9._:-]+$",
+                description="Unique per sending partner (a retry is stored once)",
+            ),
+        ],
+        sensor_kind: Annotated[str, Query(min_length=1, max_length=16, pattern=r"^[a-z_]+$")],
+        sigma_rad: Annotated[float, Query(gt=0.0, le=3.2, description="LOS sigma, rad")],
+        releasable_to: Annotated[
+            str,
+            Query(
+                max_length=1200,
+                description='"all", or partner codes separated by commas (empty: owner only)',
+            ),
+        ] = "",
+        sigma_range_m: Annotated[float | None, Query(gt=0.0, le=1e8)] = None,
+        site_lat_deg: Annotated[float | None, Query(ge=-90.0, le=90.0)] = None,
+        site_lon_deg: Annotated[float | None, Query(ge=-180.0, le=360.0)] = None,
+        site_alt_m: Annotated[float | None, Query(ge=-1.2e4, le=1.0e5)] = None,
+        sensor_x_m: Annotated[float | None, Query(ge=-1e8, le=1e8)] = None,
+        sensor_y_m: Annotated[float | None, Query(ge=-1e8, le=1e8)] = None,
+        sensor_z_m: Annotated[float | None, Query(ge=-1e8, le=1e8)] = None,
+    ) -> IngestAck | JSONResponse:
+        """Store a sensor's detections from a CCSDS TDM (KVN) body (all or nothing).
+
+        The sensor's site (``site_*``, required for AZEL angles) or ECEF position
+        (``sensor_*_m``, a space sensor at the message's epochs) comes as query
+        parameters, exactly one of the two; RADEC angles must be in ITRF. A malformed
+        TDM is refused with 422 naming its line, and nothing is stored.
+        """
+        body = await request.body()
+        release: Any = (
+            "all"
+            if releasable_to.strip() == "all"
+            else [c.strip() for c in releasable_to.split(",") if c.strip()]
+        )
+
+        def convert() -> DetectionMessage:
+            sensor = TdmSensor(
+                kind=sensor_kind,
+                sigma_rad=sigma_rad,
+                sigma_range_m=sigma_range_m,
+                site_lat_lon_alt=site_from_degrees(site_lat_deg, site_lon_deg, site_alt_m),
+                position_m=position_from_parts(sensor_x_m, sensor_y_m, sensor_z_m),
+            )
+            segments = parse_tdm_body(body)
+            return tdm_detection_message(segments, partner.code, message_id, release, sensor)
+
+        def store() -> IngestAck | JSONResponse:
+            try:
+                message = convert()
+            except InputFormatError as exc:
+                return _rejected(partner.code, "ingest_tdm", IngestRejected(("body",), str(exc)))
+            try:
+                result = ingest_detections(
+                    engine, partner.code, message, committer, audit_action="ingest_tdm"
+                )
+            except IngestRejected as exc:
+                return _rejected(partner.code, "ingest_tdm", exc)
+            except MessageConflict as exc:
+                audit.record(engine, partner.code, "ingest_tdm", message_id, 0, 409)
+                raise HTTPException(409, str(exc)) from None
+            if result.duplicate:
+                response.status_code = 200
+            return IngestAck(
+                message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+            )
+
+        return await anyio.to_thread.run_sync(store)
 
     @api.get("/api/v1/picture", response_model=Picture, tags=["read"])
     def picture(partner: PartnerDep, at: At = None, max_age_s: MaxAge = 60.0) -> dict[str, Any]:

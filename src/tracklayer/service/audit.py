@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tracklayer.service.db import audit_log, write_transaction
 
-__all__ = ["AuditRecord", "read_audit", "record", "record_in"]
+__all__ = ["AuditRecord", "audit_row", "read_audit", "record", "record_in"]
 
 _MAX_TARGET = 300
 
@@ -27,9 +27,10 @@ class AuditRecord:
     status: int
 
 
-def _values(
+def audit_row(
     partner: str | None, action: str, target: str, n_records: int, status: int
 ) -> dict[str, object]:
+    """The values of one ``audit_log`` row, stamped now (for bulk inserts)."""
     return {
         "time_ns": time.time_ns(),
         "partner": partner,
@@ -49,7 +50,7 @@ def record_in(
     status: int = 200,
 ) -> None:
     """Audit inside a caller's write transaction (so a write and its audit commit together)."""
-    conn.execute(audit_log.insert().values(**_values(partner, action, target, n_records, status)))
+    conn.execute(audit_log.insert().values(**audit_row(partner, action, target, n_records, status)))
 
 
 def record(

@@ -9,19 +9,24 @@ without storing anything, and a different message reusing the id is refused (409
 from __future__ import annotations
 
 import hashlib
+import json
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tracklayer.fusion.releasability import ALL, Release
-from tracklayer.service.audit import record_in
+from tracklayer.service.audit import audit_row
 from tracklayer.service.db import (
+    audit_log,
     detections,
     message_releases,
     messages,
@@ -29,12 +34,15 @@ from tracklayer.service.db import (
     track_states,
     write_transaction,
 )
-from tracklayer.service.schemas import DetectionMessage, TrackMessage
+from tracklayer.service.groupcommit import GroupCommitter
+from tracklayer.service.schemas import DetectionIn, DetectionMessage, TrackMessage, TrackStateIn
 
 __all__ = [
+    "IngestJob",
     "IngestRejected",
     "IngestResult",
     "MessageConflict",
+    "commit_batch",
     "ingest_detections",
     "ingest_tracks",
     "ns_to_datetime",
@@ -67,12 +75,11 @@ class MessageConflict(Exception):
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What was stored; ``event`` is the stream event of a newly stored message."""
+    """What was stored: records accepted, and whether the message had been stored before."""
 
     message_id: str
     accepted: int
     duplicate: bool
-    event: dict[str, Any] | None = field(default=None, repr=False)
 
 
 def ns_to_iso(ns: int) -> str:
@@ -139,26 +146,30 @@ def _check_detections(message: DetectionMessage, sender: str) -> None:
             )
 
 
-def _check_release(conn: Connection, message: TrackMessage | DetectionMessage) -> None:
-    if message.releasable_to == ALL:
-        return
-    known = set(conn.execute(sa.select(partners.c.code)).scalars())
-    for i, code in enumerate(message.releasable_to):
-        if code not in known:
-            raise IngestRejected(("body", "releasable_to", i), f"unknown partner {code}")
-
-
 def _digest(message: TrackMessage | DetectionMessage) -> str:
     return hashlib.sha256(message.model_dump_json().encode()).hexdigest()
 
 
-def _existing(conn: Connection, sender: str, message_id: str) -> tuple[str, int] | None:
-    row = conn.execute(
-        sa.select(messages.c.content_sha256, messages.c.n_records).where(
-            messages.c.owner == sender, messages.c.message_id == message_id
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+@dataclass(eq=False)
+class IngestJob:
+    """A checked message ready to store, queued for the group commit.
+
+    ``update`` is the stream event (JSON text), serialized once on the request thread and
+    published after the commit to every subscriber the release lets see it.
+    """
+
+    sender: str
+    message_id: str
+    kind: str
+    digest: str
+    release: Release
+    named: tuple[str, ...]
+    rows: list[tuple[Any, ...]] = field(repr=False)
+    table: sa.Table = field(repr=False)
+    columns: tuple[str, ...] = field(repr=False)
+    audit_action: str
+    update: str = field(repr=False)
+    future: Future[IngestResult] = field(default_factory=Future, repr=False)
 
 
 def _duplicate(found: tuple[str, int], digest: str, message_id: str) -> IngestResult:
@@ -167,62 +178,248 @@ def _duplicate(found: tuple[str, int], digest: str, message_id: str) -> IngestRe
     return IngestResult(message_id=message_id, accepted=found[1], duplicate=True)
 
 
-def _store(
+def _existing(conn: Connection, jobs: list[IngestJob]) -> dict[tuple[str, str], tuple[str, int]]:
+    by_sender: dict[str, list[str]] = {}
+    for job in jobs:
+        by_sender.setdefault(job.sender, []).append(job.message_id)
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for sender, ids in by_sender.items():
+        rows = conn.execute(
+            sa.select(messages.c.message_id, messages.c.content_sha256, messages.c.n_records).where(
+                messages.c.owner == sender, messages.c.message_id.in_(ids)
+            )
+        ).all()
+        found.update({(sender, r[0]): (r[1], r[2]) for r in rows})
+    return found
+
+
+def _unknown_release(job: IngestJob, known: set[str]) -> IngestRejected | None:
+    for i, code in enumerate(job.named):
+        if code not in known:
+            return IngestRejected(("body", "releasable_to", i), f"unknown partner {code}")
+    return None
+
+
+Outcome = IngestResult | IngestRejected | MessageConflict
+
+_INSERT_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _insert_many(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``(message_pk, *columns)`` tuples with the driver's ``executemany``.
+
+    Plain tuples skip SQLAlchemy's per-row parameter processing, the largest cost of a
+    bulk insert of a few thousand rows; the statement text is built once per dialect.
+    """
+    key = (conn.dialect.name, table.name, columns)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        names = ("message_pk", *columns)
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join([mark] * len(names))})"
+        )
+        _INSERT_SQL[key] = sql
+    conn.exec_driver_sql(sql, rows)
+
+
+def _apply(
+    conn: Connection, jobs: list[IngestJob]
+) -> tuple[dict[IngestJob, Outcome], list[IngestJob], list[IngestJob]]:
+    """Stage a batch in ``conn``: (outcome per job, jobs stored, jobs deferred)."""
+    found = _existing(conn, jobs)
+    known: set[str] = set()
+    if any(job.named for job in jobs):
+        known = set(conn.execute(sa.select(partners.c.code)).scalars())
+    outcomes: dict[IngestJob, Outcome] = {}
+    new: list[IngestJob] = []
+    deferred: list[IngestJob] = []
+    seen: set[tuple[str, str]] = set()
+    audits: list[dict[str, object]] = []
+    for job in jobs:
+        key = (job.sender, job.message_id)
+        if key in seen:
+            # The same id twice in one batch: settle it once the first one is committed.
+            deferred.append(job)
+            continue
+        seen.add(key)
+        if key in found:
+            try:
+                outcomes[job] = _duplicate(found[key], job.digest, job.message_id)
+            except MessageConflict as exc:
+                outcomes[job] = exc
+                continue
+            audits.append(audit_row(job.sender, job.audit_action, job.message_id, 0, 200))
+            continue
+        rejected = _unknown_release(job, known)
+        if rejected is not None:
+            outcomes[job] = rejected
+            continue
+        new.append(job)
+    if new:
+        now = time.time_ns()
+        pks = (
+            conn.execute(
+                messages.insert().returning(messages.c.pk, sort_by_parameter_order=True),
+                [
+                    {
+                        "owner": job.sender,
+                        "message_id": job.message_id,
+                        "kind": job.kind,
+                        "release_all": job.release.everyone,
+                        "content_sha256": job.digest,
+                        "n_records": len(job.rows),
+                        "received_ns": now,
+                    }
+                    for job in new
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        releases = [
+            {"message_pk": pk, "partner": p}
+            for job, pk in zip(new, pks, strict=True)
+            for p in sorted(job.release.to)
+        ]
+        if releases:
+            conn.execute(message_releases.insert(), releases)
+        by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        tables: dict[str, sa.Table] = {}
+        for job, pk in zip(new, pks, strict=True):
+            tables[job.table.name] = job.table
+            by_table.setdefault((job.table.name, job.columns), []).extend(
+                (pk, *row) for row in job.rows
+            )
+            audits.append(
+                audit_row(job.sender, job.audit_action, job.message_id, len(job.rows), 201)
+            )
+            outcomes[job] = IngestResult(
+                message_id=job.message_id, accepted=len(job.rows), duplicate=False
+            )
+        for (name, columns), rows in by_table.items():
+            _insert_many(conn, tables[name], columns, rows)
+    if audits:
+        conn.execute(audit_log.insert(), audits)
+    return outcomes, new, deferred
+
+
+def commit_batch(
     engine: Engine,
-    sender: str,
-    message: TrackMessage | DetectionMessage,
-    kind: str,
-    rows: list[dict[str, Any]],
-    table: sa.Table,
-    audit_action: str,
-) -> IngestResult:
-    digest = _digest(message)
-    release = Release.of(sender, message.releasable_to)
+    jobs: list[IngestJob],
+    publish: Callable[[list[tuple[Release, str]]], None] | None = None,
+) -> None:
+    """Store a batch of jobs in one durable transaction, then resolve each job's future.
+
+    Each job's outcome is what committing it alone would give: stored (201), a retry of a
+    stored message (200), :class:`MessageConflict` or :class:`IngestRejected`. Futures are
+    resolved only after the commit; ``publish`` then gets the stored jobs' updates, in
+    commit order. If the batch fails as a whole (a concurrent writer stored one of its
+    ids, or a database error), each job is retried in a transaction of its own.
+    """
     try:
         with write_transaction(engine) as conn:
-            found = _existing(conn, sender, message.message_id)
-            if found is not None:
-                result = _duplicate(found, digest, message.message_id)
-                record_in(conn, sender, audit_action, message.message_id, 0, 200)
-                return result
-            _check_release(conn, message)
-            pk = conn.execute(
-                messages.insert()
-                .values(
-                    owner=sender,
-                    message_id=message.message_id,
-                    kind=kind,
-                    release_all=release.everyone,
-                    content_sha256=digest,
-                    n_records=len(rows),
-                    received_ns=time.time_ns(),
-                )
-                .returning(messages.c.pk)
-            ).scalar_one()
-            if release.to:
-                conn.execute(
-                    message_releases.insert(),
-                    [{"message_pk": pk, "partner": p} for p in sorted(release.to)],
-                )
-            for row in rows:
-                row["message_pk"] = pk
-            conn.execute(table.insert(), rows)
-            record_in(conn, sender, audit_action, message.message_id, len(rows), 201)
+            outcomes, new, deferred = _apply(conn, jobs)
     except IntegrityError:
+        if len(jobs) > 1:
+            _commit_each(engine, jobs, publish)
+            return
         # Another process stored the same (sender, message id) between our check and insert.
+        job = jobs[0]
         with engine.connect() as conn:
-            found = _existing(conn, sender, message.message_id)
+            found = _existing(conn, jobs).get((job.sender, job.message_id))
         if found is None:
             raise
-        return _duplicate(found, digest, message.message_id)
-    event = {"kind": kind, "release": release, "message_id": message.message_id}
-    return IngestResult(
-        message_id=message.message_id, accepted=len(rows), duplicate=False, event=event
-    )
+        try:
+            job.future.set_result(_duplicate(found, job.digest, job.message_id))
+        except MessageConflict as exc:
+            job.future.set_exception(exc)
+        return
+    except Exception:
+        if len(jobs) == 1:
+            raise
+        _commit_each(engine, jobs, publish)
+        return
+    if publish is not None and new:
+        publish([(job.release, job.update) for job in new])
+    for job, outcome in outcomes.items():
+        if isinstance(outcome, IngestResult):
+            job.future.set_result(outcome)
+        else:
+            job.future.set_exception(outcome)
+    if deferred:
+        commit_batch(engine, deferred, publish)
 
 
-def ingest_tracks(engine: Engine, sender: str, message: TrackMessage) -> IngestResult:
-    """Check and store a track message from ``sender``.
+def _commit_each(
+    engine: Engine,
+    jobs: list[IngestJob],
+    publish: Callable[[list[tuple[Release, str]]], None] | None,
+) -> None:
+    # A failed batch: each job alone, so one message's failure is not its neighbours'.
+    for job in jobs:
+        try:
+            commit_batch(engine, [job], publish)
+        except Exception as exc:
+            if not job.future.done():
+                job.future.set_exception(exc)
+
+
+def _store(
+    engine: Engine, job: IngestJob, committer: GroupCommitter[IngestJob] | None
+) -> IngestResult:
+    if committer is None:
+        commit_batch(engine, [job])
+        return job.future.result()
+    return committer.submit(job).result()
+
+
+def _named(message: TrackMessage | DetectionMessage) -> tuple[str, ...]:
+    return () if message.releasable_to == ALL else tuple(message.releasable_to)
+
+
+_TRACKS_JSON: TypeAdapter[list[TrackStateIn]] = TypeAdapter(list[TrackStateIn])
+_DETECTIONS_JSON: TypeAdapter[list[DetectionIn]] = TypeAdapter(list[DetectionIn])
+_TRACK_COLUMNS = (
+    "owner",
+    "track_id",
+    "tracker",
+    "time_ns",
+    *("x", "y", "z", "vx", "vy", "vz"),
+    "cov",
+    "status",
+)
+_DETECTION_COLUMNS = (
+    "owner",
+    "det_id",
+    "sensor_id",
+    "sensor_kind",
+    "time_ns",
+    *("los_x", "los_y", "los_z", "sensor_x", "sensor_y", "sensor_z", "sigma_rad"),
+    *("snr", "range_m", "sigma_range_m"),
+)
+
+
+def _update_text(kind: str, sender: str, message_id: str, records_json: bytes) -> str:
+    # The records are serialized by pydantic (in Rust), once; times as ISO 8601 UTC "Z".
+    head = json.dumps({"type": kind, "owner": sender, "message_id": message_id})
+    return f'{head[:-1]}, "{kind}": {records_json.decode()}}}'
+
+
+def ingest_tracks(
+    engine: Engine,
+    sender: str,
+    message: TrackMessage,
+    committer: GroupCommitter[IngestJob] | None = None,
+) -> IngestResult:
+    """Check and store a track message from ``sender``; return once it is durable.
+
+    With a ``committer``, the message is stored by its writer thread together with the
+    other queued messages (and published to the stream after the commit); without one,
+    in a transaction of its own.
 
     Raises
     ------
@@ -236,53 +433,85 @@ def ingest_tracks(engine: Engine, sender: str, message: TrackMessage) -> IngestR
     cov = _check_tracks(message, sender)
     cov_bytes = cov.astype("<f8").tobytes()
     rows = [
-        {
-            "owner": sender,
-            "track_id": t.track_id,
-            "tracker": t.tracker,
-            "time_ns": to_ns(t.time),
-            "x": t.x,
-            "y": t.y,
-            "z": t.z,
-            "vx": t.vx,
-            "vy": t.vy,
-            "vz": t.vz,
-            "cov": cov_bytes[i * 288 : (i + 1) * 288],
-            "status": t.status,
-        }
+        (
+            sender,
+            t.track_id,
+            t.tracker,
+            to_ns(t.time),
+            t.x,
+            t.y,
+            t.z,
+            t.vx,
+            t.vy,
+            t.vz,
+            cov_bytes[i * 288 : (i + 1) * 288],
+            t.status,
+        )
         for i, t in enumerate(message.tracks)
     ]
-    result = _store(engine, sender, message, "tracks", rows, track_states, "ingest_tracks")
-    if result.event is not None:
-        result.event["records"] = [
-            {
-                "track_id": t.track_id,
-                "tracker": t.tracker,
-                "time": ns_to_iso(to_ns(t.time)),
-                **{k: row[k] for k in ("x", "y", "z", "vx", "vy", "vz")},
-                "cov": list(t.cov),
-                "status": t.status,
-            }
-            for t, row in zip(message.tracks, rows, strict=True)
-        ]
-    return result
+    job = IngestJob(
+        sender=sender,
+        message_id=message.message_id,
+        kind="tracks",
+        digest=_digest(message),
+        release=Release.of(sender, message.releasable_to),
+        named=_named(message),
+        rows=rows,
+        table=track_states,
+        columns=_TRACK_COLUMNS,
+        audit_action="ingest_tracks",
+        update=_update_text(
+            "tracks", sender, message.message_id, _TRACKS_JSON.dump_json(message.tracks)
+        ),
+    )
+    return _store(engine, job, committer)
 
 
-def ingest_detections(engine: Engine, sender: str, message: DetectionMessage) -> IngestResult:
+def ingest_detections(
+    engine: Engine,
+    sender: str,
+    message: DetectionMessage,
+    committer: GroupCommitter[IngestJob] | None = None,
+    audit_action: str = "ingest_detections",
+) -> IngestResult:
     """Check and store a detection message from ``sender`` (see :func:`ingest_tracks`)."""
     _check_detections(message, sender)
-    rows = []
-    for d in message.detections:
-        row = d.model_dump(exclude={"time"})
-        row["time_ns"] = to_ns(d.time)
-        rows.append(row)
-    result = _store(engine, sender, message, "detections", rows, detections, "ingest_detections")
-    if result.event is not None:
-        result.event["records"] = [
-            {
-                **{k: v for k, v in row.items() if k not in ("message_pk", "time_ns")},
-                "time": ns_to_iso(int(row["time_ns"])),
-            }
-            for row in rows
-        ]
-    return result
+    rows = [
+        (
+            sender,
+            d.det_id,
+            d.sensor_id,
+            d.sensor_kind,
+            to_ns(d.time),
+            d.los_x,
+            d.los_y,
+            d.los_z,
+            d.sensor_x,
+            d.sensor_y,
+            d.sensor_z,
+            d.sigma_rad,
+            d.snr,
+            d.range_m,
+            d.sigma_range_m,
+        )
+        for d in message.detections
+    ]
+    job = IngestJob(
+        sender=sender,
+        message_id=message.message_id,
+        kind="detections",
+        digest=_digest(message),
+        release=Release.of(sender, message.releasable_to),
+        named=_named(message),
+        rows=rows,
+        table=detections,
+        columns=_DETECTION_COLUMNS,
+        audit_action=audit_action,
+        update=_update_text(
+            "detections",
+            sender,
+            message.message_id,
+            _DETECTIONS_JSON.dump_json(message.detections),
+        ),
+    )
+    return _store(engine, job, committer)

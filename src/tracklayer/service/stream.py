@@ -1,9 +1,10 @@
 """The live stream: a hub that pushes each committed message to the partners that may see it.
 
-Ingest runs in worker threads; after its commit it hands the message to the hub with
-:meth:`StreamHub.publish` (thread-safe). On the event loop, the hub checks the message's
-release against each subscriber's partner once, serializes the update once, and queues
-the same text for every subscriber allowed to see it. A subscriber too slow to keep up
+Ingest serializes each message's update once, on its request thread; the group-commit
+writer hands a committed batch's updates to the hub with :meth:`StreamHub.publish_texts`
+(thread-safe, one event-loop callback per batch). On the event loop, the hub checks each
+release against the subscribers' partners once per batch and queues the same text for
+every subscriber allowed to see it. A subscriber too slow to keep up
 (its queue full) is disconnected with close code 1013 rather than let memory grow; it
 reconnects and reads the picture again.
 
@@ -94,26 +95,38 @@ class StreamHub:
     def publish(self, release: Release, update: dict[str, Any]) -> None:
         """Send ``update`` to every subscriber whose partner ``release`` lets see it.
 
-        Thread-safe: called from ingest threads after their commit; returns at once.
+        Thread-safe: serializes on the calling thread, returns at once.
+        """
+        self.publish_texts([(release, json.dumps(update, separators=(",", ":")))])
+
+    def publish_texts(self, updates: list[tuple[Release, str]]) -> None:
+        """Send serialized updates, in order, each to the subscribers its release allows.
+
+        Thread-safe: called by the group-commit writer after each commit, with the batch's
+        updates already serialized (once each, whatever the number of subscribers).
         """
         loop = self._loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or not updates:
             return
-        loop.call_soon_threadsafe(self._dispatch, release, update)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._dispatch, updates)
 
     def _close(self, sub: Subscriber) -> None:
         self._subscribers.discard(sub)
         with contextlib.suppress(asyncio.QueueFull):
             sub.queue.put_nowait(None)
 
-    def _dispatch(self, release: Release, update: dict[str, Any]) -> None:
-        targets = [s for s in self._subscribers if release.visible_to(s.partner)]
-        if not targets:
-            return
-        text = json.dumps(update, separators=(",", ":"))
-        for sub in targets:
-            self._offer(sub, text)
-            self._dirty.add(sub.partner)
+    def _dispatch(self, updates: list[tuple[Release, str]]) -> None:
+        targets_of: dict[Release, list[Subscriber]] = {}
+        for release, text in updates:
+            targets = targets_of.get(release)
+            if targets is None:
+                targets = [s for s in self._subscribers if release.visible_to(s.partner)]
+                targets_of[release] = targets
+            for sub in targets:
+                if sub in self._subscribers:
+                    self._offer(sub, text)
+                    self._dirty.add(sub.partner)
 
     def _offer(self, sub: Subscriber, text: str) -> None:
         if sub.queue.qsize() >= self._queue_size:

@@ -1,0 +1,197 @@
+"""Detections from a CCSDS TDM (KVN) body: parsing, and conversion to detection records.
+
+The body is read by :func:`tracklayer.io.tdm.read_tdm` (CCSDS 503.0-B-2 angle and range
+data; see that module for the conventions). What a TDM does not carry comes with the
+request:
+
+- **where the sensor is.** A TDM names its sensor (``PARTICIPANT_1``) but not its
+  position. A ground sensor gives its geodetic site (``site_lat_deg``, ``site_lon_deg``,
+  ``site_alt_m``, WGS84); ``ANGLE_TYPE = AZEL`` segments (radars) need it, since azimuth
+  and elevation are measured in the site's horizon frame. A space sensor (infrared,
+  ``ANGLE_TYPE = RADEC`` with ``REFERENCE_FRAME = ITRF``) gives its ECEF position at the
+  message's epochs (``sensor_x_m``, ``sensor_y_m``, ``sensor_z_m``): one message per frame,
+  as the sensor moves. Exactly one of the two is required.
+- the angular and range standard deviations (``sigma_rad``, ``sigma_range_m``), and the
+  sensor kind (``sensor_kind``).
+
+One message carries one sensor (every segment has the same ``PARTICIPANT_1``); RADEC
+must be in ITRF (any other frame would need Earth orientation data); ranges are in km
+(the CCSDS default). The n-th detection of the message gets ``det_id`` ``"<n>"``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from tracklayer.constants import DEG, KM
+from tracklayer.errors import InputFormatError
+from tracklayer.frames import geodetic_to_ecef
+from tracklayer.io.tdm import TrackingData, azel_to_los, radec_to_los, read_tdm
+from tracklayer.service.schemas import DetectionMessage
+
+__all__ = [
+    "TdmSensor",
+    "parse_tdm_body",
+    "position_from_parts",
+    "site_from_degrees",
+    "tdm_detection_message",
+]
+
+
+@dataclass(frozen=True)
+class TdmSensor:
+    """What the request says about the sensor of a TDM (see the module doc).
+
+    Attributes
+    ----------
+    kind : str
+        ``sensor_kind`` of the detections (``ir``, ``radar``...).
+    sigma_rad : float
+        Line-of-sight standard deviation, rad.
+    sigma_range_m : float or None
+        Range standard deviation, m (needed when the TDM has ``RANGE``).
+    site_lat_lon_alt : tuple or None
+        Geodetic latitude and longitude (rad) and height (m) of a ground site, WGS84.
+    position_m : tuple or None
+        ECEF position of a space sensor, m.
+    """
+
+    kind: str
+    sigma_rad: float
+    sigma_range_m: float | None = None
+    site_lat_lon_alt: tuple[float, float, float] | None = None
+    position_m: tuple[float, float, float] | None = None
+
+
+def parse_tdm_body(body: bytes) -> list[TrackingData]:
+    """Parse a KVN TDM body; an :class:`InputFormatError` names the line (as ``body``)."""
+    with tempfile.TemporaryDirectory(prefix="tracklayer-tdm-") as tmp:
+        path = Path(tmp) / "body.tdm"
+        path.write_bytes(body)
+        try:
+            return read_tdm(path)
+        except InputFormatError as exc:
+            raise InputFormatError(str(exc).replace(str(path), "body")) from None
+
+
+def _sensor_position(sensor: TdmSensor) -> tuple[float, float, float]:
+    if (sensor.site_lat_lon_alt is None) == (sensor.position_m is None):
+        raise InputFormatError(
+            "give the sensor's site (site_lat_deg, site_lon_deg, site_alt_m) "
+            "or its ECEF position (sensor_x_m, sensor_y_m, sensor_z_m), not both"
+        )
+    if sensor.position_m is not None:
+        return sensor.position_m
+    assert sensor.site_lat_lon_alt is not None
+    pos = geodetic_to_ecef(*sensor.site_lat_lon_alt)
+    return float(pos[0]), float(pos[1]), float(pos[2])
+
+
+def _lines_of_sight(seg: TrackingData, sensor: TdmSensor, index: int) -> np.ndarray:
+    where = f"body, segment {index + 1} ({seg.participant})"
+    if seg.angle_type == "AZEL":
+        if sensor.site_lat_lon_alt is None:
+            raise InputFormatError(
+                f"{where}: AZEL angles need the sensor's site "
+                "(site_lat_deg, site_lon_deg, site_alt_m)"
+            )
+        lat, lon, _ = sensor.site_lat_lon_alt
+        return azel_to_los(seg.angle_1_deg, seg.angle_2_deg, lat, lon)
+    if seg.reference_frame != "ITRF":
+        raise InputFormatError(
+            f"{where}: RADEC angles must be in REFERENCE_FRAME = ITRF, got {seg.reference_frame!r}"
+        )
+    return radec_to_los(seg.angle_1_deg, seg.angle_2_deg)
+
+
+def tdm_detection_message(
+    segments: list[TrackingData],
+    sender: str,
+    message_id: str,
+    releasable_to: Any,
+    sensor: TdmSensor,
+) -> DetectionMessage:
+    """The detection message equivalent to a parsed TDM (validated like a JSON one).
+
+    Raises
+    ------
+    InputFormatError
+        No data, several sensors, a missing site or position, a RADEC frame other than
+        ITRF, ranges without ``sigma_range_m``, or a value the detection schema refuses
+        (the message names the query parameter or the detection).
+    """
+    if not segments or not any(len(s.time) for s in segments):
+        raise InputFormatError("body: the TDM holds no ANGLE_1/ANGLE_2 data")
+    names = sorted({s.participant for s in segments})
+    if len(names) > 1:
+        raise InputFormatError(f"body: one sensor per message, got PARTICIPANT_1 {names}")
+    pos = _sensor_position(sensor)
+    records: list[dict[str, Any]] = []
+    for i, seg in enumerate(segments):
+        los = _lines_of_sight(seg, sensor, i)
+        los = los / np.linalg.norm(los, axis=-1, keepdims=True)
+        rng = None if seg.range_km is None else seg.range_km * KM
+        if rng is not None and sensor.sigma_range_m is None:
+            raise InputFormatError(
+                f"body, segment {i + 1}: RANGE data need the sigma_range_m parameter"
+            )
+        times = seg.time.astype("datetime64[us]").astype(object)
+        for k in range(len(seg.time)):
+            records.append(
+                {
+                    "det_id": str(len(records)),
+                    "sensor_id": seg.participant,
+                    "sensor_kind": sensor.kind,
+                    "owner": sender,
+                    "time": times[k].isoformat() + "Z",
+                    "los_x": float(los[k, 0]),
+                    "los_y": float(los[k, 1]),
+                    "los_z": float(los[k, 2]),
+                    "sensor_x": pos[0],
+                    "sensor_y": pos[1],
+                    "sensor_z": pos[2],
+                    "sigma_rad": sensor.sigma_rad,
+                    "range_m": None if rng is None else float(rng[k]),
+                    "sigma_range_m": None if rng is None else sensor.sigma_range_m,
+                }
+            )
+    try:
+        return DetectionMessage.model_validate(
+            {"message_id": message_id, "releasable_to": releasable_to, "detections": records}
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise InputFormatError(f"body: {loc}: {err['msg']}") from None
+
+
+def site_from_degrees(
+    lat_deg: float | None, lon_deg: float | None, alt_m: float | None
+) -> tuple[float, float, float] | None:
+    """A site tuple (rad, rad, m) from query parameters, None when none is given."""
+    given = [v is not None for v in (lat_deg, lon_deg, alt_m)]
+    if not any(given):
+        return None
+    if not all(given):
+        raise InputFormatError("give all of site_lat_deg, site_lon_deg and site_alt_m")
+    assert lat_deg is not None and lon_deg is not None and alt_m is not None
+    return lat_deg * DEG, lon_deg * DEG, alt_m
+
+
+def position_from_parts(
+    x_m: float | None, y_m: float | None, z_m: float | None
+) -> tuple[float, float, float] | None:
+    """An ECEF position from query parameters, None when none is given."""
+    given = [v is not None for v in (x_m, y_m, z_m)]
+    if not any(given):
+        return None
+    if not all(given):
+        raise InputFormatError("give all of sensor_x_m, sensor_y_m and sensor_z_m")
+    assert x_m is not None and y_m is not None and z_m is not None
+    return x_m, y_m, z_m

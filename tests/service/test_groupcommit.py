@@ -1,0 +1,189 @@
+"""Group commit: many messages in one transaction, each with the outcome it would have alone.
+
+Reference: the single-message semantics of the ingest (stored 201, retry 200, reused id
+409, unknown release partner 422) and the rule that a future resolves only after its
+batch's commit returned.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.service.conftest import track_state
+from tracklayer.fusion.releasability import Release
+from tracklayer.service.auth import add_partner
+from tracklayer.service.db import audit_log, make_engine, messages, migrate, track_states
+from tracklayer.service.groupcommit import GroupCommitter
+from tracklayer.service.ingest import (
+    IngestJob,
+    IngestRejected,
+    IngestResult,
+    MessageConflict,
+    commit_batch,
+    ingest_tracks,
+)
+from tracklayer.service.schemas import TrackMessage
+
+
+def _msg(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> TrackMessage:
+    tracks = [track_state("USA", f"T{k}", pos=(x + k, 0.0, 0.0)) for k in range(n)]
+    return TrackMessage.model_validate(
+        {"message_id": mid, "releasable_to": release, "tracks": tracks}
+    )
+
+
+def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
+    """New, in-batch retry, in-batch reuse, stored retry, unknown partner: one commit."""
+    engine = make_engine(db_url)
+    migrate(engine)
+    add_partner(engine, "USA")
+    add_partner(engine, "JPN")
+    ingest_tracks(engine, "USA", _msg("old", "all"))
+    published: list[list[tuple[Release, str]]] = []
+    captured: list[IngestJob] = []
+
+    class Capture:
+        def submit(self, job: IngestJob) -> Future[IngestResult]:
+            captured.append(job)
+            job.future.set_result(IngestResult(job.message_id, 0, False))
+            return job.future
+
+    capture: Any = Capture()
+    for m in (
+        _msg("a", ["JPN"]),
+        _msg("a", ["JPN"]),  # the same message twice in one batch: a retry
+        _msg("a", "all", x=7.0e6),  # the same id, other content: 409
+        _msg("old", "all"),  # a retry of a message stored before: 200
+        _msg("b", ["KOR"]),  # an unknown partner: 422
+        _msg("c", "all", n=3),
+    ):
+        ingest_tracks(engine, "USA", m, capture)
+    jobs = [
+        IngestJob(**{k: getattr(j, k) for k in IngestJob.__dataclass_fields__ if k != "future"})
+        for j in captured
+    ]
+    commit_batch(engine, jobs, published.append)
+    outcomes: list[Any] = []
+    for job in jobs:
+        exc = job.future.exception()
+        result = None if exc else job.future.result()
+        outcomes.append(type(exc) if result is None else (result.accepted, result.duplicate))
+    assert outcomes == [
+        (2, False),
+        (2, True),
+        MessageConflict,
+        (2, True),
+        IngestRejected,
+        (3, False),
+    ]
+    # One publication per commit, the stored messages' updates in commit order.
+    assert [[json.loads(text)["message_id"] for _, text in batch] for batch in published] == [
+        ["a", "c"]
+    ]
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(messages.c.message_id, messages.c.n_records)).all())
+        n_states = conn.execute(sa.select(sa.func.count()).select_from(track_states)).scalar()
+        statuses = conn.execute(
+            sa.select(audit_log.c.target, audit_log.c.status).where(
+                audit_log.c.action == "ingest_tracks"
+            )
+        ).all()
+    engine.dispose()
+    assert stored == {"old": 2, "a": 2, "c": 3}
+    assert n_states == 7
+    assert sorted(statuses) == sorted(
+        [("old", 201), ("a", 201), ("a", 200), ("old", 200), ("c", 201)]
+    )
+
+
+@dataclass(eq=False)
+class _Job:
+    value: int
+    future: Future[int] = field(default_factory=Future)
+
+
+def test_committer_batches_concurrent_jobs_and_resolves_after_commit() -> None:
+    """Concurrent submitters share commits; no future resolves before its commit returned."""
+    committed: set[int] = set()
+    batches: list[int] = []
+
+    def commit(jobs: list[_Job]) -> None:
+        time.sleep(0.005)  # a commit's fsync
+        for job in jobs:
+            assert not job.future.done()
+        committed.update(j.value for j in jobs)
+        batches.append(len(jobs))
+        for job in jobs:
+            job.future.set_result(job.value)
+
+    committer: GroupCommitter[_Job] = GroupCommitter(commit, max_batch=16, linger_s=0.001)
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def submit(base: int) -> None:
+        for i in range(20):
+            job = _Job(base + i)
+            value = committer.submit(job).result(timeout=10)
+            assert value in committed
+            with lock:
+                results.append(value)
+
+    threads = [threading.Thread(target=submit, args=(100 * t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    committer.stop()
+    assert sorted(results) == sorted(100 * t + i for t in range(8) for i in range(20))
+    assert sum(batches) == 160 and max(batches) <= 16
+    assert len(batches) < 160 / 2  # concurrent jobs did share commits
+    # After stop, a job is committed on the caller's thread.
+    assert committer.submit(_Job(7)).result(timeout=1) == 7
+
+
+def test_committer_fails_the_batch_when_commit_raises() -> None:
+    """A commit that raises fails every unresolved future of its batch with that error."""
+
+    def commit(jobs: list[_Job]) -> None:
+        raise OSError("disk full")
+
+    committer: GroupCommitter[_Job] = GroupCommitter(commit)
+    with pytest.raises(OSError, match="disk full"):
+        committer.submit(_Job(1)).result(timeout=5)
+    committer.stop()
+
+
+def test_a_failing_message_does_not_fail_its_batch(db_url: str) -> None:
+    """A row the database refuses (NULL track_id): its job fails, its neighbour is stored."""
+    engine = make_engine(db_url)
+    migrate(engine)
+    add_partner(engine, "USA")
+    captured: list[IngestJob] = []
+
+    class Capture:
+        def submit(self, job: IngestJob) -> Future[IngestResult]:
+            captured.append(job)
+            job.future.set_result(IngestResult(job.message_id, 0, False))
+            return job.future
+
+    capture: Any = Capture()
+    ingest_tracks(engine, "USA", _msg("good", "all"), capture)
+    ingest_tracks(engine, "USA", _msg("bad", "all"), capture)
+    fields = [k for k in IngestJob.__dataclass_fields__ if k != "future"]
+    good, bad = (IngestJob(**{k: getattr(j, k) for k in fields}) for j in captured)
+    bad.rows[0] = (bad.rows[0][0], None, *bad.rows[0][2:])
+    commit_batch(engine, [good, bad])
+    assert good.future.result().accepted == 2
+    assert isinstance(bad.future.exception(), sa.exc.IntegrityError)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(messages.c.message_id)).scalars().all()
+    engine.dispose()
+    assert stored == ["good"]
