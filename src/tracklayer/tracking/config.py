@@ -171,6 +171,25 @@ class TrackingConfig(StrictModel):
     init_max_altitude_km: float = Field(
         default=2000.0, gt=0.0, description="Highest altitude of a triangulated point, km."
     )
+    single_sensor_initiation: bool = Field(
+        default=False,
+        description="Also start tracks from one satellite's detections over several frames "
+        "(a range-parameterised bank of hypotheses along the line of sight; filter 'ekf' "
+        "and association 'gnn' only); such tracks stay tentative until a second sensor's detection "
+        "associates.",
+    )
+    single_sensor_hypotheses: int = Field(
+        default=20, ge=2, le=64, description="Range hypotheses per one-satellite bank."
+    )
+    single_sensor_max_range_km: float = Field(
+        default=6000.0, gt=0.0, description="Farthest range of a one-satellite hypothesis, km."
+    )
+    single_sensor_prune_log_likelihood: float = Field(
+        default=6.9,
+        gt=0.0,
+        description="A bank hypothesis whose summed log-likelihood falls this far below its "
+        "bank's best is pruned (6.9: likelihood ratio 1/1000).",
+    )
     max_speed_mps: float = Field(
         default=8000.0,
         gt=0.0,
@@ -208,6 +227,8 @@ class TrackingConfig(StrictModel):
             raise ValueError(
                 "filter 'imm' with association 'jpda' is not supported; use 'gnn' with 'imm'"
             )
+        if self.single_sensor_initiation and (self.association != "gnn" or self.filter != "ekf"):
+            raise ValueError("single_sensor_initiation needs filter 'ekf' and association 'gnn'")
         if self.filter == "ukf" and self.association == "jpda":
             raise ValueError("association 'jpda' needs filter 'ekf'")
         if self.init_min_altitude_km >= self.init_max_altitude_km:

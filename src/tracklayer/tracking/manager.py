@@ -42,6 +42,11 @@ class TrackSet:
     last_update_s : (K,) time of the last update, s since epoch
     mu : (K, M) IMM mode probabilities (``M = 0`` without IMM)
     xm : (K, M, 6) IMM mode-matched states; pm : (K, M, 6, 6) their covariances
+    origin_sensor : (K,) int64, the one sensor that has updated a track started from one
+    satellite (:mod:`tracklayer.tracking.single_sensor`); -1 for tracks started from several
+    sensors and once a second sensor has updated it
+    group : (K,) int64, the range bank a one-satellite hypothesis belongs to (-1: none)
+    loglik : (K,) summed log-likelihood of a bank hypothesis' updates
     """
 
     track_id: I64
@@ -54,6 +59,9 @@ class TrackSet:
     mu: F64
     xm: F64
     pm: F64
+    origin_sensor: I64
+    group: I64
+    loglik: F64
 
     @classmethod
     def empty(cls, n_modes: int = 0) -> TrackSet:
@@ -68,18 +76,30 @@ class TrackSet:
             np.zeros((0, n_modes)),
             np.zeros((0, n_modes, 6)),
             np.zeros((0, n_modes, 6, 6)),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0),
         )
 
     @classmethod
     def born(
-        cls, first_id: int, x: F64, p: F64, t: float, mode_probabilities: F64 | None = None
+        cls,
+        first_id: int,
+        x: F64,
+        p: F64,
+        t: float,
+        mode_probabilities: F64 | None = None,
+        origin_sensor: I64 | None = None,
+        group: I64 | None = None,
     ) -> TrackSet:
         """New tentative tracks, each counting its birth frame as a hit.
 
         ``mode_probabilities`` (M,): the IMM's initial mode probabilities; every mode then
-        starts from ``x, p``.
+        starts from ``x, p``. ``origin_sensor``, ``group`` (K,): for hypotheses of a range
+        bank started from one sensor's detection (default -1: started from several).
         """
         k = x.shape[0]
+        none = np.full(k, -1, np.int64)
         mp = np.zeros(0) if mode_probabilities is None else np.asarray(mode_probabilities)
         m = mp.size
         return cls(
@@ -93,6 +113,9 @@ class TrackSet:
             np.tile(mp, (k, 1)),
             np.repeat(x[:, None, :], m, axis=1),
             np.repeat(p[:, None, :, :], m, axis=1),
+            none if origin_sensor is None else origin_sensor,
+            none.copy() if group is None else group,
+            np.zeros(k),
         )
 
     def __len__(self) -> int:
@@ -110,6 +133,9 @@ class TrackSet:
             self.mu[mask],
             self.xm[mask],
             self.pm[mask],
+            self.origin_sensor[mask],
+            self.group[mask],
+            self.loglik[mask],
         )
 
     def concat(self, other: TrackSet) -> TrackSet:
@@ -124,13 +150,19 @@ class TrackSet:
             np.concatenate([self.mu, other.mu]),
             np.concatenate([self.xm, other.xm]),
             np.concatenate([self.pm, other.pm]),
+            np.concatenate([self.origin_sensor, other.origin_sensor]),
+            np.concatenate([self.group, other.group]),
+            np.concatenate([self.loglik, other.loglik]),
         )
 
 
 def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: TrackingConfig) -> TrackSet:
     """Statuses after one frame in which ``hit`` says which tracks were updated.
 
-    Tracks to delete get status ``DELETED`` (the caller records and drops them).
+    Tracks to delete get status ``DELETED`` (the caller records and drops them). A track
+    that only one sensor has updated (``origin_sensor >= 0``) stays tentative whatever its
+    hits, since one satellite's angles do not fix the range, and is exempt from deletion
+    on covariance growth (its range spread is large by construction).
     """
     mask = (1 << config.confirm_n) - 1
     history = ((tracks.history << 1) | hit.astype(np.int64)) & mask
@@ -139,13 +171,14 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     hits = _POPCOUNT[history]
     status = tracks.status.copy()
     tent = status == TENTATIVE
-    status[tent & (hits >= config.confirm_m)] = CONFIRMED
+    one = tracks.origin_sensor >= 0
+    status[tent & ~one & (hits >= config.confirm_m)] = CONFIRMED
     status[tent & (hits < config.confirm_m) & (age >= config.confirm_n)] = DELETED
     held = (status == CONFIRMED) | (status == COASTING)
     status[held & hit] = CONFIRMED
     status[held & ~hit] = COASTING
     sig_max = np.sqrt(np.linalg.eigvalsh(tracks.p[:, :3, :3])[:, -1]) if len(tracks) else last
-    gone = (t - last > config.delete_after_s) | (sig_max > config.max_position_sigma_m)
+    gone = (t - last > config.delete_after_s) | ((sig_max > config.max_position_sigma_m) & ~one)
     status[gone] = DELETED
     return replace(tracks, status=status, history=history, age=age, last_update_s=last)
 
@@ -160,7 +193,9 @@ def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
     """
     k = len(tracks)
     out = np.zeros(k, dtype=bool)
-    live = np.nonzero(tracks.status != DELETED)[0]
+    # One-sensor hypotheses of a bank overlap each other by construction; they are pruned
+    # by likelihood instead (tracker), and join this test once a second sensor saw them.
+    live = np.nonzero((tracks.status != DELETED) & (tracks.origin_sensor < 0))[0]
     if live.size < 2:
         return out
     r = tracks.x[live, :3]

@@ -11,7 +11,10 @@ detection's) runs, over all tracks at once:
 3. update: one information-form update per track with all its detections (EKF, and each
    mode of the IMM), or sequential rounds (cubature filter, JPDA, radar ranges);
 4. triangulate new tentative tracks from detections that no track gated
-   (:mod:`tracklayer.tracking.initiation`), or start one from a radar detection alone;
+   (:mod:`tracklayer.tracking.initiation`), or start one from a radar detection alone, or
+   (``single_sensor_initiation``) a bank of range hypotheses from one satellite's
+   detection (:mod:`tracklayer.tracking.single_sensor`), updated by nearest neighbour
+   outside the assignment, pruned by likelihood, tentative until a second sensor associates;
 5. advance statuses (M-of-N, coasting, deletion) and delete duplicate tracks
    (:mod:`tracklayer.tracking.manager`).
 
@@ -26,9 +29,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from tracklayer.tracking import association, imm, initiation, jpda, manager
+from tracklayer.tracking import association, imm, initiation, jpda, manager, single_sensor
 from tracklayer.tracking.config import TrackingConfig, chi2_quantile
 from tracklayer.tracking.filters import (
+    angles_model,
+    enforce_spd,
     predict,
     tangent_basis,
     update_angles,
@@ -121,6 +126,7 @@ class BatchTracker:
         self.tracks = TrackSet.empty(self._modes)
         self.time_s: float | None = None
         self._next_id = 0
+        self._next_group = 0
         self._gate_d2 = chi2_quantile(config.gate_probability, 2)
         self._rows: list[tuple[I64, F64, F64, F64, NDArray[np.int8], F64]] = []
 
@@ -147,6 +153,14 @@ class BatchTracker:
         tr = self.tracks
         if len(tr) and self.time_s is not None:
             tr = self._predict(tr, tf - self.time_s)
+        one_sensor = tr.origin_sensor >= 0
+        if np.any(one_sensor):
+            # A bank hypothesis' covariance spans hundreds of km along its line of sight
+            # and metres across it; keep its condition number within what the information
+            # form's Cholesky factorisations resolve.
+            p_fix = tr.p.copy()
+            p_fix[one_sensor] = enforce_spd(tr.p[one_sensor])
+            tr = replace(tr, p=p_fix)
         self.time_s = tf
         basis = tangent_basis(det.los)
         gi, gd, d2 = association.gate(
@@ -170,11 +184,40 @@ class BatchTracker:
             )
             tr = replace(tr, x=x, p=p)
         else:
-            ai, ad = association.gnn(gi, gd, d2, det.sensor)
-            tr = self._update(tr, det, tau, ai, ad, basis)
+            if cfg.single_sensor_initiation and gi.size:
+                # Tracks grown from bank hypotheses that drifted out of the plausible region
+                # (too close to the sensor, below the ground, too high) take nothing: they
+                # are pruned or deleted on misses.
+                ok = single_sensor.plausible(tr.x[gi], det.sensor_pos[gd], det.los[gd], cfg)
+                gi, gd, d2 = gi[ok], gd[ok], d2[ok]
+            one = (tr.origin_sensor >= 0)[gi]
+            ai, ad = association.gnn(gi[~one], gd[~one], d2[~one], det.sensor)
+            if np.any(one):
+                # A bank's hypotheses lie on one line of sight and all gate the same
+                # detections: each takes its own nearest one per sensor instead of competing
+                # in the assignment, and is scored by that detection's likelihood.
+                bi, bd = _nearest_per_sensor(gi[one], gd[one], d2[one], det.sensor)
+                tr, second = self._score_bank(tr, det, tau, bi, bd, basis)
+                ai, ad = np.concatenate([ai, bi]), np.concatenate([ad, bd])
+                # The first update with a second sensor's line of sight turns a range
+                # spread of hundreds of km into ~100 m: far from linear, so it is iterated
+                # to convergence (the iterated EKF's Gauss-Newton steps).
+                m = second[ai]
+                tr = self._update(tr, det, tau, ai[m], ad[m], basis, max(cfg.ekf_iterations, 10))
+                # Hypotheses still seen by one sensor: one linearisation per frame, since
+                # their range spread makes a Gauss-Newton step along the line of sight
+                # unreliable (it can land near the sensor, where the angles are singular).
+                b1 = ~m & (tr.origin_sensor[ai] >= 0)
+                tr = self._update(tr, det, tau, ai[b1], ad[b1], basis, 1)
+                rest = ~m & ~b1
+                tr = self._update(tr, det, tau, ai[rest], ad[rest], basis)
+            else:
+                tr = self._update(tr, det, tau, ai, ad, basis)
             hit = np.zeros(len(tr), dtype=bool)
             hit[ai] = True
         tr = manager.advance(tr, hit, tf, cfg)
+        if np.any(tr.group >= 0):
+            tr = self._prune_banks(tr, hit)
         # Detections inside some track's gate never start a track, even when unassigned.
         free = np.ones(det.time_s.size, dtype=bool)
         free[gd] = False
@@ -206,11 +249,19 @@ class BatchTracker:
         return replace(tr, x=x, p=p)
 
     def _update(
-        self, tr: TrackSet, det: Detections, tau: F64, ai: I64, ad: I64, basis: F64
+        self,
+        tr: TrackSet,
+        det: Detections,
+        tau: F64,
+        ai: I64,
+        ad: I64,
+        basis: F64,
+        iterations: int | None = None,
     ) -> TrackSet:
         if ai.size == 0:
             return tr
         cfg = self.config
+        n_iter = cfg.ekf_iterations if iterations is None else iterations
         order = np.lexsort((ad, ai))
         ai, ad = ai[order], ad[order]
         rng = np.isfinite(det.range_m[ad])
@@ -224,7 +275,7 @@ class BatchTracker:
                 det.sensor_pos[ad],
                 det.sigma_rad[ad],
                 tau[ad],
-                iterations=cfg.ekf_iterations,
+                iterations=n_iter,
                 basis=basis[ad],
             )
             if np.any(rng):
@@ -247,7 +298,7 @@ class BatchTracker:
                 det.sensor_pos[ad],
                 det.sigma_rad[ad],
                 tau[ad],
-                iterations=cfg.ekf_iterations,
+                iterations=n_iter,
                 basis=basis[ad],
             )
             if np.any(rng):
@@ -272,6 +323,57 @@ class BatchTracker:
             if np.any(rng[sel]):
                 x, p = _range_rounds(x, p, ti[rng[sel]], di[rng[sel]], det, tau)
         return replace(tr, x=x, p=p)
+
+    def _score_bank(
+        self, tr: TrackSet, det: Detections, tau: F64, bi: I64, bd: I64, basis: F64
+    ) -> tuple[TrackSet, NDArray[np.bool_]]:
+        """Log-likelihoods of bank hypotheses' detections; a second sensor ends the bank.
+
+        Returns the tracks and which of them took a second sensor's detection.
+        """
+        h, jac, _ = angles_model(tr.x[bi], det.los[bd], det.sensor_pos[bd], tau[bd], basis[bd])
+        s = jac @ tr.p[bi] @ np.swapaxes(jac, -1, -2)
+        s[:, [0, 1], [0, 1]] += det.sigma_rad[bd, None] ** 2
+        d2 = np.einsum("gi,gi->g", h, np.linalg.solve(s, h[..., None])[..., 0])
+        loglik = tr.loglik.copy()
+        np.add.at(loglik, bi, -0.5 * (d2 + np.log(np.linalg.det(s))))
+        second = np.zeros(len(tr), dtype=bool)
+        second[bi[det.sensor[bd] != tr.origin_sensor[bi]]] = True
+        origin, group, status = tr.origin_sensor.copy(), tr.group.copy(), tr.status.copy()
+        # The hypothesis a second sensor confirmed the range of replaces its bank.
+        ended = np.isin(group, group[second]) & ~second & (group >= 0)
+        status[ended] = DELETED
+        origin[second], group[second] = -1, -1
+        # M-of-N counts from the second sensor on: one satellite's hits do not confirm.
+        history, age = tr.history.copy(), tr.age.copy()
+        history[second], age[second] = 0, 0
+        return replace(
+            tr,
+            loglik=loglik,
+            origin_sensor=origin,
+            group=group,
+            history=history,
+            age=age,
+            status=status,
+        ), second
+
+    def _prune_banks(self, tr: TrackSet, hit: NDArray[np.bool_]) -> TrackSet:
+        """Delete bank hypotheses far less likely than their bank's best, or that missed
+        a frame in which a sibling took a detection."""
+        g = tr.group
+        inb = np.nonzero((g >= 0) & (tr.status != DELETED))[0]
+        if inb.size == 0:
+            return tr
+        _, gl = np.unique(g[inb], return_inverse=True)
+        best = np.full(gl.max() + 1, -np.inf)
+        np.maximum.at(best, gl, np.where(hit[inb], tr.loglik[inb], -np.inf))
+        any_hit = np.isfinite(best)
+        drop = any_hit[gl] & (
+            ~hit[inb] | (tr.loglik[inb] < best[gl] - self.config.single_sensor_prune_log_likelihood)
+        )
+        status = tr.status.copy()
+        status[inb[drop]] = DELETED
+        return replace(tr, status=status)
 
     def _initiate(self, det: Detections, tau: F64, idx: I64, tf: float) -> TrackSet:
         cfg = self.config
@@ -300,17 +402,40 @@ class BatchTracker:
             )
             pos_list.append(got.r)
             cov_list.append(got.cov)
+            if cfg.single_sensor_initiation:
+                used = np.zeros(ir.size, dtype=bool)
+                if got.members:
+                    used[np.concatenate(got.members)] = True
+                ir = ir[~used]
         k = sum(r.shape[0] for r in pos_list)
-        if k == 0:
-            return TrackSet.empty(self._modes)
         x = np.zeros((k, 6))
         p = np.zeros((k, 6, 6))
-        x[:, :3] = np.concatenate(pos_list)
-        p[:, :3, :3] = np.concatenate(cov_list)
-        p[:, [3, 4, 5], [3, 4, 5]] = cfg.init_velocity_sigma_mps**2
+        if k:
+            x[:, :3] = np.concatenate(pos_list)
+            p[:, :3, :3] = np.concatenate(cov_list)
+            p[:, [3, 4, 5], [3, 4, 5]] = cfg.init_velocity_sigma_mps**2
         probs = np.asarray(cfg.imm_initial_probabilities) if self._modes else None
         born = TrackSet.born(self._next_id, x, p, tf, probs)
         self._next_id += k
+        if cfg.single_sensor_initiation and ir.size:
+            xb, pb, ok = single_sensor.range_bank(
+                sub.los[ir], sub.sensor_pos[ir], sub.sigma_rad[ir], cfg
+            )
+            ir, xb, pb = ir[ok], xb[ok], pb[ok]
+            n = cfg.single_sensor_hypotheses
+            kb = ir.size * n
+            bank = TrackSet.born(
+                self._next_id,
+                xb.reshape(kb, 6),
+                pb.reshape(kb, 6, 6),
+                tf,
+                probs,
+                origin_sensor=np.repeat(sub.sensor[ir], n),
+                group=np.repeat(self._next_group + np.arange(ir.size), n),
+            )
+            self._next_id += kb
+            self._next_group += ir.size
+            born = born.concat(bank)
         return born
 
     def history(self) -> TrackHistory:
@@ -333,6 +458,19 @@ class BatchTracker:
             np.concatenate(st),
             np.concatenate(mus),
         )
+
+
+def _nearest_per_sensor(ti: I64, di: I64, d2: F64, sensor: I64) -> tuple[I64, I64]:
+    """For each (track, sensor), the gated pair of least Mahalanobis distance."""
+    if ti.size == 0:
+        return ti, di
+    n_sens = int(sensor.max()) + 1
+    key = ti * n_sens + sensor[di]
+    order = np.lexsort((d2, key))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    pick = order[first]
+    return ti[pick], di[pick]
 
 
 def _range_rounds(x: F64, p: F64, ti: I64, di: I64, det: Detections, tau: F64) -> tuple[F64, F64]:
