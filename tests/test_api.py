@@ -15,6 +15,7 @@ def test_all_is_exact_and_importable() -> None:
     for name in tracklayer.__all__:
         assert getattr(tracklayer, name) is not None
     assert not hasattr(tracklayer, "no_such_name")
+    assert set(tracklayer.__all__) == {"__version__", *tracklayer._EXPORTS}
 
 
 def test_import_does_not_load_the_pipeline() -> None:

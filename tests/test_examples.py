@@ -9,7 +9,6 @@ import pytest
 import tracklayer as tl
 from tests.conftest import EXAMPLES
 
-
 SCENARIOS = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.startswith("sweep"))
 
 

@@ -51,7 +51,25 @@ _EXPORTS = {
     "write_flyout": "tracklayer.pipeline",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "InputFormatError",
+    "Scenario",
+    "ScenarioError",
+    "TracklayerError",
+    "__version__",
+    "coverage",
+    "demo_scenario_path",
+    "detections",
+    "ephemeris",
+    "load_scenario",
+    "scenario_json_schema",
+    "space_segment",
+    "truth_table",
+    "write_coverage",
+    "write_detections",
+    "write_ephemeris",
+    "write_flyout",
+]
 
 
 def __getattr__(name: str) -> Any:
