@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import (
     IngestJob,
     IngestRejected,
+    IngestResult,
     MessageConflict,
     commit_batch,
     ingest_detections,
@@ -237,6 +238,27 @@ def create_app(
             status_code=422,
         )
 
+    def _acknowledge(
+        partner: str,
+        action: str,
+        message_id: str,
+        response: Response,
+        ingest: Callable[[], IngestResult],
+    ) -> IngestAck | JSONResponse:
+        """Run one ingest and answer it: 201 stored, 200 retry, 409 reused id, 422 refused."""
+        try:
+            result = ingest()
+        except IngestRejected as exc:
+            return _rejected(partner, action, exc)
+        except MessageConflict as exc:
+            audit.record(engine, partner, action, message_id, 0, 409)
+            raise HTTPException(409, str(exc)) from None
+        if result.duplicate:
+            response.status_code = 200
+        return IngestAck(
+            message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+        )
+
     @app.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:
         """Liveness and the database schema revision (no token needed)."""
@@ -266,17 +288,12 @@ def create_app(
         message: TrackMessage, response: Response, partner: PartnerDep
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's national track states (all or nothing)."""
-        try:
-            result = ingest_tracks(engine, partner.code, message, committer)
-        except IngestRejected as exc:
-            return _rejected(partner.code, "ingest_tracks", exc)
-        except MessageConflict as exc:
-            audit.record(engine, partner.code, "ingest_tracks", message.message_id, 0, 409)
-            raise HTTPException(409, str(exc)) from None
-        if result.duplicate:
-            response.status_code = 200
-        return IngestAck(
-            message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+        return _acknowledge(
+            partner.code,
+            "ingest_tracks",
+            message.message_id,
+            response,
+            lambda: ingest_tracks(engine, partner.code, message, committer),
         )
 
     @api.post(
@@ -290,17 +307,12 @@ def create_app(
         message: DetectionMessage, response: Response, partner: PartnerDep
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's detections (all or nothing)."""
-        try:
-            result = ingest_detections(engine, partner.code, message, committer)
-        except IngestRejected as exc:
-            return _rejected(partner.code, "ingest_detections", exc)
-        except MessageConflict as exc:
-            audit.record(engine, partner.code, "ingest_detections", message.message_id, 0, 409)
-            raise HTTPException(409, str(exc)) from None
-        if result.duplicate:
-            response.status_code = 200
-        return IngestAck(
-            message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+        return _acknowledge(
+            partner.code,
+            "ingest_detections",
+            message.message_id,
+            response,
+            lambda: ingest_detections(engine, partner.code, message, committer),
         )
 
     @api.post(
@@ -377,19 +389,14 @@ def create_app(
                 message = convert()
             except InputFormatError as exc:
                 return _rejected(partner.code, "ingest_tdm", IngestRejected(("body",), str(exc)))
-            try:
-                result = ingest_detections(
+            return _acknowledge(
+                partner.code,
+                "ingest_tdm",
+                message_id,
+                response,
+                lambda: ingest_detections(
                     engine, partner.code, message, committer, audit_action="ingest_tdm"
-                )
-            except IngestRejected as exc:
-                return _rejected(partner.code, "ingest_tdm", exc)
-            except MessageConflict as exc:
-                audit.record(engine, partner.code, "ingest_tdm", message_id, 0, 409)
-                raise HTTPException(409, str(exc)) from None
-            if result.duplicate:
-                response.status_code = 200
-            return IngestAck(
-                message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
+                ),
             )
 
         return await anyio.to_thread.run_sync(store)
