@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import EXAMPLES
-from tests.threats.test_flyout import SECTION
+from tests.threats.helpers import SECTION
 from tracklayer.runner import StageCache, run_raid
 from tracklayer.scenario import Scenario, validate_scenario
 

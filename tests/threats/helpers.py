@@ -1,6 +1,9 @@
-"""Shared builders for threat tests: free-flying batches with no boost."""
+"""Shared builders for threat tests: free-flying batches with no boost, and a small raid
+(two MRBMs and a glider from the mainland toward the island chain) that other tests fly."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -44,3 +47,41 @@ def launch_state(em: EarthModel, speed: np.ndarray, gamma: np.ndarray, alt: floa
     r0[0] = em.a_m + alt
     v0 = np.stack((speed * np.sin(gamma), speed * np.cos(gamma), np.zeros(n)))
     return r0, v0
+
+
+STAGES = [
+    {"propellant_mass_kg": 9000, "dry_mass_kg": 1000, "isp_s": 250, "burn_time_s": 60},
+    {"propellant_mass_kg": 3000, "dry_mass_kg": 400, "isp_s": 270, "burn_time_s": 50},
+]
+SECTION: dict[str, Any] = {
+    "vehicles": {
+        "mrbm": {"kind": "ballistic", "payload_mass_kg": 600, "stages": STAGES},
+        "hgv": {
+            "kind": "hgv",
+            "payload_mass_kg": 2000,
+            "release_altitude_km": 60,
+            "release_speed_km_s": 3.0,
+            "manoeuvre_range_km": 300,
+            "stages": STAGES,
+        },
+    },
+    "raids": [
+        {
+            "name": "bm",
+            "vehicle": "mrbm",
+            "count": 2,
+            "launch": {"lat_deg": 26.0, "lon_deg": 117.0, "radius_km": 30},
+            "aim": {"lat_deg": 24.5, "lon_deg": 124.2},
+            "launch_spread_s": 20,
+            "trajectory": "depressed",
+        },
+        {
+            "name": "gv",
+            "vehicle": "hgv",
+            "count": 1,
+            "launch": {"lat_deg": 27.0, "lon_deg": 118.5},
+            "aim": {"lat_deg": 26.3, "lon_deg": 127.8},
+            "launch_time_s": 15.5,
+        },
+    ],
+}

@@ -7,12 +7,12 @@ release conditions (boost solve); DESIGN.md's truth-table columns.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from tests.threats.helpers import SECTION
 from tracklayer.threats.boost import speed_gamma_alt
 from tracklayer.threats.config import ThreatsConfig, parse_threats_config
 from tracklayer.threats.dynamics import FlightModel
@@ -20,42 +20,6 @@ from tracklayer.threats.flyout import FlyoutPlan, fly_plan, plan_flyout, run_fly
 from tracklayer.threats.integrate import SampleSpec, Unguided, fly
 
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
-STAGES = [
-    {"propellant_mass_kg": 9000, "dry_mass_kg": 1000, "isp_s": 250, "burn_time_s": 60},
-    {"propellant_mass_kg": 3000, "dry_mass_kg": 400, "isp_s": 270, "burn_time_s": 50},
-]
-SECTION: dict[str, Any] = {
-    "vehicles": {
-        "mrbm": {"kind": "ballistic", "payload_mass_kg": 600, "stages": STAGES},
-        "hgv": {
-            "kind": "hgv",
-            "payload_mass_kg": 2000,
-            "release_altitude_km": 60,
-            "release_speed_km_s": 3.0,
-            "manoeuvre_range_km": 300,
-            "stages": STAGES,
-        },
-    },
-    "raids": [
-        {
-            "name": "bm",
-            "vehicle": "mrbm",
-            "count": 2,
-            "launch": {"lat_deg": 26.0, "lon_deg": 117.0, "radius_km": 30},
-            "aim": {"lat_deg": 24.5, "lon_deg": 124.2},
-            "launch_spread_s": 20,
-            "trajectory": "depressed",
-        },
-        {
-            "name": "gv",
-            "vehicle": "hgv",
-            "count": 1,
-            "launch": {"lat_deg": 27.0, "lon_deg": 118.5},
-            "aim": {"lat_deg": 26.3, "lon_deg": 127.8},
-            "launch_time_s": 15.5,
-        },
-    ],
-}
 
 
 @pytest.fixture(scope="module")

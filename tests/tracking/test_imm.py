@@ -3,12 +3,14 @@ boost-glide flyout tracked against the single ballistic EKF."""
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from tests.threats.helpers import SECTION as THREATS_SECTION
 from tracklayer.threats.config import parse_threats_config
 from tracklayer.threats.flyout import run_flyout
 from tracklayer.tracking import synthetic
@@ -19,41 +21,9 @@ from tracklayer.tracking.motion import model_acceleration, propagate
 from tracklayer.tracking.run import detections_arrays, strip_truth
 from tracklayer.tracking.tracker import BatchTracker, TrackHistory
 
-STAGES = [
-    {"propellant_mass_kg": 9000, "dry_mass_kg": 1000, "isp_s": 250, "burn_time_s": 60},
-    {"propellant_mass_kg": 3000, "dry_mass_kg": 400, "isp_s": 270, "burn_time_s": 50},
-]
-SECTION = {
-    "vehicles": {
-        "mrbm": {"kind": "ballistic", "payload_mass_kg": 600, "stages": STAGES},
-        "hgv": {
-            "kind": "hgv",
-            "payload_mass_kg": 2000,
-            "release_altitude_km": 60,
-            "release_speed_km_s": 3.0,
-            "manoeuvre_range_km": 300,
-            "stages": STAGES,
-        },
-    },
-    "raids": [
-        {
-            "name": "bm",
-            "vehicle": "mrbm",
-            "count": 1,
-            "launch": {"lat_deg": 26.0, "lon_deg": 117.0},
-            "aim": {"lat_deg": 24.5, "lon_deg": 124.2},
-            "trajectory": "depressed",
-        },
-        {
-            "name": "gv",
-            "vehicle": "hgv",
-            "count": 1,
-            "launch": {"lat_deg": 27.0, "lon_deg": 118.5},
-            "aim": {"lat_deg": 26.3, "lon_deg": 127.8},
-            "launch_time_s": 15.5,
-        },
-    ],
-}
+#: The flyout tests' raid with one MRBM, launched without spread.
+SECTION = copy.deepcopy(THREATS_SECTION)
+SECTION["raids"][0].update(count=1, launch_spread_s=0, launch={"lat_deg": 26.0, "lon_deg": 117.0})
 
 
 def test_information_likelihood_equals_direct_gaussian() -> None:
