@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
@@ -75,4 +77,30 @@ def test_partner_commands(tmp_path: Path) -> None:
     assert "exists already" in str(dup.exception)
     bad = runner.invoke(app, ["partner", "add", "usa", "--db", db])
     assert bad.exit_code != 0 and "alpha-3" in str(bad.exception)
+    engine.dispose()
+
+
+def test_token_cache_ttl(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revocation by another process (a direct update here) holds within the cache TTL.
+
+    Reference: the documented bound, TOKEN_CACHE_TTL_S (set to 0.2 s here); a revocation
+    in this process (revoke_partner) takes effect at once.
+    """
+    from tracklayer.service import auth
+
+    monkeypatch.setattr(auth, "TOKEN_CACHE_TTL_S", 0.2)
+    engine = make_engine(db_url)
+    migrate(engine)
+    token = add_partner(engine, "USA")
+    assert authenticate(engine, token) is not None
+    with engine.begin() as conn:
+        conn.execute(partners.update().values(revoked_ns=1))
+    # Still cached: another process's revocation is seen only after the TTL.
+    assert authenticate(engine, token) is not None
+    time.sleep(0.25)
+    assert authenticate(engine, token) is None
+    new = rotate_token(engine, "USA")
+    assert authenticate(engine, new) is not None
+    revoke_partner(engine, "USA")
+    assert authenticate(engine, new) is None
     engine.dispose()

@@ -38,11 +38,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, TypeAdapter
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tracklayer.errors import InputFormatError
 from tracklayer.service import audit
 from tracklayer.service.auth import Partner, authenticate
+from tracklayer.service.body import parse_json_body, request_body_openapi
 from tracklayer.service.db import make_engine, migrate, normalize_db_url, schema_revision
 from tracklayer.service.export import czml_document, tracks_parquet
 from tracklayer.service.groupcommit import GroupCommitter
@@ -128,6 +130,41 @@ def current_partner(
 
 
 PartnerDep = Annotated[Partner, Depends(current_partner)]
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _declare_body_schemas(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    """Add the JSON schemas of bodies read by hand (see :mod:`.body`) to the OpenAPI document.
+
+    FastAPI lists only models that appear in a route's signature; these are parsed from
+    the raw bytes instead, so their schemas are generated here the way FastAPI would.
+    """
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                doc = TypeAdapter(model).json_schema(
+                    ref_template="#/components/schemas/{model}", mode="validation"
+                )
+                # FastAPI writes its document without null values (no "default": null).
+                doc = _without_nulls(doc)
+                components.update(doc.pop("$defs", {}))
+                components[model.__name__] = doc
+            schema["components"]["schemas"] = dict(sorted(components.items()))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _ns(value: datetime | None) -> int | None:
@@ -283,18 +320,26 @@ def create_app(
         status_code=201,
         responses=ingest_responses,
         tags=["ingest"],
+        openapi_extra=request_body_openapi(TrackMessage),
     )
-    def post_tracks(
-        message: TrackMessage, response: Response, partner: PartnerDep
+    async def post_tracks(
+        request: Request, response: Response, partner: PartnerDep
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's national track states (all or nothing)."""
-        return _acknowledge(
-            partner.code,
-            "ingest_tracks",
-            message.message_id,
-            response,
-            lambda: ingest_tracks(engine, partner.code, message, committer),
-        )
+        body = await request.body()
+        content_type = request.headers.get("content-type")
+
+        def store() -> IngestAck | JSONResponse:
+            message = parse_json_body(TrackMessage, body, content_type)
+            return _acknowledge(
+                partner.code,
+                "ingest_tracks",
+                message.message_id,
+                response,
+                lambda: ingest_tracks(engine, partner.code, message, committer),
+            )
+
+        return await anyio.to_thread.run_sync(store)
 
     @api.post(
         "/api/v1/detections",
@@ -302,18 +347,26 @@ def create_app(
         status_code=201,
         responses=ingest_responses,
         tags=["ingest"],
+        openapi_extra=request_body_openapi(DetectionMessage),
     )
-    def post_detections(
-        message: DetectionMessage, response: Response, partner: PartnerDep
+    async def post_detections(
+        request: Request, response: Response, partner: PartnerDep
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's detections (all or nothing)."""
-        return _acknowledge(
-            partner.code,
-            "ingest_detections",
-            message.message_id,
-            response,
-            lambda: ingest_detections(engine, partner.code, message, committer),
-        )
+        body = await request.body()
+        content_type = request.headers.get("content-type")
+
+        def store() -> IngestAck | JSONResponse:
+            message = parse_json_body(DetectionMessage, body, content_type)
+            return _acknowledge(
+                partner.code,
+                "ingest_detections",
+                message.message_id,
+                response,
+                lambda: ingest_detections(engine, partner.code, message, committer),
+            )
+
+        return await anyio.to_thread.run_sync(store)
 
     @api.post(
         "/api/v1/detections/tdm",
@@ -581,6 +634,7 @@ def create_app(
                     await task
 
     app.include_router(api)
+    _declare_body_schemas(app, (TrackMessage, DetectionMessage))
     if static_dir is not None and static_dir.is_dir():
         app.mount("/", StaticFiles(directory=static_dir, html=True), name="static")
     return app

@@ -6,6 +6,12 @@ bcrypt) protects guessable secrets; a 256-bit random token cannot be guessed, so
 hash is as safe and lets every request be checked with one indexed lookup. Rotating a
 partner's token replaces the hash, so the old token stops working at once; revoking
 refuses every request of that partner while its records stay in the picture.
+
+A server checks every request's token, so :func:`authenticate` keeps what it found for
+:data:`TOKEN_CACHE_TTL_S` (1 s) in a small per-process cache. :func:`rotate_token` and
+:func:`revoke_partner` clear that cache in their own process, so there they take effect
+at once; run from another process (``tracklayer partner revoke`` while a server runs),
+they take effect in that server within ``TOKEN_CACHE_TTL_S``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +31,12 @@ from tracklayer.errors import TracklayerError
 from tracklayer.service.db import partners, write_transaction
 
 __all__ = [
+    "TOKEN_CACHE_TTL_S",
     "Partner",
     "PartnerError",
     "add_partner",
     "authenticate",
+    "clear_token_cache",
     "hash_token",
     "list_partners",
     "new_token",
@@ -37,6 +46,23 @@ __all__ = [
 
 _CODE = re.compile(r"^[A-Z]{3}$")
 _TOKEN_PREFIX = "tl_"
+#: Longest time a server keeps accepting a token revoked or rotated by another process, s.
+TOKEN_CACHE_TTL_S = 1.0
+#: Most tokens cached; past it the cache is emptied (a cache miss costs one indexed query).
+_TOKEN_CACHE_MAX = 4096
+# (database URL, token hash) -> (monotonic expiry, partner or None when refused)
+_token_cache: dict[tuple[str, str], tuple[float, Partner | None]] = {}
+_token_cache_lock = threading.Lock()
+# Bumped by each clear, so a lookup that read the database before a rotation or
+# revocation committed does not cache its stale answer afterwards.
+_token_cache_generation = [0]
+
+
+def clear_token_cache() -> None:
+    """Forget every cached token check (done by rotate and revoke in this process)."""
+    with _token_cache_lock:
+        _token_cache.clear()
+        _token_cache_generation[0] += 1
 
 
 class PartnerError(TracklayerError):
@@ -136,6 +162,7 @@ def rotate_token(engine: Engine, code: str) -> str:
         )
         if done.rowcount != 1:
             raise PartnerError(f"no partner {code}")
+    clear_token_cache()
     return token
 
 
@@ -152,6 +179,7 @@ def revoke_partner(engine: Engine, code: str) -> None:
             exists = conn.execute(sa.select(partners.c.code).where(partners.c.code == code))
             if exists.first() is None:
                 raise PartnerError(f"no partner {code}")
+    clear_token_cache()
 
 
 def list_partners(engine: Engine) -> list[Partner]:
@@ -168,14 +196,27 @@ def partner_codes(engine: Engine) -> set[str]:
 
 
 def authenticate(engine: Engine, token: str | None) -> Partner | None:
-    """The active partner holding ``token``, or None (unknown, revoked, missing, malformed)."""
+    """The active partner holding ``token``, or None (unknown, revoked, missing, malformed).
+
+    Answers are cached for :data:`TOKEN_CACHE_TTL_S` per database (see the module notes).
+    """
     if not token or not token.startswith(_TOKEN_PREFIX) or len(token) > 200:
         return None
+    key = (str(engine.url), hash_token(token))
+    now = time.monotonic()
+    with _token_cache_lock:
+        cached = _token_cache.get(key)
+        generation = _token_cache_generation[0]
+    if cached is not None and cached[0] > now:
+        return cached[1]
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(*_COLUMNS).where(partners.c.token_hash == hash_token(token))
-        ).first()
-    if row is None:
-        return None
-    partner = _row_to_partner(row)
-    return partner if partner.active else None
+        row = conn.execute(sa.select(*_COLUMNS).where(partners.c.token_hash == key[1])).first()
+    partner = None if row is None else _row_to_partner(row)
+    if partner is not None and not partner.active:
+        partner = None
+    with _token_cache_lock:
+        if generation == _token_cache_generation[0]:
+            if len(_token_cache) >= _TOKEN_CACHE_MAX:
+                _token_cache.clear()
+            _token_cache[key] = (now + TOKEN_CACHE_TTL_S, partner)
+    return partner

@@ -47,6 +47,7 @@ __all__ = [
     "ingest_tracks",
     "ns_to_datetime",
     "ns_to_iso",
+    "ns_to_iso_many",
     "to_ns",
 ]
 
@@ -85,6 +86,14 @@ class IngestResult:
 def ns_to_iso(ns: int) -> str:
     """ISO 8601 UTC text (``...Z``, microseconds) of integer nanoseconds since the Unix epoch."""
     return (_UNIX + timedelta(microseconds=ns // 1000)).isoformat().replace("+00:00", "Z")
+
+
+def ns_to_iso_many(ns: np.ndarray) -> list[str]:
+    """:func:`ns_to_iso` of each of an int64 array of shape ``(n,)``, without a Python
+    datetime per element (numpy formats; whole seconds drop their ``.000000`` as
+    :meth:`datetime.isoformat` does)."""
+    text = np.datetime_as_string((np.asarray(ns, dtype=np.int64) // 1000).astype("M8[us]"))
+    return [t[:-7] + "Z" if t.endswith(".000000") else t + "Z" for t in text.tolist()]
 
 
 def ns_to_datetime(ns: int) -> datetime:

@@ -25,7 +25,7 @@ from tracklayer.fusion.t2t import (
     fuse_tracks,
 )
 from tracklayer.service.db import detections, message_releases, messages, track_states
-from tracklayer.service.ingest import ns_to_iso
+from tracklayer.service.ingest import ns_to_iso, ns_to_iso_many
 
 __all__ = [
     "FusedTracks",
@@ -112,11 +112,12 @@ class TrackRows:
         """JSON-ready dicts, one per state, in the ``tracks`` table's field names."""
         state = self.state.tolist()
         cov = self.cov.reshape(-1, 36).tolist()
+        times = ns_to_iso_many(self.time_ns)
         return [
             {
                 "track_id": self.track_id[i],
                 "tracker": self.tracker[i],
-                "time": ns_to_iso(int(self.time_ns[i])),
+                "time": times[i],
                 **dict(zip(_STATE, state[i], strict=True)),
                 "cov": cov[i],
                 "status": self.status[i],
