@@ -37,7 +37,7 @@ def test_killed_worker_loses_no_case_and_counts_none_twice(tmp_path: Path) -> No
     killed: list[int] = []
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

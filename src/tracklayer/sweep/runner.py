@@ -144,7 +144,7 @@ def dask_client(scheduler: str | None = None, workers: int = 2) -> Iterator[Clie
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         env={"NUMBA_NUM_THREADS": _worker_threads(workers)},
     )
     try:
