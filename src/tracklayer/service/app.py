@@ -296,6 +296,26 @@ def create_app(
             message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
         )
 
+    async def _ingest_json(
+        request: Request,
+        response: Response,
+        partner: Partner,
+        model: type[TrackMessage] | type[DetectionMessage],
+        action: str,
+        ingest: Callable[[Any], IngestResult],
+    ) -> IngestAck | JSONResponse:
+        """Validate a JSON body in one pass, off the event loop, and store it with ``ingest``."""
+        body = await request.body()
+        content_type = request.headers.get("content-type")
+
+        def store() -> IngestAck | JSONResponse:
+            message = parse_json_body(model, body, content_type)
+            return _acknowledge(
+                partner.code, action, message.message_id, response, lambda: ingest(message)
+            )
+
+        return await anyio.to_thread.run_sync(store)
+
     @app.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:
         """Liveness and the database schema revision (no token needed)."""
@@ -326,20 +346,14 @@ def create_app(
         request: Request, response: Response, partner: PartnerDep
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's national track states (all or nothing)."""
-        body = await request.body()
-        content_type = request.headers.get("content-type")
-
-        def store() -> IngestAck | JSONResponse:
-            message = parse_json_body(TrackMessage, body, content_type)
-            return _acknowledge(
-                partner.code,
-                "ingest_tracks",
-                message.message_id,
-                response,
-                lambda: ingest_tracks(engine, partner.code, message, committer),
-            )
-
-        return await anyio.to_thread.run_sync(store)
+        return await _ingest_json(
+            request,
+            response,
+            partner,
+            TrackMessage,
+            "ingest_tracks",
+            lambda m: ingest_tracks(engine, partner.code, m, committer),
+        )
 
     @api.post(
         "/api/v1/detections",
@@ -353,20 +367,14 @@ def create_app(
         request: Request, response: Response, partner: PartnerDep
     ) -> IngestAck | JSONResponse:
         """Store a batch of the partner's detections (all or nothing)."""
-        body = await request.body()
-        content_type = request.headers.get("content-type")
-
-        def store() -> IngestAck | JSONResponse:
-            message = parse_json_body(DetectionMessage, body, content_type)
-            return _acknowledge(
-                partner.code,
-                "ingest_detections",
-                message.message_id,
-                response,
-                lambda: ingest_detections(engine, partner.code, message, committer),
-            )
-
-        return await anyio.to_thread.run_sync(store)
+        return await _ingest_json(
+            request,
+            response,
+            partner,
+            DetectionMessage,
+            "ingest_detections",
+            lambda m: ingest_detections(engine, partner.code, m, committer),
+        )
 
     @api.post(
         "/api/v1/detections/tdm",
