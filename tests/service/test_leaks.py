@@ -203,8 +203,8 @@ def test_stream_does_not_leak(scenario: tuple[list[str], list[Any]]) -> None:
                 allowed_tracks = {(a, b) for a, b, _ in allowed}
                 while True:
                     update = json.loads(ws.receive_text())
-                    if update["type"] == "picture":
-                        for rec in update["national"]:
+                    if update["type"] in ("picture", "fused"):
+                        for rec in update.get("national", []):
                             assert (rec["tracker"], rec["track_id"], rec["time"]) in allowed
                         for rec in update["fused"]:
                             for s in rec["sources"]:

@@ -198,7 +198,8 @@ def test_refused_tokens(service: tuple[Any, dict[str, str]]) -> None:
 
 
 def test_stream_delivers_released_updates(service: tuple[Any, dict[str, str]]) -> None:
-    """A subscriber gets hello, a picture, then the updates released to it, in order."""
+    """A subscriber gets hello, a picture, then the updates released to it, in order, and
+    the system tracks (``fused``) computed from them alone."""
     client, tok = service
     with client.websocket_connect("/api/v1/stream", headers=auth(tok["JPN"])) as ws:
         assert ws.receive_json() == {"type": "hello", "partner": "JPN"}
@@ -208,9 +209,10 @@ def test_stream_delivers_released_updates(service: tuple[Any, dict[str, str]]) -
         got = ws.receive_json()
         assert got["type"] == "tracks" and got["message_id"] == "shown"
         assert [t["track_id"] for t in got["tracks"]] == ["S"]
-        while (update := ws.receive_json())["type"] != "picture":
+        while (update := ws.receive_json())["type"] != "fused":
             pass
-        assert [t["track_id"] for t in update["national"]] == ["S"]
+        assert set(update) == {"type", "partner", "time", "fused"}
+        assert [s["track_id"] for t in update["fused"] for s in t["sources"]] == ["S"]
 
 
 def test_stream_refuses_bad_tokens(service: tuple[Any, dict[str, str]]) -> None:

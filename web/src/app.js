@@ -393,6 +393,8 @@
     } else if (msg.type === "picture") {
       applyTracks(msg.national);
       applyFused(msg.fused);
+    } else if (msg.type === "fused") {
+      applyFused(msg.fused);
     } else if (msg.type === "detections") {
       state.detections += msg.detections.length;
     }

@@ -13,7 +13,13 @@ schema do not):
 - ``GET /api/v1/export/czml``, ``/api/v1/export/parquet``; ``GET /api/v1/audit`` (own
   entries); ``GET /api/v1/me``.
 - ``WS /api/v1/stream``: live updates; the token comes in an ``Authorization`` header or,
-  from a browser, as the first message ``{"token": "..."}``.
+  from a browser, as the first message ``{"token": "..."}``. Messages: ``hello``, then the
+  whole ``picture`` (national and system tracks), then each national message released to
+  the partner (``tracks``, ``detections``) as it is committed, and every
+  ``picture_interval_s`` the system tracks alone (``fused``). The stream's pictures come
+  from a :class:`~tracklayer.service.live_picture.LivePicture`, kept up to date from this
+  process's commits (the ones the stream publishes) plus a seed read once per partner;
+  ``GET /api/v1/picture`` reads the database on each call.
 
 A partner sees only records released to it, by every route; a track it may not see gets
 the same 404 as one that does not exist. Static files in ``service/static/`` (the web
@@ -39,6 +45,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_json
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tracklayer.errors import InputFormatError
@@ -59,9 +66,13 @@ from tracklayer.service.ingest import (
     ns_to_iso,
     to_ns,
 )
+from tracklayer.service.live_picture import LivePicture
 from tracklayer.service.logs import RequestLogMiddleware
 from tracklayer.service.picture import (
+    FusedTracks,
     FusionSettings,
+    PictureView,
+    TrackRows,
     build_picture,
     detection_history,
     track_history,
@@ -206,25 +217,67 @@ def create_app(
     settings = fusion or FusionSettings()
     database = "postgresql" if normalize_db_url(db_url).startswith("postgresql") else "sqlite"
 
-    def picture_dict(partner: str, at_ns: int | None, max_age_s: float) -> dict[str, Any]:
-        view = build_picture(engine, partner, at_ns, max_age_s, settings)
+    def view_dict(view: PictureView) -> dict[str, Any]:
         return {
-            "partner": partner,
+            "partner": view.partner,
             "time": None if view.time_ns is None else ns_to_iso(view.time_ns),
             "national": view.national.records(),
             "fused": view.fused.records(),
         }
 
+    def picture_dict(partner: str, at_ns: int | None, max_age_s: float) -> dict[str, Any]:
+        return view_dict(build_picture(engine, partner, at_ns, max_age_s, settings))
+
+    # The stream's picture is kept incrementally from this process's commits (and a seed
+    # per partner), not re-queried each tick; see tracklayer.service.live_picture.
+    live = LivePicture(engine, settings, max_age_s=60.0)
+
+    # Partners with the same visible inputs share one national table and one fusion result
+    # (LivePicture's cache); their records are then serialized once, not once per partner.
+    last_json: list[tuple[Any, str]] = []
+
+    def records_json(rows: TrackRows | FusedTracks) -> str:
+        for seen, text in last_json:
+            if seen is rows:
+                return text
+        text = to_json(rows.records()).decode()
+        last_json[:] = [(rows, text), *last_json[:15]]
+        return text
+
+    def stream_head(kind: str, partner: str, time_ns: int | None) -> str:
+        time = None if time_ns is None else ns_to_iso(time_ns)
+        return to_json({"type": kind, "partner": partner, "time": time}).decode()[:-1]
+
     async def stream_picture(partner: str) -> str:
+        """The whole picture, sent when a subscription opens."""
+
         def compute() -> str:
-            out = picture_dict(partner, None, 60.0)
-            return json.dumps({"type": "picture", **out}, separators=(",", ":"))
+            view = live.picture(partner)
+            head = stream_head("picture", partner, view.time_ns)
+            national, fused = records_json(view.national), records_json(view.fused)
+            return f'{head},"national":{national},"fused":{fused}}}'
 
         return await anyio.to_thread.run_sync(compute)
 
-    hub = StreamHub(stream_picture, picture_interval_s, stream_queue_size)
+    async def stream_fused(partners: list[str]) -> dict[str, str]:
+        """The system tracks of each partner, sent every ``picture_interval_s``: the
+        subscribers already have the national tracks (the picture, the updates since)."""
+
+        def compute() -> dict[str, str]:
+            out = {}
+            for partner, view in live.pictures(partners).items():
+                head = stream_head("fused", partner, view.time_ns)
+                out[partner] = f'{head},"fused":{records_json(view.fused)}}}'
+            return out
+
+        return await anyio.to_thread.run_sync(compute)
+
+    def feed_live(stored: list[tuple[IngestJob, int]]) -> None:
+        live.add([(job.release, pk, job.rows) for job, pk in stored if job.kind == "tracks"])
+
+    hub = StreamHub(stream_fused, picture_interval_s, stream_queue_size)
     committer: GroupCommitter[IngestJob] = GroupCommitter(
-        lambda jobs: commit_batch(engine, jobs, hub.publish_texts),
+        lambda jobs: commit_batch(engine, jobs, hub.publish_texts, feed_live),
         max_batch=commit_max_batch,
         linger_s=commit_linger_s,
     )
@@ -248,6 +301,7 @@ def create_app(
     api = APIRouter(responses={401: {"description": _REFUSED}})
     app.state.engine = engine
     app.state.hub = hub
+    app.state.live_picture = live
     app.add_middleware(RequestLogMiddleware)
 
     @app.exception_handler(RequestValidationError)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -50,6 +51,8 @@ __all__ = [
     "ns_to_iso_many",
     "to_ns",
 ]
+
+log = logging.getLogger("tracklayer.service.ingest")
 
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
 #: Smallest and largest position norm of a track state, m: below the WGS84 polar radius
@@ -210,6 +213,8 @@ def _unknown_release(job: IngestJob, known: set[str]) -> IngestRejected | None:
 
 
 Outcome = IngestResult | IngestRejected | MessageConflict
+#: ``on_commit`` of :func:`commit_batch`: the stored jobs and their ``messages.pk``.
+OnCommit = Callable[[list[tuple["IngestJob", int]]], None]
 
 _INSERT_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
@@ -237,8 +242,8 @@ def _insert_many(
 
 def _apply(
     conn: Connection, jobs: list[IngestJob]
-) -> tuple[dict[IngestJob, Outcome], list[IngestJob], list[IngestJob]]:
-    """Stage a batch in ``conn``: (outcome per job, jobs stored, jobs deferred)."""
+) -> tuple[dict[IngestJob, Outcome], list[IngestJob], list[int], list[IngestJob]]:
+    """Stage a batch in ``conn``: (outcome per job, jobs stored, their pks, jobs deferred)."""
     found = _existing(conn, jobs)
     known: set[str] = set()
     if any(job.named for job in jobs):
@@ -247,6 +252,7 @@ def _apply(
     new: list[IngestJob] = []
     deferred: list[IngestJob] = []
     seen: set[tuple[str, str]] = set()
+    pks: list[int] = []
     audits: list[dict[str, object]] = []
     for job in jobs:
         key = (job.sender, job.message_id)
@@ -270,7 +276,7 @@ def _apply(
         new.append(job)
     if new:
         now = time.time_ns()
-        pks = (
+        pks = list(
             conn.execute(
                 messages.insert().returning(messages.c.pk, sort_by_parameter_order=True),
                 [
@@ -313,13 +319,14 @@ def _apply(
             _insert_many(conn, tables[name], columns, rows)
     if audits:
         conn.execute(audit_log.insert(), audits)
-    return outcomes, new, deferred
+    return outcomes, new, pks, deferred
 
 
 def commit_batch(
     engine: Engine,
     jobs: list[IngestJob],
     publish: Callable[[list[tuple[Release, str]]], None] | None = None,
+    on_commit: OnCommit | None = None,
 ) -> None:
     """Store a batch of jobs in one durable transaction, then resolve each job's future.
 
@@ -328,13 +335,18 @@ def commit_batch(
     resolved only after the commit; ``publish`` then gets the stored jobs' updates, in
     commit order. If the batch fails as a whole (a concurrent writer stored one of its
     ids, or a database error), each job is retried in a transaction of its own.
+
+    ``on_commit``, just before ``publish``, gets ``(job, messages.pk)`` of each job stored
+    by that commit, in commit order (the live picture's feed). It runs on the writer
+    thread, so it must be quick; an exception it raises is logged, not propagated: the
+    messages are durable and their futures are resolved as committed.
     """
     try:
         with write_transaction(engine) as conn:
-            outcomes, new, deferred = _apply(conn, jobs)
+            outcomes, new, pks, deferred = _apply(conn, jobs)
     except IntegrityError:
         if len(jobs) > 1:
-            _commit_each(engine, jobs, publish)
+            _commit_each(engine, jobs, publish, on_commit)
             return
         # Another process stored the same (sender, message id) between our check and insert.
         job = jobs[0]
@@ -350,8 +362,13 @@ def commit_batch(
     except Exception:
         if len(jobs) == 1:
             raise
-        _commit_each(engine, jobs, publish)
+        _commit_each(engine, jobs, publish, on_commit)
         return
+    if on_commit is not None and new:
+        try:
+            on_commit(list(zip(new, pks, strict=True)))
+        except Exception:
+            log.exception("on_commit callback failed")
     if publish is not None and new:
         publish([(job.release, job.update) for job in new])
     for job, outcome in outcomes.items():
@@ -360,18 +377,19 @@ def commit_batch(
         else:
             job.future.set_exception(outcome)
     if deferred:
-        commit_batch(engine, deferred, publish)
+        commit_batch(engine, deferred, publish, on_commit)
 
 
 def _commit_each(
     engine: Engine,
     jobs: list[IngestJob],
     publish: Callable[[list[tuple[Release, str]]], None] | None,
+    on_commit: OnCommit | None = None,
 ) -> None:
     # A failed batch: each job alone, so one message's failure is not its neighbours'.
     for job in jobs:
         try:
-            commit_batch(engine, [job], publish)
+            commit_batch(engine, [job], publish, on_commit)
         except Exception as exc:
             if not job.future.done():
                 job.future.set_exception(exc)

@@ -8,9 +8,10 @@ every subscriber allowed to see it. A subscriber too slow to keep up
 (its queue full) is disconnected with close code 1013 rather than let memory grow; it
 reconnects and reads the picture again.
 
-Besides national updates, subscribers receive the fused picture (``type: "picture"``),
+Besides national updates, subscribers receive the system tracks (``type: "fused"``),
 recomputed at most every ``picture_interval_s`` for partners that received an update, so
-the fusion cost does not grow with the message rate.
+the fusion cost does not grow with the message rate; the national tracks they already have
+(the picture sent when the subscription opened, and the updates since) are not sent again.
 """
 
 from __future__ import annotations
@@ -48,13 +49,13 @@ class StreamHub:
 
     def __init__(
         self,
-        picture_for: Callable[[str], Awaitable[str]] | None = None,
+        pictures_for: Callable[[list[str]], Awaitable[dict[str, str]]] | None = None,
         picture_interval_s: float = 1.0,
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
         self._subscribers: set[Subscriber] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._picture_for = picture_for
+        self._pictures_for = pictures_for
         self._picture_interval_s = picture_interval_s
         self._queue_size = queue_size
         self._dirty: set[str] = set()
@@ -63,7 +64,7 @@ class StreamHub:
     async def start(self) -> None:
         """Bind to the running event loop and start the periodic fused-picture task."""
         self._loop = asyncio.get_running_loop()
-        if self._picture_for is not None and self._picture_interval_s > 0:
+        if self._pictures_for is not None and self._picture_interval_s > 0:
             self._task = asyncio.create_task(self._picture_loop())
 
     async def stop(self) -> None:
@@ -137,19 +138,20 @@ class StreamHub:
         sub.queue.put_nowait(text)
 
     async def _picture_loop(self) -> None:
-        assert self._picture_for is not None
+        assert self._pictures_for is not None
         while True:
             await asyncio.sleep(self._picture_interval_s)
             dirty, self._dirty = self._dirty, set()
-            for partner in sorted(dirty):
-                targets = [s for s in self._subscribers if s.partner == partner]
-                if not targets:
-                    continue
-                try:
-                    text = await self._picture_for(partner)
-                except Exception:
-                    log.exception("fused picture for the stream failed")
-                    continue
-                for sub in targets:
-                    if sub in self._subscribers:
-                        self._offer(sub, text)
+            partners = sorted(p for p in dirty if any(s.partner == p for s in self._subscribers))
+            if not partners:
+                continue
+            try:
+                # All partners at once: one snapshot, so equal inputs share one fusion.
+                texts = await self._pictures_for(partners)
+            except Exception:
+                log.exception("fused picture for the stream failed")
+                continue
+            for sub in list(self._subscribers):
+                text = texts.get(sub.partner)
+                if text is not None:
+                    self._offer(sub, text)

@@ -1,0 +1,331 @@
+"""The stream's picture, kept up to date incrementally instead of re-queried every tick.
+
+:func:`tracklayer.service.picture.build_picture` ranks every visible state of the last
+``max_age_s`` in SQL, for each call: at thousands of track updates per second, that is
+hundreds of thousands of rows per partner and per stream tick, a cost that grows with the
+ingest rate. :class:`LivePicture` keeps instead, for each partner that asked for a picture,
+the latest visible state of each national track, fed by the group-commit writer after each
+durable commit (:func:`tracklayer.service.ingest.commit_batch`'s ``on_commit``). A picture
+then costs one pass over the tracks (not the states) and a fusion, and partners whose
+visible inputs are identical share one fusion.
+
+"Latest" is the largest ``(time_ns, message_pk, row index)``, the order in which
+:func:`~tracklayer.service.picture.current_states` ranks states (time, then the state's
+primary key, which grows with the message's key and the row's place in it). A partner's
+map is seeded once from SQL, on its first picture, after it is registered, so that no
+commit falls between the seed and the live feed; a state seen by both merges harmlessly.
+
+What it sees: the seed (everything committed before it), then the commits of this
+process, which are also all the stream publishes. Messages stored by another process
+sharing the database after the seed reach neither this stream nor its picture; the REST
+picture (:func:`~tracklayer.service.picture.build_picture`) reads the database and sees
+them.
+
+Releasability: a state enters a partner's map only when its message's release is visible
+to that partner (:meth:`tracklayer.fusion.releasability.Release.visible_to`), and the
+seed filters with the same SQL condition as every other read
+(:func:`~tracklayer.service.picture.visible_to`). A picture, fused tracks included, is
+computed from that partner's map alone; the fusion cache is keyed by the exact inputs, so
+a shared fusion is one each partner would have computed from its own records.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tracklayer.fusion.releasability import Release
+from tracklayer.service.db import messages, track_states
+from tracklayer.service.picture import (
+    FusedTracks,
+    FusionSettings,
+    PictureView,
+    TrackRows,
+    fuse,
+    visible_to,
+)
+
+__all__ = ["LivePicture", "StoredTracks"]
+
+#: One stored track message: its release, its ``messages.pk``, and its rows as ingest
+#: stores them, ``(owner, track_id, tracker, time_ns, x, y, z, vx, vy, vz, cov, status)``
+#: with ``cov`` the 36 little-endian float64 values (288 bytes).
+StoredTracks = tuple[Release, int, Sequence[tuple[Any, ...]]]
+
+#: Rank of a state: the order of :func:`~tracklayer.service.picture.current_states`.
+_Rank = tuple[int, int, int]
+_Entry = tuple[_Rank, tuple[Any, ...]]
+#: ``at`` of a partner that sees no state yet (below any int64 time).
+_NO_TIME = -(2**63) - 1
+#: A partner's map is pruned by ``add`` once it holds this many entries more than after
+#: the last prune (amortized cost, and a bound for partners that stopped asking).
+_PRUNE_SLACK = 1024
+#: Fusion results kept; one tick needs one per distinct input set.
+_CACHE_SIZE = 8
+# Row fields, as ingest stores them.
+_TRACK_ID, _TRACKER, _TIME, _COV, _STATUS = 1, 2, 3, 10, 11
+
+
+@dataclass(eq=False)
+class _Partner:
+    """The latest visible state of each track, for one partner."""
+
+    latest: dict[tuple[str, str], _Entry] = field(default_factory=dict)
+    at_ns: int = _NO_TIME
+    prune_above: int = _PRUNE_SLACK
+    seeded: bool = False
+    seed_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _merge(
+    state: _Partner, message_pk: int, rows: Sequence[tuple[Any, ...]], max_age_ns: int
+) -> None:
+    # The caller holds LivePicture._lock. A state older than the window can never be shown
+    # again (``at`` only grows), and nothing it could hide is shown either: drop it.
+    latest = state.latest
+    at = state.at_ns
+    cutoff = at - max_age_ns
+    for i, row in enumerate(rows):
+        t = row[_TIME]
+        if t > at:
+            at = t
+        if t < cutoff:
+            continue
+        key = (row[_TRACKER], row[_TRACK_ID])
+        rank = (t, message_pk, i)
+        old = latest.get(key)
+        if old is None or rank > old[0]:
+            latest[key] = (rank, row)
+    state.at_ns = at
+
+
+def _prune(state: _Partner, max_age_ns: int) -> None:
+    cutoff = state.at_ns - max_age_ns
+    stale = [k for k, (rank, _) in state.latest.items() if rank[0] < cutoff]
+    for key in stale:
+        del state.latest[key]
+    state.prune_above = len(state.latest) + _PRUNE_SLACK
+
+
+def _track_rows(rows: list[tuple[Any, ...]]) -> TrackRows:
+    """:class:`TrackRows` of ingest-layout rows (as :meth:`TrackRows.from_rows` does)."""
+    n = len(rows)
+    cov = np.frombuffer(b"".join(r[_COV] for r in rows), dtype="<f8").reshape(n, 6, 6)
+    return TrackRows(
+        tracker=np.array([r[_TRACKER] for r in rows], dtype=object),
+        track_id=np.array([r[_TRACK_ID] for r in rows], dtype=object),
+        time_ns=np.array([r[_TIME] for r in rows], dtype=np.int64),
+        state=np.array([r[4:10] for r in rows], dtype=np.float64).reshape(n, 6),
+        cov=cov.astype(np.float64),
+        status=np.array([r[_STATUS] for r in rows], dtype=object),
+    )
+
+
+class LivePicture:
+    """Each registered partner's current national tracks, updated by every commit.
+
+    Parameters
+    ----------
+    engine : Engine
+        The picture database (read once per partner, for its seed).
+    settings : FusionSettings
+        Track-to-track fusion parameters.
+    max_age_s : float
+        Tracks whose latest visible state is older than this before the picture's time are
+        left out, s (as ``build_picture``'s ``max_age_s``).
+
+    Notes
+    -----
+    :meth:`picture` gives what ``build_picture(engine, partner, None, max_age_s,
+    settings)`` gives on the same records. Memory is one entry per track updated in the
+    last ``max_age_s`` (plus a bounded slack) per registered partner.
+    """
+
+    def __init__(self, engine: Engine, settings: FusionSettings, max_age_s: float = 60.0) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._max_age_ns = int(max_age_s * 1e9)
+        self._lock = threading.Lock()
+        self._partners: dict[str, _Partner] = {}
+        self._fuse_lock = threading.Lock()
+        self._cache: OrderedDict[Any, tuple[TrackRows, FusedTracks]] = OrderedDict()
+
+    @property
+    def partners(self) -> list[str]:
+        """The registered partners (those that asked for a picture), sorted."""
+        with self._lock:
+            return sorted(self._partners)
+
+    def n_entries(self, partner: str) -> int:
+        """Tracks held for ``partner`` (0 if not registered): the memory bound's measure."""
+        with self._lock:
+            state = self._partners.get(partner)
+            return 0 if state is None else len(state.latest)
+
+    def add(self, stored: Sequence[StoredTracks]) -> None:
+        """Merge committed track messages, in commit order, into the registered partners'.
+
+        Thread-safe; called by the group-commit writer after each durable commit, so it
+        only does dictionary work: the release is checked once per message and partner.
+
+        Parameters
+        ----------
+        stored : sequence of (Release, int, rows)
+            Each stored track message's release, ``messages.pk`` and rows in ingest
+            layout (see :data:`StoredTracks`).
+        """
+        if not stored:
+            return
+        with self._lock:
+            if not self._partners:
+                return
+            for release, message_pk, rows in stored:
+                for partner, state in self._partners.items():
+                    if not release.visible_to(partner):
+                        continue
+                    _merge(state, message_pk, rows, self._max_age_ns)
+                    if len(state.latest) > state.prune_above:
+                        _prune(state, self._max_age_ns)
+
+    def forget(self, partner: str) -> None:
+        """Stop following ``partner``; its next :meth:`picture` seeds it again."""
+        with self._lock:
+            self._partners.pop(partner, None)
+
+    def picture(self, partner: str) -> PictureView:
+        """The partner's current picture: its latest visible national tracks and their fusion.
+
+        The first call for a partner registers it, then reads its seed from the database
+        (blocking other calls for that partner until done).
+        """
+        return self.pictures([partner])[partner]
+
+    def pictures(self, partners: Sequence[str]) -> dict[str, PictureView]:
+        """:meth:`picture` of several partners, from one snapshot of their maps.
+
+        Taken together, partners that see the same records get identical inputs (no commit
+        lands between two of them), so their fusion is computed once.
+        """
+        states: dict[str, _Partner] = {}
+        with self._lock:
+            for partner in partners:
+                state = self._partners.get(partner)
+                if state is None:
+                    # Registered before the seed is read: every later commit reaches it.
+                    state = self._partners[partner] = _Partner()
+                states[partner] = state
+        for partner, state in states.items():
+            if not state.seeded:
+                with state.seed_lock:
+                    if not state.seeded:
+                        self._seed(partner, state)
+                        state.seeded = True
+        snapshots: dict[str, tuple[int, list[tuple[tuple[str, str], _Entry]]]] = {}
+        with self._lock:
+            for partner, state in states.items():
+                if state.at_ns != _NO_TIME:
+                    _prune(state, self._max_age_ns)
+                entries = [(k, e) for k, e in state.latest.items() if e[1][_STATUS] != "deleted"]
+                snapshots[partner] = (state.at_ns, entries)
+        views: dict[str, PictureView] = {}
+        for partner, (at, entries) in snapshots.items():
+            if at == _NO_TIME:
+                views[partner] = PictureView(partner, None, _track_rows([]), self._fused([], 0)[1])
+                continue
+            entries.sort(key=lambda item: item[0])
+            national, fused = self._fused(entries, at)
+            views[partner] = PictureView(
+                partner=partner, time_ns=at, national=national, fused=fused
+            )
+        return views
+
+    def _fused(
+        self, entries: list[tuple[tuple[str, str], _Entry]], at_ns: int
+    ) -> tuple[TrackRows, FusedTracks]:
+        """The national rows and fusion of ``entries`` at ``at_ns``, computed once per inputs.
+
+        The key is the exact input set: each track and the rank of its state, which names
+        one stored row; equal keys mean equal inputs, whoever's map they come from.
+        """
+        signature = (at_ns, tuple((k, e[0]) for k, e in entries))
+        with self._fuse_lock:
+            hit = self._cache.get(signature)
+            if hit is not None:
+                self._cache.move_to_end(signature)
+                return hit
+            national = _track_rows([e[1] for _, e in entries])
+            result = (national, fuse(national, at_ns, self._settings))
+            self._cache[signature] = result
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+            return result
+
+    def _seed(self, partner: str, state: _Partner) -> None:
+        """Merge the partner's latest visible state of each track from the database.
+
+        Deleted states are kept: a deleted latest state hides the older ones. Only the
+        states of the window before the latest visible time are read; an older one could
+        never be shown nor hide one that is.
+        """
+        join = track_states.join(messages, track_states.c.message_pk == messages.c.pk)
+        with self._engine.connect() as conn:
+            latest = conn.execute(
+                sa.select(sa.func.max(track_states.c.time_ns))
+                .select_from(join)
+                .where(visible_to(partner))
+            ).scalar()
+            if latest is None:
+                return
+            since = int(latest) - self._max_age_ns
+            rank = (
+                sa.func.row_number()
+                .over(
+                    partition_by=(track_states.c.tracker, track_states.c.track_id),
+                    order_by=(track_states.c.time_ns.desc(), track_states.c.pk.desc()),
+                )
+                .label("rank")
+            )
+            columns = (
+                "owner",
+                "track_id",
+                "tracker",
+                "time_ns",
+                *("x", "y", "z", "vx", "vy", "vz"),
+                "cov",
+                "status",
+                "message_pk",
+                "pk",
+            )
+            inner = (
+                sa.select(*(track_states.c[c] for c in columns), rank)
+                .select_from(join)
+                .where(visible_to(partner), track_states.c.time_ns >= since)
+                .subquery()
+            )
+            # The row's place in its message, exact whether or not its keys are contiguous.
+            earlier = track_states.alias("earlier")
+            row_index = (
+                sa.select(sa.func.count())
+                .select_from(earlier)
+                .where(earlier.c.message_pk == inner.c.message_pk, earlier.c.pk < inner.c.pk)
+                .scalar_subquery()
+            )
+            rows = conn.execute(
+                sa.select(*(inner.c[c] for c in columns[:-1]), row_index).where(inner.c.rank == 1)
+            ).all()
+        with self._lock:
+            for row in rows:
+                values = (*row[:10], bytes(row[10]), row[11])
+                key = (str(row[_TRACKER]), str(row[_TRACK_ID]))
+                entry_rank = (int(values[_TIME]), int(row[12]), int(row[13]))
+                old = state.latest.get(key)
+                if old is None or entry_rank > old[0]:
+                    state.latest[key] = (entry_rank, values)
+            state.at_ns = max(state.at_ns, int(latest))
