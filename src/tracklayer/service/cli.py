@@ -7,6 +7,7 @@ database keeps only its hash.
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -40,6 +41,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    ws_deflate: Annotated[
+        bool,
+        typer.Option(
+            help="Offer per-message deflate on the live stream (less traffic on slow links, "
+            "one compression per subscriber and update on the server)"
+        ),
+    ] = False,
 ) -> None:
     """Run the picture service (FastAPI on uvicorn); migrates the database first."""
     import uvicorn
@@ -49,7 +57,19 @@ def serve(
 
     configure_logging(log_level)
     app = create_app(db)
-    uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level.lower())
+    # Everything allocated so far (the imported libraries, the app) lives as long as the
+    # process: moved out of the collector's view, a full collection scans only what requests
+    # allocate (without this, ~150k objects and ~100 ms per full collection under load).
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level.lower(),
+        ws_per_message_deflate=ws_deflate,
+    )
 
 
 def _engine(db: str) -> Engine:
