@@ -44,12 +44,14 @@ __all__ = [
     "IngestResult",
     "MessageConflict",
     "commit_batch",
+    "detection_job",
     "ingest_detections",
     "ingest_tracks",
     "ns_to_datetime",
     "ns_to_iso",
     "ns_to_iso_many",
     "to_ns",
+    "track_job",
 ]
 
 log = logging.getLogger("tracklayer.service.ingest")
@@ -216,28 +218,40 @@ Outcome = IngestResult | IngestRejected | MessageConflict
 #: ``on_commit`` of :func:`commit_batch`: the stored jobs and their ``messages.pk``.
 OnCommit = Callable[[list[tuple["IngestJob", int]]], None]
 
-_INSERT_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_INSERT_SQL: dict[tuple[str, str, tuple[str, ...], int], str] = {}
+
+
+#: Rows per multi-row INSERT, largest first: a batch is split into at most one statement
+#: of each size, so a few statement texts serve every batch size.
+_CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
 
 
 def _insert_many(
     conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert ``(message_pk, *columns)`` tuples with the driver's ``executemany``.
+    """Insert ``(message_pk, *columns)`` tuples with multi-row ``INSERT ... VALUES``.
 
     Plain tuples skip SQLAlchemy's per-row parameter processing, the largest cost of a
-    bulk insert of a few thousand rows; the statement text is built once per dialect.
+    bulk insert of a few thousand rows. Several rows per statement run in one call into
+    the database, which releases the interpreter lock once for all of them: a driver's
+    ``executemany`` releases and re-acquires it for every row, and under load each
+    re-acquisition can wait a whole thread switch interval (5 ms).
     """
-    key = (conn.dialect.name, table.name, columns)
-    sql = _INSERT_SQL.get(key)
-    if sql is None:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        names = ("message_pk", *columns)
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join([mark] * len(names))})"
-        )
-        _INSERT_SQL[key] = sql
-    conn.exec_driver_sql(sql, rows)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    width = 1 + len(columns)
+    start = 0
+    while start < len(rows):
+        size = next(c for c in _CHUNKS if c <= len(rows) - start)
+        key = (conn.dialect.name, table.name, columns, size)
+        sql = _INSERT_SQL.get(key)
+        if sql is None:
+            names = ("message_pk", *columns)
+            one = f"({', '.join([mark] * width)})"
+            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join([one] * size)}"
+            _INSERT_SQL[key] = sql
+        chunk = rows[start : start + size]
+        conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
+        start += size
 
 
 def _apply(
@@ -436,6 +450,51 @@ def _update_text(kind: str, sender: str, message_id: str, records_json: bytes) -
     return f'{head[:-1]}, "{kind}": {records_json.decode()}}}'
 
 
+def track_job(sender: str, message: TrackMessage) -> IngestJob:
+    """Check a track message from ``sender`` and prepare it for storing (nothing stored).
+
+    Raises
+    ------
+    IngestRejected
+        A record fails a check: its tracker is not the sender, its position is inside
+        the Earth, or its covariance is not symmetric positive definite.
+    """
+    cov = _check_tracks(message, sender)
+    cov_bytes = cov.astype("<f8").tobytes()
+    rows = [
+        (
+            sender,
+            t.track_id,
+            t.tracker,
+            to_ns(t.time),
+            t.x,
+            t.y,
+            t.z,
+            t.vx,
+            t.vy,
+            t.vz,
+            cov_bytes[i * 288 : (i + 1) * 288],
+            t.status,
+        )
+        for i, t in enumerate(message.tracks)
+    ]
+    return IngestJob(
+        sender=sender,
+        message_id=message.message_id,
+        kind="tracks",
+        digest=_digest(message),
+        release=Release.of(sender, message.releasable_to),
+        named=_named(message),
+        rows=rows,
+        table=track_states,
+        columns=_TRACK_COLUMNS,
+        audit_action="ingest_tracks",
+        update=_update_text(
+            "tracks", sender, message.message_id, _TRACKS_JSON.dump_json(message.tracks)
+        ),
+    )
+
+
 def ingest_tracks(
     engine: Engine,
     sender: str,
@@ -457,51 +516,15 @@ def ingest_tracks(
     MessageConflict
         The message id was used before by ``sender`` for other content.
     """
-    cov = _check_tracks(message, sender)
-    cov_bytes = cov.astype("<f8").tobytes()
-    rows = [
-        (
-            sender,
-            t.track_id,
-            t.tracker,
-            to_ns(t.time),
-            t.x,
-            t.y,
-            t.z,
-            t.vx,
-            t.vy,
-            t.vz,
-            cov_bytes[i * 288 : (i + 1) * 288],
-            t.status,
-        )
-        for i, t in enumerate(message.tracks)
-    ]
-    job = IngestJob(
-        sender=sender,
-        message_id=message.message_id,
-        kind="tracks",
-        digest=_digest(message),
-        release=Release.of(sender, message.releasable_to),
-        named=_named(message),
-        rows=rows,
-        table=track_states,
-        columns=_TRACK_COLUMNS,
-        audit_action="ingest_tracks",
-        update=_update_text(
-            "tracks", sender, message.message_id, _TRACKS_JSON.dump_json(message.tracks)
-        ),
-    )
-    return _store(engine, job, committer)
+    return _store(engine, track_job(sender, message), committer)
 
 
-def ingest_detections(
-    engine: Engine,
-    sender: str,
-    message: DetectionMessage,
-    committer: GroupCommitter[IngestJob] | None = None,
-    audit_action: str = "ingest_detections",
-) -> IngestResult:
-    """Check and store a detection message from ``sender`` (see :func:`ingest_tracks`)."""
+def detection_job(
+    sender: str, message: DetectionMessage, audit_action: str = "ingest_detections"
+) -> IngestJob:
+    """Check a detection message from ``sender`` and prepare it for storing (see
+    :func:`track_job`); ``IngestRejected`` names a record whose owner is not the sender or
+    whose line of sight is not a unit vector."""
     _check_detections(message, sender)
     rows = [
         (
@@ -523,7 +546,7 @@ def ingest_detections(
         )
         for d in message.detections
     ]
-    job = IngestJob(
+    return IngestJob(
         sender=sender,
         message_id=message.message_id,
         kind="detections",
@@ -541,4 +564,14 @@ def ingest_detections(
             _DETECTIONS_JSON.dump_json(message.detections),
         ),
     )
-    return _store(engine, job, committer)
+
+
+def ingest_detections(
+    engine: Engine,
+    sender: str,
+    message: DetectionMessage,
+    committer: GroupCommitter[IngestJob] | None = None,
+    audit_action: str = "ingest_detections",
+) -> IngestResult:
+    """Check and store a detection message from ``sender`` (see :func:`ingest_tracks`)."""
+    return _store(engine, detection_job(sender, message, audit_action), committer)
