@@ -279,12 +279,27 @@ def _child_main(role: str, config_path: str, result_path: str) -> None:
 
 
 def _cpu_s(pid: int) -> float:
-    """User + system CPU time of a process, s (Linux ``/proc``; NaN elsewhere)."""
+    """User + system CPU time of a process and its children (the workers), s.
+
+    Read from Linux ``/proc``; NaN elsewhere.
+    """
+    total = 0.0
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        stats = {pid: Path(f"/proc/{pid}/stat").read_text()}
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != pid:
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+                stats[int(entry.name)] = text
+    for text in stats.values():
+        fields = text.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _spawn(role: str, cfg: dict[str, Any], tmp: Path, name: str) -> tuple[Any, Path]:
@@ -331,6 +346,7 @@ def run_load(
     rate: float = 5000.0,
     poster_processes: int = 1,
     warmup_s: float = 2.0,
+    workers: int = 1,
 ) -> LoadResult:
     """Run one bounded load test against a fresh server on ``db_url`` (see module doc).
 
@@ -348,7 +364,7 @@ def run_load(
     tokens = {c: add_partner(engine, c) for c in codes}
     engine.dispose()
     port = free_port()
-    proc = start_server(db_url, port)
+    proc = start_server(db_url, port, workers=workers)
     connections = [
         {"code": c, "worker": w, "token": tokens[c]}
         for c in codes
@@ -468,6 +484,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--poster-processes", type=int, default=1)
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds left out first")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
     schema = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -485,6 +502,7 @@ def main() -> None:
                 args.rate,
                 args.poster_processes,
                 args.warmup,
+                args.workers,
             )
         finally:
             if schema is not None:
@@ -496,7 +514,8 @@ def main() -> None:
     print(f"python {platform.python_version()}, {platform.machine()}, db={args.db or 'sqlite'}")
     print(f"load average (1/5/15 min) after the run: {load} on {os.cpu_count()} cores")
     print(
-        f"partners={args.partners} connections/partner={args.posters} batch={args.batch} "
+        f"workers={args.workers} partners={args.partners} connections/partner={args.posters} "
+        f"batch={args.batch} "
         f"offered={args.rate:.0f}/s warm-up={args.warmup:.0f} s seconds={result.seconds:.1f} "
         f"acked={result.n_acked} "
         f"errors={len(result.errors)} {result.errors[:3]}"

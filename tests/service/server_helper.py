@@ -19,8 +19,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_url: str, port: int, timeout_s: float = 30.0) -> subprocess.Popen[Any]:
-    """Start ``python -m tracklayer.service serve`` and wait until /health answers."""
+def start_server(
+    db_url: str, port: int, timeout_s: float = 30.0, workers: int = 1
+) -> subprocess.Popen[Any]:
+    """Start ``python -m tracklayer.service serve`` and wait until /health answers
+    (from every one of ``workers`` processes: they start one by one)."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -35,19 +38,26 @@ def start_server(db_url: str, port: int, timeout_s: float = 30.0) -> subprocess.
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + timeout_s
+    instances: set[str] = set()
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             err = proc.stderr.read().decode() if proc.stderr else ""
             raise RuntimeError(f"server exited with {proc.returncode}: {err[-2000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
-                return proc
+            r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0)
+            if r.status_code == 200:
+                instances.add(r.json()["instance"])
+                if len(instances) >= workers:
+                    return proc
+                continue  # a fresh connection may reach another worker
         except httpx.TransportError:
             pass
         time.sleep(0.1)

@@ -17,9 +17,10 @@ schema do not):
   whole ``picture`` (national and system tracks), then each national message released to
   the partner (``tracks``, ``detections``) as it is committed, and every
   ``picture_interval_s`` the system tracks alone (``fused``). The stream's pictures come
-  from a :class:`~tracklayer.service.live_picture.LivePicture`, kept up to date from this
-  process's commits (the ones the stream publishes) plus a seed read once per partner;
-  ``GET /api/v1/picture`` reads the database on each call.
+  from a :class:`~tracklayer.service.live_picture.LivePicture`, kept up to date from the
+  service's commits (the ones the stream publishes: this process's, and with several
+  workers the others' through the commit bus, :mod:`tracklayer.service.bus`) plus a seed
+  read once per partner; ``GET /api/v1/picture`` reads the database on each call.
 
 A partner sees only records released to it, by every route; a track it may not see gets
 the same 404 as one that does not exist. Static files in ``service/static/`` (the web
@@ -32,6 +33,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -49,9 +51,11 @@ from pydantic_core import to_json
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from tracklayer.errors import InputFormatError
+from tracklayer.fusion.releasability import Release
 from tracklayer.service import audit
 from tracklayer.service.auth import Partner, authenticate
 from tracklayer.service.body import parse_json_body, request_body_openapi
+from tracklayer.service.bus import BusClient
 from tracklayer.service.db import make_engine, migrate, normalize_db_url, schema_revision
 from tracklayer.service.export import czml_document, tracks_parquet
 from tracklayer.service.groupcommit import GroupCommitter
@@ -67,7 +71,7 @@ from tracklayer.service.ingest import (
     to_ns,
     track_job,
 )
-from tracklayer.service.live_picture import LivePicture
+from tracklayer.service.live_picture import LivePicture, StoredTracks
 from tracklayer.service.logs import RequestLogMiddleware
 from tracklayer.service.picture import (
     FusedTracks,
@@ -195,6 +199,7 @@ def create_app(
     stream_queue_size: int = 10_000,
     commit_max_batch: int = 256,
     commit_linger_s: float = 0.002,
+    bus_path: Path | str | None = None,
 ) -> FastAPI:
     """Build the service on the database at ``db_url`` (created and migrated if needed).
 
@@ -215,11 +220,16 @@ def create_app(
         Most ingest messages committed in one transaction (group commit).
     commit_linger_s : float
         Longest wait for more messages to join a commit, s.
+    bus_path : Path or str, optional
+        The commit bus socket of a service run as several worker processes (see
+        :mod:`tracklayer.service.bus`): each commit is sent to the other workers, and
+        theirs reach this one's stream and live picture.
     """
     engine = make_engine(db_url)
     migrate(engine)
     settings = fusion or FusionSettings()
     database = "postgresql" if normalize_db_url(db_url).startswith("postgresql") else "sqlite"
+    instance = uuid.uuid4().hex[:12]
 
     def view_dict(view: PictureView) -> dict[str, Any]:
         return {
@@ -232,7 +242,7 @@ def create_app(
     def picture_dict(partner: str, at_ns: int | None, max_age_s: float) -> dict[str, Any]:
         return view_dict(build_picture(engine, partner, at_ns, max_age_s, settings))
 
-    # The stream's picture is kept incrementally from this process's commits (and a seed
+    # The stream's picture is kept incrementally from the service's commits (and a seed
     # per partner), not re-queried each tick; see tracklayer.service.live_picture.
     live = LivePicture(engine, settings, max_age_s=60.0)
 
@@ -276,10 +286,21 @@ def create_app(
 
         return await anyio.to_thread.run_sync(compute)
 
-    def feed_live(stored: list[tuple[IngestJob, int]]) -> None:
-        live.add([(job.release, pk, job.rows) for job, pk in stored if job.kind == "tracks"])
-
     hub = StreamHub(stream_fused, picture_interval_s, stream_queue_size)
+
+    def from_other_worker(payload: tuple[list[tuple[Release, str]], list[StoredTracks]]) -> None:
+        updates, tracks = payload
+        live.add(tracks)
+        hub.publish_texts(updates)
+
+    bus = None if bus_path is None else BusClient(Path(bus_path), from_other_worker)
+
+    def feed_live(stored: list[tuple[IngestJob, int]]) -> None:
+        tracks = [(job.release, pk, job.rows) for job, pk in stored if job.kind == "tracks"]
+        live.add(tracks)
+        if bus is not None and stored:
+            bus.send(([(job.release, job.update) for job, _ in stored], tracks))
+
     committer: GroupCommitter[IngestJob] = GroupCommitter(
         lambda jobs: commit_batch(engine, jobs, hub.publish_texts, feed_live),
         max_batch=commit_max_batch,
@@ -289,10 +310,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
+        if bus is not None:
+            await anyio.to_thread.run_sync(bus.connect)
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(committer.stop)
+            if bus is not None:
+                await anyio.to_thread.run_sync(bus.close)
             await hub.stop()
             engine.dispose()
 
@@ -397,7 +422,12 @@ def create_app(
     @app.get("/health", response_model=Health, tags=["service"])
     def health() -> Health:
         """Liveness and the database schema revision (no token needed)."""
-        return Health(status="ok", database=database, schema_revision=schema_revision(engine))
+        return Health(
+            status="ok",
+            database=database,
+            schema_revision=schema_revision(engine),
+            instance=instance,
+        )
 
     @api.get("/api/v1/me", response_model=Me, tags=["service"])
     def me(partner: PartnerDep) -> Me:
@@ -723,4 +753,24 @@ def create_app(
     _declare_body_schemas(app, (TrackMessage, DetectionMessage))
     if static_dir is not None and static_dir.is_dir():
         app.mount("/", StaticFiles(directory=static_dir, html=True), name="static")
+    return app
+
+
+#: Environment variables read by :func:`app_from_environment` (set by ``serve --workers``).
+ENV_DB, ENV_BUS = "TRACKLAYER_SERVE_DB", "TRACKLAYER_SERVE_BUS"
+
+
+def app_from_environment() -> FastAPI:
+    """The service of one worker process of ``tracklayer serve --workers N``.
+
+    Reads the database URL from ``$TRACKLAYER_SERVE_DB`` and the commit bus socket from
+    ``$TRACKLAYER_SERVE_BUS``; the objects allocated while starting are frozen out of the
+    garbage collector, as ``serve`` does for a single process.
+    """
+    import gc
+    import os
+
+    app = create_app(os.environ[ENV_DB], bus_path=os.environ.get(ENV_BUS) or None)
+    gc.collect()
+    gc.freeze()
     return app

@@ -48,14 +48,26 @@ def serve(
             "one compression per subscriber and update on the server)"
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes sharing the port; they see each other's commits through "
+            "a local bus, so every stream shows every partner's messages",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
 ) -> None:
     """Run the picture service (FastAPI on uvicorn); migrates the database first."""
     import uvicorn
 
-    from tracklayer.service.app import create_app
+    from tracklayer.service.app import ENV_BUS, ENV_DB, create_app
     from tracklayer.service.logs import configure_logging
 
     configure_logging(log_level)
+    if workers > 1:
+        _serve_workers(db, host, port, log_level, ws_deflate, workers, ENV_DB, ENV_BUS)
+        return
     app = create_app(db)
     # Everything allocated so far (the imported libraries, the app) lives as long as the
     # process: moved out of the collector's view, a full collection scans only what requests
@@ -70,6 +82,45 @@ def serve(
         log_level=log_level.lower(),
         ws_per_message_deflate=ws_deflate,
     )
+
+
+def _serve_workers(
+    db: str,
+    host: str,
+    port: int,
+    log_level: str,
+    ws_deflate: bool,
+    workers: int,
+    env_db: str,
+    env_bus: str,
+) -> None:
+    """``serve`` as several uvicorn worker processes joined by a commit bus."""
+    import os
+    import shutil
+
+    import uvicorn
+
+    from tracklayer.service.bus import BusBroker, new_bus_path
+
+    _engine(db).dispose()  # migrated once here, before the workers start
+    broker = BusBroker(new_bus_path())
+    broker.start()
+    os.environ[env_db] = db
+    os.environ[env_bus] = str(broker.path)
+    try:
+        uvicorn.run(
+            "tracklayer.service.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+            log_level=log_level.lower(),
+            ws_per_message_deflate=ws_deflate,
+        )
+    finally:
+        broker.stop()
+        shutil.rmtree(broker.path.parent, ignore_errors=True)
 
 
 def _engine(db: str) -> Engine:

@@ -199,16 +199,46 @@ def make_engine(url: str) -> Engine:
 
 
 _WRITE_LOCK = threading.Lock()
+_LOCK_FILES: dict[str, int] = {}
+
+
+@contextmanager
+def _writer_turn(engine: Engine) -> Iterator[None]:
+    """Take this SQLite database's writer turn among the processes that share it.
+
+    SQLite lets one writer in at a time and makes the others poll (sleeping 1, 2, 5, 10...
+    ms between tries); several worker processes of one service queue on an advisory lock
+    file beside the database instead, and each wakes as soon as the previous one is done.
+    Nothing for PostgreSQL, an in-memory database, or a system without ``fcntl``.
+    """
+    target = engine.url.database if engine.dialect.name == "sqlite" else None
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        target = None
+    if not target or target == ":memory:":
+        yield
+        return
+    path = f"{target}-writer.lock"
+    fd = _LOCK_FILES.get(path)
+    if fd is None:
+        fd = _LOCK_FILES[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A write transaction; committed (durably) when the block exits without error.
 
-    Writers of one process take turns on a lock first: SQLite has a single writer anyway,
-    and queueing in-process is cheaper than contending on the file lock.
+    Writers of one process take turns on a lock first (SQLite has a single writer anyway,
+    and queueing in-process is cheaper than contending on the file lock), then, on SQLite,
+    on a lock file shared with the other processes of the service (:func:`_writer_turn`).
     """
-    with _WRITE_LOCK, engine.connect() as conn:
+    with _WRITE_LOCK, _writer_turn(engine), engine.connect() as conn:
         conn = conn.execution_options(tracklayer_write=True)
         with conn.begin():
             yield conn
@@ -227,7 +257,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision`` with the package's Alembic migrations."""
     from alembic import command
 
-    with _WRITE_LOCK, engine.connect() as conn:
+    with _WRITE_LOCK, _writer_turn(engine), engine.connect() as conn:
         command.upgrade(_alembic_config(conn), revision)
         conn.commit()
 

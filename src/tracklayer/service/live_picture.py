@@ -15,11 +15,12 @@ primary key, which grows with the message's key and the row's place in it). A pa
 map is seeded once from SQL, on its first picture, after it is registered, so that no
 commit falls between the seed and the live feed; a state seen by both merges harmlessly.
 
-What it sees: the seed (everything committed before it), then the commits of this
-process, which are also all the stream publishes. Messages stored by another process
-sharing the database after the seed reach neither this stream nor its picture; the REST
-picture (:func:`~tracklayer.service.picture.build_picture`) reads the database and sees
-them.
+What it sees: the seed (everything committed before it), then the service's commits,
+which are also all the stream publishes: this process's, and, when the service runs as
+several workers, the other workers' through the commit bus (:mod:`tracklayer.service.bus`).
+Messages stored after the seed by a process outside the service that shares the
+database reach neither this stream nor its picture; the REST picture
+(:func:`~tracklayer.service.picture.build_picture`) reads the database and sees them.
 
 Releasability: a state enters a partner's map only when its message's release is visible
 to that partner (:meth:`tracklayer.fusion.releasability.Release.visible_to`), and the

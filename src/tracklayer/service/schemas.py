@@ -257,6 +257,10 @@ class Health(BaseModel):
     status: Literal["ok"]
     database: str
     schema_revision: str | None
+    instance: str = Field(
+        description="A random id of the answering process, new at each start (a service run "
+        "with several workers answers from each)"
+    )
 
 
 class Me(BaseModel):
