@@ -60,3 +60,39 @@ def test_normalize_db_url(tmp_path: Path) -> None:
     assert normalize_db_url("postgres://h/db") == "postgresql+psycopg://h/db"
     assert normalize_db_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
     assert normalize_db_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_background_checkpoints_keep_commits_free_of_checkpoints(tmp_path: Path) -> None:
+    """With ``background_checkpoints``, commits never checkpoint: the log grows past the
+    1,000 pages where SQLite would copy it back, and the database file keeps its size;
+    :class:`WalCheckpointer` then copies the log into the database file.
+
+    Reference: SQLite's ``wal_autocheckpoint`` default of 1,000 pages of 4,096 bytes; the
+    1,500 rows of 4,000 bytes written need at least 1,500 pages of the database file.
+    """
+    import time
+
+    from tracklayer.service.db import WalCheckpointer
+
+    path = tmp_path / "p.db"
+    engine = make_engine(f"sqlite:///{path}", background_checkpoints=True)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE filler (x BLOB)")
+    blob = bytes(4000)
+    before = path.stat().st_size
+    for _ in range(1500):
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO filler VALUES (?)", (blob,))
+    assert (tmp_path / "p.db-wal").stat().st_size > 1000 * 4096
+    assert path.stat().st_size == before
+    checkpointer = WalCheckpointer(engine, interval_s=0.05)
+    checkpointer.start()
+    deadline = time.monotonic() + 10
+    while path.stat().st_size < 1500 * 4096 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    checkpointer.stop()
+    assert path.stat().st_size >= 1500 * 4096
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM filler").scalar() == 1500
+    engine.dispose()

@@ -53,10 +53,16 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from tracklayer.errors import InputFormatError
 from tracklayer.fusion.releasability import Release
 from tracklayer.service import audit
-from tracklayer.service.auth import Partner, authenticate
+from tracklayer.service.auth import Partner, authenticate, cached_authentication
 from tracklayer.service.body import parse_json_body, request_body_openapi
 from tracklayer.service.bus import BusClient
-from tracklayer.service.db import make_engine, migrate, normalize_db_url, schema_revision
+from tracklayer.service.db import (
+    WalCheckpointer,
+    make_engine,
+    migrate,
+    normalize_db_url,
+    schema_revision,
+)
 from tracklayer.service.export import czml_document, tracks_parquet
 from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import (
@@ -134,15 +140,24 @@ At = Annotated[
 ]
 
 
-def current_partner(
+async def current_partner(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Partner:
-    """The partner of the request's bearer token; 401 (and an audit row) otherwise."""
+    """The partner of the request's bearer token; 401 (and an audit row) otherwise.
+
+    A token checked in the last second is answered from the cache on the event loop; only
+    a database lookup or an audit row goes to a worker thread.
+    """
     engine = request.app.state.engine
-    partner = authenticate(engine, None if credentials is None else credentials.credentials)
+    token = None if credentials is None else credentials.credentials
+    known, partner = cached_authentication(engine, token)
+    if not known:
+        partner = await anyio.to_thread.run_sync(authenticate, engine, token)
     if partner is None:
-        audit.record(engine, None, "auth_refused", request.url.path, 0, 401)
+        await anyio.to_thread.run_sync(
+            audit.record, engine, None, "auth_refused", request.url.path, 0, 401
+        )
         raise HTTPException(401, _REFUSED, headers={"WWW-Authenticate": "Bearer"})
     request.state.partner = partner.code
     return partner
@@ -225,8 +240,9 @@ def create_app(
         :mod:`tracklayer.service.bus`): each commit is sent to the other workers, and
         theirs reach this one's stream and live picture.
     """
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, background_checkpoints=True)
     migrate(engine)
+    checkpointer = WalCheckpointer(engine)
     settings = fusion or FusionSettings()
     database = "postgresql" if normalize_db_url(db_url).startswith("postgresql") else "sqlite"
     instance = uuid.uuid4().hex[:12]
@@ -309,6 +325,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checkpointer.start()
         await hub.start()
         if bus is not None:
             await anyio.to_thread.run_sync(bus.connect)
@@ -319,6 +336,7 @@ def create_app(
             if bus is not None:
                 await anyio.to_thread.run_sync(bus.close)
             await hub.stop()
+            await anyio.to_thread.run_sync(checkpointer.stop)
             engine.dispose()
 
     app = FastAPI(

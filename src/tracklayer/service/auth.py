@@ -36,6 +36,7 @@ __all__ = [
     "PartnerError",
     "add_partner",
     "authenticate",
+    "cached_authentication",
     "clear_token_cache",
     "hash_token",
     "list_partners",
@@ -193,6 +194,20 @@ def partner_codes(engine: Engine) -> set[str]:
     """Codes of every registered partner (active or revoked)."""
     with engine.connect() as conn:
         return set(conn.execute(sa.select(partners.c.code)).scalars())
+
+
+def cached_authentication(engine: Engine, token: str | None) -> tuple[bool, Partner | None]:
+    """:func:`authenticate` without touching the database: ``(True, answer)`` when the
+    answer is known (a malformed token, or one checked less than
+    :data:`TOKEN_CACHE_TTL_S` ago), ``(False, None)`` when only the database can tell."""
+    if not token or not token.startswith(_TOKEN_PREFIX) or len(token) > 200:
+        return True, None
+    key = (str(engine.url), hash_token(token))
+    with _token_cache_lock:
+        cached = _token_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return True, cached[1]
+    return False, None
 
 
 def authenticate(engine: Engine, token: str | None) -> Partner | None:
