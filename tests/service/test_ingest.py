@@ -7,8 +7,20 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from tests.service.conftest import auth, message, spd_cov, track_state
+from tracklayer.service.auth import add_partner
+from tracklayer.service.db import make_engine, migrate
+from tracklayer.service.ingest import (
+    IngestJob,
+    IngestRejected,
+    MessageConflict,
+    commit_batch,
+    detection_job,
+    track_job,
+)
+from tracklayer.service.schemas import DetectionMessage, TrackMessage
 
 
 def _count(client: Any, token: str) -> int:
@@ -180,3 +192,136 @@ def test_detections_ingest_and_releasability(service: tuple[Any, dict[str, str]]
     r = client.post("/api/v1/detections", json=bad, headers=auth(tok["USA"]))
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "detections", 0, "los_x"]
+
+
+def _track_msg(sender: str, mid: str, release: Any, n: int, x: float = 6.5e6) -> TrackMessage:
+    tracks = [
+        track_state(sender, f"{sender}-{mid}-{k}", t_s=k, pos=(x + k, 0.0, 0.0)) for k in range(n)
+    ]
+    return TrackMessage.model_validate(
+        {"message_id": mid, "releasable_to": release, "tracks": tracks}
+    )
+
+
+def _outcome(job: IngestJob) -> Any:
+    exc = job.future.exception()
+    if exc is not None:
+        return type(exc)
+    result = job.future.result()
+    return (result.accepted, result.duplicate)
+
+
+def test_mixed_batch_of_several_senders_stores_exact_rows(db_url: str) -> None:
+    """One batch from three senders sharing a message id, with retries, a reused id, an
+    unknown release partner, an in-batch repeat, detections and a message of 260 states.
+
+    Reference: each message's outcome alone (201, 200, 409, 422), and the rows each stored
+    message alone writes: its header, one release row per named partner, its records under
+    its own ``messages.pk`` (in record order), one audit row per message settled.
+    """
+    engine = make_engine(db_url)
+    migrate(engine)
+    for code in ("USA", "JPN", "KOR"):
+        add_partner(engine, code)
+    commit_batch(engine, [track_job("USA", _track_msg("USA", "old", "all", 2))])
+    commit_batch(engine, [track_job("JPN", _track_msg("JPN", "old", ["USA"], 1))])
+    det = DetectionMessage.model_validate(
+        {"message_id": "m", "releasable_to": ["USA"], "detections": [_detection("KOR", "D1")]}
+    )
+    jobs = [
+        track_job("USA", _track_msg("USA", "m", ["JPN", "KOR"], 2)),
+        track_job("JPN", _track_msg("JPN", "m", "all", 3)),
+        detection_job("KOR", det),
+        track_job("USA", _track_msg("USA", "old", "all", 2)),  # a retry: 200
+        track_job("JPN", _track_msg("JPN", "old", ["USA"], 1, x=7e6)),  # reused id: 409
+        track_job("USA", _track_msg("USA", "bad", ["JPN", "XYZ"], 1)),  # unknown: 422
+        track_job("JPN", _track_msg("JPN", "m", "all", 3)),  # in-batch repeat: 200
+        track_job("KOR", _track_msg("KOR", "big", "all", 260)),
+    ]
+    committed: list[tuple[str, str, int]] = []
+    commit_batch(
+        engine,
+        jobs,
+        on_commit=lambda done: committed.extend((j.sender, j.message_id, pk) for j, pk in done),
+    )
+    assert [_outcome(j) for j in jobs] == [
+        (2, False),
+        (3, False),
+        (1, False),
+        (2, True),
+        MessageConflict,
+        IngestRejected,
+        (3, True),
+        (260, False),
+    ]
+    rejected = jobs[5].future.exception()
+    assert isinstance(rejected, IngestRejected)
+    assert rejected.loc == ("body", "releasable_to", 1)
+    stored = [jobs[i] for i in (0, 1, 2, 7)]
+    with engine.connect() as conn:
+        header = conn.exec_driver_sql(
+            "SELECT owner, message_id, kind, release_all, content_sha256, n_records, pk"
+            " FROM messages ORDER BY pk"
+        ).all()
+        releases = conn.exec_driver_sql(
+            "SELECT m.owner, m.message_id, r.partner FROM message_releases AS r"
+            " JOIN messages AS m ON m.pk = r.message_pk"
+        ).all()
+        states = conn.exec_driver_sql(
+            "SELECT m.owner, m.message_id, t.owner, t.track_id, t.x FROM track_states AS t"
+            " JOIN messages AS m ON m.pk = t.message_pk ORDER BY t.pk"
+        ).all()
+        dets = conn.exec_driver_sql(
+            "SELECT m.owner, m.message_id, d.owner, d.det_id FROM detections AS d"
+            " JOIN messages AS m ON m.pk = d.message_pk"
+        ).all()
+        audits = conn.exec_driver_sql(
+            "SELECT time_ns, partner, action, target, n_records, status FROM audit_log"
+            " WHERE action IN ('ingest_tracks', 'ingest_detections') ORDER BY pk"
+        ).all()
+    engine.dispose()
+    # Headers in commit order; the pks on_commit gets are those of the stored rows.
+    assert [tuple(r[:6]) for r in header[2:]] == [
+        (j.sender, j.message_id, j.kind, j.release.everyone, j.digest, len(j.rows)) for j in stored
+    ]
+    assert committed == [(r[0], r[1], r[6]) for r in header[2:]]
+    assert sorted(tuple(r) for r in releases) == sorted(
+        [("JPN", "old", "USA")]
+        + [(j.sender, j.message_id, p) for j in stored for p in j.release.to]
+    )
+    expected_states = [("USA", "old", "USA", f"USA-old-{k}", 6.5e6 + k) for k in range(2)]
+    expected_states.append(("JPN", "old", "JPN", "JPN-old-0", 6.5e6))
+    for j in (jobs[0], jobs[1], jobs[7]):
+        expected_states += [(j.sender, j.message_id, r[0], r[1], r[4]) for r in j.rows]
+    assert [tuple(r) for r in states] == expected_states
+    assert [tuple(r) for r in dets] == [("KOR", "m", "KOR", "D1")]
+    assert [tuple(r[1:]) for r in audits] == [
+        ("USA", "ingest_tracks", "old", 2, 201),
+        ("JPN", "ingest_tracks", "old", 1, 201),
+        ("USA", "ingest_tracks", "old", 0, 200),
+        ("USA", "ingest_tracks", "m", 2, 201),
+        ("JPN", "ingest_tracks", "m", 3, 201),
+        ("KOR", "ingest_detections", "m", 1, 201),
+        ("KOR", "ingest_tracks", "big", 260, 201),
+        ("JPN", "ingest_tracks", "m", 0, 200),
+    ]
+    times = [r[0] for r in audits]
+    assert times == sorted(times) and times[0] > 0
+
+
+def test_int_among_float_values_is_stored(db_url: str) -> None:
+    """A float column holding an int in one row (a typed PostgreSQL array refuses mixed
+    Python types): the rows are stored, the int as the equal float. Reference: the
+    column type, DOUBLE PRECISION (SQLite REAL)."""
+    engine = make_engine(db_url)
+    migrate(engine)
+    add_partner(engine, "USA")
+    job = track_job("USA", _track_msg("USA", "m", "all", 3))
+    job.rows[1] = (*job.rows[1][:4], 6_500_001, *job.rows[1][5:])
+    commit_batch(engine, [job])
+    assert job.future.result().accepted == 3
+    with engine.connect() as conn:
+        xs = conn.execute(sa.text("SELECT x FROM track_states ORDER BY pk")).scalars().all()
+    engine.dispose()
+    assert xs == [6.5e6, 6_500_001.0, 6.5e6 + 2]
+    assert all(isinstance(x, float) for x in xs)

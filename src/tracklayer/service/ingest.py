@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import operator
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,6 @@ from tracklayer.service.db import (
     detections,
     message_releases,
     messages,
-    partners,
     track_states,
     write_transaction,
 )
@@ -193,17 +193,24 @@ def _duplicate(found: tuple[str, int], digest: str, message_id: str) -> IngestRe
 
 
 def _existing(conn: Connection, jobs: list[IngestJob]) -> dict[tuple[str, str], tuple[str, int]]:
-    by_sender: dict[str, list[str]] = {}
-    for job in jobs:
-        by_sender.setdefault(job.sender, []).append(job.message_id)
+    """``(content_sha256, n_records)`` of each stored message among the jobs' keys.
+
+    One statement for every sender (per chunk of :data:`_CHUNKS` keys in ``VALUES``): a
+    join of the keys with ``messages`` on its unique ``(owner, message_id)`` index (SQLite
+    scans the whole table for a row-value ``IN``).
+    """
+    keys = list(dict.fromkeys((job.sender, job.message_id) for job in jobs))
     found: dict[tuple[str, str], tuple[str, int]] = {}
-    for sender, ids in by_sender.items():
-        rows = conn.execute(
-            sa.select(messages.c.message_id, messages.c.content_sha256, messages.c.n_records).where(
-                messages.c.owner == sender, messages.c.message_id.in_(ids)
-            )
-        ).all()
-        found.update({(sender, r[0]): (r[1], r[2]) for r in rows})
+    if _arrays(conn):
+        result = conn.exec_driver_sql(
+            _EXISTING_PG, ([k[0] for k in keys], [k[1] for k in keys])
+        ).fetchall()
+        found.update({(r[0], r[1]): (r[2], r[3]) for r in result})
+        return found
+    for start, size in _chunks(len(keys)):
+        sql = _values_sql(conn, _EXISTING_HEAD, 2, size, _EXISTING_TAIL)
+        params = tuple(v for key in keys[start : start + size] for v in key)
+        found.update({(r[0], r[1]): (r[2], r[3]) for r in conn.exec_driver_sql(sql, params)})
     return found
 
 
@@ -218,18 +225,112 @@ Outcome = IngestResult | IngestRejected | MessageConflict
 #: ``on_commit`` of :func:`commit_batch`: the stored jobs and their ``messages.pk``.
 OnCommit = Callable[[list[tuple["IngestJob", int]]], None]
 
-_INSERT_SQL: dict[tuple[str, str, tuple[str, ...], int], str] = {}
-
-
 #: Rows per multi-row INSERT, largest first: a batch is split into at most one statement
 #: of each size, so a few statement texts serve every batch size.
 _CHUNKS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
 
+#: Driver SQL text by (dialect, statement, shape): built once, so a batch runs no
+#: SQLAlchemy compilation (the drivers cache their own parse of a repeated text).
+_SQL: dict[tuple[Any, ...], str] = {}
 
-def _insert_many(
-    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert ``(message_pk, *columns)`` tuples with multi-row ``INSERT ... VALUES``.
+_EXISTING_HEAD = "SELECT m.owner, m.message_id, m.content_sha256, m.n_records FROM (VALUES"
+_EXISTING_TAIL = ") AS k JOIN messages AS m ON m.owner = k.column1 AND m.message_id = k.column2"
+_EXISTING_PG = (
+    "SELECT m.owner, m.message_id, m.content_sha256, m.n_records"
+    " FROM unnest(%b::text[], %b::text[]) AS k(owner, message_id)"
+    " JOIN messages AS m ON m.owner = k.owner AND m.message_id = k.message_id"
+)
+_MESSAGE_COLUMNS = (
+    "owner",
+    "message_id",
+    "kind",
+    "release_all",
+    "content_sha256",
+    "n_records",
+    "received_ns",
+)
+_AUDIT_COLUMNS = ("time_ns", "partner", "action", "target", "n_records", "status")
+_audit_values = operator.itemgetter(*_AUDIT_COLUMNS)
+
+
+def _arrays(conn: Connection) -> bool:
+    """Whether to send columns as arrays: PostgreSQL through psycopg 3 (``%b`` binary
+    parameters); other connections send multi-row ``VALUES``."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def _chunks(n: int) -> Iterator[tuple[int, int]]:
+    """``(start, size)`` of the pieces of ``n`` rows, sizes from :data:`_CHUNKS`."""
+    start = 0
+    while start < n:
+        size = next(c for c in _CHUNKS if c <= n - start)
+        yield start, size
+        start += size
+
+
+def _values_sql(conn: Connection, head: str, width: int, size: int, tail: str = "") -> str:
+    """``head`` + ``size`` tuples of ``width`` driver placeholders + ``tail`` (cached)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    key = ("values", mark, head, width, size, tail)
+    sql = _SQL.get(key)
+    if sql is None:
+        one = f"({', '.join([mark] * width)})"
+        sql = _SQL[key] = f"{head} {', '.join([one] * size)}{tail}"
+    return sql
+
+
+def _unnest_sql(conn: Connection, table: sa.Table, names: tuple[str, ...], tail: str) -> str:
+    """PostgreSQL ``INSERT ... SELECT FROM unnest(arrays)``: one array parameter per column.
+
+    The text does not depend on the number of rows, and it has few parameters: psycopg
+    caches its parse of a statement only below 50 parameters and 4 kB, so a multi-row
+    ``VALUES`` of a batch would be parsed again (a regular expression over every
+    placeholder) on each call. Strings travel as ``text[]``: an explicit cast to
+    ``varchar(n)`` would truncate silently where the insert refuses a long value.
+    ``ORDER BY ord`` assigns serial keys in row order, as a ``VALUES`` list does.
+    """
+    key = ("unnest", table.name, names, tail)
+    sql = _SQL.get(key)
+    if sql is None:
+        types = [
+            "text"
+            if isinstance(table.c[n].type, sa.String)
+            else table.c[n].type.compile(conn.dialect)
+            for n in names
+        ]
+        cols = ", ".join(f"c{i}" for i in range(len(names)))
+        arrays = ", ".join(f"%b::{t}[]" for t in types)
+        sql = _SQL[key] = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {cols}"
+            f" FROM unnest({arrays}) WITH ORDINALITY AS u({cols}, ord) ORDER BY ord{tail}"
+        )
+    return sql
+
+
+def _array_columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]] | None:
+    """The columns of ``rows`` as lists, or None when psycopg could not send one as an
+    array: rows of another width, or values of two Python types in a column (an int among
+    floats), which a ``VALUES`` list accepts and a typed array refuses."""
+    if any(len(row) != width for row in rows):
+        return None
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    for column in columns:
+        kinds = set(map(type, column))
+        kinds.discard(type(None))
+        if len(kinds) > 1:
+            return None
+    return columns
+
+
+def _insert(
+    conn: Connection,
+    table: sa.Table,
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    returning: str = "",
+) -> list[Any]:
+    """Insert tuples of ``names`` values in few statements of driver SQL; the rows
+    ``RETURNING`` gives (in no particular order), when ``returning`` names columns.
 
     Plain tuples skip SQLAlchemy's per-row parameter processing, the largest cost of a
     bulk insert of a few thousand rows. Several rows per statement run in one call into
@@ -237,21 +338,28 @@ def _insert_many(
     ``executemany`` releases and re-acquires it for every row, and under load each
     re-acquisition can wait a whole thread switch interval (5 ms).
     """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    width = 1 + len(columns)
-    start = 0
-    while start < len(rows):
-        size = next(c for c in _CHUNKS if c <= len(rows) - start)
-        key = (conn.dialect.name, table.name, columns, size)
-        sql = _INSERT_SQL.get(key)
-        if sql is None:
-            names = ("message_pk", *columns)
-            one = f"({', '.join([mark] * width)})"
-            sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join([one] * size)}"
-            _INSERT_SQL[key] = sql
-        chunk = rows[start : start + size]
-        conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
-        start += size
+    tail = f" RETURNING {returning}" if returning else ""
+    out: list[Any] = []
+    if _arrays(conn):
+        columns = _array_columns(rows, len(names))
+        if columns is not None:
+            result = conn.exec_driver_sql(_unnest_sql(conn, table, names, tail), tuple(columns))
+            return list(result.fetchall()) if returning else out
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES"
+    for start, size in _chunks(len(rows)):
+        sql = _values_sql(conn, head, len(names), size, tail)
+        params = tuple(v for row in rows[start : start + size] for v in row)
+        result = conn.exec_driver_sql(sql, params)
+        if returning:
+            out.extend(result.fetchall())
+    return out
+
+
+def _insert_many(
+    conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``(message_pk, *columns)`` tuples (see :func:`_insert`)."""
+    _insert(conn, table, ("message_pk", *columns), rows)
 
 
 def _apply(
@@ -261,13 +369,14 @@ def _apply(
     found = _existing(conn, jobs)
     known: set[str] = set()
     if any(job.named for job in jobs):
-        known = set(conn.execute(sa.select(partners.c.code)).scalars())
+        # Read each batch, not cached: a partner added while the server runs is known.
+        known = {r[0] for r in conn.exec_driver_sql("SELECT code FROM partners")}
     outcomes: dict[IngestJob, Outcome] = {}
     new: list[IngestJob] = []
     deferred: list[IngestJob] = []
     seen: set[tuple[str, str]] = set()
     pks: list[int] = []
-    audits: list[dict[str, object]] = []
+    audits: list[tuple[Any, ...]] = []
     for job in jobs:
         key = (job.sender, job.message_id)
         if key in seen:
@@ -281,7 +390,9 @@ def _apply(
             except MessageConflict as exc:
                 outcomes[job] = exc
                 continue
-            audits.append(audit_row(job.sender, job.audit_action, job.message_id, 0, 200))
+            audits.append(
+                _audit_values(audit_row(job.sender, job.audit_action, job.message_id, 0, 200))
+            )
             continue
         rejected = _unknown_release(job, known)
         if rejected is not None:
@@ -290,32 +401,32 @@ def _apply(
         new.append(job)
     if new:
         now = time.time_ns()
-        pks = list(
-            conn.execute(
-                messages.insert().returning(messages.c.pk, sort_by_parameter_order=True),
-                [
-                    {
-                        "owner": job.sender,
-                        "message_id": job.message_id,
-                        "kind": job.kind,
-                        "release_all": job.release.everyone,
-                        "content_sha256": job.digest,
-                        "n_records": len(job.rows),
-                        "received_ns": now,
-                    }
-                    for job in new
-                ],
-            )
-            .scalars()
-            .all()
+        returned = _insert(
+            conn,
+            messages,
+            _MESSAGE_COLUMNS,
+            [
+                (
+                    job.sender,
+                    job.message_id,
+                    job.kind,
+                    job.release.everyone,
+                    job.digest,
+                    len(job.rows),
+                    now,
+                )
+                for job in new
+            ],
+            returning="owner, message_id, pk",
         )
+        # RETURNING order is unspecified for a multi-row insert: match on the unique key.
+        pk_of = {(r[0], r[1]): r[2] for r in returned}
+        pks = [pk_of[(job.sender, job.message_id)] for job in new]
         releases = [
-            {"message_pk": pk, "partner": p}
-            for job, pk in zip(new, pks, strict=True)
-            for p in sorted(job.release.to)
+            (pk, p) for job, pk in zip(new, pks, strict=True) for p in sorted(job.release.to)
         ]
         if releases:
-            conn.execute(message_releases.insert(), releases)
+            _insert_many(conn, message_releases, ("partner",), releases)
         by_table: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         tables: dict[str, sa.Table] = {}
         for job, pk in zip(new, pks, strict=True):
@@ -324,7 +435,9 @@ def _apply(
                 (pk, *row) for row in job.rows
             )
             audits.append(
-                audit_row(job.sender, job.audit_action, job.message_id, len(job.rows), 201)
+                _audit_values(
+                    audit_row(job.sender, job.audit_action, job.message_id, len(job.rows), 201)
+                )
             )
             outcomes[job] = IngestResult(
                 message_id=job.message_id, accepted=len(job.rows), duplicate=False
@@ -332,7 +445,7 @@ def _apply(
         for (name, columns), rows in by_table.items():
             _insert_many(conn, tables[name], columns, rows)
     if audits:
-        conn.execute(audit_log.insert(), audits)
+        _insert(conn, audit_log, _AUDIT_COLUMNS, audits)
     return outcomes, new, pks, deferred
 
 
