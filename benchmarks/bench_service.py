@@ -76,6 +76,7 @@ class LoadResult:
     stored_states: int
     errors: list[str] = field(default_factory=list)
     acked_states_total: int = 0
+    machine: dict[str, float] = field(default_factory=dict)
     offered_updates_per_s: float = 0.0
     server_cpu_s: float = float("nan")
 
@@ -302,6 +303,30 @@ def _cpu_s(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_times() -> list[int]:
+    """The machine's CPU time counters (Linux ``/proc/stat``: user, nice, system, idle,
+    iowait, irq, softirq, steal), in clock ticks; empty elsewhere."""
+    try:
+        line = Path("/proc/stat").read_text().splitlines()[0]
+    except OSError:
+        return []
+    return [int(x) for x in line.split()[1:9]]
+
+
+def machine_shares(before: list[int], after: list[int]) -> dict[str, float]:
+    """Fractions of the machine's CPU time between two :func:`_cpu_times` readings: busy
+    (user, system, interrupts), idle (idle, iowait) and stolen by the hypervisor."""
+    if not before or not after:
+        return {}
+    d = [b - a for a, b in zip(before, after, strict=True)]
+    total = max(sum(d), 1)
+    return {
+        "busy": (d[0] + d[1] + d[2] + d[5] + d[6]) / total,
+        "idle": (d[3] + d[4]) / total,
+        "steal": d[7] / total,
+    }
+
+
 def _spawn(role: str, cfg: dict[str, Any], tmp: Path, name: str) -> tuple[Any, Path]:
     config = tmp / f"{name}.json"
     config.write_text(json.dumps(cfg))
@@ -400,9 +425,11 @@ def run_load(
                 children.append(posters[-1][0])
             time.sleep(max(0.0, (start_ns - time.monotonic_ns()) * 1e-9))
             cpu0 = _cpu_s(proc.pid)
+            machine0 = _cpu_times()
             for poster, _ in posters:
                 poster.wait(warmup_s + seconds + 60)
             cpu1 = _cpu_s(proc.pid)
+            machine = machine_shares(machine0, _cpu_times())
             acks: list[list[Any]] = []
             for _, path in posters:
                 out = _read_result(path) or {"acks": [], "errors": ["poster wrote no result"]}
@@ -467,6 +494,7 @@ def run_load(
         offered_updates_per_s=rate,
         server_cpu_s=cpu1 - cpu0,
         acked_states_total=len(acks) * batch,
+        machine=machine,
     )
 
 
@@ -513,6 +541,12 @@ def main() -> None:
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"python {platform.python_version()}, {platform.machine()}, db={args.db or 'sqlite'}")
     print(f"load average (1/5/15 min) after the run: {load} on {os.cpu_count()} cores")
+    if result.machine:
+        m = result.machine
+        print(
+            f"machine CPU during the run: busy {m['busy']:.0%}, idle {m['idle']:.0%}, "
+            f"stolen by the hypervisor {m['steal']:.0%}"
+        )
     print(
         f"workers={args.workers} partners={args.partners} connections/partner={args.posters} "
         f"batch={args.batch} "
