@@ -156,3 +156,29 @@ def test_good_fixture_reads_and_missing_file(tmp_path: Path) -> None:
     )
     (seg,) = read_tdm(one)
     assert seg.angle_1_deg.tolist() == [0.0] and seg.angle_2_deg.tolist() == [0.0]
+
+
+def test_parse_in_memory_equals_reading_the_file(tmp_path: Path) -> None:
+    """``parse_tdm`` of the text (str or bytes) gives what ``read_tdm`` gives of the file;
+    errors name the given source and line, non-ASCII text included (reference: the
+    fixture, and the offending position in it)."""
+    from tracklayer.io.tdm import parse_tdm
+
+    path = tmp_path / "good.tdm"
+    path.write_text(GOOD)
+    (from_file,) = read_tdm(path)
+    for text in (GOOD, GOOD.encode()):
+        (seg,) = parse_tdm(text, "body")
+        assert seg.participant == from_file.participant
+        assert seg.angle_1_deg.tolist() == from_file.angle_1_deg.tolist()
+        assert seg.angle_2_deg.tolist() == from_file.angle_2_deg.tolist()
+    with pytest.raises(InputFormatError, match=r"^body, line 13: unsupported data keyword"):
+        parse_tdm(GOOD.replace("ANGLE_1 = 2027", "DOPPLER = 2027", 1), "body")
+    accented = GOOD.replace("TIME_SYSTEM = UTC", "TIME_SYSTEM = UTC é", 1)
+    position = accented.index("é")
+    with pytest.raises(
+        InputFormatError, match=rf"body: not an ASCII TDM file \(character {position}\)"
+    ):
+        parse_tdm(accented, "body")
+    with pytest.raises(InputFormatError, match=r"body: not an ASCII TDM file \(byte"):
+        parse_tdm(accented.encode("utf-8"), "body")

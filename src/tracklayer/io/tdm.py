@@ -44,6 +44,7 @@ __all__ = [
     "azel_to_los",
     "los_to_azel",
     "los_to_radec",
+    "parse_tdm",
     "radec_to_los",
     "read_tdm",
     "tdm_file_name",
@@ -274,11 +275,25 @@ def read_tdm(path: Path | str) -> list[TrackingData]:
     """
     p = Path(path)
     try:
-        lines = p.read_text(encoding="ascii").splitlines()
+        data = p.read_bytes()
     except FileNotFoundError:
         raise InputFormatError(f"{p}: no such TDM file") from None
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(f"{p}: not an ASCII TDM file (byte {exc.start})") from None
+    return parse_tdm(data, str(p))
+
+
+def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
+    """Parse the angle (and range) segments of a KVN TDM held in memory (see
+    :func:`read_tdm`); error messages name ``source`` and the line."""
+    p = source
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise InputFormatError(f"{p}: not an ASCII TDM file (byte {exc.start})") from None
+    elif not text.isascii():
+        bad = next(i for i, ch in enumerate(text) if not ch.isascii())
+        raise InputFormatError(f"{p}: not an ASCII TDM file (character {bad})")
+    lines = text.splitlines()
     segments: list[TrackingData] = []
     state = "header"
     meta: dict[str, str] = {}

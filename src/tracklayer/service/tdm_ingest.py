@@ -21,9 +21,7 @@ must be in ITRF (any other frame would need Earth orientation data); ranges are 
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +30,7 @@ from pydantic import ValidationError
 from tracklayer.constants import DEG, KM
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import geodetic_to_ecef
-from tracklayer.io.tdm import TrackingData, azel_to_los, radec_to_los, read_tdm
+from tracklayer.io.tdm import TrackingData, azel_to_los, parse_tdm, radec_to_los
 from tracklayer.service.schemas import DetectionMessage
 
 __all__ = [
@@ -71,13 +69,7 @@ class TdmSensor:
 
 def parse_tdm_body(body: bytes) -> list[TrackingData]:
     """Parse a KVN TDM body; an :class:`InputFormatError` names the line (as ``body``)."""
-    with tempfile.TemporaryDirectory(prefix="tracklayer-tdm-") as tmp:
-        path = Path(tmp) / "body.tdm"
-        path.write_bytes(body)
-        try:
-            return read_tdm(path)
-        except InputFormatError as exc:
-            raise InputFormatError(str(exc).replace(str(path), "body")) from None
+    return parse_tdm(body, "body")
 
 
 def _sensor_position(sensor: TdmSensor) -> tuple[float, float, float]:
