@@ -27,9 +27,8 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.mark.slow
-def test_concurrent_partners_lose_nothing(db_url: str) -> None:
-    """Every acknowledged message is stored (all its states) and streamed to every partner."""
+def check_load_loses_nothing(db_url: str, workers: int = 1) -> None:
+    """Run the bounded load and check every acknowledged message stored and streamed."""
     result = _bench().run_load(
         db_url,
         n_partners=3,
@@ -38,6 +37,7 @@ def test_concurrent_partners_lose_nothing(db_url: str) -> None:
         seconds=2.0,
         rate=2000.0,
         warmup_s=0.5,
+        workers=workers,
     )
     assert not result.errors, result.errors[:3]
     assert result.n_acked > 0
@@ -45,3 +45,9 @@ def test_concurrent_partners_lose_nothing(db_url: str) -> None:
     expected = {(c, m) for c, ms in result.acked.items() for m in ms}
     for code, got in result.received.items():
         assert expected <= got, f"{code} missed {len(expected - got)} updates"
+
+
+@pytest.mark.slow
+def test_concurrent_partners_lose_nothing(db_url: str) -> None:
+    """Every acknowledged message is stored (all its states) and streamed to every partner."""
+    check_load_loses_nothing(db_url)

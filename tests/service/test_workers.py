@@ -178,21 +178,6 @@ def test_subscribers_see_every_workers_commits_as_released(
 def test_load_on_two_workers_loses_nothing(db_url: str) -> None:
     """The load test on two workers: every acknowledged message stored and delivered to
     every subscriber, whichever worker took it (the benchmark's load generator)."""
-    from tests.service.test_load import _bench
+    from tests.service.test_load import check_load_loses_nothing
 
-    result = _bench().run_load(
-        db_url,
-        n_partners=3,
-        posters_per_partner=2,
-        batch=20,
-        seconds=2.0,
-        rate=2000.0,
-        warmup_s=0.5,
-        workers=2,
-    )
-    assert not result.errors, result.errors[:3]
-    assert result.n_acked > 0
-    assert result.stored_states == result.acked_states_total
-    expected = {(c, m) for c, ms in result.acked.items() for m in ms}
-    for code, got in result.received.items():
-        assert expected <= got, f"{code} missed {len(expected - got)} updates"
+    check_load_loses_nothing(db_url, workers=2)
