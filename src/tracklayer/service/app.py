@@ -108,6 +108,7 @@ from tracklayer.service.tdm_ingest import (
     site_from_degrees,
     tdm_detection_message,
 )
+from tracklayer.service.writer import WriterProcess
 
 __all__ = ["STATIC_DIR", "create_app", "current_partner"]
 
@@ -213,8 +214,9 @@ def create_app(
     picture_interval_s: float = 1.0,
     stream_queue_size: int = 10_000,
     commit_max_batch: int = 256,
-    commit_linger_s: float = 0.002,
+    commit_linger_s: float = 0.0,
     bus_path: Path | str | None = None,
+    writer_process: bool = False,
 ) -> FastAPI:
     """Build the service on the database at ``db_url`` (created and migrated if needed).
 
@@ -239,6 +241,10 @@ def create_app(
         The commit bus socket of a service run as several worker processes (see
         :mod:`tracklayer.service.bus`): each commit is sent to the other workers, and
         theirs reach this one's stream and live picture.
+    writer_process : bool
+        Run the group commit in a child process (:mod:`tracklayer.service.writer`, as
+        ``serve`` does) instead of a thread: the database work of ingest then never waits
+        for, or holds up, the event loop's interpreter lock.
     """
     engine = make_engine(db_url, background_checkpoints=True)
     migrate(engine)
@@ -317,16 +323,28 @@ def create_app(
         if bus is not None and stored:
             bus.send(([(job.release, job.update) for job, _ in stored], tracks))
 
-    committer: GroupCommitter[IngestJob] = GroupCommitter(
-        lambda jobs: commit_batch(engine, jobs, hub.publish_texts, feed_live),
-        max_batch=commit_max_batch,
-        linger_s=commit_linger_s,
-    )
+    committer: GroupCommitter[IngestJob] | WriterProcess
+    if writer_process:
+        committer = WriterProcess(
+            db_url,
+            publish=hub.publish_texts,
+            on_commit=feed_live,
+            max_batch=commit_max_batch,
+            linger_s=commit_linger_s,
+        )
+    else:
+        committer = GroupCommitter(
+            lambda jobs: commit_batch(engine, jobs, hub.publish_texts, feed_live),
+            max_batch=commit_max_batch,
+            linger_s=commit_linger_s,
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpointer.start()
         await hub.start()
+        if isinstance(committer, WriterProcess):
+            await anyio.to_thread.run_sync(committer.start, asyncio.get_running_loop())
         if bus is not None:
             await anyio.to_thread.run_sync(bus.connect)
         try:
@@ -788,7 +806,9 @@ def app_from_environment() -> FastAPI:
     import gc
     import os
 
-    app = create_app(os.environ[ENV_DB], bus_path=os.environ.get(ENV_BUS) or None)
+    app = create_app(
+        os.environ[ENV_DB], bus_path=os.environ.get(ENV_BUS) or None, writer_process=True
+    )
     gc.collect()
     gc.freeze()
     return app

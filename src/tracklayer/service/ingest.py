@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
@@ -35,10 +35,10 @@ from tracklayer.service.db import (
     track_states,
     write_transaction,
 )
-from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.schemas import DetectionIn, DetectionMessage, TrackMessage, TrackStateIn
 
 __all__ = [
+    "Committer",
     "IngestJob",
     "IngestRejected",
     "IngestResult",
@@ -73,6 +73,9 @@ class IngestRejected(Exception):
         super().__init__(msg)
         self.loc = loc
         self.msg = msg
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.loc, self.msg))
 
 
 class MessageConflict(Exception):
@@ -522,9 +525,15 @@ def _commit_each(
                 job.future.set_exception(exc)
 
 
-def _store(
-    engine: Engine, job: IngestJob, committer: GroupCommitter[IngestJob] | None
-) -> IngestResult:
+class Committer(Protocol):
+    """Stores queued jobs in batches: a :class:`GroupCommitter` or a writer process."""
+
+    def submit(self, job: IngestJob) -> Future[Any]:
+        """Queue ``job``; its future resolves once its message is durable."""
+        ...
+
+
+def _store(engine: Engine, job: IngestJob, committer: Committer | None) -> IngestResult:
     if committer is None:
         commit_batch(engine, [job])
         return job.future.result()
@@ -612,11 +621,11 @@ def ingest_tracks(
     engine: Engine,
     sender: str,
     message: TrackMessage,
-    committer: GroupCommitter[IngestJob] | None = None,
+    committer: Committer | None = None,
 ) -> IngestResult:
     """Check and store a track message from ``sender``; return once it is durable.
 
-    With a ``committer``, the message is stored by its writer thread together with the
+    With a ``committer``, the message is stored by its writer together with the
     other queued messages (and published to the stream after the commit); without one,
     in a transaction of its own.
 
@@ -683,7 +692,7 @@ def ingest_detections(
     engine: Engine,
     sender: str,
     message: DetectionMessage,
-    committer: GroupCommitter[IngestJob] | None = None,
+    committer: Committer | None = None,
     audit_action: str = "ingest_detections",
 ) -> IngestResult:
     """Check and store a detection message from ``sender`` (see :func:`ingest_tracks`)."""

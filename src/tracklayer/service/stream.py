@@ -103,11 +103,19 @@ class StreamHub:
     def publish_texts(self, updates: list[tuple[Release, str]]) -> None:
         """Send serialized updates, in order, each to the subscribers its release allows.
 
-        Thread-safe: called by the group-commit writer after each commit, with the batch's
-        updates already serialized (once each, whatever the number of subscribers).
+        Thread-safe: called after each commit (by the writer thread, or on the loop with a
+        writer process's answer), with the batch's updates already serialized (once each,
+        whatever the number of subscribers).
         """
         loop = self._loop
         if loop is None or loop.is_closed() or not updates:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:  # a writer process's answer, read on the loop itself
+            self._dispatch(updates)
             return
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(self._dispatch, updates)

@@ -1,0 +1,405 @@
+"""Group commit in a process of its own: the writer that stores every ingest message.
+
+:class:`WriterProcess` has the interface of :class:`~tracklayer.service.groupcommit.GroupCommitter`
+(``submit(job)`` returns a future resolved once the job's message is durable), but the
+transactions run in a child process (``python -m tracklayer.service.writer``) fed through a
+Unix socket pair. The database work of a commit (SQLite's inserts, index updates and
+fsync, or psycopg's) then never competes with the event loop for the server's interpreter
+lock: on a busy server a writer thread re-acquiring the lock after each statement waits up
+to a whole switch interval (5 ms) every time, and the loop waits on it in turn.
+
+The child takes every job queued in the socket (waiting up to ``linger_s`` for more, at most
+``max_batch``), applies them with :func:`~tracklayer.service.ingest.commit_batch`, and
+answers with each job's outcome and the ``messages.pk`` of each job stored, in commit order.
+The parent's reader thread then runs ``on_commit`` and ``publish`` with the stored jobs (as
+the writer thread of a ``GroupCommitter`` does) and resolves the futures: a message is
+acknowledged exactly when its transaction is durable.
+
+The child exits when its socket closes: after :meth:`WriterProcess.stop` (every queued job
+committed and answered first), or when the server dies, however hard (a transaction under
+way then commits or not, whole, and its messages were not acknowledged). If the child dies,
+the jobs waiting on it fail and the next job starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from typing import Any
+
+from tracklayer.fusion.releasability import Release
+from tracklayer.service.ingest import (
+    IngestJob,
+    IngestRejected,
+    IngestResult,
+    MessageConflict,
+    OnCommit,
+    commit_batch,
+)
+
+__all__ = ["WriterProcess", "WriterUnavailable"]
+
+log = logging.getLogger("tracklayer.service.writer")
+
+#: Socket buffer asked for each direction, bytes (the kernel caps it at ``wmem_max``): a
+#: few hundred queued messages fit before ``submit`` would block.
+_SOCKET_BUFFER_BYTES = 8 * 1024 * 1024
+#: Longest wait for the child to start (import, connect, ready), s.
+_START_TIMEOUT_S = 60.0
+
+#: What travels for one job: (sequence number, sender, message id, kind, digest, release,
+#: named partners, rows, table name, columns, audit action). The stream update and the
+#: future stay in the server.
+JobPayload = tuple[
+    int, str, str, str, str, Release, tuple[str, ...], list[Any], str, tuple[str, ...], str
+]
+#: The child's answer to a batch: ``(seq, messages.pk)`` of each job stored, in commit
+#: order, and ``(seq, outcome)`` of every job.
+Reply = tuple[list[tuple[int, int]], list[tuple[int, IngestResult | BaseException]]]
+
+
+class WriterUnavailable(RuntimeError):
+    """The writer process ended before answering (the message may or may not be stored)."""
+
+
+def _payload(seq: int, job: IngestJob) -> JobPayload:
+    return (
+        seq,
+        job.sender,
+        job.message_id,
+        job.kind,
+        job.digest,
+        job.release,
+        job.named,
+        job.rows,
+        job.table.name,
+        job.columns,
+        job.audit_action,
+    )
+
+
+def _half_close(conn: Connection) -> None:
+    """No more writes from this end; the other end reads what was sent, then EOF."""
+    sock = socket.socket(fileno=os.dup(conn.fileno()))
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """Wait for the child to exit (killing it after ``timeout_s``)."""
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class WriterProcess:
+    """Group commit of ingest jobs in a child process (see the module docstring).
+
+    Parameters
+    ----------
+    db_url : str
+        The database the child writes to (the server's; see
+        :func:`~tracklayer.service.db.make_engine`).
+    publish : callable, optional
+        ``publish(updates)`` with ``(release, update text)`` of the jobs each commit stored,
+        in commit order (the live stream).
+    on_commit : callable, optional
+        ``on_commit([(job, messages.pk), ...])`` of each commit's stored jobs, just before
+        ``publish`` (the live picture's feed); an exception it raises is logged.
+    max_batch : int
+        Most jobs in one transaction.
+    linger_s : float
+        Longest wait for more jobs once one is queued, s.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        publish: Callable[[list[tuple[Release, str]]], None] | None = None,
+        on_commit: OnCommit | None = None,
+        max_batch: int = 256,
+        linger_s: float = 0.002,
+    ) -> None:
+        self._db_url = db_url
+        self._publish = publish
+        self._on_commit = on_commit
+        self._max_batch = max_batch
+        self._linger_s = linger_s
+        self._lock = threading.Lock()
+        self._pending: dict[int, IngestJob] = {}
+        self._seq = 0
+        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ended = threading.Event()
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start the child and wait until it is connected to the database.
+
+        With ``loop``, the child's answers are read by that event loop (its futures, the
+        publishing and ``on_commit`` then run there, with no thread waiting for the
+        interpreter lock in between); otherwise by a thread of their own.
+        """
+        with self._lock:
+            self._loop = loop
+            self._start_locked()
+
+    def submit(self, job: IngestJob) -> Future[IngestResult]:
+        """Queue ``job`` for the child (starting one if needed); its future resolves after
+        its commit. Thread-safe."""
+        with self._lock:
+            if self._conn is None:
+                self._start_locked()
+            assert self._conn is not None
+            self._seq += 1
+            self._pending[self._seq] = job
+            data = pickle.dumps(_payload(self._seq, job), protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                self._conn.send_bytes(data)
+            except OSError as exc:
+                del self._pending[self._seq]
+                job.future.set_exception(WriterUnavailable(f"writer process unreachable: {exc}"))
+        return job.future
+
+    def stop(self) -> None:
+        """Commit and answer every queued job, then end the child (not on the event loop
+        that reads its answers)."""
+        with self._lock:
+            conn, proc, ended = self._conn, self._proc, self._ended
+            self._conn = self._proc = None
+        if conn is None or proc is None:
+            return
+        _half_close(conn)
+        ended.wait()
+        conn.close()
+        _reap(proc)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None when none runs)."""
+        proc = self._proc
+        return None if proc is None else proc.pid
+
+    def _start_locked(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        for sock in (ours, theirs):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER_BYTES)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCKET_BUFFER_BYTES)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tracklayer.service.writer", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        conn = Connection(ours.detach())
+        try:
+            conn.send_bytes(
+                pickle.dumps(
+                    {
+                        "db_url": self._db_url,
+                        "max_batch": self._max_batch,
+                        "linger_s": self._linger_s,
+                        "log_level": logging.getLogger("tracklayer").getEffectiveLevel(),
+                    }
+                )
+            )
+            if not conn.poll(_START_TIMEOUT_S):
+                raise WriterUnavailable("writer process did not start in time")
+            ready = pickle.loads(conn.recv_bytes())
+        except (OSError, EOFError, WriterUnavailable) as exc:
+            conn.close()
+            proc.kill()
+            proc.wait()
+            raise WriterUnavailable(f"writer process failed to start: {exc}") from None
+        if ready != "ready":
+            conn.close()
+            proc.wait()
+            raise WriterUnavailable(f"writer process failed to start: {ready}")
+        self._conn, self._proc = conn, proc
+        self._ended = ended = threading.Event()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(
+                self._loop.add_reader, conn.fileno(), self._on_readable, conn, ended
+            )
+        else:
+            threading.Thread(
+                target=self._read, args=(conn, ended), name="tracklayer-writer", daemon=True
+            ).start()
+
+    def _on_readable(self, conn: Connection, ended: threading.Event) -> None:
+        try:
+            while True:
+                self._settle(pickle.loads(conn.recv_bytes()))
+                if not conn.poll(0):
+                    return
+        except (EOFError, OSError):
+            assert self._loop is not None
+            self._loop.remove_reader(conn.fileno())
+            self._end(conn, ended)
+
+    def _read(self, conn: Connection, ended: threading.Event) -> None:
+        while True:
+            try:
+                reply: Reply = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError):
+                break
+            self._settle(reply)
+        self._end(conn, ended)
+
+    def _end(self, conn: Connection, ended: threading.Event) -> None:
+        """The child has closed its end: fail what it left unanswered."""
+        with self._lock:
+            lost, self._pending = self._pending, {}
+            proc = self._proc if self._conn is conn else None
+            if proc is not None:  # died on its own: the next submit starts another
+                self._conn = self._proc = None
+        if proc is not None:
+            log.error("writer process ended unexpectedly", extra={"jobs_lost": len(lost)})
+            conn.close()
+            _reap(proc)
+        ended.set()
+        for job in lost.values():
+            if not job.future.done():
+                job.future.set_exception(WriterUnavailable("writer process ended"))
+
+    def _settle(self, reply: Reply) -> None:
+        stored_seqs, outcomes = reply
+        with self._lock:
+            jobs = {seq: self._pending.pop(seq) for seq, _ in outcomes if seq in self._pending}
+        stored = [(jobs[seq], pk) for seq, pk in stored_seqs if seq in jobs]
+        if stored and self._on_commit is not None:
+            try:
+                self._on_commit(stored)
+            except Exception:
+                log.exception("on_commit callback failed")
+        if stored and self._publish is not None:
+            self._publish([(job.release, job.update) for job, _ in stored])
+        for seq, outcome in outcomes:
+            job = jobs.get(seq)
+            if job is None or job.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+
+
+# --- the child ------------------------------------------------------------------------
+
+
+def _job(payload: JobPayload, tables: dict[str, Any]) -> IngestJob:
+    _, sender, message_id, kind, digest, release, named, rows, table, columns, action = payload
+    return IngestJob(
+        sender=sender,
+        message_id=message_id,
+        kind=kind,
+        digest=digest,
+        release=release,
+        named=named,
+        rows=rows,
+        table=tables[table],
+        columns=columns,
+        audit_action=action,
+        update="",
+    )
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if the server can rebuild it from a pickle, else a RuntimeError naming it."""
+    if isinstance(exc, IngestRejected | MessageConflict):
+        return exc
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _commit(engine: Any, payloads: list[JobPayload], tables: dict[str, Any]) -> Reply:
+    jobs = [_job(p, tables) for p in payloads]
+    seq_of = {id(job): p[0] for job, p in zip(jobs, payloads, strict=True)}
+    stored: list[tuple[IngestJob, int]] = []
+    try:
+        commit_batch(engine, jobs, None, stored.extend)
+    except Exception as exc:  # a lone job's failure: it is its outcome
+        log.exception("commit failed")
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(exc)
+    outcomes: list[tuple[int, IngestResult | BaseException]] = []
+    for job in jobs:
+        if not job.future.done():
+            job.future.set_exception(RuntimeError("write was not committed"))
+        error = job.future.exception()
+        outcome = job.future.result() if error is None else _portable(error)
+        outcomes.append((seq_of[id(job)], outcome))
+    return [(seq_of[id(job)], pk) for job, pk in stored], outcomes
+
+
+def _gather(conn: Connection, max_batch: int, linger_s: float) -> list[JobPayload] | None:
+    """The jobs of the next batch (None once the server has closed the socket)."""
+    try:
+        first = conn.recv_bytes()
+    except EOFError:
+        return None
+    batch: list[JobPayload] = [pickle.loads(first)]
+    deadline = time.monotonic() + linger_s
+    while len(batch) < max_batch:
+        if not conn.poll(max(0.0, deadline - time.monotonic())):
+            break
+        try:
+            batch.append(pickle.loads(conn.recv_bytes()))
+        except EOFError:
+            break
+    return batch
+
+
+def main(fd: int) -> None:
+    """Serve commits on the socket ``fd`` until the server closes it."""
+    # Ctrl-C reaches the whole process group: the server stops, then closes the socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = Connection(fd)
+    config = pickle.loads(conn.recv_bytes())
+    from tracklayer.service.logs import configure_logging
+
+    configure_logging(logging.getLevelName(config["log_level"]).lower())
+    try:
+        from tracklayer.service.db import detections, make_engine, track_states
+
+        engine = make_engine(config["db_url"], background_checkpoints=True)
+        with engine.connect():
+            pass
+    except Exception as exc:
+        conn.send_bytes(pickle.dumps(f"{type(exc).__name__}: {exc}"))
+        return
+    tables = {t.name: t for t in (track_states, detections)}
+    # As in the server: what start-up allocated stays out of the collector's scans.
+    gc.collect()
+    gc.freeze()
+    conn.send_bytes(pickle.dumps("ready"))
+    try:
+        while (batch := _gather(conn, config["max_batch"], config["linger_s"])) is not None:
+            reply = _commit(engine, batch, tables)
+            conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server is gone
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

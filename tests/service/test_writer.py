@@ -1,0 +1,204 @@
+"""The writer process: group commit in a child process, with the thread committer's semantics.
+
+Reference: the single-message semantics of the ingest (stored 201, retry 200, reused id
+409, unknown release partner 422), the rule that a message is published and its future
+resolved only once its transaction is durable, and that a writer that dies loses no
+acknowledged message (its unanswered jobs fail; the next job starts a new writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.service.conftest import fast_dir, track_state
+from tracklayer.fusion.releasability import Release
+from tracklayer.service.auth import add_partner
+from tracklayer.service.db import make_engine, messages, migrate, track_states
+from tracklayer.service.ingest import (
+    IngestJob,
+    IngestRejected,
+    IngestResult,
+    MessageConflict,
+    ingest_tracks,
+    track_job,
+)
+from tracklayer.service.schemas import TrackMessage
+from tracklayer.service.writer import WriterProcess, WriterUnavailable
+
+
+def _msg(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> TrackMessage:
+    tracks = [track_state("USA", f"T{k}", pos=(x + k, 0.0, 0.0)) for k in range(n)]
+    return TrackMessage.model_validate(
+        {"message_id": mid, "releasable_to": release, "tracks": tracks}
+    )
+
+
+def _outcome(job: IngestJob) -> Any:
+    exc = job.future.exception(timeout=30)
+    if exc is not None:
+        return type(exc)
+    result = job.future.result()
+    return (result.accepted, result.duplicate)
+
+
+@pytest.fixture
+def sqlite_url() -> Any:
+    with tempfile.TemporaryDirectory(dir=fast_dir()) as tmp:
+        yield f"sqlite:///{Path(tmp) / 'picture.db'}"
+
+
+def _migrated(url: str) -> sa.Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    add_partner(engine, "USA")
+    add_partner(engine, "JPN")
+    return engine
+
+
+def test_writer_settles_each_message_as_alone_and_publishes_after_commit(db_url: str) -> None:
+    """New, in-batch retry, in-batch reuse, stored retry, unknown partner, in one batch
+    (the child lingers for them): each gets the outcome it would have alone; only stored
+    messages are published, after their commit, in order, with their ``messages.pk``."""
+    engine = _migrated(db_url)
+    ingest_tracks(engine, "USA", _msg("old", "all"))
+    published: list[list[tuple[Release, str]]] = []
+    committed: list[list[tuple[str, int]]] = []
+
+    def on_commit(stored: list[tuple[IngestJob, int]]) -> None:
+        # Durable before anyone hears of it: another connection sees the rows already.
+        with engine.connect() as conn:
+            pks = dict(conn.execute(sa.select(messages.c.message_id, messages.c.pk)).all())
+        assert all(pks.get(job.message_id) == pk for job, pk in stored)
+        assert not any(job.future.done() for job, _ in stored)
+        committed.append([(job.message_id, pk) for job, pk in stored])
+
+    writer = WriterProcess(db_url, published.append, on_commit, linger_s=0.5)
+    writer.start()
+    try:
+        jobs = [
+            track_job("USA", m)
+            for m in (
+                _msg("a", ["JPN"]),
+                _msg("a", ["JPN"]),  # the same message twice in one batch: a retry
+                _msg("a", "all", x=7.0e6),  # the same id, other content: 409
+                _msg("old", "all"),  # a retry of a message stored before: 200
+                _msg("b", ["KOR"]),  # an unknown partner: 422
+                _msg("c", "all", n=3),
+            )
+        ]
+        for job in jobs:
+            writer.submit(job)
+        outcomes = [_outcome(job) for job in jobs]
+    finally:
+        writer.stop()
+    assert outcomes == [
+        (2, False),
+        (2, True),
+        MessageConflict,
+        (2, True),
+        IngestRejected,
+        (3, False),
+    ]
+    rejected = jobs[4].future.exception()
+    assert isinstance(rejected, IngestRejected)
+    assert rejected.loc == ("body", "releasable_to", 0)
+    assert [m for batch in committed for m, _ in batch] == ["a", "c"]
+    assert [json.loads(text)["message_id"] for batch in published for _, text in batch] == [
+        "a",
+        "c",
+    ]
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(messages.c.message_id, messages.c.n_records)).all())
+        n_states = conn.execute(sa.select(sa.func.count()).select_from(track_states)).scalar()
+    engine.dispose()
+    assert stored == {"old": 2, "a": 2, "c": 3}
+    assert n_states == 7
+
+
+def test_stop_commits_and_answers_every_queued_job(sqlite_url: str) -> None:
+    """Jobs queued just before ``stop`` are all committed and answered before it returns."""
+    engine = _migrated(sqlite_url)
+    writer = WriterProcess(sqlite_url)
+    writer.start()
+    jobs = [track_job("USA", _msg(f"m{i}", "all")) for i in range(40)]
+    for job in jobs:
+        writer.submit(job)
+    writer.stop()
+    assert all(job.future.done() for job in jobs)
+    assert [_outcome(job) for job in jobs] == [(2, False)] * 40
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()
+    engine.dispose()
+    assert n == 40
+
+
+def test_a_dead_writer_fails_its_jobs_and_the_next_job_starts_another(sqlite_url: str) -> None:
+    """SIGKILL of the child: a job sent to it fails (never acknowledged); a later job is
+    stored by a new child."""
+    engine = _migrated(sqlite_url)
+    writer = WriterProcess(sqlite_url)
+    writer.start()
+    first_pid = writer.pid
+    assert first_pid is not None
+    assert writer.submit(track_job("USA", _msg("before", "all"))).result(30).accepted == 2
+    os.kill(first_pid, signal.SIGKILL)
+    lost = writer.submit(track_job("USA", _msg("lost", "all")))
+    with pytest.raises(WriterUnavailable):
+        lost.result(30)
+    deadline = time.monotonic() + 30
+    result: IngestResult | None = None
+    while result is None and time.monotonic() < deadline:
+        try:
+            result = writer.submit(track_job("USA", _msg("after", "all"))).result(30)
+        except WriterUnavailable:  # the old child's end was not yet noticed
+            time.sleep(0.05)
+    writer.stop()
+    assert result is not None and result.accepted == 2
+    assert writer.pid is None
+    with engine.connect() as conn:
+        stored = set(conn.execute(sa.select(messages.c.message_id)).scalars())
+    engine.dispose()
+    assert stored == {"before", "after"}
+
+
+def test_answers_read_on_the_event_loop(sqlite_url: str) -> None:
+    """With a loop, futures resolve and ``publish`` runs on the loop's thread."""
+    _migrated(sqlite_url).dispose()
+    threads: list[int] = []
+
+    async def main() -> list[IngestResult]:
+        loop = asyncio.get_running_loop()
+        import threading
+
+        writer = WriterProcess(sqlite_url, publish=lambda _u: threads.append(threading.get_ident()))
+        await asyncio.to_thread(writer.start, loop)
+        try:
+            futures = [
+                asyncio.wrap_future(writer.submit(track_job("USA", _msg(f"m{i}", "all"))))
+                for i in range(5)
+            ]
+            results = await asyncio.wait_for(asyncio.gather(*futures), 30)
+        finally:
+            await asyncio.to_thread(writer.stop)
+        assert set(threads) == {threading.get_ident()}
+        return results
+
+    assert [r.accepted for r in asyncio.run(main())] == [2] * 5
+
+
+def test_a_writer_that_cannot_connect_says_why() -> None:
+    """A database the child cannot reach: ``start`` raises, naming the failure."""
+    writer = WriterProcess("postgresql://nobody:secret@127.0.0.1:1/none")
+    with pytest.raises(WriterUnavailable, match="failed to start: OperationalError"):
+        writer.start()
+    assert writer.pid is None
