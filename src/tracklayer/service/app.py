@@ -64,6 +64,7 @@ from tracklayer.service.db import (
     schema_revision,
 )
 from tracklayer.service.export import czml_document, tracks_parquet
+from tracklayer.service.fusion_process import FusionProcess
 from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import (
     IngestJob,
@@ -217,6 +218,7 @@ def create_app(
     commit_linger_s: float = 0.0,
     bus_path: Path | str | None = None,
     writer_process: bool = False,
+    fusion_process: bool = False,
 ) -> FastAPI:
     """Build the service on the database at ``db_url`` (created and migrated if needed).
 
@@ -245,6 +247,9 @@ def create_app(
         Run the group commit in a child process (:mod:`tracklayer.service.writer`, as
         ``serve`` does) instead of a thread: the database work of ingest then never waits
         for, or holds up, the event loop's interpreter lock.
+    fusion_process : bool
+        Fuse the live stream's pictures in a worker process
+        (:mod:`tracklayer.service.fusion_process`, as ``serve`` does) instead of a thread.
     """
     engine = make_engine(db_url, background_checkpoints=True)
     migrate(engine)
@@ -266,7 +271,9 @@ def create_app(
 
     # The stream's picture is kept incrementally from the service's commits (and a seed
     # per partner), not re-queried each tick; see tracklayer.service.live_picture.
-    live = LivePicture(engine, settings, max_age_s=60.0)
+    fusion_worker = FusionProcess() if fusion_process else None
+    fuser = None if fusion_worker is None else fusion_worker.fuse
+    live = LivePicture(engine, settings, max_age_s=60.0, fuser=fuser)
 
     # Partners with the same visible inputs share one national table and one fusion result
     # (LivePicture's cache); their records are then serialized once, not once per partner.
@@ -345,6 +352,8 @@ def create_app(
         await hub.start()
         if isinstance(committer, WriterProcess):
             await anyio.to_thread.run_sync(committer.start, asyncio.get_running_loop())
+        if fusion_worker is not None:
+            await anyio.to_thread.run_sync(fusion_worker.start)
         if bus is not None:
             await anyio.to_thread.run_sync(bus.connect)
         try:
@@ -354,6 +363,8 @@ def create_app(
             if bus is not None:
                 await anyio.to_thread.run_sync(bus.close)
             await hub.stop()
+            if fusion_worker is not None:
+                await anyio.to_thread.run_sync(fusion_worker.stop)
             await anyio.to_thread.run_sync(checkpointer.stop)
             engine.dispose()
 
@@ -807,7 +818,10 @@ def app_from_environment() -> FastAPI:
     import os
 
     app = create_app(
-        os.environ[ENV_DB], bus_path=os.environ.get(ENV_BUS) or None, writer_process=True
+        os.environ[ENV_DB],
+        bus_path=os.environ.get(ENV_BUS) or None,
+        writer_process=True,
+        fusion_process=True,
     )
     gc.collect()
     gc.freeze()

@@ -68,7 +68,7 @@ def serve(
     if workers > 1:
         _serve_workers(db, host, port, log_level, ws_deflate, workers, ENV_DB, ENV_BUS)
         return
-    app = create_app(db, writer_process=True)
+    app = create_app(db, writer_process=True, fusion_process=True)
     # Everything allocated so far (the imported libraries, the app) lives as long as the
     # process: moved out of the collector's view, a full collection scans only what requests
     # allocate (without this, ~150k objects and ~100 ms per full collection under load).

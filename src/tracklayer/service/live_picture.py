@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +53,10 @@ from tracklayer.service.picture import (
     visible_to,
 )
 
-__all__ = ["LivePicture", "StoredTracks"]
+__all__ = ["Fuser", "LivePicture", "StoredTracks"]
+
+#: The fusion a :class:`LivePicture` calls: ``fuser(national, at_ns, settings)``.
+Fuser = Callable[[TrackRows, int, FusionSettings], FusedTracks]
 
 #: One stored track message: its release, its ``messages.pk``, and its rows as ingest
 #: stores them, ``(owner, track_id, tracker, time_ns, x, y, z, vx, vy, vz, cov, status)``
@@ -141,6 +144,10 @@ class LivePicture:
     max_age_s : float
         Tracks whose latest visible state is older than this before the picture's time are
         left out, s (as ``build_picture``'s ``max_age_s``).
+    fuser : callable, optional
+        ``fuser(national, at_ns, settings)``, the fusion; by default
+        :func:`~tracklayer.service.picture.fuse` in the calling thread
+        (:class:`~tracklayer.service.fusion_process.FusionProcess` runs it in a process).
 
     Notes
     -----
@@ -149,9 +156,16 @@ class LivePicture:
     last ``max_age_s`` (plus a bounded slack) per registered partner.
     """
 
-    def __init__(self, engine: Engine, settings: FusionSettings, max_age_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: FusionSettings,
+        max_age_s: float = 60.0,
+        fuser: Fuser | None = None,
+    ) -> None:
         self._engine = engine
         self._settings = settings
+        self._fuser = fuser
         self._max_age_ns = int(max_age_s * 1e9)
         self._lock = threading.Lock()
         self._partners: dict[str, _Partner] = {}
@@ -262,7 +276,8 @@ class LivePicture:
                 self._cache.move_to_end(signature)
                 return hit
             national = _track_rows([e[1] for _, e in entries])
-            result = (national, fuse(national, at_ns, self._settings))
+            fused = (self._fuser or fuse)(national, at_ns, self._settings)
+            result = (national, fused)
             self._cache[signature] = result
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)

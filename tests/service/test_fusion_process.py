@@ -1,0 +1,60 @@
+"""Fusion in a worker process: the same system tracks as in the server's own process.
+
+Reference: :func:`tracklayer.service.picture.fuse` called directly on the same national
+rows (exact equality: the same code on the same arrays), and a worker killed outright is
+replaced without losing the fusion asked of it next.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import numpy as np
+
+from tests.service.conftest import track_state
+from tracklayer.service.fusion_process import FusionProcess
+from tracklayer.service.ingest import track_job
+from tracklayer.service.live_picture import _track_rows
+from tracklayer.service.picture import FusedTracks, FusionSettings, TrackRows, fuse
+from tracklayer.service.schemas import TrackMessage
+
+
+def _national() -> TrackRows:
+    rows: list[Any] = []
+    rng = np.random.default_rng(7)
+    for code in ("USA", "GBR", "JPN"):
+        tracks = [
+            track_state(code, f"T{k}", pos=(6.5e6 + 1e4 * k + rng.normal(0, 30), 0.0, 2e5))
+            for k in range(20)
+        ]
+        message = TrackMessage.model_validate(
+            {"message_id": code, "releasable_to": "all", "tracks": tracks}
+        )
+        rows += track_job(code, message).rows
+    return _track_rows(rows)
+
+
+def _same(a: FusedTracks, b: FusedTracks) -> None:
+    assert a.track_id == b.track_id and a.status == b.status and a.sources == b.sources
+    np.testing.assert_array_equal(a.state, b.state)
+    np.testing.assert_array_equal(a.cov, b.cov)
+
+
+def test_worker_fuses_as_the_server_would_and_survives_being_killed() -> None:
+    national = _national()
+    at_ns = int(national.time_ns.max())
+    settings = FusionSettings()
+    expected = fuse(national, at_ns, settings)
+    assert len(expected) == 20  # three allies' tracks of 20 threats, associated
+    worker = FusionProcess()
+    try:
+        pid = worker.start()
+        assert pid != os.getpid()
+        _same(worker.fuse(national, at_ns, settings), expected)
+        os.kill(pid, signal.SIGKILL)
+        _same(worker.fuse(national, at_ns, settings), expected)
+        assert worker.start() != pid
+    finally:
+        worker.stop()
