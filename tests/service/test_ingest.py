@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.service.conftest import auth, message, spd_cov, track_state
 from tracklayer.service.auth import add_partner
@@ -325,3 +328,29 @@ def test_int_among_float_values_is_stored(db_url: str) -> None:
     engine.dispose()
     assert xs == [6.5e6, 6_500_001.0, 6.5e6 + 2]
     assert all(isinstance(x, float) for x in xs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    mid=st.from_regex(r"[A-Za-z0-9._:-]{1,40}", fullmatch=True),
+    release=st.one_of(st.just("all"), st.lists(st.sampled_from(["JPN", "KOR", "GBR"]), max_size=3)),
+    n=st.integers(1, 4),
+    t_s=st.floats(0.0, 1e6, allow_nan=False),
+    snr=st.one_of(st.none(), st.floats(-10.0, 1e3, allow_nan=False)),
+)
+def test_content_digest_is_the_sha256_of_the_whole_message(
+    mid: str, release: Any, n: int, t_s: float, snr: float | None
+) -> None:
+    """The digest that tells a retry from a reused id is assembled from the records' JSON
+    of the stream update; reference: SHA-256 of pydantic's ``model_dump_json`` (exact), so
+    digests stored by earlier versions still match their retries."""
+    tracks = [track_state("USA", f"T{k}", t_s=t_s + k) for k in range(n)]
+    tm = TrackMessage.model_validate(message(mid, release, tracks))
+    expected = hashlib.sha256(tm.model_dump_json().encode()).hexdigest()
+    assert track_job("USA", tm).digest == expected
+    dets = [_detection("USA", f"D{k}", snr=snr) for k in range(n)]
+    dm = DetectionMessage.model_validate(
+        {"message_id": mid, "releasable_to": release, "detections": dets}
+    )
+    expected = hashlib.sha256(dm.model_dump_json().encode()).hexdigest()
+    assert detection_job("USA", dm).digest == expected

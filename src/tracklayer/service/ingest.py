@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import sqlalchemy as sa
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -163,8 +164,25 @@ def _check_detections(message: DetectionMessage, sender: str) -> None:
             )
 
 
-def _digest(message: TrackMessage | DetectionMessage) -> str:
-    return hashlib.sha256(message.model_dump_json().encode()).hexdigest()
+def _digest(message: TrackMessage | DetectionMessage, records_json: bytes) -> str:
+    """SHA-256 of ``message.model_dump_json()``, assembled around ``records_json`` (its
+    records, as the stream update already serialized them) instead of serializing every
+    record a second time."""
+    field = b"tracks" if isinstance(message, TrackMessage) else b"detections"
+    text = b"".join(
+        (
+            b'{"message_id":',
+            to_json(message.message_id),
+            b',"releasable_to":',
+            to_json(message.releasable_to),
+            b',"',
+            field,
+            b'":',
+            records_json,
+            b"}",
+        )
+    )
+    return hashlib.sha256(text).hexdigest()
 
 
 @dataclass(eq=False)
@@ -583,6 +601,7 @@ def track_job(sender: str, message: TrackMessage) -> IngestJob:
     """
     cov = _check_tracks(message, sender)
     cov_bytes = cov.astype("<f8").tobytes()
+    records_json = _TRACKS_JSON.dump_json(message.tracks)
     rows = [
         (
             sender,
@@ -604,16 +623,14 @@ def track_job(sender: str, message: TrackMessage) -> IngestJob:
         sender=sender,
         message_id=message.message_id,
         kind="tracks",
-        digest=_digest(message),
+        digest=_digest(message, records_json),
         release=Release.of(sender, message.releasable_to),
         named=_named(message),
         rows=rows,
         table=track_states,
         columns=_TRACK_COLUMNS,
         audit_action="ingest_tracks",
-        update=_update_text(
-            "tracks", sender, message.message_id, _TRACKS_JSON.dump_json(message.tracks)
-        ),
+        update=_update_text("tracks", sender, message.message_id, records_json),
     )
 
 
@@ -668,23 +685,19 @@ def detection_job(
         )
         for d in message.detections
     ]
+    records_json = _DETECTIONS_JSON.dump_json(message.detections)
     return IngestJob(
         sender=sender,
         message_id=message.message_id,
         kind="detections",
-        digest=_digest(message),
+        digest=_digest(message, records_json),
         release=Release.of(sender, message.releasable_to),
         named=_named(message),
         rows=rows,
         table=detections,
         columns=_DETECTION_COLUMNS,
         audit_action=audit_action,
-        update=_update_text(
-            "detections",
-            sender,
-            message.message_id,
-            _DETECTIONS_JSON.dump_json(message.detections),
-        ),
+        update=_update_text("detections", sender, message.message_id, records_json),
     )
 
 
