@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,3 +62,35 @@ def test_worker_fuses_as_the_server_would_and_survives_being_killed() -> None:
         assert worker.start() != pid
     finally:
         worker.stop()
+
+
+def test_worker_ends_when_its_server_is_killed(tmp_path: Path) -> None:
+    """A server killed outright (SIGKILL) leaves no fusion worker behind."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import time\n"
+        "from tracklayer.service.fusion_process import FusionProcess\n"
+        "if __name__ == '__main__':\n"
+        "    print(FusionProcess().start(), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None
+        worker_pid = int(server.stdout.readline())
+        server.kill()
+    deadline = time.monotonic() + 20
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose: it runs nothing (its parent, init, reaps it).
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))

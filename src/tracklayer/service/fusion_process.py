@@ -8,7 +8,8 @@ arriving meanwhile waits. :class:`FusionProcess` runs
 only sends the national rows (arrays) and reads back the system tracks.
 
 The worker is started by :meth:`FusionProcess.start` (or the first fusion), and started
-again if it dies; a fusion that was under way when it died is run once more.
+again if it dies; a fusion that was under way when it died is run once more. It exits by
+itself when the server's process ends, even when killed outright.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -25,10 +27,21 @@ from tracklayer.service.picture import FusedTracks, FusionSettings, TrackRows, f
 __all__ = ["FusionProcess"]
 
 
-def _freeze() -> None:
+def _worker_init(server_pid: int) -> None:
     # What the worker imported lives as long as it does: out of the collector's scans.
     gc.collect()
     gc.freeze()
+    threading.Thread(
+        target=_exit_with, args=(server_pid,), name="tracklayer-orphan-watch", daemon=True
+    ).start()
+
+
+def _exit_with(server_pid: int, interval_s: float = 0.5) -> None:
+    """End this worker once the server that started it is gone, however it ended (a
+    worker of a server killed outright would otherwise wait for work forever)."""
+    while os.getppid() == server_pid:
+        time.sleep(interval_s)
+    os._exit(0)
 
 
 def _ready() -> int:
@@ -76,6 +89,7 @@ class FusionProcess:
                 self._executor = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_freeze,
+                    initializer=_worker_init,
+                    initargs=(os.getpid(),),
                 )
             return self._executor
