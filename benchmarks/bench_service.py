@@ -280,26 +280,37 @@ def _child_main(role: str, config_path: str, result_path: str) -> None:
 
 
 def _cpu_s(pid: int) -> float:
-    """User + system CPU time of a process and its children (the workers), s.
+    """User + system CPU time of a process and all its descendants (workers, the writer
+    and fusion processes), s.
 
-    Read from Linux ``/proc``; NaN elsewhere.
+    Read from Linux ``/proc``; NaN elsewhere. A descendant that has exited since the last
+    reading is not counted (the server's stay up for the whole run).
     """
-    total = 0.0
     try:
-        stats = {pid: Path(f"/proc/{pid}/stat").read_text()}
+        Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return float("nan")
+    stats: dict[int, str] = {}
+    parent_of: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != pid:
+        if entry.name.isdigit():
             try:
                 text = (entry / "stat").read_text()
             except OSError:
                 continue
-            if int(text.rsplit(")", 1)[1].split()[1]) == pid:
-                stats[int(entry.name)] = text
-    for text in stats.values():
-        fields = text.rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
+            stats[int(entry.name)] = text
+            parent_of[int(entry.name)] = int(text.rsplit(")", 1)[1].split()[1])
+    ours = {pid}
+    grew = True
+    while grew:
+        more = {p for p, parent in parent_of.items() if parent in ours} - ours
+        ours |= more
+        grew = bool(more)
+    total = 0.0
+    for p in ours:
+        if p in stats:
+            fields = stats[p].rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
