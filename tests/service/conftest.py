@@ -163,3 +163,27 @@ def service(db_url: str) -> Iterator[tuple[Any, dict[str, str]]]:
     tokens = {code: add_partner(app.state.engine, code) for code in PARTNERS}
     with TestClient(app) as client:
         yield client, tokens
+
+
+@pytest.fixture(params=["threads", "processes"])
+def service_either(
+    request: pytest.FixtureRequest, db_url: str
+) -> Iterator[tuple[Any, dict[str, str]]]:
+    """:func:`service` with its group commit and stream fusion in threads (``create_app``'s
+    default), then in the writer and fusion processes that ``serve`` uses."""
+    from fastapi.testclient import TestClient
+
+    from tracklayer.service.app import create_app
+    from tracklayer.service.auth import add_partner
+
+    processes = request.param == "processes"
+    app = create_app(
+        db_url,
+        static_dir=None,
+        picture_interval_s=0.05,
+        writer_process=processes,
+        fusion_process=processes,
+    )
+    tokens = {code: add_partner(app.state.engine, code) for code in PARTNERS}
+    with TestClient(app) as client:
+        yield client, tokens

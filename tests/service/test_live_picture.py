@@ -395,14 +395,14 @@ def test_on_commit_failure_is_logged_not_raised(
     engine.dispose()
 
 
-def test_app_stream_picture_is_the_live_picture(service: tuple[Any, dict[str, str]]) -> None:
+def test_app_stream_picture_is_the_live_picture(service_either: tuple[Any, dict[str, str]]) -> None:
     """The stream's picture (live) equals the REST picture (SQL); detections are ignored.
 
     JPN subscribes first (seeded while empty), then messages and a detection message are
     posted; a second subscription's first picture, computed from the live map, must equal
     GET /api/v1/picture's answer exactly.
     """
-    client, tok = service
+    client, tok = service_either
     with client.websocket_connect("/api/v1/stream", headers=auth(tok["JPN"])) as ws:
         assert ws.receive_json() == {"type": "hello", "partner": "JPN"}
         assert ws.receive_json()["type"] == "picture"

@@ -197,10 +197,10 @@ def test_refused_tokens(service: tuple[Any, dict[str, str]]) -> None:
     assert client.get("/api/v1/tracks", headers=auth(tok["USA"])).json()["tracks"] == []
 
 
-def test_stream_delivers_released_updates(service: tuple[Any, dict[str, str]]) -> None:
+def test_stream_delivers_released_updates(service_either: tuple[Any, dict[str, str]]) -> None:
     """A subscriber gets hello, a picture, then the updates released to it, in order, and
     the system tracks (``fused``) computed from them alone."""
-    client, tok = service
+    client, tok = service_either
     with client.websocket_connect("/api/v1/stream", headers=auth(tok["JPN"])) as ws:
         assert ws.receive_json() == {"type": "hello", "partner": "JPN"}
         assert ws.receive_json()["type"] == "picture"
