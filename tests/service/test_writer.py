@@ -143,27 +143,24 @@ def test_stop_commits_and_answers_every_queued_job(sqlite_url: str) -> None:
 
 
 def test_a_dead_writer_fails_its_jobs_and_the_next_job_starts_another(sqlite_url: str) -> None:
-    """SIGKILL of the child: a job sent to it fails (never acknowledged); a later job is
-    stored by a new child."""
+    """SIGKILL of the child while it holds a job (lingering for more): that job fails,
+    never acknowledged nor stored; the next job starts a new child (in a thread) and is
+    stored by it."""
     engine = _migrated(sqlite_url)
-    writer = WriterProcess(sqlite_url)
+    writer = WriterProcess(sqlite_url, linger_s=2.0)
     writer.start()
     first_pid = writer.pid
     assert first_pid is not None
     assert writer.submit(track_job("USA", _msg("before", "all"))).result(30).accepted == 2
-    os.kill(first_pid, signal.SIGKILL)
     lost = writer.submit(track_job("USA", _msg("lost", "all")))
+    time.sleep(0.3)  # the child has it and waits for more
+    os.kill(first_pid, signal.SIGKILL)
     with pytest.raises(WriterUnavailable):
         lost.result(30)
-    deadline = time.monotonic() + 30
-    result: IngestResult | None = None
-    while result is None and time.monotonic() < deadline:
-        try:
-            result = writer.submit(track_job("USA", _msg("after", "all"))).result(30)
-        except WriterUnavailable:  # the old child's end was not yet noticed
-            time.sleep(0.05)
+    after = writer.submit(track_job("USA", _msg("after", "all")))
+    assert after.result(60).accepted == 2
+    assert writer.pid not in (None, first_pid)
     writer.stop()
-    assert result is not None and result.accepted == 2
     assert writer.pid is None
     with engine.connect() as conn:
         stored = set(conn.execute(sa.select(messages.c.message_id)).scalars())
@@ -202,3 +199,36 @@ def test_a_writer_that_cannot_connect_says_why() -> None:
     with pytest.raises(WriterUnavailable, match="failed to start: OperationalError"):
         writer.start()
     assert writer.pid is None
+
+
+def test_service_answers_503_when_the_writer_dies_and_the_retry_is_stored(
+    sqlite_url: str,
+) -> None:
+    """A message whose writer dies before answering gets 503 with Retry-After (it may or
+    may not be stored); its retry, same id, is stored once by the restarted writer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from tests.service.conftest import auth, message
+    from tracklayer.service.app import create_app
+
+    app = create_app(sqlite_url, static_dir=None, writer_process=True, commit_linger_s=2.0)
+    token = add_partner(app.state.engine, "USA")
+    body = message("m1", "all", [track_state("USA", "T1")])
+    with TestClient(app) as client, ThreadPoolExecutor(1) as pool:
+        posted = pool.submit(client.post, "/api/v1/tracks", json=body, headers=auth(token))
+        time.sleep(0.5)  # the writer holds the message, lingering for more
+        pid = app.state.committer.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        refused = posted.result(30)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        retry = client.post("/api/v1/tracks", json=body, headers=auth(token))
+        assert retry.status_code == 201
+        again = client.post("/api/v1/tracks", json=body, headers=auth(token))
+        assert again.status_code == 200
+    with app.state.engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(track_states)).scalar()
+    assert n == 1

@@ -109,9 +109,19 @@ from tracklayer.service.tdm_ingest import (
     site_from_degrees,
     tdm_detection_message,
 )
-from tracklayer.service.writer import WriterProcess
+from tracklayer.service.writer import WriterProcess, WriterUnavailable
 
 __all__ = ["STATIC_DIR", "create_app", "current_partner"]
+
+_RETRY = (
+    "The writer process ended before answering (it is being restarted): the message may "
+    "or may not be stored; send it again with the same message id"
+)
+
+
+def _writer_unavailable() -> HTTPException:
+    return HTTPException(503, _RETRY, headers={"Retry-After": "1"})
+
 
 #: Where the web page's built files go; served at ``/`` when the folder exists.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -378,6 +388,7 @@ def create_app(
     app.state.engine = engine
     app.state.hub = hub
     app.state.live_picture = live
+    app.state.committer = committer
     app.add_middleware(RequestLogMiddleware)
 
     @app.exception_handler(RequestValidationError)
@@ -420,6 +431,8 @@ def create_app(
         except MessageConflict as exc:
             audit.record(engine, partner, action, message_id, 0, 409)
             raise HTTPException(409, str(exc)) from None
+        except WriterUnavailable:
+            raise _writer_unavailable() from None
         if result.duplicate:
             response.status_code = 200
         return IngestAck(
@@ -460,6 +473,8 @@ def create_app(
                 audit.record, engine, partner.code, action, job.message_id, 0, 409
             )
             raise HTTPException(409, str(exc)) from None
+        except WriterUnavailable:
+            raise _writer_unavailable() from None
         if result.duplicate:
             response.status_code = 200
         return IngestAck(
@@ -487,6 +502,7 @@ def create_app(
         400: {"description": "The body is not readable JSON"},
         409: {"description": "The message id was used for different content"},
         413: {"description": "The body is too large"},
+        503: {"description": _RETRY},
     }
 
     @api.post(

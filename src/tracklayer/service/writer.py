@@ -18,7 +18,9 @@ acknowledged exactly when its transaction is durable.
 The child exits when its socket closes: after :meth:`WriterProcess.stop` (every queued job
 committed and answered first), or when the server dies, however hard (a transaction under
 way then commits or not, whole, and its messages were not acknowledged). If the child dies,
-the jobs waiting on it fail and the next job starts a new one.
+the jobs waiting on it fail (the server answers them 503: retried with the same message id,
+they are stored once), and the next job starts a new one in a thread, without holding up
+the event loop; jobs submitted while it starts are sent to it once it is ready.
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ class WriterProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ended = threading.Event()
+        self._starting = False
+        self._stopped = False
+        self._backlog: list[tuple[int, bytes]] = []
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Start the child and wait until it is connected to the database.
@@ -160,18 +165,30 @@ class WriterProcess:
         """
         with self._lock:
             self._loop = loop
-            self._start_locked()
+            self._stopped = False
+        conn, proc = self._spawn()
+        with self._lock:
+            self._attach(conn, proc)
 
     def submit(self, job: IngestJob) -> Future[IngestResult]:
-        """Queue ``job`` for the child (starting one if needed); its future resolves after
-        its commit. Thread-safe."""
+        """Queue ``job`` for the child; its future resolves after its commit. Thread-safe,
+        and never waits for a child to start: when none runs (it died), one is started in
+        a thread and the jobs queued meanwhile are sent to it once it is ready."""
         with self._lock:
-            if self._conn is None:
-                self._start_locked()
-            assert self._conn is not None
+            if self._stopped:
+                job.future.set_exception(WriterUnavailable("writer process stopped"))
+                return job.future
             self._seq += 1
             self._pending[self._seq] = job
             data = pickle.dumps(_payload(self._seq, job), protocol=pickle.HIGHEST_PROTOCOL)
+            if self._conn is None:
+                self._backlog.append((self._seq, data))
+                if not self._starting:
+                    self._starting = True
+                    threading.Thread(
+                        target=self._restart, name="tracklayer-writer-start", daemon=True
+                    ).start()
+                return job.future
             try:
                 self._conn.send_bytes(data)
             except OSError as exc:
@@ -183,6 +200,7 @@ class WriterProcess:
         """Commit and answer every queued job, then end the child (not on the event loop
         that reads its answers)."""
         with self._lock:
+            self._stopped = True
             conn, proc, ended = self._conn, self._proc, self._ended
             self._conn = self._proc = None
         if conn is None or proc is None:
@@ -198,7 +216,8 @@ class WriterProcess:
         proc = self._proc
         return None if proc is None else proc.pid
 
-    def _start_locked(self) -> None:
+    def _spawn(self) -> tuple[Connection, subprocess.Popen[bytes]]:
+        """A new child, connected to the database (raises WriterUnavailable)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         for sock in (ours, theirs):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER_BYTES)
@@ -233,6 +252,10 @@ class WriterProcess:
             conn.close()
             proc.wait()
             raise WriterUnavailable(f"writer process failed to start: {ready}")
+        return conn, proc
+
+    def _attach(self, conn: Connection, proc: subprocess.Popen[bytes]) -> None:
+        """Make ``conn`` the current child's and start reading its answers (lock held)."""
         self._conn, self._proc = conn, proc
         self._ended = ended = threading.Event()
         if self._loop is not None:
@@ -243,6 +266,38 @@ class WriterProcess:
             threading.Thread(
                 target=self._read, args=(conn, ended), name="tracklayer-writer", daemon=True
             ).start()
+
+    def _restart(self) -> None:
+        """Start a child in place of one that died, then send it the jobs queued meanwhile."""
+        try:
+            conn, proc = self._spawn()
+        except WriterUnavailable as exc:
+            with self._lock:
+                self._starting = False
+                failed = [self._pending.pop(seq) for seq, _ in self._backlog]
+                self._backlog.clear()
+            for job in failed:
+                job.future.set_exception(exc)
+            return
+        with self._lock:
+            self._starting = False
+            if self._stopped:  # stopped while this one started: nothing to send it
+                failed = [self._pending.pop(seq) for seq, _ in self._backlog]
+                self._backlog.clear()
+                conn.close()
+                _reap(proc)
+                for job in failed:
+                    job.future.set_exception(WriterUnavailable("writer process stopped"))
+                return
+            log.warning("writer process restarted", extra={"pid": proc.pid})
+            self._attach(conn, proc)
+            backlog, self._backlog = self._backlog, []
+            for seq, data in backlog:
+                try:
+                    conn.send_bytes(data)
+                except OSError as exc:
+                    job = self._pending.pop(seq)
+                    job.future.set_exception(WriterUnavailable(f"writer unreachable: {exc}"))
 
     def _on_readable(self, conn: Connection, ended: threading.Event) -> None:
         try:
