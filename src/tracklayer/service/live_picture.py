@@ -43,14 +43,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
-from tracklayer.service.db import messages, track_states
+from tracklayer.service.db import track_states
 from tracklayer.service.picture import (
     FusedTracks,
     FusionSettings,
     PictureView,
     TrackRows,
     fuse,
-    visible_to,
+    latest_time_ns,
+    ranked_states,
 )
 
 __all__ = ["Fuser", "LivePicture", "StoredTracks"]
@@ -290,41 +291,22 @@ class LivePicture:
         states of the window before the latest visible time are read; an older one could
         never be shown nor hide one that is.
         """
-        join = track_states.join(messages, track_states.c.message_pk == messages.c.pk)
+        latest = latest_time_ns(self._engine, partner)
+        if latest is None:
+            return
+        columns = (
+            "owner",
+            "track_id",
+            "tracker",
+            "time_ns",
+            *("x", "y", "z", "vx", "vy", "vz"),
+            "cov",
+            "status",
+            "message_pk",
+            "pk",
+        )
+        inner = ranked_states(partner, latest - self._max_age_ns, columns=columns)
         with self._engine.connect() as conn:
-            latest = conn.execute(
-                sa.select(sa.func.max(track_states.c.time_ns))
-                .select_from(join)
-                .where(visible_to(partner))
-            ).scalar()
-            if latest is None:
-                return
-            since = int(latest) - self._max_age_ns
-            rank = (
-                sa.func.row_number()
-                .over(
-                    partition_by=(track_states.c.tracker, track_states.c.track_id),
-                    order_by=(track_states.c.time_ns.desc(), track_states.c.pk.desc()),
-                )
-                .label("rank")
-            )
-            columns = (
-                "owner",
-                "track_id",
-                "tracker",
-                "time_ns",
-                *("x", "y", "z", "vx", "vy", "vz"),
-                "cov",
-                "status",
-                "message_pk",
-                "pk",
-            )
-            inner = (
-                sa.select(*(track_states.c[c] for c in columns), rank)
-                .select_from(join)
-                .where(visible_to(partner), track_states.c.time_ns >= since)
-                .subquery()
-            )
             # The row's place in its message, exact whether or not its keys are contiguous.
             earlier = track_states.alias("earlier")
             row_index = (
@@ -344,4 +326,4 @@ class LivePicture:
                 old = state.latest.get(key)
                 if old is None or entry_rank > old[0]:
                     state.latest[key] = (entry_rank, values)
-            state.at_ns = max(state.at_ns, int(latest))
+            state.at_ns = max(state.at_ns, latest)

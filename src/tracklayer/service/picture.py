@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from tracklayer.fusion.t2t import (
     DEFAULT_GATE_PROBABILITY,
@@ -204,6 +205,34 @@ def latest_time_ns(engine: Engine, partner: str) -> int | None:
     return None if value is None else int(value)
 
 
+def ranked_states(
+    partner: str, since_ns: int, until_ns: int | None = None, columns: tuple[str, ...] = ()
+) -> Subquery:
+    """The partner's visible track states timed in ``[since_ns, until_ns]``, each with its
+    ``rank`` among its track's states there (1: the latest, by time then primary key).
+
+    ``columns`` names the ``track_states`` columns selected (default: the picture's
+    state columns, tracker to status); the subquery also has ``rank``.
+    """
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(track_states.c.tracker, track_states.c.track_id),
+            order_by=(track_states.c.time_ns.desc(), track_states.c.pk.desc()),
+        )
+        .label("rank")
+    )
+    selected = [track_states.c[c] for c in columns] if columns else _state_columns(track_states)
+    query = (
+        sa.select(*selected, rank)
+        .select_from(_JOIN)
+        .where(visible_to(partner), track_states.c.time_ns >= since_ns)
+    )
+    if until_ns is not None:
+        query = query.where(track_states.c.time_ns <= until_ns)
+    return query.subquery()
+
+
 def _empty_rows() -> TrackRows:
     return TrackRows.from_rows([])
 
@@ -234,22 +263,7 @@ def current_states(
         at_ns = latest_time_ns(engine, partner)
         if at_ns is None:
             return None, _empty_rows()
-    since = at_ns - int(max_age_s * 1e9)
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(track_states.c.tracker, track_states.c.track_id),
-            order_by=(track_states.c.time_ns.desc(), track_states.c.pk.desc()),
-        )
-        .label("rank")
-    )
-    inner = (
-        sa.select(*_state_columns(track_states), rank)
-        .select_from(_JOIN)
-        .where(visible_to(partner), track_states.c.time_ns <= at_ns)
-        .where(track_states.c.time_ns >= since)
-        .subquery()
-    )
+    inner = ranked_states(partner, at_ns - int(max_age_s * 1e9), at_ns)
     query = (
         sa.select(*_state_columns(inner))
         .where(inner.c.rank == 1, inner.c.status != "deleted")
