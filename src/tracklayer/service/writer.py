@@ -11,9 +11,10 @@ to a whole switch interval (5 ms) every time, and the loop waits on it in turn.
 The child takes every job queued in the socket (waiting up to ``linger_s`` for more, at most
 ``max_batch``), applies them with :func:`~tracklayer.service.ingest.commit_batch`, and
 answers with each job's outcome and the ``messages.pk`` of each job stored, in commit order.
-The parent's reader thread then runs ``on_commit`` and ``publish`` with the stored jobs (as
-the writer thread of a ``GroupCommitter`` does) and resolves the futures: a message is
-acknowledged exactly when its transaction is durable.
+The server reads the answers (on its event loop, or in a thread of their own), runs
+``on_commit`` and ``publish`` with the stored jobs (as the writer thread of a
+``GroupCommitter`` does) and resolves the futures: a message is acknowledged exactly when
+its transaction is durable.
 
 The child exits when its socket closes: after :meth:`WriterProcess.stop` (every queued job
 committed and answered first), or when the server dies, however hard (a transaction under
@@ -428,7 +429,10 @@ def main(fd: int) -> None:
     # Ctrl-C reaches the whole process group: the server stops, then closes the socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
-    config = pickle.loads(conn.recv_bytes())
+    try:
+        config = pickle.loads(conn.recv_bytes())
+    except EOFError:  # the server ended before configuring this child
+        return
     from tracklayer.service.logs import configure_logging
 
     configure_logging(logging.getLevelName(config["log_level"]).lower())
