@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.service.conftest import track_state
 from tracklayer.service.fusion_process import FusionProcess
@@ -47,6 +48,8 @@ def _same(a: FusedTracks, b: FusedTracks) -> None:
 
 
 def test_worker_fuses_as_the_server_would_and_survives_being_killed() -> None:
+    """Equal to the in-process fusion; SIGKILL of the child: the next fusion starts
+    another, and a fusion's own error reaches the caller."""
     national = _national()
     at_ns = int(national.time_ns.max())
     settings = FusionSettings()
@@ -60,12 +63,15 @@ def test_worker_fuses_as_the_server_would_and_survives_being_killed() -> None:
         os.kill(pid, signal.SIGKILL)
         _same(worker.fuse(national, at_ns, settings), expected)
         assert worker.start() != pid
+        bad: Any = FusionSettings(criterion="nope")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="criterion must be"):
+            worker.fuse(national, at_ns, bad)
     finally:
         worker.stop()
 
 
 def test_worker_ends_when_its_server_is_killed(tmp_path: Path) -> None:
-    """A server killed outright (SIGKILL) leaves no fusion worker behind."""
+    """A server killed outright (SIGKILL) leaves no fusion process behind."""
     script = tmp_path / "server.py"
     script.write_text(
         "import time\n"

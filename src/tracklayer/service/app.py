@@ -830,6 +830,7 @@ def app_from_environment() -> FastAPI:
     ``$TRACKLAYER_SERVE_BUS``; the objects allocated while starting are frozen out of the
     garbage collector, as ``serve`` does for a single process.
     """
+    import atexit
     import gc
     import os
 
@@ -841,4 +842,5 @@ def app_from_environment() -> FastAPI:
     )
     gc.collect()
     gc.freeze()
+    atexit.register(gc.unfreeze)  # as serve does
     return app

@@ -4,92 +4,144 @@ Fusing a picture (association, then covariance intersection per group) is a few 
 of ms of numpy and Python, every ``picture_interval_s``. In a thread of the server it holds
 the interpreter lock in switch-interval slices against the event loop, and every request
 arriving meanwhile waits. :class:`FusionProcess` runs
-:func:`tracklayer.service.picture.fuse` in one spawned worker process instead: the server
-only sends the national rows (arrays) and reads back the system tracks.
+:func:`tracklayer.service.picture.fuse` in a child process
+(``python -m tracklayer.service.fusion_process``, which imports the fusion and nothing of
+the command line) fed through a Unix socket pair: the server sends the national rows
+(arrays) and reads back the system tracks.
 
-The worker is started by :meth:`FusionProcess.start` (or the first fusion), and started
-again if it dies; a fusion that was under way when it died is run once more. It exits by
-itself when the server's process ends, even when killed outright.
+The child is started by :meth:`FusionProcess.start` (or the first fusion), and started
+again if it dies; a fusion under way when it died is run once more by the new one. It exits
+when its socket closes: on :meth:`FusionProcess.stop`, or when the server ends, however.
 """
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
-import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
 import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from typing import Any
 
 from tracklayer.service.picture import FusedTracks, FusionSettings, TrackRows, fuse
 
-__all__ = ["FusionProcess"]
+__all__ = ["FusionProcess", "FusionUnavailable"]
+
+#: Longest wait for the child to start (imports), s.
+_START_TIMEOUT_S = 60.0
 
 
-def _worker_init(server_pid: int) -> None:
-    # What the worker imported lives as long as it does: out of the collector's scans.
-    gc.collect()
-    gc.freeze()
-    threading.Thread(
-        target=_exit_with, args=(server_pid,), name="tracklayer-orphan-watch", daemon=True
-    ).start()
-
-
-def _exit_with(server_pid: int, interval_s: float = 0.5) -> None:
-    """End this worker once the server that started it is gone, however it ended (a
-    worker of a server killed outright would otherwise wait for work forever)."""
-    while os.getppid() == server_pid:
-        time.sleep(interval_s)
-    os._exit(0)
-
-
-def _ready() -> int:
-    return os.getpid()
+class FusionUnavailable(RuntimeError):
+    """The fusion process could not be started, or died twice on the same fusion."""
 
 
 class FusionProcess:
-    """:func:`~tracklayer.service.picture.fuse` in a worker process (thread-safe)."""
+    """:func:`~tracklayer.service.picture.fuse` in a child process (thread-safe: one
+    fusion at a time)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
+        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> int:
-        """Start the worker (if none runs), wait until it has imported the fusion, and
+        """Start the child (if none runs), wait until it has imported the fusion, and
         return its process id."""
-        return self._get().submit(_ready).result()
+        with self._lock:
+            return self._ensure()[1].pid
 
     def fuse(self, national: TrackRows, at_ns: int, settings: FusionSettings) -> FusedTracks:
         """System tracks at ``at_ns`` from ``national``, as
-        :func:`~tracklayer.service.picture.fuse` gives them."""
-        for attempt in range(2):
-            executor = self._get()
-            try:
-                return executor.submit(fuse, national, at_ns, settings).result()
-            except BrokenProcessPool:
-                with self._lock:
-                    if self._executor is executor:
-                        self._executor = None
-                executor.shutdown(wait=False)
-                if attempt == 1:
-                    raise
+        :func:`~tracklayer.service.picture.fuse` gives them (its exceptions included)."""
+        request = pickle.dumps((national, at_ns, settings), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            for attempt in range(2):
+                conn, _ = self._ensure()
+                try:
+                    conn.send_bytes(request)
+                    ok, value = pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError) as exc:
+                    self._drop()
+                    if attempt == 1:
+                        raise FusionUnavailable(f"fusion process ended: {exc}") from None
+                    continue
+                if not ok:
+                    raise value
+                result: FusedTracks = value
+                return result
         raise AssertionError("unreachable")
 
     def stop(self) -> None:
-        """End the worker."""
+        """End the child."""
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            self._drop()
 
-    def _get(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_worker_init,
-                    initargs=(os.getpid(),),
-                )
-            return self._executor
+    def _ensure(self) -> tuple[Connection, subprocess.Popen[bytes]]:
+        if self._conn is not None and self._proc is not None:
+            return self._conn, self._proc
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tracklayer.service.fusion_process", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        conn = Connection(ours.detach())
+        try:
+            if not conn.poll(_START_TIMEOUT_S) or pickle.loads(conn.recv_bytes()) != "ready":
+                raise FusionUnavailable("fusion process did not start in time")
+        except (OSError, EOFError, FusionUnavailable) as exc:
+            conn.close()
+            proc.kill()
+            proc.wait()
+            raise FusionUnavailable(f"fusion process failed to start: {exc}") from None
+        self._conn, self._proc = conn, proc
+        return conn, proc
+
+    def _drop(self) -> None:
+        conn, proc = self._conn, self._proc
+        self._conn = self._proc = None
+        if conn is not None:
+            conn.close()  # the child reads EOF and exits
+        if proc is not None:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _portable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def main(fd: int) -> None:
+    """Fuse what arrives on the socket ``fd`` until the server closes it."""
+    # Ctrl-C reaches the whole process group: the server stops, then closes the socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = Connection(fd)
+    conn.send_bytes(pickle.dumps("ready"))
+    while True:
+        try:
+            national, at_ns, settings = pickle.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        reply: tuple[bool, Any]
+        try:
+            reply = (True, fuse(national, at_ns, settings))
+        except Exception as exc:
+            reply = (False, _portable(exc))
+        try:
+            conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the server is gone
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
