@@ -122,6 +122,16 @@ def track_state(
     }
 
 
+def usa_message(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> Any:
+    """A validated USA track message of ``n`` states (tracks T0, T1...) at x, x + 1... m."""
+    from tracklayer.service.schemas import TrackMessage
+
+    tracks = [track_state("USA", f"T{k}", pos=(x + k, 0.0, 0.0)) for k in range(n)]
+    return TrackMessage.model_validate(
+        {"message_id": mid, "releasable_to": release, "tracks": tracks}
+    )
+
+
 def message(message_id: str, releasable_to: Any, tracks: list[dict[str, Any]]) -> dict[str, Any]:
     """A track ingest message."""
     return {"message_id": message_id, "releasable_to": releasable_to, "tracks": tracks}

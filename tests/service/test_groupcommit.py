@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.service.conftest import track_state
+from tests.service.conftest import usa_message
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.auth import add_partner
 from tracklayer.service.db import audit_log, make_engine, messages, migrate, track_states
@@ -30,14 +30,6 @@ from tracklayer.service.ingest import (
     commit_batch,
     ingest_tracks,
 )
-from tracklayer.service.schemas import TrackMessage
-
-
-def _msg(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> TrackMessage:
-    tracks = [track_state("USA", f"T{k}", pos=(x + k, 0.0, 0.0)) for k in range(n)]
-    return TrackMessage.model_validate(
-        {"message_id": mid, "releasable_to": release, "tracks": tracks}
-    )
 
 
 def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
@@ -46,7 +38,7 @@ def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
     migrate(engine)
     add_partner(engine, "USA")
     add_partner(engine, "JPN")
-    ingest_tracks(engine, "USA", _msg("old", "all"))
+    ingest_tracks(engine, "USA", usa_message("old", "all"))
     published: list[list[tuple[Release, str]]] = []
     captured: list[IngestJob] = []
 
@@ -58,12 +50,12 @@ def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
 
     capture: Any = Capture()
     for m in (
-        _msg("a", ["JPN"]),
-        _msg("a", ["JPN"]),  # the same message twice in one batch: a retry
-        _msg("a", "all", x=7.0e6),  # the same id, other content: 409
-        _msg("old", "all"),  # a retry of a message stored before: 200
-        _msg("b", ["KOR"]),  # an unknown partner: 422
-        _msg("c", "all", n=3),
+        usa_message("a", ["JPN"]),
+        usa_message("a", ["JPN"]),  # the same message twice in one batch: a retry
+        usa_message("a", "all", x=7.0e6),  # the same id, other content: 409
+        usa_message("old", "all"),  # a retry of a message stored before: 200
+        usa_message("b", ["KOR"]),  # an unknown partner: 422
+        usa_message("c", "all", n=3),
     ):
         ingest_tracks(engine, "USA", m, capture)
     jobs = [
@@ -175,8 +167,8 @@ def test_a_failing_message_does_not_fail_its_batch(db_url: str) -> None:
             return job.future
 
     capture: Any = Capture()
-    ingest_tracks(engine, "USA", _msg("good", "all"), capture)
-    ingest_tracks(engine, "USA", _msg("bad", "all"), capture)
+    ingest_tracks(engine, "USA", usa_message("good", "all"), capture)
+    ingest_tracks(engine, "USA", usa_message("bad", "all"), capture)
     fields = [k for k in IngestJob.__dataclass_fields__ if k != "future"]
     good, bad = (IngestJob(**{k: getattr(j, k) for k in fields}) for j in captured)
     bad.rows[0] = (bad.rows[0][0], None, *bad.rows[0][2:])

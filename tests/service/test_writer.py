@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.service.conftest import fast_dir, track_state
+from tests.service.conftest import fast_dir, track_state, usa_message
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.auth import add_partner
 from tracklayer.service.db import make_engine, messages, migrate, track_states
@@ -32,15 +32,7 @@ from tracklayer.service.ingest import (
     ingest_tracks,
     track_job,
 )
-from tracklayer.service.schemas import TrackMessage
 from tracklayer.service.writer import WriterProcess, WriterUnavailable
-
-
-def _msg(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> TrackMessage:
-    tracks = [track_state("USA", f"T{k}", pos=(x + k, 0.0, 0.0)) for k in range(n)]
-    return TrackMessage.model_validate(
-        {"message_id": mid, "releasable_to": release, "tracks": tracks}
-    )
 
 
 def _outcome(job: IngestJob) -> Any:
@@ -70,7 +62,7 @@ def test_writer_settles_each_message_as_alone_and_publishes_after_commit(db_url:
     (the child lingers for them): each gets the outcome it would have alone; only stored
     messages are published, after their commit, in order, with their ``messages.pk``."""
     engine = _migrated(db_url)
-    ingest_tracks(engine, "USA", _msg("old", "all"))
+    ingest_tracks(engine, "USA", usa_message("old", "all"))
     published: list[list[tuple[Release, str]]] = []
     committed: list[list[tuple[str, int]]] = []
 
@@ -88,12 +80,12 @@ def test_writer_settles_each_message_as_alone_and_publishes_after_commit(db_url:
         jobs = [
             track_job("USA", m)
             for m in (
-                _msg("a", ["JPN"]),
-                _msg("a", ["JPN"]),  # the same message twice in one batch: a retry
-                _msg("a", "all", x=7.0e6),  # the same id, other content: 409
-                _msg("old", "all"),  # a retry of a message stored before: 200
-                _msg("b", ["KOR"]),  # an unknown partner: 422
-                _msg("c", "all", n=3),
+                usa_message("a", ["JPN"]),
+                usa_message("a", ["JPN"]),  # the same message twice in one batch: a retry
+                usa_message("a", "all", x=7.0e6),  # the same id, other content: 409
+                usa_message("old", "all"),  # a retry of a message stored before: 200
+                usa_message("b", ["KOR"]),  # an unknown partner: 422
+                usa_message("c", "all", n=3),
             )
         ]
         for job in jobs:
@@ -130,7 +122,7 @@ def test_stop_commits_and_answers_every_queued_job(sqlite_url: str) -> None:
     engine = _migrated(sqlite_url)
     writer = WriterProcess(sqlite_url)
     writer.start()
-    jobs = [track_job("USA", _msg(f"m{i}", "all")) for i in range(40)]
+    jobs = [track_job("USA", usa_message(f"m{i}", "all")) for i in range(40)]
     for job in jobs:
         writer.submit(job)
     writer.stop()
@@ -151,13 +143,13 @@ def test_a_dead_writer_fails_its_jobs_and_the_next_job_starts_another(sqlite_url
     writer.start()
     first_pid = writer.pid
     assert first_pid is not None
-    assert writer.submit(track_job("USA", _msg("before", "all"))).result(30).accepted == 2
-    lost = writer.submit(track_job("USA", _msg("lost", "all")))
+    assert writer.submit(track_job("USA", usa_message("before", "all"))).result(30).accepted == 2
+    lost = writer.submit(track_job("USA", usa_message("lost", "all")))
     time.sleep(0.3)  # the child has it and waits for more
     os.kill(first_pid, signal.SIGKILL)
     with pytest.raises(WriterUnavailable):
         lost.result(30)
-    after = writer.submit(track_job("USA", _msg("after", "all")))
+    after = writer.submit(track_job("USA", usa_message("after", "all")))
     assert after.result(60).accepted == 2
     assert writer.pid not in (None, first_pid)
     writer.stop()
@@ -181,7 +173,7 @@ def test_answers_read_on_the_event_loop(sqlite_url: str) -> None:
         await asyncio.to_thread(writer.start, loop)
         try:
             futures = [
-                asyncio.wrap_future(writer.submit(track_job("USA", _msg(f"m{i}", "all"))))
+                asyncio.wrap_future(writer.submit(track_job("USA", usa_message(f"m{i}", "all"))))
                 for i in range(5)
             ]
             results = await asyncio.wait_for(asyncio.gather(*futures), 30)

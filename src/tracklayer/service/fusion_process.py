@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import pickle
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from tracklayer.service.child import reap, spawn
 from tracklayer.service.picture import FusedTracks, FusionSettings, TrackRows, fuse
 
 __all__ = ["FusionProcess", "FusionUnavailable"]
@@ -81,14 +81,7 @@ class FusionProcess:
     def _ensure(self) -> tuple[Connection, subprocess.Popen[bytes]]:
         if self._conn is not None and self._proc is not None:
             return self._conn, self._proc
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tracklayer.service.fusion_process", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        conn = Connection(ours.detach())
+        conn, proc = spawn("tracklayer.service.fusion_process")
         try:
             if not conn.poll(_START_TIMEOUT_S) or pickle.loads(conn.recv_bytes()) != "ready":
                 raise FusionUnavailable("fusion process did not start in time")
@@ -106,11 +99,7 @@ class FusionProcess:
         if conn is not None:
             conn.close()  # the child reads EOF and exits
         if proc is not None:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            reap(proc)
 
 
 def _portable(exc: Exception) -> Exception:

@@ -39,6 +39,7 @@ from tracklayer.service.db import (
 from tracklayer.service.schemas import DetectionIn, DetectionMessage, TrackMessage, TrackStateIn
 
 __all__ = [
+    "TRACK_COLUMNS",
     "Committer",
     "IngestJob",
     "IngestRejected",
@@ -564,7 +565,9 @@ def _named(message: TrackMessage | DetectionMessage) -> tuple[str, ...]:
 
 _TRACKS_JSON: TypeAdapter[list[TrackStateIn]] = TypeAdapter(list[TrackStateIn])
 _DETECTIONS_JSON: TypeAdapter[list[DetectionIn]] = TypeAdapter(list[DetectionIn])
-_TRACK_COLUMNS = (
+#: The ``track_states`` columns of a track row as ingest prepares it (before its
+#: ``message_pk``): the row layout of :data:`~tracklayer.service.live_picture.StoredTracks`.
+TRACK_COLUMNS = (
     "owner",
     "track_id",
     "tracker",
@@ -628,7 +631,7 @@ def track_job(sender: str, message: TrackMessage) -> IngestJob:
         named=_named(message),
         rows=rows,
         table=track_states,
-        columns=_TRACK_COLUMNS,
+        columns=TRACK_COLUMNS,
         audit_action="ingest_tracks",
         update=_update_text("tracks", sender, message.message_id, records_json),
     )

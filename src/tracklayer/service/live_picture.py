@@ -44,6 +44,7 @@ from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.db import track_states
+from tracklayer.service.ingest import TRACK_COLUMNS
 from tracklayer.service.picture import (
     FusedTracks,
     FusionSettings,
@@ -294,17 +295,7 @@ class LivePicture:
         latest = latest_time_ns(self._engine, partner)
         if latest is None:
             return
-        columns = (
-            "owner",
-            "track_id",
-            "tracker",
-            "time_ns",
-            *("x", "y", "z", "vx", "vy", "vz"),
-            "cov",
-            "status",
-            "message_pk",
-            "pk",
-        )
+        columns = (*TRACK_COLUMNS, "message_pk", "pk")
         inner = ranked_states(partner, latest - self._max_age_ns, columns=columns)
         with self._engine.connect() as conn:
             # The row's place in its message, exact whether or not its keys are contiguous.

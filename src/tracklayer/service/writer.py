@@ -43,6 +43,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tracklayer.fusion.releasability import Release
+from tracklayer.service.child import reap, spawn
 from tracklayer.service.ingest import (
     IngestJob,
     IngestRejected,
@@ -102,15 +103,6 @@ def _half_close(conn: Connection) -> None:
         pass
     finally:
         sock.close()
-
-
-def _reap(proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    """Wait for the child to exit (killing it after ``timeout_s``)."""
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class WriterProcess:
@@ -209,7 +201,7 @@ class WriterProcess:
         _half_close(conn)
         ended.wait()
         conn.close()
-        _reap(proc)
+        reap(proc)
 
     @property
     def pid(self) -> int | None:
@@ -219,17 +211,7 @@ class WriterProcess:
 
     def _spawn(self) -> tuple[Connection, subprocess.Popen[bytes]]:
         """A new child, connected to the database (raises WriterUnavailable)."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        for sock in (ours, theirs):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_BUFFER_BYTES)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCKET_BUFFER_BYTES)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tracklayer.service.writer", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        conn = Connection(ours.detach())
+        conn, proc = spawn("tracklayer.service.writer", _SOCKET_BUFFER_BYTES)
         try:
             conn.send_bytes(
                 pickle.dumps(
@@ -286,7 +268,7 @@ class WriterProcess:
                 failed = [self._pending.pop(seq) for seq, _ in self._backlog]
                 self._backlog.clear()
                 conn.close()
-                _reap(proc)
+                reap(proc)
                 for job in failed:
                     job.future.set_exception(WriterUnavailable("writer process stopped"))
                 return
@@ -330,7 +312,7 @@ class WriterProcess:
         if proc is not None:
             log.error("writer process ended unexpectedly", extra={"jobs_lost": len(lost)})
             conn.close()
-            _reap(proc)
+            reap(proc)
         ended.set()
         for job in lost.values():
             if not job.future.done():
