@@ -132,6 +132,28 @@ def usa_message(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> Any:
     )
 
 
+def mixed_batch() -> list[Any]:
+    """USA messages that one commit must settle each as if alone (with ``old`` stored
+    before, partners USA and JPN known): see :data:`MIXED_BATCH_OUTCOMES`."""
+    return [
+        usa_message("a", ["JPN"]),
+        usa_message("a", ["JPN"]),  # the same message twice in one batch: a retry
+        usa_message("a", "all", x=7.0e6),  # the same id, other content: 409
+        usa_message("old", "all"),  # a retry of a message stored before: 200
+        usa_message("b", ["KOR"]),  # an unknown partner: 422
+        usa_message("c", "all", n=3),
+    ]
+
+
+def job_outcome(job: Any) -> Any:
+    """``(accepted, duplicate)`` of a settled ingest job, or the type of its exception."""
+    exc = job.future.exception(timeout=30)
+    if exc is not None:
+        return type(exc)
+    result = job.future.result()
+    return (result.accepted, result.duplicate)
+
+
 def message(message_id: str, releasable_to: Any, tracks: list[dict[str, Any]]) -> dict[str, Any]:
     """A track ingest message."""
     return {"message_id": message_id, "releasable_to": releasable_to, "tracks": tracks}
@@ -197,3 +219,13 @@ def service_either(
     tokens = {code: add_partner(app.state.engine, code) for code in PARTNERS}
     with TestClient(app) as client:
         yield client, tokens
+
+
+def _mixed_batch_outcomes() -> list[Any]:
+    from tracklayer.service.ingest import IngestRejected, MessageConflict
+
+    return [(2, False), (2, True), MessageConflict, (2, True), IngestRejected, (3, False)]
+
+
+#: What :func:`mixed_batch` settles to, message by message.
+MIXED_BATCH_OUTCOMES = _mixed_batch_outcomes()

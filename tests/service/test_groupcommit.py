@@ -17,16 +17,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.service.conftest import usa_message
+from tests.service.conftest import MIXED_BATCH_OUTCOMES, job_outcome, mixed_batch, usa_message
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.auth import add_partner
 from tracklayer.service.db import audit_log, make_engine, messages, migrate, track_states
 from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import (
     IngestJob,
-    IngestRejected,
     IngestResult,
-    MessageConflict,
     commit_batch,
     ingest_tracks,
 )
@@ -49,33 +47,14 @@ def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
             return job.future
 
     capture: Any = Capture()
-    for m in (
-        usa_message("a", ["JPN"]),
-        usa_message("a", ["JPN"]),  # the same message twice in one batch: a retry
-        usa_message("a", "all", x=7.0e6),  # the same id, other content: 409
-        usa_message("old", "all"),  # a retry of a message stored before: 200
-        usa_message("b", ["KOR"]),  # an unknown partner: 422
-        usa_message("c", "all", n=3),
-    ):
+    for m in mixed_batch():
         ingest_tracks(engine, "USA", m, capture)
     jobs = [
         IngestJob(**{k: getattr(j, k) for k in IngestJob.__dataclass_fields__ if k != "future"})
         for j in captured
     ]
     commit_batch(engine, jobs, published.append)
-    outcomes: list[Any] = []
-    for job in jobs:
-        exc = job.future.exception()
-        result = None if exc else job.future.result()
-        outcomes.append(type(exc) if result is None else (result.accepted, result.duplicate))
-    assert outcomes == [
-        (2, False),
-        (2, True),
-        MessageConflict,
-        (2, True),
-        IngestRejected,
-        (3, False),
-    ]
+    assert [job_outcome(job) for job in jobs] == MIXED_BATCH_OUTCOMES
     # One publication per commit, the stored messages' updates in commit order.
     assert [[json.loads(text)["message_id"] for _, text in batch] for batch in published] == [
         ["a", "c"]

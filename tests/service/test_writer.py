@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.service.conftest import fast_dir, track_state, usa_message
+from tests.service.conftest import (
+    MIXED_BATCH_OUTCOMES,
+    fast_dir,
+    job_outcome,
+    mixed_batch,
+    track_state,
+    usa_message,
+)
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.auth import add_partner
 from tracklayer.service.db import make_engine, messages, migrate, track_states
@@ -28,19 +35,10 @@ from tracklayer.service.ingest import (
     IngestJob,
     IngestRejected,
     IngestResult,
-    MessageConflict,
     ingest_tracks,
     track_job,
 )
 from tracklayer.service.writer import WriterProcess, WriterUnavailable
-
-
-def _outcome(job: IngestJob) -> Any:
-    exc = job.future.exception(timeout=30)
-    if exc is not None:
-        return type(exc)
-    result = job.future.result()
-    return (result.accepted, result.duplicate)
 
 
 @pytest.fixture
@@ -77,30 +75,13 @@ def test_writer_settles_each_message_as_alone_and_publishes_after_commit(db_url:
     writer = WriterProcess(db_url, published.append, on_commit, linger_s=0.5)
     writer.start()
     try:
-        jobs = [
-            track_job("USA", m)
-            for m in (
-                usa_message("a", ["JPN"]),
-                usa_message("a", ["JPN"]),  # the same message twice in one batch: a retry
-                usa_message("a", "all", x=7.0e6),  # the same id, other content: 409
-                usa_message("old", "all"),  # a retry of a message stored before: 200
-                usa_message("b", ["KOR"]),  # an unknown partner: 422
-                usa_message("c", "all", n=3),
-            )
-        ]
+        jobs = [track_job("USA", m) for m in mixed_batch()]
         for job in jobs:
             writer.submit(job)
-        outcomes = [_outcome(job) for job in jobs]
+        outcomes = [job_outcome(job) for job in jobs]
     finally:
         writer.stop()
-    assert outcomes == [
-        (2, False),
-        (2, True),
-        MessageConflict,
-        (2, True),
-        IngestRejected,
-        (3, False),
-    ]
+    assert outcomes == MIXED_BATCH_OUTCOMES
     rejected = jobs[4].future.exception()
     assert isinstance(rejected, IngestRejected)
     assert rejected.loc == ("body", "releasable_to", 0)
@@ -127,7 +108,7 @@ def test_stop_commits_and_answers_every_queued_job(sqlite_url: str) -> None:
         writer.submit(job)
     writer.stop()
     assert all(job.future.done() for job in jobs)
-    assert [_outcome(job) for job in jobs] == [(2, False)] * 40
+    assert [job_outcome(job) for job in jobs] == [(2, False)] * 40
     with engine.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()
     engine.dispose()
