@@ -172,7 +172,7 @@ async def _post_connection(
                 await asyncio.sleep((next_ns - now) * 1e-9)
             next_ns += interval_ns
             mid = f"{code}-{worker}-{i}"
-            stamp = (EPOCH + timedelta(seconds=i * 0.1)).isoformat()
+            stamp = datetime.now(UTC).isoformat()  # the server refuses states ahead of it
             body = (template % mid).replace(_TIME_MARK, stamp).encode()
             request = f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
             t0 = time.monotonic_ns()

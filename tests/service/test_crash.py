@@ -24,6 +24,7 @@ from tests.service.conftest import (
     new_postgres_schema,
     postgres_url,
     track_state,
+    wall_time,
 )
 from tests.service.server_helper import free_port, start_server, stop_server
 from tracklayer.service.auth import add_partner
@@ -58,7 +59,7 @@ def _poster(port: int, token: str, worker: int, acked: list[str], stop: threadin
                 return
             mid = f"w{worker}-{i}"
             tracks = [
-                track_state("USA", f"W{worker}-{k}", t_s=float(i), pos=(6.5e6 + k, 0.0, 0.0))
+                track_state("USA", f"W{worker}-{k}", pos=(6.5e6 + k, 0.0, 0.0), time=wall_time())
                 for k in range(TRACKS_PER_MESSAGE)
             ]
             try:

@@ -24,7 +24,7 @@ def test_migrations_build_the_models_schema(db_url: str) -> None:
     assert schema_revision(engine) is None
     migrate(engine)
     migrate(engine)  # idempotent
-    assert schema_revision(engine) == "0001"
+    assert schema_revision(engine) == "0002"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()

@@ -183,10 +183,13 @@ def test_service_answers_503_when_the_writer_dies_and_the_retry_is_stored(
 
     from fastapi.testclient import TestClient
 
-    from tests.service.conftest import auth, message
+    from tests.service.conftest import auth, manual_picture_clock, message
     from tracklayer.service.app import create_app
 
-    app = create_app(sqlite_url, static_dir=None, writer_process=True, commit_linger_s=2.0)
+    clock = manual_picture_clock()[0]
+    app = create_app(
+        sqlite_url, static_dir=None, writer_process=True, commit_linger_s=2.0, clock=clock
+    )
     token = add_partner(app.state.engine, "USA")
     body = message("m1", "all", [track_state("USA", "T1")])
     with TestClient(app) as client, ThreadPoolExecutor(1) as pool:

@@ -56,6 +56,7 @@ from tracklayer.service import audit
 from tracklayer.service.auth import Partner, authenticate, cached_authentication
 from tracklayer.service.body import parse_json_body, request_body_openapi
 from tracklayer.service.bus import BusClient
+from tracklayer.service.clock import DEFAULT_MAX_AGE_S, DEFAULT_MAX_CLOCK_SKEW_S, PictureClock
 from tracklayer.service.db import (
     WalCheckpointer,
     make_engine,
@@ -104,6 +105,7 @@ from tracklayer.service.schemas import (
 from tracklayer.service.stream import StreamHub, Subscriber
 from tracklayer.service.tdm_ingest import (
     TdmSensor,
+    check_tdm_epochs,
     parse_tdm_body,
     position_from_parts,
     site_from_degrees,
@@ -143,12 +145,16 @@ Start = Annotated[UtcTime | None, Query(description="Earliest time, ISO 8601 wit
 End = Annotated[UtcTime | None, Query(description="Latest time, ISO 8601 with zone")]
 Limit = Annotated[int, Query(ge=1, le=100_000, description="Most records returned")]
 MaxAge = Annotated[
-    float,
-    Query(gt=0.0, le=1.0e7, description="Leave out tracks not updated for this long, s"),
+    float | None,
+    Query(
+        gt=0.0,
+        le=1.0e7,
+        description="Leave out tracks not updated for this long, s (default: the server's)",
+    ),
 ]
 At = Annotated[
     UtcTime | None,
-    Query(description="Picture time, ISO 8601 with zone (default: latest visible state)"),
+    Query(description="Picture time, ISO 8601 with zone (default: the server clock's now)"),
 ]
 
 
@@ -229,6 +235,7 @@ def create_app(
     bus_path: Path | str | None = None,
     writer_process: bool = False,
     fusion_process: bool = False,
+    clock: PictureClock | None = None,
 ) -> FastAPI:
     """Build the service on the database at ``db_url`` (created and migrated if needed).
 
@@ -260,30 +267,35 @@ def create_app(
     fusion_process : bool
         Fuse the live stream's pictures in a worker process
         (:mod:`tracklayer.service.fusion_process`, as ``serve`` does) instead of a thread.
+    clock : PictureClock, optional
+        The server clock, the clock skew accepted at ingest and the age after which a
+        track leaves the picture (default: the system clock, 5 s, 60 s; see
+        :mod:`tracklayer.service.clock`).
     """
     engine = make_engine(db_url, background_checkpoints=True)
     migrate(engine)
     checkpointer = WalCheckpointer(engine)
     settings = fusion or FusionSettings()
+    clock = clock or PictureClock()
     database = "postgresql" if normalize_db_url(db_url).startswith("postgresql") else "sqlite"
     instance = uuid.uuid4().hex[:12]
 
     def view_dict(view: PictureView) -> dict[str, Any]:
         return {
             "partner": view.partner,
-            "time": None if view.time_ns is None else ns_to_iso(view.time_ns),
+            "time": ns_to_iso(view.time_ns),
             "national": view.national.records(),
             "fused": view.fused.records(),
         }
 
-    def picture_dict(partner: str, at_ns: int | None, max_age_s: float) -> dict[str, Any]:
-        return view_dict(build_picture(engine, partner, at_ns, max_age_s, settings))
+    def picture_dict(partner: str, at_ns: int | None, max_age_s: float | None) -> dict[str, Any]:
+        return view_dict(build_picture(engine, partner, clock, at_ns, max_age_s, settings))
 
     # The stream's picture is kept incrementally from the service's commits (and a seed
     # per partner), not re-queried each tick; see tracklayer.service.live_picture.
     fusion_worker = FusionProcess() if fusion_process else None
     fuser = None if fusion_worker is None else fusion_worker.fuse
-    live = LivePicture(engine, settings, max_age_s=60.0, fuser=fuser)
+    live = LivePicture(engine, settings, clock, fuser=fuser)
 
     # Partners with the same visible inputs share one national table and one fusion result
     # (LivePicture's cache); their records are then serialized once, not once per partner.
@@ -297,8 +309,8 @@ def create_app(
         last_json[:] = [(rows, text), *last_json[:15]]
         return text
 
-    def stream_head(kind: str, partner: str, time_ns: int | None) -> str:
-        time = None if time_ns is None else ns_to_iso(time_ns)
+    def stream_head(kind: str, partner: str, time_ns: int) -> str:
+        time = ns_to_iso(time_ns)
         return to_json({"type": kind, "partner": partner, "time": time}).decode()[:-1]
 
     async def stream_picture(partner: str) -> str:
@@ -386,6 +398,7 @@ def create_app(
     )
     api = APIRouter(responses={401: {"description": _REFUSED}})
     app.state.engine = engine
+    app.state.clock = clock
     app.state.hub = hub
     app.state.live_picture = live
     app.state.committer = committer
@@ -523,7 +536,7 @@ def create_app(
             partner,
             TrackMessage,
             "ingest_tracks",
-            lambda m: track_job(partner.code, m),
+            lambda m: track_job(partner.code, m, clock),
         )
 
     @api.post(
@@ -544,7 +557,7 @@ def create_app(
             partner,
             DetectionMessage,
             "ingest_detections",
-            lambda m: detection_job(partner.code, m),
+            lambda m: detection_job(partner.code, m, clock=clock),
         )
 
     @api.post(
@@ -614,6 +627,7 @@ def create_app(
                 position_m=position_from_parts(sensor_x_m, sensor_y_m, sensor_z_m),
             )
             segments = parse_tdm_body(body)
+            check_tdm_epochs(body, segments, clock)
             return tdm_detection_message(segments, partner.code, message_id, release, sensor)
 
         def store() -> IngestAck | JSONResponse:
@@ -627,15 +641,16 @@ def create_app(
                 message_id,
                 response,
                 lambda: ingest_detections(
-                    engine, partner.code, message, committer, audit_action="ingest_tdm"
+                    engine, partner.code, message, committer, "ingest_tdm", clock
                 ),
             )
 
         return await anyio.to_thread.run_sync(store)
 
     @api.get("/api/v1/picture", response_model=Picture, tags=["read"])
-    def picture(partner: PartnerDep, at: At = None, max_age_s: MaxAge = 60.0) -> dict[str, Any]:
-        """The current picture: latest visible national tracks and their fusion."""
+    def picture(partner: PartnerDep, at: At = None, max_age_s: MaxAge = None) -> dict[str, Any]:
+        """The picture now (or ``at``): each visible track's latest current state, and
+        their fusion at that time (see the service documentation's time semantics)."""
         out = picture_dict(partner.code, _ns(at), max_age_s)
         n = len(out["national"]) + len(out["fused"])
         audit.record(engine, partner.code, "read_picture", "/api/v1/picture", n)
@@ -699,13 +714,13 @@ def create_app(
         partner: PartnerDep,
         start: Start = None,
         end: End = None,
-        max_age_s: MaxAge = 60.0,
+        max_age_s: MaxAge = None,
         limit: Limit = 100_000,
     ) -> Response:
         """Visible track histories and the current fused tracks as a CZML document."""
         history, _ = track_history(engine, partner.code, _ns(start), _ns(end), None, None, limit)
-        view = build_picture(engine, partner.code, _ns(end), max_age_s, settings)
-        doc = czml_document(partner.code, history, view.fused if view.time_ns else None)
+        view = build_picture(engine, partner.code, clock, _ns(end), max_age_s, settings)
+        doc = czml_document(partner.code, history, view.fused if len(view.fused) else None)
         audit.record(engine, partner.code, "export_czml", "/api/v1/export/czml", len(doc) - 1)
         return Response(
             json.dumps(doc, separators=(",", ":")),
@@ -821,14 +836,17 @@ def create_app(
 
 #: Environment variables read by :func:`app_from_environment` (set by ``serve --workers``).
 ENV_DB, ENV_BUS = "TRACKLAYER_SERVE_DB", "TRACKLAYER_SERVE_BUS"
+#: ... and the picture clock's settings (``serve --max-clock-skew-s``, ``--max-track-age-s``).
+ENV_SKEW, ENV_AGE = "TRACKLAYER_SERVE_MAX_CLOCK_SKEW_S", "TRACKLAYER_SERVE_MAX_TRACK_AGE_S"
 
 
 def app_from_environment() -> FastAPI:
     """The service of one worker process of ``tracklayer serve --workers N``.
 
-    Reads the database URL from ``$TRACKLAYER_SERVE_DB`` and the commit bus socket from
-    ``$TRACKLAYER_SERVE_BUS``; the objects allocated while starting are frozen out of the
-    garbage collector, as ``serve`` does for a single process.
+    Reads the database URL from ``$TRACKLAYER_SERVE_DB``, the commit bus socket from
+    ``$TRACKLAYER_SERVE_BUS`` and the picture clock's settings from :data:`ENV_SKEW` and
+    :data:`ENV_AGE` (defaults when unset); the objects allocated while starting are
+    frozen out of the garbage collector, as ``serve`` does for a single process.
     """
     import atexit
     import gc
@@ -839,6 +857,10 @@ def app_from_environment() -> FastAPI:
         bus_path=os.environ.get(ENV_BUS) or None,
         writer_process=True,
         fusion_process=True,
+        clock=PictureClock(
+            max_clock_skew_s=float(os.environ.get(ENV_SKEW, DEFAULT_MAX_CLOCK_SKEW_S)),
+            max_age_s=float(os.environ.get(ENV_AGE, DEFAULT_MAX_AGE_S)),
+        ),
     )
     gc.collect()
     gc.freeze()

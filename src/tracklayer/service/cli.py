@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from tracklayer.service.auth import add_partner, list_partners, revoke_partner, rotate_token
+from tracklayer.service.clock import DEFAULT_MAX_AGE_S, DEFAULT_MAX_CLOCK_SKEW_S, PictureClock
 from tracklayer.service.db import default_db_url, make_engine, migrate
 
 __all__ = ["register"]
@@ -58,18 +59,41 @@ def serve(
             max=64,
         ),
     ] = 1,
+    max_clock_skew_s: Annotated[
+        float,
+        typer.Option(
+            help="Refuse (422) track states and detections timed more than this many "
+            "seconds after the server clock",
+            min=0.0,
+            max=3600.0,
+        ),
+    ] = DEFAULT_MAX_CLOCK_SKEW_S,
+    max_track_age_s: Annotated[
+        float,
+        typer.Option(
+            help="A track not updated for this many seconds (by the server clock) leaves "
+            "the picture",
+            min=0.001,
+            max=1.0e7,
+        ),
+    ] = DEFAULT_MAX_AGE_S,
 ) -> None:
     """Run the picture service (FastAPI on uvicorn); migrates the database first."""
+    import os
+
     import uvicorn
 
-    from tracklayer.service.app import ENV_BUS, ENV_DB, create_app
+    from tracklayer.service.app import ENV_AGE, ENV_BUS, ENV_DB, ENV_SKEW, create_app
     from tracklayer.service.logs import configure_logging
 
     configure_logging(log_level)
+    clock = PictureClock(max_clock_skew_s=max_clock_skew_s, max_age_s=max_track_age_s)
     if workers > 1:
+        os.environ[ENV_SKEW] = repr(clock.max_clock_skew_s)
+        os.environ[ENV_AGE] = repr(clock.max_age_s)
         _serve_workers(db, host, port, log_level, ws_deflate, workers, ENV_DB, ENV_BUS)
         return
-    app = create_app(db, writer_process=True, fusion_process=True)
+    app = create_app(db, writer_process=True, fusion_process=True, clock=clock)
     # Everything allocated so far (the imported libraries, the app) lives as long as the
     # process: moved out of the collector's view, a full collection scans only what requests
     # allocate (without this, ~150k objects and ~100 ms per full collection under load).

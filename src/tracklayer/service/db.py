@@ -38,6 +38,7 @@ __all__ = [
     "normalize_db_url",
     "partners",
     "schema_revision",
+    "track_releases",
     "track_states",
     "write_transaction",
 ]
@@ -103,6 +104,17 @@ track_states = sa.Table(
     sa.Index(None, "tracker", "track_id", "time_ns"),
     sa.Index(None, "time_ns"),
     sa.Index(None, "message_pk"),
+)
+
+#: Who may see some state of a track: a named partner, or ``*`` for everyone (the owner,
+#: the tracker itself, always may). Read first by a lookup of one track, so that a hidden
+#: track and an unknown one cost the same (see ``picture.track_history``).
+track_releases = sa.Table(
+    "track_releases",
+    metadata,
+    sa.Column("tracker", sa.String(8), primary_key=True),
+    sa.Column("track_id", sa.String(64), primary_key=True),
+    sa.Column("partner", sa.String(3), primary_key=True),
 )
 
 detections = sa.Table(

@@ -28,11 +28,13 @@ from sqlalchemy.exc import IntegrityError
 
 from tracklayer.fusion.releasability import ALL, Release
 from tracklayer.service.audit import audit_row
+from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import (
     audit_log,
     detections,
     message_releases,
     messages,
+    track_releases,
     track_states,
     write_transaction,
 )
@@ -163,6 +165,22 @@ def _check_detections(message: DetectionMessage, sender: str) -> None:
                 ("body", "detections", i, "los_x"),
                 f"line of sight must be a unit vector, norm is {norm:.9g}",
             )
+
+
+def _check_not_ahead(times_ns: list[int], field: str, clock: PictureClock | None) -> None:
+    """Refuse the first record timed more than the clock's skew after the server clock."""
+    if clock is None or not times_ns:
+        return
+    latest = clock.latest_accepted_ns()
+    ahead = np.flatnonzero(np.asarray(times_ns, dtype=np.int64) > latest)
+    if len(ahead):
+        i = int(ahead[0])
+        seconds = (times_ns[i] - latest) * 1e-9 + clock.max_clock_skew_s
+        raise IngestRejected(
+            ("body", field, i, "time"),
+            f"is {seconds:.3f} s ahead of the server clock; at most "
+            f"{clock.max_clock_skew_s:g} s ahead is accepted",
+        )
 
 
 def _digest(message: TrackMessage | DetectionMessage, records_json: bytes) -> str:
@@ -350,9 +368,12 @@ def _insert(
     names: tuple[str, ...],
     rows: list[tuple[Any, ...]],
     returning: str = "",
+    conflict: str = "",
 ) -> list[Any]:
     """Insert tuples of ``names`` values in few statements of driver SQL; the rows
     ``RETURNING`` gives (in no particular order), when ``returning`` names columns.
+    ``conflict`` is an ``ON CONFLICT`` clause (rows sorted by the caller, so that two
+    writers of PostgreSQL never take the same keys' locks in opposite orders).
 
     Plain tuples skip SQLAlchemy's per-row parameter processing, the largest cost of a
     bulk insert of a few thousand rows. Several rows per statement run in one call into
@@ -360,7 +381,7 @@ def _insert(
     ``executemany`` releases and re-acquires it for every row, and under load each
     re-acquisition can wait a whole thread switch interval (5 ms).
     """
-    tail = f" RETURNING {returning}" if returning else ""
+    tail = conflict + (f" RETURNING {returning}" if returning else "")
     out: list[Any] = []
     if _arrays(conn):
         columns = _array_columns(rows, len(names))
@@ -382,6 +403,23 @@ def _insert_many(
 ) -> None:
     """Insert ``(message_pk, *columns)`` tuples (see :func:`_insert`)."""
     _insert(conn, table, ("message_pk", *columns), rows)
+
+
+_GRANT_COLUMNS = ("tracker", "track_id", "partner")
+_GRANT_CONFLICT = " ON CONFLICT (tracker, track_id, partner) DO NOTHING"
+
+
+def _track_grants(jobs: list[IngestJob]) -> list[tuple[str, str, str]]:
+    """``track_releases`` rows of stored track jobs: each track with each partner it is
+    released to (``*``: everyone); the owner needs none (it is the tracker)."""
+    grants: set[tuple[str, str, str]] = set()
+    for job in jobs:
+        if job.kind != "tracks" or not (job.release.everyone or job.release.to):
+            continue
+        audience = ("*",) if job.release.everyone else tuple(job.release.to)
+        tracks = {(row[2], row[1]) for row in job.rows}
+        grants.update((tracker, tid, p) for tracker, tid in tracks for p in audience)
+    return sorted(grants)
 
 
 def _apply(
@@ -466,6 +504,9 @@ def _apply(
             )
         for (name, columns), rows in by_table.items():
             _insert_many(conn, tables[name], columns, rows)
+        grants = _track_grants(new)
+        if grants:
+            _insert(conn, track_releases, _GRANT_COLUMNS, grants, conflict=_GRANT_CONFLICT)
     if audits:
         _insert(conn, audit_log, _AUDIT_COLUMNS, audits)
     return outcomes, new, pks, deferred
@@ -593,24 +634,29 @@ def _update_text(kind: str, sender: str, message_id: str, records_json: bytes) -
     return f'{head[:-1]}, "{kind}": {records_json.decode()}}}'
 
 
-def track_job(sender: str, message: TrackMessage) -> IngestJob:
+def track_job(sender: str, message: TrackMessage, clock: PictureClock | None = None) -> IngestJob:
     """Check a track message from ``sender`` and prepare it for storing (nothing stored).
+
+    ``clock``, when given, refuses states timed more than its skew after the server clock.
 
     Raises
     ------
     IngestRejected
         A record fails a check: its tracker is not the sender, its position is inside
-        the Earth, or its covariance is not symmetric positive definite.
+        the Earth, its covariance is not symmetric positive definite, or its time is too
+        far ahead of the server clock.
     """
     cov = _check_tracks(message, sender)
     cov_bytes = cov.astype("<f8").tobytes()
+    times = [to_ns(t.time) for t in message.tracks]
+    _check_not_ahead(times, "tracks", clock)
     records_json = _TRACKS_JSON.dump_json(message.tracks)
     rows = [
         (
             sender,
             t.track_id,
             t.tracker,
-            to_ns(t.time),
+            times[i],
             t.x,
             t.y,
             t.z,
@@ -642,6 +688,7 @@ def ingest_tracks(
     sender: str,
     message: TrackMessage,
     committer: Committer | None = None,
+    clock: PictureClock | None = None,
 ) -> IngestResult:
     """Check and store a track message from ``sender``; return once it is durable.
 
@@ -658,23 +705,28 @@ def ingest_tracks(
     MessageConflict
         The message id was used before by ``sender`` for other content.
     """
-    return _store(engine, track_job(sender, message), committer)
+    return _store(engine, track_job(sender, message, clock), committer)
 
 
 def detection_job(
-    sender: str, message: DetectionMessage, audit_action: str = "ingest_detections"
+    sender: str,
+    message: DetectionMessage,
+    audit_action: str = "ingest_detections",
+    clock: PictureClock | None = None,
 ) -> IngestJob:
     """Check a detection message from ``sender`` and prepare it for storing (see
-    :func:`track_job`); ``IngestRejected`` names a record whose owner is not the sender or
-    whose line of sight is not a unit vector."""
+    :func:`track_job`); ``IngestRejected`` names a record whose owner is not the sender,
+    whose line of sight is not a unit vector, or whose time is too far ahead of ``clock``."""
     _check_detections(message, sender)
+    times = [to_ns(d.time) for d in message.detections]
+    _check_not_ahead(times, "detections", clock)
     rows = [
         (
             sender,
             d.det_id,
             d.sensor_id,
             d.sensor_kind,
-            to_ns(d.time),
+            times[i],
             d.los_x,
             d.los_y,
             d.los_z,
@@ -686,7 +738,7 @@ def detection_job(
             d.range_m,
             d.sigma_range_m,
         )
-        for d in message.detections
+        for i, d in enumerate(message.detections)
     ]
     records_json = _DETECTIONS_JSON.dump_json(message.detections)
     return IngestJob(
@@ -710,6 +762,7 @@ def ingest_detections(
     message: DetectionMessage,
     committer: Committer | None = None,
     audit_action: str = "ingest_detections",
+    clock: PictureClock | None = None,
 ) -> IngestResult:
     """Check and store a detection message from ``sender`` (see :func:`ingest_tracks`)."""
-    return _store(engine, detection_job(sender, message, audit_action), committer)
+    return _store(engine, detection_job(sender, message, audit_action, clock), committer)
