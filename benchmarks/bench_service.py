@@ -57,6 +57,11 @@ from tests.service.server_helper import free_port, start_server, stop_server  # 
 
 CODES = ["USA", "JPN", "KOR", "AUS", "GBR", "CAN", "FRA", "DEU"]
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
+#: Longest wait for the last acknowledged updates to reach every subscriber, s.
+DELIVERY_WAIT_S = 60.0
+#: Longest wait for a fresh server to answer /health from every worker, s (each worker
+#: starts a writer and a fusion process: tens of seconds on a loaded 2-core machine).
+SERVER_START_S = 120.0
 COV = np.diag([1e4] * 3 + [25.0] * 3).reshape(-1).tolist()
 _TIME_MARK = "@TIME@"
 #: The head of a national update as the service writes it (see ingest._update_text).
@@ -248,6 +253,13 @@ async def _listen_all(cfg: dict[str, Any]) -> dict[str, list[Any]]:
         )
         for code, token in cfg["tokens"].items()
     }
+    # The handshake completes before the server has checked the token and subscribed the
+    # socket; "hello" comes after both. Posting may start only then: a message committed
+    # between the two is in the subscriber's first picture, not in its updates.
+    for code, ws in sockets.items():
+        hello = json.loads(await ws.recv())
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"{code}: expected hello first, got {hello.get('type')!r}")
     print("ready", flush=True)
     threading.Thread(target=read_stdin, daemon=True).start()
     tasks = [asyncio.create_task(listen(code, ws)) for code, ws in sockets.items()]
@@ -400,7 +412,7 @@ def run_load(
     tokens = {c: add_partner(engine, c) for c in codes}
     engine.dispose()
     port = free_port()
-    proc = start_server(db_url, port, workers=workers)
+    proc = start_server(db_url, port, timeout_s=SERVER_START_S, workers=workers)
     connections = [
         {"code": c, "worker": w, "token": tokens[c]}
         for c in codes
@@ -452,14 +464,19 @@ def run_load(
             assert listener.stdin is not None
             listener.stdin.write(f"expect {len(acks)}\n")
             listener.stdin.flush()
+            # It ends as soon as they have; the bound only stops a lost update waiting
+            # forever, and must not be reached by a slow machine's late ones.
             try:
-                listener.wait(10)
+                listener.wait(DELIVERY_WAIT_S)
             except subprocess.TimeoutExpired:
                 listener.send_signal(signal.SIGTERM)
                 listener.wait(10)
             got = _read_result(listen_path)
             if got is None:
-                errors.append("subscribers did not receive every acknowledged message in 10 s")
+                errors.append(
+                    "subscribers did not receive every acknowledged message in "
+                    f"{DELIVERY_WAIT_S:.0f} s"
+                )
                 got = {c: [] for c in codes}
         finally:
             for child in children:
