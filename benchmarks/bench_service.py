@@ -196,7 +196,15 @@ async def _post_connection(
 
 
 async def _post_all(cfg: dict[str, Any]) -> dict[str, list[Any]]:
+    """Post on every connection of ``cfg``, once told when: the process prints "ready"
+    (started, imports done), then reads ``go START_NS STOP_NS`` (``time.monotonic_ns``,
+    system-wide on Linux) on stdin. A schedule fixed before the process had started would
+    be partly or wholly past on a loaded machine, and fewer messages (or none) be sent."""
     out: dict[str, list[Any]] = {"acks": [], "errors": []}
+    print("ready", flush=True)
+    line = await asyncio.to_thread(sys.stdin.readline)
+    _, start_ns, stop_ns = line.split()
+    cfg = {**cfg, "start_ns": int(start_ns), "stop_ns": int(stop_ns)}
     await asyncio.gather(*(_post_connection(cfg["port"], c, cfg, out) for c in cfg["connections"]))
     return out
 
@@ -431,21 +439,26 @@ def run_load(
             children.append(listener)
             if listener.stdout is None or listener.stdout.readline().strip() != "ready":
                 raise RuntimeError("subscribers did not connect")
-            warm_ns = time.monotonic_ns() + 500_000_000
-            start_ns = warm_ns + int(warmup_s * 1e9)
-            stop_ns = start_ns + int(seconds * 1e9)
             posters = []
             for p in range(poster_processes):
                 cfg = {
                     "port": port,
                     "batch": batch,
                     "interval_s": interval_s,
-                    "start_ns": warm_ns,
-                    "stop_ns": stop_ns,
                     "connections": connections[p::poster_processes],
                 }
                 posters.append(_spawn("post", cfg, tmp, f"p{p}"))
                 children.append(posters[-1][0])
+            for poster, _ in posters:
+                if poster.stdout is None or poster.stdout.readline().strip() != "ready":
+                    raise RuntimeError("a posting process did not start")
+            warm_ns = time.monotonic_ns() + 100_000_000
+            start_ns = warm_ns + int(warmup_s * 1e9)
+            stop_ns = start_ns + int(seconds * 1e9)
+            for poster, _ in posters:
+                assert poster.stdin is not None
+                poster.stdin.write(f"go {warm_ns} {stop_ns}\n")
+                poster.stdin.flush()
             time.sleep(max(0.0, (start_ns - time.monotonic_ns()) * 1e-9))
             cpu0 = _cpu_s(proc.pid)
             machine0 = _cpu_times()
