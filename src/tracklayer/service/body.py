@@ -17,11 +17,16 @@ import email.message
 import json
 from typing import Any, TypeVar
 
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-__all__ = ["is_json_content_type", "parse_json_body", "request_body_openapi"]
+__all__ = [
+    "declare_body_schemas",
+    "is_json_content_type",
+    "parse_json_body",
+    "request_body_openapi",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -111,3 +116,38 @@ def request_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
             }
         },
     }
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def declare_body_schemas(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    """Add the JSON schemas of bodies read by hand to the application's OpenAPI document.
+
+    FastAPI lists only models that appear in a route's signature; these are parsed from
+    the raw bytes instead, so their schemas are generated here the way FastAPI would.
+    """
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                doc = TypeAdapter(model).json_schema(
+                    ref_template="#/components/schemas/{model}", mode="validation"
+                )
+                # FastAPI writes its document without null values (no "default": null).
+                doc = _without_nulls(doc)
+                components.update(doc.pop("$defs", {}))
+                components[model.__name__] = doc
+            schema["components"]["schemas"] = dict(sorted(components.items()))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

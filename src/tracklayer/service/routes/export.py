@@ -1,0 +1,74 @@
+"""Export routes: a partner's visible picture as a CZML document or a Parquet table."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Response
+
+from tracklayer.service.deps import (
+    UNAUTHORIZED,
+    AuditDep,
+    End,
+    Limit,
+    MaxAge,
+    PartnerDep,
+    Start,
+    StateDep,
+    ns,
+)
+from tracklayer.service.export import czml_document, tracks_parquet
+from tracklayer.service.picture import build_picture, track_history
+
+__all__ = ["router"]
+
+router = APIRouter(responses=UNAUTHORIZED, tags=["export"])
+
+
+@router.get(
+    "/api/v1/export/czml",
+    responses={200: {"content": {"application/json": {}}, "description": "CZML"}},
+)
+def export_czml(
+    partner: PartnerDep,
+    state: StateDep,
+    audit: AuditDep,
+    start: Start = None,
+    end: End = None,
+    max_age_s: MaxAge = 60.0,
+    limit: Limit = 100_000,
+) -> Response:
+    """Visible track histories and the current fused tracks as a CZML document."""
+    engine = state.engine
+    history, _ = track_history(engine, partner.code, ns(start), ns(end), None, None, limit)
+    view = build_picture(engine, partner.code, ns(end), max_age_s, state.settings)
+    doc = czml_document(partner.code, history, view.fused if view.time_ns else None)
+    audit("export_czml", len(doc) - 1)
+    return Response(
+        json.dumps(doc, separators=(",", ":")),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="picture.czml"'},
+    )
+
+
+@router.get(
+    "/api/v1/export/parquet",
+    responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
+)
+def export_parquet(
+    partner: PartnerDep,
+    state: StateDep,
+    audit: AuditDep,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 100_000,
+) -> Response:
+    """Visible track states in a time range as a Parquet ``tracks`` table."""
+    history, _ = track_history(state.engine, partner.code, ns(start), ns(end), None, None, limit)
+    body = tracks_parquet(history)
+    audit("export_parquet", len(history))
+    return Response(
+        body,
+        media_type="application/vnd.apache.parquet",
+        headers={"Content-Disposition": 'attachment; filename="tracks.parquet"'},
+    )
