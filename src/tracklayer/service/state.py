@@ -25,6 +25,7 @@ from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import IngestJob, commit_batch
 from tracklayer.service.live_picture import LivePicture, StoredTracks
 from tracklayer.service.picture import FusionSettings
+from tracklayer.service.revocation import RevocationWatch
 from tracklayer.service.stream import StreamHub
 from tracklayer.service.stream_texts import StreamTexts
 from tracklayer.service.writer import WriterProcess
@@ -90,11 +91,13 @@ class ServiceState:
     checkpointer: WalCheckpointer
     fusion_worker: FusionProcess | None
     bus: BusClient | None
+    revocations: RevocationWatch
 
     async def start(self) -> None:
         """Start the background parts (on the application's event loop)."""
         self.checkpointer.start()
         await self.hub.start()
+        await self.revocations.start()
         if isinstance(self.committer, WriterProcess):
             await anyio.to_thread.run_sync(self.committer.start, asyncio.get_running_loop())
         if self.fusion_worker is not None:
@@ -107,6 +110,7 @@ class ServiceState:
         await anyio.to_thread.run_sync(self.committer.stop)
         if self.bus is not None:
             await anyio.to_thread.run_sync(self.bus.close)
+        await self.revocations.stop()
         await self.hub.stop()
         if self.fusion_worker is not None:
             await anyio.to_thread.run_sync(self.fusion_worker.stop)
@@ -160,4 +164,5 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
         checkpointer=WalCheckpointer(engine),
         fusion_worker=fusion_worker,
         bus=feed.bus,
+        revocations=RevocationWatch(engine, hub),
     )

@@ -4,12 +4,18 @@ The token comes in an ``Authorization`` header or, from a browser, as the first 
 ``{"token": "..."}``. Messages: ``hello``, then the whole ``picture`` (national and system
 tracks), then each national message released to the partner (``tracks``, ``detections``)
 as it is committed, and every ``picture_interval_s`` the system tracks alone (``fused``).
+
+Close codes: 1000 (the service stops), 1008 (policy violation: a refused token, reason
+``missing, unknown or revoked token``; or the partner's token revoked or rotated while
+the stream was open, reason ``token revoked`` / ``token rotated``: nothing is sent after
+the revocation returns), 1013 (try again later: the client read too slowly).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import anyio
 from fastapi import APIRouter, WebSocket
@@ -51,21 +57,36 @@ async def stream(ws: WebSocket, state: StateDep) -> None:
     partner = await anyio.to_thread.run_sync(authenticate, state.engine, token)
     if partner is None:
         await Auditor(state.engine, None, "/api/v1/stream").off_loop("auth_refused", 0, 401)
-        await ws.close(WS_REFUSED, REFUSED)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await ws.close(WS_REFUSED, REFUSED)
         return
     audit = Auditor(state.engine, partner.code, "/api/v1/stream")
-    sub = state.hub.subscribe(partner.code)
+    sub = state.hub.subscribe(partner.code, partner.token_issued_ns)
     await audit.off_loop("stream_open")
     try:
-        await ws.send_json({"type": "hello", "partner": partner.code})
-        await ws.send_text(await state.texts.picture(partner.code))
-        await _pump(ws, sub)
+        hello = json.dumps({"type": "hello", "partner": partner.code}, separators=(",", ":"))
+        if await sub.send_text(ws.send_text, hello):
+            picture = await state.texts.picture(partner.code)
+            if await sub.send_text(ws.send_text, picture):
+                await _pump(ws, sub)
+    except WebSocketDisconnect:
+        pass  # the client left (right after hello, say): nothing to answer
     finally:
         state.hub.unsubscribe(sub)
         await audit.off_loop("stream_close", sub.sent)
-        if ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await ws.close(WS_TOO_SLOW if sub.overflowed else 1000)
+        await _close(ws, sub)
+
+
+async def _close(ws: WebSocket, sub: Subscriber) -> None:
+    """Close the connection (if the client has not) with the code saying why it ends."""
+    if ws.application_state != WebSocketState.CONNECTED:
+        return
+    if sub.ended is not None:
+        code, reason = WS_REFUSED, sub.ended
+    else:
+        code, reason = (WS_TOO_SLOW if sub.overflowed else 1000), None
+    with contextlib.suppress(Exception):
+        await ws.close(code, reason)
 
 
 async def _pump(ws: WebSocket, sub: Subscriber) -> None:
@@ -82,9 +103,8 @@ async def _pump(ws: WebSocket, sub: Subscriber) -> None:
     async def send() -> None:
         while True:
             text = await sub.queue.get()
-            if text is None:
+            if text is None or not await sub.send_text(ws.send_text, text):
                 return
-            await ws.send_text(text)
             sub.sent += 1
 
     tasks = [asyncio.create_task(drain()), asyncio.create_task(send())]
