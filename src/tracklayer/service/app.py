@@ -40,6 +40,7 @@ from fastapi.staticfiles import StaticFiles
 from tracklayer.service.body import declare_body_schemas
 from tracklayer.service.deps import current_partner
 from tracklayer.service.errors import install_error_handlers
+from tracklayer.service.guard import DEFAULT_MAX_BODY_BYTES, GuardMiddleware
 from tracklayer.service.logs import RequestLogMiddleware
 from tracklayer.service.picture import FusionSettings
 from tracklayer.service.routes import admin, export, ingest, reads, stream
@@ -64,6 +65,8 @@ def create_app(
     bus_path: Path | str | None = None,
     writer_process: bool = False,
     fusion_process: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    docs: bool = False,
 ) -> FastAPI:
     """Build the service on the database at ``db_url`` (created and migrated if needed).
 
@@ -95,6 +98,12 @@ def create_app(
     fusion_process : bool
         Fuse the live stream's pictures in a worker process
         (:mod:`tracklayer.service.fusion_process`, as ``serve`` does) instead of a thread.
+    max_body_bytes : int
+        Largest request body, bytes, counted as it is read (413 past it).
+    docs : bool
+        Serve the interactive API pages (``/docs``, ``/redoc``); off by default, since
+        their scripts come from a public CDN. The OpenAPI document (``/openapi.json``) is
+        always served.
     """
     options = ServiceOptions(
         fusion=fusion or FusionSettings(),
@@ -112,9 +121,12 @@ def create_app(
         version="1",
         description="Allied track sharing with releasability and track-to-track fusion.",
         lifespan=_lifespan(state),
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     _expose(app, state)
-    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(GuardMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)  # the outermost: it logs the guard's 413s too
     install_error_handlers(app)
     for router in (
         admin.health_router,
@@ -155,26 +167,33 @@ def _expose(app: FastAPI, state: ServiceState) -> None:
     app.state.committer = state.committer
 
 
-#: Environment variables read by :func:`app_from_environment` (set by ``serve --workers``).
+#: Environment variables read by :func:`app_from_environment` (set by ``serve --workers``):
+#: the database URL, the commit bus socket, and ``create_app``'s options as JSON.
 ENV_DB, ENV_BUS = "TRACKLAYER_SERVE_DB", "TRACKLAYER_SERVE_BUS"
+ENV_OPTIONS = "TRACKLAYER_SERVE_OPTIONS"
 
 
 def app_from_environment() -> FastAPI:
     """The service of one worker process of ``tracklayer serve --workers N``.
 
-    Reads the database URL from ``$TRACKLAYER_SERVE_DB`` and the commit bus socket from
-    ``$TRACKLAYER_SERVE_BUS``; the objects allocated while starting are frozen out of the
+    Reads the database URL from ``$TRACKLAYER_SERVE_DB``, the commit bus socket from
+    ``$TRACKLAYER_SERVE_BUS`` and options (``max_body_bytes``, ``docs``) as a JSON object
+    from ``$TRACKLAYER_SERVE_OPTIONS``; the objects allocated while starting are frozen out of the
     garbage collector, as ``serve`` does for a single process.
     """
     import atexit
     import gc
+    import json
     import os
 
+    options = json.loads(os.environ.get(ENV_OPTIONS) or "{}")
     app = create_app(
         os.environ[ENV_DB],
         bus_path=os.environ.get(ENV_BUS) or None,
         writer_process=True,
         fusion_process=True,
+        max_body_bytes=int(options.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
+        docs=bool(options.get("docs", False)),
     )
     gc.collect()
     gc.freeze()

@@ -6,6 +6,11 @@ validate the bytes directly (:meth:`pydantic.BaseModel.model_validate_json`). A 
 takes that fast path; a body it refuses is read again the way FastAPI reads it, so every
 422 names the field in the same words as before (loc ``["body", ...]``, msg, type).
 
+JSON nested deeper than :data:`MAX_JSON_DEPTH` levels (pydantic-core's parser limit; a
+valid message is four deep) is refused with 422 ``json_too_deep`` before any other
+parser reads it: Python's :func:`json.loads` would raise ``RecursionError`` on such a
+body (100,000 brackets), which is not a validation error.
+
 One difference in order: FastAPI refuses unreadable JSON before checking the token; the
 routes using this module check the token first, so such a body without a valid token
 gets 401 (and from a partner, its 422 is audited like every other refused body).
@@ -29,6 +34,29 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: Deepest JSON nesting read, levels (the recursion limit of pydantic-core's parser).
+MAX_JSON_DEPTH = 200
+
+
+def _too_deep(exc: ValidationError) -> bool:
+    return any(
+        e["type"] == "json_invalid" and "recursion limit" in e["msg"]
+        for e in exc.errors(include_url=False)
+    )
+
+
+def _too_deep_error() -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {
+                "type": "json_too_deep",
+                "loc": ("body",),
+                "msg": f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                "input": None,
+            }
+        ]
+    )
 
 
 def is_json_content_type(content_type: str | None) -> bool:
@@ -58,8 +86,10 @@ def parse_json_body(model: type[M], body: bytes, content_type: str | None) -> M:
     if body and as_json:
         try:
             return model.model_validate_json(body)
-        except ValidationError:
-            pass  # reported below exactly as FastAPI's own body reading words it
+        except ValidationError as exc:
+            if _too_deep(exc):
+                raise _too_deep_error() from None
+            # otherwise reported below exactly as FastAPI's own body reading words it
     if not body:
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
@@ -80,6 +110,8 @@ def parse_json_body(model: type[M], body: bytes, content_type: str | None) -> M:
                 ],
                 body=exc.doc,
             ) from None
+        except RecursionError:
+            raise _too_deep_error() from None
         except ValueError:  # not UTF-8 text: FastAPI answers 400, as here
             raise HTTPException(400, "There was an error parsing the body") from None
     else:
