@@ -9,11 +9,13 @@ are ``async`` so they run on the event loop, not in a worker thread.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 import anyio
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from starlette.requests import HTTPConnection
@@ -35,8 +37,10 @@ __all__ = [
     "Limit",
     "MaxAge",
     "PartnerDep",
+    "RangeDep",
     "Start",
     "StateDep",
+    "TimeRange",
     "current_partner",
     "ns",
     "service_state",
@@ -118,3 +122,30 @@ At = Annotated[
 def ns(value: datetime | None) -> int | None:
     """Integer nanoseconds since the Unix epoch of an optional query time."""
     return None if value is None else to_ns(value)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A query's time range, integer ns since the Unix epoch (None: unbounded)."""
+
+    start_ns: int | None
+    end_ns: int | None
+
+
+async def _time_range(start: Start = None, end: End = None) -> TimeRange:
+    """The ``start``/``end`` query parameters; a range that ends before it starts is a 422."""
+    if start is not None and end is not None and end < start:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "end"),
+                    "msg": "Value error, must not be before start",
+                    "input": end.isoformat(),
+                }
+            ]
+        )
+    return TimeRange(ns(start), ns(end))
+
+
+RangeDep = Annotated[TimeRange, Depends(_time_range)]

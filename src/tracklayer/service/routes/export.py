@@ -9,13 +9,11 @@ from fastapi import APIRouter, Response
 from tracklayer.service.deps import (
     UNAUTHORIZED,
     AuditDep,
-    End,
     Limit,
     MaxAge,
     PartnerDep,
-    Start,
+    RangeDep,
     StateDep,
-    ns,
 )
 from tracklayer.service.export import czml_document, tracks_parquet
 from tracklayer.service.picture import build_picture, track_history
@@ -33,15 +31,14 @@ def export_czml(
     partner: PartnerDep,
     state: StateDep,
     audit: AuditDep,
-    start: Start = None,
-    end: End = None,
+    when: RangeDep,
     max_age_s: MaxAge = 60.0,
     limit: Limit = 100_000,
 ) -> Response:
     """Visible track histories and the current fused tracks as a CZML document."""
     engine = state.engine
-    history, _ = track_history(engine, partner.code, ns(start), ns(end), None, None, limit)
-    view = build_picture(engine, partner.code, ns(end), max_age_s, state.settings)
+    history, _ = track_history(engine, partner.code, when.start_ns, when.end_ns, None, None, limit)
+    view = build_picture(engine, partner.code, when.end_ns, max_age_s, state.settings)
     doc = czml_document(partner.code, history, view.fused if view.time_ns else None)
     audit("export_czml", len(doc) - 1)
     return Response(
@@ -59,12 +56,12 @@ def export_parquet(
     partner: PartnerDep,
     state: StateDep,
     audit: AuditDep,
-    start: Start = None,
-    end: End = None,
+    when: RangeDep,
     limit: Limit = 100_000,
 ) -> Response:
     """Visible track states in a time range as a Parquet ``tracks`` table."""
-    history, _ = track_history(state.engine, partner.code, ns(start), ns(end), None, None, limit)
+    engine = state.engine
+    history, _ = track_history(engine, partner.code, when.start_ns, when.end_ns, None, None, limit)
     body = tracks_parquet(history)
     audit("export_parquet", len(history))
     return Response(

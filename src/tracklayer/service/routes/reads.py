@@ -14,11 +14,10 @@ from tracklayer.service.deps import (
     UNAUTHORIZED,
     At,
     AuditDep,
-    End,
     Limit,
     MaxAge,
     PartnerDep,
-    Start,
+    RangeDep,
     StateDep,
     ns,
 )
@@ -59,14 +58,13 @@ def tracks(
     partner: PartnerDep,
     state: StateDep,
     audit: AuditDep,
-    start: Start = None,
-    end: End = None,
+    when: RangeDep,
     tracker: Annotated[str | None, Query(max_length=8)] = None,
     limit: Limit = 10_000,
 ) -> dict[str, Any]:
     """Visible track states in a time range, oldest first."""
     rows, truncated = track_history(
-        state.engine, partner.code, ns(start), ns(end), tracker, None, limit
+        state.engine, partner.code, when.start_ns, when.end_ns, tracker, None, limit
     )
     audit("read_history", len(rows))
     return {"tracks": rows.records(), "truncated": truncated}
@@ -83,13 +81,12 @@ def one_track(
     audit: AuditDep,
     tracker: str,
     track_id: str,
-    start: Start = None,
-    end: End = None,
+    when: RangeDep,
     limit: Limit = 10_000,
 ) -> dict[str, Any]:
     """The visible history of one national track (404 if none is visible)."""
     rows, truncated = track_history(
-        state.engine, partner.code, ns(start), ns(end), tracker, track_id, limit
+        state.engine, partner.code, when.start_ns, when.end_ns, tracker, track_id, limit
     )
     target = f"/api/v1/tracks/{tracker}/{track_id}"
     if len(rows) == 0:
@@ -104,11 +101,12 @@ def get_detections(
     partner: PartnerDep,
     state: StateDep,
     audit: AuditDep,
-    start: Start = None,
-    end: End = None,
+    when: RangeDep,
     limit: Limit = 10_000,
 ) -> dict[str, Any]:
     """Visible detections in a time range, oldest first."""
-    recs, truncated = detection_history(state.engine, partner.code, ns(start), ns(end), limit)
+    recs, truncated = detection_history(
+        state.engine, partner.code, when.start_ns, when.end_ns, limit
+    )
     audit("read_detections", len(recs))
     return {"detections": recs, "truncated": truncated}
