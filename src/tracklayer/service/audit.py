@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tracklayer.service.db import audit_log, write_transaction
 
-__all__ = ["AuditRecord", "audit_row", "read_audit", "record", "record_in"]
+__all__ = ["AuditRecord", "Auditor", "audit_row", "read_audit", "record", "record_in"]
 
 _MAX_TARGET = 300
 
@@ -64,6 +65,31 @@ def record(
     """Audit a read (or a refusal) in its own committed transaction."""
     with write_transaction(engine) as conn:
         record_in(conn, partner, action, target, n_records, status)
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """The audit of one request: its database, partner and path filled in.
+
+    Call it from a synchronous route (it runs in a worker thread already); await
+    :meth:`off_loop` from the event loop, which writes the row in a worker thread.
+    """
+
+    engine: Engine
+    partner: str | None
+    path: str
+
+    def __call__(
+        self, action: str, n_records: int = 0, status: int = 200, target: str | None = None
+    ) -> None:
+        """Audit ``action`` on ``target`` (default: the request's path)."""
+        record(self.engine, self.partner, action, target or self.path, n_records, status)
+
+    async def off_loop(
+        self, action: str, n_records: int = 0, status: int = 200, target: str | None = None
+    ) -> None:
+        """:meth:`__call__` in a worker thread, awaited from the event loop."""
+        await anyio.to_thread.run_sync(self.__call__, action, n_records, status, target)
 
 
 def read_audit(engine: Engine, partner: str | None = None, limit: int = 1000) -> list[AuditRecord]:

@@ -30,6 +30,7 @@ __all__ = [
     "default_db_url",
     "detections",
     "downgrade",
+    "fused_states",
     "make_engine",
     "message_releases",
     "messages",
@@ -115,6 +116,26 @@ track_releases = sa.Table(
     sa.Column("tracker", sa.String(8), primary_key=True),
     sa.Column("track_id", sa.String(64), primary_key=True),
     sa.Column("partner", sa.String(3), primary_key=True),
+)
+
+#: Each partner's (``audience``) system tracks, recorded from its picture with who may
+#: see all their inputs (``release_all``, or the codes in ``releasable_to``, comma
+#: separated); see :mod:`tracklayer.service.fused_store`.
+fused_states = sa.Table(
+    "fused_states",
+    metadata,
+    sa.Column("pk", _BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("audience", sa.String(3), nullable=False),
+    sa.Column("track_id", sa.String(80), nullable=False),
+    sa.Column("time_ns", sa.BigInteger(), nullable=False),
+    *(sa.Column(c, sa.Double(), nullable=False) for c in ("x", "y", "z", "vx", "vy", "vz")),
+    sa.Column("cov", sa.LargeBinary(), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("sources", sa.Text(), nullable=False),
+    sa.Column("release_all", sa.Boolean(), nullable=False),
+    sa.Column("releasable_to", sa.Text(), nullable=False),
+    sa.UniqueConstraint("audience", "track_id", "time_ns"),
+    sa.Index(None, "audience", "time_ns"),
 )
 
 detections = sa.Table(

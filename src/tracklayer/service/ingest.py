@@ -26,7 +26,8 @@ from pydantic_core import to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from tracklayer.fusion.releasability import ALL, Release
+from tracklayer.constants import WGS84_A_M, WGS84_B_M
+from tracklayer.fusion.releasability import Release
 from tracklayer.service.audit import audit_row
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import (
@@ -61,9 +62,10 @@ __all__ = [
 log = logging.getLogger("tracklayer.service.ingest")
 
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
-#: Smallest and largest position norm of a track state, m: below the WGS84 polar radius
-#: by 350 km (no tracker estimates inside the Earth) up to the schema's bound.
-_MIN_RADIUS_M = 6.0e6
+#: Deepest position accepted below the WGS84 ellipsoid, m (a track state or a sensor):
+#: the deepest ocean trench (Challenger Deep, about 10.9 km) with a margin; anything
+#: deeper is inside the Earth, where no sensor sits and no tracker estimates a threat.
+MAX_DEPTH_M = 12_000.0
 #: A covariance is accepted when symmetric to this relative tolerance...
 _SYMMETRY_RTOL = 1e-9
 #: ...and its smallest eigenvalue exceeds this fraction of its largest (condition < 1e14).
@@ -119,6 +121,29 @@ def to_ns(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
+def inside_earth(pos: np.ndarray) -> np.ndarray:
+    """Whether ECEF points of shape ``(n, 3)`` (m) lie deeper than :data:`MAX_DEPTH_M`
+    below the WGS84 ellipsoid, shape ``(n,)``.
+
+    The test is against the ellipsoid with both semi-axes shortened by the depth, which
+    differs from a true constant-depth surface by under 100 m at 12 km (the offset of an
+    ellipsoid's parallel surface is of order e² times the offset).
+    """
+    a, b = WGS84_A_M - MAX_DEPTH_M, WGS84_B_M - MAX_DEPTH_M
+    p2 = pos[:, 0] ** 2 + pos[:, 1] ** 2
+    return np.asarray(p2 / (a * a) + pos[:, 2] ** 2 / (b * b) < 1.0)
+
+
+def _check_above_ground(pos: np.ndarray, records: str, field: str) -> None:
+    bad = np.flatnonzero(inside_earth(pos))
+    if len(bad):
+        raise IngestRejected(
+            ("body", records, int(bad[0]), field),
+            f"position is inside the Earth (more than {MAX_DEPTH_M / 1e3:.0f} km below "
+            "the WGS84 ellipsoid; ECEF, m)",
+        )
+
+
 def _check_covariances(cov: np.ndarray) -> None:
     sym_err = np.max(np.abs(cov - np.swapaxes(cov, -1, -2)), axis=(-2, -1))
     scale = np.max(np.abs(cov), axis=(-2, -1))
@@ -141,13 +166,7 @@ def _check_tracks(message: TrackMessage, sender: str) -> np.ndarray:
                 ("body", "tracks", i, "tracker"), f"must be your partner code {sender}"
             )
     pos = np.array([(t.x, t.y, t.z) for t in message.tracks])
-    radius = np.linalg.norm(pos, axis=-1)
-    bad = np.flatnonzero(radius < _MIN_RADIUS_M)
-    if len(bad):
-        raise IngestRejected(
-            ("body", "tracks", int(bad[0]), "x"),
-            f"position norm must be at least {_MIN_RADIUS_M:.0f} m (ECEF, from the geocentre)",
-        )
+    _check_above_ground(pos, "tracks", "x")
     cov = np.array([t.cov for t in message.tracks], dtype=np.float64).reshape(-1, 6, 6)
     _check_covariances(cov)
     return cov
@@ -159,12 +178,16 @@ def _check_detections(message: DetectionMessage, sender: str) -> None:
             raise IngestRejected(
                 ("body", "detections", i, "owner"), f"must be your partner code {sender}"
             )
-        norm = float(np.sqrt(d.los_x**2 + d.los_y**2 + d.los_z**2))
-        if abs(norm - 1.0) > 1e-6:
-            raise IngestRejected(
-                ("body", "detections", i, "los_x"),
-                f"line of sight must be a unit vector, norm is {norm:.9g}",
-            )
+    los = np.array([(d.los_x, d.los_y, d.los_z) for d in message.detections])
+    norm = np.linalg.norm(los, axis=-1)
+    bad = np.flatnonzero(np.abs(norm - 1.0) > 1e-6)
+    if len(bad):
+        raise IngestRejected(
+            ("body", "detections", int(bad[0]), "los_x"),
+            f"line of sight must be a unit vector, norm is {norm[bad[0]]:.9g}",
+        )
+    sensors = np.array([(d.sensor_x, d.sensor_y, d.sensor_z) for d in message.detections])
+    _check_above_ground(sensors, "detections", "sensor_x")
 
 
 def _check_not_ahead(times_ns: list[int], field: str, clock: PictureClock | None) -> None:
@@ -217,7 +240,6 @@ class IngestJob:
     kind: str
     digest: str
     release: Release
-    named: tuple[str, ...]
     rows: list[tuple[Any, ...]] = field(repr=False)
     table: sa.Table = field(repr=False)
     columns: tuple[str, ...] = field(repr=False)
@@ -252,13 +274,6 @@ def _existing(conn: Connection, jobs: list[IngestJob]) -> dict[tuple[str, str], 
         params = tuple(v for key in keys[start : start + size] for v in key)
         found.update({(r[0], r[1]): (r[2], r[3]) for r in conn.exec_driver_sql(sql, params)})
     return found
-
-
-def _unknown_release(job: IngestJob, known: set[str]) -> IngestRejected | None:
-    for i, code in enumerate(job.named):
-        if code not in known:
-            return IngestRejected(("body", "releasable_to", i), f"unknown partner {code}")
-    return None
 
 
 Outcome = IngestResult | IngestRejected | MessageConflict
@@ -427,10 +442,6 @@ def _apply(
 ) -> tuple[dict[IngestJob, Outcome], list[IngestJob], list[int], list[IngestJob]]:
     """Stage a batch in ``conn``: (outcome per job, jobs stored, their pks, jobs deferred)."""
     found = _existing(conn, jobs)
-    known: set[str] = set()
-    if any(job.named for job in jobs):
-        # Read each batch, not cached: a partner added while the server runs is known.
-        known = {r[0] for r in conn.exec_driver_sql("SELECT code FROM partners")}
     outcomes: dict[IngestJob, Outcome] = {}
     new: list[IngestJob] = []
     deferred: list[IngestJob] = []
@@ -453,10 +464,6 @@ def _apply(
             audits.append(
                 _audit_values(audit_row(job.sender, job.audit_action, job.message_id, 0, 200))
             )
-            continue
-        rejected = _unknown_release(job, known)
-        if rejected is not None:
-            outcomes[job] = rejected
             continue
         new.append(job)
     if new:
@@ -600,10 +607,6 @@ def _store(engine: Engine, job: IngestJob, committer: Committer | None) -> Inges
     return committer.submit(job).result()
 
 
-def _named(message: TrackMessage | DetectionMessage) -> tuple[str, ...]:
-    return () if message.releasable_to == ALL else tuple(message.releasable_to)
-
-
 _TRACKS_JSON: TypeAdapter[list[TrackStateIn]] = TypeAdapter(list[TrackStateIn])
 _DETECTIONS_JSON: TypeAdapter[list[DetectionIn]] = TypeAdapter(list[DetectionIn])
 #: The ``track_states`` columns of a track row as ingest prepares it (before its
@@ -674,7 +677,6 @@ def track_job(sender: str, message: TrackMessage, clock: PictureClock | None = N
         kind="tracks",
         digest=_digest(message, records_json),
         release=Release.of(sender, message.releasable_to),
-        named=_named(message),
         rows=rows,
         table=track_states,
         columns=TRACK_COLUMNS,
@@ -700,8 +702,9 @@ def ingest_tracks(
     ------
     IngestRejected
         A record fails a check (its tracker is not the sender, its position is inside
-        the Earth, its covariance is not symmetric positive definite) or a release names
-        an unknown partner. Nothing is stored.
+        the Earth, or its covariance is not symmetric positive definite). Nothing is
+        stored. A release naming a code that is no partner is stored as named (a refusal
+        would tell the sender which codes are partners).
     MessageConflict
         The message id was used before by ``sender`` for other content.
     """
@@ -747,7 +750,6 @@ def detection_job(
         kind="detections",
         digest=_digest(message, records_json),
         release=Release.of(sender, message.releasable_to),
-        named=_named(message),
         rows=rows,
         table=detections,
         columns=_DETECTION_COLUMNS,

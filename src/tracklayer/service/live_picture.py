@@ -49,7 +49,7 @@ from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.clock import PictureClock
-from tracklayer.service.db import track_states
+from tracklayer.service.db import message_releases, messages, track_states
 from tracklayer.service.ingest import TRACK_COLUMNS
 from tracklayer.service.picture import (
     FusedTracks,
@@ -72,7 +72,10 @@ StoredTracks = tuple[Release, int, Sequence[tuple[Any, ...]]]
 
 #: Rank of a state: the order of :func:`~tracklayer.service.picture.current_states`.
 _Rank = tuple[int, int, int]
-_Entry = tuple[_Rank, tuple[Any, ...]]
+#: A track's latest state: its rank, its row (ingest layout) and its message's release.
+_Entry = tuple[_Rank, tuple[Any, ...], Release]
+#: A partner's picture and the release of each of its national tracks' shown state.
+ViewReleases = tuple[PictureView, dict[tuple[str, str], Release]]
 #: A partner's map is pruned by ``add`` once it holds this many entries more than after
 #: the last prune (amortized cost, and a bound for partners that stopped asking).
 _PRUNE_SLACK = 1024
@@ -93,7 +96,11 @@ class _Partner:
 
 
 def _merge(
-    state: _Partner, message_pk: int, rows: Sequence[tuple[Any, ...]], window: tuple[int, int]
+    state: _Partner,
+    message_pk: int,
+    rows: Sequence[tuple[Any, ...]],
+    window: tuple[int, int],
+    release: Release,
 ) -> None:
     # The caller holds LivePicture._lock. ``window`` is the current one: a state older can
     # never be shown again (the clock only moves on), nor hide one that is.
@@ -107,11 +114,11 @@ def _merge(
         rank = (t, message_pk, i)
         old = latest.get(key)
         if old is None or rank > old[0]:
-            latest[key] = (rank, row)
+            latest[key] = (rank, row, release)
 
 
 def _prune(state: _Partner, cutoff_ns: int) -> None:
-    stale = [k for k, (rank, _) in state.latest.items() if rank[0] < cutoff_ns]
+    stale = [k for k, entry in state.latest.items() if entry[0][0] < cutoff_ns]
     for key in stale:
         del state.latest[key]
     state.prune_above = len(state.latest) + _PRUNE_SLACK
@@ -129,6 +136,23 @@ def _track_rows(rows: list[tuple[Any, ...]]) -> TrackRows:
         cov=cov.astype(np.float64),
         status=np.array([r[_STATUS] for r in rows], dtype=object),
     )
+
+
+def _releases(conn: Any, message_pks: Any) -> dict[int, Release]:
+    """The release of each message whose key the subquery ``message_pks`` selects."""
+    head = sa.select(messages.c.pk, messages.c.owner, messages.c.release_all).where(
+        messages.c.pk.in_(message_pks)
+    )
+    named: dict[int, set[str]] = {}
+    query = sa.select(message_releases.c.message_pk, message_releases.c.partner).where(
+        message_releases.c.message_pk.in_(message_pks)
+    )
+    for pk, partner in conn.execute(query):
+        named.setdefault(int(pk), set()).add(str(partner))
+    return {
+        int(pk): Release(str(owner), frozenset(named.get(int(pk), ())), bool(everyone))
+        for pk, owner, everyone in conn.execute(head)
+    }
 
 
 class LivePicture:
@@ -205,7 +229,7 @@ class LivePicture:
                 for partner, state in self._partners.items():
                     if not release.visible_to(partner):
                         continue
-                    _merge(state, message_pk, rows, window)
+                    _merge(state, message_pk, rows, window, release)
                     if len(state.latest) > state.prune_above:
                         _prune(state, window[0])
 
@@ -228,6 +252,14 @@ class LivePicture:
         Taken together, partners that see the same records get identical inputs (no commit
         lands between two of them), so their fusion is computed once.
         """
+        return {p: view for p, (view, _) in self.pictures_with_releases(partners).items()}
+
+    def pictures_with_releases(
+        self, partners: Sequence[str], at_ns: int | None = None
+    ) -> dict[str, ViewReleases]:
+        """:meth:`pictures` at ``at_ns`` (default: the clock's now), each with the release
+        of every national track's shown state (:mod:`tracklayer.service.fused_store`
+        stores the system tracks with the release common to their inputs)."""
         states: dict[str, _Partner] = {}
         with self._lock:
             for partner in partners:
@@ -242,7 +274,7 @@ class LivePicture:
                     if not state.seeded:
                         self._seed(partner, state)
                         state.seeded = True
-        at = self._clock.now_ns()
+        at = self._clock.now_ns() if at_ns is None else at_ns
         cutoff, ahead = self._clock.window_ns(at)
         snapshots: dict[str, list[tuple[tuple[str, str], _Entry]]] = {}
         with self._lock:
@@ -253,11 +285,14 @@ class LivePicture:
                     for k, e in state.latest.items()
                     if e[1][_STATUS] != "deleted" and e[0][0] <= ahead
                 ]
-        views: dict[str, PictureView] = {}
+        views: dict[str, ViewReleases] = {}
         for partner, entries in snapshots.items():
             entries.sort(key=lambda item: item[0])
             national, fused = self._fused(entries, at)
-            views[partner] = PictureView(partner, at, national, fused)
+            views[partner] = (
+                PictureView(partner, at, national, fused),
+                {k: e[2] for k, e in entries},
+            )
         return views
 
     def _fused(
@@ -304,6 +339,8 @@ class LivePicture:
             rows = conn.execute(
                 sa.select(*(inner.c[c] for c in columns[:-1]), row_index).where(inner.c.rank == 1)
             ).all()
+            seeded = sa.select(inner.c.message_pk).where(inner.c.rank == 1)
+            releases = _releases(conn, seeded)
         with self._lock:
             for row in rows:
                 values = (*row[:10], bytes(row[10]), row[11])
@@ -311,4 +348,4 @@ class LivePicture:
                 entry_rank = (int(values[_TIME]), int(row[12]), int(row[13]))
                 old = state.latest.get(key)
                 if old is None or entry_rank > old[0]:
-                    state.latest[key] = (entry_rank, values)
+                    state.latest[key] = (entry_rank, values, releases[int(row[12])])
