@@ -95,3 +95,28 @@ def test_each_partner_reads_back_its_own_system_tracks(
         ("KOR", "J-KOR-K1", "KOR/K1", False, "KOR"),
         ("USA", "J-JPN-J1", "JPN/J1 USA/U1", False, "JPN,USA"),
     ]
+
+
+def test_the_recorder_runs_with_the_service(db_url: str) -> None:
+    """With ``fused_record_interval_s`` set, the app stores system tracks by itself, at
+    whole multiples of the interval on the server clock."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from tests.service.conftest import manual_picture_clock
+    from tracklayer.service.app import create_app
+    from tracklayer.service.auth import add_partner
+
+    clock, _ = manual_picture_clock(10.0)
+    app = create_app(db_url, static_dir=None, clock=clock, fused_record_interval_s=0.25)
+    token = add_partner(app.state.engine, "USA")
+    with TestClient(app) as client:
+        _post(client, token, "u", "all", [track_state("USA", "U1", 9.0, POS, VEL)])
+        deadline = time.monotonic() + 30.0
+        rows: list[dict[str, Any]] = []
+        while not rows and time.monotonic() < deadline:
+            time.sleep(0.1)
+            rows = _joint(client, token)
+    assert rows and rows[0]["track_id"] == "J-USA-U1"
+    assert rows[0]["time"] == "2027-03-01T00:00:10.250000Z"
