@@ -18,6 +18,7 @@ import anyio
 from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
+from tracklayer.service.audit import RefusalAudit
 from tracklayer.service.bus import BusClient
 from tracklayer.service.db import WalCheckpointer, make_engine, migrate, normalize_db_url
 from tracklayer.service.fusion_process import FusionProcess
@@ -92,6 +93,7 @@ class ServiceState:
     fusion_worker: FusionProcess | None
     bus: BusClient | None
     revocations: RevocationWatch
+    refusals: RefusalAudit
 
     async def start(self) -> None:
         """Start the background parts (on the application's event loop)."""
@@ -114,6 +116,7 @@ class ServiceState:
         await self.hub.stop()
         if self.fusion_worker is not None:
             await anyio.to_thread.run_sync(self.fusion_worker.stop)
+        await anyio.to_thread.run_sync(self.refusals.flush)
         await anyio.to_thread.run_sync(self.checkpointer.stop)
         self.engine.dispose()
 
@@ -165,4 +168,5 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
         fusion_worker=fusion_worker,
         bus=feed.bus,
         revocations=RevocationWatch(engine, hub),
+        refusals=RefusalAudit(engine),
     )
