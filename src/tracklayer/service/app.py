@@ -138,8 +138,10 @@ def create_app(
         redoc_url="/redoc" if docs else None,
     )
     _expose(app, state)
-    app.add_middleware(GuardMiddleware, max_body_bytes=max_body_bytes)
-    app.add_middleware(RequestLogMiddleware)  # the outermost: it logs the guard's 413s too
+    too_large = state.metrics.rejected("too_large").inc
+    app.add_middleware(GuardMiddleware, max_body_bytes=max_body_bytes, on_too_large=too_large)
+    # The outermost: it logs and counts the guard's 413s too.
+    app.add_middleware(RequestLogMiddleware, metrics=state.metrics)
     install_error_handlers(app)
     for router in (
         admin.health_router,

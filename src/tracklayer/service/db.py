@@ -222,6 +222,14 @@ def _sqlite_manual_checkpoints(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create a SQLite database file readable and writable by its owner alone (0600), and
+    its folder (0700), unless they exist; SQLite gives the ``-wal`` and ``-shm`` files it
+    creates beside it the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str, background_checkpoints: bool = False) -> Engine:
     """An engine for ``url`` (see :func:`normalize_db_url`), set up for durable commits.
 
@@ -232,7 +240,7 @@ def make_engine(url: str, background_checkpoints: bool = False) -> Engine:
     if url.startswith("sqlite"):
         target = sa.make_url(url).database
         if target and target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(target))
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -80,7 +80,8 @@ async def current_partner(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Partner:
-    """The partner of the request's bearer token; 401 (and an audit row) otherwise.
+    """The partner of the request's bearer token; 401 otherwise (audited in aggregate,
+    :class:`~tracklayer.service.audit.RefusalAudit`).
 
     A token checked in the last second is answered from the cache on the event loop; only
     a database lookup or an audit row goes to a worker thread.
@@ -90,8 +91,7 @@ async def current_partner(
     if not known:
         partner = await anyio.to_thread.run_sync(authenticate, state.engine, token)
     if partner is None:
-        refused = audit.Auditor(state.engine, None, request.url.path)
-        await refused.off_loop("auth_refused", 0, 401)
+        await anyio.to_thread.run_sync(state.refusals.note, request.url.path)
         raise HTTPException(401, REFUSED, headers={"WWW-Authenticate": "Bearer"})
     request.state.partner = partner.code
     return partner

@@ -13,6 +13,8 @@ Every HTTP answer carries headers that keep browsers from framing the service's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "SECURITY_HEADERS", "BodyTooLarge", "GuardMiddleware"]
@@ -45,11 +47,19 @@ class GuardMiddleware:
         The application behind the guard.
     max_body_bytes : int
         Largest request body accepted, bytes.
+    on_too_large : callable, optional
+        Called once for each body refused.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        on_too_large: Callable[[], None] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.on_too_large = on_too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,7 +76,7 @@ class GuardMiddleware:
 
         length = _declared_length(scope)
         if length is None or length > self.max_body_bytes:
-            await _too_large(send_guarded)
+            await self._refuse(send_guarded)
             return
         received = 0
 
@@ -83,7 +93,12 @@ class GuardMiddleware:
             await self.app(scope, receive_counted, send_guarded)
         except BodyTooLarge:
             if not started:
-                await _too_large(send_guarded)
+                await self._refuse(send_guarded)
+
+    async def _refuse(self, send: Send) -> None:
+        if self.on_too_large is not None:
+            self.on_too_large()
+        await _too_large(send)
 
 
 def _declared_length(scope: Scope) -> int | None:

@@ -18,9 +18,12 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from tracklayer.service.metrics import ServiceMetrics
 
 __all__ = ["JsonFormatter", "RequestLogMiddleware", "ScrubFilter", "configure_logging", "scrub"]
 
@@ -87,10 +90,12 @@ def configure_logging(level: str = "info") -> None:
 
 
 class RequestLogMiddleware:
-    """Log one structured line per HTTP request, and give its answer an ``X-Request-Id``."""
+    """Log one structured line per HTTP request, and give its answer an ``X-Request-Id``;
+    count it in ``metrics`` (by route template and status), when given."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,6 +118,7 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_logged)
         finally:
+            duration_s = time.perf_counter() - start
             log.info(
                 "request",
                 extra={
@@ -121,6 +127,10 @@ class RequestLogMiddleware:
                     "path": scope.get("path"),
                     "status": status,
                     "partner": state.get("partner"),
-                    "duration_ms": round((time.perf_counter() - start) * 1e3, 3),
+                    "duration_ms": round(duration_s * 1e3, 3),
                 },
             )
+            if self.metrics is not None:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                self.metrics.requests(scope.get("method", ""), route, str(status)).inc()
+                self.metrics.request_seconds(route).observe(duration_s)

@@ -18,6 +18,7 @@ import anyio
 from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
+from tracklayer.service.audit import RefusalAudit
 from tracklayer.service.bus import BusClient
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import WalCheckpointer, make_engine, migrate, normalize_db_url
@@ -26,6 +27,7 @@ from tracklayer.service.fusion_process import FusionProcess
 from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import IngestJob, commit_batch
 from tracklayer.service.live_picture import LivePicture, StoredTracks
+from tracklayer.service.metrics import ServiceMetrics
 from tracklayer.service.picture import FusionSettings
 from tracklayer.service.revocation import RevocationWatch
 from tracklayer.service.stream import StreamHub
@@ -61,10 +63,13 @@ class CommitFeed:
 
     live: LivePicture
     hub: StreamHub
+    metrics: ServiceMetrics
     bus: BusClient | None = None
 
     def local(self, stored: list[tuple[IngestJob, int]]) -> None:
         """After this process's commit: the stored jobs and their ``messages.pk``."""
+        if stored:
+            self.metrics.batch.observe(len(stored))
         tracks = [(job.release, pk, job.rows) for job, pk in stored if job.kind == "tracks"]
         self.live.add(tracks)
         if self.bus is not None and stored:
@@ -94,6 +99,8 @@ class ServiceState:
     fusion_worker: FusionProcess | None
     bus: BusClient | None
     revocations: RevocationWatch
+    refusals: RefusalAudit
+    metrics: ServiceMetrics
     recorder: FusedRecorder
 
     async def start(self) -> None:
@@ -119,6 +126,7 @@ class ServiceState:
         await self.hub.stop()
         if self.fusion_worker is not None:
             await anyio.to_thread.run_sync(self.fusion_worker.stop)
+        await anyio.to_thread.run_sync(self.refusals.flush)
         await anyio.to_thread.run_sync(self.checkpointer.stop)
         self.engine.dispose()
 
@@ -151,16 +159,19 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
     # The stream's picture is kept incrementally from the service's commits (and a seed
     # per partner), not re-queried each tick; see tracklayer.service.live_picture.
     live = LivePicture(engine, options.fusion, options.clock, fuser=fuser)
-    texts = StreamTexts(live)
+    instance = uuid.uuid4().hex[:12]
+    metrics = ServiceMetrics(instance)
+    texts = StreamTexts(live, metrics.fusion_seconds.observe)
     hub = StreamHub(texts.fused, options.picture_interval_s, options.stream_queue_size)
-    feed = CommitFeed(live, hub)
+    metrics.watch_stream(lambda: hub.n_subscribers, lambda: hub.n_queued)
+    feed = CommitFeed(live, hub, metrics)
     if options.bus_path is not None:
         feed.bus = BusClient(Path(options.bus_path), feed.remote)
     is_pg = normalize_db_url(db_url).startswith("postgresql")
     return ServiceState(
         engine=engine,
         database="postgresql" if is_pg else "sqlite",
-        instance=uuid.uuid4().hex[:12],
+        instance=instance,
         settings=options.fusion,
         clock=options.clock,
         live=live,
@@ -171,6 +182,8 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
         fusion_worker=fusion_worker,
         bus=feed.bus,
         revocations=RevocationWatch(engine, hub),
+        refusals=RefusalAudit(engine),
+        metrics=metrics,
         recorder=FusedRecorder(
             engine, live.pictures_with_releases, options.clock, options.fused_record_interval_s
         ),

@@ -168,6 +168,11 @@ class StreamHub:
         """Current number of subscriptions."""
         return len(self._subscribers)
 
+    @property
+    def n_queued(self) -> int:
+        """Updates waiting in the subscribers' queues, all together."""
+        return sum(s.queue.qsize() for s in list(self._subscribers))
+
     def publish(self, release: Release, update: dict[str, Any]) -> None:
         """Send ``update`` to every subscriber whose partner ``release`` lets see it.
 

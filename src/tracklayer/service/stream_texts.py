@@ -7,6 +7,9 @@ serialized once, not once per partner.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import anyio
 from pydantic_core import to_json
 
@@ -27,10 +30,13 @@ class StreamTexts:
     ----------
     live : LivePicture
         The incrementally kept picture the texts are read from.
+    on_fused : callable, optional
+        Called with the duration of each periodic fusion, s.
     """
 
-    def __init__(self, live: LivePicture) -> None:
+    def __init__(self, live: LivePicture, on_fused: Callable[[float], None] | None = None) -> None:
         self.live = live
+        self._on_fused = on_fused
         self._recent: list[tuple[TrackRows | FusedTracks, str]] = []
 
     def records_json(self, rows: TrackRows | FusedTracks) -> str:
@@ -64,10 +70,13 @@ class StreamTexts:
         subscribers already have the national tracks (the picture, the updates since)."""
 
         def compute() -> dict[str, str]:
+            start = time.perf_counter()
             out = {}
             for partner, view in self.live.pictures(partners).items():
                 head = self._head("fused", partner, view.time_ns)
                 out[partner] = f'{head},"fused":{self.records_json(view.fused)}}}'
+            if self._on_fused is not None:
+                self._on_fused(time.perf_counter() - start)
             return out
 
         return await anyio.to_thread.run_sync(compute)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from tracklayer.service import audit as audit_log
 from tracklayer.service.db import schema_revision
 from tracklayer.service.deps import UNAUTHORIZED, AuditDep, Limit, PartnerDep, StateDep
 from tracklayer.service.ingest import ns_to_iso
+from tracklayer.service.metrics import loopback_only
 from tracklayer.service.schemas import AuditPage, Health, Me
 
 __all__ = ["health_router", "router"]
@@ -29,6 +30,14 @@ def health(state: StateDep) -> Health:
         schema_revision=schema_revision(state.engine),
         instance=state.instance,
     )
+
+
+@health_router.get("/metrics", include_in_schema=False)
+def metrics(request: Request, state: StateDep) -> Response:
+    """The service's metrics, Prometheus text format, to this host only (see
+    :mod:`tracklayer.service.metrics`)."""
+    refused = loopback_only(request)
+    return state.metrics.exposition() if refused is None else refused
 
 
 @router.get("/api/v1/me", response_model=Me, tags=["service"])

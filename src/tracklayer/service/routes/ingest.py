@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from tracklayer.errors import InputFormatError
 from tracklayer.service.audit import Auditor
@@ -38,6 +39,7 @@ from tracklayer.service.tdm_ingest import (
     site_from_degrees,
     tdm_detection_message,
 )
+from tracklayer.service.writer import WriterUnavailable
 
 __all__ = ["INLINE_BODY_BYTES", "acknowledge", "router"]
 
@@ -73,19 +75,32 @@ async def acknowledge(
     conflicting message is audited here and answered by :mod:`tracklayer.service.errors`.
     """
     job: IngestJob | None = None
+    rejected = state.metrics.rejected
     try:
         job = prepare() if inline else await anyio.to_thread.run_sync(prepare)
-        result = await asyncio.wrap_future(state.committer.submit(job))
+        with state.metrics.timing(state.metrics.commit_seconds):
+            result = await asyncio.wrap_future(state.committer.submit(job))
+    except RequestValidationError:
+        rejected("schema").inc()
+        raise
     except IngestRejected as exc:
+        rejected("check").inc()
         target = ".".join(map(str, exc.loc))
         await _audit(state, partner, action, target, 422)
         raise
     except MessageConflict:
+        rejected("reused_id").inc()
         assert job is not None
         await _audit(state, partner, action, job.message_id, 409)
         raise
+    except WriterUnavailable:
+        rejected("writer_unavailable").inc()
+        raise
+    state.metrics.ingested(job.kind, "retry" if result.duplicate else "stored").inc()
     if result.duplicate:
         response.status_code = 200
+    else:
+        state.metrics.records(job.kind).inc(result.accepted)
     return IngestAck(
         message_id=result.message_id, accepted=result.accepted, duplicate=result.duplicate
     )

@@ -56,7 +56,7 @@ async def stream(ws: WebSocket, state: StateDep) -> None:
     token = await _token(ws)
     partner = await anyio.to_thread.run_sync(authenticate, state.engine, token)
     if partner is None:
-        await Auditor(state.engine, None, "/api/v1/stream").off_loop("auth_refused", 0, 401)
+        await anyio.to_thread.run_sync(state.refusals.note, "/api/v1/stream")
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await ws.close(WS_REFUSED, REFUSED)
         return
