@@ -157,6 +157,25 @@ def track_state(
     }
 
 
+def detection_json(owner: str, det_id: str = "D1", **fields: Any) -> dict[str, Any]:
+    """One IR detection as JSON, at EPOCH; ``fields`` replace or add fields."""
+    return {
+        "det_id": det_id,
+        "sensor_id": "S1",
+        "sensor_kind": "ir",
+        "owner": owner,
+        "time": EPOCH.isoformat(),
+        "los_x": 0.6,
+        "los_y": 0.8,
+        "los_z": 0.0,
+        "sensor_x": 4.2e7,
+        "sensor_y": 0.0,
+        "sensor_z": 0.0,
+        "sigma_rad": 2e-5,
+        **fields,
+    }
+
+
 def usa_message(mid: str, release: Any, x: float = 6.5e6, n: int = 2) -> Any:
     """A validated USA track message of ``n`` states (tracks T0, T1...) at x, x + 1... m."""
     from tracklayer.service.schemas import TrackMessage

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.service.conftest import auth, message, spd_cov, track_state
+from tests.service.conftest import auth, detection_json, message, spd_cov, track_state
 from tracklayer.service.auth import add_partner
 from tracklayer.service.db import make_engine, migrate
 from tracklayer.service.ingest import (
@@ -186,23 +186,7 @@ def test_releasable_to_in_another_order_is_the_same_message(
 
 
 def _detection(owner: str, det_id: str, **over: Any) -> dict[str, Any]:
-    d = {
-        "det_id": det_id,
-        "sensor_id": "S1",
-        "sensor_kind": "ir",
-        "owner": owner,
-        "time": "2027-03-01T00:00:00Z",
-        "los_x": 0.6,
-        "los_y": 0.8,
-        "los_z": 0.0,
-        "sensor_x": 4.2e7,
-        "sensor_y": 0.0,
-        "sensor_z": 0.0,
-        "sigma_rad": 2e-5,
-        "snr": 12.0,
-    }
-    d.update(over)
-    return d
+    return detection_json(owner, det_id, **{"time": "2027-03-01T00:00:00Z", "snr": 12.0, **over})
 
 
 def test_detections_ingest_and_releasability(service: tuple[Any, dict[str, str]]) -> None:

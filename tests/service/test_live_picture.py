@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from tests.service.conftest import (
     auth,
+    detection_json,
     manual_picture_clock,
     message,
     spd_cov,
@@ -433,20 +434,7 @@ def test_app_stream_picture_is_the_live_picture(service_either: tuple[Any, dict[
                 "/api/v1/tracks", json=message(f"m{i}", release, tracks), headers=auth(tok[sender])
             )
             assert r.status_code == 201
-        detection = {
-            "det_id": "D1",
-            "sensor_id": "S1",
-            "sensor_kind": "ir",
-            "owner": "USA",
-            "time": "2027-03-01T00:00:05Z",
-            "los_x": 0.6,
-            "los_y": 0.8,
-            "los_z": 0.0,
-            "sensor_x": 4.2e7,
-            "sensor_y": 0.0,
-            "sensor_z": 0.0,
-            "sigma_rad": 2e-5,
-        }
+        detection = detection_json("USA", time="2027-03-01T00:00:05Z")
         r = client.post(
             "/api/v1/detections",
             json={"message_id": "d", "releasable_to": "all", "detections": [detection]},

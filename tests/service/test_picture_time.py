@@ -14,7 +14,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from tests.service.conftest import EPOCH, auth, message, track_state
+from tests.service.conftest import EPOCH, auth, detection_json, message, track_state
 from tracklayer.service.ingest import ingest_tracks
 from tracklayer.service.schemas import TrackMessage
 
@@ -54,20 +54,7 @@ def test_future_states_are_refused_naming_the_field(service: tuple[Any, dict[str
     history = client.get("/api/v1/tracks", headers=auth(tok["KOR"])).json()
     assert history["tracks"] == []
     assert _post(client, tok["KOR"], "soon", "all", [soon]).status_code == 201
-    detection = {
-        "det_id": "D1",
-        "sensor_id": "S1",
-        "sensor_kind": "ir",
-        "owner": "KOR",
-        "time": (EPOCH + timedelta(seconds=100)).isoformat(),
-        "los_x": 0.6,
-        "los_y": 0.8,
-        "los_z": 0.0,
-        "sensor_x": 4.2e7,
-        "sensor_y": 0.0,
-        "sensor_z": 0.0,
-        "sigma_rad": 2e-5,
-    }
+    detection = detection_json("KOR", time=(EPOCH + timedelta(seconds=100)).isoformat())
     r = client.post(
         "/api/v1/detections",
         json={"message_id": "d", "releasable_to": "all", "detections": [detection]},

@@ -34,7 +34,13 @@ from sqlalchemy.engine import Engine
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import fused_states, partners, write_transaction
-from tracklayer.service.picture import PictureView, TrackRows, track_history
+from tracklayer.service.picture import (
+    PictureView,
+    TrackRows,
+    fetch_limited,
+    in_time_range,
+    track_history,
+)
 
 __all__ = [
     "JOINT",
@@ -142,16 +148,11 @@ def fused_history(
         t.c.cov,
         t.c.status,
     ).where(t.c.audience == partner)
-    if start_ns is not None:
-        query = query.where(t.c.time_ns >= start_ns)
-    if end_ns is not None:
-        query = query.where(t.c.time_ns <= end_ns)
+    query = in_time_range(query, t.c.time_ns, start_ns, end_ns)
     if track_id is not None:
         query = query.where(t.c.track_id == track_id)
-    query = query.order_by(t.c.time_ns, t.c.pk).limit(limit + 1)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query).all())
-    return TrackRows.from_rows(rows[:limit]), len(rows) > limit
+    rows, more = fetch_limited(engine, query.order_by(t.c.time_ns, t.c.pk), limit)
+    return TrackRows.from_rows(rows), more
 
 
 def _concat(a: TrackRows, b: TrackRows) -> TrackRows:

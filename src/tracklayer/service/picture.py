@@ -43,7 +43,9 @@ __all__ = [
     "build_picture",
     "current_states",
     "detection_history",
+    "fetch_limited",
     "history_query",
+    "in_time_range",
     "track_history",
     "visible_to",
 ]
@@ -287,6 +289,24 @@ def _release_gate(partner: str, tracker: str, track_id: str) -> Subquery:
     )
 
 
+def in_time_range(
+    query: sa.Select[Any], column: Any, start_ns: int | None, end_ns: int | None
+) -> sa.Select[Any]:
+    """``query`` restricted to ``start_ns <= column <= end_ns`` (each bound optional)."""
+    if start_ns is not None:
+        query = query.where(column >= start_ns)
+    if end_ns is not None:
+        query = query.where(column <= end_ns)
+    return query
+
+
+def fetch_limited(engine: Engine, query: sa.Select[Any], limit: int) -> tuple[list[Any], bool]:
+    """The first ``limit`` rows of ``query``, and whether there were more."""
+    with engine.connect() as conn:
+        rows = list(conn.execute(query.limit(limit + 1)).all())
+    return rows[:limit], len(rows) > limit
+
+
 def history_query(
     partner: str,
     start_ns: int | None = None,
@@ -299,17 +319,15 @@ def history_query(
 
     A read of one track (``tracker`` and ``track_id`` given) of another partner first
     checks, in the same query, that the track is released to the reader at all
-    (:func:`_release_gate`, joined first), so that asking for a hidden track costs what asking for
-    an unknown one does: the check fails before any of the hidden track's states is read.
+    (:func:`_release_gate`, joined first), so that asking for a hidden track costs what
+    asking for an unknown one does: the check fails before any of the hidden track's
+    states is read.
     """
     source: Any = _JOIN
     if tracker is not None and track_id is not None and tracker != partner:
         source = _release_gate(partner, tracker, track_id).join(_JOIN, sa.true())
     query = sa.select(*_state_columns(track_states)).select_from(source).where(visible_to(partner))
-    if start_ns is not None:
-        query = query.where(track_states.c.time_ns >= start_ns)
-    if end_ns is not None:
-        query = query.where(track_states.c.time_ns <= end_ns)
+    query = in_time_range(query, track_states.c.time_ns, start_ns, end_ns)
     if tracker is not None:
         query = query.where(track_states.c.tracker == tracker)
     if track_id is not None:
@@ -332,9 +350,8 @@ def track_history(
     :func:`history_query`).
     """
     query = history_query(partner, start_ns, end_ns, tracker, track_id, limit)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query).all())
-    return TrackRows.from_rows(rows[:limit]), len(rows) > limit
+    rows, more = fetch_limited(engine, query, limit)
+    return TrackRows.from_rows(rows), more
 
 
 def detection_history(
@@ -351,19 +368,14 @@ def detection_history(
         .select_from(join)
         .where(visible_to(partner))
     )
-    if start_ns is not None:
-        query = query.where(detections.c.time_ns >= start_ns)
-    if end_ns is not None:
-        query = query.where(detections.c.time_ns <= end_ns)
-    query = query.order_by(detections.c.time_ns, detections.c.pk).limit(limit + 1)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query).all())
+    query = in_time_range(query, detections.c.time_ns, start_ns, end_ns)
+    rows, more = fetch_limited(engine, query.order_by(detections.c.time_ns, detections.c.pk), limit)
     out = []
-    for row in rows[:limit]:
+    for row in rows:
         rec = dict(zip(_DET_COLUMNS, row, strict=True))
         rec["time"] = ns_to_iso(rec.pop("time_ns"))
         out.append(rec)
-    return out, len(rows) > limit
+    return out, more
 
 
 def fuse(national: TrackRows, at_ns: int, settings: FusionSettings) -> FusedTracks:
