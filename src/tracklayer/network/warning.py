@@ -1,0 +1,169 @@
+"""Figures of the connected layer: latency per node, and warning time per threat and node.
+
+* **Latency** of a node: detection-to-arrival times of the detections it received
+  (``p50``, ``p95``, ``max``, mean hops), and the fraction of the detections offered to it
+  that arrived at all.
+* **Warning time** of a threat at a node: from launch (its first truth sample) to the
+  report time at the node (:mod:`tracklayer.network.nodes`) of the node tracker's first
+  confirmed track matched to it (``first_track_s`` of :func:`tracklayer.metrics.tracking.
+  tracking_metrics`, scored on the node's tracks). ``warning_age_s`` is that report's age:
+  report time minus the state's own time, i.e. what the network cost the warning.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from tracklayer.network.delivery import Deliveries, seconds_since
+
+F64 = NDArray[np.float64]
+
+LATENCY_SCHEMA = pa.schema(
+    [
+        ("node", pa.string()),
+        ("offered", pa.int64()),
+        ("delivered", pa.int64()),
+        ("received", pa.int64()),
+        ("latency_p50_s", pa.float64()),
+        ("latency_p95_s", pa.float64()),
+        ("latency_max_s", pa.float64()),
+        ("mean_hops", pa.float64()),
+    ]
+)
+
+WARNING_SCHEMA = pa.schema(
+    [
+        ("object_id", pa.string()),
+        ("tracker", pa.string()),
+        ("node", pa.string()),
+        ("first_track_s", pa.float64()),
+        ("warning_s", pa.float64()),
+        ("warning_age_s", pa.float64()),
+        ("mean_track_age_s", pa.float64()),
+    ]
+)
+
+
+def latency_table(
+    deliveries: Deliveries,
+    det_time_s: F64,
+    offered: dict[str, int],
+    lag_s: float,
+) -> pa.Table:
+    """Per node: detections offered, delivered, received within the lag, latency figures.
+
+    Parameters
+    ----------
+    deliveries
+        Arrivals of detections at nodes.
+    det_time_s : (D,)
+        Detection times, s.
+    offered
+        Per node name: how many detections its owner's sensors and sharing partners sent it.
+    lag_s
+        The nodes' reprocessing lag, s (``received`` counts those within it).
+    """
+    rows = []
+    for node in sorted(offered):
+        at = deliveries.node == node
+        latency = deliveries.arrival_s[at] - det_time_s[deliveries.row[at]]
+        if latency.size:
+            p50, p95, top = np.percentile(latency, [50.0, 95.0, 100.0])
+            hops = float(np.mean(deliveries.hops[at]))
+        else:
+            p50 = p95 = top = hops = float("nan")
+        rows.append(
+            (
+                node,
+                offered[node],
+                int(latency.size),
+                int(np.sum(latency <= lag_s + 1e-9)),
+                float(p50),
+                float(p95),
+                float(top),
+                hops,
+            )
+        )
+    return pa.Table.from_pylist(
+        [dict(zip(LATENCY_SCHEMA.names, r, strict=True)) for r in rows], schema=LATENCY_SCHEMA
+    )
+
+
+def warning_table(
+    metrics: pa.Table, truth: pa.Table, node_tracks: pa.Table, epoch: datetime
+) -> pa.Table:
+    """Per threat and node: warning time from launch, its age, and the node's mean track age.
+
+    Parameters
+    ----------
+    metrics
+        The ``metrics`` table scored on the node trackers' tracks (``object_id``,
+        ``tracker``, ``first_track_s`` from launch).
+    truth
+        The ``truth`` table (launch = each threat's first sample).
+    node_tracks
+        Node trackers' rows (:data:`tracklayer.network.nodes.NODE_TRACKS_SCHEMA`).
+    epoch
+        Scenario epoch (UTC).
+
+    Returns
+    -------
+    pyarrow.Table
+        :data:`WARNING_SCHEMA`; ``warning_s`` and ``warning_age_s`` are null for a threat
+        the node never tracked.
+    """
+    if node_tracks.num_rows == 0 or metrics.num_rows == 0:
+        return WARNING_SCHEMA.empty_table()
+    launches = launch_seconds(truth, epoch)
+    launch = dict(
+        zip(
+            launches.column("object_id").to_pylist(),
+            launches.column("launch_s").to_pylist(),
+            strict=True,
+        )
+    )
+    tracker = np.asarray(node_tracks.column("tracker").to_pylist(), dtype=object).astype(str)
+    node = np.asarray(node_tracks.column("node").to_pylist(), dtype=object).astype(str)
+    t = seconds_since(node_tracks.column("time"), epoch)
+    age = seconds_since(node_tracks.column("report_time"), epoch) - t
+    out = []
+    for row in metrics.select(["object_id", "tracker", "first_track_s"]).to_pylist():
+        mine = tracker == row["tracker"]
+        if not np.any(mine) or row["object_id"] not in launch:
+            continue
+        first = row["first_track_s"]
+        warning = warning_age = None
+        if first is not None and np.isfinite(first):
+            # The first matched state's frame: report delays are per frame of the node.
+            at = int(np.argmin(np.abs(t[mine] - (launch[row["object_id"]] + first))))
+            warning_age = float(age[mine][at])
+            warning = first + warning_age
+        out.append(
+            (
+                row["object_id"],
+                row["tracker"],
+                str(node[mine][0]),
+                first,
+                warning,
+                warning_age,
+                float(np.mean(age[mine])),
+            )
+        )
+    return pa.Table.from_pylist(
+        [dict(zip(WARNING_SCHEMA.names, r, strict=True)) for r in out], schema=WARNING_SCHEMA
+    )
+
+
+def launch_seconds(truth: pa.Table, epoch: datetime) -> pa.Table:
+    """Each threat's launch (first truth sample): ``object_id``, ``launch_s`` since the epoch."""
+    grouped = truth.select(["object_id", "time"]).group_by("object_id").aggregate([("time", "min")])
+    return pa.table(
+        {
+            "object_id": grouped.column("object_id"),
+            "launch_s": pa.array(seconds_since(grouped.column("time_min"), epoch)),
+        }
+    )
