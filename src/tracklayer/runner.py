@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from tracklayer import __version__
 from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.network.scenario_run import scenario_network
+from tracklayer.network.warning import warning_table
 from tracklayer.report.html import write_report
 from tracklayer.scenario import Scenario
 from tracklayer.tracking.run import run_tracking
@@ -74,6 +76,9 @@ class RaidRun:
     metrics: pa.Table
     gospa: pa.Table
     keys: Mapping[str, str]
+    #: The connected layer's tables (links, deliveries, latency, node_tracks, warning),
+    #: empty without a ``network`` section.
+    network: Mapping[str, pa.Table] = field(default_factory=dict)
 
 
 def run_raid(
@@ -98,7 +103,9 @@ def run_raid(
     keys["detections"] = stage_key(
         "detections", keys["truth"], _section(scenario, "sensors", "space", "radars")
     )
-    keys["tracks"] = stage_key("tracks", keys["detections"], _section(scenario, "tracking"))
+    keys["tracks"] = stage_key(
+        "tracks", keys["detections"], _section(scenario, "tracking", "network")
+    )
     keys["metrics"] = stage_key("metrics", keys["tracks"], keys["truth"])
 
     if truth is None:
@@ -118,25 +125,36 @@ def run_raid(
     say("tracking")
 
     def track() -> Tables:
+        if scenario.network is not None:  # trackers at their nodes, fed by the network
+            return _network_tables(scenario, sensed)
         national = run_tracking(sensed, scenario.tracking, epoch=scenario.epoch)
         # Fused at the raid's cadence, so it is scored on the same clock as the trackers.
         fused = fuse_timeline(national, scenario.epoch, interval_s=scenario.step_s)
         return {"tracks": pa.concat_tables([national, fused])}
 
-    tracks = cache.get_or_run("tracks", keys["tracks"], track)["tracks"]
+    tracked = cache.get_or_run("tracks", keys["tracks"], track)
+    tracks = tracked["tracks"]
     say("metrics")
-    scored = cache.get_or_run(
-        "metrics",
-        keys["metrics"],
-        lambda: dict(
-            zip(
-                ("metrics", "gospa"),
-                tracking_metrics(truth, tracks, detections, scenario.tracking),
-                strict=True,
-            )
-        ),
-    )
-    return RaidRun(truth, detections, tracks, scored["metrics"], scored["gospa"], keys)
+
+    def score() -> Tables:
+        metrics, gospa = tracking_metrics(truth, tracks, detections, scenario.tracking)
+        out = {"metrics": metrics, "gospa": gospa}
+        if "node_tracks" in tracked:
+            out["warning"] = warning_table(metrics, truth, tracked["node_tracks"], scenario.epoch)
+        return out
+
+    scored = cache.get_or_run("metrics", keys["metrics"], score)
+    network = {k: v for k, v in {**tracked, **scored}.items() if k in NETWORK_TABLES}
+    return RaidRun(truth, detections, tracks, scored["metrics"], scored["gospa"], keys, network)
+
+
+#: The connected layer's tables, written beside the raid's when a scenario has a network.
+NETWORK_TABLES = ("links", "deliveries", "latency", "node_tracks", "warning")
+
+
+def _network_tables(scenario: Scenario, detections: pa.Table) -> Tables:
+    tables = scenario_network(scenario, detections)
+    return {name: getattr(tables, name) for name in ("tracks", *NETWORK_TABLES[:-1])}
 
 
 def write_run(
@@ -176,6 +194,8 @@ def write_run(
         raid = run_raid(scenario, cache, say)
         for name in ("truth", "detections", "tracks", "metrics", "gospa"):
             files.append(write_table(getattr(raid, name), out_dir / f"{name}.parquet"))
+        for name, table in raid.network.items():
+            files.append(write_table(table, out_dir / f"{name}.parquet"))
     if scenario.losses is not None:
         files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
     files.append(_write_scene(scenario, catalog, raid, out_dir))

@@ -50,7 +50,8 @@ def test_a_valid_section_and_its_defaults() -> None:
     assert network.crosslinks_of("QZT") is None  # store and forward
     assert network.ground_stations[0].served_owners == ["USA"]
     assert network.ground_stations[0].min_elevation_deg == 10.0
-    assert network.shared("USA", "joint").what == "detections"  # type: ignore[union-attr]
+    assert network.shared("USA", "joint").what == ["detections"]  # type: ignore[union-attr]
+    assert network.shared("JPN", "joint").carries("tracks")  # type: ignore[union-attr]
     assert network.shared("USA", "JPN") is None
     assert NetworkConfig.model_json_schema()["properties"]["sharing"]
 
@@ -66,7 +67,7 @@ def test_a_valid_section_and_its_defaults() -> None:
         (lambda n: n["ground_stations"][0].update(min_elevation_deg=95),
          "network.ground_stations[0].min_elevation_deg: must be < 90"),
         (lambda n: n["sharing"][1].update(what="everything"),
-         "network.sharing[1].what: "),
+         "network.sharing[1].what[0]: input should be 'detections' or 'tracks'"),
         (lambda n: n["sharing"].append({"from": "USA", "to": "USA"}),
          "sharing[2].to: an owner does not share with itself"),
         (lambda n: n["ground_stations"][1].update(name="GUAM"),

@@ -16,6 +16,7 @@ A scenario's ``network:`` section::
         - {owner: joint, name: C2-YOKOTA}     # the combined C2 node
       sharing:
         - {from: USA, to: joint, what: detections, delay_s: 0.5}
+        - {from: JPN, to: joint, what: [detections, tracks], delay_s: 0.5}
         - {from: JPN, to: USA, what: tracks, delay_s: 2.0}
 
 Defaults: a detection report of 4,000 bits (a time tag, a line of sight, its covariance,
@@ -28,9 +29,9 @@ C2 node (owner ``joint``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tracklayer.config_base import OwnerCode, StrictModel
 from tracklayer.constants import DEG, KM
@@ -43,6 +44,9 @@ __all__ = [
     "ProcessingNode",
     "SharingArrangement",
 ]
+
+#: What a sharing arrangement may pass on.
+SharedKind = Literal["detections", "tracks"]
 
 #: The ``owner`` of the combined command-and-control node (the alliance as a whole).
 JOINT_NODE_OWNER = "joint"
@@ -130,14 +134,26 @@ class SharingArrangement(StrictModel):
 
     source: OwnerCode = Field(alias="from", description="The owner who shares")
     to: OwnerCode | Literal["joint"] = Field(description="An owner, or joint for the C2 node")
-    what: Literal["detections", "tracks", "nothing"] = Field(
-        default="detections", description="Raw detections, national tracks, or nothing"
+    what: list[SharedKind] = Field(
+        default_factory=lambda: list[SharedKind](["detections"]),
+        description="What flows: detections (raw), tracks (national), both as a list, or nothing",
     )
     delay_s: float = Field(
         default=0.0, ge=0, description="Added delay: release review, guard, terrestrial, s"
     )
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
+
+    @field_validator("what", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if value == "nothing":
+            return []
+        return [value] if isinstance(value, str) else value
+
+    def carries(self, kind: str) -> bool:
+        """Whether the arrangement passes ``kind`` (``detections`` or ``tracks``)."""
+        return kind in self.what
 
 
 class NetworkConfig(StrictModel):
@@ -224,7 +240,7 @@ class NetworkConfig(StrictModel):
     def shared(self, source: str, to: str) -> SharingArrangement | None:
         """What ``source`` shares with ``to`` (None: nothing)."""
         found = next((s for s in self.sharing if s.source == source and s.to == to), None)
-        return None if found is None or found.what == "nothing" else found
+        return None if found is None or not found.what else found
 
 
 def _unique(problems: list[str], field: str, values: list[str], what: str) -> None:

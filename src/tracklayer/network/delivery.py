@@ -96,7 +96,7 @@ def deliver(
     parts = [(*national[o], config.node_of(o).name) for o in national]  # type: ignore[union-attr]
     for share in config.sharing:
         target = config.node_of(share.to)
-        if share.what != "detections" or share.source not in national or target is None:
+        if not share.carries("detections") or share.source not in national or target is None:
             continue
         if share.to in network.outage.nodes:
             continue

@@ -97,7 +97,7 @@ def offered_counts(config: NetworkConfig, owner: np.ndarray, cut: frozenset[str]
         counts[node.name] = made.get(node.owner, 0) + sum(
             made.get(s.source, 0)
             for s in config.sharing
-            if s.to == node.owner and s.what == "detections"
+            if s.to == node.owner and s.carries("detections")
         )
     return counts
 
@@ -112,7 +112,7 @@ def fused_at_c2(
     uses each state from its arrival on.
     """
     c2 = config.node_of(JOINT_NODE_OWNER)
-    shares = [s for s in config.sharing if s.to == JOINT_NODE_OWNER and s.what == "tracks"]
+    shares = [s for s in config.sharing if s.to == JOINT_NODE_OWNER and s.carries("tracks")]
     if c2 is None or not shares or tracks.num_rows == 0:
         return TRACKS_SCHEMA.empty_table()
     delay = {s.source: s.delay_s + c2.processing_s for s in shares}
