@@ -1,0 +1,70 @@
+"""A scenario's network section in the end-to-end raid: tables, node trackers, warning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow.compute as pc
+import yaml
+
+from tests.conftest import SMALL_SCENARIO
+from tracklayer.network.delivery import deliver
+from tracklayer.network.layer import build_network
+from tracklayer.network.scenario_run import scenario_space_states
+from tracklayer.runner import NETWORK_TABLES, run_raid
+from tracklayer.scenario import validate_scenario
+from tracklayer.tracking.run import run_tracking
+from tracklayer.tracking.synthetic import make_raid
+
+NETWORK = """
+network:
+  crosslinks: [{constellation: A, terminals: 2, max_range_km: 8000, acquisition_s: 0}]
+  ground_stations:
+    - {name: GUAM, owner: USA, lat_deg: 13.4, lon_deg: 144.8, min_elevation_deg: 5}
+    - {name: TOKYO, owner: JPN, lat_deg: 35.7, lon_deg: 139.7, min_elevation_deg: 5}
+  nodes: [{owner: USA, name: US}, {owner: JPN, name: JP}, {owner: joint, name: C2}]
+  sharing:
+    - {from: USA, to: joint, what: [detections, tracks]}
+    - {from: JPN, to: joint, what: [detections, tracks]}
+"""
+
+
+def _scenario(**changes: object):  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(SMALL_SCENARIO + NETWORK)
+    data["epoch"] = "2027-03-01T00:00:00Z"
+    data.pop("coverage")
+    data.update(changes)
+    return validate_scenario(data)
+
+
+def test_the_scenarios_own_satellites_reach_their_nodes() -> None:
+    scenario = _scenario()
+    space = scenario_space_states(scenario)
+    assert scenario.network is not None
+    network = build_network(scenario.network, space)
+    step = np.arange(space.seconds.size)
+    owner = np.repeat(space.owner[None], step.size, 0).ravel()
+    arrivals = deliver(
+        network,
+        np.repeat(space.seconds, space.sat_id.size),
+        np.tile(space.sat_id, step.size),
+        owner,
+    )
+    nodes = set(arrivals.node.tolist())
+    assert nodes == {"US", "JP", "C2"}
+    assert set(owner[arrivals.row[arrivals.node == "US"]]) == {"USA"}
+    assert np.sum(network.links.kind == 0) > 0 and np.sum(network.links.kind == 1) > 0
+
+
+def test_run_raid_with_a_network_writes_its_tables_and_warning_times() -> None:
+    raid = make_raid(2, 12, duration_s=60.0, false_alarms_per_frame=0.2, seed=2)
+    scenario = _scenario(epoch=raid.epoch.isoformat(), duration_s=60.0, step_s=1.0)
+    run = run_raid(scenario, truth=raid.truth, detections=raid.detections)
+    assert set(run.network) == set(NETWORK_TABLES)
+    today = run_tracking(raid.detections, scenario.tracking, epoch=raid.epoch)
+    trackers = set(run.tracks.column("tracker").to_pylist())
+    assert trackers == {*today.column("tracker").to_pylist(), "fused"}
+    # The synthetic sensors are not the scenario's satellites: ground sensors, 50 ms away.
+    latency = {r["node"]: r for r in run.network["latency"].to_pylist()}
+    assert abs(latency["US"]["latency_max_s"] - 0.05) < 1e-6
+    warning = run.network["warning"]
+    assert warning.filter(pc.is_valid(warning["warning_s"])).num_rows > 0
