@@ -20,7 +20,8 @@ from tracklayer import __version__
 from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.metrics.tracking import tracking_metrics
-from tracklayer.network.scenario_run import scenario_network
+from tracklayer.network.attacks import attack_summary, run_attacks
+from tracklayer.network.scenario_run import scenario_network, scenario_space_states
 from tracklayer.network.warning import warning_table
 from tracklayer.report.html import write_report
 from tracklayer.scenario import Scenario
@@ -196,12 +197,38 @@ def write_run(
             files.append(write_table(getattr(raid, name), out_dir / f"{name}.parquet"))
         for name, table in raid.network.items():
             files.append(write_table(table, out_dir / f"{name}.parquet"))
+    if raid is not None and scenario.network is not None and scenario.network.attacks:
+        files += _write_network_attacks(scenario, raid, cache, out_dir, say)
     if scenario.losses is not None:
         files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
     files.append(_write_scene(scenario, catalog, raid, out_dir))
     say("report")
     files.append(write_report(out_dir))
     return [f.relative_to(out_dir) for f in files], raid
+
+
+def _write_network_attacks(
+    scenario: Scenario, raid: RaidRun, cache: StageCache, out_dir: Path, say: Progress
+) -> list[Path]:
+    """Warning time against stations, terminals or nodes lost: draws and loss curves."""
+    assert scenario.network is not None
+
+    def compute() -> Tables:
+        rows = run_attacks(
+            scenario.network,  # type: ignore[arg-type]
+            scenario.tracking,
+            scenario_space_states(scenario),
+            raid.detections,
+            raid.truth,
+            scenario.epoch,
+            seed=scenario.seed,
+            progress=say,
+        )
+        return {"network_attacks": rows, "network_attacks_summary": attack_summary(rows)}
+
+    key = stage_key("network_attacks", raid.keys["tracks"], raid.keys["truth"])
+    tables = cache.get_or_run("network_attacks", key, compute)
+    return [write_table(t, out_dir / f"{name}.parquet") for name, t in tables.items()]
 
 
 def _coverage_tables(scenario: Scenario, catalog: Any) -> Tables:

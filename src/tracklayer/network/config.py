@@ -40,6 +40,7 @@ __all__ = [
     "JOINT_NODE_OWNER",
     "Crosslinks",
     "GroundStation",
+    "NetworkAttacks",
     "NetworkConfig",
     "ProcessingNode",
     "SharingArrangement",
@@ -156,6 +157,30 @@ class SharingArrangement(StrictModel):
         return kind in self.what
 
 
+class NetworkAttacks(StrictModel):
+    """Attacks on the network as loss pools (see :mod:`tracklayer.network.attacks`)."""
+
+    pool: Literal["stations", "crosslink_terminals", "nodes"] = Field(
+        default="stations",
+        description="What is lost: ground stations (lost or jammed), satellites' crosslink "
+        "terminals (failed), or processing nodes (cut off)",
+    )
+    owner: OwnerCode | Literal["joint"] | None = Field(
+        default=None, description="Draw only from this owner's (default: every owner's)"
+    )
+    counts: list[int] = Field(
+        default_factory=lambda: [0, 1, 2], min_length=1, description="How many are lost (k)"
+    )
+    draws: int = Field(default=3, ge=1, le=100, description="Seeded random draws per k")
+
+    @field_validator("counts")
+    @classmethod
+    def _non_negative(cls, value: list[int]) -> list[int]:
+        if any(k < 0 for k in value):
+            raise ValueError("counts must be >= 0")
+        return sorted(set(value))
+
+
 class NetworkConfig(StrictModel):
     """The connected layer: links, ground entry points, nodes and sharing arrangements."""
 
@@ -184,6 +209,9 @@ class NetworkConfig(StrictModel):
         ge=0,
         description="A node's fixed reprocessing lag: a detection arriving later than this "
         "after it was made is dropped there, s",
+    )
+    attacks: NetworkAttacks | None = Field(
+        default=None, description="Warning time against stations, terminals or nodes lost"
     )
     link_sample_s: float = Field(
         default=10.0, gt=0, description="Cadence of the sampled link states (links table), s"

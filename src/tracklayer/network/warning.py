@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import numpy as np
@@ -94,7 +95,11 @@ def latency_table(
 
 
 def warning_table(
-    metrics: pa.Table, truth: pa.Table, node_tracks: pa.Table, epoch: datetime
+    metrics: pa.Table,
+    truth: pa.Table,
+    node_tracks: pa.Table,
+    epoch: datetime,
+    nodes: Mapping[str, str] | None = None,
 ) -> pa.Table:
     """Per threat and node: warning time from launch, its age, and the node's mean track age.
 
@@ -109,53 +114,45 @@ def warning_table(
         Node trackers' rows (:data:`tracklayer.network.nodes.NODE_TRACKS_SCHEMA`).
     epoch
         Scenario epoch (UTC).
+    nodes
+        Node name by tracker name, of every node that should warn (one that received
+        nothing then gets null rows); default: the trackers in ``node_tracks``.
 
     Returns
     -------
     pyarrow.Table
-        :data:`WARNING_SCHEMA`; ``warning_s`` and ``warning_age_s`` are null for a threat
-        the node never tracked.
+        :data:`WARNING_SCHEMA`, one row per threat and node tracker; ``warning_s`` and
+        ``warning_age_s`` are null for a threat the node never tracked.
     """
-    if node_tracks.num_rows == 0 or metrics.num_rows == 0:
-        return WARNING_SCHEMA.empty_table()
-    launches = launch_seconds(truth, epoch)
-    launch = dict(
-        zip(
-            launches.column("object_id").to_pylist(),
-            launches.column("launch_s").to_pylist(),
-            strict=True,
-        )
-    )
     tracker = np.asarray(node_tracks.column("tracker").to_pylist(), dtype=object).astype(str)
     node = np.asarray(node_tracks.column("node").to_pylist(), dtype=object).astype(str)
+    if nodes is None:
+        nodes = dict(zip(tracker.tolist(), node.tolist(), strict=True))
     t = seconds_since(node_tracks.column("time"), epoch)
     age = seconds_since(node_tracks.column("report_time"), epoch) - t
+    launches = launch_seconds(truth, epoch).to_pylist()
+    first_track = {
+        (r["object_id"], r["tracker"]): r["first_track_s"]
+        for r in metrics.select(["object_id", "tracker", "first_track_s"]).to_pylist()
+    }
     out = []
-    for row in metrics.select(["object_id", "tracker", "first_track_s"]).to_pylist():
-        mine = tracker == row["tracker"]
-        if not np.any(mine) or row["object_id"] not in launch:
-            continue
-        first = row["first_track_s"]
-        warning = warning_age = None
-        if first is not None and np.isfinite(first):
-            # The first matched state's frame: report delays are per frame of the node.
-            at = int(np.argmin(np.abs(t[mine] - (launch[row["object_id"]] + first))))
-            warning_age = float(age[mine][at])
-            warning = first + warning_age
-        out.append(
-            (
-                row["object_id"],
-                row["tracker"],
-                str(node[mine][0]),
-                first,
-                warning,
-                warning_age,
-                float(np.mean(age[mine])),
-            )
-        )
-    return pa.Table.from_pylist(
-        [dict(zip(WARNING_SCHEMA.names, r, strict=True)) for r in out], schema=WARNING_SCHEMA
-    )
+    for name in sorted(nodes):
+        mine = tracker == name
+        mean_age = float(np.mean(age[mine])) if np.any(mine) else None
+        for threat in launches:
+            first = first_track.get((threat["object_id"], name))
+            warning = warning_age = None
+            if first is not None and np.isfinite(first) and np.any(mine):
+                # The first matched state's frame: report delays are per frame of the node.
+                at = int(np.argmin(np.abs(t[mine] - (threat["launch_s"] + first))))
+                warning_age = float(age[mine][at])
+                warning = first + warning_age
+            out.append(
+                {"object_id": threat["object_id"], "tracker": name, "node": nodes[name],
+                 "first_track_s": first, "warning_s": warning, "warning_age_s": warning_age,
+                 "mean_track_age_s": mean_age}
+            )  # fmt: skip
+    return pa.Table.from_pylist(out, schema=WARNING_SCHEMA)
 
 
 def launch_seconds(truth: pa.Table, epoch: datetime) -> pa.Table:
