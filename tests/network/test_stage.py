@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -11,7 +12,7 @@ from tracklayer.metrics.tracking import tracking_metrics
 from tracklayer.network.delivery import DELIVERIES_SCHEMA, seconds_since
 from tracklayer.network.layer import NetworkOutage
 from tracklayer.network.stage import LINKS_SCHEMA, NetworkTables, run_network
-from tracklayer.network.warning import WARNING_SCHEMA, warning_table
+from tracklayer.network.warning import WARNING_SCHEMA, joint_vs_alone, warning_table
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.synthetic import Raid, make_raid
 
@@ -128,3 +129,25 @@ def test_warning_time_adds_the_report_age_to_the_first_track(
     for row in tracked.to_pylist():
         assert row["warning_s"] == pytest.approx(row["first_track_s"] + row["warning_age_s"])
         assert 0.0 <= row["warning_age_s"] <= 60.0 + 1e-9
+
+
+def test_joint_vs_alone_compares_the_earliest_national_warning() -> None:
+    warning = pa.Table.from_pylist(
+        [
+            {"object_id": "a", "tracker": "USA", "node": "US", "warning_s": 12.0},
+            {"object_id": "a", "tracker": "JPN", "node": "JP", "warning_s": 40.0},
+            {"object_id": "a", "tracker": "joint", "node": "C2", "warning_s": 5.0},
+            {"object_id": "b", "tracker": "USA", "node": "US", "warning_s": None},
+            {"object_id": "b", "tracker": "joint", "node": "C2", "warning_s": 9.0},
+        ],
+        schema=WARNING_SCHEMA,
+    )
+    table = joint_vs_alone(warning).to_pylist()
+    assert table[0] == {
+        "object_id": "a",
+        "best_national_tracker": "USA",
+        "best_national_warning_s": 12.0,
+        "joint_warning_s": 5.0,
+        "gain_s": 7.0,
+    }
+    assert table[1]["best_national_warning_s"] is None and table[1]["gain_s"] is None

@@ -164,3 +164,41 @@ def launch_seconds(truth: pa.Table, epoch: datetime) -> pa.Table:
             "launch_s": pa.array(seconds_since(grouped.column("time_min"), epoch)),
         }
     )
+
+
+def joint_vs_alone(warning: pa.Table) -> pa.Table:
+    """Per threat: the earliest national warning against the C2 node's joint warning.
+
+    Columns: ``object_id``, ``best_national_tracker``, ``best_national_warning_s``,
+    ``joint_warning_s``, ``gain_s`` (national minus joint: positive when the combined
+    node warns first, network included); nulls where a side never warned.
+    """
+    rows = warning.to_pylist()
+    out = []
+    for object_id in sorted({r["object_id"] for r in rows}):
+        mine = [r for r in rows if r["object_id"] == object_id]
+        national = [r for r in mine if r["tracker"] != "joint" and r["warning_s"] is not None]
+        joint = next((r["warning_s"] for r in mine if r["tracker"] == "joint"), None)
+        best = min(national, key=lambda r: r["warning_s"]) if national else None
+        best_s = None if best is None else best["warning_s"]
+        out.append(
+            {
+                "object_id": object_id,
+                "best_national_tracker": None if best is None else best["tracker"],
+                "best_national_warning_s": best_s,
+                "joint_warning_s": joint,
+                "gain_s": None if best_s is None or joint is None else best_s - joint,
+            }
+        )
+    return pa.Table.from_pylist(out, schema=JOINT_VS_ALONE_SCHEMA)
+
+
+JOINT_VS_ALONE_SCHEMA = pa.schema(
+    [
+        ("object_id", pa.string()),
+        ("best_national_tracker", pa.string()),
+        ("best_national_warning_s", pa.float64()),
+        ("joint_warning_s", pa.float64()),
+        ("gain_s", pa.float64()),
+    ]
+)
