@@ -54,7 +54,8 @@ class NetworkTables:
         The ``tracks`` table of the node trackers (each owner's, ``joint``) and the C2
         node's ``fused`` picture, in the ``tracks`` schema.
     node_tracks
-        The node trackers' rows with ``node`` and ``report_time``.
+        The node trackers' rows with ``node`` and ``report_time``, and the C2 node's
+        ``fused`` rows (known at their own time: fused from what had arrived).
     """
 
     links: pa.Table
@@ -163,6 +164,12 @@ def run_network(
     nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
     plain = nodes.select(TRACKS_SCHEMA.names)
     fused = fused_at_c2(nodes, config, epoch, fusion_interval_s)
+    c2 = config.node_of(JOINT_NODE_OWNER)
+    if fused.num_rows and c2 is not None:  # fused at C2 from what had arrived: known at once
+        names = pa.array([c2.name] * fused.num_rows, pa.string())
+        nodes = pa.concat_tables(
+            [nodes, fused.append_column("node", names).append_column("report_time", fused["time"])]
+        )
     return NetworkTables(
         links=links_table(network, epoch),
         deliveries=deliveries_table(arrivals, det_id, epoch),
