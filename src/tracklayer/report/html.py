@@ -32,14 +32,15 @@ import pyarrow.compute as pc
 import yaml
 from matplotlib.figure import Figure
 
-from tracklayer import __version__
+from tracklayer._version import __version__
 from tracklayer.constants import KM, WGS84_A_M
 from tracklayer.errors import ScenarioError
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
-from tracklayer.report.run_plots import FUSED, JOINT, Flight, RadarSite
+from tracklayer.report.run_plots import Flight, RadarSite
+from tracklayer.vocabulary import FUSED, JOINT, TrackerSummary, tracker_order, tracker_summary
 
-__all__ = ["REPORT_FILE", "build_report_html", "tracker_summary", "write_report"]
+__all__ = ["REPORT_FILE", "build_report_html", "write_report"]
 
 REPORT_FILE = "report.html"
 #: Threat timelines drawn at most (the table lists every threat).
@@ -200,7 +201,7 @@ class _Context:
             table = run.table(name)
             if table is not None:
                 names |= set(pc.unique(table.column("tracker")).to_pylist())
-        trackers = run_plots.tracker_order(str(n) for n in names)
+        trackers = tracker_order(str(n) for n in names)
         truth = run.table("truth")
         return cls(
             run=run,
@@ -211,7 +212,7 @@ class _Context:
             owners=[t for t in trackers if t not in (JOINT, FUSED)],
             flights=run_plots.flights(truth, epoch_ns) if truth is not None else [],
             radars=_radar_sites(scenario, run.table("detections")),
-            summary=tracker_summary(metrics) if metrics is not None else {},
+            summary=_in_display_units(tracker_summary(metrics)) if metrics is not None else {},
         )
 
     def header_facts(self) -> list[str]:
@@ -262,52 +263,23 @@ def _radar_sites(scenario: Mapping[str, Any], detections: pa.Table | None) -> li
     return sites
 
 
-def tracker_summary(metrics: pa.Table) -> dict[str, dict[str, float | None]]:
-    """Per tracker, the figures of the "alone versus joint" table.
+#: Summary figures shown in display units: display key, SI key, scale.
+_DISPLAY_UNITS = (
+    ("custody_pct", "custody_fraction", 100.0),
+    ("rmse_pos_km", "rmse_pos_m", 1.0 / KM),
+    ("mean_gospa_km", "mean_gospa_m", 1.0 / KM),
+)
 
-    Means are over the threats where the figure is defined (a threat a tracker never
-    tracked has no first-track time and no error), custody is averaged over every
-    threat (0 where never tracked), identity switches are summed.
 
-    Returns
-    -------
-    dict
-        Tracker name to ``threats``, ``detected``, ``tracked``, ``first_detection_s``,
-        ``first_track_s``, ``cue_time_s``, ``custody_pct``, ``rmse_pos_km``,
-        ``rmse_vel_mps``, ``id_switches``, ``mean_gospa_km``, ``false_tracks``.
-    """
-    rows = metrics.to_pylist()
-    out: dict[str, dict[str, float | None]] = {}
-    for name in run_plots.tracker_order(str(r["tracker"]) for r in rows):
-        mine = [r for r in rows if r["tracker"] == name]
-
-        def values(column: str, rows: list[dict[str, Any]] = mine) -> np.ndarray:
-            raw = [r.get(column) for r in rows]
-            return np.array([np.nan if v is None else float(v) for v in raw], dtype=np.float64)
-
-        def mean(column: str, scale: float = 1.0) -> float | None:
-            v = values(column)
-            v = v[np.isfinite(v)]
-            return float(np.mean(v) * scale) if v.size else None
-
-        gospa = values("mean_gospa_m")
-        false = values("false_tracks")
-        out[name] = {
-            "threats": float(len(mine)),
-            "detected": float(np.isfinite(values("first_detection_s")).sum()),
-            "tracked": float(np.isfinite(values("first_track_s")).sum()),
-            "first_detection_s": mean("first_detection_s"),
-            "first_track_s": mean("first_track_s"),
-            "cue_time_s": mean("cue_time_s"),
-            "custody_pct": float(np.nan_to_num(values("custody_fraction")).mean() * 100.0)
-            if mine
-            else None,
-            "rmse_pos_km": mean("rmse_pos_m", 1.0 / KM),
-            "rmse_vel_mps": mean("rmse_vel_mps"),
-            "id_switches": float(np.nansum(values("id_switches"))),
-            "mean_gospa_km": float(np.nanmax(gospa) / KM) if np.isfinite(gospa).any() else None,
-            "false_tracks": float(np.nanmax(false)) if np.isfinite(false).any() else None,
-        }
+def _in_display_units(summary: Mapping[str, TrackerSummary]) -> dict[str, TrackerSummary]:
+    """The per-tracker summary with custody in % and distances in km added."""
+    out = {}
+    for tracker, figures in summary.items():
+        shown = dict(figures)
+        for key, si_key, scale in _DISPLAY_UNITS:
+            value = figures[si_key]
+            shown[key] = None if value is None else value * scale
+        out[tracker] = shown
     return out
 
 
