@@ -23,11 +23,13 @@ if TYPE_CHECKING:
         write_ephemeris,
         write_flyout,
     )
+    from tracklayer.raid import run_raid
     from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
     from tracklayer.stages.coverage import coverage
     from tracklayer.stages.sensing import detections
     from tracklayer.stages.space import ephemeris, space_segment
     from tracklayer.stages.threats import truth_table
+    from tracklayer.vocabulary import tracker_summary
 
 from tracklayer._version import __version__
 
@@ -40,10 +42,12 @@ _EXPORTS = {
     "scenario_json_schema": "tracklayer.scenario",
     "coverage": "tracklayer.stages.coverage",
     "demo_scenario_path": "tracklayer.pipeline",
+    "run_raid": "tracklayer.raid",
     "detections": "tracklayer.stages.sensing",
     "ephemeris": "tracklayer.stages.space",
     "space_segment": "tracklayer.stages.space",
     "truth_table": "tracklayer.stages.threats",
+    "tracker_summary": "tracklayer.vocabulary",
     "write_coverage": "tracklayer.pipeline",
     "write_detections": "tracklayer.pipeline",
     "write_ephemeris": "tracklayer.pipeline",
@@ -61,8 +65,10 @@ __all__ = [
     "detections",
     "ephemeris",
     "load_scenario",
+    "run_raid",
     "scenario_json_schema",
     "space_segment",
+    "tracker_summary",
     "truth_table",
     "write_coverage",
     "write_detections",

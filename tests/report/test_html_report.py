@@ -298,6 +298,17 @@ def test_partial_and_missing_folders(run_dir: Path, tmp_path: Path) -> None:
         write_report(tmp_path / "empty")
 
 
+def test_scenario_is_read_through_the_model(run_dir: Path, tmp_path: Path) -> None:
+    """The report reads ``scenario.yaml`` as a validated ``Scenario``: a copy with a bad
+    field is a user error naming the field, and nothing is written."""
+    data = yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8"))
+    data["step_s"] = -1.0
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ScenarioError, match="step_s"):
+        write_report(tmp_path)
+    assert not (tmp_path / REPORT_FILE).exists()
+
+
 @pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="Debian Chromium is not installed at /usr/bin/chromium (`bash .ci/chromium.sh`)",
