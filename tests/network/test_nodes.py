@@ -9,8 +9,9 @@ import pytest
 from tracklayer.network.delivery import Deliveries, seconds_since
 from tracklayer.network.nodes import node_tracks, report_times
 from tracklayer.tracking.config import TrackingConfig
-from tracklayer.tracking.run import TRACKS_SCHEMA, run_tracking
+from tracklayer.tracking.run import run_tracking
 from tracklayer.tracking.synthetic import Raid, make_raid
+from tracklayer.vocabulary import TRACKS_SCHEMA
 
 from .conftest import network_config
 

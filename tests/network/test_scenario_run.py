@@ -9,9 +9,11 @@ import yaml
 from tests.conftest import SMALL_SCENARIO
 from tracklayer.network.delivery import deliver
 from tracklayer.network.layer import build_network
-from tracklayer.network.scenario_run import scenario_space_states
-from tracklayer.runner import NETWORK_TABLES, run_raid
+from tracklayer.pipeline import demo_scenario_path
+from tracklayer.raid import run_raid
 from tracklayer.scenario import validate_scenario
+from tracklayer.stages.network import space_states
+from tracklayer.stages.space import space_segment
 from tracklayer.tracking.run import run_tracking
 from tracklayer.tracking.synthetic import make_raid
 
@@ -38,7 +40,7 @@ def _scenario(**changes: object):  # type: ignore[no-untyped-def]
 
 def test_the_scenarios_own_satellites_reach_their_nodes() -> None:
     scenario = _scenario()
-    space = scenario_space_states(scenario)
+    space = space_states(scenario, space_segment(scenario))
     assert scenario.network is not None
     network = build_network(scenario.network, space)
     step = np.arange(space.seconds.size)
@@ -57,14 +59,18 @@ def test_the_scenarios_own_satellites_reach_their_nodes() -> None:
 
 def test_run_raid_with_a_network_writes_its_tables_and_warning_times() -> None:
     raid = make_raid(2, 12, duration_s=60.0, false_alarms_per_frame=0.2, seed=2)
-    scenario = _scenario(epoch=raid.epoch.isoformat(), duration_s=60.0, step_s=1.0)
+    demo = yaml.safe_load(demo_scenario_path().read_text())
+    scenario = _scenario(
+        epoch=raid.epoch.isoformat(), duration_s=60.0, step_s=1.0, threats=demo["threats"]
+    )  # the threats section makes the raid's stages run; its truth is given here
     run = run_raid(scenario, truth=raid.truth, detections=raid.detections)
-    assert set(run.network) == set(NETWORK_TABLES)
+    network_tables = {"links", "deliveries", "latency", "node_tracks", "warning"}
+    assert network_tables <= set(run.tables)
     today = run_tracking(raid.detections, scenario.tracking, epoch=raid.epoch)
     trackers = set(run.tracks.column("tracker").to_pylist())
     assert trackers == {*today.column("tracker").to_pylist(), "fused"}
     # The synthetic sensors are not the scenario's satellites: ground sensors, 50 ms away.
-    latency = {r["node"]: r for r in run.network["latency"].to_pylist()}
+    latency = {r["node"]: r for r in run.tables["latency"].to_pylist()}
     assert abs(latency["US"]["latency_max_s"] - 0.05) < 1e-6
-    warning = run.network["warning"]
+    warning = run.tables["warning"]
     assert warning.filter(pc.is_valid(warning["warning_s"])).num_rows > 0

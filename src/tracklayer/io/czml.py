@@ -38,6 +38,8 @@ import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.transform import Rotation
 
+from tracklayer.vocabulary import JOINT
+
 __all__ = [
     "FUSED_RGBA",
     "JOINT",
@@ -54,8 +56,6 @@ __all__ = [
     "write_czml",
 ]
 
-#: The ``tracker`` value of system (fused or joint) tracks.
-JOINT = "joint"
 #: Colour of system tracks, RGBA 0-255.
 FUSED_RGBA = [232, 121, 249, 255]
 #: Colour of threat truth, RGBA 0-255.

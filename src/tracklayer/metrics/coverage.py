@@ -62,12 +62,12 @@ from tracklayer.sensors.geometry import (
     occlusion_central_angle,
     range_central_angle,
 )
+from tracklayer.vocabulary import JOINT
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: Label of the alliance-wide result (all satellites together).
-JOINT = "joint"
 # Memory for one block of steps' counts, bytes: blocks amortize the calls and give the
 # threads whole steps to share.
 _BLOCK_BYTES = 32 * 2**20

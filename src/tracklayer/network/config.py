@@ -35,6 +35,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tracklayer.config_base import OwnerCode, StrictModel
 from tracklayer.constants import DEG, KM
+from tracklayer.vocabulary import JOINT
 
 __all__ = [
     "JOINT_NODE_OWNER",
@@ -49,8 +50,9 @@ __all__ = [
 #: What a sharing arrangement may pass on.
 SharedKind = Literal["detections", "tracks"]
 
-#: The ``owner`` of the combined command-and-control node (the alliance as a whole).
-JOINT_NODE_OWNER = "joint"
+#: The ``owner`` of the combined command-and-control node (the alliance as a whole), where
+#: the joint tracker runs.
+JOINT_NODE_OWNER = JOINT
 
 MBPS = 1.0e6
 

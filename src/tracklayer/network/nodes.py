@@ -30,14 +30,9 @@ from tracklayer.frames import utc_timestamps
 from tracklayer.network.config import JOINT_NODE_OWNER, NetworkConfig
 from tracklayer.network.delivery import Deliveries, seconds_since
 from tracklayer.tracking.config import TrackingConfig
-from tracklayer.tracking.run import (
-    JOINT,
-    TRACKS_SCHEMA,
-    detections_arrays,
-    history_table,
-    strip_truth,
-)
+from tracklayer.tracking.run import detections_arrays, history_table, strip_truth
 from tracklayer.tracking.tracker import BatchTracker
+from tracklayer.vocabulary import JOINT, TRACKS_SCHEMA
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

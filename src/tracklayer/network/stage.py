@@ -23,7 +23,7 @@ from tracklayer.network.links import LINK_KINDS
 from tracklayer.network.nodes import NODE_TRACKS_SCHEMA, node_tracks
 from tracklayer.network.warning import latency_table
 from tracklayer.tracking.config import TrackingConfig
-from tracklayer.tracking.run import TRACKS_SCHEMA
+from tracklayer.vocabulary import TRACKS_SCHEMA
 
 LINKS_SCHEMA = pa.schema(
     [

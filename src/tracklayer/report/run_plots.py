@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from tracklayer.constants import KM
 from tracklayer.frames import ecef_to_geodetic
 from tracklayer.report.basemap import add_coastlines
+from tracklayer.vocabulary import FUSED, JOINT, tracker_order
 
 __all__ = [
     "Flight",
@@ -50,8 +51,6 @@ __all__ = [
 ]
 
 F64 = NDArray[np.float64]
-JOINT = "joint"
-FUSED = "fused"
 
 #: Colours of the flight phases the flyout writes; other phases take the fallback cycle.
 PHASE_COLORS = {
@@ -119,12 +118,6 @@ def _strings(table: pa.Table, name: str) -> NDArray[np.str_]:
 
 def _floats(table: pa.Table, name: str) -> F64:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
-def tracker_order(names: Iterable[str]) -> list[str]:
-    """Owners in alphabetical order, then ``joint``, then ``fused``."""
-    unique = set(names)
-    return [*sorted(unique - {JOINT, FUSED}), *[n for n in (JOINT, FUSED) if n in unique]]
 
 
 def tracker_style(name: str, owners: Sequence[str]) -> dict[str, Any]:
