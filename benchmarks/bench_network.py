@@ -36,11 +36,19 @@ from tracklayer.network.layer import SpaceSegmentStates, build_network, station_
 from tracklayer.tracking.synthetic import satellite_positions
 
 STATIONS = [
-    ("COLORADO", "USA", 38.8, -104.7), ("GUAM", "USA", 13.4, 144.8), ("HAWAII", "USA", 21.3, -157.9),
-    ("ALASKA", "USA", 64.8, -147.7), ("DIEGO", "USA", -7.3, 72.4), ("MAINE", "USA", 44.8, -68.8),
-    ("KWAJALEIN", "USA", 9.4, 167.5), ("TOKYO", "JPN", 35.7, 139.7), ("OKINAWA", "JPN", 26.3, 127.8),
-    ("HOKKAIDO", "JPN", 43.1, 141.3), ("KYUSHU", "JPN", 31.6, 130.6), ("OGASAWARA", "JPN", 27.1, 142.2),
-]  # fmt: skip
+    ("COLORADO", "USA", 38.8, -104.7),
+    ("GUAM", "USA", 13.4, 144.8),
+    ("HAWAII", "USA", 21.3, -157.9),
+    ("ALASKA", "USA", 64.8, -147.7),
+    ("DIEGO", "USA", -7.3, 72.4),
+    ("MAINE", "USA", 44.8, -68.8),
+    ("KWAJALEIN", "USA", 9.4, 167.5),
+    ("TOKYO", "JPN", 35.7, 139.7),
+    ("OKINAWA", "JPN", 26.3, 127.8),
+    ("HOKKAIDO", "JPN", 43.1, 141.3),
+    ("KYUSHU", "JPN", 31.6, 130.6),
+    ("OGASAWARA", "JPN", 27.1, 142.2),
+]
 
 
 def case(n_sats: int, duration_s: float, n_detections: int, seed: int = 0):
@@ -50,10 +58,11 @@ def case(n_sats: int, duration_s: float, n_detections: int, seed: int = 0):
     r = np.concatenate(
         [
             satellite_positions(n_us, seconds, altitude_km=1000.0, inclination_deg=80.0, seed=seed),
-            satellite_positions(n_sats - n_us, seconds, altitude_km=600.0, inclination_deg=50.0,
-                                seed=seed + 1),
+            satellite_positions(
+                n_sats - n_us, seconds, altitude_km=600.0, inclination_deg=50.0, seed=seed + 1
+            ),
         ]
-    )  # fmt: skip
+    )
     owner = np.array(["USA"] * n_us + ["JPN"] * (n_sats - n_us))
     sat_id = np.char.add("SAT", np.char.zfill(np.arange(n_sats).astype(str), 5))
     constellation = np.where(owner == "USA", "TRK", "QZT")
@@ -65,11 +74,14 @@ def case(n_sats: int, duration_s: float, n_detections: int, seed: int = 0):
                 {"name": n, "owner": o, "lat_deg": la, "lon_deg": lo, "terminals": 4}
                 for n, o, la, lo in STATIONS
             ],
-            "nodes": [{"owner": "USA", "name": "US"}, {"owner": "JPN", "name": "JP"},
-                      {"owner": "joint", "name": "C2"}],
+            "nodes": [
+                {"owner": "USA", "name": "US"},
+                {"owner": "JPN", "name": "JP"},
+                {"owner": "joint", "name": "C2"},
+            ],
             "sharing": [{"from": "USA", "to": "joint"}, {"from": "JPN", "to": "joint"}],
         }
-    )  # fmt: skip
+    )
     rng = np.random.default_rng(seed)
     det_sat = rng.integers(0, n_sats, n_detections)
     det_t = np.sort(rng.uniform(0.0, duration_s, n_detections))
@@ -89,8 +101,13 @@ def peer(space: SpaceSegmentStates, config: NetworkConfig, net, steps: np.ndarra
     for s in steps:
         graph = nx.DiGraph()
         here = net.links.step == s
-        for a, b, w, k in zip(net.links.a[here], net.links.b[here], net.links.delay_s[here],
-                              net.links.kind[here], strict=True):  # fmt: skip
+        for a, b, w, k in zip(
+            net.links.a[here],
+            net.links.b[here],
+            net.links.delay_s[here],
+            net.links.kind[here],
+            strict=True,
+        ):
             graph.add_edge(int(a), int(b), weight=float(w))
             if k == 0:
                 graph.add_edge(int(b), int(a), weight=float(w))
@@ -123,8 +140,10 @@ def main() -> None:
         args.sats, args.duration, args.detections = 100, 300.0, 100_000
     space, config, det_t, det_sensor, det_owner = case(args.sats, args.duration, args.detections)
     station_positions(config)
-    print(f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
     start = time.perf_counter()
     net = build_network(config, space)
     built = time.perf_counter() - start
@@ -132,14 +151,20 @@ def main() -> None:
     arrivals = deliver(net, det_t, det_sensor, det_owner)
     delivered = time.perf_counter() - start
     steps = space.seconds.size
-    print(f"links: {len(net.links):,} link-steps over {steps} steps; "
-          f"deliveries: {arrivals.row.size:,} rows")  # fmt: skip
-    print(f"tracklayer build_network: {built:.2f} s; deliver: {delivered:.2f} s; "
-          f"total {built + delivered:.2f} s ({(built + delivered) / steps * 1e3:.2f} ms/step)")  # fmt: skip
+    print(
+        f"links: {len(net.links):,} link-steps over {steps} steps; "
+        f"deliveries: {arrivals.row.size:,} rows"
+    )
+    print(
+        f"tracklayer build_network: {built:.2f} s; deliver: {delivered:.2f} s; "
+        f"total {built + delivered:.2f} s ({(built + delivered) / steps * 1e3:.2f} ms/step)"
+    )
     pick = np.linspace(0, steps - 1, args.peer_steps).astype(int)
     per_step = peer(space, config, net, pick)
-    print(f"networkx all-pairs per step: {per_step:.2f} s/step; extrapolated to {steps} steps: "
-          f"{per_step * steps:.0f} s ({per_step * steps / built:.0f}x build_network)")  # fmt: skip
+    print(
+        f"networkx all-pairs per step: {per_step:.2f} s/step; extrapolated to {steps} steps: "
+        f"{per_step * steps:.0f} s ({per_step * steps / built:.0f}x build_network)"
+    )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -155,7 +155,8 @@ STAGES: tuple[Stage, ...] = (
         lambda i: score(i.scenario, i.tables["truth"], i.tables["tracks"], i.tables["detections"]),
     ),
     Stage(
-        "warning", "warning", RAID, ("epoch",), ("metrics", "truth", "node_tracks"), ("warning",),
+        "warning", "warning", RAID, ("epoch",), ("metrics", "truth", "node_tracks"),
+        ("warning", "warning_joint_vs_alone"),
         lambda i: network.warning(
             i.scenario, i.tables["metrics"], i.tables["truth"], i.tables["node_tracks"]
         ),

@@ -12,7 +12,7 @@ import pyarrow as pa
 from tracklayer.network.attacks import attack_summary, run_attacks
 from tracklayer.network.layer import NetworkOutage, SpaceSegmentStates
 from tracklayer.network.stage import run_network
-from tracklayer.network.warning import warning_table
+from tracklayer.network.warning import joint_vs_alone, warning_table
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog
 from tracklayer.stages.space import ephemeris
@@ -51,8 +51,10 @@ def network_tables(
 def warning(
     scenario: Scenario, metrics: pa.Table, truth: pa.Table, node_tracks: pa.Table
 ) -> dict[str, pa.Table]:
-    """The ``warning`` table: per threat and node, launch to warning at the node."""
-    return {"warning": warning_table(metrics, truth, node_tracks, scenario.epoch)}
+    """``warning`` (per threat and node, launch to warning at the node) and
+    ``warning_joint_vs_alone`` (per threat, the C2 node against the best national node)."""
+    table = warning_table(metrics, truth, node_tracks, scenario.epoch)
+    return {"warning": table, "warning_joint_vs_alone": joint_vs_alone(table)}
 
 
 def attacks(
