@@ -8,12 +8,15 @@ import pyarrow.compute as pc
 import pytest
 
 from tracklayer.constants import SPEED_OF_LIGHT_M_S
+from tracklayer.frames import utc_timestamps
+from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.metrics.tracking import tracking_metrics
 from tracklayer.network.delivery import DELIVERIES_SCHEMA, seconds_since
 from tracklayer.network.layer import NetworkOutage
 from tracklayer.network.stage import LINKS_SCHEMA, NetworkTables, run_network
 from tracklayer.network.warning import WARNING_SCHEMA, joint_vs_alone, warning_table
 from tracklayer.tracking.config import TrackingConfig
+from tracklayer.tracking.run import run_tracking
 from tracklayer.tracking.synthetic import Raid, make_raid
 
 from .conftest import network_config, space_states
@@ -151,3 +154,23 @@ def test_joint_vs_alone_compares_the_earliest_national_warning() -> None:
         "gain_s": 7.0,
     }
     assert table[1]["best_national_warning_s"] is None and table[1]["gain_s"] is None
+
+
+def test_the_c2_picture_fuses_national_tracks_from_their_arrival_on(raid: Raid) -> None:
+    """``known_column`` equal to the state time is today's fusion; 5 s later shifts it."""
+    national = run_tracking(raid.detections, TrackingConfig(), epoch=raid.epoch)
+    national = national.filter(pc.is_in(national["tracker"], pa.array(["USA", "JPN"])))
+    today = fuse_timeline(national, raid.epoch, interval_s=1.0)
+    same = fuse_timeline(
+        national.append_column("known", national["time"]), raid.epoch, interval_s=1.0,
+        known_column="known",
+    )  # fmt: skip
+    assert same.equals(today)
+    late = seconds_since(national["time"], raid.epoch) + 5.0
+    delayed = fuse_timeline(
+        national.append_column("known", utc_timestamps(raid.epoch, late)), raid.epoch,
+        interval_s=1.0, known_column="known",
+    )  # fmt: skip
+    first = seconds_since(today["time"], raid.epoch).min()
+    first_late = seconds_since(delayed["time"], raid.epoch).min()
+    assert today.num_rows > 0 and first_late >= first + 5.0 - 1e-9
