@@ -42,6 +42,7 @@ from tracklayer.stages.threats import truth_table
 from tracklayer.stages.tracking import tracks_table
 
 __all__ = [
+    "NETWORK",
     "RAID",
     "STAGES",
     "Stage",
@@ -61,6 +62,10 @@ Progress = Callable[[str], None]
 
 #: The group of stages a ``threats`` section makes run.
 RAID = "raid"
+#: The group of stages run after the raid when the scenario has a ``network`` section
+#: (attacks on the network: each draw reruns the network stage, so not in the raid's group,
+#: which the resilience analysis reruns per draw).
+NETWORK = "network"
 
 
 @dataclass
@@ -90,7 +95,8 @@ class Stage:
     label
         What the progress display says while it runs.
     group
-        ``coverage`` or :data:`RAID`: the scenario section whose presence makes it run.
+        ``coverage``, :data:`RAID` or :data:`NETWORK`: the scenario section whose presence
+        makes it run (a ``network`` group stage also needs ``threats``).
     sections
         Top-level scenario sections it reads (its cache key hashes them).
     reads, writes
@@ -113,7 +119,8 @@ class Stage:
     def applies(self, scenario: Scenario) -> bool:
         """Whether the scenario has the section that makes this stage's group run."""
         section = "threats" if self.group == RAID else self.group
-        return getattr(scenario, section) is not None and self.when(scenario)
+        needs_raid = self.group == NETWORK and scenario.threats is None
+        return getattr(scenario, section) is not None and self.when(scenario) and not needs_raid
 
 
 def _coverage_tables(inputs: StageInputs) -> Tables:
@@ -163,7 +170,7 @@ STAGES: tuple[Stage, ...] = (
         when=lambda s: s.network is not None,
     ),
     Stage(
-        "network_attacks", "network attacks", RAID, (*_SPAN, "space", "tracking", "network"),
+        "network_attacks", "network attacks", NETWORK, (*_SPAN, "space", "tracking", "network"),
         ("detections", "truth"), ("network_attacks", "network_attacks_summary"),
         lambda i: network.attacks(i.scenario, i.tables["detections"], i.tables["truth"], i.catalog),
         when=lambda s: s.network is not None and s.network.attacks is not None,

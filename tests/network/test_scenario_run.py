@@ -10,14 +10,14 @@ from tests.conftest import SMALL_SCENARIO
 from tracklayer.network.delivery import deliver
 from tracklayer.network.layer import build_network
 from tracklayer.pipeline import demo_scenario_path
-from tracklayer.raid import run_raid
+from tracklayer.raid import NETWORK, run_raid, run_stages
 from tracklayer.scenario import validate_scenario
 from tracklayer.stages.network import space_states
 from tracklayer.stages.space import space_segment
 from tracklayer.tracking.run import run_tracking
 from tracklayer.tracking.synthetic import make_raid
 
-NETWORK = """
+NETWORK_SECTION = """
 network:
   crosslinks: [{constellation: A, terminals: 2, max_range_km: 8000, acquisition_s: 0}]
   ground_stations:
@@ -31,7 +31,7 @@ network:
 
 
 def _scenario(**changes: object):  # type: ignore[no-untyped-def]
-    data = yaml.safe_load(SMALL_SCENARIO + NETWORK)
+    data = yaml.safe_load(SMALL_SCENARIO + NETWORK_SECTION)
     data["epoch"] = "2027-03-01T00:00:00Z"
     data.pop("coverage")
     data.update(changes)
@@ -74,3 +74,21 @@ def test_run_raid_with_a_network_writes_its_tables_and_warning_times() -> None:
     assert abs(latency["US"]["latency_max_s"] - 0.05) < 1e-6
     warning = run.tables["warning"]
     assert warning.filter(pc.is_valid(warning["warning_s"])).num_rows > 0
+    assert "network_attacks" not in run.tables  # the raid's group leaves attacks out
+
+
+def test_attacks_run_after_the_raid_in_their_own_group() -> None:
+    raid = make_raid(2, 12, duration_s=40.0, false_alarms_per_frame=0.2, seed=2)
+    demo = yaml.safe_load(demo_scenario_path().read_text())
+    data = yaml.safe_load(SMALL_SCENARIO + NETWORK_SECTION)
+    data["network"]["attacks"] = {"pool": "nodes", "owner": "joint", "counts": [0, 1]}
+    scenario = _scenario(
+        epoch=raid.epoch.isoformat(), duration_s=40.0, step_s=1.0, threats=demo["threats"],
+        network=data["network"],
+    )  # fmt: skip
+    run = run_raid(scenario, truth=raid.truth, detections=raid.detections)
+    after = run_stages(scenario, NETWORK, given=run.tables)
+    summary = after.tables["network_attacks_summary"].to_pylist()
+    joint = {r["k"]: r["warned_fraction"] for r in summary if r["tracker"] == "joint"}
+    assert set(joint) == {0}  # with the C2 node cut off (k = 1) it has no row at all
+    assert {r["k"] for r in summary} == {0, 1}
