@@ -140,6 +140,7 @@ def test_joint_vs_alone_compares_the_earliest_national_warning() -> None:
             {"object_id": "a", "tracker": "USA", "node": "US", "warning_s": 12.0},
             {"object_id": "a", "tracker": "JPN", "node": "JP", "warning_s": 40.0},
             {"object_id": "a", "tracker": "joint", "node": "C2", "warning_s": 5.0},
+            {"object_id": "a", "tracker": "fused", "node": "C2", "warning_s": 1.0},
             {"object_id": "b", "tracker": "USA", "node": "US", "warning_s": None},
             {"object_id": "b", "tracker": "joint", "node": "C2", "warning_s": 9.0},
         ],

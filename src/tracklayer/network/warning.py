@@ -20,6 +20,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from tracklayer.network.delivery import Deliveries, seconds_since
+from tracklayer.vocabulary import JOINT, SYSTEM_TRACKERS
 
 F64 = NDArray[np.float64]
 
@@ -169,6 +170,8 @@ def launch_seconds(truth: pa.Table, epoch: datetime) -> pa.Table:
 def joint_vs_alone(warning: pa.Table) -> pa.Table:
     """Per threat: the earliest national warning against the C2 node's joint warning.
 
+    National trackers are the owners' (not ``joint`` nor ``fused``).
+
     Columns: ``object_id``, ``best_national_tracker``, ``best_national_warning_s``,
     ``joint_warning_s``, ``gain_s`` (national minus joint: positive when the combined
     node warns first, network included); nulls where a side never warned.
@@ -177,8 +180,10 @@ def joint_vs_alone(warning: pa.Table) -> pa.Table:
     out = []
     for object_id in sorted({r["object_id"] for r in rows}):
         mine = [r for r in rows if r["object_id"] == object_id]
-        national = [r for r in mine if r["tracker"] != "joint" and r["warning_s"] is not None]
-        joint = next((r["warning_s"] for r in mine if r["tracker"] == "joint"), None)
+        national = [
+            r for r in mine if r["tracker"] not in SYSTEM_TRACKERS and r["warning_s"] is not None
+        ]
+        joint = next((r["warning_s"] for r in mine if r["tracker"] == JOINT), None)
         best = min(national, key=lambda r: r["warning_s"]) if national else None
         best_s = None if best is None else best["warning_s"]
         out.append(
