@@ -36,6 +36,7 @@ from tracklayer.space import SatelliteCatalog
 from tracklayer.stages import network
 from tracklayer.stages.coverage import coverage
 from tracklayer.stages.scoring import score
+from tracklayer.stages.sensing import Outage
 from tracklayer.stages.sensing import detections as detections_table
 from tracklayer.stages.space import space_segment
 from tracklayer.stages.threats import truth_table
@@ -75,6 +76,9 @@ class StageInputs:
     scenario: Scenario
     tables: Tables = field(default_factory=dict)
     known_catalog: SatelliteCatalog | None = None
+    #: Satellites out of service (the resilience analysis's draw), for stages that
+    #: propagate the satellites again (the network); None: every satellite works.
+    outage: Outage | None = None
 
     @property
     def catalog(self) -> SatelliteCatalog:
@@ -153,7 +157,9 @@ STAGES: tuple[Stage, ...] = (
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
         ("tracks", "links", "deliveries", "latency", "node_tracks"),
-        lambda i: network.network_tables(i.scenario, i.tables["detections"], i.catalog),
+        lambda i: network.network_tables(
+            i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
+        ),
         when=lambda s: s.network is not None,
     ),
     Stage(
@@ -284,6 +290,7 @@ def run_stages(
     *,
     given: Mapping[str, pa.Table] | None = None,
     catalog: SatelliteCatalog | None = None,
+    outage: Outage | None = None,
 ) -> StageRun:
     """Run the stages of ``group`` that the scenario has, in order, through the cache.
 
@@ -302,6 +309,9 @@ def run_stages(
         run folder's own detections); they are taken to be what the scenario makes.
     catalog
         The space segment when already built.
+    outage
+        Satellites out of service, for stages that propagate the satellites again (the
+        ``given`` detections were made under it).
 
     Returns
     -------
@@ -310,7 +320,7 @@ def run_stages(
     """
     cache = cache or StageCache(None)
     say = progress or (lambda _label: None)
-    inputs = StageInputs(scenario, dict(given or {}), catalog)
+    inputs = StageInputs(scenario, dict(given or {}), catalog, outage)
     keys = stage_keys(scenario, group)
     for stage in STAGES:
         if stage.name not in keys or all(t in inputs.tables for t in stage.writes):
@@ -329,6 +339,7 @@ def run_raid(
     truth: pa.Table | None = None,
     detections: pa.Table | None = None,
     catalog: SatelliteCatalog | None = None,
+    outage: Outage | None = None,
 ) -> StageRun:
     """Fly, sense, track (each owner alone, jointly, and fused) and score a raid.
 
@@ -340,4 +351,4 @@ def run_raid(
         for name, table in (("truth", truth), ("detections", detections))
         if table is not None
     }
-    return run_stages(scenario, RAID, cache, progress, given=given, catalog=catalog)
+    return run_stages(scenario, RAID, cache, progress, given=given, catalog=catalog, outage=outage)

@@ -7,6 +7,7 @@ import pyarrow.compute as pc
 import yaml
 
 from tests.conftest import SMALL_SCENARIO
+from tracklayer.losses.apply import apply_losses
 from tracklayer.network.delivery import deliver
 from tracklayer.network.layer import build_network
 from tracklayer.pipeline import demo_scenario_path
@@ -92,3 +93,18 @@ def test_attacks_run_after_the_raid_in_their_own_group() -> None:
     joint = {r["k"]: r["warned_fraction"] for r in summary if r["tracker"] == "joint"}
     assert set(joint) == {0}  # with the C2 node cut off (k = 1) it has no row at all
     assert {r["k"] for r in summary} == {0, 1}
+
+
+def test_satellites_out_of_service_neither_link_nor_relay() -> None:
+    """A resilience draw's outage reaches the network: lost satellites hold no link."""
+    scenario = _scenario()
+    catalog = space_segment(scenario)
+    lost = catalog.owner == "USA"
+    space = space_states(scenario, catalog, lambda eph: apply_losses(eph, lost=lost, at_s=300.0))
+    assert scenario.network is not None
+    links = build_network(scenario.network, space).links
+    late = space.seconds[links.step] >= 300.0
+    ends = np.r_[links.a[late], links.b[late]]
+    assert not np.any(np.isin(ends, np.flatnonzero(lost)))
+    early = ~late
+    assert np.any(np.isin(np.r_[links.a[early], links.b[early]], np.flatnonzero(lost)))

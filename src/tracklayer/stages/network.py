@@ -15,14 +15,22 @@ from tracklayer.network.stage import run_network
 from tracklayer.network.warning import joint_vs_alone, warning_table
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog
+from tracklayer.stages.sensing import Outage
 from tracklayer.stages.space import ephemeris
 
 __all__ = ["attacks", "network_tables", "space_states", "warning"]
 
 
-def space_states(scenario: Scenario, catalog: SatelliteCatalog) -> SpaceSegmentStates:
-    """Every satellite's ECEF states at the raid's samples, as the network sees them."""
+def space_states(
+    scenario: Scenario, catalog: SatelliteCatalog, states_outage: Outage | None = None
+) -> SpaceSegmentStates:
+    """Every satellite's ECEF states at the raid's samples, as the network sees them.
+
+    ``states_outage`` edits the states first (satellites lost: NaN states, no links).
+    """
     states = ephemeris(scenario, catalog)
+    if states_outage is not None:
+        states = states_outage(states)
     return SpaceSegmentStates(
         catalog.sat_id, catalog.owner, catalog.constellation, states.seconds, states.r_ecef,
         states.valid,
@@ -34,15 +42,21 @@ def network_tables(
     detections: pa.Table,
     catalog: SatelliteCatalog,
     outage: NetworkOutage | None = None,
+    *,
+    states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency`` and ``node_tracks``."""
+    ``links``, ``deliveries``, ``latency`` and ``node_tracks``.
+
+    ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
+    service (a resilience draw: they neither sense nor relay).
+    """
     config = scenario.network
     if config is None:
         raise ValueError("the scenario has no network section")
     tables = run_network(
-        config, scenario.tracking, space_states(scenario, catalog), detections, scenario.epoch,
-        outage=outage, fusion_interval_s=scenario.step_s,
+        config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
+        scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
     )  # fmt: skip
     names = ("tracks", "links", "deliveries", "latency", "node_tracks")
     return {name: getattr(tables, name) for name in names}
