@@ -139,7 +139,8 @@ class SharingArrangement(StrictModel):
     to: OwnerCode | Literal["joint"] = Field(description="An owner, or joint for the C2 node")
     what: list[SharedKind] = Field(
         default_factory=lambda: list[SharedKind](["detections"]),
-        description="What flows: detections (raw), tracks (national), both as a list, or nothing",
+        description="What flows: detections (raw), tracks (national; the C2 node fuses those "
+        "it receives), both as a list, or nothing",
     )
     delay_s: float = Field(
         default=0.0, ge=0, description="Added delay: release review, guard, terrestrial, s"
