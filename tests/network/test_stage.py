@@ -175,3 +175,12 @@ def test_the_c2_picture_fuses_national_tracks_from_their_arrival_on(raid: Raid) 
     first = seconds_since(today["time"], raid.epoch).min()
     first_late = seconds_since(delayed["time"], raid.epoch).min()
     assert today.num_rows > 0 and first_late >= first + 5.0 - 1e-9
+
+
+def test_no_detections_give_empty_tables(raid: Raid) -> None:
+    space = space_states(raid.sat_pos, raid.times_s, ["USA", "JPN"])
+    empty = raid.detections.slice(0, 0)
+    tables = run_network(network_config(**CONFIG), TrackingConfig(), space, empty, raid.epoch)
+    assert tables.deliveries.num_rows == 0 and tables.tracks.num_rows == 0
+    assert tables.links.num_rows > 0
+    assert all(r["delivered"] == 0 for r in tables.latency.to_pylist())
