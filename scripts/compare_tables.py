@@ -27,11 +27,20 @@ def column_difference(before: pa.ChunkedArray, after: pa.ChunkedArray) -> str | 
     """How two columns of equal type and length differ, or None when they are equal.
 
     Floating-point values are compared by their bits, so NaN equals NaN and -0.0 differs
-    from 0.0; other types by value, nulls equal to nulls.
+    from 0.0; lists by their lengths and then their flattened values; other types by
+    value, nulls equal to nulls.
     """
     if before.equals(after):
         return None
     kind = before.type
+    if pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_large_list(kind):
+        lengths = [pc.list_value_length(c).fill_null(-1) for c in (before, after)]
+        if not lengths[0].equals(lengths[1]):
+            return "list lengths differ"
+        inner = column_difference(
+            pa.chunked_array([pc.list_flatten(before)]), pa.chunked_array([pc.list_flatten(after)])
+        )
+        return None if inner is None else f"list values: {inner}"
     if pa.types.is_floating(kind):
         a = before.to_numpy(zero_copy_only=False).astype(np.float64)
         b = after.to_numpy(zero_copy_only=False).astype(np.float64)

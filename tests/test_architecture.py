@@ -5,6 +5,8 @@ shared name."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +140,48 @@ def test_shared_names_are_defined_once(name: str) -> None:
             if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 homes.append(module)
     assert homes == ["tracklayer.vocabulary"]
+
+
+#: Libraries a command line answering --help or validate has no use for.
+HEAVY = (
+    "scipy",
+    "matplotlib",
+    "duckdb",
+    "dask",
+    "distributed",
+    "numba",
+    "sqlalchemy",
+    "fastapi",
+    "skyfield",
+    "pyarrow",
+)
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy libraries in ``sys.modules`` after running ``code`` in a fresh
+    interpreter."""
+    probe = f"{code}; import sys; print(sorted({{m.split('.')[0] for m in sys.modules}}))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    return sorted(set(HEAVY) & set(loaded))
+
+
+def test_help_loads_no_heavy_library() -> None:
+    """``tracklayer --help`` imports the command line and builds its help: no numerics
+    beyond the standard library, plotting, SQL or service library is loaded."""
+    code = (
+        "from typer.testing import CliRunner; from tracklayer.cli import app; "
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0"
+    )
+    assert _loaded_after(code) == []
+
+
+def test_validate_loads_no_heavy_library() -> None:
+    """``tracklayer validate`` reads the scenario and builds the space segment without
+    SciPy, plotting, DuckDB, Dask, numba, Skyfield or Arrow."""
+    demo = SRC / PACKAGE / "examples" / "demo.yaml"
+    code = (
+        "from typer.testing import CliRunner; from tracklayer.cli import app; "
+        f"assert CliRunner().invoke(app, ['validate', {str(demo)!r}]).exit_code == 0"
+    )
+    assert _loaded_after(code) == []

@@ -11,8 +11,9 @@ The few names most users need; each stage's module holds the rest. Names load la
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tracklayer._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tracklayer.errors import InputFormatError, ScenarioError, TracklayerError
@@ -77,14 +78,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tracklayer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports("tracklayer", _EXPORTS, globals())
