@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from tracklayer.errors import ScenarioError
-from tracklayer.network.config import NetworkConfig
+from tracklayer.network.config import JOINT_NODE_OWNER, NetworkConfig
 from tracklayer.scenario import validate_scenario
+from tracklayer.vocabulary import JOINT
 
 SCENARIO = """
 name: t
@@ -80,3 +81,7 @@ def test_errors_name_the_field(edit: Any, message: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         validate_scenario(_scenario(edit))
     assert message in str(caught.value)
+
+
+def test_the_c2_node_owner_is_the_joint_group() -> None:
+    assert JOINT_NODE_OWNER == JOINT

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from tracklayer.constants import DEG, KM
 from tracklayer.frames import geodetic_to_ecef
-from tracklayer.network.config import MBPS, NetworkConfig, ProcessingNode
+from tracklayer.network.config import JOINT_NODE_OWNER, MBPS, NetworkConfig, ProcessingNode
 from tracklayer.network.links import (
     CROSSLINK,
     DOWNLINK,
@@ -170,7 +170,7 @@ def build_network(
     """Links and routes of every step, and each report's earliest arrival at each node."""
     outage = outage or NetworkOutage()
     links = network_links(config, space, outage)
-    national = sorted({n.owner for n in config.nodes if n.owner != "joint"})
+    national = sorted({n.owner for n in config.nodes if n.owner != JOINT_NODE_OWNER})
     n, g, t = space.sat_id.size, len(config.ground_stations), space.seconds.size
     node_vertex = {owner: n + g + p for p, owner in enumerate(national)}
     # Edges point from the destination towards the sources (see routes.shortest_delays).
