@@ -32,7 +32,7 @@ import numpy as np
 
 from tracklayer.network.config import NetworkConfig
 from tracklayer.network.delivery import deliver
-from tracklayer.network.layer import SpaceSegmentStates, build_network, station_positions
+from tracklayer.network.layer import SpaceSegmentStates, build_network
 from tracklayer.tracking.synthetic import satellite_positions
 
 STATIONS = [
@@ -139,7 +139,6 @@ def main() -> None:
     if args.quick:
         args.sats, args.duration, args.detections = 100, 300.0, 100_000
     space, config, det_t, det_sensor, det_owner = case(args.sats, args.duration, args.detections)
-    station_positions(config)
     print(
         f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} CPUs"
