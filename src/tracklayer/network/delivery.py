@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from tracklayer.frames import utc_timestamps
+from tracklayer.network.config import NetworkConfig
 from tracklayer.network.layer import Network
 
 F64 = NDArray[np.float64]
@@ -70,30 +71,12 @@ def deliver(
     sensor_id, owner : (D,) str
         The detecting sensor (a satellite's ``sat_id`` or a ground sensor's name) and its owner.
     """
-    config, space = network.config, network.space
-    sat_order = np.argsort(space.sat_id)
-    pos = np.searchsorted(space.sat_id[sat_order], sensor_id)
-    pos = np.minimum(pos, sat_order.size - 1)
-    is_sat = space.sat_id[sat_order][pos] == sensor_id
-    sat = np.where(is_sat, sat_order[pos], -1)
-    # First sample at or after each detection (a 1 ns allowance for round-off).
-    step = np.searchsorted(network.space.seconds, time_s - 1e-9, side="left")
-    national: dict[str, tuple[I64, F64, I64]] = {}
-    for p, name in enumerate(network.national):
-        if name in network.outage.nodes:
-            continue
-        node = config.node_of(name)
-        assert node is not None
-        rows = np.flatnonzero((owner == name) & (step < space.seconds.size) & is_sat)
-        arrival = network.routes.arrival_s[p, step[rows], sat[rows]]
-        hops = network.routes.hops[p, step[rows], sat[rows]]
-        ground = np.flatnonzero((owner == name) & ~is_sat)
-        national[name] = (
-            np.r_[rows, ground],
-            np.r_[arrival, time_s[ground] + config.ground_sensor_latency_s + node.processing_s],
-            np.r_[hops, np.zeros(ground.size, np.int64)],
-        )
-    parts = [(*national[o], config.node_of(o).name) for o in national]  # type: ignore[union-attr]
+    config = network.config
+    national = _at_national_nodes(network, time_s, sensor_id, owner)
+    parts = [
+        Deliveries(rows, np.full(rows.size, _node_name(config, o)), arrival, hops)
+        for o, (rows, arrival, hops) in national.items()
+    ]
     for share in config.sharing:
         target = config.node_of(share.to)
         if not share.carries("detections") or share.source not in national or target is None:
@@ -101,18 +84,53 @@ def deliver(
         if share.to in network.outage.nodes:
             continue
         rows, arrival, hops = national[share.source]
-        parts.append((rows, arrival + share.delay_s + target.processing_s, hops, target.name))
-    row = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    arrival = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
-    hops = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int64)
-    node_name = (
-        np.concatenate([np.full(p[0].size, p[3]) for p in parts]) if parts else np.zeros(0, str)
+        late = arrival + share.delay_s + target.processing_s
+        parts.append(Deliveries(rows, np.full(rows.size, target.name), late, hops))
+    if not parts:
+        return Deliveries(
+            np.zeros(0, np.int64), np.zeros(0, str), np.zeros(0), np.zeros(0, np.int64)
+        )
+    row, arrival, hops = (
+        np.concatenate([getattr(p, f) for p in parts]) for f in ("row", "arrival_s", "hops")
     )
-    keep = np.isfinite(arrival)
-    order = np.lexsort((row[keep], arrival[keep], node_name[keep]))
-    return Deliveries(
-        row[keep][order], node_name[keep][order], arrival[keep][order], hops[keep][order]
-    )
+    node_name = np.concatenate([p.node for p in parts])
+    keep = np.flatnonzero(np.isfinite(arrival))
+    order = keep[np.lexsort((row[keep], arrival[keep], node_name[keep]))]
+    return Deliveries(row[order], node_name[order], arrival[order], hops[order])
+
+
+def _node_name(config: NetworkConfig, owner: str) -> str:
+    node = config.node_of(owner)
+    assert node is not None  # national nodes come from the configured nodes
+    return node.name
+
+
+def _at_national_nodes(
+    network: Network, time_s: F64, sensor_id: NDArray[np.str_], owner: NDArray[np.str_]
+) -> dict[str, tuple[I64, F64, I64]]:
+    """Per national node (by owner): rows of its owner's detections, arrivals and hops."""
+    config, space = network.config, network.space
+    sat_order = np.argsort(space.sat_id)
+    pos = np.minimum(np.searchsorted(space.sat_id[sat_order], sensor_id), sat_order.size - 1)
+    is_sat = space.sat_id[sat_order][pos] == sensor_id
+    sat = np.where(is_sat, sat_order[pos], -1)
+    # First sample at or after each detection (a 1 ns allowance for round-off).
+    step = np.searchsorted(space.seconds, time_s - 1e-9, side="left")
+    national: dict[str, tuple[I64, F64, I64]] = {}
+    for p, name in enumerate(network.national):
+        if name in network.outage.nodes:
+            continue
+        node = config.node_of(name)
+        processing = 0.0 if node is None else node.processing_s
+        rows = np.flatnonzero((owner == name) & (step < space.seconds.size) & is_sat)
+        ground = np.flatnonzero((owner == name) & ~is_sat)
+        ground_arrival = time_s[ground] + config.ground_sensor_latency_s + processing
+        national[name] = (
+            np.r_[rows, ground],
+            np.r_[network.routes.arrival_s[p, step[rows], sat[rows]], ground_arrival],
+            np.r_[network.routes.hops[p, step[rows], sat[rows]], np.zeros(ground.size, np.int64)],
+        )
+    return national
 
 
 def deliveries_table(deliveries: Deliveries, det_id: I64, epoch: datetime) -> pa.Table:
