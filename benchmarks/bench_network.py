@@ -9,12 +9,14 @@ made before any timing.
 
 1. tracklayer: :func:`tracklayer.network.layer.build_network` (crosslinks by mutual
    nearest neighbours on k-d trees, ground contacts, one batched Dijkstra per node over
-   all steps, store-and-forward arrivals) then :func:`tracklayer.network.delivery.deliver`
+   all steps, the links' M/D/1 queueing under the detections' load and a second search,
+   store-and-forward arrivals) then :func:`tracklayer.network.delivery.deliver`
    for the 1.2 M detections; timed once each.
 2. The peer, the way a user writes it with networkx: per step, a ``networkx.Graph`` of that
    step's links (the same links as ours) and ``all_pairs_dijkstra_path_length``; run on
    ``--peer-steps`` steps and extrapolated to the full run by its per-step rate. On those
-   steps its satellite-to-node delays are compared with ours.
+   steps its satellite-to-node delays are compared with ours (the same link delays,
+   queueing included).
 
 Run: ``.venv/bin/python benchmarks/bench_network.py`` (``--quick`` for 5 minutes of 100
 satellites).
@@ -33,6 +35,7 @@ import numpy as np
 from tracklayer.network.config import NetworkConfig
 from tracklayer.network.delivery import deliver
 from tracklayer.network.layer import SpaceSegmentStates, build_network
+from tracklayer.network.stage import report_rates
 from tracklayer.tracking.synthetic import satellite_positions
 
 STATIONS = [
@@ -144,7 +147,7 @@ def main() -> None:
         f"on {os.cpu_count()} CPUs"
     )
     start = time.perf_counter()
-    net = build_network(config, space)
+    net = build_network(config, space, report_rate_hz=report_rates(space, det_sensor))
     built = time.perf_counter() - start
     start = time.perf_counter()
     arrivals = deliver(net, det_t, det_sensor, det_owner)

@@ -30,8 +30,54 @@ def _equator_chain(n: int, spacing_deg: float, altitude_m: float, steps: int) ->
 def test_latency_on_a_fixed_chain_is_light_time_plus_per_hop_terms() -> None:
     """Analytic: k crosslinks of chord 2 r sin(10/2 deg), a downlink of h, then the ground."""
     h, spacing = 1000 * KM, 10.0
-    r_ecef = _equator_chain(4, spacing, h, 3)
-    config = network_config(
+    net = build_network(
+        _chain_config(),
+        space_states(_equator_chain(4, spacing, h, 3), np.array([0.0, 1.0, 2.0]), ["USA"]),
+    )
+    chord = 2.0 * (WGS84_A_M + h) * math.sin(spacing / 2 * DEG)
+    crosslink = chord / SPEED_OF_LIGHT_M_S + 0.003 + 8000 / 2e6
+    downlink = h / SPEED_OF_LIGHT_M_S + 0.003 + 8000 / 40e6
+    ground = 0.07 + 0.02
+    for k in range(4):
+        expected = k * crosslink + downlink + ground
+        np.testing.assert_allclose(net.routes.delay_s[0, :, k], expected, atol=ONE_NANOSECOND)
+        np.testing.assert_allclose(
+            net.routes.arrival_s[0, :, k],
+            np.array([0.0, 1.0, 2.0]) + expected,
+            atol=ONE_NANOSECOND,
+        )
+        np.testing.assert_array_equal(net.routes.hops[0, :, k], k + 1)
+
+
+def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load() -> None:
+    """Analytic: satellite j's crosslink carries the reports of the 4 - j satellites behind
+    it, the downlink all four; each adds ``rho s / (2 (1 - rho))`` (M/D/1)."""
+    h, spacing, rate = 1000 * KM, 10.0, 50.0
+    space = space_states(_equator_chain(4, spacing, h, 2), np.array([0.0, 1.0]), ["USA"])
+    quiet = build_network(_chain_config(), space)
+    busy = build_network(_chain_config(), space, report_rate_hz=np.full(4, rate))
+
+    def wait(load_hz: float, service_s: float) -> float:
+        rho = load_hz * service_s
+        return rho * service_s / (2.0 * (1.0 - rho))
+
+    for k in range(4):
+        queued = sum(wait((4 - j) * rate, 8000 / 2e6) for j in range(1, k + 1))
+        queued += wait(4 * rate, 8000 / 40e6)
+        np.testing.assert_allclose(
+            busy.routes.delay_s[0, :, k] - quiet.routes.delay_s[0, :, k],
+            queued,
+            atol=ONE_NANOSECOND,
+        )
+    saturated = build_network(_chain_config(), space, report_rate_hz=np.full(4, 200.0))
+    # 3 x 200 reports/s over 4 ms each: the first crosslink saturates, so the far satellites
+    # have no route; the first still gets down.
+    assert np.all(np.isinf(saturated.routes.delay_s[0, :, 1:]))
+    assert np.all(np.isfinite(saturated.routes.delay_s[0, :, 0]))
+
+
+def _chain_config():  # type: ignore[no-untyped-def]
+    return network_config(
         crosslinks=[
             {"constellation": "LAYER", "terminals": 2, "max_range_km": 3000, "data_rate_mbps": 2}
         ],
@@ -44,18 +90,6 @@ def test_latency_on_a_fixed_chain_is_light_time_plus_per_hop_terms() -> None:
         message_bits=8000,
         hop_processing_s=0.003,
     )  # fmt: skip
-    net = build_network(config, space_states(r_ecef, np.array([0.0, 1.0, 2.0]), ["USA"]))
-    chord = 2.0 * (WGS84_A_M + h) * math.sin(spacing / 2 * DEG)
-    crosslink = chord / SPEED_OF_LIGHT_M_S + 0.003 + 8000 / 2e6
-    downlink = h / SPEED_OF_LIGHT_M_S + 0.003 + 8000 / 40e6
-    ground = 0.07 + 0.02
-    for k in range(4):
-        expected = k * crosslink + downlink + ground
-        np.testing.assert_allclose(net.routes.delay_s[0, :, k], expected, atol=ONE_NANOSECOND)
-        np.testing.assert_allclose(
-            net.routes.arrival_s[0, :, k], np.array([0.0, 1.0, 2.0]) + expected, atol=ONE_NANOSECOND
-        )
-        np.testing.assert_array_equal(net.routes.hops[0, :, k], k + 1)
 
 
 def _brute_force_links(pos, terminals, max_range_m, grazing_m):

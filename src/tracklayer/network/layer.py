@@ -31,7 +31,13 @@ from tracklayer.network.links import (
     hop_delay_s,
     mutual_nearest_links,
 )
-from tracklayer.network.routes import Routes, earliest_arrival, shortest_delays
+from tracklayer.network.routes import (
+    Routes,
+    earliest_arrival,
+    md1_wait_s,
+    shortest_trees,
+    tree_loads,
+)
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -135,11 +141,12 @@ def network_links(
             station.min_elevation_rad,
             station.terminals,
         )
+        service = np.full(step.size, config.message_bits / (station.data_rate_mbps * MBPS))
         delay = hop_delay_s(
             rng, config.hop_processing_s, config.message_bits, station.data_rate_mbps * MBPS
         )
         kind = np.full(step.size, DOWNLINK, np.int8)
-        parts.append(LinkSet(step, sat, np.full(step.size, n + g), kind, rng, delay))
+        parts.append(LinkSet(step, sat, np.full(step.size, n + g), kind, rng, delay, service))
     return LinkSet.concat(parts)
 
 
@@ -160,50 +167,119 @@ def _crosslinks(config: NetworkConfig, space: SpaceSegmentStates, outage: Networ
         delay = hop_delay_s(
             rng, config.hop_processing_s, config.message_bits, xl.data_rate_mbps * MBPS
         )
-        parts.append(LinkSet(step, i, j, np.full(step.size, CROSSLINK, np.int8), rng, delay))
+        service = np.full(step.size, config.message_bits / (xl.data_rate_mbps * MBPS))
+        kind = np.full(step.size, CROSSLINK, np.int8)
+        parts.append(LinkSet(step, i, j, kind, rng, delay, service))
     return LinkSet.concat(parts)
 
 
 def build_network(
-    config: NetworkConfig, space: SpaceSegmentStates, outage: NetworkOutage | None = None
+    config: NetworkConfig,
+    space: SpaceSegmentStates,
+    outage: NetworkOutage | None = None,
+    report_rate_hz: F64 | None = None,
 ) -> Network:
-    """Links and routes of every step, and each report's earliest arrival at each node."""
+    """Links and routes of every step, and each report's earliest arrival at each node.
+
+    Parameters
+    ----------
+    config, space, outage
+        The ``network`` section, the satellites' states, an attack on the network.
+    report_rate_hz : (N,), optional
+        Reports each satellite sends per second (its detections). When given, every link
+        gets a queueing delay: the load of the first routing's shortest-path trees on each
+        link, as an M/D/1 queue of the link's serialisation time
+        (:func:`tracklayer.network.routes.md1_wait_s`; a saturated link is dropped), and
+        the routes are searched again with those delays. None: no queueing (light load).
+    """
     outage = outage or NetworkOutage()
     links = network_links(config, space, outage)
     national = sorted({n.owner for n in config.nodes if n.owner != JOINT_NODE_OWNER})
-    n, g, t = space.sat_id.size, len(config.ground_stations), space.seconds.size
-    node_vertex = {owner: n + g + p for p, owner in enumerate(national)}
-    # Edges point from the destination towards the sources (see routes.shortest_delays).
-    up_down = [links.step, links.b, links.a, links.delay_s]
-    cross = links.kind == CROSSLINK
-    down_up = [links.step[cross], links.a[cross], links.b[cross], links.delay_s[cross]]
-    feeds = [
-        (node_vertex[owner], n + k, station.node_latency_s)
-        for k, station in enumerate(config.ground_stations)
-        if station.name not in outage.stations
-        for owner in station.served_owners
-        if owner in node_vertex
-    ]
-    terrestrial = _every_step(feeds, t)
-    step, a, b, w = (
-        np.concatenate(cols) for cols in zip(up_down, down_up, terrestrial, strict=True)
-    )
-    sources = np.array([node_vertex[o] for o in national], np.int64)
-    dist, edges = shortest_delays(n + g + len(national), t, step, a, b, w, sources)
+    graph = _RoutingGraph(config, space, outage, national)
+    dist, edges, parent = graph.search(links)
+    if report_rate_hz is not None and len(links):
+        links = graph.with_queueing(links, parent, edges, report_rate_hz)
+        dist, edges, parent = graph.search(links)
+    n = space.sat_id.size
     processing = np.array([_node(config, o).processing_s for o in national])
     delay = dist[:, :, :n] + processing[:, None, None]
     hops = np.where(edges[:, :, :n] > 0, edges[:, :, :n] - 1, -1)  # less the terrestrial edge
     arrival, taken = earliest_arrival(space.seconds, delay, hops)
-    routes = Routes(arrival, taken, delay)
-    return Network(
-        config,
-        space,
-        np.array([s.name for s in config.ground_stations]),
-        national,
-        links,
-        routes,
-        outage,
-    )
+    stations = np.array([s.name for s in config.ground_stations])
+    return Network(config, space, stations, national, links, Routes(arrival, taken, delay), outage)
+
+
+class _RoutingGraph:
+    """The per-step graph of satellites, stations and national nodes, searched from each node.
+
+    Edges point from the destination towards the sources (see
+    :func:`tracklayer.network.routes.shortest_delays`): node -> station (terrestrial
+    latency), station -> satellite (downlink), satellite <-> satellite (crosslinks).
+    """
+
+    def __init__(
+        self,
+        config: NetworkConfig,
+        space: SpaceSegmentStates,
+        outage: NetworkOutage,
+        national: list[str],
+    ) -> None:
+        self.n, g, self.t = space.sat_id.size, len(config.ground_stations), space.seconds.size
+        self.n_vertices = self.n + g + len(national)
+        node_vertex = {owner: self.n + g + p for p, owner in enumerate(national)}
+        feeds = [
+            (node_vertex[owner], self.n + k, station.node_latency_s)
+            for k, station in enumerate(config.ground_stations)
+            if station.name not in outage.stations
+            for owner in station.served_owners
+            if owner in node_vertex
+        ]
+        self.terrestrial = _every_step(feeds, self.t)
+        self.sources = np.array([node_vertex[o] for o in national], np.int64)
+        self.sender = [np.where(space.owner == o, 1.0, 0.0) for o in national]
+
+    def search(self, links: LinkSet) -> tuple[F64, I64, I64]:
+        """Distances, edge counts and trees from every national node, all steps at once."""
+        up = links.delay_s < np.inf
+        down_link = [links.step[up], links.b[up], links.a[up], links.delay_s[up]]
+        cross = up & (links.kind == CROSSLINK)
+        cross_back = [links.step[cross], links.a[cross], links.b[cross], links.delay_s[cross]]
+        step, a, b, w = (
+            np.concatenate(c) for c in zip(down_link, cross_back, self.terrestrial, strict=True)
+        )
+        return shortest_trees(self.n_vertices, self.t, step, a, b, w, self.sources)
+
+    def with_queueing(
+        self, links: LinkSet, parent: I64, edges: I64, report_rate_hz: F64
+    ) -> LinkSet:
+        """The links with their M/D/1 waits under the load of the trees' routes."""
+        v = self.n_vertices
+        link_key = (links.step * v + np.minimum(links.a, links.b)) * v + np.maximum(
+            links.a, links.b
+        )
+        order = np.argsort(link_key)
+        sorted_key = link_key[order]
+        load_on_link = np.zeros(len(links))
+        for k, sends in enumerate(self.sender):
+            rate = np.zeros(v)
+            rate[: self.n] = report_rate_hz * sends
+            load = tree_loads(parent[k], edges[k], rate)
+            s, child = np.nonzero(load > 0)
+            up = parent[k][s, child]
+            key = (s * v + np.minimum(child, up)) * v + np.maximum(child, up)
+            at = np.minimum(np.searchsorted(sorted_key, key), order.size - 1)
+            found = sorted_key[at] == key  # the terrestrial edges are no links: not found
+            np.add.at(load_on_link, order[at[found]], load[s, child][found])
+        wait = md1_wait_s(load_on_link, links.service_s)
+        return LinkSet(
+            links.step,
+            links.a,
+            links.b,
+            links.kind,
+            links.range_m,
+            links.delay_s + wait,
+            links.service_s,
+        )
 
 
 def _every_step(feeds: list[tuple[int, int, float]], n_steps: int) -> list[NDArray[np.generic]]:

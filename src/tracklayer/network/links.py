@@ -62,7 +62,10 @@ class LinkSet:
     range_m : (L,) float64
         Length of the link, m.
     delay_s : (L,) float64
-        Per-hop delay of one report over the link, s.
+        Per-hop delay of one report over the link, s (queueing included once the
+        network's load is known).
+    service_s : (L,) float64
+        Serialisation time of one report, ``message_bits / data_rate``, s.
     """
 
     step: I64
@@ -71,6 +74,7 @@ class LinkSet:
     kind: NDArray[np.int8]
     range_m: F64
     delay_s: F64
+    service_s: F64
 
     def __len__(self) -> int:
         return int(self.step.shape[0])
@@ -80,7 +84,7 @@ class LinkSet:
         """All links of ``parts``, in order."""
         if not parts:
             z = np.zeros(0, np.int64)
-            return LinkSet(z, z, z, np.zeros(0, np.int8), np.zeros(0), np.zeros(0))
+            return LinkSet(z, z, z, np.zeros(0, np.int8), np.zeros(0), np.zeros(0), np.zeros(0))
         return LinkSet(
             *(np.concatenate([getattr(p, f) for p in parts]) for f in LinkSet.__dataclass_fields__)
         )

@@ -81,13 +81,29 @@ def shortest_delays(
     edges : (S, T, V) int64
         Edges on that shortest path; -1 if unreachable.
     """
+    dist, edges, _ = shortest_trees(n_vertices, n_steps, step, a, b, weight_s, sources)
+    return dist, edges
+
+
+def shortest_trees(
+    n_vertices: int,
+    n_steps: int,
+    step: I64,
+    a: I64,
+    b: I64,
+    weight_s: F64,
+    sources: I64,
+) -> tuple[F64, I64, I64]:
+    """:func:`shortest_delays` and the shortest-path trees: each vertex's next vertex
+    towards the source (``(S, T, V)``, index in ``0..V-1`` of the same step; -1 at the
+    source and where unreachable)."""
     size = n_vertices * n_steps
     offset = step * n_vertices
     w = np.maximum(weight_s, _MIN_WEIGHT_S)
     graph = sp.csr_matrix((w, (offset + a, offset + b)), shape=(size, size))
     per_step = np.arange(n_steps) * n_vertices
-    dist = np.empty((sources.size, n_steps, n_vertices))
-    edges = np.empty((sources.size, n_steps, n_vertices), np.int64)
+    shape = (sources.size, n_steps, n_vertices)
+    dist, edges, parent = np.empty(shape), np.empty(shape, np.int64), np.empty(shape, np.int64)
     for k, source in enumerate(sources):  # one search per destination node, not per step
         d, pred, _ = dijkstra(
             graph,
@@ -99,7 +115,49 @@ def shortest_delays(
         dist[k] = d.reshape(n_steps, n_vertices)
         depth = path_edges(pred)
         edges[k] = np.where(np.isfinite(d), depth, -1).reshape(n_steps, n_vertices)
-    return dist, edges
+        parent[k] = np.where(pred >= 0, pred % n_vertices, -1).reshape(n_steps, n_vertices)
+    return dist, edges, parent
+
+
+def tree_loads(parent: I64, edges: I64, rate_hz: F64) -> F64:
+    """Reports per second through each vertex's first edge towards the source.
+
+    Every vertex sends ``rate_hz`` reports per second along its shortest path; the load of
+    the edge from v to its parent is the sum of the rates of v's subtree (v included).
+
+    Parameters
+    ----------
+    parent, edges : (T, V) int64
+        One search's trees (:func:`shortest_trees`): parents and depths.
+    rate_hz : (V,) or (T, V)
+        Reports each vertex sends per second.
+
+    Returns
+    -------
+    load_hz : (T, V)
+        Load on the edge from each vertex to its parent (0 at the source or unreached).
+    """
+    t, v = parent.shape
+    load = np.where(edges >= 0, np.broadcast_to(rate_hz, (t, v)), 0.0).ravel()
+    flat_parent = (parent + np.arange(t)[:, None] * v).ravel()
+    depth = edges.ravel()
+    for level in range(int(depth.max(initial=0)), 0, -1):  # leaves first, one pass per level
+        at = np.flatnonzero(depth == level)
+        np.add.at(load, flat_parent[at], load[at])
+    return np.where(edges >= 1, load.reshape(t, v), 0.0)
+
+
+def md1_wait_s(load_hz: F64, service_s: F64) -> F64:
+    """Mean wait in an M/D/1 queue: ``rho s / (2 (1 - rho))`` with ``rho = load s``, s.
+
+    Poisson arrivals of reports, a fixed service (serialisation) time ``s`` per report
+    (Kleinrock, *Queueing Systems* vol. 1, 1975, eq. 5.73, the Pollaczek-Khinchine mean
+    for deterministic service). ``inf`` at or above saturation (``rho >= 1``).
+    """
+    rho = load_hz * service_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = rho * service_s / (2.0 * (1.0 - rho))
+    return np.asarray(np.where(rho < 1.0, wait, np.inf), dtype=np.float64)
 
 
 def path_edges(predecessors: I64) -> I64:

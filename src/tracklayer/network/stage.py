@@ -103,6 +103,25 @@ def offered_counts(config: NetworkConfig, owner: np.ndarray, cut: frozenset[str]
     return counts
 
 
+def report_rates(space: SpaceSegmentStates, sensor_id: np.ndarray) -> np.ndarray:
+    """Detections each satellite reports per second over the run, (N,) Hz.
+
+    The mean rate drives the links' queueing (:func:`tracklayer.network.layer.build_network`).
+    """
+    seconds = space.seconds
+    span = (
+        float(seconds[-1] - seconds[0]) + float(np.median(np.diff(seconds)))
+        if seconds.size > 1
+        else 1.0
+    )
+    index = {str(s): i for i, s in enumerate(space.sat_id)}
+    mine = np.array([index.get(s, -1) for s in np.unique(sensor_id)], np.int64)
+    counts = np.unique(sensor_id, return_counts=True)[1]
+    rate = np.zeros(space.sat_id.size)
+    rate[mine[mine >= 0]] = counts[mine >= 0] / span
+    return rate
+
+
 def fused_at_c2(
     tracks: pa.Table, config: NetworkConfig, epoch: datetime, interval_s: float
 ) -> pa.Table:
@@ -155,10 +174,10 @@ def run_network(
         Cadence of the C2 node's fused picture, s.
     """
     outage = outage or NetworkOutage()
-    network = build_network(config, space, outage)
     time_s = seconds_since(detections.column("time"), epoch)
     owner = np.asarray(detections.column("owner").to_pylist(), dtype=object).astype(str)
     sensor = np.asarray(detections.column("sensor_id").to_pylist(), dtype=object).astype(str)
+    network = build_network(config, space, outage, report_rates(space, sensor))
     arrivals: Deliveries = deliver(network, time_s, sensor, owner)
     det_id = np.asarray(detections.column("det_id").to_numpy(), dtype=np.int64)
     nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
