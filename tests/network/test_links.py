@@ -49,10 +49,11 @@ def test_latency_on_a_fixed_chain_is_light_time_plus_per_hop_terms() -> None:
         np.testing.assert_array_equal(net.routes.hops[0, :, k], k + 1)
 
 
-def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load() -> None:
+@pytest.mark.parametrize("rate", [0.5, 50.0])  # waits of microseconds (same routes), of ms
+def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load(rate: float) -> None:
     """Analytic: satellite j's crosslink carries the reports of the 4 - j satellites behind
     it, the downlink all four; each adds ``rho s / (2 (1 - rho))`` (M/D/1)."""
-    h, spacing, rate = 1000 * KM, 10.0, 50.0
+    h, spacing = 1000 * KM, 10.0
     space = space_states(_equator_chain(4, spacing, h, 2), np.array([0.0, 1.0]), ["USA"])
     quiet = build_network(_chain_config(), space)
     busy = build_network(_chain_config(), space, report_rate_hz=np.full(4, rate))

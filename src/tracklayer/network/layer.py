@@ -35,6 +35,7 @@ from tracklayer.network.routes import (
     Routes,
     earliest_arrival,
     md1_wait_s,
+    path_totals,
     shortest_trees,
     tree_loads,
 )
@@ -189,8 +190,10 @@ def build_network(
         Reports each satellite sends per second (its detections). When given, every link
         gets a queueing delay: the load of the first routing's shortest-path trees on each
         link, as an M/D/1 queue of the link's serialisation time
-        (:func:`tracklayer.network.routes.md1_wait_s`; a saturated link is dropped), and
-        the routes are searched again with those delays. None: no queueing (light load).
+        (:func:`tracklayer.network.routes.md1_wait_s`; a saturated link is dropped). When
+        some link waits longer than :data:`REROUTE_WAIT_S` the routes are searched again
+        with those delays; otherwise the routes stay and each adds the waits along it.
+        None: no queueing (light load).
     """
     outage = outage or NetworkOutage()
     links = network_links(config, space, outage)
@@ -198,8 +201,11 @@ def build_network(
     graph = _RoutingGraph(config, space, outage, national)
     dist, edges, parent = graph.search(links)
     if report_rate_hz is not None and len(links):
-        links = graph.with_queueing(links, parent, edges, report_rate_hz)
-        dist, edges, parent = graph.search(links)
+        links, wait, tree_wait = graph.with_queueing(links, parent, edges, report_rate_hz)
+        if np.any(wait > REROUTE_WAIT_S):
+            dist, edges, parent = graph.search(links)  # queues long enough to move routes
+        else:
+            dist = dist + tree_wait  # the same routes, each with its waits added
     n = space.sat_id.size
     processing = np.array([_node(config, o).processing_s for o in national])
     delay = dist[:, :, :n] + processing[:, None, None]
@@ -207,6 +213,11 @@ def build_network(
     arrival, taken = earliest_arrival(space.seconds, delay, hops)
     stations = np.array([s.name for s in config.ground_stations])
     return Network(config, space, stations, national, links, Routes(arrival, taken, delay), outage)
+
+
+#: A queue longer than this on some link makes the routes be searched again, s. Shorter
+#: waits (microseconds at the detection rates of a raid) cannot move a route worth moving.
+REROUTE_WAIT_S = 1.0e-3
 
 
 class _RoutingGraph:
@@ -251,27 +262,52 @@ class _RoutingGraph:
 
     def with_queueing(
         self, links: LinkSet, parent: I64, edges: I64, report_rate_hz: F64
-    ) -> LinkSet:
-        """The links with their M/D/1 waits under the load of the trees' routes."""
+    ) -> tuple[LinkSet, F64, F64]:
+        """The links with their M/D/1 waits under the load of the trees' routes.
+
+        Returns
+        -------
+        links
+            The links, each delay with its wait (``inf`` where saturated).
+        wait_s : (L,)
+            Each link's wait, s.
+        tree_wait_s : (P, T, V)
+            Waits summed along each vertex's route in the given trees, s.
+        """
         v = self.n_vertices
         link_key = (links.step * v + np.minimum(links.a, links.b)) * v + np.maximum(
             links.a, links.b
         )
         order = np.argsort(link_key)
         sorted_key = link_key[order]
+        steps = np.broadcast_to(np.arange(self.t)[:, None], (self.t, v))
+        # Each tree edge (vertex -> parent) as its row in ``links`` (-1: terrestrial edge).
+        row = np.full(parent.shape, -1, np.int64)
+        for k in range(parent.shape[0]):
+            up = parent[k]
+            key = (steps * v + np.minimum(np.arange(v), up)) * v + np.maximum(np.arange(v), up)
+            at = np.minimum(np.searchsorted(sorted_key, key), order.size - 1)
+            row[k] = np.where((up >= 0) & (sorted_key[at] == key), order[at], -1)
         load_on_link = np.zeros(len(links))
         for k, sends in enumerate(self.sender):
             rate = np.zeros(v)
             rate[: self.n] = report_rate_hz * sends
             load = tree_loads(parent[k], edges[k], rate)
-            s, child = np.nonzero(load > 0)
-            up = parent[k][s, child]
-            key = (s * v + np.minimum(child, up)) * v + np.maximum(child, up)
-            at = np.minimum(np.searchsorted(sorted_key, key), order.size - 1)
-            found = sorted_key[at] == key  # the terrestrial edges are no links: not found
-            np.add.at(load_on_link, order[at[found]], load[s, child][found])
+            on = row[k] >= 0
+            np.add.at(load_on_link, row[k][on], load[on])
         wait = md1_wait_s(load_on_link, links.service_s)
-        return LinkSet(
+        edge_wait = np.where(row >= 0, wait[np.maximum(row, 0)], 0.0)
+        flat = (parent + np.arange(self.t)[None, :, None] * v).reshape(parent.shape[0], -1)
+        tree_wait = np.stack(
+            [
+                path_totals(
+                    np.where(parent[k] >= 0, flat[k].reshape(self.t, v), -1).ravel(),
+                    edge_wait[k].ravel(),
+                ).reshape(self.t, v)
+                for k in range(parent.shape[0])
+            ]
+        )
+        queued = LinkSet(
             links.step,
             links.a,
             links.b,
@@ -280,6 +316,7 @@ class _RoutingGraph:
             links.delay_s + wait,
             links.service_s,
         )
+        return queued, wait, tree_wait
 
 
 def _every_step(feeds: list[tuple[int, int, float]], n_steps: int) -> list[NDArray[np.generic]]:

@@ -168,15 +168,29 @@ def path_edges(predecessors: I64) -> I64:
     predecessors : (V,) int
         Predecessor of each vertex; negative for roots and unreached vertices.
     """
+    has = predecessors >= 0
+    return np.asarray(path_totals(predecessors, has.astype(np.int64)), dtype=np.int64)
+
+
+def path_totals(predecessors: I64, edge_value: NDArray[np.generic]) -> NDArray[np.generic]:
+    """Sum of ``edge_value`` along each vertex's path to the root, by pointer jumping.
+
+    Parameters
+    ----------
+    predecessors : (V,) int
+        Predecessor of each vertex; negative for roots and unreached vertices.
+    edge_value : (V,)
+        Value of the edge from each vertex to its predecessor (ignored at roots).
+    """
     n = predecessors.size
     has = predecessors >= 0
     ancestor = np.where(has, predecessors, np.arange(n))
-    depth = has.astype(np.int64)
+    total = np.where(has, edge_value, 0)
     while True:  # about log2(longest path) passes
         jumped = ancestor[ancestor]
         if np.array_equal(jumped, ancestor):
-            return depth
-        depth = depth + depth[ancestor]
+            return total
+        total = total + total[ancestor]
         ancestor = jumped
 
 
