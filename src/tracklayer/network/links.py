@@ -20,7 +20,8 @@ Policies (stated here, tested in ``tests/network``):
   highest first. A satellite's downlink antenna is separate from its crosslink terminals.
 
 Per-hop delay of a link: light time ``range / c`` + the relay's processing + the
-serialisation time of one report, ``message_bits / data_rate``.
+serialisation time of one report, ``message_bits / data_rate`` (+ the queueing that
+:func:`tracklayer.network.layer.build_network` adds under load).
 """
 
 from __future__ import annotations
