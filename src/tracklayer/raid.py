@@ -96,6 +96,13 @@ class Stage:
         Tables it reads (written by stages above it) and tables it returns.
     compute
         The computation, a pure function of the inputs.
+    when
+        A further condition on the scenario (e.g. that it has a ``network`` section);
+        None: always, within its group.
+
+    A stage runs when its group runs and ``when`` holds, unless stages above it already
+    write every table it writes: a stage that replaces another (trackers fed through a
+    network instead of directly) is listed above the one it replaces.
     """
 
     name: str
@@ -105,11 +112,15 @@ class Stage:
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     compute: Callable[[StageInputs], Tables]
+    when: Callable[[Scenario], bool] | None = None
 
     def applies(self, scenario: Scenario) -> bool:
-        """Whether the scenario has the section that makes this stage's group run."""
+        """Whether the scenario has the section that makes this stage's group run, and
+        the stage's own condition holds."""
         section = "threats" if self.group == RAID else self.group
-        return getattr(scenario, section) is not None
+        if getattr(scenario, section) is None:
+            return False
+        return self.when is None or self.when(scenario)
 
 
 def _coverage_tables(inputs: StageInputs) -> Tables:
@@ -162,12 +173,13 @@ def stage_keys(scenario: Scenario, group: str | None = None) -> dict[str, str]:
     """Each applicable stage's content key (of ``group``'s stages, or all).
 
     A key hashes the stage's name, the scenario sections it reads, and the keys of the
-    stages that write the tables it reads, so it changes exactly when its inputs may.
+    stages that write the tables it reads, so it changes exactly when its inputs may. A
+    stage whose tables stages above it already write has no key (it does not run).
     """
     keys: dict[str, str] = {}
     writer: dict[str, str] = {}
     for stage in STAGES:
-        if not stage.applies(scenario):
+        if not stage.applies(scenario) or all(t in writer for t in stage.writes):
             continue
         upstream = sorted({keys[writer[t]] for t in stage.reads if t in writer})
         keys[stage.name] = stage_key(
