@@ -285,7 +285,15 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     """Parse the angle (and range) segments of a KVN TDM held in memory (see
     :func:`read_tdm`); error messages name ``source`` and the line."""
     p = source
-    lines = _ascii(text, p).splitlines()
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise InputFormatError(f"{p}: not an ASCII TDM file (byte {exc.start})") from None
+    elif not text.isascii():
+        bad = next(i for i, ch in enumerate(text) if not ch.isascii())
+        raise InputFormatError(f"{p}: not an ASCII TDM file (character {bad})")
+    lines = text.splitlines()
     segments: list[TrackingData] = []
     state = "header"
     meta: dict[str, str] = {}
@@ -310,7 +318,17 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
                     raise InputFormatError(f"{where}: META_START before CCSDS_TDM_VERS")
                 state, meta = "meta", {}
             elif line == "META_STOP":
-                _check_meta(meta, where)
+                for key in ("PARTICIPANT_1", "ANGLE_TYPE", "TIME_SYSTEM"):
+                    if key not in meta:
+                        raise InputFormatError(f"{where}: metadata block lacks {key}")
+                if meta["TIME_SYSTEM"] != "UTC":
+                    raise InputFormatError(
+                        f"{where}: TIME_SYSTEM must be UTC, got {meta['TIME_SYSTEM']!r}"
+                    )
+                if meta["ANGLE_TYPE"] not in ("RADEC", "AZEL"):
+                    raise InputFormatError(
+                        f"{where}: ANGLE_TYPE must be RADEC or AZEL, got {meta['ANGLE_TYPE']!r}"
+                    )
                 state = "after_meta"
             elif line == "DATA_START":
                 state, data = "data", {k: [] for k in _DATA_KEYS}
@@ -340,7 +358,18 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
                 raise InputFormatError(
                     f"{where}: unsupported data keyword {key!r} (expected ANGLE_1, ANGLE_2, RANGE)"
                 )
-            data[key].append(_data_line(key, value, where))
+            fields_ = value.split()
+            if len(fields_) != 2:
+                raise InputFormatError(f"{where}: expected '{key} = epoch value', got {value!r}")
+            if not _EPOCH.match(fields_[0]):
+                raise InputFormatError(
+                    f"{where}: epoch must be YYYY-MM-DDThh:mm:ss[.f], got {fields_[0]!r}"
+                )
+            try:
+                np.datetime64(fields_[0].rstrip("Z"), "ns")
+            except ValueError:
+                raise InputFormatError(f"{where}: not a valid epoch: {fields_[0]!r}") from None
+            data[key].append((fields_[0].rstrip("Z"), _number(fields_[1], where, key)))
         else:
             raise InputFormatError(f"{where}: {key} outside a META or DATA block")
     if state in ("meta", "data", "after_meta"):
@@ -348,48 +377,6 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     if not seen_version:
         raise InputFormatError(f"{p}, line 1: not a TDM (no CCSDS_TDM_VERS)")
     return segments
-
-
-def _ascii(text: bytes | str, source: str) -> str:
-    """The file's text; a byte or character outside ASCII is an error naming its offset."""
-    if isinstance(text, bytes):
-        try:
-            return text.decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise InputFormatError(f"{source}: not an ASCII TDM file (byte {exc.start})") from None
-    if not text.isascii():
-        bad = next(i for i, ch in enumerate(text) if not ch.isascii())
-        raise InputFormatError(f"{source}: not an ASCII TDM file (character {bad})")
-    return text
-
-
-def _check_meta(meta: dict[str, str], where: str) -> None:
-    """A finished metadata block: participant, angle type and UTC time system present."""
-    for key in ("PARTICIPANT_1", "ANGLE_TYPE", "TIME_SYSTEM"):
-        if key not in meta:
-            raise InputFormatError(f"{where}: metadata block lacks {key}")
-    if meta["TIME_SYSTEM"] != "UTC":
-        raise InputFormatError(f"{where}: TIME_SYSTEM must be UTC, got {meta['TIME_SYSTEM']!r}")
-    if meta["ANGLE_TYPE"] not in ("RADEC", "AZEL"):
-        raise InputFormatError(
-            f"{where}: ANGLE_TYPE must be RADEC or AZEL, got {meta['ANGLE_TYPE']!r}"
-        )
-
-
-def _data_line(key: str, value: str, where: str) -> tuple[str, float]:
-    """``KEY = epoch value`` of a data block as (epoch without ``Z``, value)."""
-    fields_ = value.split()
-    if len(fields_) != 2:
-        raise InputFormatError(f"{where}: expected '{key} = epoch value', got {value!r}")
-    if not _EPOCH.match(fields_[0]):
-        raise InputFormatError(
-            f"{where}: epoch must be YYYY-MM-DDThh:mm:ss[.f], got {fields_[0]!r}"
-        )
-    try:
-        np.datetime64(fields_[0].rstrip("Z"), "ns")
-    except ValueError:
-        raise InputFormatError(f"{where}: not a valid epoch: {fields_[0]!r}") from None
-    return fields_[0].rstrip("Z"), _number(fields_[1], where, key)
 
 
 def _segment(
