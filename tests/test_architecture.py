@@ -185,3 +185,51 @@ def test_validate_loads_no_heavy_library() -> None:
         f"assert CliRunner().invoke(app, ['validate', {str(demo)!r}]).exit_code == 0"
     )
     assert _loaded_after(code) == []
+
+
+#: Longest function body, lines, before it needs a ``# long: reason`` on its ``def`` line.
+MAX_FUNCTION_LINES = 80
+#: Packages reworked elsewhere (the service's routes, the tracker), outside this check.
+OTHER_OWNERS = ("tracklayer.service", "tracklayer.tracking")
+#: Long functions in modules under concurrent rework (flyout, sensing, scoring, the TDM
+#: reader's epoch checks); each is to be split or given its reason there, and then
+#: removed from this list.
+PENDING_LONG = {
+    "tracklayer.io.tdm:parse_tdm",
+    "tracklayer.metrics.tracking:tracking_metrics",
+    "tracklayer.sensors.csos:merge_closely_spaced",
+    "tracklayer.sensors.detect:detect",
+    "tracklayer.sensors.infrared:infrared_detections",
+    "tracklayer.sensors.pairs:visible_pairs",
+    "tracklayer.sensors.targets:targets_from_truth",
+    "tracklayer.threats._flight_kernels:_accel",
+    "tracklayer.threats._flight_kernels:_glide_controls",
+    "tracklayer.threats._flight_kernels:fly_batch",
+    "tracklayer.threats._truth_kernels:truth_rows",
+    "tracklayer.threats.flyout:plan_flyout",
+    "tracklayer.threats.integrate:fly",
+}
+
+
+def _long_functions() -> list[str]:
+    """``module:function (lines)`` of every function over :data:`MAX_FUNCTION_LINES`
+    without a ``# long:`` reason on its ``def`` line."""
+    out = []
+    for module, path in _modules().items():
+        if module.startswith(OTHER_OWNERS):
+            continue
+        source = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(source))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            lines = (node.end_lineno or node.lineno) - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES and "# long:" not in source[node.lineno - 1]:
+                out.append(f"{module}:{node.name} ({lines})")
+    return out
+
+
+def test_functions_are_short_or_say_why() -> None:
+    """Every function is at most 80 lines, or says why beside its ``def``."""
+    found = {name.split(" ")[0]: name for name in _long_functions()}
+    unexpected = sorted(name for key, name in found.items() if key not in PENDING_LONG)
+    assert not unexpected, f"functions over {MAX_FUNCTION_LINES} lines: {unexpected}"

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,55 +45,6 @@ ScenarioArg = Annotated[
     Path, typer.Argument(help="Scenario YAML file", dir_okay=False, show_default=False)
 ]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created)")]
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar driven by a ``(done, total)`` callback."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield update
-
-
-@contextmanager
-def stage_display() -> Iterator[Callable[[str], None]]:
-    """One progress display over a run's stages: says which stage runs and since when."""
-    from rich.progress import Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task("starting", total=None)
-
-        def say(stage: str) -> None:
-            progress.update(task, description=stage)
-            if not err_console.is_terminal:
-                err_console.print(f"stage: {stage}")
-
-        yield say
 
 
 def _load(path: Path) -> Scenario:
@@ -135,10 +84,11 @@ def propagate(
     oem: Annotated[bool, typer.Option(help="Also write a CCSDS OEM file")] = True,
 ) -> None:
     """Propagate the space segment over the scenario span: satellites, ephemeris, OEM."""
+    from tracklayer.console import progress_bar
     from tracklayer.pipeline import write_ephemeris
 
     scn = _load(scenario)
-    with staged_output(out) as stage, progress_bar("propagating") as update:
+    with staged_output(out) as stage, progress_bar("propagating", err_console) as update:
         written = write_ephemeris(scn, stage, oem=oem, progress=update)
     _report_written(out, written)
 
@@ -146,11 +96,11 @@ def propagate(
 @app.command()
 def coverage(scenario: ScenarioArg, out: OutOption = Path("out/coverage")) -> None:
     """Coverage figures of merit over the scenario's region, joint and per owner."""
-    from tracklayer.console import coverage_summary_rich
+    from tracklayer.console import coverage_summary_rich, progress_bar
     from tracklayer.pipeline import write_coverage
 
     scn = _load(scenario)
-    with staged_output(out) as stage, progress_bar("coverage") as update:
+    with staged_output(out) as stage, progress_bar("coverage", err_console) as update:
         result = write_coverage(scn, stage, progress=update)
     console.print(coverage_summary_rich(result.result, result.catalog))
     _report_written(out, result.files)
@@ -221,10 +171,10 @@ def demo(out: OutOption = Path("out/demo")) -> None:
 
 
 def _run(scn: Scenario, out: Path, cache: bool) -> None:
-    from tracklayer.console import metrics_summary_rich
+    from tracklayer.console import metrics_summary_rich, stage_display
     from tracklayer.runner import write_run
 
-    with staged_output(out) as stage, stage_display() as say:
+    with staged_output(out) as stage, stage_display(err_console) as say:
         written, raid = write_run(scn, stage, out / ".cache" if cache else None, say)
     if raid is not None:
         console.print(metrics_summary_rich(raid.metrics))

@@ -1,4 +1,4 @@
-"""What the command line prints: Rich tables of a run's results.
+"""What the command line prints: progress displays and Rich tables of a run's results.
 
 Presentation only: the figures come from the stages' tables and the shared summaries of
 :mod:`tracklayer.vocabulary`; nothing here computes a figure of its own.
@@ -6,16 +6,75 @@ Presentation only: the figures come from the stages' tables and the shared summa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyarrow as pa
+from rich.console import Console
 from rich.table import Table
 
 from tracklayer.constants import KM
-from tracklayer.metrics.coverage import CoverageResult
-from tracklayer.space import SatelliteCatalog
 from tracklayer.vocabulary import JOINT, tracker_summary
 
-__all__ = ["coverage_summary_rich", "metrics_summary_rich"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tracklayer.metrics.coverage import CoverageResult
+    from tracklayer.space import SatelliteCatalog
+
+__all__ = ["coverage_summary_rich", "metrics_summary_rich", "progress_bar", "stage_display"]
+
+
+@contextmanager
+def progress_bar(description: str, console: Console) -> Iterator[Callable[..., None]]:
+    """A Rich progress bar driven by an ``update(done, total, label=None)`` callback
+    (``label`` replaces the description); off when ``console`` is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int, label: str | None = None) -> None:
+            progress.update(task, completed=done, total=total, description=label or description)
+
+        yield update
+
+
+@contextmanager
+def stage_display(console: Console) -> Iterator[Callable[[str], None]]:
+    """One progress display over a run's stages: says which stage runs and since when
+    (a line per stage when ``console`` is not a terminal)."""
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def say(stage: str) -> None:
+            progress.update(task, description=stage)
+            if not console.is_terminal:
+                console.print(f"stage: {stage}")
+
+        yield say
 
 
 def coverage_summary_rich(result: CoverageResult, catalog: SatelliteCatalog) -> Table:

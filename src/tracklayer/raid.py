@@ -108,7 +108,13 @@ class Stage:
     compute
         The computation, a pure function of the inputs.
     when
-        A further condition on the scenario (default: none), e.g. a ``network`` section.
+        A further condition on the scenario (e.g. that it has a ``network`` section);
+        None: always, within its group.
+
+    A stage runs when its group runs and ``when`` holds, unless stages above it already
+    write every table it writes: a stage that replaces another (trackers fed through a
+    network instead of directly) is listed above the one it replaces. A stage of the
+    :data:`NETWORK` group also needs the raid (a ``threats`` section).
     """
 
     name: str
@@ -118,13 +124,17 @@ class Stage:
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     compute: Callable[[StageInputs], Tables]
-    when: Callable[[Scenario], bool] = lambda _scenario: True
+    when: Callable[[Scenario], bool] | None = None
 
     def applies(self, scenario: Scenario) -> bool:
-        """Whether the scenario has the section that makes this stage's group run."""
+        """Whether the scenario has the section that makes this stage's group run, and
+        the stage's own condition holds."""
         section = "threats" if self.group == RAID else self.group
-        needs_raid = self.group == NETWORK and scenario.threats is None
-        return getattr(scenario, section) is not None and self.when(scenario) and not needs_raid
+        if getattr(scenario, section) is None:
+            return False
+        if self.group == NETWORK and scenario.threats is None:
+            return False
+        return self.when is None or self.when(scenario)
 
 
 def _coverage_tables(inputs: StageInputs) -> Tables:
@@ -149,11 +159,6 @@ STAGES: tuple[Stage, ...] = (
         ("truth",), ("detections",),
         lambda i: {"detections": detections_table(i.scenario, i.tables["truth"], i.catalog)},
     ),
-    Stage(
-        "tracks", "tracking", RAID, ("epoch", "step_s", "tracking"), ("detections",),
-        ("tracks",), lambda i: {"tracks": tracks_table(i.scenario, i.tables["detections"])},
-        when=lambda s: s.network is None,
-    ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
         ("tracks", "links", "deliveries", "latency", "node_tracks"),
@@ -161,6 +166,10 @@ STAGES: tuple[Stage, ...] = (
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),
         when=lambda s: s.network is not None,
+    ),
+    Stage(
+        "tracks", "tracking", RAID, ("epoch", "step_s", "tracking"), ("detections",),
+        ("tracks",), lambda i: {"tracks": tracks_table(i.scenario, i.tables["detections"])},
     ),
     Stage(
         "metrics", "metrics", RAID, ("tracking",), ("truth", "tracks", "detections"),
@@ -200,12 +209,13 @@ def stage_keys(scenario: Scenario, group: str | None = None) -> dict[str, str]:
     """Each applicable stage's content key (of ``group``'s stages, or all).
 
     A key hashes the stage's name, the scenario sections it reads, and the keys of the
-    stages that write the tables it reads, so it changes exactly when its inputs may.
+    stages that write the tables it reads, so it changes exactly when its inputs may. A
+    stage whose tables stages above it already write has no key (it does not run).
     """
     keys: dict[str, str] = {}
     writer: dict[str, str] = {}
     for stage in STAGES:
-        if not stage.applies(scenario):
+        if not stage.applies(scenario) or all(t in writer for t in stage.writes):
             continue
         upstream = sorted({keys[writer[t]] for t in stage.reads if t in writer})
         keys[stage.name] = stage_key(

@@ -42,9 +42,8 @@ def fuse_timeline(
     max_age_s
         National track states older than this at a fusion time are left out, s.
     known_column
-        A timestamp column of ``tracks`` saying when each state reached the fusing node
-        (e.g. ``report_time`` plus a sharing delay); a state is used only from then on.
-        Default: from its own time.
+        Timestamp column of when each state reached the fusing node; used from then on
+        (default: from its own time).
 
     Returns
     -------
@@ -61,9 +60,8 @@ def fuse_timeline(
         return TRACKS_SCHEMA.empty_table()
     epoch_ns = int(np.datetime64(epoch.replace(tzinfo=None), "ns").astype(np.int64))
     t_s = (national["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
-    known_s = t_s
-    if known_column is not None:
-        known_s = (national[known_column].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
+    known = national[known_column if known_column is not None else "time"]
+    known_s = (known.cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
     owner = national["tracker"].to_numpy(zero_copy_only=False).astype(str)
     track_id = national["track_id"].cast(pa.string()).to_numpy(zero_copy_only=False).astype(str)
     state = np.stack([national[c].to_numpy() for c in ("x", "y", "z", "vx", "vy", "vz")], axis=1)

@@ -149,7 +149,8 @@ def run_losses(
             rows += _coverage_rows(scenario, catalog, draw, config.at_s, cache)
     if do_raid:
         chosen = [d for d in draws if d.draw < config.max_raid_draws]
-        rows += _raid_rows(scenario, catalog, chosen, config.at_s, cache, say, truth)
+        results, truth = _raid_metrics(scenario, catalog, chosen, config.at_s, cache, say, truth)
+        rows += _raid_rows(scenario, catalog, results, truth)
     return _table(rows)
 
 
@@ -265,13 +266,11 @@ def _raid_metrics(
 def _raid_rows(
     scenario: Scenario,
     catalog: SatelliteCatalog,
-    draws: Sequence[LossDraw],
-    at_s: float,
-    cache: StageCache,
-    say: Progress,
+    results: Sequence[tuple[LossDraw, pa.Table]],
     truth: pa.Table | None,
 ) -> list[Row]:
-    results, truth = _raid_metrics(scenario, catalog, draws, at_s, cache, say, truth)
+    """The long-table rows of each draw's raid metrics, per tracker (every owner, every
+    radar's owner and joint, even where a tracker had nothing to track)."""
     trackers = sorted(
         set(catalog.owners)
         | {r.owner for r in scenario.radars}

@@ -46,29 +46,13 @@ def _describe_plan(plan: SweepPlan, sweep_file: Path) -> None:
 def _run(
     plan: SweepPlan, out: Path, scheduler: str | None, workers: int, retry_failed: bool
 ) -> SweepOutcome:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
+    from tracklayer.console import progress_bar
     from tracklayer.sweep.runner import run_sweep
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_err,
-        disable=not _err.is_terminal,
-    ) as bar:
-        task = bar.add_task("cases", total=None)
+    with progress_bar("cases", _err) as bar:
 
         def update(done: int, total: int, failed: int) -> None:
-            label = f"cases ({failed} failed)" if failed else "cases"
-            bar.update(task, completed=done, total=total, description=label)
+            bar(done, total, f"cases ({failed} failed)" if failed else "cases")
 
         return run_sweep(
             plan,
