@@ -73,6 +73,8 @@ def test_a_valid_section_and_its_defaults() -> None:
          "sharing[2].to: an owner does not share with itself"),
         (lambda n: n["ground_stations"][1].update(name="GUAM"),
          "ground_stations[1]: name 'GUAM' is used twice"),
+        (lambda n: n["ground_stations"][0].update(serves=["USA", "KOR"]),
+         "ground_stations[0].serves: no node of owner KOR"),
         (lambda n: n["crosslinks"][0].update(terminals=0),
          "network.crosslinks[0].terminals: must be >= 1, got 0"),
     ],

@@ -231,6 +231,11 @@ class NetworkConfig(StrictModel):
         for i, g in enumerate(self.ground_stations):
             if g.owner not in owners:
                 problems.append(f"ground_stations[{i}].owner: no node of owner {g.owner}")
+            problems += [
+                f"ground_stations[{i}].serves: no node of owner {o} to take its data"
+                for o in g.served_owners
+                if o not in owners
+            ]
         for i, s in enumerate(self.sharing):
             if s.to not in owners:
                 problems.append(f"sharing[{i}].to: no node of owner {s.to}")
