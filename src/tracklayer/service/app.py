@@ -79,42 +79,17 @@ def create_app(
         ``sqlite:///path``, a plain file path (SQLite), or ``postgresql://user:pw@host/db``.
     static_dir : Path, optional
         Folder served at ``/`` when it exists (the web page).
-    fusion : FusionSettings, optional
-        Track-to-track fusion parameters.
-    picture_interval_s : float
-        Shortest interval between two fused pictures pushed to one stream subscriber, s
-        (0 pushes none).
-    stream_queue_size : int
-        Updates queued per stream subscriber before it is dropped as too slow.
-    commit_max_batch : int
-        Most ingest messages committed in one transaction (group commit).
-    commit_linger_s : float
-        Longest wait for more messages to join a commit, s.
-    bus_path : Path or str, optional
-        The commit bus socket of a service run as several worker processes (see
-        :mod:`tracklayer.service.bus`): each commit is sent to the other workers, and
-        theirs reach this one's stream and live picture.
-    writer_process : bool
-        Run the group commit in a child process (:mod:`tracklayer.service.writer`, as
-        ``serve`` does) instead of a thread: the database work of ingest then never waits
-        for, or holds up, the event loop's interpreter lock.
-    fusion_process : bool
-        Fuse the live stream's pictures in a worker process
-        (:mod:`tracklayer.service.fusion_process`, as ``serve`` does) instead of a thread.
     max_body_bytes : int
         Largest request body, bytes, counted as it is read (413 past it).
     docs : bool
         Serve the interactive API pages (``/docs``, ``/redoc``); off by default, since
         their scripts come from a public CDN. The OpenAPI document (``/openapi.json``) is
         always served.
-    clock : PictureClock, optional
-        The server clock, the clock skew accepted at ingest and the age after which a
-        track leaves the picture (default: the system clock, 5 s, 60 s; see
-        :mod:`tracklayer.service.clock`).
-    fused_record_interval_s : float
-        Store every active partner's system tracks this often, s, for their history and
-        export (:mod:`tracklayer.service.fused_store`; ``serve`` records each second);
-        0 stores none.
+    fusion, picture_interval_s, stream_queue_size, commit_max_batch, commit_linger_s
+        How the service runs: fields of :class:`~tracklayer.service.state.ServiceOptions`,
+        documented there.
+    bus_path, writer_process, fusion_process, clock, fused_record_interval_s
+        The same.
     """
     options = ServiceOptions(
         fusion=fusion or FusionSettings(),
@@ -128,7 +103,13 @@ def create_app(
         clock=clock or PictureClock(),
         fused_record_interval_s=fused_record_interval_s,
     )
-    state = build_state(db_url, options)
+    return _assemble(build_state(db_url, options), static_dir, max_body_bytes, docs)
+
+
+def _assemble(
+    state: ServiceState, static_dir: Path | None, max_body_bytes: int, docs: bool
+) -> FastAPI:
+    """The application over ``state``: its middleware, error handlers and routers."""
     app = FastAPI(
         title="tracklayer picture service",
         version="1",

@@ -64,58 +64,64 @@ CertOption = Annotated[
 KeyOption = Annotated[str | None, typer.Option(help="TLS private key (PEM) of --ssl-certfile")]
 
 
+DeflateOption = Annotated[
+    bool,
+    typer.Option(
+        help="Offer per-message deflate on the live stream (less traffic on slow links, "
+        "one compression per subscriber and update on the server)"
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        help="Worker processes sharing the port; they see each other's commits through "
+        "a local bus, so every stream shows every partner's messages",
+        min=1,
+        max=64,
+    ),
+]
+SkewOption = Annotated[
+    float,
+    typer.Option(
+        help="Refuse (422) track states and detections timed more than this many "
+        "seconds after the server clock",
+        min=0.0,
+        max=3600.0,
+    ),
+]
+AgeOption = Annotated[
+    float,
+    typer.Option(
+        help="A track not updated for this many seconds (by the server clock) leaves the picture",
+        min=0.001,
+        max=1.0e7,
+    ),
+]
+FusedIntervalOption = Annotated[
+    float,
+    typer.Option(
+        help="Store every partner's fused (system) tracks this often, s, for their "
+        "history and export (0: never)",
+        min=0.0,
+        max=3600.0,
+    ),
+]
+
+
 def serve(
     db: DbOption,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
-    ws_deflate: Annotated[
-        bool,
-        typer.Option(
-            help="Offer per-message deflate on the live stream (less traffic on slow links, "
-            "one compression per subscriber and update on the server)"
-        ),
-    ] = False,
-    workers: Annotated[
-        int,
-        typer.Option(
-            help="Worker processes sharing the port; they see each other's commits through "
-            "a local bus, so every stream shows every partner's messages",
-            min=1,
-            max=64,
-        ),
-    ] = 1,
+    ws_deflate: DeflateOption = False,
+    workers: WorkersOption = 1,
     max_body_mb: MaxBodyOption = DEFAULT_MAX_BODY_BYTES / 1e6,
     docs: DocsOption = False,
     ssl_certfile: CertOption = None,
     ssl_keyfile: KeyOption = None,
-    max_clock_skew_s: Annotated[
-        float,
-        typer.Option(
-            help="Refuse (422) track states and detections timed more than this many "
-            "seconds after the server clock",
-            min=0.0,
-            max=3600.0,
-        ),
-    ] = DEFAULT_MAX_CLOCK_SKEW_S,
-    max_track_age_s: Annotated[
-        float,
-        typer.Option(
-            help="A track not updated for this many seconds (by the server clock) leaves "
-            "the picture",
-            min=0.001,
-            max=1.0e7,
-        ),
-    ] = DEFAULT_MAX_AGE_S,
-    fused_record_interval_s: Annotated[
-        float,
-        typer.Option(
-            help="Store every partner's fused (system) tracks this often, s, for their "
-            "history and export (0: never)",
-            min=0.0,
-            max=3600.0,
-        ),
-    ] = 1.0,
+    max_clock_skew_s: SkewOption = DEFAULT_MAX_CLOCK_SKEW_S,
+    max_track_age_s: AgeOption = DEFAULT_MAX_AGE_S,
+    fused_record_interval_s: FusedIntervalOption = 1.0,
 ) -> None:
     """Run the picture service (FastAPI on uvicorn); migrates the database first.
 

@@ -42,7 +42,42 @@ BusPayload = tuple[list[tuple[Release, str]], list[StoredTracks]]
 
 @dataclass(frozen=True)
 class ServiceOptions:
-    """How the service runs (see :func:`tracklayer.service.app.create_app`)."""
+    """How the service runs (the keyword arguments of
+    :func:`tracklayer.service.app.create_app`).
+
+    Attributes
+    ----------
+    fusion : FusionSettings
+        Track-to-track fusion parameters.
+    picture_interval_s : float
+        Shortest interval between two fused pictures pushed to one stream subscriber, s
+        (0 pushes none).
+    stream_queue_size : int
+        Updates queued per stream subscriber before it is dropped as too slow.
+    commit_max_batch : int
+        Most ingest messages committed in one transaction (group commit).
+    commit_linger_s : float
+        Longest wait for more messages to join a commit, s.
+    bus_path : Path or str, optional
+        The commit bus socket of a service run as several worker processes (see
+        :mod:`tracklayer.service.bus`): each commit is sent to the other workers, and
+        theirs reach this one's stream and live picture.
+    writer_process : bool
+        Run the group commit in a child process (:mod:`tracklayer.service.writer`, as
+        ``serve`` does) instead of a thread: the database work of ingest then never waits
+        for, or holds up, the event loop's interpreter lock.
+    fusion_process : bool
+        Fuse the live stream's pictures in a worker process
+        (:mod:`tracklayer.service.fusion_process`, as ``serve`` does) instead of a thread.
+    clock : PictureClock
+        The server clock, the clock skew accepted at ingest and the age after which a
+        track leaves the picture (default: the system clock, 5 s, 60 s; see
+        :mod:`tracklayer.service.clock`).
+    fused_record_interval_s : float
+        Store every active partner's system tracks this often, s, for their history and
+        export (:mod:`tracklayer.service.fused_store`; ``serve`` records each second);
+        0 stores none.
+    """
 
     fusion: FusionSettings
     picture_interval_s: float = 1.0
