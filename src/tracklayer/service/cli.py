@@ -12,21 +12,28 @@ import gc
 import json
 import os
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from tracklayer.service.auth import add_partner, list_partners, revoke_partner, rotate_token
 from tracklayer.service.clock import DEFAULT_MAX_AGE_S, DEFAULT_MAX_CLOCK_SKEW_S, PictureClock
-from tracklayer.service.db import default_db_url, make_engine, migrate
 from tracklayer.service.guard import DEFAULT_MAX_BODY_BYTES
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 __all__ = ["register"]
 
 _err = Console(stderr=True)
+
+
+def _default_db_url() -> str:
+    # The database modules (SQLAlchemy) load when a command runs, not for --help.
+    from tracklayer.service.db import default_db_url
+
+    return default_db_url()
+
 
 DbOption = Annotated[
     str,
@@ -34,7 +41,7 @@ DbOption = Annotated[
         "--db",
         help="Database: sqlite:///path, a file path, or postgresql://user:pw@host/db "
         "(default: $TRACKLAYER_DB or ~/.local/share/tracklayer/picture.db)",
-        default_factory=default_db_url,
+        default_factory=_default_db_url,
         show_default=False,
     ),
 ]
@@ -195,6 +202,8 @@ def _serve_workers(db: str, workers: int, server: dict[str, Any]) -> None:
 
 
 def _engine(db: str) -> Engine:
+    from tracklayer.service.db import make_engine, migrate
+
     engine = make_engine(db)
     migrate(engine)
     return engine
@@ -206,6 +215,8 @@ def partner_add(
     name: Annotated[str | None, typer.Option(help="Display name")] = None,
 ) -> None:
     """Register a partner and print its token (shown only this once)."""
+    from tracklayer.service.auth import add_partner
+
     token = add_partner(_engine(db), code, name)
     _err.print(f"partner {code} added; its token (store it now, it is not kept):")
     typer.echo(token)
@@ -213,6 +224,8 @@ def partner_add(
 
 def partner_rotate(code: CodeArg, db: DbOption) -> None:
     """Issue a new token for a partner and print it; the old token stops working."""
+    from tracklayer.service.auth import rotate_token
+
     token = rotate_token(_engine(db), code)
     _err.print(f"partner {code}: new token (the previous one no longer works):")
     typer.echo(token)
@@ -220,12 +233,18 @@ def partner_rotate(code: CodeArg, db: DbOption) -> None:
 
 def partner_revoke(code: CodeArg, db: DbOption) -> None:
     """Refuse every further request of a partner (its records stay in the picture)."""
+    from tracklayer.service.auth import revoke_partner
+
     revoke_partner(_engine(db), code)
     _err.print(f"partner {code} revoked")
 
 
 def partner_list(db: DbOption) -> None:
     """List partners, their state and when their token was issued."""
+    from rich.table import Table
+
+    from tracklayer.service.auth import list_partners
+
     table = Table("code", "name", "state", "token issued (UTC)")
     for p in list_partners(_engine(db)):
         issued = datetime.fromtimestamp(p.token_issued_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
