@@ -41,6 +41,7 @@ from tracklayer.service.picture import (
     in_time_range,
     track_history,
 )
+from tracklayer.vocabulary import JOINT
 
 __all__ = [
     "JOINT",
@@ -53,8 +54,6 @@ __all__ = [
 
 log = logging.getLogger("tracklayer.service.fused_store")
 
-#: The ``tracker`` of system tracks in history and exports.
-JOINT = "joint"
 _STATE = ("x", "y", "z", "vx", "vy", "vz")
 _COLUMNS = (
     "audience",

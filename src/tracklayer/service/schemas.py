@@ -219,7 +219,9 @@ class Picture(BaseModel):
     """The current picture as one partner may see it."""
 
     partner: str
-    time: datetime | None = Field(description="Epoch of the fused tracks (None when empty)")
+    time: datetime | None = Field(
+        description="The picture's time: the server clock's now, or `at`; the fused tracks' epoch"
+    )
     national: list[TrackStateOut]
     fused: list[SystemTrackOut]
 
