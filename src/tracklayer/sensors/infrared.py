@@ -33,7 +33,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
+from tracklayer.constants import WGS84_A_M
+from tracklayer.sensors.centroid import centroid_sigma_rad, window_terms
 from tracklayer.sensors.csos import close_target_pairs, merge_closely_spaced
+from tracklayer.sensors.focalplane import (
+    false_alarm_probability,
+    payload_sensitivity,
+    revisit_s,
+)
 from tracklayer.sensors.geometry import VisibilityConstraints
 from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.measurements import Measurements
@@ -99,17 +106,71 @@ class _PayloadArrays:
         self.params = irs
         self.constraints = [p[0] for p in payloads]
         self.band = [ir.band for ir in irs]
-        self.nei = np.array([ir.nei_w_m2 for ir in irs])
+        sens = [
+            payload_sensitivity(ir, bands[ir.band], where=f"infrared payload {i}")
+            for i, ir in enumerate(irs)
+        ]
+        self.nei_down = np.array([x.nei_look_down_w_m2 for x in sens])
+        self.nei_up = np.array([x.nei_above_limb_w_m2 for x in sens])
+        self.blind_down = ~np.isfinite(self.nei_down)
         self.clutter_down = np.array([ir.clutter_look_down_w_m2 for ir in irs])
         self.clutter_up = np.array([ir.clutter_above_limb_w_m2 for ir in irs])
         self.threshold = np.array([ir.threshold_snr for ir in irs])
-        self.sigma = np.array([ir.los_sigma_rad for ir in irs])
+        self.ifov = np.array([ir.ifov_rad for ir in irs])
+        self.ee = np.array([x.ensquared_energy for x in sens])
+        window = np.array(
+            [window_terms(x.psf_sigma_rad, irs[i].ifov_rad) for i, x in enumerate(sens)]
+        ).reshape(-1, 3)
+        self.phase, self.window_x2, self.window_fraction = window.T
+        self.pointing = np.array([ir.pointing_error_rad for ir in irs])
         self.eph_sigma = np.array([ir.ephemeris_error_m for ir in irs])
         self.tau0 = np.array([ir.zenith_optical_depth for ir in irs])
         self.scale_h = np.array([ir.scale_height_m for ir in irs])
         self.resolution = np.array([ir.resolution_rad(bands.get(ir.band)) for ir in irs])
-        self.pfa = np.array([ir.false_alarm_rate for ir in irs])
+        self.pfa = np.array(
+            [false_alarm_probability(ir.threshold_snr) if ir.false_alarms else 0.0 for ir in irs]
+        )
         self.cued = np.array([ir.kind == "cued_medium" for ir in irs], dtype=bool)
+
+    def los_sigma(self, measured_snr: FloatArray, p: IntArray) -> FloatArray:
+        """Line-of-sight σ per axis of detections of payloads ``p`` at their measured SNR."""
+        return centroid_sigma_rad(
+            np.maximum(measured_snr, 1e-3),
+            ifov_rad=self.ifov[p],
+            ensquared_energy=self.ee[p],
+            window_sum_x2=self.window_x2[p],
+            window_fraction=self.window_fraction[p],
+            phase_error_rad=self.phase[p],
+            pointing_rad=self.pointing[p],
+        )
+
+    def regard_sr(self, p: int, sensor_radius_m: FloatArray) -> FloatArray:
+        """Solid angle the payload searches at these sensor radii: its field-of-regard cone,
+        less the Earth's disc where the Earth blinds it, sr."""
+        cos_half = self.constraints[p].field_of_regard_cos(sensor_radius_m)
+        inner = self.cos_inner(p, sensor_radius_m)
+        return np.asarray(2.0 * math.pi * np.maximum(inner - cos_half, 0.0), dtype=np.float64)
+
+    def cos_inner(self, p: int, sensor_radius_m: FloatArray) -> FloatArray:
+        """Cosine of the searched annulus' inner angle: the limb if blind against the Earth."""
+        r = np.asarray(sensor_radius_m, dtype=np.float64)
+        if not self.blind_down[p]:
+            return np.ones(r.shape)
+        return np.asarray(np.cos(np.arcsin(np.minimum(1.0, WGS84_A_M / r))), dtype=np.float64)
+
+
+def payload_revisits(
+    sensor_pos: FloatArray, sensor_valid: BoolArray, payload_of: IntArray, pa_: _PayloadArrays
+) -> FloatArray:
+    """Revisit of each payload (step-stare over its searched field at its satellites' mean
+    radius; :func:`tracklayer.sensors.focalplane.revisit_s`), s."""
+    out = np.empty(len(pa_.params))
+    radius = np.linalg.norm(sensor_pos, axis=-1)
+    for p, ir in enumerate(pa_.params):
+        ok = (payload_of[:, None] == p) & sensor_valid
+        r = float(radius[ok].mean()) if ok.any() else WGS84_A_M
+        out[p] = revisit_s(ir, float(pa_.regard_sr(p, np.array(r))))
+    return out
 
 
 def infrared_detections(
@@ -155,12 +216,11 @@ def infrared_detections(
         return InfraredRun(Measurements.empty(), 0, 0, 0)
     cued_sat = has & pa_.cued[p_of]
     frame_ok = np.zeros((n, t), dtype=bool)
+    revisit = payload_revisits(sensor_pos, sensor_valid, payload_of, pa_)
     for p, ir in enumerate(pa_.params):
         rows = np.flatnonzero(payload_of == p)
         steps = (
-            np.ones(t, dtype=bool)
-            if ir.kind == "cued_medium"
-            else frame_steps(seconds, ir.revisit_s)
+            np.ones(t, dtype=bool) if ir.kind == "cued_medium" else frame_steps(seconds, revisit[p])
         )
         frame_ok[rows] = sensor_valid[rows] & steps[None, :]
     pairs = visible_pairs(
@@ -175,10 +235,8 @@ def infrared_detections(
     )
     warn_rows = pairs.take(~cued_sat[pairs.sensor])
     warn_frames = np.argwhere(frame_ok & ~cued_sat[:, None])
-    axis, cos_half, pixels = _regard_frames(sensor_pos, warn_frames, p_of, pa_)
-    warning = _observe(
-        warn_rows, warn_frames, axis, cos_half, pixels, targets, sensor_pos, p_of, pa_, rng
-    )
+    regard = _regard_frames(sensor_pos, warn_frames, p_of, pa_)
+    warning = _observe(warn_rows, warn_frames, regard, targets, sensor_pos, p_of, pa_, rng)
     parts = [warning]
     frames = warn_frames.shape[0]
     if cued_sat.any():
@@ -204,35 +262,44 @@ def infrared_detections(
     )
 
 
+@dataclass(frozen=True)
+class _Searched:
+    """The part of the sky each frame searches: a cone or annulus about an axis, and the
+    pixels looking at it (one row per frame)."""
+
+    axis: FloatArray
+    cos_outer: FloatArray
+    cos_inner: FloatArray
+    pixels: FloatArray
+
+
 def _regard_frames(
     sensor_pos: FloatArray, frames: IntArray, p_of: IntArray, pa_: _PayloadArrays
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Field-of-regard cone (axis, cos half angle) and pixel count of each frame."""
+) -> _Searched:
+    """Field of regard searched by each frame, and the pixels looking at it: the searched
+    solid angle over IFOV² (step-stare covers it field by field)."""
     s, k = frames[:, 0], frames[:, 1]
     r = sensor_pos[s, k]
     rs = np.linalg.norm(r, axis=-1)
     axis = -r / rs[:, None]
     cos_half = np.empty(s.size)
+    cos_inner = np.empty(s.size)
     pixels = np.empty(s.size)
     p_rows = p_of[s]
-    for p, (c, ir) in enumerate(zip(pa_.constraints, pa_.params, strict=True)):
+    for p, c in enumerate(pa_.constraints):
         sel = np.flatnonzero(p_rows == p)
         if sel.size == 0:
             continue
         cos_half[sel] = c.field_of_regard_cos(rs[sel])
-        if ir.pixel_count is not None:
-            pixels[sel] = ir.pixel_count
-        else:
-            pixels[sel] = 2.0 * math.pi * (1.0 - cos_half[sel]) / ir.ifov_rad**2
-    return axis, cos_half, pixels
+        cos_inner[sel] = pa_.cos_inner(p, rs[sel])
+        pixels[sel] = pa_.regard_sr(p, rs[sel]) / pa_.ifov[p] ** 2
+    return _Searched(axis, cos_half, cos_inner, pixels)
 
 
 def _observe(
     rows: PairRows,
     frames: IntArray,
-    frame_axis: FloatArray,
-    frame_cos_half: FloatArray,
-    frame_pixels: FloatArray,
+    searched: _Searched,
     targets: TargetStates,
     sensor_pos: FloatArray,
     p_of: IntArray,
@@ -256,11 +323,12 @@ def _observe(
     s, k, pr = rows.sensor[rep], rows.time_index[rep], p[rep]
     down = earth_background(rows.sensor_pos[rep], rows.target_pos[rep])
     clutter = np.where(down, pa_.clutter_down[pr], pa_.clutter_up[pr])
-    true_snr = snr(cl.weight, pa_.nei[pr], clutter)
+    true_snr = snr(cl.weight, np.where(down, pa_.nei_down[pr], pa_.nei_up[pr]), clutter)
     measured = true_snr + rng.standard_normal(true_snr.size)
     hit = measured >= pa_.threshold[pr]
     s, k, pr = s[hit], k[hit], pr[hit]
-    los = perturb_directions(cl.los[hit], pa_.sigma[pr], rng)
+    sigma = pa_.los_sigma(measured[hit], pr)
+    los = perturb_directions(cl.los[hit], sigma, rng)
     # One ephemeris error per frame, shared by the frame's detections and false alarms.
     frame_key = frames[:, 0].astype(np.int64) * t + frames[:, 1]
     order = np.argsort(frame_key)
@@ -271,7 +339,7 @@ def _observe(
         time_index=k,
         los=los,
         sensor_pos=sensor_pos[s, k] + eph[det_frame],
-        sigma_rad=pa_.sigma[pr],
+        sigma_rad=sigma,
         snr=measured[hit],
         range_m=np.full(s.size, np.nan),
         sigma_range_m=np.full(s.size, np.nan),
@@ -279,10 +347,12 @@ def _observe(
     )
     # False alarms.
     fp = p_of[frames[:, 0]]
-    count = rng.poisson(pa_.pfa[fp] * frame_pixels)
+    count = rng.poisson(pa_.pfa[fp] * searched.pixels)
     fi = np.repeat(np.arange(frames.shape[0]), count)
     f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
-    dirs = random_directions_in_cone(frame_axis[fi], frame_cos_half[fi], rng)
+    dirs = random_directions_in_cone(
+        searched.axis[fi], searched.cos_outer[fi], rng, searched.cos_inner[fi]
+    )
     tail = ndtr(-pa_.threshold[f_p])
     u = 1.0 - rng.random(fi.size)  # (0, 1]
     fa_snr = -ndtri(u * tail)
@@ -291,7 +361,7 @@ def _observe(
         time_index=f_k,
         los=dirs,
         sensor_pos=sensor_pos[f_s, f_k] + eph[fi],
-        sigma_rad=pa_.sigma[f_p],
+        sigma_rad=pa_.los_sigma(fa_snr, f_p),
         snr=fa_snr,
         range_m=np.full(fi.size, np.nan),
         sigma_range_m=np.full(fi.size, np.nan),
@@ -335,15 +405,15 @@ def _cued(
     bore = targets.position[centre, f_k] - sensor_pos[f_s, f_k]
     bore /= np.linalg.norm(bore, axis=-1, keepdims=True)
     half = np.array([ir.fov_half_rad for ir in pa_.params])[p_of[f_s]]
+    # The pixels looking at the circular field of view (at most the arrays' pixels).
     ir_pixels = np.array(
         [
-            ir.pixel_count
-            if ir.pixel_count is not None
-            else math.pi * (ir.fov_half_rad / ir.ifov_rad) ** 2
+            min(float(ir.focal_plane.pixels), math.pi * (ir.fov_half_rad / ir.ifov_rad) ** 2)
             for ir in pa_.params
         ]
     )
     pixels = ir_pixels[p_of[f_s]]
+    searched = _Searched(bore, np.cos(half), np.ones(half.size), pixels)
     # Rows inside the field of view of a frame.
     frame_of = np.full((cued_sats.size, t), -1, dtype=np.int64)
     frame_of[slot[f_s], f_k] = np.arange(f_s.size)
@@ -351,7 +421,5 @@ def _cued(
     taken = fr >= 0
     cos_off = np.einsum("ij,ij->i", rows.los[taken], bore[fr[taken]])
     inside = np.flatnonzero(taken)[cos_off >= np.cos(half[fr[taken]])]
-    meas = _observe(
-        rows.take(inside), frames, bore, np.cos(half), pixels, targets, sensor_pos, p_of, pa_, rng
-    )
+    meas = _observe(rows.take(inside), frames, searched, targets, sensor_pos, p_of, pa_, rng)
     return meas, int(frames.shape[0])
