@@ -2,25 +2,30 @@
 
 The chain, all vectorized over the (satellite, threat, frame) rows in view:
 
-1. **Frames.** A staring or high-orbit sensor takes a frame every ``revisit_s`` (the first
-   grid time of each revisit slot; a grid coarser than the revisit gives one frame per step)
-   over its whole field of regard. A cued sensor takes frames only while dwelling on a threat
+1. **Frames.** A staring or high-orbit sensor covers its field of regard once per revisit
+   (the longer of ``revisit_s`` and its step-stare time, :mod:`tracklayer.sensors.focalplane`;
+   the first grid time of each revisit slot; a grid coarser than the revisit gives one frame
+   per step). A cued sensor takes frames only while dwelling on a threat
    (:mod:`tracklayer.sensors.tasking`), over its narrow field of view about that threat.
 2. **Geometry.** Pairs in view come from :func:`tracklayer.sensors.pairs.visible_pairs`
    (coarse Earth-central-angle cull, then the exact test of
    :func:`tracklayer.sensors.geometry.visible`).
 3. **Signal.** Irradiance ``I τ / R²`` with the atmosphere's transmission by lowest path
-   height, look-down or above-limb clutter, SNR (:mod:`tracklayer.sensors.signal`).
+   height; the design's noise-equivalent irradiance and the clutter against the Earth
+   (look-down) or against space (:mod:`tracklayer.sensors.signal`); a payload that the
+   Earth's background saturates sees nothing against the Earth.
 4. **Closely spaced objects** closer than the resolution merge into one
    (:mod:`tracklayer.sensors.csos`).
 5. **Detection.** The measured SNR is the true SNR plus a unit Gaussian; a detection is
    reported where it reaches the threshold, which gives ``Pd = Q(T - SNR)`` exactly.
-6. **Measurement.** The line of sight gets Gaussian noise ``sqrt(IFOV²/12 + pointing²)`` per
-   axis normal to it; the reported sensor position gets the ephemeris error (one draw per
-   frame, shared by that frame's detections).
-7. **False alarms.** ``Poisson(false_alarm_rate × pixels)`` per frame, uniform in solid angle
-   over the field of regard (cone about nadir) or the cued field of view; their SNRs follow
-   the Gaussian tail above the threshold.
+6. **Measurement.** The line of sight gets Gaussian noise per axis normal to it, the
+   centroid's error at the measured SNR plus the pointing error
+   (:mod:`tracklayer.sensors.centroid`); the reported sensor position gets the ephemeris
+   error (one draw per frame, shared by that frame's detections).
+7. **False alarms.** ``Poisson(Q(T) × pixels searched)`` per revisit, uniform in solid angle
+   over the field of regard (cone about nadir, or the annulus above the limb of a payload
+   blind against the Earth) or the cued field of view; their SNRs follow the Gaussian tail
+   above the threshold.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Defaults are open-literature orders of magnitude for the three kinds of payload people design
 missile-warning layers with, not the figures of any fielded sensor:
 
-* ``staring_wide``: a wide-field staring sensor in low or medium orbit that watches its whole
-  field of regard every frame (warning and tracking). Coarse pixels (tens of µrad), 1 Hz.
+* ``staring_wide``: a wide-field sensor in low or medium orbit that covers its whole field of
+  regard every revisit, field by field (step-stare) where the arrays are smaller than it
+  (warning and tracking). Coarse pixels (tens of µrad), about 1 Hz.
 * ``cued_medium``: a medium-field sensor on a gimbal, cued onto threats that the warning
   sensors have detected; it slews (rate plus settle time), dwells on one threat, then moves
   on (see :mod:`tracklayer.sensors.tasking`). Fine pixels, a narrow field of view.
@@ -16,6 +17,10 @@ Plume intensities of boosting missiles are of order 1e5-1e6 W/sr in the mid-wave
 glide bodies a few kW/sr (APS Study Group, "Boost-phase intercept systems for national
 missile defense", Rev. Mod. Phys. 76, S1, 2004, ch. 5 and 11); noise-equivalent irradiances
 of 1e-12 to 1e-10 W/m² put such targets at SNRs from a few to thousands at the ranges above.
+
+The noise-equivalent irradiance follows from the design (:mod:`tracklayer.sensors.focalplane`:
+aperture, IFOV or focal length, ``focal_plane`` detector and timing, optics transmission and
+temperature, the Earth's and space's in-band background); ``nei_w_m2`` overrides it.
 """
 
 from __future__ import annotations
