@@ -231,11 +231,11 @@ class InfraredParameters(StrictModel):
         "value derived from the design (the same against the Earth and against space)",
     )
     threshold_snr: float = Field(
-        6.0,
+        6.5,
         gt=0.0,
         le=100.0,
         description="detection threshold on the SNR; each pixel of each frame exceeds it on "
-        "noise alone with probability Q(threshold)",
+        "noise alone with probability Q(threshold) (6.5: 4e-11)",
     )
     false_alarms: bool = Field(
         True, description="draw the noise false alarms (off: the targets' detections alone)"
