@@ -13,6 +13,7 @@ from scipy.stats import norm
 from tracklayer.constants import DEG, KM, WGS84_A_M
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.sensors.detect import DETECTIONS_SCHEMA, detect, detections_summary
+from tracklayer.sensors.environment import CloudConfig, EnvironmentConfig
 from tracklayer.sensors.geometry import VisibilityConstraints, visible
 from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.noise import normal_plane_basis
@@ -21,6 +22,8 @@ from .ir_helpers import catalog, static_ephemeris, static_truth
 
 SAT = np.array([WGS84_A_M + 1000 * KM, 0.0, 0.0])
 LIMB = VisibilityConstraints(grazing_altitude_m=20 * KM, above_limb_rad=0.0)
+#: No absorbing air (the exponential model, given zero optical depth) and no clouds.
+VACUUM = EnvironmentConfig(atmosphere="exponential", clouds=CloudConfig(kind="none"))
 NO_NOISE = {
     "ifov_urad": 1e-6,
     "pointing_error_urad": 0.0,
@@ -125,15 +128,14 @@ def test_detection_rate_follows_pd_curve() -> None:
     targets = np.stack([_target(lon) for lon in (4.0, 10.0, 16.0)])
     ir = InfraredParameters(
         nei_w_m2=1e-12,
-        clutter_look_down_w_m2=0.0,
-        clutter_above_limb_w_m2=0.0,
+        clutter_leakage=0.0,
         zenith_optical_depth=0.0,
         false_alarm_rate=0.0,
     )
     snrs = ir.threshold_snr + np.array([-1.0, 0.0, 1.0])
     rng2 = np.sum((targets - SAT) ** 2, axis=-1)
     truth = static_truth(targets, eph.seconds, snrs * ir.nei_w_m2 * rng2)
-    table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=5)
+    table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=5, environment=VACUUM)
     ids = np.asarray(table.column("truth_id").to_pylist())
     for i, s in enumerate(snrs):
         pd = norm.sf(ir.threshold_snr - s)
@@ -154,8 +156,8 @@ def test_false_alarm_count_matches_rate() -> None:
     n_frames = 400
     eph = static_ephemeris(sats, n_frames)
     truth = static_truth(_target(120.0)[None], eph.seconds, 1.0)  # never in view
-    ir = InfraredParameters(ifov_urad=60.0, false_alarm_rate=2e-9)
-    table = detect(catalog(10), eph, truth, {"ir": (LIMB, ir)}, seed=11)
+    ir = InfraredParameters(ifov_urad=60.0, false_alarm_rate=2e-9, clutter_leakage=0.0)
+    table = detect(catalog(10), eph, truth, {"ir": (LIMB, ir)}, seed=11, environment=VACUUM)
     r = np.linalg.norm(sats, axis=-1)
     eta = np.arcsin(WGS84_A_M / r)
     pixels = 2 * np.pi * (1 - np.cos(eta)) / (60e-6) ** 2

@@ -9,18 +9,24 @@ The chain, all vectorized over the (satellite, threat, frame) rows in view:
 2. **Geometry.** Pairs in view come from :func:`tracklayer.sensors.pairs.visible_pairs`
    (coarse Earth-central-angle cull, then the exact test of
    :func:`tracklayer.sensors.geometry.visible`).
-3. **Signal.** Irradiance ``I τ / R²`` with the atmosphere's transmission by lowest path
-   height, look-down or above-limb clutter, SNR (:mod:`tracklayer.sensors.signal`).
+3. **Signal.** Irradiance ``I τ / R²`` with the band transmission of the launch's model
+   atmosphere (zero below its cloud top or near the Sun), against the background behind the
+   target (Earth by day or night, limb, space) and the clutter it leaks
+   (:mod:`tracklayer.sensors.phenomenology`).
 4. **Closely spaced objects** closer than the resolution merge into one
    (:mod:`tracklayer.sensors.csos`).
-5. **Detection.** The measured SNR is the true SNR plus a unit Gaussian; a detection is
-   reported where it reaches the threshold, which gives ``Pd = Q(T - SNR)`` exactly.
+5. **Detection.** The measured irradiance is the true one plus Gaussian noise of the sensor
+   and the clutter; a detection is reported where it reaches ``T NEI``, which gives
+   ``Pd = Q((T NEI - E) / σ)`` (``Q(T - SNR)`` without clutter).
 6. **Measurement.** The line of sight gets Gaussian noise ``sqrt(IFOV²/12 + pointing²)`` per
    axis normal to it; the reported sensor position gets the ephemeris error (one draw per
    frame, shared by that frame's detections).
-7. **False alarms.** ``Poisson(false_alarm_rate × pixels)`` per frame, uniform in solid angle
-   over the field of regard (cone about nadir) or the cued field of view; their SNRs follow
-   the Gaussian tail above the threshold.
+7. **False alarms.** ``Poisson(Pfa × pixels)`` per frame with ``Pfa = Q(T NEI / σ)`` from the
+   same threshold and noise: the clutter of the frame's look-down pixels (the mean scene at
+   its sub-satellite point, by day or night) on the Earth disc's share of the pixels, the
+   sensor's noise alone on the rest; uniform in solid angle over the field of regard (cone
+   about nadir) or the cued field of view; their SNRs follow the Gaussian tail above the
+   threshold.
 """
 
 from __future__ import annotations
@@ -33,20 +39,25 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
+from tracklayer.constants import WGS84_A_M
+from tracklayer.sensors.background import scene_behind
 from tracklayer.sensors.csos import close_target_pairs, merge_closely_spaced
 from tracklayer.sensors.geometry import VisibilityConstraints
 from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.measurements import Measurements
 from tracklayer.sensors.noise import perturb_directions, random_directions_in_cone
 from tracklayer.sensors.pairs import PairRows, visible_pairs
-from tracklayer.sensors.signal import (
-    atmospheric_transmission,
-    earth_background,
-    irradiance,
-    snr,
+from tracklayer.sensors.phenomenology import (
+    SceneSetting,
+    detect_fixed_threshold,
+    false_alarm_probability,
+    frame_clutter,
+    row_scene,
 )
+from tracklayer.sensors.signal import irradiance
 from tracklayer.sensors.targets import TargetStates
 from tracklayer.sensors.tasking import schedule_cued
+from tracklayer.solar import solar_zenith_cos
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -99,9 +110,14 @@ class _PayloadArrays:
         self.params = irs
         self.constraints = [p[0] for p in payloads]
         self.band = [ir.band for ir in irs]
+        self.band_edges = sorted(set(bands.get(b, (1.4, 3.0)) for b in self.band))
+        self.band_index = np.array(
+            [self.band_edges.index(bands.get(b, (1.4, 3.0))) for b in self.band], dtype=np.int64
+        )
         self.nei = np.array([ir.nei_w_m2 for ir in irs])
-        self.clutter_down = np.array([ir.clutter_look_down_w_m2 for ir in irs])
-        self.clutter_up = np.array([ir.clutter_above_limb_w_m2 for ir in irs])
+        self.ifov = np.array([ir.ifov_rad for ir in irs])
+        self.leakage = np.array([ir.clutter_leakage for ir in irs])
+        self.cos_exclusion = np.cos(np.radians([ir.solar_exclusion_deg for ir in irs]))
         self.threshold = np.array([ir.threshold_snr for ir in irs])
         self.sigma = np.array([ir.los_sigma_rad for ir in irs])
         self.eph_sigma = np.array([ir.ephemeris_error_m for ir in irs])
@@ -110,6 +126,16 @@ class _PayloadArrays:
         self.resolution = np.array([ir.resolution_rad(bands.get(ir.band)) for ir in irs])
         self.pfa = np.array([ir.false_alarm_rate for ir in irs])
         self.cued = np.array([ir.kind == "cued_medium" for ir in irs], dtype=bool)
+
+    def row_terms(self, p: IntArray) -> dict[str, FloatArray]:
+        """Per-row payload values that the scene of :func:`row_scene` needs."""
+        return {
+            "ifov_rad": self.ifov[p],
+            "clutter_leakage": self.leakage[p],
+            "cos_exclusion": self.cos_exclusion[p],
+            "tau0": self.tau0[p],
+            "scale_height_m": self.scale_h[p],
+        }
 
 
 def infrared_detections(
@@ -123,6 +149,7 @@ def infrared_detections(
     rng: np.random.Generator,
     *,
     light_time: bool = True,
+    setting: SceneSetting | None = None,
 ) -> InfraredRun:
     """Detections of N satellites' infrared payloads against M threats at T times.
 
@@ -146,8 +173,17 @@ def infrared_detections(
         Random generator (all draws come from it, in a fixed order).
     light_time
         Light-time-corrected lines of sight.
+    setting
+        The run's atmosphere, clouds and Sun (:func:`tracklayer.sensors.phenomenology.
+        scene_setting`); None: US Standard 1976 air, clear sky, night everywhere.
     """
     n, t = sensor_valid.shape
+    if setting is None:
+        setting = SceneSetting(
+            atmosphere=["us_standard_1976"] * targets.n_objects,
+            cloud_top_m=np.zeros(targets.n_objects),
+            sun_dir=np.zeros((t, 3)),
+        )
     pa_ = _PayloadArrays(payloads, bands)
     has = payload_of >= 0
     p_of = np.where(has, payload_of, 0)
@@ -177,8 +213,9 @@ def infrared_detections(
     warn_frames = np.argwhere(frame_ok & ~cued_sat[:, None])
     axis, cos_half, pixels = _regard_frames(sensor_pos, warn_frames, p_of, pa_)
     warning = _observe(
-        warn_rows, warn_frames, axis, cos_half, pixels, targets, sensor_pos, p_of, pa_, rng
-    )
+        warn_rows, warn_frames, axis, cos_half, pixels, targets, sensor_pos, p_of, pa_, rng,
+        setting,
+    )  # fmt: skip
     parts = [warning]
     frames = warn_frames.shape[0]
     if cued_sat.any():
@@ -193,6 +230,7 @@ def infrared_detections(
             pa_,
             np.flatnonzero(cued_sat),
             rng,
+            setting,
         )
         parts.append(cued_meas)
         frames += n_cued_frames
@@ -238,6 +276,7 @@ def _observe(
     p_of: IntArray,
     pa_: _PayloadArrays,
     rng: np.random.Generator,
+    setting: SceneSetting,
 ) -> Measurements:
     """Signal, merging, detection, noise and false alarms for rows taken in ``frames``."""
     t = sensor_pos.shape[1]
@@ -246,19 +285,20 @@ def _observe(
     for b in set(pa_.band):
         sel = np.flatnonzero(np.isin(p, [i for i, name in enumerate(pa_.band) if name == b]))
         inten[sel] = targets.intensity[b][rows.target[sel], rows.time_index[sel]]
-    tau = atmospheric_transmission(rows.sensor_pos, rows.target_pos, pa_.tau0[p], pa_.scale_h[p])
-    e = irradiance(inten, rows.range_m, tau)
+    scene = row_scene(
+        setting, rows.sensor_pos, rows.target_pos, rows.target, rows.time_index, targets,
+        pa_.band_edges, pa_.band_index[p], pa_.row_terms(p),
+    )  # fmt: skip
+    e = irradiance(inten, rows.range_m, scene.transmission)
     res = pa_.resolution[p]
     max_sep = float((rows.range_m * res).max()) if len(rows) else 0.0
     close = close_target_pairs(targets.position, targets.alive, max_sep)
     cl = merge_closely_spaced(rows.sensor, rows.target, rows.time_index, rows.los, e, res, close)
     rep = cl.representative
     s, k, pr = rows.sensor[rep], rows.time_index[rep], p[rep]
-    down = earth_background(rows.sensor_pos[rep], rows.target_pos[rep])
-    clutter = np.where(down, pa_.clutter_down[pr], pa_.clutter_up[pr])
-    true_snr = snr(cl.weight, pa_.nei[pr], clutter)
-    measured = true_snr + rng.standard_normal(true_snr.size)
-    hit = measured >= pa_.threshold[pr]
+    hit, measured = detect_fixed_threshold(
+        cl.weight, pa_.nei[pr], scene.clutter_w_m2[rep], pa_.threshold[pr], rng
+    )
     s, k, pr = s[hit], k[hit], pr[hit]
     los = perturb_directions(cl.los[hit], pa_.sigma[pr], rng)
     # One ephemeris error per frame, shared by the frame's detections and false alarms.
@@ -276,17 +316,53 @@ def _observe(
         range_m=np.full(s.size, np.nan),
         sigma_range_m=np.full(s.size, np.nan),
         truth=rows.target[rep[hit]],
+        background=scene.background[rep[hit]],
+        daylight=scene.daylight[rep[hit]],
     )
-    # False alarms.
+    false_part = _false_alarms(
+        frames, frame_axis, frame_cos_half, frame_pixels, sensor_pos, eph, p_of, pa_, rng, setting
+    )
+    return Measurements.concatenate([true_part, false_part])
+
+
+def _false_alarms(
+    frames: IntArray,
+    frame_axis: FloatArray,
+    frame_cos_half: FloatArray,
+    frame_pixels: FloatArray,
+    sensor_pos: FloatArray,
+    eph: FloatArray,
+    p_of: IntArray,
+    pa_: _PayloadArrays,
+    rng: np.random.Generator,
+    setting: SceneSetting,
+) -> Measurements:
+    """False alarms of each frame: Poisson counts from the frame's per-pixel ``Pfa`` (module
+    notes), directions uniform over the frame's cone, SNRs from the tail above threshold."""
     fp = p_of[frames[:, 0]]
-    count = rng.poisson(pa_.pfa[fp] * frame_pixels)
+    pos = sensor_pos[frames[:, 0], frames[:, 1]]
+    clutter = frame_clutter(
+        setting, pos, frames[:, 1], pa_.band_edges, pa_.band_index[fp], pa_.ifov[fp],
+        pa_.leakage[fp],
+    )  # fmt: skip
+    # Share of the frame's cone that the Earth's disc fills (its pixels see the clutter).
+    cos_earth = np.sqrt(np.maximum(1.0 - (WGS84_A_M / np.linalg.norm(pos, axis=-1)) ** 2, 0.0))
+    earth_share = np.clip((1.0 - cos_earth) / np.maximum(1.0 - frame_cos_half, 1e-12), 0.0, 1.0)
+    quiet = ndtr(-pa_.threshold[fp])
+    down = false_alarm_probability(pa_.threshold[fp], pa_.nei[fp], clutter)
+    # The configured rate is the one against sensor noise alone; clutter scales it as the
+    # Gaussian exceedance of the same threshold does.
+    scale = (earth_share * down + (1.0 - earth_share) * quiet) / quiet
+    count = rng.poisson(pa_.pfa[fp] * scale * frame_pixels)
     fi = np.repeat(np.arange(frames.shape[0]), count)
     f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
     dirs = random_directions_in_cone(frame_axis[fi], frame_cos_half[fi], rng)
-    tail = ndtr(-pa_.threshold[f_p])
+    sigma = np.sqrt(pa_.nei[f_p] ** 2 + clutter[fi] ** 2)
+    tail = ndtr(-pa_.threshold[f_p] * pa_.nei[f_p] / sigma)
     u = 1.0 - rng.random(fi.size)  # (0, 1]
     fa_snr = -ndtri(u * tail)
-    false_part = Measurements(
+    fa_scene = scene_behind(sensor_pos[f_s, f_k], sensor_pos[f_s, f_k] + dirs * 1e7)
+    return Measurements(
         sensor=f_s,
         time_index=f_k,
         los=dirs,
@@ -296,8 +372,9 @@ def _observe(
         range_m=np.full(fi.size, np.nan),
         sigma_range_m=np.full(fi.size, np.nan),
         truth=np.full(fi.size, -1, dtype=np.int64),
+        background=fa_scene.kind,
+        daylight=solar_zenith_cos(fa_scene.point, setting.sun_dir[f_k]) > 0.0,
     )
-    return Measurements.concatenate([true_part, false_part])
 
 
 def _cued(
@@ -310,6 +387,7 @@ def _cued(
     pa_: _PayloadArrays,
     cued_sats: IntArray,
     rng: np.random.Generator,
+    setting: SceneSetting,
 ) -> tuple[Measurements, int]:
     """Schedule each cued sensor, keep the rows in its field of view, observe them."""
     m, t = targets.alive.shape
@@ -352,6 +430,7 @@ def _cued(
     cos_off = np.einsum("ij,ij->i", rows.los[taken], bore[fr[taken]])
     inside = np.flatnonzero(taken)[cos_off >= np.cos(half[fr[taken]])]
     meas = _observe(
-        rows.take(inside), frames, bore, np.cos(half), pixels, targets, sensor_pos, p_of, pa_, rng
-    )
+        rows.take(inside), frames, bore, np.cos(half), pixels, targets, sensor_pos, p_of, pa_,
+        rng, setting,
+    )  # fmt: skip
     return meas, int(frames.shape[0])

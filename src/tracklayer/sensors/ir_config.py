@@ -37,24 +37,18 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "ifov_urad": 60.0,
         "revisit_s": 1.0,
         "nei_w_m2": 2e-11,
-        "clutter_look_down_w_m2": 3e-11,
-        "clutter_above_limb_w_m2": 2e-12,
     },
     "cued_medium": {
         "aperture_cm": 30.0,
         "ifov_urad": 10.0,
         "revisit_s": 1.0,
         "nei_w_m2": 2e-12,
-        "clutter_look_down_w_m2": 4e-12,
-        "clutter_above_limb_w_m2": 2e-13,
     },
     "warning_high": {
         "aperture_cm": 40.0,
         "ifov_urad": 20.0,
         "revisit_s": 10.0,
         "nei_w_m2": 5e-13,
-        "clutter_look_down_w_m2": 1e-12,
-        "clutter_above_limb_w_m2": 5e-14,
     },
 }
 
@@ -106,20 +100,32 @@ class InfraredParameters(StrictModel):
     ephemeris_error_m: float = Field(
         10.0, ge=0.0, le=100_000.0, description="position knowledge error, 1 sigma per axis, m"
     )
-    clutter_look_down_w_m2: float = Field(
-        ge=0.0, description="clutter-equivalent irradiance against the Earth, W/m²"
+    clutter_leakage: float = Field(
+        1e-3,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "fraction of a pixel's background irradiance left as clutter after background "
+            "suppression (clutter = leakage x background radiance x IFOV²)"
+        ),
     )
-    clutter_above_limb_w_m2: float = Field(
-        ge=0.0, description="clutter-equivalent irradiance against space above the limb, W/m²"
+    solar_exclusion_deg: float = Field(
+        15.0, ge=0.0, le=90.0, description="lines of sight this close to the Sun see nothing, deg"
     )
     zenith_optical_depth: float = Field(
         0.5,
         ge=0.0,
         le=50.0,
-        description="in-band optical depth of the atmosphere above sea level, looking up",
+        description=(
+            "environment.atmosphere exponential: in-band optical depth of the atmosphere "
+            "above sea level, looking up"
+        ),
     )
     scale_height_km: float = Field(
-        7.0, gt=0.0, le=50.0, description="scale height of the absorbers, km"
+        7.0,
+        gt=0.0,
+        le=50.0,
+        description="environment.atmosphere exponential: scale height of the absorbers, km",
     )
     fov_deg: float = Field(
         1.0,
