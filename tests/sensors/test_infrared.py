@@ -14,6 +14,7 @@ from tracklayer.constants import DEG, KM, WGS84_A_M
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.sensors.centroid import window_terms
 from tracklayer.sensors.detect import DETECTIONS_SCHEMA, detect, detections_summary
+from tracklayer.sensors.environment import CloudConfig, EnvironmentConfig
 from tracklayer.sensors.geometry import VisibilityConstraints, visible
 from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.noise import normal_plane_basis
@@ -22,6 +23,8 @@ from .ir_helpers import catalog, static_ephemeris, static_truth
 
 SAT = np.array([WGS84_A_M + 1000 * KM, 0.0, 0.0])
 LIMB = VisibilityConstraints(grazing_altitude_m=20 * KM, above_limb_rad=0.0)
+#: No absorbing air (the exponential model, given zero optical depth) and no clouds.
+VACUUM = EnvironmentConfig(atmosphere="exponential", clouds=CloudConfig(kind="none"))
 # An idealised payload: pixels far finer than the blur (no quantisation), an instantaneous
 # step-stare (the revisit stays the 1 s frame period), the sensitivity given.
 NO_NOISE = {
@@ -133,15 +136,14 @@ def test_detection_rate_follows_pd_curve() -> None:
     targets = np.stack([_target(lon) for lon in (4.0, 10.0, 16.0)])
     ir = InfraredParameters(
         nei_w_m2=1e-12,
-        clutter_look_down_w_m2=0.0,
-        clutter_above_limb_w_m2=0.0,
+        clutter_leakage=0.0,
         zenith_optical_depth=0.0,
         false_alarms=False,
     )
     snrs = ir.threshold_snr + np.array([-1.0, 0.0, 1.0])
     rng2 = np.sum((targets - SAT) ** 2, axis=-1)
     truth = static_truth(targets, eph.seconds, snrs * ir.nei_w_m2 * rng2)
-    table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=5)
+    table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=5, environment=VACUUM)
     ids = np.asarray(table.column("truth_id").to_pylist())
     for i, s in enumerate(snrs):
         pd = norm.sf(ir.threshold_snr - s)
@@ -164,8 +166,10 @@ def test_false_alarm_count_matches_gaussian_tail_of_threshold() -> None:
     n_frames = 100
     eph = static_ephemeris(sats, n_frames)
     truth = static_truth(_target(120.0)[None], eph.seconds, 1.0)  # never in view
-    ir = InfraredParameters(ifov_urad=3000.0, threshold_snr=4.0, nei_w_m2=1e-12)
-    table = detect(catalog(10), eph, truth, {"ir": (LIMB, ir)}, seed=11)
+    ir = InfraredParameters(
+        ifov_urad=3000.0, threshold_snr=4.0, nei_w_m2=1e-12, clutter_leakage=0.0
+    )
+    table = detect(catalog(10), eph, truth, {"ir": (LIMB, ir)}, seed=11, environment=VACUUM)
     r = np.linalg.norm(sats, axis=-1)
     eta = np.arcsin(WGS84_A_M / r)
     pixels = float(np.sum(2 * np.pi * (1 - np.cos(eta)) / (3000e-6) ** 2)) * n_frames
@@ -195,7 +199,7 @@ def test_same_seed_same_table_and_sorted() -> None:
     sats = np.stack([SAT, SAT * 1.01, SAT * 1.02])
     eph = static_ephemeris(sats, 30)
     truth = static_truth(np.stack([_target(5.0), _target(12.0)]), eph.seconds, 3e3)
-    ir = InfraredParameters(ifov_urad=600.0, threshold_snr=4.5, nei_w_m2=1e-12)
+    ir = InfraredParameters(ifov_urad=600.0, threshold_snr=4.5, nei_w_m2=1e-12, clutter_leakage=0)
     cat = catalog(3, owners=["USA", "JPN", "USA"])
     a = detect(cat, eph, truth, {"ir": (LIMB, ir)}, seed=2)
     b = detect(cat, eph, truth, {"ir": (LIMB, ir)}, seed=2)

@@ -10,22 +10,28 @@ The chain, all vectorized over the (satellite, threat, frame) rows in view:
 2. **Geometry.** Pairs in view come from :func:`tracklayer.sensors.pairs.visible_pairs`
    (coarse Earth-central-angle cull, then the exact test of
    :func:`tracklayer.sensors.geometry.visible`).
-3. **Signal.** Irradiance ``I τ / R²`` with the atmosphere's transmission by lowest path
-   height; the design's noise-equivalent irradiance and the clutter against the Earth
-   (look-down) or against space (:mod:`tracklayer.sensors.signal`); a payload that the
-   Earth's background saturates sees nothing against the Earth.
+3. **Signal.** Irradiance ``I τ / R²`` with the band transmission of the launch's model
+   atmosphere (zero below its cloud top or near the Sun), against the background behind the
+   target (Earth by day or night, limb, space) and the clutter it leaks
+   (:mod:`tracklayer.sensors.phenomenology`); the sensor's noise-equivalent irradiance from
+   its design with that background in the pixel (:mod:`tracklayer.sensors.payload_arrays`),
+   infinite where the background fills the well (the pixel is blind).
 4. **Closely spaced objects** closer than the resolution merge into one
    (:mod:`tracklayer.sensors.csos`).
-5. **Detection.** The measured SNR is the true SNR plus a unit Gaussian; a detection is
-   reported where it reaches the threshold, which gives ``Pd = Q(T - SNR)`` exactly.
+5. **Detection.** The measured irradiance is the true one plus Gaussian noise of the sensor
+   and the clutter; a detection is reported where it reaches ``T NEI``, which gives
+   ``Pd = Q((T NEI - E) / σ)`` (``Q(T - SNR)`` without clutter).
 6. **Measurement.** The line of sight gets Gaussian noise per axis normal to it, the
    centroid's error at the measured SNR plus the pointing error
    (:mod:`tracklayer.sensors.centroid`); the reported sensor position gets the ephemeris
    error (one draw per frame, shared by that frame's detections).
-7. **False alarms.** ``Poisson(Q(T) × pixels searched)`` per revisit, uniform in solid angle
-   over the field of regard (cone about nadir, or the annulus above the limb of a payload
-   blind against the Earth) or the cued field of view; their SNRs follow the Gaussian tail
-   above the threshold.
+7. **False alarms.** ``Poisson(Pfa × pixels searched)`` per revisit with ``Pfa = Q(T NEI / σ)``
+   from the same threshold and noise: the clutter of the frame's look-down pixels (the mean
+   scene at its sub-satellite point, by day or night) on the Earth disc's share of the
+   pixels, the sensor's noise alone (``Q(T)``) on the rest; uniform in solid angle over the
+   field of regard (cone about nadir, or the annulus above the limb of a payload blind
+   against the Earth) or the cued field of view; their SNRs follow the Gaussian tail above
+   the threshold.
 """
 
 from __future__ import annotations
@@ -39,34 +45,29 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 from tracklayer.constants import WGS84_A_M
-from tracklayer.sensors.centroid import centroid_sigma_rad, window_terms
+from tracklayer.sensors.background import scene_behind
 from tracklayer.sensors.csos import close_target_pairs, merge_closely_spaced
-from tracklayer.sensors.focalplane import (
-    false_alarm_probability,
-    payload_sensitivity,
-    revisit_s,
-)
-from tracklayer.sensors.geometry import VisibilityConstraints
-from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.measurements import Measurements
 from tracklayer.sensors.noise import perturb_directions, random_directions_in_cone
 from tracklayer.sensors.pairs import PairRows, visible_pairs
-from tracklayer.sensors.signal import (
-    atmospheric_transmission,
-    earth_background,
-    irradiance,
-    snr,
+from tracklayer.sensors.payload_arrays import Payload, PayloadArrays, payload_revisits
+from tracklayer.sensors.phenomenology import (
+    SceneSetting,
+    detect_fixed_threshold,
+    false_alarm_probability,
+    frame_clutter,
+    row_scene,
 )
+from tracklayer.sensors.signal import irradiance
 from tracklayer.sensors.targets import TargetStates
 from tracklayer.sensors.tasking import schedule_cued
+from tracklayer.solar import solar_zenith_cos
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 __all__ = ["InfraredRun", "frame_steps", "infrared_detections"]
-
-Payload = tuple[VisibilityConstraints, InfraredParameters]
 
 
 @dataclass(frozen=True)
@@ -103,81 +104,6 @@ def frame_steps(seconds: FloatArray, revisit_s: float) -> BoolArray:
     return np.concatenate([[True], np.diff(slot) > 0])
 
 
-class _PayloadArrays:
-    """Per-payload parameters as arrays, indexable by a payload index per row."""
-
-    def __init__(self, payloads: Sequence[Payload], bands: Mapping[str, tuple[float, float]]):
-        irs = [p[1] for p in payloads]
-        self.params = irs
-        self.constraints = [p[0] for p in payloads]
-        self.band = [ir.band for ir in irs]
-        sens = [
-            payload_sensitivity(ir, bands[ir.band], where=f"infrared payload {i}")
-            for i, ir in enumerate(irs)
-        ]
-        self.nei_down = np.array([x.nei_look_down_w_m2 for x in sens])
-        self.nei_up = np.array([x.nei_above_limb_w_m2 for x in sens])
-        self.blind_down = ~np.isfinite(self.nei_down)
-        self.clutter_down = np.array([ir.clutter_look_down_w_m2 for ir in irs])
-        self.clutter_up = np.array([ir.clutter_above_limb_w_m2 for ir in irs])
-        self.threshold = np.array([ir.threshold_snr for ir in irs])
-        self.ifov = np.array([ir.ifov_rad for ir in irs])
-        self.ee = np.array([x.ensquared_energy for x in sens])
-        window = np.array(
-            [window_terms(x.psf_sigma_rad, irs[i].ifov_rad) for i, x in enumerate(sens)]
-        ).reshape(-1, 3)
-        self.phase, self.window_x2, self.window_fraction = window.T
-        self.pointing = np.array([ir.pointing_error_rad for ir in irs])
-        self.eph_sigma = np.array([ir.ephemeris_error_m for ir in irs])
-        self.tau0 = np.array([ir.zenith_optical_depth for ir in irs])
-        self.scale_h = np.array([ir.scale_height_m for ir in irs])
-        self.resolution = np.array([ir.resolution_rad(bands.get(ir.band)) for ir in irs])
-        self.pfa = np.array(
-            [false_alarm_probability(ir.threshold_snr) if ir.false_alarms else 0.0 for ir in irs]
-        )
-        self.cued = np.array([ir.kind == "cued_medium" for ir in irs], dtype=bool)
-
-    def los_sigma(self, measured_snr: FloatArray, p: IntArray) -> FloatArray:
-        """Line-of-sight σ per axis of detections of payloads ``p`` at their measured SNR."""
-        return centroid_sigma_rad(
-            np.maximum(measured_snr, 1e-3),
-            ifov_rad=self.ifov[p],
-            ensquared_energy=self.ee[p],
-            window_sum_x2=self.window_x2[p],
-            window_fraction=self.window_fraction[p],
-            phase_error_rad=self.phase[p],
-            pointing_rad=self.pointing[p],
-        )
-
-    def regard_sr(self, p: int, sensor_radius_m: FloatArray) -> FloatArray:
-        """Solid angle the payload searches at these sensor radii: its field-of-regard cone,
-        less the Earth's disc where the Earth blinds it, sr."""
-        cos_half = self.constraints[p].field_of_regard_cos(sensor_radius_m)
-        inner = self.cos_inner(p, sensor_radius_m)
-        return np.asarray(2.0 * math.pi * np.maximum(inner - cos_half, 0.0), dtype=np.float64)
-
-    def cos_inner(self, p: int, sensor_radius_m: FloatArray) -> FloatArray:
-        """Cosine of the searched annulus' inner angle: the limb if blind against the Earth."""
-        r = np.asarray(sensor_radius_m, dtype=np.float64)
-        if not self.blind_down[p]:
-            return np.ones(r.shape)
-        return np.asarray(np.cos(np.arcsin(np.minimum(1.0, WGS84_A_M / r))), dtype=np.float64)
-
-
-def payload_revisits(
-    sensor_pos: FloatArray, sensor_valid: BoolArray, payload_of: IntArray, pa_: _PayloadArrays
-) -> FloatArray:
-    """Revisit of each payload (step-stare over its searched field at its satellites' mean
-    radius; :func:`tracklayer.sensors.focalplane.revisit_s`), s."""
-    out = np.empty(len(pa_.params))
-    radius = np.linalg.norm(sensor_pos, axis=-1)
-    for p, ir in enumerate(pa_.params):
-        ok = (payload_of[:, None] == p) & sensor_valid
-        r = float(radius[ok].mean()) if ok.any() else WGS84_A_M
-        out[p] = revisit_s(ir, float(pa_.regard_sr(p, np.array(r))))
-    return out
-
-
 def infrared_detections(
     sensor_pos: FloatArray,
     sensor_valid: BoolArray,
@@ -189,6 +115,7 @@ def infrared_detections(
     rng: np.random.Generator,
     *,
     light_time: bool = True,
+    setting: SceneSetting | None = None,
 ) -> InfraredRun:
     """Detections of N satellites' infrared payloads against M threats at T times.
 
@@ -212,9 +139,18 @@ def infrared_detections(
         Random generator (all draws come from it, in a fixed order).
     light_time
         Light-time-corrected lines of sight.
+    setting
+        The run's atmosphere, clouds and Sun (:func:`tracklayer.sensors.phenomenology.
+        scene_setting`); None: US Standard 1976 air, clear sky, night everywhere.
     """
     n, t = sensor_valid.shape
-    pa_ = _PayloadArrays(payloads, bands)
+    if setting is None:
+        setting = SceneSetting(
+            atmosphere=["us_standard_1976"] * targets.n_objects,
+            cloud_top_m=np.zeros(targets.n_objects),
+            sun_dir=np.zeros((t, 3)),
+        )
+    pa_ = PayloadArrays(payloads, bands)
     has = payload_of >= 0
     p_of = np.where(has, payload_of, 0)
     if not payloads or not has.any():
@@ -241,7 +177,7 @@ def infrared_detections(
     warn_rows = pairs.take(~cued_sat[pairs.sensor])
     warn_frames = np.argwhere(frame_ok & ~cued_sat[:, None])
     regard = _regard_frames(sensor_pos, warn_frames, p_of, pa_)
-    warning = _observe(warn_rows, warn_frames, regard, targets, sensor_pos, p_of, pa_, rng)
+    warning = _observe(warn_rows, warn_frames, regard, targets, sensor_pos, p_of, pa_, rng, setting)
     parts = [warning]
     frames = warn_frames.shape[0]
     if cued_sat.any():
@@ -256,6 +192,7 @@ def infrared_detections(
             pa_,
             np.flatnonzero(cued_sat),
             rng,
+            setting,
         )
         parts.append(cued_meas)
         frames += n_cued_frames
@@ -279,7 +216,7 @@ class _Searched:
 
 
 def _regard_frames(
-    sensor_pos: FloatArray, frames: IntArray, p_of: IntArray, pa_: _PayloadArrays
+    sensor_pos: FloatArray, frames: IntArray, p_of: IntArray, pa_: PayloadArrays
 ) -> _Searched:
     """Field of regard searched by each frame, and the pixels looking at it: the searched
     solid angle over IFOV² (step-stare covers it field by field)."""
@@ -308,8 +245,9 @@ def _observe(
     targets: TargetStates,
     sensor_pos: FloatArray,
     p_of: IntArray,
-    pa_: _PayloadArrays,
+    pa_: PayloadArrays,
     rng: np.random.Generator,
+    setting: SceneSetting,
 ) -> Measurements:
     """Signal, merging, detection, noise and false alarms for rows taken in ``frames``."""
     t = sensor_pos.shape[1]
@@ -318,19 +256,23 @@ def _observe(
     for b in set(pa_.band):
         sel = np.flatnonzero(np.isin(p, [i for i, name in enumerate(pa_.band) if name == b]))
         inten[sel] = targets.intensity[b][rows.target[sel], rows.time_index[sel]]
-    tau = atmospheric_transmission(rows.sensor_pos, rows.target_pos, pa_.tau0[p], pa_.scale_h[p])
-    e = irradiance(inten, rows.range_m, tau)
+    scene = row_scene(
+        setting, rows.sensor_pos, rows.target_pos, rows.target, rows.time_index, targets,
+        pa_.band_edges, pa_.band_index[p], pa_.row_terms(p),
+    )  # fmt: skip
+    e = irradiance(inten, rows.range_m, scene.transmission)
     res = pa_.resolution[p]
     max_sep = float((rows.range_m * res).max()) if len(rows) else 0.0
     close = close_target_pairs(targets.position, targets.alive, max_sep)
     cl = merge_closely_spaced(rows.sensor, rows.target, rows.time_index, rows.los, e, res, close)
     rep = cl.representative
     s, k, pr = rows.sensor[rep], rows.time_index[rep], p[rep]
-    down = earth_background(rows.sensor_pos[rep], rows.target_pos[rep])
-    clutter = np.where(down, pa_.clutter_down[pr], pa_.clutter_up[pr])
-    true_snr = snr(cl.weight, np.where(down, pa_.nei_down[pr], pa_.nei_up[pr]), clutter)
-    measured = true_snr + rng.standard_normal(true_snr.size)
-    hit = measured >= pa_.threshold[pr]
+    nei = pa_.row_nei(pr, scene.radiance_w_m2_sr[rep])
+    seen = np.isfinite(nei)
+    hit, measured = detect_fixed_threshold(
+        cl.weight, np.where(seen, nei, 1.0), scene.clutter_w_m2[rep], pa_.threshold[pr], rng
+    )
+    hit &= seen
     s, k, pr = s[hit], k[hit], pr[hit]
     sigma = pa_.los_sigma(measured[hit], pr)
     los = perturb_directions(cl.los[hit], sigma, rng)
@@ -349,19 +291,55 @@ def _observe(
         range_m=np.full(s.size, np.nan),
         sigma_range_m=np.full(s.size, np.nan),
         truth=rows.target[rep[hit]],
+        background=scene.background[rep[hit]],
+        daylight=scene.daylight[rep[hit]],
     )
-    # False alarms.
+    false_part = _false_alarms(frames, searched, sensor_pos, eph, p_of, pa_, rng, setting)
+    return Measurements.concatenate([true_part, false_part])
+
+
+def _false_alarms(
+    frames: IntArray,
+    searched: _Searched,
+    sensor_pos: FloatArray,
+    eph: FloatArray,
+    p_of: IntArray,
+    pa_: PayloadArrays,
+    rng: np.random.Generator,
+    setting: SceneSetting,
+) -> Measurements:
+    """False alarms of each frame: Poisson counts from the frame's per-pixel ``Pfa`` (module
+    notes), directions uniform over the frame's cone, SNRs from the tail above threshold."""
     fp = p_of[frames[:, 0]]
-    count = rng.poisson(pa_.pfa[fp] * searched.pixels)
+    pos = sensor_pos[frames[:, 0], frames[:, 1]]
+    clutter = frame_clutter(
+        setting, pos, frames[:, 1], pa_.band_edges, pa_.band_index[fp], pa_.ifov[fp],
+        pa_.leakage[fp],
+    )  # fmt: skip
+    # Share of the searched sky that the Earth's disc fills (its pixels see the clutter);
+    # none for a payload blind against the Earth, whose annulus starts at the limb.
+    cos_earth = np.sqrt(np.maximum(1.0 - (WGS84_A_M / np.linalg.norm(pos, axis=-1)) ** 2, 0.0))
+    span = np.maximum(searched.cos_inner - searched.cos_outer, 1e-12)
+    on_earth = searched.cos_inner - np.maximum(cos_earth, searched.cos_outer)
+    earth_share = np.clip(on_earth / span, 0.0, 1.0)
+    earth_share = np.where(pa_.blind_down[fp], 0.0, earth_share)
+    nei = np.where(pa_.blind_down[fp], pa_.nei_up[fp], pa_.nei_down[fp])
+    quiet = ndtr(-pa_.threshold[fp])
+    down = false_alarm_probability(pa_.threshold[fp], nei, clutter)
+    # Q(T) per pixel against the sensor's noise alone; clutter raises the Earth's share.
+    scale = (earth_share * down + (1.0 - earth_share) * quiet) / quiet
+    count = rng.poisson(pa_.pfa[fp] * scale * searched.pixels)
     fi = np.repeat(np.arange(frames.shape[0]), count)
     f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
     dirs = random_directions_in_cone(
         searched.axis[fi], searched.cos_outer[fi], rng, searched.cos_inner[fi]
     )
-    tail = ndtr(-pa_.threshold[f_p])
+    sigma = np.sqrt(nei[fi] ** 2 + clutter[fi] ** 2)
+    tail = ndtr(-pa_.threshold[f_p] * nei[fi] / sigma)
     u = 1.0 - rng.random(fi.size)  # (0, 1]
     fa_snr = -ndtri(u * tail)
-    false_part = Measurements(
+    fa_scene = scene_behind(sensor_pos[f_s, f_k], sensor_pos[f_s, f_k] + dirs * 1e7)
+    return Measurements(
         sensor=f_s,
         time_index=f_k,
         los=dirs,
@@ -371,8 +349,9 @@ def _observe(
         range_m=np.full(fi.size, np.nan),
         sigma_range_m=np.full(fi.size, np.nan),
         truth=np.full(fi.size, -1, dtype=np.int64),
+        background=fa_scene.kind,
+        daylight=solar_zenith_cos(fa_scene.point, setting.sun_dir[f_k]) > 0.0,
     )
-    return Measurements.concatenate([true_part, false_part])
 
 
 def _cued(
@@ -382,9 +361,10 @@ def _cued(
     sensor_pos: FloatArray,
     targets: TargetStates,
     p_of: IntArray,
-    pa_: _PayloadArrays,
+    pa_: PayloadArrays,
     cued_sats: IntArray,
     rng: np.random.Generator,
+    setting: SceneSetting,
 ) -> tuple[Measurements, int]:
     """Schedule each cued sensor, keep the rows in its field of view, observe them."""
     m, t = targets.alive.shape
@@ -426,5 +406,7 @@ def _cued(
     taken = fr >= 0
     cos_off = np.einsum("ij,ij->i", rows.los[taken], bore[fr[taken]])
     inside = np.flatnonzero(taken)[cos_off >= np.cos(half[fr[taken]])]
-    meas = _observe(rows.take(inside), frames, searched, targets, sensor_pos, p_of, pa_, rng)
+    meas = _observe(
+        rows.take(inside), frames, searched, targets, sensor_pos, p_of, pa_, rng, setting
+    )
     return meas, int(frames.shape[0])

@@ -46,24 +46,18 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "aperture_cm": 15.0,
         "ifov_urad": 60.0,
         "revisit_s": 1.0,
-        "clutter_look_down_w_m2": 3e-11,
-        "clutter_above_limb_w_m2": 2e-12,
         "focal_plane": {"arrays": 4, "integration_ms": 2.0, "step_settle_ms": 15.0},
     },
     "cued_medium": {
         "aperture_cm": 30.0,
         "ifov_urad": 10.0,
         "revisit_s": 1.0,
-        "clutter_look_down_w_m2": 4e-12,
-        "clutter_above_limb_w_m2": 2e-13,
         "focal_plane": {"arrays": 1, "integration_ms": 5.0},
     },
     "warning_high": {
         "aperture_cm": 40.0,
         "ifov_urad": 20.0,
         "revisit_s": 10.0,
-        "clutter_look_down_w_m2": 1e-12,
-        "clutter_above_limb_w_m2": 5e-14,
         "focal_plane": {"arrays": 4, "integration_ms": 10.0, "step_settle_ms": 50.0},
     },
 }
@@ -90,8 +84,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "revisit_s": 2.0,
         "optics_temperature_k": 100.0,
         "optics_transmission": 0.8,
-        "clutter_look_down_w_m2": 1e-10,
-        "clutter_above_limb_w_m2": 1e-14,
         "focal_plane": {
             "arrays": 4,
             "integration_ms": 10.0,
@@ -108,8 +100,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ifov_urad": 30.0,
         "optics_temperature_k": 100.0,
         "optics_transmission": 0.8,
-        "clutter_look_down_w_m2": 3e-11,
-        "clutter_above_limb_w_m2": 5e-15,
         "focal_plane": {
             "arrays": 1,
             "integration_ms": 20.0,
@@ -249,20 +239,32 @@ class InfraredParameters(StrictModel):
     ephemeris_error_m: float = Field(
         10.0, ge=0.0, le=100_000.0, description="position knowledge error, 1 sigma per axis, m"
     )
-    clutter_look_down_w_m2: float = Field(
-        ge=0.0, description="clutter-equivalent irradiance against the Earth, W/m²"
+    clutter_leakage: float = Field(
+        1e-3,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "fraction of a pixel's background irradiance left as clutter after background "
+            "suppression (clutter = leakage x background radiance x IFOV²)"
+        ),
     )
-    clutter_above_limb_w_m2: float = Field(
-        ge=0.0, description="clutter-equivalent irradiance against space above the limb, W/m²"
+    solar_exclusion_deg: float = Field(
+        15.0, ge=0.0, le=90.0, description="lines of sight this close to the Sun see nothing, deg"
     )
     zenith_optical_depth: float = Field(
         0.5,
         ge=0.0,
         le=50.0,
-        description="in-band optical depth of the atmosphere above sea level, looking up",
+        description=(
+            "environment.atmosphere exponential: in-band optical depth of the atmosphere "
+            "above sea level, looking up"
+        ),
     )
     scale_height_km: float = Field(
-        7.0, gt=0.0, le=50.0, description="scale height of the absorbers, km"
+        7.0,
+        gt=0.0,
+        le=50.0,
+        description="environment.atmosphere exponential: scale height of the absorbers, km",
     )
     fov_deg: float = Field(
         1.0,

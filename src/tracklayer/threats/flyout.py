@@ -43,6 +43,7 @@ from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solv
 from tracklayer.threats.config import HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
 from tracklayer.threats.earth import EarthModel, bearing
+from tracklayer.threats.emission import truth_intensities
 from tracklayer.threats.guidance import PHASES, Guidance, GuidanceParams
 from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
@@ -152,6 +153,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
                         st.plume_radiative_fraction,
                         st.plume_temperature_k,
                         um,
+                        st.propellant,
                     )
                 )
         plumes.append(np.repeat(table[:, :, None], n, axis=2))
@@ -320,7 +322,19 @@ def run_flyout_with_events(
     plan = plan_flyout(config, seed)
     traj, guidance = fly_plan(plan, step_s, duration_s)
     epoch_ns = int(epoch.astimezone(UTC).timestamp() * 1e9)
-    vid, time_ns, phase, xyz, inten = truth_columns(plan, traj, config.bands, epoch_ns)
+    vid, time_ns, phase, xyz, _ = truth_columns(plan, traj, config.bands, epoch_ns)
+    inten = truth_intensities(
+        config,
+        plan.draws,
+        np.stack([plan.plume[b] for b in config.bands]),
+        plan.batch.stage_on,
+        plan.batch.stage_off,
+        plan.launch_time,
+        vid,
+        time_ns,
+        xyz,
+        epoch_ns,
+    )
     ids = pa.array(plan.object_ids, pa.string())
     kinds = pa.array(["ballistic", "hgv"], pa.string())
     phases = pa.array(list(PHASES), pa.string())
