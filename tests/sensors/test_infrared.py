@@ -231,10 +231,10 @@ def test_kind_defaults_and_overrides() -> None:
     """
     high = InfraredParameters(kind="warning_high")
     assert high.revisit_s == 10.0 and high.nei_w_m2 is None
-    assert high.focal_plane.integration_ms == 10.0
+    assert high.focal_plane.integration_ms == 1.0
     own = InfraredParameters(kind="warning_high", nei_w_m2=1e-12, focal_plane={"arrays": 2})
     assert own.nei_w_m2 == 1e-12 and own.ifov_urad == 20.0
-    assert own.focal_plane.arrays == 2 and own.focal_plane.integration_ms == 10.0
+    assert own.focal_plane.arrays == 2 and own.focal_plane.integration_ms == 1.0
     lwir = InfraredParameters(preset="leo_tracking_lwir", aperture_cm=40.0)
     assert lwir.band == "lwir" and lwir.aperture_cm == 40.0 and lwir.focal_plane.arrays == 4
     # Focal length and pitch give the IFOV: 15 µm / 25 cm = 60 µrad.

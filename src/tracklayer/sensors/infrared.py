@@ -69,6 +69,9 @@ BoolArray = NDArray[np.bool_]
 
 __all__ = ["InfraredRun", "frame_steps", "infrared_detections"]
 
+#: More false alarms than this in one frame of one payload is an error (see _refuse_flooded).
+_MAX_FALSE_ALARMS_PER_FRAME = 1e5
+
 
 @dataclass(frozen=True)
 class InfraredRun:
@@ -312,22 +315,27 @@ def _false_alarms(
     notes), directions uniform over the frame's cone, SNRs from the tail above threshold."""
     fp = p_of[frames[:, 0]]
     pos = sensor_pos[frames[:, 0], frames[:, 1]]
-    clutter = frame_clutter(
-        setting, pos, frames[:, 1], pa_.band_edges, pa_.band_index[fp], pa_.ifov[fp],
-        pa_.leakage[fp],
-    )  # fmt: skip
+    ones = np.ones(frames.shape[0])
+    # The mean scene's radiance (unit pixel, unit leakage), its clutter and the pixel's NEI.
+    radiance = frame_clutter(
+        setting, pos, frames[:, 1], pa_.band_edges, pa_.band_index[fp], ones, ones
+    )
+    clutter = pa_.leakage[fp] * radiance * pa_.ifov[fp] ** 2
+    nei_earth = pa_.row_nei(fp, radiance)
     # Share of the searched sky that the Earth's disc fills (its pixels see the clutter);
-    # none for a payload blind against the Earth, whose annulus starts at the limb.
+    # none where the Earth saturates the pixels (they report nothing), and none for a
+    # payload blind against the Earth, whose annulus starts at the limb.
     cos_earth = np.sqrt(np.maximum(1.0 - (WGS84_A_M / np.linalg.norm(pos, axis=-1)) ** 2, 0.0))
     span = np.maximum(searched.cos_inner - searched.cos_outer, 1e-12)
     on_earth = searched.cos_inner - np.maximum(cos_earth, searched.cos_outer)
-    earth_share = np.clip(on_earth / span, 0.0, 1.0)
-    earth_share = np.where(pa_.blind_down[fp], 0.0, earth_share)
-    nei = np.where(pa_.blind_down[fp], pa_.nei_up[fp], pa_.nei_down[fp])
+    lit = np.isfinite(nei_earth) & ~pa_.blind_down[fp]
+    earth_share = np.where(lit, np.clip(on_earth / span, 0.0, 1.0), 0.0)
+    nei = np.where(lit, nei_earth, pa_.nei_up[fp])
     quiet = ndtr(-pa_.threshold[fp])
     down = false_alarm_probability(pa_.threshold[fp], nei, clutter)
     # Q(T) per pixel against the sensor's noise alone; clutter raises the Earth's share.
     scale = (earth_share * down + (1.0 - earth_share) * quiet) / quiet
+    _refuse_flooded(pa_, fp, pa_.pfa[fp] * scale * searched.pixels)
     count = rng.poisson(pa_.pfa[fp] * scale * searched.pixels)
     fi = np.repeat(np.arange(frames.shape[0]), count)
     f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
@@ -352,6 +360,21 @@ def _false_alarms(
         background=fa_scene.kind,
         daylight=solar_zenith_cos(fa_scene.point, setting.sun_dir[f_k]) > 0.0,
     )
+
+
+def _refuse_flooded(pa_: PayloadArrays, fp: IntArray, expected: FloatArray) -> None:
+    """Refuse a payload whose clutter floods it with false alarms (a fixed threshold far
+    below the clutter): a clear error instead of millions of rows."""
+    per_frame = np.zeros(len(pa_.params))
+    np.maximum.at(per_frame, fp, expected)
+    worst = int(np.argmax(per_frame))
+    if per_frame[worst] > _MAX_FALSE_ALARMS_PER_FRAME:
+        ir = pa_.params[worst]
+        raise ValueError(
+            f"infrared payload {worst} ({ir.kind}, band {ir.band}): "
+            f"{per_frame[worst]:.3g} false alarms expected in one frame against the Earth's "
+            "clutter; raise threshold_snr or lower clutter_leakage"
+        )
 
 
 def _cued(

@@ -58,7 +58,7 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "aperture_cm": 40.0,
         "ifov_urad": 20.0,
         "revisit_s": 10.0,
-        "focal_plane": {"arrays": 4, "integration_ms": 10.0, "step_settle_ms": 50.0},
+        "focal_plane": {"arrays": 4, "integration_ms": 1.0, "step_settle_ms": 50.0},
     },
 }
 
