@@ -66,6 +66,8 @@ BoolArray = NDArray[np.bool_]
 __all__ = ["InfraredRun", "frame_steps", "infrared_detections"]
 
 Payload = tuple[VisibilityConstraints, InfraredParameters]
+#: More false alarms than this in one run is refused (the clutter swamps the threshold).
+MAX_FALSE_ALARMS = 2e7
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,15 @@ def _false_alarms(
     # The configured rate is the one against sensor noise alone; clutter scales it as the
     # Gaussian exceedance of the same threshold does.
     scale = (earth_share * down + (1.0 - earth_share) * quiet) / quiet
-    count = rng.poisson(pa_.pfa[fp] * scale * frame_pixels)
+    expected = pa_.pfa[fp] * scale * frame_pixels
+    if expected.sum() > MAX_FALSE_ALARMS:
+        worst = int(fp[np.argmax(expected)])
+        raise ValueError(
+            f"infrared payload {worst} ({pa_.band[worst]}): {expected.sum():.3g} false alarms "
+            f"expected (up to {expected.max():.3g} in one frame) against its clutter; raise "
+            "threshold_snr or lower clutter_leakage"
+        )
+    count = rng.poisson(expected)
     fi = np.repeat(np.arange(frames.shape[0]), count)
     f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
     dirs = random_directions_in_cone(frame_axis[fi], frame_cos_half[fi], rng)
