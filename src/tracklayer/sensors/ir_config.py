@@ -240,7 +240,7 @@ class InfraredParameters(StrictModel):
         10.0, ge=0.0, le=100_000.0, description="position knowledge error, 1 sigma per axis, m"
     )
     clutter_leakage: float = Field(
-        1e-3,
+        1e-4,
         ge=0.0,
         le=1.0,
         description=(

@@ -17,7 +17,8 @@ The sensing chain (:mod:`tracklayer.sensors.infrared`) asks this module, for row
   1998, sec. 3.3: one threshold, one Gaussian noise for both): a brighter background costs
   sensitivity (the irradiance for Pd = 0.9 rises by ``1.28 σ``) and false alarms at once.
   Without clutter, ``Pd = Q(T - SNR)`` and ``Pfa = Q(T)``.
-* **Solar exclusion**: rows within the payload's exclusion angle of the Sun see nothing.
+* **Solar exclusion**: rows within the payload's exclusion angle of the Sun see nothing
+  (unless the line of sight ends on the Earth, which then hides the Sun).
 """
 
 from __future__ import annotations
@@ -229,8 +230,10 @@ def row_scene(
     sun = setting.sun_dir[time_index]
     los = target_pos - sensor_pos
     los /= np.linalg.norm(los, axis=-1, keepdims=True)
-    tau = np.where(np.einsum("ij,ij->i", los, sun) > payload_terms["cos_exclusion"], 0.0, tau)
     scene = scene_behind(sensor_pos, target_pos)
+    # The Sun blinds a line of sight near it, unless the Earth stands in front of it.
+    near_sun = np.einsum("ij,ij->i", los, sun) > payload_terms["cos_exclusion"]
+    tau = np.where(near_sun & (scene.kind != EARTH), 0.0, tau)
     cos_sun = solar_zenith_cos(scene.point, sun)
     radiance = _background_radiance(setting, scene, cos_sun, target, bands, band_of_row)
     return RowScene(

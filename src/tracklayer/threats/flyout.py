@@ -12,7 +12,8 @@
 ``lat, lon``                geodetic latitude and longitude, **rad**
 ``alt``                     height above the ellipsoid, m
 ``phase``                   boost, midcourse, reentry, pullup, glide, manoeuvre, terminal
-``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr
+``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr, at the
+                            source (no atmosphere): :mod:`tracklayer.threats.emission`
 ==========================  ===========================================================
 
 With ``earth.model: spherical`` latitude is geocentric and height is above the sphere.
@@ -223,8 +224,10 @@ def truth_columns(
     Returns the object index ``(R,)``, the time in ns since the Unix epoch ``(R,)``, the
     phase code ``(R,)``, ``x, y, z, vx, vy, vz, lat, lon, alt`` ``(9, R)`` and the in-band
     radiant intensity (W/sr) per band ``(R,)``: the burning stage's plume during boost,
-    else the heated body at the geodetic height's US76 density (one compiled pass,
-    :func:`tracklayer.threats._truth_kernels.truth_rows`).
+    else the heated body at radiative equilibrium at the geodetic height's US76 density (one
+    compiled pass, :func:`tracklayer.threats._truth_kernels.truth_rows`); the truth table
+    takes its intensities from :func:`tracklayer.threats.emission.truth_intensities`
+    instead (plume by altitude, bodies by thermal state).
     """
     samples = traj.samples
     n_rows = int(np.count_nonzero(traj.filled))
