@@ -275,3 +275,14 @@ def test_payload_blind_against_the_earth_searches_above_the_limb() -> None:
     assert abs(table.num_rows - lam) < 4 * math.sqrt(lam)
     off = np.arccos(np.clip(_los(table) @ (-SAT / np.linalg.norm(SAT)), -1, 1))
     assert np.all((off >= limb - 1e-9) & (off <= limb + 15 * DEG + 1e-9))
+
+
+def test_clutter_flooding_a_payload_is_a_clear_error() -> None:
+    """A threshold far below the Earth's clutter (NEI 1e-16 W/m², all the background left as
+    clutter) would make half the pixels false alarms: refused, naming the payload and the
+    fields to change (no reference: an input check)."""
+    eph = static_ephemeris(SAT[None, :], 3)
+    truth = static_truth(_target(10.0)[None], eph.seconds, 1.0)
+    ir = InfraredParameters(nei_w_m2=1e-16, clutter_leakage=1.0)
+    with pytest.raises(ValueError, match=r"infrared payload 0 .*raise threshold_snr"):
+        detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=1, environment=VACUUM)
