@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from tracklayer.runner import run_raid
+from tracklayer.raid import run_raid
 from tracklayer.scenario import Scenario, validate_scenario
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
