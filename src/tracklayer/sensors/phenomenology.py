@@ -117,12 +117,16 @@ class RowScene:
     background : ndarray of int64, shape (n,)
         0 space, 1 limb, 2 earth.
     daylight : ndarray of bool, shape (n,)
+    radiance_w_m2_sr : ndarray, shape (n,)
+        In-band radiance of the background behind the target, W/(m² sr) (the pixel's
+        photon noise, :mod:`tracklayer.sensors.radiometry`).
     """
 
     transmission: F64
     clutter_w_m2: F64
     background: IntArray
     daylight: BoolArray
+    radiance_w_m2_sr: F64
 
 
 def _transmission(
@@ -239,6 +243,7 @@ def row_scene(
         ),
         background=scene.kind,
         daylight=np.asarray(cos_sun > 0.0),
+        radiance_w_m2_sr=radiance,
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import EARTH_MEAN_RADIUS_M, KM, MU_EARTH_M3_S2
 from tracklayer.errors import ScenarioError
+from tracklayer.threats.separation import SeparationConfig
 
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
 BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
@@ -197,6 +198,10 @@ class ThreatsConfig(StrictModel):
     )
     vehicles: dict[str, Vehicle] = Field(default_factory=dict)
     raids: list[RaidConfig] = Field(default_factory=list)
+    separation: SeparationConfig = Field(
+        default_factory=SeparationConfig,
+        description="spent upper stages flown as their own objects after burnout",
+    )
 
     @field_validator("bands")
     @classmethod

@@ -4,7 +4,8 @@
 
 ==========================  ===========================================================
 ``object_id``               ``<raid>-<k>`` (dictionary-encoded string)
-``kind``                    ``ballistic`` or ``hgv``
+``kind``                    ``ballistic``, ``hgv`` or ``stage`` (a spent upper stage,
+                            :mod:`tracklayer.threats.separation`)
 ``time``                    ``timestamp[ns, UTC]``, on the grid ``epoch + j * step_s``
 ``x, y, z``                 ECEF (WGS84/ITRS) position, m
 ``vx, vy, vz``              ECEF (Earth-relative) velocity, m/s
@@ -48,6 +49,7 @@ from tracklayer.threats.emission import truth_intensities
 from tracklayer.threats.guidance import PHASES, Guidance, GuidanceParams
 from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
+from tracklayer.threats.separation import add_spent_stages
 from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
 
 #: Without ``duration_s``, objects are flown for at most this long after launch, s.
@@ -370,7 +372,7 @@ def run_flyout_with_events(
             ),
         }
     )
-    return truth, events
+    return add_spent_stages(truth, events, config.separation, config.bands, epoch), events
 
 
 def run_flyout(
