@@ -215,3 +215,19 @@ def test_atmosphere_by_latitude_and_season() -> None:
     names = atmosphere_for("auto", np.array([5.0, 30.0, -30.0]), march)
     assert names == ["tropical", "mid_latitude_winter", "mid_latitude_summer"]
     assert atmosphere_for("tropical", np.array([60.0]), march) == ["tropical"]
+
+
+def test_environment_errors_name_their_field() -> None:
+    """A bad environment section is a ScenarioError naming each field, not a traceback."""
+    from pathlib import Path
+
+    from tracklayer.errors import ScenarioError
+    from tracklayer.scenario import read_yaml_file, validate_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    data = read_yaml_file(examples / "demo.yaml", "scenario")
+    data["environment"] = {"atmosphere": "martian", "clouds": {"kind": "fixed"}}
+    with pytest.raises(ScenarioError) as err:
+        validate_scenario(data, source="demo.yaml", base_dir=examples)
+    assert "environment.atmosphere: input should be 'auto'" in str(err.value)
+    assert "environment.clouds: top_km is given exactly when kind is fixed" in str(err.value)
