@@ -248,3 +248,41 @@ def test_kind_defaults_and_overrides() -> None:
     assert InfraredParameters(aperture_cm=1.0).resolution_rad((3.0, 5.0)) == pytest.approx(
         1.22 * 4e-6 / 0.01
     )
+
+
+def test_payload_blind_against_the_earth_searches_above_the_limb() -> None:
+    """The long-wave tracking preset saturates against the Earth: its false alarms fall in
+    the annulus from the limb to 15° above it, Q(T) per pixel of that annulus, and a target
+    seen against the Earth is never detected while one against space is.
+
+    Reference: pixels = 2π (cos λ - cos(λ + 15°)) / IFOV², λ = arcsin(a / r); Poisson count
+    within 4 standard deviations; every false alarm's direction between λ and λ + 15° of
+    nadir (1e-9 rad).
+    """
+    n_frames = 40
+    eph = static_ephemeris(SAT[None, :], n_frames, step_s=5.0)
+    truth = static_truth(np.stack([_target(10.0)]), eph.seconds, 1e4)
+    truth = truth.append_column("intensity_lwir_w_sr", truth.column("intensity_mwir_w_sr"))
+    ir = InfraredParameters(preset="leo_tracking_lwir", threshold_snr=4.5)
+    geom = VisibilityConstraints(grazing_altitude_m=20 * KM, above_limb_rad=15 * DEG)
+    bands = {"lwir": (8.0, 12.0)}
+    table = detect(catalog(1), eph, truth, {"ir": (geom, ir)}, seed=8, bands=bands,
+                   environment=VACUUM)  # fmt: skip
+    assert table.column("truth_id").null_count == table.num_rows  # the target: look-down
+    limb = math.asin(WGS84_A_M / float(np.linalg.norm(SAT)))
+    pixels = 2 * math.pi * (math.cos(limb) - math.cos(limb + 15 * DEG)) / (40e-6) ** 2
+    lam = pixels * norm.sf(4.5) * n_frames
+    assert abs(table.num_rows - lam) < 4 * math.sqrt(lam)
+    off = np.arccos(np.clip(_los(table) @ (-SAT / np.linalg.norm(SAT)), -1, 1))
+    assert np.all((off >= limb - 1e-9) & (off <= limb + 15 * DEG + 1e-9))
+
+
+def test_clutter_flooding_a_payload_is_a_clear_error() -> None:
+    """A threshold far below the Earth's clutter (NEI 1e-16 W/m², all the background left as
+    clutter) would make half the pixels false alarms: refused, naming the payload and the
+    fields to change (no reference: an input check)."""
+    eph = static_ephemeris(SAT[None, :], 3)
+    truth = static_truth(_target(10.0)[None], eph.seconds, 1.0)
+    ir = InfraredParameters(nei_w_m2=1e-16, clutter_leakage=1.0)
+    with pytest.raises(ValueError, match=r"infrared payload 0 .*raise threshold_snr"):
+        detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=1, environment=VACUUM)

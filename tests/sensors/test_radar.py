@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from tracklayer.constants import BOLTZMANN_J_K, DEG, KM
@@ -16,7 +17,8 @@ from tracklayer.sensors.radar import (
     swerling1_pd,
     swerling_pd,
 )
-from tracklayer.sensors.radar_config import GroundRadar
+from tracklayer.sensors.radar_config import ConeTarget, GroundRadar
+from tracklayer.sensors.rcs import cone_rcs_m2
 
 from .ir_helpers import catalog, static_ephemeris, static_truth
 
@@ -176,3 +178,54 @@ def test_radar_pd_has_no_range_cut_and_presets_load() -> None:
     assert x.wavelength_m == 0.032 and x.swerling == 3 and x.max_range_m(0.01) == pytest.approx(1e6)
     u = GroundRadar(name="U", owner="USA", lat_deg=0, lon_deg=0, preset="uhf_early_warning")
     assert u.max_range_m(10.0) == pytest.approx(5.5e6) and u.revisit_s == 10.0
+
+
+def test_cone_cross_section_by_aspect() -> None:
+    """A 10° cone of 0.3 m base radius at X band (3.2 cm; k a = 59, optical region).
+
+    References: base-on, the flat circular plate 4π (π a²)² / λ² (Knott et al., table 6.1),
+    within 0.1 % (the tip and the side's far lobe add less); normal to a generator
+    (θ = 90° - α), the frustum flash 8π h³ sin α / (9 λ cos⁴α) with h = a / tan α, within
+    0.1 %; the plate's first null, where 2 k a sin θ' is the first zero of J1 (3.8317), leaves
+    only the tip and the side there; nose-on, the tip λ² tan⁴α / (16π) is the least part.
+    """
+    lam, alpha, a = 0.032, math.radians(10.0), 0.3
+    k = 2 * math.pi / lam
+    plate = 4 * math.pi * (math.pi * a * a) ** 2 / lam**2
+    h = a / math.tan(alpha)
+    flash = 8 * math.pi * h**3 * math.sin(alpha) / (9 * lam * math.cos(alpha) ** 4)
+    assert float(cone_rcs_m2(math.pi, lam, alpha, a)) == pytest.approx(plate, rel=1e-3)
+    assert float(cone_rcs_m2(math.pi / 2 - alpha, lam, alpha, a)) == pytest.approx(flash, rel=1e-3)
+    null = math.pi - math.asin(3.8317059702 / (2 * k * a))
+    no_base = cone_rcs_m2(null, lam, alpha, a) / plate
+    assert float(no_base) < 1e-6
+    tip = lam**2 * math.tan(alpha) ** 4 / (16 * math.pi)
+    assert tip < float(cone_rcs_m2(0.0, lam, alpha, a)) < 1e-2
+
+
+def test_radar_sees_a_cone_by_its_aspect() -> None:
+    """A cone flying straight at the radar (nose-on) against one crossing its beam at the
+    flash aspect, 2,000 looks each at 2,500 km overhead. Reference: Swerling I at the cone's
+    cross-section for each aspect (cone_rcs_m2), 4 binomial standard deviations."""
+    radar = RADAR.model_copy(
+        update={"revisit_s": 1.0, "target_cone": ConeTarget(half_angle_deg=10.0, base_radius_m=0.3),
+                "wavelength_m": 0.032}
+    )  # fmt: skip
+    site = radar_site_ecef(radar)
+    up = site / np.linalg.norm(site)
+    target = site + up * 2.5e6
+    east = np.cross([0.0, 0.0, 1.0], up)
+    east /= np.linalg.norm(east)
+    alpha = math.radians(10.0)
+    flash_dir = math.cos(math.pi / 2 - alpha) * (-up) + math.sin(math.pi / 2 - alpha) * east
+    eph = static_ephemeris(np.array([[7e7, 0.0, 0.0]]), 2000)
+    for vel, aspect in ((-up * 5000.0, 0.0), (flash_dir * 5000.0, math.pi / 2 - alpha)):
+        # A target held in place but reporting its velocity: the aspect stays fixed.
+        truth = static_truth(target[None], eph.seconds, 0.0)
+        truth = truth.set_column(6, "vx", pa.array(np.full(2000, vel[0])))
+        truth = truth.set_column(7, "vy", pa.array(np.full(2000, vel[1])))
+        truth = truth.set_column(8, "vz", pa.array(np.full(2000, vel[2])))
+        table = detect(catalog(1), eph, truth, {}, [radar], seed=5)
+        snr = radar.snr_constant() * float(cone_rcs_m2(aspect, 0.032, alpha, 0.3)) / 2.5e6**4
+        pd = float(swerling1_pd(np.array(snr), radar.false_alarm_probability))
+        assert abs(table.num_rows / 2000 - pd) < 4 * math.sqrt(pd * (1 - pd) / 2000) + 1e-3

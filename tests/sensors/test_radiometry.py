@@ -203,3 +203,20 @@ def test_step_stare_fields_and_revisit() -> None:
     small = InfraredParameters(focal_plane={"rows": 1024, "columns": 1024, "arrays": 4})
     assert fields_per_revisit(small, regard) == 227
     assert revisit_s(small, regard) == pytest.approx(227 * 0.017)
+
+
+@pytest.mark.parametrize(
+    ("preset", "band"),
+    [("leo_tracking_lwir", LWIR), ("cued_mfov_lwir", LWIR), ("geo_warning_swir", (2.6, 2.9))],
+)
+def test_presets_give_a_usable_sensitivity_against_space(
+    preset: str, band: tuple[float, float]
+) -> None:
+    """Every preset's design gives a finite NEI against space, within the 1e-15 to 1e-11
+    W/m² span of the open literature's space-based infrared sensors (APS Study Group, Rev.
+    Mod. Phys. 76, S1, 2004, ch. 11: 1e-12 to 1e-10 W/m² for warning, lower for cooled
+    long-wave trackers), and the kind the preset names."""
+    ir = InfraredParameters.model_validate({"preset": preset})
+    s = payload_sensitivity(ir, band)
+    assert 1e-15 < s.nei_above_limb_w_m2 < 1e-11
+    assert ir.kind in {"staring_wide", "cued_medium", "warning_high"}

@@ -71,6 +71,8 @@ __all__ = ["InfraredRun", "frame_steps", "infrared_detections"]
 
 #: More false alarms than this in one frame of one payload is an error (see _refuse_flooded).
 _MAX_FALSE_ALARMS_PER_FRAME = 1e5
+#: More false alarms than this in one run is refused (the clutter swamps the threshold).
+MAX_FALSE_ALARMS = 2e7
 
 
 @dataclass(frozen=True)
@@ -335,8 +337,16 @@ def _false_alarms(
     down = false_alarm_probability(pa_.threshold[fp], nei, clutter)
     # Q(T) per pixel against the sensor's noise alone; clutter raises the Earth's share.
     scale = (earth_share * down + (1.0 - earth_share) * quiet) / quiet
-    _refuse_flooded(pa_, fp, pa_.pfa[fp] * scale * searched.pixels)
-    count = rng.poisson(pa_.pfa[fp] * scale * searched.pixels)
+    expected = pa_.pfa[fp] * scale * searched.pixels
+    _refuse_flooded(pa_, fp, expected)
+    if expected.sum() > MAX_FALSE_ALARMS:
+        worst = int(fp[np.argmax(expected)])
+        raise ValueError(
+            f"infrared payload {worst} ({pa_.band[worst]}): {expected.sum():.3g} false alarms "
+            f"expected (up to {expected.max():.3g} in one frame) against its clutter; raise "
+            "threshold_snr or lower clutter_leakage"
+        )
+    count = rng.poisson(expected)
     fi = np.repeat(np.arange(frames.shape[0]), count)
     f_s, f_k, f_p = frames[fi, 0].astype(np.int64), frames[fi, 1].astype(np.int64), fp[fi]
     dirs = random_directions_in_cone(

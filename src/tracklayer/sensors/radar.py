@@ -11,7 +11,8 @@ horizon where that angle is at most ``arccos(kR / (kR + h_r)) + arccos(kR / (kR 
 which for small heights is the classic ground distance ``sqrt(2 k R h_r) + sqrt(2 k R h_t)``;
 its apparent elevation is the elevation on the effective Earth.
 
-Sensitivity. Single-look SNR ``C σ / R⁴`` (:meth:`GroundRadar.snr_constant`), and no range
+Sensitivity. Single-look SNR ``C σ / R⁴`` (:meth:`GroundRadar.snr_constant`), σ the
+constant ``target_rcs_m2`` or a cone's by aspect (:mod:`tracklayer.sensors.rcs`); no range
 cut: a look detects with the probability of a fluctuating target at that SNR, continuous
 in range, at the radar's false-alarm probability (threshold ``V = -ln Pfa`` on the
 square-law output in units of the noise power):
@@ -41,6 +42,7 @@ from tracklayer.frames import ecef_to_geodetic, enu_basis, geodetic_to_ecef
 from tracklayer.sensors.infrared import frame_steps
 from tracklayer.sensors.measurements import Measurements
 from tracklayer.sensors.radar_config import GroundRadar
+from tracklayer.sensors.rcs import cone_rcs_m2
 from tracklayer.sensors.targets import TargetStates
 
 FloatArray = NDArray[np.float64]
@@ -117,6 +119,22 @@ def effective_earth_view(
     return np.asarray(above, dtype=np.bool_), np.asarray(elev, dtype=np.float64)
 
 
+def _cross_section(
+    radar: GroundRadar, velocity: FloatArray, d: FloatArray, range_m: FloatArray
+) -> FloatArray:
+    """Each look's cross-section, m²: the cone's by aspect (nose along the velocity, ``d``
+    from the radar to the target) or the constant ``target_rcs_m2``."""
+    cone = radar.target_cone
+    if cone is None:
+        return np.full(range_m.shape, radar.target_rcs_m2)
+    speed = np.linalg.norm(velocity, axis=-1)
+    cos_aspect = -np.einsum("ij,ij->i", velocity, d) / np.maximum(speed * range_m, 1e-9)
+    aspect = np.arccos(np.clip(cos_aspect, -1.0, 1.0))
+    return cone_rcs_m2(
+        aspect, radar.wavelength_m, np.radians(cone.half_angle_deg), cone.base_radius_m
+    )
+
+
 def radar_detections(
     radars: Sequence[GroundRadar],
     seconds: FloatArray,
@@ -155,7 +173,8 @@ def radar_detections(
             & (rng_m <= radar.instrumented_range_km * 1e3)
         )
         m_idx, k_idx, d, rng_m = m_idx[ok], k_idx[ok], d[ok], rng_m[ok]
-        snr_lin = radar.snr_constant() * radar.target_rcs_m2 / rng_m**4
+        rcs = _cross_section(radar, targets.velocity[m_idx, k_idx], d, rng_m)
+        snr_lin = radar.snr_constant() * rcs / rng_m**4
         pd = swerling_pd(snr_lin, radar.false_alarm_probability, radar.swerling)
         hit = rng.random(snr_lin.size) < pd
         m_idx, k_idx, d, rng_m, snr_lin = m_idx[hit], k_idx[hit], d[hit], rng_m[hit], snr_lin[hit]

@@ -62,6 +62,14 @@ RADAR_PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+class ConeTarget(StrictModel):
+    """The threats' body as a cone for the radar's cross-section by aspect
+    (:mod:`tracklayer.sensors.rcs`); the nose is taken along the velocity."""
+
+    half_angle_deg: float = Field(10.0, gt=0.0, lt=60.0, description="cone half-angle, deg")
+    base_radius_m: float = Field(0.3, gt=0.0, le=5.0, description="base radius, m")
+
+
 class GroundRadar(StrictModel):
     """A ground radar: its site, horizon, sensitivity against a cross-section, and noise."""
 
@@ -118,6 +126,11 @@ class GroundRadar(StrictModel):
     )
     target_rcs_m2: float = Field(
         0.1, gt=0.0, description="radar cross-section assumed for every threat, m²"
+    )
+    target_cone: ConeTarget | None = Field(
+        None,
+        description="threats as cones: cross-section by aspect at this radar's wavelength "
+        "(instead of target_rcs_m2)",
     )
     range_sigma_m: float = Field(30.0, ge=0.0, description="range noise, 1 sigma, m")
     azimuth_sigma_mrad: float = Field(2.0, ge=0.0, description="azimuth noise, 1 sigma, mrad")

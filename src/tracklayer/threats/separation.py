@@ -11,7 +11,7 @@ stage. The vehicle keeps its identity and its flown trajectory (the ``truth`` ro
 * **Flight.** Vacuum two-body motion with J2 over the rotating Earth, in ECEF (gravity
   ``-μ r / r³`` with the J2 term of Vallado, *Fundamentals of Astrodynamics and
   Applications*, 4th ed., eq. 8-30; Coriolis and centrifugal terms of the rotating frame),
-  integrated by DOP853 (relative tolerance 1e-10) and sampled on the truth's grid until the
+  integrated by RK4 at the truth's grid step, all stages together, on that grid until the
   end of the run or until it falls back below ``breakup_altitude_km``, where a tumbling stage
   breaks up (about 78 km for rocket bodies: Ailor, Hallman, Steckel and Weaver, "Analysis
   of reentered debris and implications for survivability modeling", ESA SP-587, 2005).
@@ -32,7 +32,6 @@ Validity: ballistic missiles whose events carry ``burnout``; exo-atmospheric fli
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 import numpy as np
@@ -40,7 +39,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 from pydantic import Field
-from scipy.integrate import solve_ivp
 
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import (
@@ -57,7 +55,13 @@ from tracklayer.threats.signature import band_radiance
 
 F64 = NDArray[np.float64]
 
-__all__ = ["SeparationConfig", "add_spent_stages", "equilibrium_temperature_k", "gravity_ecef"]
+__all__ = [
+    "SeparationConfig",
+    "add_spent_stages",
+    "equilibrium_temperature_k",
+    "fly_stages",
+    "gravity_ecef",
+]
 
 #: Solar constant at 1 au, W/m² (Kopp and Lean, GRL 38, L01706, 2011).
 SOLAR_CONSTANT_W_M2 = 1361.0
@@ -104,11 +108,27 @@ def gravity_ecef(r: F64) -> F64:
     )
 
 
-def _rates(_t: float, s: F64) -> F64:
-    r, v = s[:3], s[3:]
-    w = np.array([0.0, 0.0, OMEGA_EARTH_RAD_S])
-    a = gravity_ecef(r) - 2.0 * np.cross(w, v) - np.cross(w, np.cross(w, r))
-    return np.concatenate([v, a])
+def _accel(r: F64, v: F64) -> F64:
+    """ECEF acceleration ``(N, 3)``: gravity with J2, Coriolis and centrifugal terms."""
+    w = OMEGA_EARTH_RAD_S
+    coriolis = np.stack([2.0 * w * v[:, 1], -2.0 * w * v[:, 0], np.zeros(len(v))], axis=-1)
+    centrifugal = np.stack([w * w * r[:, 0], w * w * r[:, 1], np.zeros(len(r))], axis=-1)
+    return gravity_ecef(r) + coriolis + centrifugal
+
+
+def _rk4(r: F64, v: F64, h: float) -> tuple[F64, F64]:
+    """One classical Runge-Kutta step of length h for all rows."""
+    a1 = _accel(r, v)
+    r2, v2 = r + 0.5 * h * v, v + 0.5 * h * a1
+    a2 = _accel(r2, v2)
+    r3, v3 = r + 0.5 * h * v2, v + 0.5 * h * a2
+    a3 = _accel(r3, v3)
+    r4, v4 = r + h * v3, v + h * a3
+    a4 = _accel(r4, v4)
+    return (
+        r + h / 6.0 * (v + 2.0 * v2 + 2.0 * v3 + v4),
+        v + h / 6.0 * (a1 + 2.0 * a2 + 2.0 * a3 + a4),
+    )
 
 
 def equilibrium_temperature_k(position: F64, sun_dir: F64, config: SeparationConfig) -> F64:
@@ -128,25 +148,31 @@ def equilibrium_temperature_k(position: F64, sun_dir: F64, config: SeparationCon
     return np.asarray((absorbed / (4.0 * e * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25)
 
 
-def _fly_stage(
-    r0: F64, v0: F64, t0: float, t_end: float, step: float, floor_m: float
-) -> tuple[F64, F64, F64]:
-    """Sample times (s), positions and velocities ``(k, 3)`` of one stage from ``t0``."""
-    times = t0 + step * np.arange(math.floor((t_end - t0) / step + 1e-9) + 1)
-    sol = solve_ivp(
-        _rates, (t0, times[-1]), np.concatenate([r0, v0]), method="DOP853",
-        t_eval=times, rtol=1e-10, atol=1e-3,
-    )  # fmt: skip
-    y = sol.y.T
-    _, _, alt = ecef_to_geodetic(y[:, :3])
-    falling = np.einsum("ij,ij->i", y[:, :3], y[:, 3:]) < 0.0
-    below = np.flatnonzero((np.asarray(alt) < floor_m) & falling)
-    keep = below[0] if below.size else y.shape[0]
-    return (
-        np.asarray(times[:keep], dtype=np.float64),
-        np.asarray(y[:keep, :3], dtype=np.float64),
-        np.asarray(y[:keep, 3:], dtype=np.float64),
-    )
+def fly_stages(r0: F64, v0: F64, k0: NDArray[np.int64], grid: F64, floor_m: float) -> F64:
+    """States ``(T, N, 6)`` of N stages on a uniform time grid (NaN before a stage's start
+    index ``k0`` and after it falls back below ``floor_m``); RK4 at the grid's step (for a
+    1 s step the error after 20 minutes is below a millimetre; see the tests).
+
+    One step at a time over the grid, all stages together: the cost grows with the grid,
+    not with the number of stages.
+    """
+    n, t = r0.shape[0], grid.size
+    out = np.full((t, n, 6), np.nan)
+    r, v = r0.copy(), v0.copy()
+    h = float(grid[1] - grid[0]) if t > 1 else 1.0
+    flying = np.zeros(n, dtype=bool)
+    for k in range(int(k0.min(initial=t)), t):
+        start = k0 == k
+        r[start], v[start] = r0[start], v0[start]
+        flying |= start
+        out[k, flying, :3], out[k, flying, 3:] = r[flying], v[flying]
+        _, _, alt = ecef_to_geodetic(r)
+        down = (np.asarray(alt) < floor_m) & (np.einsum("ij,ij->i", r, v) < 0.0)
+        out[k, flying & down] = np.nan
+        flying &= ~down
+        if k + 1 < t and flying.any():
+            r[flying], v[flying] = _rk4(r[flying], v[flying], h)
+    return out
 
 
 def add_spent_stages(
@@ -174,8 +200,10 @@ def add_spent_stages(
     epoch_ns = int(epoch.astimezone(UTC).timestamp() * 1e9)
     t_ns = truth.column("time").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
     t_s = (t_ns - epoch_ns) * 1e-9
-    grid = np.unique(t_s)
-    step = float(np.min(np.diff(grid))) if grid.size > 1 else 1.0
+    samples = np.unique(t_s)
+    step = float(np.min(np.diff(samples))) if samples.size > 1 else 1.0
+    # The flyout's uniform grid (its samples are epoch + j step), over the run's span.
+    grid = samples[0] + step * np.arange(round((samples[-1] - samples[0]) / step) + 1)
     oid = np.asarray(truth.column("object_id").cast(pa.string()).to_pylist(), dtype=object)
     kind = np.asarray(truth.column("kind").cast(pa.string()).to_pylist(), dtype=object)
     burn = events.filter(pc.equal(events.column("event"), "burnout"))
@@ -183,23 +211,32 @@ def add_spent_stages(
     cols = {
         c: truth.column(c).to_numpy(zero_copy_only=False) for c in ("x", "y", "z", "vx", "vy", "vz")
     }
+    # Each ballistic missile's first sample at or after its burnout: the stage's start.
+    names, inverse = np.unique(oid, return_inverse=True)
+    burnout = np.full(names.size, np.inf)
+    where = np.searchsorted(names, np.asarray(burn.column("object_id").to_pylist(), dtype=object))
+    found = (where < names.size) & (names[np.minimum(where, names.size - 1)] == np.asarray(
+        burn.column("object_id").to_pylist(), dtype=object))  # fmt: skip
+    burnout[where[found]] = ((b_ns - epoch_ns) * 1e-9)[found]
+    after = np.flatnonzero((kind == "ballistic") & (t_s >= burnout[inverse] - 1e-9))
+    if after.size == 0:
+        return truth
+    order = after[np.lexsort((t_s[after], inverse[after]))]
+    _, first_of = np.unique(inverse[order], return_index=True)
+    first = order[first_of]
+    xyz = np.stack([cols[c][first] for c in ("x", "y", "z")], axis=-1)
+    vel = np.stack([cols[c][first] for c in ("vx", "vy", "vz")], axis=-1)
+    vel = vel - config.delta_v_m_s * vel / np.linalg.norm(vel, axis=-1, keepdims=True)
+    k0 = np.searchsorted(grid, t_s[first] - 1e-9).astype(np.int64)
+    states = fly_stages(xyz, vel, k0, grid, config.breakup_altitude_km * KM)
     parts: list[dict[str, object]] = []
-    # One integration per ballistic missile (a handful): each stage has its own span.
-    for name, tb in zip(
-        burn.column("object_id").to_pylist(), (b_ns - epoch_ns) * 1e-9, strict=True
-    ):
-        rows = np.flatnonzero((oid == name) & (kind == "ballistic") & (t_s >= tb - 1e-9))
-        if rows.size == 0:
-            continue
-        first = rows[np.argmin(t_s[rows])]
-        r0 = np.array([cols["x"][first], cols["y"][first], cols["z"][first]])
-        v0 = np.array([cols["vx"][first], cols["vy"][first], cols["vz"][first]])
-        v0 = v0 - config.delta_v_m_s * v0 / np.linalg.norm(v0)
-        times, r, v = _fly_stage(
-            r0, v0, float(t_s[first]), float(grid[-1]), step, config.breakup_altitude_km * KM
-        )
-        if times.size:
-            parts.append({"object_id": f"{name}-stage", "t": times, "r": r, "v": v})
+    for j, row in enumerate(first):
+        ok = np.isfinite(states[:, j, 0])
+        if ok.any():
+            parts.append(
+                {"object_id": f"{oid[row]}-stage", "t": grid[ok], "r": states[ok, j, :3],
+                 "v": states[ok, j, 3:]}
+            )  # fmt: skip
     if not parts:
         return truth
     return _with_stage_rows(truth, parts, config, bands, epoch, epoch_ns)
