@@ -89,11 +89,11 @@ def test_day_and_night_backgrounds_move_pd_and_false_alarms() -> None:
     radiance = band_background("tropical", SWIR["swir"]).radiance(
         scene, np.zeros(1), np.array([0.15]), np.array([1.0])
     )[0]
-    # A leakage that makes the sunlit clutter 1.5 times the sensor noise.
-    leakage = 1.5 * nei / (radiance * ifov**2)
+    # A leakage that makes the sunlit clutter equal to the sensor noise.
+    leakage = nei / (radiance * ifov**2)
     ir = InfraredParameters(
         band="swir", nei_w_m2=nei, ifov_urad=ifov * 1e6, clutter_leakage=leakage,
-        threshold_snr=10.0, pointing_error_urad=0.0,
+        pointing_error_urad=0.0,
     )  # fmt: skip
     # Irradiance at the aperture: SNR = T + 1 against the sensor noise alone.
     tau = band_path_table("tropical", SWIR["swir"], ("body", "")).transmission(
@@ -121,7 +121,8 @@ def test_day_and_night_backgrounds_move_pd_and_false_alarms() -> None:
         np.count_nonzero(fa & (sensor == "S000")),
         np.count_nonzero(fa & (sensor == "S001")),
     )
-    # Night: Q(10) per pixel (none expected); day: Q(10 NEI / σ) over the sunlit disc.
+    # Night: Q(6.5) = 4e-11 per pixel (3e6 pixels, 600 frames: 0.08 expected); day:
+    # Q(6.5 / sqrt 2) = 2e-6 on the Earth's pixels, thousands.
     assert fa_night <= 3 and fa_day > 1000
     daylight = np.asarray(table.column("daylight").to_pylist(), dtype=object)
     assert set(daylight[day_rows].tolist()) == {True}
@@ -214,3 +215,19 @@ def test_atmosphere_by_latitude_and_season() -> None:
     names = atmosphere_for("auto", np.array([5.0, 30.0, -30.0]), march)
     assert names == ["tropical", "mid_latitude_winter", "mid_latitude_summer"]
     assert atmosphere_for("tropical", np.array([60.0]), march) == ["tropical"]
+
+
+def test_environment_errors_name_their_field() -> None:
+    """A bad environment section is a ScenarioError naming each field, not a traceback."""
+    from pathlib import Path
+
+    from tracklayer.errors import ScenarioError
+    from tracklayer.scenario import read_yaml_file, validate_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    data = read_yaml_file(examples / "demo.yaml", "scenario")
+    data["environment"] = {"atmosphere": "martian", "clouds": {"kind": "fixed"}}
+    with pytest.raises(ScenarioError) as err:
+        validate_scenario(data, source="demo.yaml", base_dir=examples)
+    assert "environment.atmosphere: input should be 'auto'" in str(err.value)
+    assert "environment.clouds: top_km is given exactly when kind is fixed" in str(err.value)

@@ -36,6 +36,7 @@ __all__ = [
     "EnvironmentConfig",
     "atmosphere_for",
     "cloud_tops_m",
+    "mean_cloud_layers",
 ]
 
 AtmosphereName = Literal[
@@ -140,3 +141,22 @@ def cloud_tops_m(
     )
     top_km = bottom + u[2] * (top - bottom)
     return np.asarray(np.where(u[0] < amount, top_km * KM, 0.0))
+
+
+def mean_cloud_layers(lat_deg: F64, epoch: datetime) -> list[tuple[F64, F64]]:
+    """The climatology's scene as weighted layers: ``(weight, top_m)`` per layer, shapes of
+    ``lat_deg``: clear sky (top 0) and the low, middle and high classes at their mid-class
+    tops (the high class at 80 % of the tropopause). Weights sum to 1."""
+    lat = np.asarray(lat_deg, dtype=np.float64)
+    a = np.abs(lat)
+    edges = np.array([e for e, _ in _CLOUD_AMOUNT])
+    amount = np.array([p for _, p in _CLOUD_AMOUNT])[np.searchsorted(edges, a, "right") - 1]
+    low = _CLASS_SHARE[0] - 0.1 * _summer(lat, epoch.month)
+    high = _CLASS_SHARE[2] + 0.1 * _summer(lat, epoch.month)
+    e = _CLASS_EDGES_KM
+    return [
+        (1.0 - amount, np.zeros(lat.shape)),
+        (amount * low, np.full(lat.shape, 0.5 * (e[0] + e[1]) * KM)),
+        (amount * _CLASS_SHARE[1], np.full(lat.shape, 0.5 * (e[1] + e[2]) * KM)),
+        (amount * high, 0.8 * _tropopause_km(a) * KM),
+    ]

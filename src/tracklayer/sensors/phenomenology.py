@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,7 +45,12 @@ from tracklayer.sensors.background import (
     clutter_irradiance,
     scene_behind,
 )
-from tracklayer.sensors.environment import EnvironmentConfig, atmosphere_for, cloud_tops_m
+from tracklayer.sensors.environment import (
+    EnvironmentConfig,
+    atmosphere_for,
+    cloud_tops_m,
+    mean_cloud_layers,
+)
 from tracklayer.sensors.targets import TargetStates
 from tracklayer.solar import solar_zenith_cos, sun_direction_ecef
 
@@ -62,10 +67,6 @@ __all__ = [
     "scene_setting",
 ]
 
-#: Albedo of the mean scene the false alarms of a frame are reckoned against (Earth's Bond
-#: albedo, Trenberth et al. 2009), from the surface.
-_MEAN_SCENE_ALBEDO = 0.30
-
 
 @dataclass(frozen=True)
 class SceneSetting:
@@ -79,11 +80,14 @@ class SceneSetting:
         Cloud-top altitude over each launch, m (0: clear sky).
     sun_dir : ndarray, shape (T, 3)
         Unit vector to the Sun, ECEF, at each grid time.
+    epoch : datetime or None
+        The scenario epoch (its month sets the season of the mean scene); None: March.
     """
 
     atmosphere: list[str]
     cloud_top_m: F64
     sun_dir: F64
+    epoch: datetime | None = None
 
 
 def scene_setting(
@@ -101,6 +105,7 @@ def scene_setting(
         atmosphere=atmosphere_for(config.atmosphere, lat, epoch),
         cloud_top_m=cloud_tops_m(config.clouds, lat, epoch, rng),
         sun_dir=sun,
+        epoch=epoch,
     )
 
 
@@ -257,25 +262,26 @@ def frame_clutter(
     leakage: F64,
 ) -> F64:
     """Clutter-equivalent irradiance (W/m²) of a frame's look-down pixels: the mean scene
-    (surface, albedo 0.3, the first threat's atmosphere) at the sub-satellite point."""
+    at the sub-satellite point, by day or night, in the first threat's atmosphere: clear
+    ground and the cloud classes of the climatology at that latitude, weighted by how often
+    each is seen (:func:`tracklayer.sensors.environment.mean_cloud_layers`)."""
     nadir = sensor_pos / np.linalg.norm(sensor_pos, axis=-1, keepdims=True)
-    scene = Scene(
-        kind=np.full(time_index.size, EARTH, dtype=np.int64),
-        point=nadir * 6.371e6,
-        height_m=np.zeros(time_index.size),
-        cos_view=np.ones(time_index.size),
-    )
+    n = time_index.size
+    scene = Scene(np.full(n, EARTH, dtype=np.int64), nadir * 6.371e6, np.zeros(n), np.ones(n))
     atm = next((a for a in setting.atmosphere if a != "exponential"), "us_standard_1976")
     cos_sun = solar_zenith_cos(scene.point, setting.sun_dir[time_index])
-    out = np.zeros(time_index.size)
+    epoch = setting.epoch or datetime(2000, 3, 1, tzinfo=UTC)
+    layers = mean_cloud_layers(np.degrees(np.arcsin(np.clip(nadir[:, 2], -1, 1))), epoch)
+    out = np.zeros(n)
     for b, band in enumerate(bands):
         sel = np.flatnonzero(band_of_frame == b)
-        if sel.size:
-            sub = Scene(scene.kind[sel], scene.point[sel], scene.height_m[sel],
-                        scene.cos_view[sel])  # fmt: skip
-            out[sel] = band_background(atm, band).radiance(
-                sub, np.zeros(sel.size), np.full(sel.size, _MEAN_SCENE_ALBEDO), cos_sun[sel]
-            )
+        if sel.size == 0:
+            continue
+        sub = Scene(scene.kind[sel], scene.point[sel], scene.height_m[sel], scene.cos_view[sel])
+        table = band_background(atm, band)
+        for weight, top in layers:
+            albedo = np.where(top[sel] > 0.0, CLOUD_ALBEDO, SURFACE_ALBEDO)
+            out[sel] += weight[sel] * table.radiance(sub, top[sel], albedo, cos_sun[sel])
     return clutter_irradiance(out, ifov_rad, leakage)
 
 
