@@ -3,17 +3,18 @@
 Scoring grid: the truth sample times. At each grid time a tracker's tracks are its rows
 at its latest frame at or before that time (no older than the grid spacing), moved to the
 grid time at constant velocity, keeping only the statuses of
-``TrackingConfig.scoring_statuses``. Truth and tracks are then matched by the GOSPA
-assignment on position with cut-off ``gospa_c_m`` (:func:`tracklayer.metrics.gospa.gospa`);
-a threat matched to a track at a time is "in custody" then.
+``TrackingConfig.scoring.statuses``. Truth and tracks are then matched by the GOSPA
+assignment on position with cut-off ``scoring.gospa_c_m``
+(:func:`tracklayer.metrics.gospa.gospa`); a threat matched to a track at a time is "in
+custody" then.
 
 Per threat and tracker: times from launch (the threat's first truth sample) to its first
 detection (by that tracker's sensors) and to its first matched track; the custody fraction
 over its flight; position and velocity RMSE over matched times; identity switches (changes
 of the matched track between successive matched times); ``cue_time_s``, the first matched
-time whose position and velocity errors both meet ``cue_position_m`` and
-``cue_velocity_mps``. Per tracker (repeated on its rows): mean GOSPA over the grid, and false
-tracks, the scored track identities never matched to any threat.
+time whose position and velocity errors both meet ``scoring.cue_position_m`` and
+``scoring.cue_velocity_mps``. Per tracker (repeated on its rows): mean GOSPA over the grid,
+and false tracks, the scored track identities never matched to any threat.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def tracking_metrics(
     if detections is not None and detections.num_rows:
         owners = sorted(set(_strs(detections, "owner").tolist()))
         trackers = sorted(set(trackers) | set(owners) | {JOINT})
-    statuses = set(config.scoring_statuses)
+    statuses = set(config.scoring.statuses)
     m_rows: list[dict[str, object]] = []
     g_rows: list[dict[str, object]] = []
     for name in trackers:
@@ -151,7 +152,9 @@ def tracking_metrics(
                 est[:, :3] += (t - frames[fi]) * est[:, 3:]
             est_pos_all.append(est)
             live = np.nonzero(alive[:, g])[0]
-            res = gospa(dense[live, g, :3], est[:, :3], config.gospa_c_m, config.gospa_p)
+            res = gospa(
+                dense[live, g, :3], est[:, :3], config.scoring.gospa_c_m, config.scoring.gospa_p
+            )
             g_rows.append(
                 {
                     "tracker": name,
@@ -241,7 +244,9 @@ def _object_row(
     n_alive = int(alive.sum())
     ids = k_id[matched[hit]]
     switches = int(np.count_nonzero(ids[1:] != ids[:-1])) if ids.size > 1 else 0
-    cue = hit & (err_p <= config.cue_position_m) & (err_v <= config.cue_velocity_mps)
+    cue = (
+        hit & (err_p <= config.scoring.cue_position_m) & (err_v <= config.scoring.cue_velocity_mps)
+    )
     return {
         "object_id": str(oid),
         "tracker": tracker,

@@ -523,11 +523,12 @@ def _scenario_section(ctx: _Context) -> str:
         parts.append(_detections_table(detections))
     tracking = ctx.scenario.get("tracking")
     if isinstance(tracking, dict) and tracking:
+        management = tracking.get("management") or {}
         parts.append(
             _note(
                 f"Tracking: {str(tracking.get('filter', '?')).upper()} filter, "
                 f"{tracking.get('motion', '?')} motion model, M-of-N confirmation "
-                f"{tracking.get('confirm_m', '?')} of {tracking.get('confirm_n', '?')}, "
+                f"{management.get('confirm_m', '?')} of {management.get('confirm_n', '?')}, "
                 f"GOSPA cut-off {_fmt(_gospa_c_m(ctx) / KM, 0)} km, p = {_gospa_p(ctx):g}. "
                 "Each owner's tracker uses only that owner's sensors; the joint tracker uses "
                 "all; the fused picture combines the national tracks."
@@ -877,13 +878,13 @@ def _first_times_table(
 
 
 def _gospa_c_m(ctx: _Context) -> float:
-    tracking = ctx.scenario.get("tracking") or {}
-    return float(tracking.get("gospa_c_m") or _DEFAULT_GOSPA_C_M)
+    scoring = (ctx.scenario.get("tracking") or {}).get("scoring") or {}
+    return float(scoring.get("gospa_c_m") or _DEFAULT_GOSPA_C_M)
 
 
 def _gospa_p(ctx: _Context) -> float:
-    tracking = ctx.scenario.get("tracking") or {}
-    return float(tracking.get("gospa_p") or _DEFAULT_GOSPA_P)
+    scoring = (ctx.scenario.get("tracking") or {}).get("scoring") or {}
+    return float(scoring.get("gospa_p") or _DEFAULT_GOSPA_P)
 
 
 def _custody_section(ctx: _Context) -> str:

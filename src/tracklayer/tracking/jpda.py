@@ -12,7 +12,7 @@ most one node and each node at most one detection; its weight is
 JPDA with clutter density ``lambda`` per steradian; the two tangent-plane angles are
 radians, so a density in their plane is per steradian). The marginal probabilities
 ``beta_td`` (node t took detection d) and ``beta_t0`` (missed) are the sums over all events,
-computed exactly for ``T, D <= jpda_max_cluster`` by a forward-backward recursion over the
+computed exactly for ``T, D <= jpda.max_cluster`` by a forward-backward recursion over the
 subsets of detections already taken (``O(T D 2^D)`` instead of enumerating events), batched
 over all clusters of a frame; larger clusters fall back to global nearest neighbour.
 

@@ -164,7 +164,7 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     hits, since one satellite's angles do not fix the range, and is exempt from deletion
     on covariance growth (its range spread is large by construction).
     """
-    mask = (1 << config.confirm_n) - 1
+    mask = (1 << config.management.confirm_n) - 1
     history = ((tracks.history << 1) | hit.astype(np.int64)) & mask
     age = tracks.age + 1
     last = np.where(hit, t, tracks.last_update_s)
@@ -172,13 +172,17 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     status = tracks.status.copy()
     tent = status == TENTATIVE
     one = tracks.origin_sensor >= 0
-    status[tent & ~one & (hits >= config.confirm_m)] = CONFIRMED
-    status[tent & (hits < config.confirm_m) & (age >= config.confirm_n)] = DELETED
+    status[tent & ~one & (hits >= config.management.confirm_m)] = CONFIRMED
+    status[tent & (hits < config.management.confirm_m) & (age >= config.management.confirm_n)] = (
+        DELETED
+    )
     held = (status == CONFIRMED) | (status == COASTING)
     status[held & hit] = CONFIRMED
     status[held & ~hit] = COASTING
     sig_max = np.sqrt(np.linalg.eigvalsh(tracks.p[:, :3, :3])[:, -1]) if len(tracks) else last
-    gone = (t - last > config.delete_after_s) | ((sig_max > config.max_position_sigma_m) & ~one)
+    gone = (t - last > config.management.delete_after_s) | (
+        (sig_max > config.management.max_position_sigma_m) & ~one
+    )
     status[gone] = DELETED
     return replace(tracks, status=status, history=history, age=age, last_update_s=last)
 
@@ -202,7 +206,7 @@ def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
     diff = r[:, None, :] - r[None, :, :]
     # Cheap pre-test on distance before the Mahalanobis one.
     sig2 = np.trace(tracks.p[live, :3, :3], axis1=1, axis2=2)
-    gate = chi2_quantile(config.merge_gate_probability, 3)
+    gate = chi2_quantile(config.management.merge_gate_probability, 3)
     dist2 = np.einsum("abi,abi->ab", diff, diff)
     ia, ib = np.nonzero(np.triu(dist2 <= gate * (sig2[:, None] + sig2[None, :]), k=1))
     if ia.size == 0:
