@@ -225,6 +225,14 @@ class ManagementConfig(StrictModel):
         description="Two tracks whose position difference lies inside this chi-square gate "
         "(3 degrees of freedom) are duplicates; the younger one is deleted.",
     )
+    dominated_frames: int = Field(
+        default=3,
+        ge=0,
+        le=MAX_CONFIRM_N,
+        description="A track living on a subset of another, more precise track's "
+        "detections, seen by fewer sensors, for this many frames in a row is deleted (a "
+        "ghost along some sensors' lines of sight, or a duplicate); 0: never.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ManagementConfig:

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tracklayer.tracking import association, initiation, jpda, manager, single_sensor
-from tracklayer.tracking.config import TrackingConfig, chi2_quantile
+from tracklayer.tracking.config import MAX_CONFIRM_N, TrackingConfig, chi2_quantile
 from tracklayer.tracking.detections import Detections, Frame, Pairs
 from tracklayer.tracking.estimators import make_filter
 from tracklayer.tracking.filters import enforce_spd
@@ -83,7 +83,9 @@ class TrackHistory:
         )
 
 
-Associator = Callable[[TrackSet, Frame, Pairs], tuple[TrackSet, Pairs, NDArray[np.bool_]]]
+#: Associates a frame's gated pairs and updates the tracks: returns the updated tracks,
+#: the gated pairs it considered and the pairs that updated tracks.
+Associator = Callable[[TrackSet, Frame, Pairs], tuple[TrackSet, Pairs, Pairs]]
 
 
 class BatchTracker:
@@ -130,8 +132,8 @@ class BatchTracker:
         frame = Frame.of(det)
         tracks = self._predict(frame.time_s)
         gated = self._gate(tracks, frame)
-        tracks, gated, hit = self._associate_and_update(tracks, frame, gated)
-        tracks = self._manage(tracks, hit, frame.time_s)
+        tracks, gated, assigned = self._associate_and_update(tracks, frame, gated)
+        tracks = self._manage(tracks, frame, gated, assigned)
         # Detections inside some track's gate never start a track, even when unassigned.
         unexplained = np.ones(len(det), dtype=bool)
         unexplained[gated.det] = False
@@ -173,9 +175,7 @@ class BatchTracker:
         )
         return Pairs(ti, di, d2)
 
-    def _jpda(
-        self, tracks: TrackSet, frame: Frame, gated: Pairs
-    ) -> tuple[TrackSet, Pairs, NDArray[np.bool_]]:
+    def _jpda(self, tracks: TrackSet, frame: Frame, gated: Pairs) -> tuple[TrackSet, Pairs, Pairs]:
         """Every gated detection weighs into its tracks' updates (JPDA)."""
         cfg, det = self.config, frame.det
         x, p, hit = jpda.jpda_update(
@@ -193,11 +193,9 @@ class BatchTracker:
             clutter_density_per_sr=cfg.jpda.clutter_density_per_sr,
             max_cluster=cfg.jpda.max_cluster,
         )
-        return replace(tracks, x=x, p=p), gated, hit
+        return replace(tracks, x=x, p=p), gated, gated.select(hit[gated.track])
 
-    def _gnn(
-        self, tracks: TrackSet, frame: Frame, gated: Pairs
-    ) -> tuple[TrackSet, Pairs, NDArray[np.bool_]]:
+    def _gnn(self, tracks: TrackSet, frame: Frame, gated: Pairs) -> tuple[TrackSet, Pairs, Pairs]:
         """Global nearest neighbour assignment, then the assigned pairs' updates."""
         det = frame.det
         if self.config.single_sensor.enabled and len(gated):
@@ -219,9 +217,7 @@ class BatchTracker:
             tracks, ti, di = self._update_with_banks(tracks, frame, gated.select(in_bank), ti, di)
         else:
             tracks = self.filter.update(tracks, frame, ti, di)
-        hit = np.zeros(len(tracks), dtype=bool)
-        hit[ti] = True
-        return tracks, gated, hit
+        return tracks, gated, Pairs(ti, di, np.zeros(ti.size))
 
     def _update_with_banks(
         self, tracks: TrackSet, frame: Frame, bank_pairs: Pairs, ti: I64, di: I64
@@ -243,8 +239,15 @@ class BatchTracker:
 
     # -- 4. manage ---------------------------------------------------------------------
 
-    def _manage(self, tracks: TrackSet, hit: NDArray[np.bool_], t: float) -> TrackSet:
-        tracks = manager.advance(tracks, hit, t, self.config)
+    def _manage(self, tracks: TrackSet, frame: Frame, gated: Pairs, assigned: Pairs) -> TrackSet:
+        hit = np.zeros(len(tracks), dtype=bool)
+        hit[assigned.track] = True
+        now = manager.dominated(
+            tracks, gated.track, gated.det, assigned.track, assigned.det, frame.det.sensor
+        )
+        bits = ((tracks.dominated << 1) | now.astype(np.int64)) & ((1 << MAX_CONFIRM_N) - 1)
+        tracks = replace(tracks, dominated=bits)
+        tracks = manager.advance(tracks, hit, frame.time_s, self.config)
         if np.any(tracks.group >= 0):
             tracks = single_sensor.prune(tracks, hit, self.config)
         return tracks
