@@ -37,22 +37,20 @@ def fuse_timeline(
     interval_s
         Fusion cadence, s.
     max_age_s
-        National track states older than this at a fusion time are left out, s.
+        National track states older than this at a fusion time are left out, s; so is a
+        national track from the time its tracker deleted it.
 
     Returns
     -------
     pyarrow.Table
         Rows in the ``tracks`` schema with ``tracker = "fused"`` and status ``confirmed``.
     """
-    national = tracks.filter(
-        pc.and_(
-            pc.is_in(tracks["status"], pa.array(_LIVE)),
-            pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", FUSED]))),
-        )
-    )
+    owners_only = tracks.filter(pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", FUSED]))))
+    national = owners_only.filter(pc.is_in(owners_only["status"], pa.array(_LIVE)))
     if national.num_rows == 0:
         return TRACKS_SCHEMA.empty_table()
     epoch_ns = int(np.datetime64(epoch.replace(tzinfo=None), "ns").astype(np.int64))
+    ended = _deletion_times(owners_only, epoch_ns)
     t_s = (national["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
     owner = national["tracker"].to_numpy(zero_copy_only=False).astype(str)
     track_id = national["track_id"].cast(pa.string()).to_numpy(zero_copy_only=False).astype(str)
@@ -60,6 +58,7 @@ def fuse_timeline(
     cov = np.asarray(national["cov"].combine_chunks().flatten()).reshape(-1, 6, 6)
 
     identity = _Identities()
+    partner_of: dict[str, str] = {}  # "owner/track" -> the track it was fused with last
     ids: list[str] = []
     times_ns: list[int] = []
     states: list[np.ndarray] = []
@@ -67,10 +66,20 @@ def fuse_timeline(
     first = np.ceil(t_s.min() / interval_s) * interval_s
     for fusion_t in np.arange(first, t_s.max(), interval_s):
         latest = _latest_states(owner, track_id, t_s, fusion_t, max_age_s)
+        # A national track its tracker has deleted leaves the picture at once, instead of
+        # being carried forward from its last state for max_age_s.
+        gone = np.array(
+            [ended.get(f"{owner[i]}/{track_id[i]}", np.inf) <= fusion_t for i in latest], bool
+        )
+        latest = latest[~gone] if latest.size else latest
         if latest.size == 0:
             continue
         batch = TrackBatch(owner[latest], track_id[latest], t_s[latest], state[latest], cov[latest])
-        system = fuse_tracks(batch, time_s=float(fusion_t))
+        keys = [f"{owner[i]}/{track_id[i]}" for i in latest]
+        row_of = {k: j for j, k in enumerate(keys)}
+        keep_with = np.array([row_of.get(partner_of.get(k, ""), -1) for k in keys], np.intp)
+        system = fuse_tracks(batch, time_s=float(fusion_t), keep_with=keep_with)
+        partner_of = {keys[j]: keys[m[0]] for m in system.members for j in m[1:]}
         for members in system.members:
             ids.append(
                 identity(
@@ -92,6 +101,15 @@ def fuse_timeline(
         "status": pa.array(["confirmed"] * len(ids)),
     }
     return pa.table(columns, schema=TRACKS_SCHEMA)
+
+
+def _deletion_times(tracks: pa.Table, epoch_ns: int) -> dict[str, float]:
+    """Time (s since epoch) each national track was deleted, by ``"owner/track_id"``."""
+    rows = tracks.filter(pc.equal(tracks["status"], "deleted"))
+    t_s = (rows["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
+    owner = rows["tracker"].to_pylist()
+    track_id = rows["track_id"].cast(pa.string()).to_pylist()
+    return {f"{o}/{k}": float(t) for o, k, t in zip(owner, track_id, t_s, strict=True)}
 
 
 def _latest_states(
