@@ -136,7 +136,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--sats", type=int, default=160)
     ap.add_argument("--duration", type=float, default=240.0)
-    ap.add_argument("--stonesoup-threats", type=int, default=10)
+    ap.add_argument("--stonesoup-threats", type=int, default=10, help="0: no Stone Soup run")
     ap.add_argument("--stonesoup-sats", type=int, default=40)
     args = ap.parse_args()
     print("| threats | seed | detections | tracker | mean GOSPA, km | loc / missed / false, km "
@@ -145,7 +145,7 @@ def main() -> None:
     for threats in args.threats:
         for seed in range(args.seeds):
             one_raid(threats, args.sats, args.duration, seed, stonesoup=False)
-    for seed in range(args.seeds):
+    for seed in range(args.seeds if args.stonesoup_threats else 0):
         one_raid(args.stonesoup_threats, args.stonesoup_sats, 120.0, seed, stonesoup=True)
 
 

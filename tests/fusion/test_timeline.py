@@ -78,3 +78,17 @@ def test_a_pair_fused_before_stays_fused_through_a_wider_gate() -> None:
     )
     far.state[1, 0] += 3.0 * sep  # 22 sigma: the history gate lets go
     assert len(fuse_tracks(far, keep_with=np.array([-1, 0]))) == 2
+
+
+def test_a_one_owner_system_track_is_tentative_until_confirm_after_s() -> None:
+    """A system track from one owner's track alone is ``tentative`` for
+    ``confirm_after_s``, then ``confirmed``; one holding two owners' tracks is confirmed
+    from its first fusion time."""
+    times = np.arange(0.0, 41.0, 1.0)
+    usa = _rows("USA", "USA-1", times, 0.0, "confirmed")
+    alone = fuse_timeline(usa, EPOCH, interval_s=1.0, confirm_after_s=30.0)
+    status = alone["status"].to_pylist()
+    assert status[:30] == ["tentative"] * 30 and set(status[30:]) == {"confirmed"}
+    jpn = _rows("JPN", "JPN-1", times, 10.0, "confirmed")
+    both = fuse_timeline(pa.concat_tables([usa, jpn]), EPOCH, interval_s=1.0)
+    assert set(both["status"].to_pylist()) == {"confirmed"}

@@ -15,16 +15,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracklayer.fusion.t2t import TrackBatch, fuse_tracks
+from tracklayer.fusion.t2t import SystemTracks, TrackBatch, fuse_tracks
 from tracklayer.tracking.run import TRACKS_SCHEMA
 
 #: Tracker name of the fused picture.
 FUSED = "fused"
 _LIVE = ("confirmed", "coasting")
+#: A system track drawn from one owner's track alone is confirmed after this long, s: an
+#: owner's false tracks are short-lived (tens of seconds) and another owner's tracker
+#: seeing the same threat confirms a real one at once.
+DEFAULT_CONFIRM_AFTER_S = 30.0
 
 
 def fuse_timeline(
-    tracks: pa.Table, epoch: datetime, *, interval_s: float = 10.0, max_age_s: float = 30.0
+    tracks: pa.Table,
+    epoch: datetime,
+    *,
+    interval_s: float = 10.0,
+    max_age_s: float = 30.0,
+    confirm_after_s: float = DEFAULT_CONFIRM_AFTER_S,
 ) -> pa.Table:
     """System tracks fused from the national tracks, every ``interval_s`` seconds.
 
@@ -36,6 +45,8 @@ def fuse_timeline(
         Scenario epoch (UTC); fusion times are ``epoch + k * interval_s``.
     interval_s
         Fusion cadence, s.
+    confirm_after_s
+        How long a system track drawn from one owner alone stays tentative, s.
     max_age_s
         National track states older than this at a fusion time are left out, s; so is a
         national track from the time its tracker deleted it.
@@ -43,7 +54,9 @@ def fuse_timeline(
     Returns
     -------
     pyarrow.Table
-        Rows in the ``tracks`` schema with ``tracker = "fused"`` and status ``confirmed``.
+        Rows in the ``tracks`` schema with ``tracker = "fused"``; status ``confirmed`` for
+        a system track that holds tracks of two owners or more, or has been one for
+        ``confirm_after_s``, ``tentative`` before.
     """
     owners_only = tracks.filter(pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", FUSED]))))
     national = owners_only.filter(pc.is_in(owners_only["status"], pa.array(_LIVE)))
@@ -57,35 +70,26 @@ def fuse_timeline(
     state = np.stack([national[c].to_numpy() for c in ("x", "y", "z", "vx", "vy", "vz")], axis=1)
     cov = np.asarray(national["cov"].combine_chunks().flatten()).reshape(-1, 6, 6)
 
-    identity = _Identities()
-    partner_of: dict[str, str] = {}  # "owner/track" -> the track it was fused with last
+    manager = _SystemTrackManager(confirm_after_s)
     ids: list[str] = []
+    statuses: list[str] = []
     times_ns: list[int] = []
     states: list[np.ndarray] = []
     covs: list[np.ndarray] = []
     first = np.ceil(t_s.min() / interval_s) * interval_s
     for fusion_t in np.arange(first, t_s.max(), interval_s):
         latest = _latest_states(owner, track_id, t_s, fusion_t, max_age_s)
+        keys = [f"{owner[i]}/{track_id[i]}" for i in latest]
         # A national track its tracker has deleted leaves the picture at once, instead of
         # being carried forward from its last state for max_age_s.
-        gone = np.array(
-            [ended.get(f"{owner[i]}/{track_id[i]}", np.inf) <= fusion_t for i in latest], bool
-        )
-        latest = latest[~gone] if latest.size else latest
-        if latest.size == 0:
+        live = np.array([ended.get(k, np.inf) > fusion_t for k in keys], bool)
+        if not np.any(live):
             continue
+        latest, keys = latest[live], [k for k, ok in zip(keys, live, strict=True) if ok]
         batch = TrackBatch(owner[latest], track_id[latest], t_s[latest], state[latest], cov[latest])
-        keys = [f"{owner[i]}/{track_id[i]}" for i in latest]
-        row_of = {k: j for j, k in enumerate(keys)}
-        keep_with = np.array([row_of.get(partner_of.get(k, ""), -1) for k in keys], np.intp)
-        system = fuse_tracks(batch, time_s=float(fusion_t), keep_with=keep_with)
-        partner_of = {keys[j]: keys[m[0]] for m in system.members for j in m[1:]}
-        for members in system.members:
-            ids.append(
-                identity(
-                    tuple(sorted(f"{owner[latest][i]}/{track_id[latest][i]}" for i in members))
-                )
-            )
+        system, system_ids, status = manager.fuse(batch, keys, float(fusion_t))
+        ids += system_ids
+        statuses += status
         times_ns += [epoch_ns + round(fusion_t * 1e9)] * len(system)
         states.append(system.state)
         covs.append(system.cov.reshape(-1, 36))
@@ -98,7 +102,7 @@ def fuse_timeline(
         "time": pa.array(np.asarray(times_ns, dtype=np.int64)).cast(pa.timestamp("ns", tz="UTC")),
         **{name: pa.array(x[:, k]) for k, name in enumerate(("x", "y", "z", "vx", "vy", "vz"))},
         "cov": pa.FixedSizeListArray.from_arrays(pa.array(np.concatenate(covs).ravel()), 36),
-        "status": pa.array(["confirmed"] * len(ids)),
+        "status": pa.array(statuses),
     }
     return pa.table(columns, schema=TRACKS_SCHEMA)
 
@@ -123,6 +127,39 @@ def _latest_states(
     keys = np.char.add(np.char.add(owner[order], "/"), track_id[order])
     last = np.r_[keys[1:] != keys[:-1], True]
     return np.asarray(order[last])
+
+
+class _SystemTrackManager:
+    """Fuses one time's national tracks, remembering across times which tracks were fused
+    together (association over histories), system-track identities and confirmation."""
+
+    def __init__(self, confirm_after_s: float) -> None:
+        self._identity = _Identities()
+        self._partner_of: dict[str, str] = {}  # "owner/track" -> the track fused with last
+        self._born: dict[str, float] = {}
+        self._confirmed: set[str] = set()
+        self._confirm_after_s = confirm_after_s
+
+    def fuse(
+        self, batch: TrackBatch, keys: list[str], t: float
+    ) -> tuple[SystemTracks, list[str], list[str]]:
+        """System tracks at ``t``, their ids and statuses."""
+        row_of = {k: j for j, k in enumerate(keys)}
+        keep_with = np.array(
+            [row_of.get(self._partner_of.get(k, ""), -1) for k in keys], dtype=np.intp
+        )
+        system = fuse_tracks(batch, time_s=t, keep_with=keep_with)
+        self._partner_of = {keys[j]: keys[m[0]] for m in system.members for j in m[1:]}
+        ids, statuses = [], []
+        for members in system.members:
+            system_id = self._identity(tuple(sorted(keys[i] for i in members)))
+            born = self._born.setdefault(system_id, t)
+            owners = {batch.owner[i] for i in members}
+            if len(owners) > 1 or t - born >= self._confirm_after_s:
+                self._confirmed.add(system_id)
+            ids.append(system_id)
+            statuses.append("confirmed" if system_id in self._confirmed else "tentative")
+        return system, ids, statuses
 
 
 class _Identities:
