@@ -88,15 +88,11 @@ class ExtendedKalman(_SingleModel):
         if ti.size == 0:
             return tracks
         ti, di, ranged = _sorted_pairs(ti, di, frame.det)
-        det = frame.det
         x, p = update_angles_multi(
             tracks.x,
             tracks.p,
             ti,
-            det.los[di],
-            det.sensor_pos[di],
-            det.sigma_rad[di],
-            frame.tau[di],
+            *_lines_of_sight(frame, di),
             iterations=self.config.ekf_iterations if iterations is None else iterations,
             basis=frame.basis[di],
         )
@@ -149,16 +145,12 @@ class InteractingMultipleModel:
         if ti.size == 0:
             return tracks
         ti, di, ranged = _sorted_pairs(ti, di, frame.det)
-        det = frame.det
         mu, xm, pm = imm.imm_update(
             tracks.mu,
             tracks.xm,
             tracks.pm,
             ti,
-            det.los[di],
-            det.sensor_pos[di],
-            det.sigma_rad[di],
-            frame.tau[di],
+            *_lines_of_sight(frame, di),
             iterations=self.config.ekf_iterations if iterations is None else iterations,
             basis=frame.basis[di],
         )
@@ -187,6 +179,12 @@ FILTERS: dict[FilterName, type[ExtendedKalman | CubatureKalman | InteractingMult
 def make_filter(config: TrackingConfig) -> TrackFilter:
     """The filter the configuration names."""
     return FILTERS[config.filter](config)
+
+
+def _lines_of_sight(frame: Frame, di: I64) -> tuple[F64, F64, F64, F64]:
+    """Line of sight, sensor position, angular sigma and time offset of detections ``di``."""
+    det = frame.det
+    return det.los[di], det.sensor_pos[di], det.sigma_rad[di], frame.tau[di]
 
 
 def _sorted_pairs(ti: I64, di: I64, det: Detections) -> tuple[I64, I64, NDArray[np.bool_]]:
