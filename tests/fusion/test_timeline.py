@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracklayer.frames import utc_timestamps
 from tracklayer.fusion.t2t import TrackBatch, fuse_tracks
@@ -81,14 +82,19 @@ def test_a_pair_fused_before_stays_fused_through_a_wider_gate() -> None:
 
 
 def test_a_one_owner_system_track_is_tentative_until_confirm_after_s() -> None:
-    """A system track from one owner's track alone is ``tentative`` for
-    ``confirm_after_s``, then ``confirmed``; one holding two owners' tracks is confirmed
-    from its first fusion time."""
+    """A system track from one owner's track alone, where another owner's tracker watches
+    (a JPN track 50 km away, not the same target), is ``tentative`` for
+    ``confirm_after_s``, then ``confirmed``; while no other owner has any live track it is
+    confirmed at once, and so is one holding two owners' tracks."""
     times = np.arange(0.0, 41.0, 1.0)
     usa = _rows("USA", "USA-1", times, 0.0, "confirmed")
-    alone = fuse_timeline(usa, EPOCH, interval_s=1.0, confirm_after_s=30.0)
-    status = alone["status"].to_pylist()
-    assert status[:30] == ["tentative"] * 30 and set(status[30:]) == {"confirmed"}
+    jpn_far = _rows("JPN", "JPN-9", times, 50e3, "confirmed")
+    watched = fuse_timeline(pa.concat_tables([usa, jpn_far]), EPOCH, interval_s=1.0)
+    status = watched.filter(pc.equal(watched["track_id"], "SYS-000002"))["status"]
+    assert status.to_pylist()[:30] == ["tentative"] * 30
+    assert set(status.to_pylist()[30:]) == {"confirmed"}
+    alone = fuse_timeline(usa, EPOCH, interval_s=1.0)
+    assert set(alone["status"].to_pylist()) == {"confirmed"}
     jpn = _rows("JPN", "JPN-1", times, 10.0, "confirmed")
     both = fuse_timeline(pa.concat_tables([usa, jpn]), EPOCH, interval_s=1.0)
     assert set(both["status"].to_pylist()) == {"confirmed"}

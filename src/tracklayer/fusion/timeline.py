@@ -14,6 +14,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracklayer.fusion.t2t import SystemTracks, TrackBatch, fuse_tracks
 from tracklayer.tracking.run import TRACKS_SCHEMA
@@ -21,9 +22,10 @@ from tracklayer.tracking.run import TRACKS_SCHEMA
 #: Tracker name of the fused picture.
 FUSED = "fused"
 _LIVE = ("confirmed", "coasting")
-#: A system track drawn from one owner's track alone is confirmed after this long, s: an
-#: owner's false tracks are short-lived (tens of seconds) and another owner's tracker
-#: seeing the same threat confirms a real one at once.
+#: A system track drawn from one owner's track alone, where another owner's tracker
+#: watches, is confirmed after this long, s: an owner's false tracks are short-lived (tens
+#: of seconds), and another owner's tracker seeing the same threat confirms a real one at
+#: once.
 DEFAULT_CONFIRM_AFTER_S = 30.0
 
 
@@ -56,7 +58,8 @@ def fuse_timeline(
     pyarrow.Table
         Rows in the ``tracks`` schema with ``tracker = "fused"``; status ``confirmed`` for
         a system track that holds tracks of two owners or more, or has been one for
-        ``confirm_after_s``, ``tentative`` before.
+        ``confirm_after_s``, or appeared while no other owner had a live track;
+        ``tentative`` before.
     """
     owners_only = tracks.filter(pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", FUSED]))))
     national = owners_only.filter(pc.is_in(owners_only["status"], pa.array(_LIVE)))
@@ -151,15 +154,23 @@ class _SystemTrackManager:
         system = fuse_tracks(batch, time_s=t, keep_with=keep_with)
         self._partner_of = {keys[j]: keys[m[0]] for m in system.members for j in m[1:]}
         ids, statuses = [], []
-        for members in system.members:
+        unwatched = _unwatched(system, batch)
+        for k, members in enumerate(system.members):
             system_id = self._identity(tuple(sorted(keys[i] for i in members)))
             born = self._born.setdefault(system_id, t)
-            owners = {batch.owner[i] for i in members}
-            if len(owners) > 1 or t - born >= self._confirm_after_s:
+            if len(members) > 1 or unwatched[k] or t - born >= self._confirm_after_s:
                 self._confirmed.add(system_id)
             ids.append(system_id)
             statuses.append("confirmed" if system_id in self._confirmed else "tentative")
         return system, ids, statuses
+
+
+def _unwatched(system: SystemTracks, batch: TrackBatch) -> NDArray[np.bool_]:
+    """System tracks of one owner's track while no other owner has any live track: no
+    other tracker sees the raid, so none can confirm them."""
+    owners = np.unique(batch.owner)
+    single = np.array([len(m) == 1 for m in system.members], dtype=bool)
+    return single & (owners.size == 1)
 
 
 class _Identities:
