@@ -151,7 +151,22 @@ def initiate(
     # Lines other than the pair's own through each point; most candidates (ghosts of two
     # false alarms) have none, and skip the search below, the costly part of this loop.
     extra = score - support[rows, ci] - support[rows, cj]
-    used = np.zeros(los.shape[0], dtype=bool)
+    groups = _take_greedily(order, ci, cj, extra, support, norm_d2, sensor)
+    return _triangulate_groups(groups, los, sensor_pos, sigma_rad, tau, config)
+
+
+def _take_greedily(
+    order: I64,
+    ci: I64,
+    cj: I64,
+    extra: I64,
+    support: NDArray[np.bool_],
+    norm_d2: F64,
+    sensor: I64,
+) -> list[I64]:
+    """Candidates best first; each takes its pair and, of every further sensor, the line
+    through its point closest to it, using every detection at most once."""
+    used = np.zeros(support.shape[1], dtype=bool)
     groups: list[I64] = []
     for c in order.tolist():
         a, b = ci[c], cj[c]
@@ -169,6 +184,19 @@ def initiate(
         members = np.concatenate([[ci[c], cj[c]], others[first]])
         used[members] = True
         groups.append(members.astype(np.int64))
+    return groups
+
+
+def _triangulate_groups(
+    groups: list[I64],
+    los: F64,
+    sensor_pos: F64,
+    sigma_rad: F64,
+    tau: F64,
+    config: TrackingConfig,
+) -> Initiated:
+    """Each group's lines triangulated together; kept if they meet (chi-square) at a
+    plausible altitude."""
     m = max(len(g) for g in groups)
     j = len(groups)
     idx = np.zeros((j, m), dtype=np.int64)
