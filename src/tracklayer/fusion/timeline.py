@@ -17,10 +17,8 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from tracklayer.fusion.t2t import SystemTracks, TrackBatch, fuse_tracks
-from tracklayer.tracking.run import TRACKS_SCHEMA
+from tracklayer.vocabulary import FUSED, JOINT, TRACKS_SCHEMA
 
-#: Tracker name of the fused picture.
-FUSED = "fused"
 _LIVE = ("confirmed", "coasting")
 #: A system track drawn from one owner's track alone, where another owner's tracker
 #: watches, is confirmed after this long, s: an owner's false tracks are short-lived (tens
@@ -61,7 +59,7 @@ def fuse_timeline(
         ``confirm_after_s``, or appeared while no other owner had a live track;
         ``tentative`` before.
     """
-    owners_only = tracks.filter(pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", FUSED]))))
+    owners_only = tracks.filter(pc.invert(pc.is_in(tracks["tracker"], pa.array([JOINT, FUSED]))))
     national = owners_only.filter(pc.is_in(owners_only["status"], pa.array(_LIVE)))
     if national.num_rows == 0:
         return TRACKS_SCHEMA.empty_table()
