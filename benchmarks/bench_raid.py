@@ -134,6 +134,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threats", type=int, nargs="+", default=[10, 30, 100, 300])
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--sats", type=int, default=160)
     ap.add_argument("--duration", type=float, default=240.0)
     ap.add_argument("--stonesoup-threats", type=int, default=10, help="0: no Stone Soup run")
@@ -143,7 +144,7 @@ def main() -> None:
           "| false tracks | RMSE, m | id switches | CPU per detection, us |")  # fmt: skip
     print("|---:|---:|---:|---|---:|---|---:|---:|---:|---:|")
     for threats in args.threats:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             one_raid(threats, args.sats, args.duration, seed, stonesoup=False)
     for seed in range(args.seeds if args.stonesoup_threats else 0):
         one_raid(args.stonesoup_threats, args.stonesoup_sats, 120.0, seed, stonesoup=True)
