@@ -34,6 +34,7 @@ def fuse_timeline(
     interval_s: float = 10.0,
     max_age_s: float = 30.0,
     confirm_after_s: float = DEFAULT_CONFIRM_AFTER_S,
+    known_column: str | None = None,
 ) -> pa.Table:
     """System tracks fused from the national tracks, every ``interval_s`` seconds.
 
@@ -49,7 +50,10 @@ def fuse_timeline(
         How long a system track drawn from one owner alone stays tentative, s.
     max_age_s
         National track states older than this at a fusion time are left out, s; so is a
-        national track from the time its tracker deleted it.
+        national track from the time its tracker's deletion of it is known.
+    known_column
+        Timestamp column of when each state reached the fusing node; used from then on
+        (default: from its own time).
 
     Returns
     -------
@@ -64,8 +68,10 @@ def fuse_timeline(
     if national.num_rows == 0:
         return TRACKS_SCHEMA.empty_table()
     epoch_ns = int(np.datetime64(epoch.replace(tzinfo=None), "ns").astype(np.int64))
-    ended = _deletion_times(owners_only, epoch_ns)
+    ended = _deletion_times(owners_only, epoch_ns, known_column or "time")
     t_s = (national["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
+    known = national[known_column if known_column is not None else "time"]
+    known_s = (known.cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
     owner = national["tracker"].to_numpy(zero_copy_only=False).astype(str)
     track_id = national["track_id"].cast(pa.string()).to_numpy(zero_copy_only=False).astype(str)
     state = np.stack([national[c].to_numpy() for c in ("x", "y", "z", "vx", "vy", "vz")], axis=1)
@@ -78,8 +84,8 @@ def fuse_timeline(
     states: list[np.ndarray] = []
     covs: list[np.ndarray] = []
     first = np.ceil(t_s.min() / interval_s) * interval_s
-    for fusion_t in np.arange(first, t_s.max(), interval_s):
-        latest = _latest_states(owner, track_id, t_s, fusion_t, max_age_s)
+    for fusion_t in np.arange(first, known_s.max(), interval_s):
+        latest = _latest_states(owner, track_id, t_s, known_s, fusion_t, max_age_s)
         keys = [f"{owner[i]}/{track_id[i]}" for i in latest]
         # A national track its tracker has deleted leaves the picture at once, instead of
         # being carried forward from its last state for max_age_s.
@@ -108,20 +114,27 @@ def fuse_timeline(
     return pa.table(columns, schema=TRACKS_SCHEMA)
 
 
-def _deletion_times(tracks: pa.Table, epoch_ns: int) -> dict[str, float]:
-    """Time (s since epoch) each national track was deleted, by ``"owner/track_id"``."""
+def _deletion_times(tracks: pa.Table, epoch_ns: int, column: str) -> dict[str, float]:
+    """When (``column``, s since epoch) each national track's deletion was known, by
+    ``"owner/track_id"``."""
     rows = tracks.filter(pc.equal(tracks["status"], "deleted"))
-    t_s = (rows["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
+    known = pc.coalesce(rows[column], rows["time"]).cast(pa.int64())
+    t_s = (known.to_numpy() - epoch_ns) / 1e9
     owner = rows["tracker"].to_pylist()
     track_id = rows["track_id"].cast(pa.string()).to_pylist()
     return {f"{o}/{k}": float(t) for o, k, t in zip(owner, track_id, t_s, strict=True)}
 
 
 def _latest_states(
-    owner: np.ndarray, track_id: np.ndarray, t_s: np.ndarray, at_s: float, max_age_s: float
+    owner: np.ndarray,
+    track_id: np.ndarray,
+    t_s: np.ndarray,
+    known_s: np.ndarray,
+    at_s: float,
+    max_age_s: float,
 ) -> np.ndarray:
-    """Row index of each (owner, track) latest state within ``max_age_s`` before ``at_s``."""
-    recent = np.flatnonzero((t_s <= at_s + 1e-9) & (t_s >= at_s - max_age_s))
+    """Row index of each (owner, track) latest state known at ``at_s``, within ``max_age_s``."""
+    recent = np.flatnonzero((known_s <= at_s + 1e-9) & (t_s >= at_s - max_age_s))
     if recent.size == 0:
         return recent
     order = recent[np.lexsort((t_s[recent], track_id[recent], owner[recent]))]
