@@ -100,6 +100,17 @@ def fuse_timeline(
         times_ns += [epoch_ns + round(fusion_t * 1e9)] * len(system)
         states.append(system.state)
         covs.append(system.cov.reshape(-1, 36))
+    return _fused_table(ids, statuses, times_ns, states, covs)
+
+
+def _fused_table(
+    ids: list[str],
+    statuses: list[str],
+    times_ns: list[int],
+    states: list[np.ndarray],
+    covs: list[np.ndarray],
+) -> pa.Table:
+    """The system tracks as rows of the ``tracks`` table, tracker ``fused``."""
     if not ids:
         return TRACKS_SCHEMA.empty_table()
     x = np.concatenate(states)
