@@ -472,8 +472,9 @@ def _scenario_section(ctx: _Context) -> str:
             _note(
                 f"Tracking: {tracking.filter.upper()} filter, "
                 f"{tracking.motion} motion model, M-of-N confirmation "
-                f"{tracking.confirm_m} of {tracking.confirm_n}, "
-                f"GOSPA cut-off {_fmt(tracking.gospa_c_m / KM, 0)} km, p = {tracking.gospa_p:g}. "
+                f"{tracking.management.confirm_m} of {tracking.management.confirm_n}, "
+                f"GOSPA cut-off {_fmt(tracking.scoring.gospa_c_m / KM, 0)} km, "
+                f"p = {tracking.scoring.gospa_p:g}. "
                 "Each owner's tracker uses only that owner's sensors; the joint tracker uses "
                 "all; the fused picture combines the national tracks."
             )
@@ -824,8 +825,8 @@ def _custody_section(ctx: _Context) -> str:
     if gospa is not None:
         fig = run_plots.plot_custody_and_error(
             gospa,
-            c_m=ctx.tracking.gospa_c_m,
-            p=ctx.tracking.gospa_p,
+            c_m=ctx.tracking.scoring.gospa_c_m,
+            p=ctx.tracking.scoring.gospa_p,
             epoch_ns=ctx.epoch_ns,
             epoch_label=ctx.epoch_label,
         )
@@ -872,8 +873,8 @@ def _gospa_section(ctx: _Context) -> str:
     if gospa is None:
         return ""
     fig = run_plots.plot_gospa(gospa, epoch_ns=ctx.epoch_ns, epoch_label=ctx.epoch_label)
-    c_km = ctx.tracking.gospa_c_m / KM
-    p = ctx.tracking.gospa_p
+    c_km = ctx.tracking.scoring.gospa_c_m / KM
+    p = ctx.tracking.scoring.gospa_p
     return _figure(
         _figure_png(fig),
         alt="GOSPA over time",
