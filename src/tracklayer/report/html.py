@@ -31,6 +31,7 @@ from tracklayer.errors import ScenarioError
 from tracklayer.io.outputs import run_folder_name
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
+from tracklayer.report.custody_section import custody_timelines_section
 from tracklayer.report.losses_section import losses_section
 from tracklayer.report.markup import Cell as _Cell
 from tracklayer.report.markup import CellLike as _CellLike
@@ -137,6 +138,7 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         ("coverage", "Coverage", _coverage_section(ctx)),
         ("timelines", "Threat timelines", _timelines_section(ctx)),
         ("custody", "Custody and track error", _custody_section(ctx)),
+        ("custody-timelines", "Custody timelines", _custody_timelines(ctx)),
         ("gospa", "GOSPA", _gospa_section(ctx)),
         ("comparison", "Alone versus joint", _comparison_section(ctx)),
         ("ground-tracks", "Ground tracks", _ground_tracks_section(ctx)),
@@ -788,6 +790,17 @@ def _custody_section(ctx: _Context) -> str:
             )
         )
     return "\n".join(parts)
+
+
+def _custody_timelines(ctx: _Context) -> str:
+    return custody_timelines_section(
+        ctx.run.table("truth"),
+        ctx.run.table("tracks"),
+        ctx.run.table("detections"),
+        ctx.tracking,
+        ctx.trackers,
+        max_threats=MAX_TIMELINES,
+    )
 
 
 def _gospa_section(ctx: _Context) -> str:
