@@ -8,7 +8,12 @@ import pyarrow.compute as pc
 import pytest
 
 from tracklayer.frames import utc_timestamps
-from tracklayer.metrics.custody import CUSTODY_SCHEMA, custody_intervals
+from tracklayer.metrics.custody import (
+    CUSTODY_SCHEMA,
+    NEES_SCHEMA,
+    custody_intervals,
+    position_nees,
+)
 from tracklayer.metrics.tracking import tracking_metrics
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.run import run_tracking
@@ -84,3 +89,22 @@ def test_held_share_equals_the_metrics_custody() -> None:
         held = mine & (np.asarray(intervals["state"].to_pylist()) == "held")
         share = length[held].sum() / length[mine].sum()
         assert share == pytest.approx(row["custody_fraction"], abs=1e-9), row
+
+
+def test_position_nees_of_a_known_error_and_its_chi_square_bounds() -> None:
+    """Reference: error (100, 0, 0) m against a position covariance of 50² m² per axis:
+    NEES = 100² / 50² = 4 at every time; one threat averaged, so the 95 % bounds are the
+    χ²(3) table's 2.5 % and 97.5 % points, 0.216 and 9.348 (to 1e-3)."""
+    tracks = _tracks(np.arange(5.0), 100.0)
+    cov = np.zeros((6, 6))
+    cov[:3, :3] = np.eye(3) * 50.0**2
+    cov[3:, 3:] = np.eye(3) * 10.0**2
+    tracks = tracks.set_column(
+        tracks.schema.get_field_index("cov"), "cov", pa.array([cov.ravel().tolist()] * 5)
+    )
+    out = position_nees(_truth(5), tracks, TrackingConfig())
+    assert out.schema == NEES_SCHEMA
+    assert out["n"].to_pylist() == [1] * 5
+    assert np.allclose(out["mean_nees"].to_numpy(), 4.0, rtol=1e-12)
+    assert np.allclose(out["lower"].to_numpy(), 0.216, atol=1e-3)
+    assert np.allclose(out["upper"].to_numpy(), 9.348, atol=1e-3)

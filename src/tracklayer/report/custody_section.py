@@ -3,7 +3,9 @@
 Intervals come from :func:`tracklayer.metrics.custody.custody_intervals`: green where the
 tracker held the threat, orange where its sensors saw the threat but no track held it,
 grey where its sensors did not see it at all. The table gives, per threat and tracker,
-the held share of the flight, the number of times custody was lost, and the longest gap.
+the held share of the flight, the number of times custody was lost, and the time lost
+while seen and unseen. :func:`consistency_section` shows each tracker's position NEES over
+time against its χ² bounds (:func:`tracklayer.metrics.custody.position_nees`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import pyarrow.compute as pc
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from tracklayer.metrics.custody import custody_intervals
+from tracklayer.metrics.custody import custody_intervals, position_nees
 from tracklayer.report.markup import CellLike, figure, figure_png, fmt, html_table, note
 from tracklayer.tracking.config import TrackingConfig
 
-__all__ = ["custody_timelines_section", "plot_custody_timelines"]
+__all__ = ["consistency_section", "custody_timelines_section", "plot_custody_timelines"]
 
 #: Colour of each interval state.
 STATE_COLOURS = {"held": "#2e8b57", "seen": "#f0a030", "unseen": "#c8ccd4"}
@@ -136,4 +138,64 @@ def _summary_table(intervals: pa.Table, threats: Sequence[str], trackers: Sequen
         groups=[("", 1), *[(t, 4) for t in trackers]],
         caption="Per threat and tracker: share of the flight held, times custody was lost "
         "after being held, and the time lost while seen and while unseen.",
+    )
+
+
+def consistency_section(
+    truth: pa.Table | None,
+    tracks: pa.Table | None,
+    config: TrackingConfig,
+    trackers: Sequence[str],
+) -> str:
+    """Average position NEES over time per tracker with its 95 % χ² bounds (or ``""``)."""
+    if truth is None or tracks is None:
+        return ""
+    nees = position_nees(truth, tracks, config)
+    names = [t for t in trackers if t in set(nees["tracker"].to_pylist())]
+    if not names:
+        return ""
+    epoch_ns = int(pc.min(truth["time"].cast(pa.int64())).as_py())
+    fig, axes = plt.subplots(
+        len(names), 1, figsize=(12.0, 1.9 * len(names) + 0.6), squeeze=False, sharex=True,
+        layout="constrained",
+    )  # fmt: skip
+    rows: list[list[CellLike]] = []
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        mine = nees.filter(pc.equal(nees["tracker"], name))
+        minutes = (mine["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 60e9
+        value = mine["mean_nees"].to_numpy()
+        lower, upper = mine["lower"].to_numpy(), mine["upper"].to_numpy()
+        ax.fill_between(minutes, lower, upper, step="mid", color="#2e8b57", alpha=0.18, lw=0)
+        ax.plot(minutes, value, ".", markersize=2.5, color="#1f3556")
+        ax.axhline(3.0, color="#2e8b57", lw=0.8)
+        ax.set_yscale("log")
+        ax.set_ylabel(name, fontsize=9)
+        ax.grid(alpha=0.3)
+        inside = float(np.mean((value >= lower) & (value <= upper)))
+        rows.append(
+            [name, fmt(int(mine.num_rows)), fmt(float(np.median(value)), 2),
+             fmt(100.0 * inside, 0), fmt(100.0 * float(np.mean(value > upper)), 0)]
+        )  # fmt: skip
+    axes[-1, 0].set_xlabel("minutes after the first truth sample")
+    return "\n".join(
+        [
+            note(
+                "Filter consistency: the position NEES of each matched track (its error "
+                "weighed by its own covariance) averages 3 when the filter's covariance is "
+                "honest. The band is the 95 % χ² interval of the average over the threats "
+                "matched at that time (Bar-Shalom et al. 2001, sec. 5.4.2); points above it "
+                "mean the tracker is over-confident, below it over-cautious."
+            ),
+            figure(
+                figure_png(fig, dpi=90),
+                alt="position NEES over time",
+                caption="Average position NEES per tracker (log scale); line: 3, its "
+                "expected value; band: 95 % bounds.",
+            ),
+            html_table(
+                ["tracker", "times", "median NEES", "within bounds, %", "above, %"],
+                rows,
+                caption="Position NEES per tracker over the run.",
+            ),
+        ]
     )

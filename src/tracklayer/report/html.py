@@ -31,7 +31,7 @@ from tracklayer.errors import ScenarioError
 from tracklayer.io.outputs import run_folder_name
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
-from tracklayer.report.custody_section import custody_timelines_section
+from tracklayer.report.custody_section import consistency_section, custody_timelines_section
 from tracklayer.report.losses_section import losses_section
 from tracklayer.report.markup import Cell as _Cell
 from tracklayer.report.markup import CellLike as _CellLike
@@ -139,6 +139,13 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         ("timelines", "Threat timelines", _timelines_section(ctx)),
         ("custody", "Custody and track error", _custody_section(ctx)),
         ("custody-timelines", "Custody timelines", _custody_timelines(ctx)),
+        (
+            "consistency",
+            "Filter consistency",
+            consistency_section(
+                ctx.run.table("truth"), ctx.run.table("tracks"), ctx.tracking, ctx.trackers
+            ),
+        ),
         ("gospa", "GOSPA", _gospa_section(ctx)),
         ("comparison", "Alone versus joint", _comparison_section(ctx)),
         ("ground-tracks", "Ground tracks", _ground_tracks_section(ctx)),
