@@ -42,6 +42,8 @@ def _table(n: int = 40) -> pa.Table:
             "range_m": pa.array(rng_m, mask=np.isnan(rng_m)),
             "sigma_range_m": pa.array(rng_m, mask=np.isnan(rng_m)),
             "truth_id": pa.nulls(n, pa.string()),
+            "background": pa.array(np.where(sensor == "RADAR-1", None, "earth"), pa.string()),
+            "daylight": pa.array(np.where(sensor == "RADAR-1", None, True), pa.bool_()),
         },
         schema=DETECTIONS_SCHEMA,
     )
@@ -124,6 +126,18 @@ DATA_STOP
             "DOPPLER = 2027-03-01T00:00:01Z 1",
             13,
             "unsupported data keyword",
+        ),
+        (  # year 1000: datetime64[ns] would wrap it to 2169
+            "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
+            "ANGLE_1 = 1000-03-01T00:00:01Z 10.5",
+            13,
+            "outside the years 1678 to 2261",
+        ),
+        (
+            "ANGLE_2 = 2027-03-01T00:00:01.000000Z -3.25",
+            "ANGLE_2 = 2263-03-01T00:00:01Z -3.25",
+            14,
+            "outside the years 1678 to 2261",
         ),
         ("DATA_STOP\n", "", 14, "file ends inside a segment"),
         ("TIME_SYSTEM = UTC\n", "", 9, "lacks TIME_SYSTEM"),
