@@ -179,7 +179,7 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     tokens = {code: add_partner(engine, code) for code in ("USA", "JPN")}
     engine.dispose()
     port = free_port()
-    proc = start_server(url, port)
+    proc = start_server(url, port, timeout_s=120.0)
     try:
         yield f"http://127.0.0.1:{port}", tokens
     finally:
