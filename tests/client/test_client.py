@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ from tracklayer.client import (
 from tracklayer.client.stream import stream_url
 from tracklayer.vocabulary import TRACKS_SCHEMA
 
-T0 = datetime(2027, 3, 1, tzinfo=UTC)
+#: An hour ago, whole seconds: the service refuses states ahead of its clock.
+T0 = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()) - 3600, UTC)
 
 
 def tracks_table(tracker: str = "USA", n: int = 2, t_s: float = 0.0) -> pa.Table:
@@ -152,7 +153,7 @@ def test_records_keep_the_table_s_values() -> None:
     msg = track_message("m", tracks_table(n=3, t_s=1.5), ["KOR", "JPN"])
     assert msg["releasable_to"] == ["JPN", "KOR"]
     first = msg["tracks"][0]
-    assert first["time"] == "2027-03-01T00:00:01.500000+00:00"
+    assert first["time"] == (T0 + timedelta(seconds=1.5)).isoformat(timespec="microseconds")
     assert first["x"] == 6.5e6 and first["vy"] == 2000.0
     assert len(first["cov"]) == 36 and first["cov"][0] == 1e4
     assert [r["track_id"] for r in msg["tracks"]] == ["T0", "T1", "T2"]

@@ -235,14 +235,25 @@ def test_exercise_puts_every_owner_s_tracks_in_the_service(
     server, tokens = service_with_owners
     token_file = tmp_path / "tokens.json"
     token_file.write_text(json.dumps(tokens))
+    # The scenario lies in the future of the server's clock: sent a year earlier, shifted
+    # back here. (A live exercise passes --time-shift now.)
+    year_s = 365 * 86400
     args = ["exercise", str(run_dir), "--server", server, "--tokens", str(token_file)]
+    args += ["--time-shift", str(-year_s)]
     result = CliRunner().invoke(app, [*args, "--speed", "100"])
     assert result.exit_code == 0, result.output
     assert "0 already held" in result.output
 
     expected = national(read_table(run_dir / "tracks.parquet"))
     for viewer in ("JPN", "USA"):
-        got = national(export(server, tokens[viewer]))
+        exported = export(server, tokens[viewer])
+        shifted = pc.add(pc.cast(exported["time"], pa.int64()), year_s * 10**9)
+        exported = exported.set_column(
+            exported.schema.get_field_index("time"),
+            "time",
+            pc.cast(shifted, pa.timestamp("ns", tz="UTC")),
+        )
+        got = national(exported)
         assert set(got["tracker"].to_pylist()) == {"JPN", "USA"}
         assert got.num_rows == expected.num_rows
         for column in COLUMNS:
@@ -255,6 +266,7 @@ def test_exercise_puts_every_owner_s_tracks_in_the_service(
     again = CliRunner().invoke(app, [*args, "--speed", "1000"])
     assert again.exit_code == 0, again.output
     n = len(plan_messages(read_table(run_dir / "tracks.parquet"), scenario_of(run_dir)))
+    assert "time shift -31536000 s" in again.output
     assert f"{n} messages acknowledged ({n} already held" in again.output
     assert national(export(server, tokens["USA"])).num_rows == expected.num_rows
 
@@ -267,3 +279,24 @@ def test_bad_tokens_file_exits_2_without_traceback(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert isinstance(result.exception, (InputFormatError, SystemExit))
+
+
+def test_time_shift_moves_states_and_ids() -> None:
+    from datetime import UTC, datetime
+
+    from tracklayer.exercise.cli import time_shift_s
+
+    table = small_table([0.0, 30.0])
+    scenario = SimpleNamespace(owners=["USA"], name="shift")
+    plain = plan_messages(table, scenario)
+    moved = plan_messages(table, scenario, time_shift_s=-10.0)
+    assert [m.epoch_ns + 10**10 for m in moved] == [m.epoch_ns for m in plain]
+    sent = moved[0].rows["time"].cast(pa.int64()).to_pylist()
+    assert sent == [plain[0].epoch_ns - 10**10]
+    assert {m.message_id for m in moved}.isdisjoint(m.message_id for m in plain)
+    assert time_shift_s(table, "-5", 0.0) == -5.0
+    first = table["time"][0].as_py().timestamp()
+    now = datetime.now(UTC).timestamp()
+    assert abs(time_shift_s(table, "now", 30.0) - (now - first - 30.0)) < 5.0
+    with pytest.raises(TracklayerError, match="time-shift"):
+        time_shift_s(table, "later", 0.0)

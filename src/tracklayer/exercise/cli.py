@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,6 +41,20 @@ def start_offset_s(tracks: pa.Table, text: str | None) -> float:
 
     first = pc.min(tracks["time"]).as_py()
     return (when - first).total_seconds()
+
+
+def time_shift_s(tracks: pa.Table, text: str, start_at_s: float) -> float:
+    """``--time-shift``: seconds, or ``now`` (the first epoch sent becomes the present,
+    to the whole second)."""
+    if text != "now":
+        try:
+            return float(text)
+        except ValueError:
+            raise TracklayerError(f"--time-shift: {text!r} is neither seconds nor 'now'") from None
+    import pyarrow.compute as pc
+
+    first = pc.min(tracks["time"]).as_py().timestamp() + start_at_s
+    return float(round(datetime.now(UTC).timestamp() - first))
 
 
 def _run_folder(target: Path, out: Path) -> Path:
@@ -83,6 +97,14 @@ def exercise(
         str | None,
         typer.Option(help="Skip epochs before this: seconds after the first, or ISO 8601"),
     ] = None,
+    time_shift: Annotated[
+        str,
+        typer.Option(
+            help="Seconds added to every state's time, or 'now' (the first epoch sent becomes "
+            "the present); the service refuses states ahead of its clock. A resumed exercise "
+            "passes the shift printed by the first run"
+        ),
+    ] = "0",
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run folder written for a scenario")
     ] = Path("out/exercise"),
@@ -94,7 +116,10 @@ def exercise(
     from tracklayer.exercise.replay import replay
 
     scenario, tracks = _load_run(_run_folder(target, out))
-    messages = plan_messages(tracks, scenario, start_offset_s(tracks, start_at))
+    start_s = start_offset_s(tracks, start_at)
+    shift_s = time_shift_s(tracks, time_shift, start_s)
+    messages = plan_messages(tracks, scenario, start_s, shift_s)
+    _err.print(f"time shift {shift_s:.0f} s (pass --time-shift {shift_s:.0f} to resume)")
     owner_tokens = read_tokens(tokens, sorted({m.owner for m in messages}))
     try:
         with exercise_progress(_err, len(messages)) as update:

@@ -40,7 +40,7 @@ class ExerciseMessage:
         Simulated time at which the owner's ground segment sends it, s after the run's
         first track epoch (the epoch plus the owner's delivery delay).
     epoch_ns : int
-        The track states' time, ns since 1970-01-01 UTC.
+        The track states' time as sent (shifted), ns since 1970-01-01 UTC.
     owner : str
         The sending partner (the national tracker).
     message_id : str
@@ -86,9 +86,10 @@ def _kinds(what: Any) -> list[str]:
     return [what] if isinstance(what, str) else list(what)
 
 
-def run_key(tracks: pa.Table, scenario_name: str) -> str:
-    """A short id of the run: its scenario name and a digest of its national tracks."""
-    digest = hashlib.sha256(scenario_name.encode())
+def run_key(tracks: pa.Table, scenario_name: str, shift_ns: int = 0) -> str:
+    """A short id of the run: its scenario name and a digest of its national tracks and
+    of the time shift they are sent with."""
+    digest = hashlib.sha256(f"{scenario_name}@{shift_ns}".encode())
     digest.update(np.asarray(pc.cast(tracks["time"], pa.int64())).tobytes())
     digest.update(np.asarray(tracks["x"].to_numpy(zero_copy_only=False)).tobytes())
     name = "".join(c if c.isalnum() else "-" for c in scenario_name)[:40] or "run"
@@ -96,7 +97,7 @@ def run_key(tracks: pa.Table, scenario_name: str) -> str:
 
 
 def plan_messages(
-    tracks: pa.Table, scenario: Any, start_at_s: float = 0.0
+    tracks: pa.Table, scenario: Any, start_at_s: float = 0.0, time_shift_s: float = 0.0
 ) -> list[ExerciseMessage]:
     """The exercise's posts in the order they fall due.
 
@@ -109,6 +110,11 @@ def plan_messages(
         The run's scenario (owners, and the network's sharing when it has one).
     start_at_s : float
         Skip the epochs before this simulated time, s after the first epoch.
+    time_shift_s : float
+        Added to every state's time, s (whole microseconds). The service refuses states
+        ahead of its clock (by more than its skew): a scenario set in the future is shifted
+        to the present. The shift is part of the message ids: a resumed exercise must use
+        the same shift to be recognised.
     """
     owners_mask = np.array([is_owner(t) for t in tracks["tracker"].to_pylist()], dtype=bool)
     national = tracks.filter(pa.array(owners_mask)).sort_by([("time", "ascending")])
@@ -118,7 +124,15 @@ def plan_messages(
     trackers = np.asarray(national["tracker"].to_pylist())
     owners = sorted(set(trackers.tolist()))
     release, delay = releases(scenario, owners)
-    key = run_key(national, str(getattr(scenario, "name", "run")))
+    shift_ns = round(time_shift_s * 1e6) * 1000
+    key = run_key(national, str(getattr(scenario, "name", "run")), shift_ns)
+    if shift_ns:
+        shifted = pc.add(pc.cast(national["time"], pa.int64()), shift_ns)
+        national = national.set_column(
+            national.schema.get_field_index("time"),
+            "time",
+            pc.cast(shifted, national.schema.field("time").type),
+        )
     t0 = int(times[0])
     messages: list[ExerciseMessage] = []
     for owner in owners:
@@ -134,7 +148,7 @@ def plan_messages(
                 messages.append(
                     ExerciseMessage(
                         due_s=(epoch - t0) / 1e9 + delay[owner],
-                        epoch_ns=epoch,
+                        epoch_ns=epoch + shift_ns,
                         owner=owner,
                         message_id=f"{key}:{owner}:tracks:{epoch}{suffix}",
                         releasable_to=release[owner],

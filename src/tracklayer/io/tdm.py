@@ -385,6 +385,24 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     return segments
 
 
+#: Epochs a ``datetime64[ns]`` holds (1677-09-21 to 2262-04-11), in whole years.
+_EARLIEST_EPOCH = np.datetime64("1678-01-01", "us")
+_LATEST_EPOCH = np.datetime64("2262-01-01", "us")
+
+
+def _check_epoch(text: str, where: str) -> None:
+    """Refuse an epoch that is no date, or one outside 1678-2262: nanosecond times
+    beyond would wrap around silently (year 1000 read as 2169)."""
+    try:
+        epoch = np.datetime64(text.rstrip("Z"), "us")
+    except ValueError:
+        raise InputFormatError(f"{where}: not a valid epoch: {text!r}") from None
+    if not _EARLIEST_EPOCH <= epoch < _LATEST_EPOCH:
+        raise InputFormatError(
+            f"{where}: epoch {text!r} is outside the years 1678 to 2261 that are supported"
+        )
+
+
 def _epoch(text: str, where: str) -> str:
     """A TDM epoch (calendar or day-of-year form, UTC) as ``YYYY-MM-DDThh:mm:ss[.f]``."""
     doy = _DOY_EPOCH.match(text)
@@ -398,10 +416,7 @@ def _epoch(text: str, where: str) -> str:
         raise InputFormatError(
             f"{where}: epoch must be YYYY-MM-DDThh:mm:ss[.f] or YYYY-DDDThh:mm:ss[.f], got {text!r}"
         )
-    try:
-        np.datetime64(text.rstrip("Z"), "ns")
-    except ValueError:
-        raise InputFormatError(f"{where}: not a valid epoch: {text!r}") from None
+    _check_epoch(text, where)
     return text.rstrip("Z")
 
 
