@@ -21,6 +21,7 @@ from tracklayer.losses.config import LossesConfig
 from tracklayer.metrics.config import CoverageConfig
 from tracklayer.network.config import NetworkConfig
 from tracklayer.sensors.config import SensorPayload
+from tracklayer.sensors.environment import EnvironmentConfig
 from tracklayer.sensors.radar_config import GroundRadar
 from tracklayer.space.config import ConstellationConfig
 from tracklayer.threats.config import ThreatsConfig
@@ -68,6 +69,10 @@ class Scenario(StrictModel):
     )
     losses: LossesConfig | None = Field(
         default=None, description="Resilience: metrics against the number of satellites lost"
+    )
+    environment: EnvironmentConfig = Field(
+        default_factory=EnvironmentConfig,
+        description="Model atmosphere (auto by launch latitude and month) and cloud tops",
     )
     network: NetworkConfig | None = Field(
         default=None,

@@ -39,7 +39,7 @@ def detections(
     Parameters
     ----------
     scenario
-        The scenario: sensors, space segment, radars, seed, raid span.
+        The scenario: sensors, space segment, radars, environment, seed, raid span.
     truth
         The ``truth`` table of the threats (:func:`tracklayer.stages.threats.truth_table`).
     catalog
@@ -67,6 +67,7 @@ def detections(
             scenario.radars,
             seed=scenario.seed,
             bands=bands,
+            environment=scenario.environment,
         )
     except ValueError as exc:
         raise ScenarioError(f"sensors: {exc}") from None

@@ -4,14 +4,16 @@
 
 ==========================  ===========================================================
 ``object_id``               ``<raid>-<k>`` (dictionary-encoded string)
-``kind``                    ``ballistic`` or ``hgv``
+``kind``                    ``ballistic``, ``hgv`` or ``stage`` (a spent upper stage,
+                            :mod:`tracklayer.threats.separation`)
 ``time``                    ``timestamp[ns, UTC]``, on the grid ``epoch + j * step_s``
 ``x, y, z``                 ECEF (WGS84/ITRS) position, m
 ``vx, vy, vz``              ECEF (Earth-relative) velocity, m/s
 ``lat, lon``                geodetic latitude and longitude, **rad**
 ``alt``                     height above the ellipsoid, m
 ``phase``                   boost, midcourse, reentry, pullup, glide, manoeuvre, terminal
-``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr
+``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr, at the
+                            source (no atmosphere): :mod:`tracklayer.threats.emission`
 ==========================  ===========================================================
 
 With ``earth.model: spherical`` latitude is geocentric and height is above the sphere.
@@ -43,9 +45,11 @@ from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solv
 from tracklayer.threats.config import HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
 from tracklayer.threats.earth import EarthModel, bearing
+from tracklayer.threats.emission import truth_intensities
 from tracklayer.threats.guidance import PHASES, Guidance, GuidanceParams
 from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
+from tracklayer.threats.separation import add_spent_stages
 from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
 
 #: Without ``duration_s``, objects are flown for at most this long after launch, s.
@@ -152,6 +156,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
                         st.plume_radiative_fraction,
                         st.plume_temperature_k,
                         um,
+                        st.propellant,
                     )
                 )
         plumes.append(np.repeat(table[:, :, None], n, axis=2))
@@ -219,8 +224,10 @@ def truth_columns(
     Returns the object index ``(R,)``, the time in ns since the Unix epoch ``(R,)``, the
     phase code ``(R,)``, ``x, y, z, vx, vy, vz, lat, lon, alt`` ``(9, R)`` and the in-band
     radiant intensity (W/sr) per band ``(R,)``: the burning stage's plume during boost,
-    else the heated body at the geodetic height's US76 density (one compiled pass,
-    :func:`tracklayer.threats._truth_kernels.truth_rows`).
+    else the heated body at radiative equilibrium at the geodetic height's US76 density (one
+    compiled pass, :func:`tracklayer.threats._truth_kernels.truth_rows`); the truth table
+    takes its intensities from :func:`tracklayer.threats.emission.truth_intensities`
+    instead (plume by altitude, bodies by thermal state).
     """
     samples = traj.samples
     n_rows = int(np.count_nonzero(traj.filled))
@@ -284,6 +291,29 @@ def truth_columns(
     return vid, time_ns, phase, cols, {b: inten[j] for j, b in enumerate(band_list)}
 
 
+def _events_table(
+    plan: FlyoutPlan, guidance: Guidance, duration_s: float | None, epoch_ns: int
+) -> pa.Table:
+    """The ``events`` table (module notes): each vehicle's events in time order."""
+    ev_vid = np.concatenate([e.index for e in guidance.events] + [np.zeros(0, np.intp)])
+    ev_t = np.concatenate([e.time for e in guidance.events] + [np.zeros(0)])
+    ev_name = [e.name for e in guidance.events for _ in range(e.index.size)]
+    ev_abs = plan.launch_time[ev_vid] + ev_t
+    keep = np.ones(ev_abs.shape, bool) if duration_s is None else ev_abs <= duration_s + 1e-9
+    order = np.lexsort((ev_abs[keep], ev_vid[keep]))
+    ev_ids = np.asarray(plan.object_ids, dtype=object)[ev_vid[keep]][order]
+    return pa.table(
+        {
+            "object_id": pa.array(list(ev_ids), pa.string()),
+            "event": pa.array(list(np.asarray(ev_name, dtype=object)[keep][order]), pa.string()),
+            "time": pa.array(
+                epoch_ns + np.round(ev_abs[keep][order] * 1e9).astype(np.int64),
+                pa.timestamp("ns", tz="UTC"),
+            ),
+        }
+    )
+
+
 def run_flyout_with_events(
     config: ThreatsConfig,
     *,
@@ -320,7 +350,19 @@ def run_flyout_with_events(
     plan = plan_flyout(config, seed)
     traj, guidance = fly_plan(plan, step_s, duration_s)
     epoch_ns = int(epoch.astimezone(UTC).timestamp() * 1e9)
-    vid, time_ns, phase, xyz, inten = truth_columns(plan, traj, config.bands, epoch_ns)
+    vid, time_ns, phase, xyz, _ = truth_columns(plan, traj, config.bands, epoch_ns)
+    inten = truth_intensities(
+        config,
+        plan.draws,
+        np.stack([plan.plume[b] for b in config.bands]),
+        plan.batch.stage_on,
+        plan.batch.stage_off,
+        plan.launch_time,
+        vid,
+        time_ns,
+        xyz,
+        epoch_ns,
+    )
     ids = pa.array(plan.object_ids, pa.string())
     kinds = pa.array(["ballistic", "hgv"], pa.string())
     phases = pa.array(list(PHASES), pa.string())
@@ -336,24 +378,8 @@ def run_flyout_with_events(
         cols[f"intensity_{band}_w_sr"] = pa.array(val)
     truth = pa.table(cols)
 
-    ev_vid = np.concatenate([e.index for e in guidance.events] + [np.zeros(0, np.intp)])
-    ev_t = np.concatenate([e.time for e in guidance.events] + [np.zeros(0)])
-    ev_name = [e.name for e in guidance.events for _ in range(e.index.size)]
-    ev_abs = plan.launch_time[ev_vid] + ev_t
-    keep = np.ones(ev_abs.shape, bool) if duration_s is None else ev_abs <= duration_s + 1e-9
-    order = np.lexsort((ev_abs[keep], ev_vid[keep]))
-    ev_ids = np.asarray(plan.object_ids, dtype=object)[ev_vid[keep]][order]
-    events = pa.table(
-        {
-            "object_id": pa.array(list(ev_ids), pa.string()),
-            "event": pa.array(list(np.asarray(ev_name, dtype=object)[keep][order]), pa.string()),
-            "time": pa.array(
-                epoch_ns + np.round(ev_abs[keep][order] * 1e9).astype(np.int64),
-                pa.timestamp("ns", tz="UTC"),
-            ),
-        }
-    )
-    return truth, events
+    events = _events_table(plan, guidance, duration_s, epoch_ns)
+    return add_spent_stages(truth, events, config.separation, config.bands, epoch), events
 
 
 def run_flyout(
