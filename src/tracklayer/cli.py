@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from tracklayer.errors import TracklayerError
+from tracklayer.exercise.cli import register as register_exercise_command
 from tracklayer.io.outputs import staged_output
 from tracklayer.service.cli import register as register_service_commands
 from tracklayer.service.view import register_view
@@ -35,6 +36,7 @@ app = typer.Typer(
 register_service_commands(app)
 register_sweep_command(app)
 register_view(app)
+register_exercise_command(app)
 console = Console()
 err_console = Console(stderr=True)
 
