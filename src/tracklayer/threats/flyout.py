@@ -131,6 +131,11 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
             "weave_period": zeros + 1.0,
             "weave_phase": d.weave_phase,
             "turn_limit": zeros.copy(),
+            "n_max": zeros + 1.0,
+            "terminal_speed": zeros + 1.0,
+            "q_max": zeros + np.inf,
+            "heat_max": zeros + np.inf,
+            "nose_radius": zeros + cfg.nose_radius_m,
         }
         if isinstance(cfg, HGVConfig):
             g["manoeuvre_range"] += cfg.manoeuvre_range_km * KM
@@ -138,6 +143,10 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
             g["weave_amp"] += cfg.weave_amplitude_deg * DEG
             g["weave_period"] = zeros + cfg.weave_period_s
             g["turn_limit"] += cfg.turn_bank_limit_deg * DEG
+            g["n_max"] = zeros + cfg.alpha_max_deg / cfg.alpha_max_ld_deg
+            g["terminal_speed"] = zeros + cfg.terminal_speed_km_s * KM
+            g["q_max"] = zeros + cfg.max_dynamic_pressure_kpa * KM
+            g["heat_max"] = zeros + cfg.max_heat_flux_mw_m2 * 1e6
         gparams.append(g)
         table = np.zeros((len(config.bands), s_max))
         for b, (band, um) in enumerate(config.bands.items()):

@@ -47,6 +47,7 @@ __all__ = [
     "PULLUP",
     "REENTRY",
     "REENTRY_ALTITUDE_M",
+    "SUTTON_GRAVES_K",
     "TERMINAL",
     "Event",
     "Guidance",
@@ -57,6 +58,9 @@ __all__ = [
 REENTRY_ALTITUDE_M = 100_000.0
 #: A glider whose speed falls below this starts its terminal dive wherever it is, m/s.
 MIN_GLIDE_SPEED_M_S = 1000.0
+#: Sutton-Graves stagnation-point heating constant for air, ``q = k sqrt(rho / R_n) V^3``
+#: in W/m^2 with rho in kg/m^3, R_n in m, V in m/s (Sutton & Graves, NASA TR R-376, 1971).
+SUTTON_GRAVES_K = 1.7415e-4
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,11 @@ class GuidanceParams:
     ``aim`` is the aim point's ECEF position ``(3, N)``; ranges are ground ranges (m) to
     the aim point at which the weave and the terminal dive begin; ``weave_amp`` (rad),
     ``weave_period`` (s) and ``weave_phase`` (rad) set the heading weave; ``turn_limit``
-    is the largest bank given to turning (rad).
+    is the largest bank given to turns and S-turns (rad); ``n_max`` the largest
+    lift-coefficient ratio of the drag polar (``alpha_max / alpha*``); ``terminal_speed``
+    (m/s) the speed the energy management plans for the start of the dive; ``q_max`` (Pa)
+    and ``heat_max`` (W/m^2) the dynamic-pressure and stagnation heat-flux limits at nose
+    radius ``nose_radius`` (m). Arrays default to values that leave a missile unaffected.
     """
 
     is_hgv: NDArray[np.bool_]
@@ -77,13 +85,20 @@ class GuidanceParams:
     weave_period: F64
     weave_phase: F64
     turn_limit: F64
+    n_max: F64 | None = None
+    terminal_speed: F64 | None = None
+    q_max: F64 | None = None
+    heat_max: F64 | None = None
+    nose_radius: F64 | None = None
 
     def kernel_array(self) -> F64:
-        """The parameters as the flight kernel's ``gpar`` ``(13, N)`` rows.
+        """The parameters as the flight kernel's ``gpar`` ``(18, N)`` rows.
 
         Ranges become the cosines of their central angles at the aim point's radius
         (``cos theta >= cos(R / |aim|)`` is ``ground range <= R``), so that the kernel
-        compares ranges without an ``atan2``; the bank limit becomes its sine.
+        compares ranges without an ``atan2``; the bank limit becomes its sine; the limits
+        become the largest ``rho V^2`` (``2 q_max``) and ``rho V^6``
+        (``R_n (q_max / k)^2`` with the Sutton-Graves constant ``k``).
         """
         n = self.is_hgv.shape[0]
         aim_n = np.sqrt((self.aim * self.aim).sum(axis=0))
@@ -102,6 +117,16 @@ class GuidanceParams:
         rows[K.G_WEAVE_PERIOD] = self.weave_period
         rows[K.G_WEAVE_PHASE] = self.weave_phase
         rows[K.G_SIN_TURN] = np.sin(self.turn_limit)
+        ones = np.ones(n)
+        rows[K.G_N_MAX] = 2.0 * ones if self.n_max is None else self.n_max
+        rows[K.G_TERMINAL_RANGE] = self.terminal_range
+        rows[K.G_V_TERMINAL] = (
+            MIN_GLIDE_SPEED_M_S * ones if self.terminal_speed is None else self.terminal_speed
+        )
+        rows[K.G_RHO_Q] = 2.0 * (np.inf * ones if self.q_max is None else self.q_max)
+        heat = np.inf * ones if self.heat_max is None else self.heat_max
+        r_n = 0.1 * ones if self.nose_radius is None else self.nose_radius
+        rows[K.G_RHO_HEAT] = r_n * (heat / SUTTON_GRAVES_K) ** 2
         return rows
 
 
@@ -118,9 +143,10 @@ class Event:
 class Guidance:
     """Phase machine state and parameters of a batch; state arrays cover all N vehicles.
 
-    ``phase`` (codes of :data:`PHASES`), ``stage`` (stages burnt out) and ``weave_t0``
-    (start of the weave, s) are updated in place by the integrator; ``events`` collects
-    what happened.
+    ``phase`` (codes of :data:`PHASES`), ``stage`` (stages burnt out), ``weave_t0``
+    (start of the weave, s), ``bank_sign`` (side of the S-turn bank, 0 before the first)
+    and ``limits`` (bits of the limits exceeded) are updated in place by the integrator;
+    ``events`` collects what happened.
     """
 
     params: GuidanceParams
@@ -131,15 +157,24 @@ class Guidance:
         self.phase = np.zeros(n, dtype=np.int8)
         self.stage = np.zeros(n, dtype=np.int8)
         self.weave_t0 = np.zeros(n)
+        self.bank_sign = np.zeros(n)
+        self.limits = np.zeros(n, dtype=np.int8)
         self.events: list[Event] = []
 
     def gain_array(self) -> F64:
-        """Gains and thresholds as the flight kernel's ``gains`` ``(6,)`` array."""
+        """Gains and thresholds as the flight kernel's ``gains`` ``(12,)`` array."""
+        g = self.gains
         out = np.empty(K.K_SIZE)
-        out[K.K_GAMMA] = self.gains.k_gamma
-        out[K.K_DIVE] = self.gains.k_dive
-        out[K.K_PSI] = self.gains.k_psi
+        out[K.K_DIVE] = g.k_dive
+        out[K.K_PSI] = g.k_psi
         out[K.K_SIN_LEVEL] = np.sin(LEVEL_RAD)
         out[K.K_MIN_SPEED] = MIN_GLIDE_SPEED_M_S
         out[K.K_REENTRY_ALT] = REENTRY_ALTITUDE_M
+        out[K.K_H] = g.k_h
+        out[K.K_HDOT] = g.k_hdot
+        out[K.K_HDOT_MAX] = g.hdot_max
+        out[K.K_DEADBAND_MAX] = g.deadband_max
+        out[K.K_DEADBAND_MIN] = g.deadband_min
+        out[K.K_DEADBAND_RANGE] = g.deadband_range
+        out[K.K_COS_S_TURN] = np.cos(g.s_turn_min_bank)
         return out
