@@ -24,7 +24,7 @@ Parameter layouts (all float64):
 * ``stages`` ``(6, S, N)``: rows ``S_*`` (ignition, burnout, vacuum thrust, mass flow,
   dropped mass, thrust lost at sea-level pressure).
 * ``veh`` ``(12, N)``: rows ``V_*``.
-* ``gpar`` ``(18, N)``: rows ``G_*``; ``gains`` ``(12,)``: columns ``K_*``.
+* ``gpar`` ``(18, N)``: rows ``G_*``; ``gains`` ``(13,)``: columns ``K_*``.
 
 Lift and drag of a glider follow its drag polar
 (:class:`tracklayer.threats.aero.DragPolar`) through the lift-coefficient ratio
@@ -117,8 +117,9 @@ G_SIZE = 18
     K_DEADBAND_MIN,
     K_DEADBAND_RANGE,
     K_COS_S_TURN,
-) = range(12)
-K_SIZE = 12
+    K_DIVE_ANGLE,
+) = range(13)
+K_SIZE = 13
 #: Bits of a glider's ``limits`` flags: heat flux and dynamic pressure exceeded.
 LIMIT_HEAT, LIMIT_Q = 1, 2
 #: The corridor keeps the density below this fraction of the heating and pressure limits'.
@@ -457,6 +458,13 @@ def _corridor_accel(
 
 
 @njit(cache=True)
+def _below_horizon(sin_los: float, cos_range: float) -> float:
+    """Angle (rad) of the aim below the local horizon, less the half central angle by which
+    the Earth's curvature alone lowers a chord (so that only height counts)."""
+    return -math.asin(sin_los) - 0.5 * math.acos(min(max(cos_range, -1.0), 1.0))
+
+
+@njit(cache=True)
 def _glide_controls(
     t: float, rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
     rn: float, rho: float, scale_h: float, phase: int, sign: float, mu: float,
@@ -488,7 +496,14 @@ def _glide_controls(
     weave = new == GLIDE and cos_range >= gp[G_COS_MANOEUVRE, i] and gp[G_WEAVE_AMP, i] > 0.0
     if weave:
         new = MANOEUVRE
-    if cos_range >= gp[G_COS_TERMINAL, i] or speed < gains[K_MIN_SPEED]:
+    lx, ly, lz = gp[G_AIM_X, i] - rx, gp[G_AIM_Y, i] - ry, gp[G_AIM_Z, i] - rz
+    los_n = math.sqrt(lx * lx + ly * ly + lz * lz)
+    sin_los = min(max((lx * rhx + ly * rhy + lz * rhz) / los_n, -1.0), 1.0)
+    if (
+        cos_range >= gp[G_COS_TERMINAL, i]
+        or speed < gains[K_MIN_SPEED]
+        or _below_horizon(sin_los, cos_range) >= gains[K_DIVE_ANGLE]
+    ):
         new = TERMINAL
 
     dpsi = _heading_error(
@@ -497,14 +512,11 @@ def _glide_controls(
     a_max = n_max * lift1
     a_turn = gains[K_PSI] * speed * cos_g
     if new == TERMINAL:
-        lx, ly, lz = gp[G_AIM_X, i] - rx, gp[G_AIM_Y, i] - ry, gp[G_AIM_Z, i] - rz
-        los_n = math.sqrt(lx * lx + ly * ly + lz * lz)
-        gamma_cmd = math.asin(min(max((lx * rhx + ly * rhy + lz * rhz) / los_n, -1.0), 1.0))
+        gamma_cmd = math.asin(sin_los)
         # The steering's time constant stays under a third of the time to go.
         k = max(gains[K_DIVE], 3.0 * speed / los_n)
         a_v = g_net * cos_g + k * speed * (gamma_cmd - math.asin(sin_g))
         a_h = max(k, gains[K_PSI]) * speed * cos_g * dpsi
-        h_lim = a_max
     else:
         aim_r = math.sqrt(gp[G_AIM_X, i] ** 2 + gp[G_AIM_Y, i] ** 2 + gp[G_AIM_Z, i] ** 2)
         to_go = math.acos(min(max(cos_range, -1.0), 1.0)) * aim_r - gp[G_TERMINAL_RANGE, i]
@@ -546,9 +558,16 @@ def _glide_controls(
             a_h = a_turn * dpsi
         if new == PULLUP:
             a_h = 0.0
-    a_v = min(max(a_v, -a_max), a_max)
-    h_lim = min(h_lim, math.sqrt(max(a_max * a_max - a_v * a_v, 0.0)))
-    a_h = min(max(a_h, -h_lim), h_lim)
+    if new == TERMINAL:
+        # The dive shares the lift between its two planes in proportion.
+        a_tot = math.sqrt(a_v * a_v + a_h * a_h)
+        if a_tot > a_max:
+            a_v *= a_max / a_tot
+            a_h *= a_max / a_tot
+    else:
+        a_v = min(max(a_v, -a_max), a_max)
+        h_lim = min(h_lim, math.sqrt(max(a_max * a_max - a_v * a_v, 0.0)))
+        a_h = min(max(a_h, -h_lim), h_lim)
     if lift1 > 0.0:
         return new, a_v / lift1, a_h / lift1, sign
     return new, (n_max if a_v > 0.0 else -n_max), 0.0, sign

@@ -38,9 +38,11 @@ commands the lift-coefficient ratio ``n = alpha / alpha*`` and the bank ``sigma`
   the aim at a rate ``k_psi * heading error``, within the bank limit.
 * **Manoeuvre.** Inside ``manoeuvre_range`` a sinusoidal weave is added to the commanded
   heading (energy managed by the polar alone).
-* **Terminal.** Inside ``terminal_range`` (or below the minimum glide speed) the flight
-  path is steered onto the line of sight to the aim point with gain ``k_dive``, using up
-  to the polar's maximum lift.
+* **Terminal.** Inside ``terminal_range``, once the aim lies ``dive_angle`` below the
+  horizon (a glider high above its aim needs room to push over), or below the minimum
+  glide speed, the flight path and heading are steered onto the line of sight to the aim
+  point with a gain ``max(k_dive, 3 V / R)`` (its time constant under a third of the time
+  to go), the polar's maximum lift shared between the two planes.
 
 Turning takes lift from the vertical, so manoeuvres cost altitude and range, as they do.
 The laws run per vehicle inside the compiled flight loop
@@ -66,7 +68,8 @@ class GlideGains:
     ``k_h`` and ``k_hdot``: corridor altitude and climb-rate loops; ``hdot_max``: largest
     commanded climb or descent rate; ``deadband_*``: the S-turns' heading deadband, from
     ``deadband_max`` at ``deadband_range`` or more before the dive to ``deadband_min`` at
-    it; ``s_turn_min_bank``: smallest energy bank flown as S-turns; ``k_dive``: dive
+    it; ``s_turn_min_bank``: smallest energy bank flown as S-turns; ``dive_angle``: the
+    dive starts once the aim lies this far below the horizon; ``k_dive``: dive
     flight-path gain; ``k_psi``: heading-capture gain.
     """
 
@@ -77,6 +80,7 @@ class GlideGains:
     deadband_min: float = float(np.deg2rad(3.0))
     deadband_range: float = 1_500_000.0
     s_turn_min_bank: float = float(np.deg2rad(10.0))
+    dive_angle: float = float(np.deg2rad(20.0))
     k_dive: float = 1.0 / 4.0
     k_psi: float = 1.0 / 30.0
 

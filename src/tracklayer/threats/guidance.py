@@ -15,12 +15,14 @@ parameters and state: a stage burnt out logs ``staging``; separation logs ``burn
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tracklayer.constants import DEG, KM
 from tracklayer.threats import _flight_kernels as K
+from tracklayer.threats.config import HGVConfig
 from tracklayer.threats.glide import LEVEL_RAD, GlideGains
 from tracklayer.threats.phases import (
     BOOST,
@@ -52,6 +54,8 @@ __all__ = [
     "Event",
     "Guidance",
     "GuidanceParams",
+    "glider_params",
+    "missile_params",
 ]
 
 #: Altitude below which a descending re-entry vehicle is in the re-entry phase, m.
@@ -90,6 +94,16 @@ class GuidanceParams:
     q_max: F64 | None = None
     heat_max: F64 | None = None
     nose_radius: F64 | None = None
+
+    @staticmethod
+    def concat(params: list[GuidanceParams]) -> GuidanceParams:
+        """Join the parameters of several batches along the vehicle axis."""
+        return GuidanceParams(
+            **{
+                f.name: np.concatenate([getattr(p, f.name) for p in params], axis=-1)
+                for f in fields(GuidanceParams)
+            }
+        )
 
     def kernel_array(self) -> F64:
         """The parameters as the flight kernel's ``gpar`` ``(18, N)`` rows.
@@ -130,6 +144,47 @@ class GuidanceParams:
         return rows
 
 
+def glider_params(cfg: HGVConfig, aim: F64, weave_phase: F64) -> GuidanceParams:
+    """Guidance parameters of N gliders of type ``cfg`` toward ECEF aim points ``(3, N)``."""
+    ones = np.ones(aim.shape[1])
+    return GuidanceParams(
+        is_hgv=np.ones(aim.shape[1], dtype=bool),
+        aim=aim,
+        manoeuvre_range=cfg.manoeuvre_range_km * KM * ones,
+        terminal_range=cfg.terminal_range_km * KM * ones,
+        weave_amp=cfg.weave_amplitude_deg * DEG * ones,
+        weave_period=cfg.weave_period_s * ones,
+        weave_phase=np.asarray(weave_phase, dtype=np.float64) * ones,
+        turn_limit=cfg.turn_bank_limit_deg * DEG * ones,
+        n_max=cfg.alpha_max_deg / cfg.alpha_max_ld_deg * ones,
+        terminal_speed=cfg.terminal_speed_km_s * KM * ones,
+        q_max=cfg.max_dynamic_pressure_kpa * KM * ones,
+        heat_max=cfg.max_heat_flux_mw_m2 * 1e6 * ones,
+        nose_radius=cfg.nose_radius_m * ones,
+    )
+
+
+def missile_params(aim: F64, nose_radius: float) -> GuidanceParams:
+    """Guidance parameters of N ballistic missiles (no glide guidance) ``(3, N)`` aims."""
+    n = aim.shape[1]
+    zeros = np.zeros(n)
+    return GuidanceParams(
+        is_hgv=np.zeros(n, dtype=bool),
+        aim=aim,
+        manoeuvre_range=zeros,
+        terminal_range=zeros,
+        weave_amp=zeros,
+        weave_period=zeros + 1.0,
+        weave_phase=zeros,
+        turn_limit=zeros,
+        n_max=zeros + 1.0,
+        terminal_speed=zeros + 1.0,
+        q_max=zeros + np.inf,
+        heat_max=zeros + np.inf,
+        nose_radius=zeros + nose_radius,
+    )
+
+
 @dataclass
 class Event:
     """Vehicles ``index`` passed event ``name`` at launch-relative times ``time``."""
@@ -162,7 +217,7 @@ class Guidance:
         self.events: list[Event] = []
 
     def gain_array(self) -> F64:
-        """Gains and thresholds as the flight kernel's ``gains`` ``(12,)`` array."""
+        """Gains and thresholds as the flight kernel's ``gains`` ``(13,)`` array."""
         g = self.gains
         out = np.empty(K.K_SIZE)
         out[K.K_DIVE] = g.k_dive
@@ -177,4 +232,5 @@ class Guidance:
         out[K.K_DEADBAND_MIN] = g.deadband_min
         out[K.K_DEADBAND_RANGE] = g.deadband_range
         out[K.K_COS_S_TURN] = np.cos(g.s_turn_min_bank)
+        out[K.K_DIVE_ANGLE] = g.dive_angle
         return out
