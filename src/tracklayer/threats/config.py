@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import EARTH_MEAN_RADIUS_M, G0_M_S2, KM, MU_EARTH_M3_S2
 from tracklayer.errors import ScenarioError
+from tracklayer.threats.presets import PRESETS, expand_preset, presets_description
 
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
 BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
@@ -117,6 +118,11 @@ class StageConfig(StrictModel):
 
 
 class _VehicleBase(StrictModel):
+    preset: str | None = Field(
+        None,
+        description="start from this preset and override the fields given: "
+        + presets_description(),
+    )
     stages: list[StageConfig] = Field(min_length=1, max_length=4)
     payload_mass_kg: float = Field(gt=0, description="re-entry vehicle or glider mass, kg")
     body_diameter_m: float = Field(1.4, gt=0, le=10, description="booster diameter, m")
@@ -229,6 +235,24 @@ class HGVConfig(_VehicleBase):
 Vehicle = Annotated[BallisticVehicleConfig | HGVConfig, Field(discriminator="kind")]
 
 
+def _presets_schema(schema: dict[str, Any]) -> None:
+    """Let editors accept ``{preset: <name>, ...}`` entries (kind then comes from the preset)."""
+    entry = schema.get("additionalProperties")
+    if entry is None:
+        return
+    schema["additionalProperties"] = {
+        "anyOf": [
+            entry,
+            {
+                "type": "object",
+                "required": ["preset"],
+                "properties": {"preset": {"enum": sorted(PRESETS)}},
+                "description": "a preset with field overrides: " + presets_description(),
+            },
+        ]
+    }
+
+
 class AreaConfig(StrictModel):
     """A disc on the Earth's surface: centre latitude/longitude and radius."""
 
@@ -268,8 +292,20 @@ class ThreatsConfig(StrictModel):
         default_factory=lambda: dict(DEFAULT_BANDS_UM),
         description="infrared bands, [low, high] micrometres",
     )
-    vehicles: dict[str, Vehicle] = Field(default_factory=dict)
+    vehicles: dict[str, Vehicle] = Field(
+        default_factory=dict,
+        description="vehicle types by name; an entry may start from a preset "
+        "({preset: mrbm, ...overrides}): " + presets_description(),
+        json_schema_extra=_presets_schema,
+    )
     raids: list[RaidConfig] = Field(default_factory=list)
+
+    @field_validator("vehicles", mode="before")
+    @classmethod
+    def _expand_presets(cls, v: Any) -> Any:
+        if not isinstance(v, Mapping):
+            return v
+        return {name: expand_preset(entry, name) for name, entry in v.items()}
 
     @field_validator("bands")
     @classmethod
