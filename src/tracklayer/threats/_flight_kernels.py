@@ -487,8 +487,10 @@ def _glide_controls(
     cos_range = rhx * gp[G_AIM_UX, i] + rhy * gp[G_AIM_UY, i] + rhz * gp[G_AIM_UZ, i]
     n_max = gp[G_N_MAX, i]
 
+    v2 = speed * speed
+    rho_cap = LIMIT_MARGIN * min(gp[G_RHO_Q, i] / v2, gp[G_RHO_HEAT, i] / (v2 * v2 * v2))
     new = phase
-    if phase == PULLUP and lift1 >= 0.9 * g_net * cos_g:
+    if phase == PULLUP and rho >= 0.9 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
         # Level enough: climbing, or descending no faster than the equilibrium glide does.
         sin_eq = -2.0 * scale_h / ld * (1.0 / rn + g_net / (speed * speed))
         if sin_g >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL]):
@@ -526,13 +528,15 @@ def _glide_controls(
         )
         if new == PULLUP:
             cos_b, n_ref = 1.0, 1.0
+        rho_eq = 2.0 * beta * g_net / (ld * v2)
+        rho_ref = rho_eq / (n_ref * cos_b)
+        if rho_ref > rho_cap:
+            # Held above the limits' density, the glide needs more lift for the same
+            # weight: the bank gives way so that 0.8 n_max still carries it.
+            rho_ref = rho_cap
+            cos_b = min(max(cos_b, rho_eq / (0.8 * n_max * rho_cap)), 1.0)
+            n_ref = rho_eq / (rho_cap * cos_b)
         ld_eff = ld * cos_b * 2.0 * n_ref / (1.0 + n_ref * n_ref)
-        v2 = speed * speed
-        rho_ref = min(
-            2.0 * beta * g_net / (ld * v2 * n_ref * cos_b),
-            LIMIT_MARGIN * gp[G_RHO_Q, i] / v2,
-            LIMIT_MARGIN * gp[G_RHO_HEAT, i] / (v2 * v2 * v2),
-        )
         a_v = _corridor_accel(
             rho, scale_h, speed, sin_g, g_net, rn, ld_eff, rho_ref,
             gains[K_H], gains[K_HDOT], gains[K_HDOT_MAX],

@@ -141,6 +141,14 @@ def speed_gamma_alt(r: F64, v: F64, earth: EarthModel) -> tuple[F64, F64, F64]:
     return speed, gamma, earth.altitude_fast(r, rn)
 
 
+def inertial_velocity(r: F64, v: F64, earth: EarthModel) -> F64:
+    """Inertial velocity ``v + w x r`` (m/s, ECEF axes) of Earth-relative states ``(3, N)``."""
+    out = np.array(v, dtype=np.float64, copy=True)
+    out[0] -= earth.omega * r[1]
+    out[1] += earth.omega * r[0]
+    return out
+
+
 def newton_solve(
     residual: Callable[[F64, NDArray[np.intp]], F64],
     x0: F64,

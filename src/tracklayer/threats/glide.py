@@ -20,8 +20,10 @@ commands the lift-coefficient ratio ``n = alpha / alpha*`` and the bank ``sigma`
   cannot hold the corridor (a release far above it, or limits it cannot respect) logs a
   ``heating_limit`` or ``pressure_limit`` event when it exceeds them.
 * **Pull-up.** From release, the same law (lift saturates at ``n_max`` while the glider
-  falls toward the corridor), without turns; it ends once the flight path is above
-  :data:`LEVEL_RAD` and the lift at ``n = 1`` reaches 0.9 of ``(g - V^2/r) cos(gamma)``.
+  falls toward the corridor), without turns; it ends once the density reaches 0.9 of the
+  corridor's (the lift at ``n = 1`` 0.9 of ``(g - V^2/r) cos(gamma)``, or the limits'
+  density) with the flight path level (above :data:`LEVEL_RAD`, or descending no faster
+  than the equilibrium glide).
 * **Energy management.** The range the glide would fly at ``(L/D)max`` from the current
   speed down to the planned terminal speed ``v_T``,
   ``(L/D)max (r/2) ln[(g r - v_T^2)/(g r - V^2)]`` (:func:`analytic_glide_range`), is

@@ -1,0 +1,99 @@
+"""Energy management to the aim point, the reach check, and the corridor's limits.
+
+References: the aim points themselves (miss distance of the impact, ECEF, m) and the
+reach of :func:`tracklayer.threats.reach.glide_reach`; the stated dynamic-pressure limit
+(``rho V^2 / 2`` from the US76 density at the truth's altitude).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.threats.helpers import SECTION
+from tracklayer.constants import DEG
+from tracklayer.errors import ScenarioError
+from tracklayer.threats.atmosphere import us1976
+from tracklayer.threats.config import parse_threats_config
+from tracklayer.threats.earth import destination
+from tracklayer.threats.flyout import fly_plan, plan_flyout, run_flyout_with_events
+
+#: The stated miss of energy management plus the terminal dive, m.
+STATED_MISS_M = 250.0
+LAUNCH = {"lat_deg": 27.0, "lon_deg": 118.5}
+
+
+def _section(aim: dict[str, float], count: int, **vehicle: Any) -> dict[str, Any]:
+    sec = copy.deepcopy(SECTION)
+    sec["vehicles"]["hgv"].update(vehicle)
+    sec["raids"] = [{"name": "gv", "vehicle": "hgv", "count": count, "launch": LAUNCH, "aim": aim}]
+    return sec
+
+
+def _aim_at(range_km: float, radius_km: float) -> dict[str, float]:
+    lat, lon = destination(
+        np.array([LAUNCH["lat_deg"] * DEG]),
+        np.array([LAUNCH["lon_deg"] * DEG]),
+        np.array([100.0 * DEG]),
+        np.array([range_km / 6371.0]),
+    )
+    return {"lat_deg": float(lat[0] / DEG), "lon_deg": float(lon[0] / DEG), "radius_km": radius_km}
+
+
+def test_hundred_random_reachable_aims_within_stated_miss() -> None:
+    """100 aims drawn over a 400 km disc, 430 to 1,230 km from the launch point (the
+    glider's reach is about 400 to 1,250 km): every impact within 250 m of its aim, and
+    the nearest and farthest aims are both flown (energy dissipated by S-turns and the
+    polar for the near ones, none to spare for the far ones)."""
+    plan = plan_flyout(parse_threats_config(_section(_aim_at(830.0, 400.0), 100)), seed=5)
+    traj, _ = fly_plan(plan, 1.0, None)
+    d = plan.draws[0]
+    aim = plan.earth.ecef(d.aim_lat, d.aim_lon, np.zeros(d.count))
+    miss = np.linalg.norm(traj.impact_pos - aim, axis=0)
+    assert np.all(np.isfinite(miss))
+    assert miss.max() < STATED_MISS_M, np.sort(miss)[-5:]
+
+
+def test_aim_beyond_reach_is_refused_naming_the_raid() -> None:
+    """An aim 2,000 km away (reach about 1,250 km) and one 150 km away (pull-up ends near
+    400 km) are refused before the flyout, naming the raid and both reach limits."""
+    for km in (2000.0, 150.0):
+        cfg = parse_threats_config(_section(_aim_at(km, 0.0), 2))
+        with pytest.raises(ScenarioError, match=r"threats\.raids\[0\] \(gv, vehicle hgv\)"):
+            plan_flyout(cfg, seed=1)
+
+
+def test_pressure_limit_respected_or_reported() -> None:
+    """With a 35 kPa limit (the corridor sits near ``beta g / (L/D)``, 45 kPa) the glide
+    flies higher, on more lift (``n`` about 1.5 of the polar's 2): 100 s after the pull-up
+    its dynamic pressure stays under the limit, and the pull-up's overshoot above it is
+    reported (``pressure_limit``) exactly when the truth shows one. A limit the polar
+    cannot respect (2 kPa) is reported."""
+    epoch = datetime(2030, 1, 1, tzinfo=UTC)
+    aim = _aim_at(950.0, 0.0)
+    truth, events = run_flyout_with_events(
+        parse_threats_config(_section(aim, 1, max_dynamic_pressure_kpa=35.0)),
+        epoch=epoch,
+        seed=1,
+        step_s=1.0,
+    )
+    phase = truth["phase"].cast("string").to_numpy(zero_copy_only=False)
+    v2 = sum(truth[c].to_numpy() ** 2 for c in ("vx", "vy", "vz"))
+    q = 0.5 * us1976().density(truth["alt"].to_numpy()) * v2
+    gliding = np.flatnonzero(np.isin(phase, ["glide", "manoeuvre"]))
+    assert gliding.size > 200
+    assert q[gliding[100:]].max() < 35e3
+    before_dive = np.isin(phase, ["pullup", "glide", "manoeuvre"])
+    exceeded = bool((q[before_dive] > 35e3).any())
+    assert exceeded == ("pressure_limit" in events["event"].to_pylist())
+    _, events = run_flyout_with_events(
+        parse_threats_config(_section(aim, 1, max_dynamic_pressure_kpa=2.0)),
+        epoch=epoch,
+        seed=1,
+        step_s=1.0,
+    )
+    assert "pressure_limit" in events["event"].to_pylist()
