@@ -71,8 +71,8 @@ def test_pressure_limit_respected_or_reported() -> None:
     """With a 35 kPa limit (the corridor sits near ``beta g / (L/D)``, 45 kPa) the glide
     flies higher, on more lift (``n`` about 1.5 of the polar's 2): 100 s after the pull-up
     its dynamic pressure stays under the limit, and the pull-up's overshoot above it is
-    reported (``pressure_limit``) exactly when the truth shows one. A limit the polar
-    cannot respect (2 kPa) is reported."""
+    reported (``pressure_limit``) exactly when the truth shows one. Limits the polar
+    cannot respect (2 kPa, 0.2 MW/m^2) are reported."""
     epoch = datetime(2030, 1, 1, tzinfo=UTC)
     aim = _aim_at(950.0, 0.0)
     truth, events = run_flyout_with_events(
@@ -91,9 +91,11 @@ def test_pressure_limit_respected_or_reported() -> None:
     exceeded = bool((q[before_dive] > 35e3).any())
     assert exceeded == ("pressure_limit" in events["event"].to_pylist())
     _, events = run_flyout_with_events(
-        parse_threats_config(_section(aim, 1, max_dynamic_pressure_kpa=2.0)),
+        parse_threats_config(
+            _section(aim, 1, max_dynamic_pressure_kpa=2.0, max_heat_flux_mw_m2=0.2)
+        ),
         epoch=epoch,
         seed=1,
         step_s=1.0,
     )
-    assert "pressure_limit" in events["event"].to_pylist()
+    assert {"pressure_limit", "heating_limit"} <= set(events["event"].to_pylist())

@@ -458,6 +458,61 @@ def _corridor_accel(
 
 
 @njit(cache=True)
+def _corridor_reference(
+    to_go: float, rn: float, mu: float, speed: float, g_net: float, ld: float, beta: float,
+    n_max: float, cos_bank_max: float, v_terminal: float, rho_cap: float, pullup: bool,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Reference density (kg/m^3), along-track L/D and dissipation-bank cosine of the
+    corridor: the equilibrium glide at the energy-managed ``n`` and bank
+    (:func:`_energy_shaping`; none in the pull-up), held below the limits' ``rho_cap``."""
+    cos_b, n_ref = _energy_shaping(to_go, rn, mu, speed, ld, n_max, cos_bank_max, v_terminal)
+    if pullup:
+        cos_b, n_ref = 1.0, 1.0
+    rho_eq = 2.0 * beta * g_net / (ld * speed * speed)
+    rho_ref = rho_eq / (n_ref * cos_b)
+    if rho_ref > rho_cap:
+        # Held above the limits' density, the glide needs more lift for the same weight:
+        # the bank gives way so that 0.8 n_max still carries it.
+        rho_ref = rho_cap
+        cos_b = min(max(cos_b, rho_eq / (0.8 * n_max * rho_cap)), 1.0)
+        n_ref = rho_eq / (rho_cap * cos_b)
+    return rho_ref, ld * cos_b * 2.0 * n_ref / (1.0 + n_ref * n_ref), cos_b
+
+
+@njit(cache=True)
+def _s_turn(
+    sign: float, dpsi: float, to_go: float, a_v: float, cos_b: float, gains: F64
+) -> tuple[float, float]:
+    """Lateral lift (m/s^2) of an S-turn at the dissipation bank ``acos(cos_b)``, and its
+    side: reversed whenever the heading error ``dpsi`` (rad) leaves a deadband that narrows
+    from ``deadband_max`` to ``deadband_min`` as the range to go falls (m)."""
+    frac = min(max(to_go / gains[K_DEADBAND_RANGE], 0.0), 1.0)
+    band = gains[K_DEADBAND_MIN] + frac * (gains[K_DEADBAND_MAX] - gains[K_DEADBAND_MIN])
+    if sign == 0.0:
+        sign = 1.0 if dpsi >= 0.0 else -1.0
+    elif sign * dpsi < -band:
+        sign = -sign
+    return sign * abs(a_v) * math.sqrt(1.0 - cos_b * cos_b) / cos_b, sign
+
+
+@njit(cache=True)
+def _split_lift(
+    dive: bool, a_v: float, a_h: float, h_lim: float, a_max: float
+) -> tuple[float, float]:
+    """Vertical and lateral lift within the polar's maximum ``a_max`` (m/s^2): the glide
+    gives the vertical priority and the lateral at most ``h_lim``; the dive shares the lift
+    between its two planes in proportion."""
+    if dive:
+        a_tot = math.sqrt(a_v * a_v + a_h * a_h)
+        if a_tot > a_max:
+            return a_v * a_max / a_tot, a_h * a_max / a_tot
+        return a_v, a_h
+    a_v = min(max(a_v, -a_max), a_max)
+    h_lim = min(h_lim, math.sqrt(max(a_max * a_max - a_v * a_v, 0.0)))
+    return a_v, min(max(a_h, -h_lim), h_lim)
+
+
+@njit(cache=True)
 def _below_horizon(sin_los: float, cos_range: float) -> float:
     """Angle (rad) of the aim below the local horizon, less the half central angle by which
     the Earth's curvature alone lowers a chord (so that only height counts)."""
@@ -513,6 +568,7 @@ def _glide_controls(
     )
     a_max = n_max * lift1
     a_turn = gains[K_PSI] * speed * cos_g
+    h_lim = a_max
     if new == TERMINAL:
         gamma_cmd = math.asin(sin_los)
         # The steering's time constant stays under a third of the time to go.
@@ -523,20 +579,10 @@ def _glide_controls(
         aim_r = math.sqrt(gp[G_AIM_X, i] ** 2 + gp[G_AIM_Y, i] ** 2 + gp[G_AIM_Z, i] ** 2)
         to_go = math.acos(min(max(cos_range, -1.0), 1.0)) * aim_r - gp[G_TERMINAL_RANGE, i]
         cos_bank_max = 1.0 if new != GLIDE else math.sqrt(1.0 - gp[G_SIN_TURN, i] ** 2)
-        cos_b, n_ref = _energy_shaping(
-            to_go, rn, mu, speed, ld, n_max, cos_bank_max, gp[G_V_TERMINAL, i]
-        )
-        if new == PULLUP:
-            cos_b, n_ref = 1.0, 1.0
-        rho_eq = 2.0 * beta * g_net / (ld * v2)
-        rho_ref = rho_eq / (n_ref * cos_b)
-        if rho_ref > rho_cap:
-            # Held above the limits' density, the glide needs more lift for the same
-            # weight: the bank gives way so that 0.8 n_max still carries it.
-            rho_ref = rho_cap
-            cos_b = min(max(cos_b, rho_eq / (0.8 * n_max * rho_cap)), 1.0)
-            n_ref = rho_eq / (rho_cap * cos_b)
-        ld_eff = ld * cos_b * 2.0 * n_ref / (1.0 + n_ref * n_ref)
+        rho_ref, ld_eff, cos_b = _corridor_reference(
+            to_go, rn, mu, speed, g_net, ld, beta, n_max, cos_bank_max,
+            gp[G_V_TERMINAL, i], rho_cap, new == PULLUP,
+        )  # fmt: skip
         a_v = _corridor_accel(
             rho, scale_h, speed, sin_g, g_net, rn, ld_eff, rho_ref,
             gains[K_H], gains[K_HDOT], gains[K_HDOT_MAX],
@@ -548,30 +594,13 @@ def _glide_controls(
             dpsi += gp[G_WEAVE_AMP, i] * math.sin(w)
             dpsi = (dpsi + math.pi) % _TWO_PI - math.pi
         if new == GLIDE and cos_b < gains[K_COS_S_TURN]:
-            # S-turns: the dissipation bank, its side reversed whenever the heading error
-            # leaves a deadband that narrows as the aim nears.
-            frac = min(max(to_go / gains[K_DEADBAND_RANGE], 0.0), 1.0)
-            band = gains[K_DEADBAND_MIN] + frac * (gains[K_DEADBAND_MAX] - gains[K_DEADBAND_MIN])
-            if sign == 0.0:
-                sign = 1.0 if dpsi >= 0.0 else -1.0
-            elif sign * dpsi < -band:
-                sign = -sign
-            a_h = sign * abs(a_v) * math.sqrt(1.0 - cos_b * cos_b) / cos_b
+            a_h, sign = _s_turn(sign, dpsi, to_go, a_v, cos_b, gains)
             h_lim = a_max
         else:
             a_h = a_turn * dpsi
         if new == PULLUP:
             a_h = 0.0
-    if new == TERMINAL:
-        # The dive shares the lift between its two planes in proportion.
-        a_tot = math.sqrt(a_v * a_v + a_h * a_h)
-        if a_tot > a_max:
-            a_v *= a_max / a_tot
-            a_h *= a_max / a_tot
-    else:
-        a_v = min(max(a_v, -a_max), a_max)
-        h_lim = min(h_lim, math.sqrt(max(a_max * a_max - a_v * a_v, 0.0)))
-        a_h = min(max(a_h, -h_lim), h_lim)
+    a_v, a_h = _split_lift(new == TERMINAL, a_v, a_h, h_lim, a_max)
     if lift1 > 0.0:
         return new, a_v / lift1, a_h / lift1, sign
     return new, (n_max if a_v > 0.0 else -n_max), 0.0, sign
