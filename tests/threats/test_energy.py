@@ -19,8 +19,11 @@ from tracklayer.constants import DEG
 from tracklayer.errors import ScenarioError
 from tracklayer.threats.atmosphere import us1976
 from tracklayer.threats.config import parse_threats_config
+from tracklayer.threats.dynamics import FlightModel
 from tracklayer.threats.earth import destination
 from tracklayer.threats.flyout import fly_plan, plan_flyout, run_flyout_with_events
+from tracklayer.threats.guidance import Guidance
+from tracklayer.threats.integrate import SampleSpec, fly
 
 #: The stated miss of energy management plus the terminal dive, m.
 STATED_MISS_M = 250.0
@@ -99,3 +102,34 @@ def test_pressure_limit_respected_or_reported() -> None:
         step_s=1.0,
     )
     assert {"pressure_limit", "heating_limit"} <= set(events["event"].to_pylist())
+
+
+def test_near_aim_flown_with_bank_reversals() -> None:
+    """An aim 700 km away (reach about 400 to 1,250 km, no weave) leaves energy to spare:
+    between pull-up and dive the glider flies S-turns at its 60 deg bank limit on
+    alternating sides (at least three reversals) and still lands within the stated miss."""
+    sec = _section(_aim_at(700.0, 0.0), 1, manoeuvre_range_km=0)
+    plan = plan_flyout(parse_threats_config(sec), seed=2)
+    guidance = Guidance(plan.guidance)
+    samples = SampleSpec(np.zeros(1), 1.0, np.array([1500]), np.zeros(1, np.int64), 1500)
+    traj = fly(
+        FlightModel(plan.earth, plan.batch),
+        guidance,
+        plan.r0,
+        np.zeros((3, 1)),
+        samples,
+        np.array([1500.0]),
+        h_boost=0.5,
+        h_max=2.0,
+        trace=np.array([0]),
+        trace_steps=5000,
+    )
+    assert traj.trace is not None
+    when = {e.name: float(e.time[0]) for e in guidance.events}
+    t = traj.trace.t[:-1]
+    glide = (t >= when["pullup_end"]) & (t < when["terminal_start"])
+    bank = np.rad2deg(np.arctan2(traj.trace.ss[glide, 0], traj.trace.cs[glide, 0]))
+    assert np.abs(bank).max() == pytest.approx(60.0, abs=1.0)
+    assert np.count_nonzero(np.diff(np.sign(bank[np.abs(bank) > 20.0])) != 0) >= 3
+    miss = np.linalg.norm(traj.impact_pos[:, 0] - plan.guidance.aim[:, 0])
+    assert miss < STATED_MISS_M
