@@ -16,8 +16,8 @@
 
 With ``earth.model: spherical`` latitude is geocentric and height is above the sphere.
 ``events`` has ``object_id``, ``event`` (staging, burnout, release, reentry, pullup_end,
-manoeuvre_start, terminal_start, impact) and ``time``. An object has rows from its first
-grid time after launch until impact or the end of the run.
+manoeuvre_start, terminal_start, heating_limit, pressure_limit, impact) and ``time``. An
+object has rows from its first grid time after launch until impact or the end of the run.
 
 The flight (:func:`tracklayer.threats.integrate.fly`) and the derived columns
 (:func:`truth_columns`) are compiled loops; the rest is batched numpy and Arrow.
@@ -90,7 +90,15 @@ class FlyoutPlan:
 
 
 def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
-    """Draw the raids and solve every booster's steering (the expensive, seeded part)."""
+    """Draw the raids, check every glider raid's aims against its reach, and solve every
+    booster's steering (the expensive, seeded part).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the raid, for an aim out of reach or release conditions out of the
+        booster's reach.
+    """
     earth = EarthModel.from_options(config.earth)
     draws = draw_raids(config, seed)
     if not draws:
@@ -307,7 +315,9 @@ def run_flyout_with_events(
     Raises
     ------
     ScenarioError
-        For an unreachable aim point or release condition, or bad arguments.
+        For an aim point out of a missile's or a glider's reach
+        (:mod:`tracklayer.threats.reach`), an unreachable release condition, or bad
+        arguments.
     """
     if epoch.tzinfo is None:
         raise ScenarioError("epoch: must be timezone-aware UTC")
