@@ -1,9 +1,9 @@
 """Drag polar and thrust at altitude: the flight kernels against the closed forms.
 
 References: the parabolic drag polar ``C_D = C_D0 + k C_L^2`` (Anderson, *Hypersonic and
-High-Temperature Gas Dynamics*, 2006, sec. 3.11): ``(L/D)max = 1 / (2 sqrt(k C_D0))`` at
+High-Temperature Gas Dynamics*, 2006): ``(L/D)max = 1 / (2 sqrt(k C_D0))`` at
 ``C_L* = sqrt(C_D0 / k)``; the rocket thrust equation ``F = mdot v_e + (p_e - p_a) A_e``
-(Sutton & Biblarz 2017, eq. 3-21): thrust falls linearly with ambient pressure from its
+(Sutton & Biblarz 2017, ch. 2): thrust falls linearly with ambient pressure from its
 vacuum to its sea-level value.
 """
 

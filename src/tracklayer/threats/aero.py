@@ -1,8 +1,8 @@
 """A glider's aerodynamics by angle of attack: the parabolic drag polar.
 
 ``C_D = C_D0 + k C_L^2`` with a linear lift curve ``C_L = C_L_alpha alpha`` (Anderson,
-*Hypersonic and High-Temperature Gas Dynamics*, 2nd ed., 2006, sec. 3.11; Vinh, Busemann
-& Culp, *Hypersonic and Planetary Entry Flight Mechanics*, 1980, ch. 2). The polar's
+*Hypersonic and High-Temperature Gas Dynamics*, 2nd ed., 2006; Vinh, Busemann
+& Culp, *Hypersonic and Planetary Entry Flight Mechanics*, 1980). The polar's
 maximum lift-to-drag ratio ``(L/D)max = 1 / (2 sqrt(k C_D0))`` is reached at
 ``C_L* = sqrt(C_D0 / k)``, where ``C_D* = 2 C_D0``; the scenario states ``(L/D)max``, the
 ballistic coefficient there ``beta* = m / (C_D* S)`` and the angles of attack of maximum
@@ -16,7 +16,7 @@ every quantity is one of these numbers and ``n``:
 so that lift and drag both follow the commanded angle of attack, and a glider flying less
 lift than its polar's optimum also pays less drag. Validity: hypersonic continuum flow
 (Mach above about 5, below about 70 km), where the coefficients depend little on Mach
-(Mach independence, Anderson 2006 sec. 4.5); the flight kernels use the same relations
+(Mach-number independence, Anderson 2006); the flight kernels use the same relations
 (:mod:`tracklayer.threats._flight_kernels`).
 """
 

@@ -26,9 +26,11 @@ BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
 #: plume band) and mid-wave 3.0-5.0 um (the 4.3 um CO2 band), the usual detector split.
 DEFAULT_BANDS_UM: dict[str, tuple[float, float]] = {"swir": (1.4, 3.0), "mwir": (3.0, 5.0)}
 
-#: Sea-level over vacuum specific impulse of a stage that does not state its own: a solid
-#: motor with a nozzle area ratio near 10 (Sutton & Biblarz, *Rocket Propulsion Elements*,
-#: 9th ed., 2017, fig. 3-7: thrust coefficient 1.60 at sea level against 1.78 in vacuum).
+#: Sea-level over vacuum specific impulse of a stage that does not state its own: the
+#: ideal-nozzle thrust coefficients (Sutton & Biblarz, *Rocket Propulsion Elements*, 9th
+#: ed., 2017, ch. 3) of a nozzle of area ratio 10, gamma 1.2, chamber pressure 7 MPa are
+#: 1.74 in vacuum and 1.60 at sea level, a ratio of 0.92; 0.9 rounds it down for the
+#: lower chamber pressures of tactical motors.
 SEA_LEVEL_ISP_RATIO = 0.9
 
 

@@ -9,8 +9,9 @@ so the staged boost of all vehicles is one schedule of arrays ``(S, N)``. Accele
 with the thrust along the steering direction ``d`` (vertical rise, pitch-over kick, then a
 gravity turn along the Earth-relative velocity, optionally pitched by ``alpha`` in the last
 stage), drag ``-rho V v / (2 beta)`` and lift. The thrust at ambient pressure ``p`` is
-``F = F_vac - (F_vac - F_sl) p / p0`` (the nozzle exit area's pressure thrust: Sutton &
-Biblarz, *Rocket Propulsion Elements*, 9th ed., 2017, eq. 3-21), which interpolates the
+``F = F_vac - (F_vac - F_sl) p / p0`` (the nozzle exit area's pressure thrust ``-p A_e``
+of the rocket thrust equation: Sutton & Biblarz, *Rocket Propulsion Elements*, 9th ed.,
+2017, ch. 2), which interpolates the
 specific impulse between its sea-level and vacuum values. A glider's lift and drag follow
 its drag polar (:mod:`tracklayer.threats.aero`): with the lift-coefficient ratio
 ``n = C_L / C_L*`` and bank ``sigma`` set by the controls ``(cs, ss) = n (cos sigma,
