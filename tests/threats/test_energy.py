@@ -133,3 +133,37 @@ def test_near_aim_flown_with_bank_reversals() -> None:
     assert np.count_nonzero(np.diff(np.sign(bank[np.abs(bank) > 20.0])) != 0) >= 3
     miss = np.linalg.norm(traj.impact_pos[:, 0] - plan.guidance.aim[:, 0])
     assert miss < STATED_MISS_M
+
+
+@pytest.mark.parametrize("azimuth_deg", [0.0, 90.0])
+def test_long_range_glider_reaches_aims_north_and_east(azimuth_deg: float) -> None:
+    """The ``hgv-long`` preset with a 10 deg cross-range offset, 40 aims over a 1,800 km
+    disc centred 5,000 km north (over the ellipsoid's flattening) or east (energy to
+    spare: near aims 3,200 km away against a reach near 8,000 km): all within the stated
+    miss."""
+    lat, lon = destination(
+        np.array([35.0 * DEG]),
+        np.array([100.0 * DEG]),
+        np.array([azimuth_deg * DEG]),
+        np.array([5000.0 / 6371.0]),
+    )
+    sec = {
+        "vehicles": {"g": {"preset": "hgv-long", "crossrange_offset_deg": 10}},
+        "raids": [
+            {
+                "name": "gl",
+                "vehicle": "g",
+                "count": 40,
+                "launch": {"lat_deg": 35.0, "lon_deg": 100.0, "radius_km": 100},
+                "aim": {
+                    "lat_deg": float(lat[0] / DEG),
+                    "lon_deg": float(lon[0] / DEG),
+                    "radius_km": 1800,
+                },
+            }
+        ],
+    }
+    plan = plan_flyout(parse_threats_config(sec), seed=3)
+    traj, _ = fly_plan(plan, 1.0, None)
+    miss = np.linalg.norm(traj.impact_pos - plan.guidance.aim, axis=0)
+    assert np.all(np.isfinite(miss)) and miss.max() < STATED_MISS_M, np.sort(miss)[-3:]

@@ -29,7 +29,7 @@ DOCUMENTED_KM: dict[str, tuple[float, float]] = {
     "irbm": (0.0, 4354.0),
     "icbm": (0.0, 10475.0),
     "hgv-medium": (417.0, 1338.0),
-    "hgv-long": (985.0, 8153.0),
+    "hgv-long": (867.0, 8130.0),
 }
 
 

@@ -24,7 +24,7 @@ Parameter layouts (all float64):
 * ``stages`` ``(6, S, N)``: rows ``S_*`` (ignition, burnout, vacuum thrust, mass flow,
   dropped mass, thrust lost at sea-level pressure).
 * ``veh`` ``(12, N)``: rows ``V_*``.
-* ``gpar`` ``(18, N)``: rows ``G_*``; ``gains`` ``(13,)``: columns ``K_*``.
+* ``gpar`` ``(18, N)``: rows ``G_*``; ``gains`` ``(14,)``: columns ``K_*``.
 
 Lift and drag of a glider follow its drag polar
 (:class:`tracklayer.threats.aero.DragPolar`) through the lift-coefficient ratio
@@ -118,8 +118,9 @@ G_SIZE = 18
     K_DEADBAND_RANGE,
     K_COS_S_TURN,
     K_DIVE_ANGLE,
-) = range(13)
-K_SIZE = 13
+    K_DIVE_SPEED,
+) = range(14)
+K_SIZE = 14
 #: Bits of a glider's ``limits`` flags: heat flux and dynamic pressure exceeded.
 LIMIT_HEAT, LIMIT_Q = 1, 2
 #: The corridor keeps the density below this fraction of the heating and pressure limits'.
@@ -545,7 +546,7 @@ def _glide_controls(
     v2 = speed * speed
     rho_cap = LIMIT_MARGIN * min(gp[G_RHO_Q, i] / v2, gp[G_RHO_HEAT, i] / (v2 * v2 * v2))
     new = phase
-    if phase == PULLUP and rho >= 0.9 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
+    if phase == PULLUP and rho >= 0.6 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
         # Level enough: climbing, or descending no faster than the equilibrium glide does.
         sin_eq = -2.0 * scale_h / ld * (1.0 / rn + g_net / (speed * speed))
         if sin_g >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL]):
@@ -559,7 +560,8 @@ def _glide_controls(
     if (
         cos_range >= gp[G_COS_TERMINAL, i]
         or speed < gains[K_MIN_SPEED]
-        or _below_horizon(sin_los, cos_range) >= gains[K_DIVE_ANGLE]
+        or _below_horizon(sin_los, cos_range)
+        >= gains[K_DIVE_ANGLE] * min(1.0, (gains[K_DIVE_SPEED] / speed) ** 2)
     ):
         new = TERMINAL
 
@@ -598,8 +600,6 @@ def _glide_controls(
             h_lim = a_max
         else:
             a_h = a_turn * dpsi
-        if new == PULLUP:
-            a_h = 0.0
     a_v, a_h = _split_lift(new == TERMINAL, a_v, a_h, h_lim, a_max)
     if lift1 > 0.0:
         return new, a_v / lift1, a_h / lift1, sign

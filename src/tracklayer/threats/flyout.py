@@ -116,7 +116,8 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
             sol = solve_release(
                 cfg, centre[:1], centre[1:], az_c, earth, f"threats.vehicles.{d.config.vehicle}"
             )
-            reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol)
+            offset = cfg.crossrange_offset_deg * DEG
+            reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol, offset)
             ranges = central_angle(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
             check_reach(reach, ranges * EARTH_MEAN_RADIUS_M, d.aim_lat, d.aim_lon, where)
             az = bearing(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)

@@ -20,10 +20,12 @@ commands the lift-coefficient ratio ``n = alpha / alpha*`` and the bank ``sigma`
   cannot hold the corridor (a release far above it, or limits it cannot respect) logs a
   ``heating_limit`` or ``pressure_limit`` event when it exceeds them.
 * **Pull-up.** From release, the same law (lift saturates at ``n_max`` while the glider
-  falls toward the corridor), without turns; it ends once the density reaches 0.9 of the
-  corridor's (the lift at ``n = 1`` 0.9 of ``(g - V^2/r) cos(gamma)``, or the limits'
-  density) with the flight path level (above :data:`LEVEL_RAD`, or descending no faster
-  than the equilibrium glide).
+  falls toward the corridor), turning toward the aim only with the lift the vertical
+  leaves; it ends once the density reaches 0.6 of the corridor's (within about 3.5 km of
+  it: over the ellipsoid the geocentric climb rate the loop uses differs from the
+  altitude's by up to 20 m/s on a north-south glide, which holds the glide up to 1 km off
+  the corridor) with the flight path level (above :data:`LEVEL_RAD`, or descending no
+  faster than the equilibrium glide).
 * **Energy management.** The range the glide would fly at ``(L/D)max`` from the current
   speed down to the planned terminal speed ``v_T``,
   ``(L/D)max (r/2) ln[(g r - v_T^2)/(g r - V^2)]`` (:func:`analytic_glide_range`), is
@@ -41,7 +43,8 @@ commands the lift-coefficient ratio ``n = alpha / alpha*`` and the bank ``sigma`
 * **Manoeuvre.** Inside ``manoeuvre_range`` a sinusoidal weave is added to the commanded
   heading (energy managed by the polar alone).
 * **Terminal.** Inside ``terminal_range``, once the aim lies ``dive_angle`` below the
-  horizon (a glider high above its aim needs room to push over), or below the minimum
+  horizon (a glider high above its aim needs room to push over; less above
+  ``dive_speed``, as ``(dive_speed / V)^2``), or below the minimum
   glide speed, the flight path and heading are steered onto the line of sight to the aim
   point with a gain ``max(k_dive, 3 V / R)`` (its time constant under a third of the time
   to go), the polar's maximum lift shared between the two planes.
@@ -71,7 +74,9 @@ class GlideGains:
     commanded climb or descent rate; ``deadband_*``: the S-turns' heading deadband, from
     ``deadband_max`` at ``deadband_range`` or more before the dive to ``deadband_min`` at
     it; ``s_turn_min_bank``: smallest energy bank flown as S-turns; ``dive_angle``: the
-    dive starts once the aim lies this far below the horizon; ``k_dive``: dive
+    dive starts once the aim lies this far below the horizon, scaled down by
+    ``(dive_speed / V)^2`` above ``dive_speed`` (the push-over's turn radius grows with
+    ``V^2``); ``k_dive``: dive
     flight-path gain; ``k_psi``: heading-capture gain.
     """
 
@@ -83,6 +88,7 @@ class GlideGains:
     deadband_range: float = 1_500_000.0
     s_turn_min_bank: float = float(np.deg2rad(10.0))
     dive_angle: float = float(np.deg2rad(20.0))
+    dive_speed: float = 2500.0
     k_dive: float = 1.0 / 4.0
     k_psi: float = 1.0 / 30.0
 

@@ -217,7 +217,7 @@ class Guidance:
         self.events: list[Event] = []
 
     def gain_array(self) -> F64:
-        """Gains and thresholds as the flight kernel's ``gains`` ``(13,)`` array."""
+        """Gains and thresholds as the flight kernel's ``gains`` ``(14,)`` array."""
         g = self.gains
         out = np.empty(K.K_SIZE)
         out[K.K_DIVE] = g.k_dive
@@ -233,4 +233,5 @@ class Guidance:
         out[K.K_DEADBAND_RANGE] = g.deadband_range
         out[K.K_COS_S_TURN] = np.cos(g.s_turn_min_bank)
         out[K.K_DIVE_ANGLE] = g.dive_angle
+        out[K.K_DIVE_SPEED] = g.dive_speed
         return out

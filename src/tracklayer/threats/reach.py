@@ -74,10 +74,13 @@ def glide_reach(
     earth: EarthModel,
     where: str,
     controls: BoostControls | None = None,
+    offset: float = 0.0,
 ) -> GlideReach:
     """Fly the reference glide of ``cfg`` from ``lat``, ``lon`` along ``azimuth`` (rad).
 
-    ``controls`` are the booster's solved release steering (solved here when omitted).
+    ``controls`` are the booster's solved release steering (solved here when omitted);
+    ``offset`` (rad) turns the launch azimuth off the aim's bearing, as a raid's
+    cross-range offset does, so that the reach pays for the turn back.
 
     Raises
     ------
@@ -86,7 +89,7 @@ def glide_reach(
     """
     la, lo, az = np.array([lat]), np.array([lon]), np.array([azimuth])
     ctl = controls if controls is not None else solve_release(cfg, la, lo, az, earth, where)
-    ctl = BoostControls(ctl.kick[:1], az, ctl.alpha[:1], ctl.cutoff[:1])
+    ctl = BoostControls(ctl.kick[:1], az + offset, ctl.alpha[:1], ctl.cutoff[:1])
     batch, r0 = build_batch(cfg, la, lo, ctl, earth)
     far_lat, far_lon = destination(la, lo, az, np.array([FAR_AIM_RAD]))
     params = glider_params(cfg, earth.ecef(far_lat, far_lon, np.zeros(1)), np.zeros(1))
