@@ -10,7 +10,7 @@ DEMO_OUT ?= out/demo
 $(STAMP): pyproject.toml web/package-lock.json web/build.mjs $(wildcard web/src/*)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,atmos]'
 	cd web && npm ci --no-audit --no-fund && node build.mjs
 	touch $(STAMP)
 
@@ -30,7 +30,7 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,atmos,bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

@@ -319,6 +319,7 @@ def detections(
             scenario.radars,
             seed=scenario.seed,
             bands=bands,
+            environment=scenario.environment,
         )
     except ValueError as exc:
         raise ScenarioError(f"sensors: {exc}") from None

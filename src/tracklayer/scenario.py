@@ -20,6 +20,7 @@ from tracklayer.errors import ScenarioError
 from tracklayer.losses.config import LossesConfig
 from tracklayer.metrics.config import CoverageConfig
 from tracklayer.sensors.config import SensorPayload
+from tracklayer.sensors.environment import EnvironmentConfig
 from tracklayer.sensors.radar_config import GroundRadar
 from tracklayer.space.config import ConstellationConfig
 from tracklayer.threats.config import ThreatsConfig
@@ -67,6 +68,10 @@ class Scenario(StrictModel):
     )
     losses: LossesConfig | None = Field(
         default=None, description="Resilience: metrics against the number of satellites lost"
+    )
+    environment: EnvironmentConfig = Field(
+        default_factory=EnvironmentConfig,
+        description="Model atmosphere (auto by launch latitude and month) and cloud tops",
     )
 
     @field_validator("epoch")

@@ -20,7 +20,7 @@ BASE: dict[str, Any] = {
             "infrared": {
                 "kind": "staring_wide", "band": "mwir", "aperture_cm": 15, "ifov_urad": 60,
                 "revisit_s": 3, "nei_w_m2": 2.0e-11, "threshold_snr": 6,
-                "false_alarm_rate": 1.0e-10, "pointing_error_urad": 20, "ephemeris_error_m": 10,
+                "pointing_error_urad": 20, "ephemeris_error_m": 10,
             },
         }
     },

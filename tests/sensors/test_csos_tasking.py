@@ -32,7 +32,7 @@ def test_unresolved_pair_gives_one_detection_resolved_pair_two() -> None:
     Reference: separation / range against the resolution max(IFOV, 1.22 lambda / D).
     """
     eph = static_ephemeris(SAT[None, :], 20)
-    ir = InfraredParameters(false_alarm_rate=0.0)
+    ir = InfraredParameters(false_alarms=False)
     for sep, per_frame in ((30.0, 1), (600.0, 2)):
         truth = static_truth(_pair(sep), eph.seconds, [2e4, 1e4])
         table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=4)
@@ -101,11 +101,11 @@ def test_cued_sensor_sees_only_cued_threats_in_its_field() -> None:
     payloads = {
         "warn": (
             LIMB,
-            InfraredParameters(kind="staring_wide", revisit_s=10.0, false_alarm_rate=0.0),
+            InfraredParameters(kind="staring_wide", revisit_s=10.0, false_alarms=False),
         ),
         "cued": (
             LIMB,
-            InfraredParameters(kind="cued_medium", false_alarm_rate=0.0, cue_latency_s=5.0),
+            InfraredParameters(kind="cued_medium", false_alarms=False, cue_latency_s=5.0),
         ),
     }
     table = detect(cat, eph, truth, payloads, seed=9)

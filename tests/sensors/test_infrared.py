@@ -12,7 +12,9 @@ from scipy.stats import norm
 
 from tracklayer.constants import DEG, KM, WGS84_A_M
 from tracklayer.frames import geodetic_to_ecef
+from tracklayer.sensors.centroid import window_terms
 from tracklayer.sensors.detect import DETECTIONS_SCHEMA, detect, detections_summary
+from tracklayer.sensors.environment import CloudConfig, EnvironmentConfig
 from tracklayer.sensors.geometry import VisibilityConstraints, visible
 from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.noise import normal_plane_basis
@@ -21,11 +23,17 @@ from .ir_helpers import catalog, static_ephemeris, static_truth
 
 SAT = np.array([WGS84_A_M + 1000 * KM, 0.0, 0.0])
 LIMB = VisibilityConstraints(grazing_altitude_m=20 * KM, above_limb_rad=0.0)
+#: No absorbing air (the exponential model, given zero optical depth) and no clouds.
+VACUUM = EnvironmentConfig(atmosphere="exponential", clouds=CloudConfig(kind="none"))
+# An idealised payload: pixels far finer than the blur (no quantisation), an instantaneous
+# step-stare (the revisit stays the 1 s frame period), the sensitivity given.
 NO_NOISE = {
-    "ifov_urad": 1e-6,
+    "ifov_urad": 1e-4,
+    "focal_plane": {"integration_ms": 1e-12, "step_settle_ms": 0.0},
+    "nei_w_m2": 1e-12,
     "pointing_error_urad": 0.0,
     "ephemeris_error_m": 0.0,
-    "false_alarm_rate": 0.0,
+    "false_alarms": False,
 }
 
 
@@ -87,19 +95,22 @@ def test_light_time_moves_the_line_of_sight_by_v_rho_over_c() -> None:
 def test_noise_mean_and_covariance_match_configuration() -> None:
     """LOS and ephemeris errors over 4,000 frames have the configured mean and covariance.
 
-    Reference: sigma_los = sqrt(IFOV^2/12 + pointing^2) = 26.46 µrad for 60 and 20 µrad;
-    ephemeris 10 m per axis. Tolerances: means within 4 sigma/sqrt(n), variances within
-    4 sigma^2 sqrt(2/n), covariances within 4 sigma^2/sqrt(n).
+    Reference: at an SNR far above the threshold, sigma_los = sqrt(phase^2 + pointing^2),
+    the centroid's pixel-phase error of a 60 µrad pixel under the 15 cm aperture's blur
+    (centroid.window_terms, itself checked by simulation in test_centroid) and 20 µrad of
+    pointing; ephemeris 10 m per axis. Tolerances: means within 4 sigma/sqrt(n), variances
+    within 4 sigma^2 sqrt(2/n), covariances within 4 sigma^2/sqrt(n).
     """
     n = 4000
     eph = static_ephemeris(SAT[None, :], n)
     target = _target(10.0)
     truth = static_truth(target[None], eph.seconds, 1e9)
-    ir = InfraredParameters(ifov_urad=60.0, pointing_error_urad=20.0, false_alarm_rate=0.0)
+    ir = InfraredParameters(ifov_urad=60.0, pointing_error_urad=20.0, false_alarms=False)
     table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=3)
     assert table.num_rows == n
-    sigma = math.sqrt((60e-6) ** 2 / 12 + (20e-6) ** 2)
-    np.testing.assert_allclose(table.column("sigma_rad").to_numpy(), sigma, rtol=1e-12)
+    phase = window_terms(0.42 * 4e-6 / 0.15, 60e-6)[0]
+    sigma = math.sqrt(phase**2 + (20e-6) ** 2)
+    np.testing.assert_allclose(table.column("sigma_rad").to_numpy(), sigma, rtol=1e-6)
     u = (target - SAT) / np.linalg.norm(target - SAT)
     e1, e2 = normal_plane_basis(u)
     d = _los(table) - u
@@ -125,15 +136,14 @@ def test_detection_rate_follows_pd_curve() -> None:
     targets = np.stack([_target(lon) for lon in (4.0, 10.0, 16.0)])
     ir = InfraredParameters(
         nei_w_m2=1e-12,
-        clutter_look_down_w_m2=0.0,
-        clutter_above_limb_w_m2=0.0,
+        clutter_leakage=0.0,
         zenith_optical_depth=0.0,
-        false_alarm_rate=0.0,
+        false_alarms=False,
     )
     snrs = ir.threshold_snr + np.array([-1.0, 0.0, 1.0])
     rng2 = np.sum((targets - SAT) ** 2, axis=-1)
     truth = static_truth(targets, eph.seconds, snrs * ir.nei_w_m2 * rng2)
-    table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=5)
+    table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=5, environment=VACUUM)
     ids = np.asarray(table.column("truth_id").to_pylist())
     for i, s in enumerate(snrs):
         pd = norm.sf(ir.threshold_snr - s)
@@ -142,26 +152,34 @@ def test_detection_rate_follows_pd_curve() -> None:
     assert np.all(table.column("snr").to_numpy() >= ir.threshold_snr)
 
 
-def test_false_alarm_count_matches_rate() -> None:
-    """False alarms number Poisson(rate x pixels x frames) and lie in the field of regard.
+def test_false_alarm_count_matches_gaussian_tail_of_threshold() -> None:
+    """False alarms per frame follow Q(T) x the pixels searched, and lie in the field.
 
-    Reference: pixels = 2 pi (1 - cos eta) / IFOV^2 with eta = arcsin(a / r) (limb cone);
-    the count must be within 4 sqrt(lambda) of lambda; every direction within eta of nadir;
-    the mean SNR of false alarms equals the Gaussian tail mean phi(T)/Q(T) within 4 standard
-    errors.
+    Reference: 4,000,000 pixels of unit Gaussian noise simulated here and counted above the
+    threshold T = 4 (an independent estimate of the per-pixel rate), against the detections
+    of 10 satellites x 100 frames over pixels = 2 pi (1 - cos eta) / IFOV^2 (eta = arcsin(a / r),
+    the limb cone; a 3 mrad pixel gives 3.5e5 pixels per frame, 3.5e8 in all). Tolerance:
+    4 combined Poisson standard deviations; every direction within eta of nadir; the mean
+    SNR of false alarms is the Gaussian tail mean phi(T)/Q(T) within 4 standard errors.
     """
     sats = np.stack([SAT * (1 + 0.001 * i) for i in range(10)])
-    n_frames = 400
+    n_frames = 100
     eph = static_ephemeris(sats, n_frames)
     truth = static_truth(_target(120.0)[None], eph.seconds, 1.0)  # never in view
-    ir = InfraredParameters(ifov_urad=60.0, false_alarm_rate=2e-9)
-    table = detect(catalog(10), eph, truth, {"ir": (LIMB, ir)}, seed=11)
+    ir = InfraredParameters(
+        ifov_urad=3000.0, threshold_snr=4.0, nei_w_m2=1e-12, clutter_leakage=0.0
+    )
+    table = detect(catalog(10), eph, truth, {"ir": (LIMB, ir)}, seed=11, environment=VACUUM)
     r = np.linalg.norm(sats, axis=-1)
     eta = np.arcsin(WGS84_A_M / r)
-    pixels = 2 * np.pi * (1 - np.cos(eta)) / (60e-6) ** 2
-    lam = float(np.sum(pixels * 2e-9 * n_frames))
+    pixels = float(np.sum(2 * np.pi * (1 - np.cos(eta)) / (3000e-6) ** 2)) * n_frames
     assert table.column("truth_id").null_count == table.num_rows
-    assert abs(table.num_rows - lam) < 4 * math.sqrt(lam)
+    noise = np.random.default_rng(5).standard_normal(4_000_000)
+    simulated = np.count_nonzero(noise >= ir.threshold_snr)
+    rate_sim, rate_det = simulated / noise.size, table.num_rows / pixels
+    sd = math.sqrt(simulated / noise.size**2 + table.num_rows / pixels**2)
+    assert abs(rate_det - rate_sim) < 4 * sd
+    assert abs(table.num_rows - pixels * norm.sf(4.0)) < 4 * math.sqrt(pixels * norm.sf(4.0))
     sat_index = np.array([int(s[1:]) for s in table.column("sensor_id").to_pylist()])
     nadir = -sats[sat_index] / r[sat_index, None]
     off = np.arccos(np.clip(np.sum(_los(table) * nadir, axis=-1), -1, 1))
@@ -181,7 +199,7 @@ def test_same_seed_same_table_and_sorted() -> None:
     sats = np.stack([SAT, SAT * 1.01, SAT * 1.02])
     eph = static_ephemeris(sats, 30)
     truth = static_truth(np.stack([_target(5.0), _target(12.0)]), eph.seconds, 3e3)
-    ir = InfraredParameters(false_alarm_rate=1e-8)
+    ir = InfraredParameters(ifov_urad=600.0, threshold_snr=4.5, nei_w_m2=1e-12, clutter_leakage=0)
     cat = catalog(3, owners=["USA", "JPN", "USA"])
     a = detect(cat, eph, truth, {"ir": (LIMB, ir)}, seed=2)
     b = detect(cat, eph, truth, {"ir": (LIMB, ir)}, seed=2)
@@ -212,10 +230,17 @@ def test_kind_defaults_and_overrides() -> None:
     Reference: ir_config.KIND_DEFAULTS.
     """
     high = InfraredParameters(kind="warning_high")
-    assert high.revisit_s == 10.0 and high.nei_w_m2 == 5e-13
-    own = InfraredParameters(kind="warning_high", nei_w_m2=1e-12)
+    assert high.revisit_s == 10.0 and high.nei_w_m2 is None
+    assert high.focal_plane.integration_ms == 1.0
+    own = InfraredParameters(kind="warning_high", nei_w_m2=1e-12, focal_plane={"arrays": 2})
     assert own.nei_w_m2 == 1e-12 and own.ifov_urad == 20.0
-    assert math.isclose(own.los_sigma_rad, math.sqrt((20e-6) ** 2 / 12 + (20e-6) ** 2))
+    assert own.focal_plane.arrays == 2 and own.focal_plane.integration_ms == 1.0
+    lwir = InfraredParameters(preset="leo_tracking_lwir", aperture_cm=40.0)
+    assert lwir.band == "lwir" and lwir.aperture_cm == 40.0 and lwir.focal_plane.arrays == 4
+    # Focal length and pitch give the IFOV: 15 µm / 25 cm = 60 µrad.
+    assert InfraredParameters(focal_length_cm=25.0).ifov_urad == pytest.approx(60.0)
+    with pytest.raises(ValueError, match="not both"):
+        InfraredParameters(focal_length_cm=25.0, ifov_urad=60.0)
     with pytest.raises(ValueError, match="extra"):
         InfraredParameters.model_validate({"kind": "staring_wide", "colour": "red"})
     # Diffraction: 1.22 * 4 µm / 0.15 m = 32.5 µrad < 60 µrad pixel; a 1 cm aperture blurs.
@@ -223,3 +248,41 @@ def test_kind_defaults_and_overrides() -> None:
     assert InfraredParameters(aperture_cm=1.0).resolution_rad((3.0, 5.0)) == pytest.approx(
         1.22 * 4e-6 / 0.01
     )
+
+
+def test_payload_blind_against_the_earth_searches_above_the_limb() -> None:
+    """The long-wave tracking preset saturates against the Earth: its false alarms fall in
+    the annulus from the limb to 15° above it, Q(T) per pixel of that annulus, and a target
+    seen against the Earth is never detected while one against space is.
+
+    Reference: pixels = 2π (cos λ - cos(λ + 15°)) / IFOV², λ = arcsin(a / r); Poisson count
+    within 4 standard deviations; every false alarm's direction between λ and λ + 15° of
+    nadir (1e-9 rad).
+    """
+    n_frames = 40
+    eph = static_ephemeris(SAT[None, :], n_frames, step_s=5.0)
+    truth = static_truth(np.stack([_target(10.0)]), eph.seconds, 1e4)
+    truth = truth.append_column("intensity_lwir_w_sr", truth.column("intensity_mwir_w_sr"))
+    ir = InfraredParameters(preset="leo_tracking_lwir", threshold_snr=4.5)
+    geom = VisibilityConstraints(grazing_altitude_m=20 * KM, above_limb_rad=15 * DEG)
+    bands = {"lwir": (8.0, 12.0)}
+    table = detect(catalog(1), eph, truth, {"ir": (geom, ir)}, seed=8, bands=bands,
+                   environment=VACUUM)  # fmt: skip
+    assert table.column("truth_id").null_count == table.num_rows  # the target: look-down
+    limb = math.asin(WGS84_A_M / float(np.linalg.norm(SAT)))
+    pixels = 2 * math.pi * (math.cos(limb) - math.cos(limb + 15 * DEG)) / (40e-6) ** 2
+    lam = pixels * norm.sf(4.5) * n_frames
+    assert abs(table.num_rows - lam) < 4 * math.sqrt(lam)
+    off = np.arccos(np.clip(_los(table) @ (-SAT / np.linalg.norm(SAT)), -1, 1))
+    assert np.all((off >= limb - 1e-9) & (off <= limb + 15 * DEG + 1e-9))
+
+
+def test_clutter_flooding_a_payload_is_a_clear_error() -> None:
+    """A threshold far below the Earth's clutter (NEI 1e-16 W/m², all the background left as
+    clutter) would make half the pixels false alarms: refused, naming the payload and the
+    fields to change (no reference: an input check)."""
+    eph = static_ephemeris(SAT[None, :], 3)
+    truth = static_truth(_target(10.0)[None], eph.seconds, 1.0)
+    ir = InfraredParameters(nei_w_m2=1e-16, clutter_leakage=1.0)
+    with pytest.raises(ValueError, match=r"infrared payload 0 .*raise threshold_snr"):
+        detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=1, environment=VACUUM)

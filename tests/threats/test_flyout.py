@@ -49,7 +49,8 @@ def test_truth_columns_and_order(tables: tuple[pa.Table, pa.Table]) -> None:
     t = truth["time"].cast(pa.int64()).to_numpy()
     assert np.all(np.diff(t) >= 0)
     assert np.all((t - t[0]) % 2_000_000_000 == 0)
-    assert set(truth["kind"].cast(pa.string()).to_pylist()) == {"ballistic", "hgv"}
+    # Spent upper stages (threats.separation) fly beside the missiles after burnout.
+    assert set(truth["kind"].cast(pa.string()).to_pylist()) == {"ballistic", "hgv", "stage"}
     lat = truth["lat"].to_numpy()
     assert np.all(np.abs(lat) < np.pi / 2) and np.abs(lat).max() > 0.4  # radians
     assert np.all(truth["intensity_mwir_w_sr"].to_numpy() > 0)

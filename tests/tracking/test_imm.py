@@ -24,6 +24,8 @@ from tracklayer.tracking.tracker import BatchTracker, TrackHistory
 #: The flyout tests' raid with one MRBM, launched without spread.
 SECTION = copy.deepcopy(THREATS_SECTION)
 SECTION["raids"][0].update(count=1, launch_spread_s=0, launch={"lat_deg": 26.0, "lon_deg": 117.0})
+# The missile and the glider alone (no spent stage beside the missile after burnout).
+SECTION["separation"] = {"spent_stage": False}
 
 
 def test_information_likelihood_equals_direct_gaussian() -> None:

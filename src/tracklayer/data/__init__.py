@@ -1,1 +1,1 @@
-"""Data files shipped with the package (coastlines)."""
+"""Data files shipped with the package (coastlines, LOWTRAN7 atmosphere tables)."""

@@ -35,6 +35,7 @@ METRICS_SCHEMA = pa.schema(
         ("object_id", pa.string()),
         ("tracker", pa.string()),
         ("first_detection_s", pa.float64()),
+        ("first_detection_alt_m", pa.float64()),
         ("first_track_s", pa.float64()),
         ("custody_fraction", pa.float64()),
         ("rmse_pos_m", pa.float64()),
@@ -181,6 +182,10 @@ def tracking_metrics(
                 )
             )  # fmt: skip
     metrics = pa.Table.from_pylist(m_rows, schema=METRICS_SCHEMA)
+    if "alt" in truth.column_names:
+        alt = np.full(alive.shape, np.nan)
+        alt[obj_idx, gi] = _f(truth, "alt")
+        metrics = _with_first_detection_altitude(metrics, objects, grid, launch, alt)
     if g_rows:
         gt = np.array([r["time"] for r in g_rows], dtype=np.float64)
         cols = {k: [r[k] for r in g_rows] for k in GOSPA_SCHEMA.names if k != "time"}
@@ -220,6 +225,21 @@ def _first_detections(
     for oid, k in zip(u, first, strict=True):
         out[str(oid)] = float(t[order][k])
     return out
+
+
+def _with_first_detection_altitude(
+    metrics: pa.Table, objects: NDArray[np.str_], grid: F64, launch: F64, alt: F64
+) -> pa.Table:
+    """Fill ``first_detection_alt_m``: the threat's truth altitude at its first detection."""
+    first = metrics.column("first_detection_s").to_numpy(zero_copy_only=False)
+    i = np.searchsorted(objects, _strs(metrics, "object_id"))
+    t = launch[i] + np.nan_to_num(np.asarray(first, dtype=np.float64), nan=0.0)
+    k = np.clip(np.searchsorted(grid, t - 1e-6), 0, grid.size - 1)
+    value = alt[i, k]
+    col = pa.array(value, pa.float64(), mask=~np.isfinite(np.asarray(first, dtype=np.float64)))
+    return metrics.set_column(
+        metrics.schema.get_field_index("first_detection_alt_m"), "first_detection_alt_m", col
+    )
 
 
 def _object_row(

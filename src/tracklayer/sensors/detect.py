@@ -23,10 +23,15 @@ range_m            float64 (null for IR)     measured range, m
 sigma_range_m      float64 (null for IR)     range standard deviation, m
 truth_id           string (null: false alarm)  truth ``object_id``; for scoring only, a
                                              tracker never reads it
+background         string (null for radar)   what the sensor looked against: ``earth``,
+                                             ``limb`` or ``space``
+daylight           bool (null for radar)     that background (against space: the target)
+                                             in sunlight
 =================  ========================  ==============================================
 
 Randomness: one ``seed``; independent streams (NumPy ``SeedSequence.spawn``) for the
-infrared payloads and the radars, so the same inputs and seed give identical tables.
+infrared payloads, the radars and the clouds, so the same inputs and seed give identical
+tables.
 """
 
 from __future__ import annotations
@@ -38,10 +43,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracklayer.frames import utc_timestamps
+from tracklayer.sensors.background import BACKGROUND_KINDS
+from tracklayer.sensors.environment import EnvironmentConfig
 from tracklayer.sensors.geometry import VisibilityConstraints
 from tracklayer.sensors.infrared import infrared_detections
 from tracklayer.sensors.ir_config import InfraredParameters
 from tracklayer.sensors.measurements import Measurements
+from tracklayer.sensors.phenomenology import scene_setting
 from tracklayer.sensors.radar import radar_detections
 from tracklayer.sensors.radar_config import GroundRadar
 from tracklayer.sensors.targets import targets_from_truth
@@ -77,6 +85,8 @@ DETECTIONS_SCHEMA = pa.schema(
         ("range_m", pa.float64()),
         ("sigma_range_m", pa.float64()),
         ("truth_id", pa.string()),
+        ("background", pa.string()),
+        ("daylight", pa.bool_()),
     ]
 )
 
@@ -91,6 +101,7 @@ def detect(
     seed: int,
     bands: Mapping[str, tuple[float, float]] | None = None,
     light_time: bool = True,
+    environment: EnvironmentConfig | None = None,
 ) -> pa.Table:
     """Every detection of the satellites' infrared payloads and the ground radars.
 
@@ -113,6 +124,8 @@ def detect(
         Band name -> [low, high] µm, the scenario's ``threats.bands`` (default swir and mwir).
     light_time
         End lines of sight on the light-time-corrected target position.
+    environment
+        Model atmosphere and clouds (default: ``auto`` atmosphere, climatological clouds).
 
     Returns
     -------
@@ -142,7 +155,14 @@ def detect(
     targets = targets_from_truth(truth, ephemeris.epoch, ephemeris.seconds, used_bands)
     lookup = {nm: i for i, nm in enumerate(names)}
     payload_of = np.array([lookup.get(str(s), -1) for s in catalog.sensor], dtype=np.int64)
-    ir_seq, radar_seq = np.random.SeedSequence(seed).spawn(2)
+    ir_seq, radar_seq, cloud_seq = np.random.SeedSequence(seed).spawn(3)
+    setting = scene_setting(
+        EnvironmentConfig() if environment is None else environment,
+        targets,
+        ephemeris.epoch,
+        ephemeris.seconds,
+        np.random.default_rng(cloud_seq),
+    )
     run = infrared_detections(
         ephemeris.r_ecef,
         ephemeris.valid,
@@ -153,6 +173,7 @@ def detect(
         band_map,
         np.random.default_rng(ir_seq),
         light_time=light_time,
+        setting=setting,
     )
     rad = radar_detections(radars, ephemeris.seconds, targets, np.random.default_rng(radar_seq))
     sensor_ids = [str(s) for s in catalog.sat_id] + [r.name for r in radars]
@@ -191,6 +212,7 @@ def detections_table(
     )
     ir_row = np.asarray(kinds, dtype=np.str_)[s] == "ir" if len(s) else np.zeros(0, dtype=bool)
     rng_m = meas.range_m[order]
+    bg = meas.background_codes()[order]
     sig_r = meas.sigma_range_m[order]
     cols = {
         "det_id": pa.array(np.arange(len(meas), dtype=np.int64)),
@@ -211,6 +233,10 @@ def detections_table(
         "range_m": pa.array(rng_m, mask=ir_row),
         "sigma_range_m": pa.array(sig_r, mask=ir_row),
         "truth_id": truth_col,
+        "background": pa.array([*BACKGROUND_KINDS, None], type=pa.string()).take(
+            pa.array(np.where(bg < 0, len(BACKGROUND_KINDS), bg))
+        ),
+        "daylight": pa.array(meas.daylight_flags()[order], mask=bg < 0),
     }
     return pa.table(cols, schema=DETECTIONS_SCHEMA)
 

@@ -56,16 +56,21 @@ def perturb_directions(u: ArrayLike, sigma_rad: ArrayLike, rng: np.random.Genera
 
 
 def random_directions_in_cone(
-    axis: ArrayLike, cos_half_angle: ArrayLike, rng: np.random.Generator
+    axis: ArrayLike,
+    cos_half_angle: ArrayLike,
+    rng: np.random.Generator,
+    cos_inner_angle: ArrayLike = 1.0,
 ) -> FloatArray:
     """Directions uniform in solid angle inside cones about unit ``axis`` (n, 3).
 
-    ``cos θ`` uniform in ``[cos_half_angle, 1]`` and azimuth uniform in ``[0, 2π)`` give a
-    uniform density per steradian in the cone (Archimedes' hat-box theorem).
+    ``cos θ`` uniform in ``[cos_half_angle, cos_inner_angle]`` and azimuth uniform in
+    ``[0, 2π)`` give a uniform density per steradian in the cone, or in the annulus between
+    the inner and the outer angle (Archimedes' hat-box theorem).
     """
     a = np.asarray(axis, dtype=np.float64)
     c = np.broadcast_to(np.asarray(cos_half_angle, dtype=np.float64), a.shape[:-1])
-    cos_t = 1.0 - rng.random(a.shape[:-1]) * (1.0 - c)
+    inner = np.broadcast_to(np.asarray(cos_inner_angle, dtype=np.float64), a.shape[:-1])
+    cos_t = inner - rng.random(a.shape[:-1]) * (inner - c)
     sin_t = np.sqrt(np.maximum(1.0 - cos_t * cos_t, 0.0))
     phi = rng.random(a.shape[:-1]) * (2.0 * np.pi)
     e1, e2 = normal_plane_basis(a)

@@ -11,11 +11,18 @@ horizon where that angle is at most ``arccos(kR / (kR + h_r)) + arccos(kR / (kR 
 which for small heights is the classic ground distance ``sqrt(2 k R h_r) + sqrt(2 k R h_t)``;
 its apparent elevation is the elevation on the effective Earth.
 
-Sensitivity. Single-look SNR ``C σ / R⁴`` (:meth:`GroundRadar.snr_constant`); targets count
-only within the range where the SNR reaches ``detection_snr_db``; a look detects with the
-Swerling I probability ``Pd = Pfa^(1 / (1 + SNR))`` (Skolnik, eq. 2.51 and fig. 2.23; Richards,
-*Fundamentals of Radar Signal Processing*, 2nd ed., table 7.2) at the radar's false-alarm
-probability.
+Sensitivity. Single-look SNR ``C σ / R⁴`` (:meth:`GroundRadar.snr_constant`), σ the
+constant ``target_rcs_m2`` or a cone's by aspect (:mod:`tracklayer.sensors.rcs`); no range
+cut: a look detects with the probability of a fluctuating target at that SNR, continuous
+in range, at the radar's false-alarm probability (threshold ``V = -ln Pfa`` on the
+square-law output in units of the noise power):
+
+* Swerling I (chi-square, 2 degrees of freedom: many comparable scatterers, scan to scan):
+  ``Pd = exp(-V / (1 + S))`` (Skolnik, eq. 2.51 and fig. 2.23; Richards, *Fundamentals of
+  Radar Signal Processing*, 2nd ed., table 7.2);
+* Swerling III (4 degrees of freedom: one dominant scatterer plus small ones):
+  ``Pd = exp(-V / (1 + S/2)) (1 + 2 S V / (2 + S)²)`` (Meyer and Mayer, *Radar Target
+  Detection*, 1973; Richards, table 7.2, one look).
 
 Measurements. Range, azimuth and geometric elevation (as if refraction were corrected) with
 independent Gaussian noise, turned into a unit line of sight in ECEF and a range. The
@@ -35,12 +42,20 @@ from tracklayer.frames import ecef_to_geodetic, enu_basis, geodetic_to_ecef
 from tracklayer.sensors.infrared import frame_steps
 from tracklayer.sensors.measurements import Measurements
 from tracklayer.sensors.radar_config import GroundRadar
+from tracklayer.sensors.rcs import cone_rcs_m2
 from tracklayer.sensors.targets import TargetStates
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-__all__ = ["effective_earth_view", "radar_detections", "radar_site_ecef", "swerling1_pd"]
+__all__ = [
+    "effective_earth_view",
+    "radar_detections",
+    "radar_site_ecef",
+    "swerling1_pd",
+    "swerling3_pd",
+    "swerling_pd",
+]
 
 
 def radar_site_ecef(radar: GroundRadar) -> FloatArray:
@@ -51,6 +66,20 @@ def radar_site_ecef(radar: GroundRadar) -> FloatArray:
 def swerling1_pd(snr_linear: FloatArray, pfa: float) -> FloatArray:
     """Swerling I single-look probability of detection ``Pfa^(1/(1+SNR))``."""
     return np.asarray(np.power(pfa, 1.0 / (1.0 + np.asarray(snr_linear))), dtype=np.float64)
+
+
+def swerling3_pd(snr_linear: FloatArray, pfa: float) -> FloatArray:
+    """Swerling III single-look probability of detection (module notes)."""
+    s = np.asarray(snr_linear, dtype=np.float64)
+    v = -np.log(pfa)
+    return np.asarray(
+        np.exp(-v / (1.0 + 0.5 * s)) * (1.0 + 2.0 * s * v / (2.0 + s) ** 2), dtype=np.float64
+    )
+
+
+def swerling_pd(snr_linear: FloatArray, pfa: float, case: int) -> FloatArray:
+    """Single-look Pd of Swerling ``case`` 1 or 3."""
+    return swerling1_pd(snr_linear, pfa) if case == 1 else swerling3_pd(snr_linear, pfa)
 
 
 def effective_earth_view(
@@ -90,6 +119,22 @@ def effective_earth_view(
     return np.asarray(above, dtype=np.bool_), np.asarray(elev, dtype=np.float64)
 
 
+def _cross_section(
+    radar: GroundRadar, velocity: FloatArray, d: FloatArray, range_m: FloatArray
+) -> FloatArray:
+    """Each look's cross-section, m²: the cone's by aspect (nose along the velocity, ``d``
+    from the radar to the target) or the constant ``target_rcs_m2``."""
+    cone = radar.target_cone
+    if cone is None:
+        return np.full(range_m.shape, radar.target_rcs_m2)
+    speed = np.linalg.norm(velocity, axis=-1)
+    cos_aspect = -np.einsum("ij,ij->i", velocity, d) / np.maximum(speed * range_m, 1e-9)
+    aspect = np.arccos(np.clip(cos_aspect, -1.0, 1.0))
+    return cone_rcs_m2(
+        aspect, radar.wavelength_m, np.radians(cone.half_angle_deg), cone.base_radius_m
+    )
+
+
 def radar_detections(
     radars: Sequence[GroundRadar],
     seconds: FloatArray,
@@ -125,11 +170,13 @@ def radar_detections(
             above
             & (elev_app >= np.radians(radar.min_elevation_deg))
             & (elev_app <= np.radians(radar.max_elevation_deg))
-            & (rng_m <= radar.max_range_m())
+            & (rng_m <= radar.instrumented_range_km * 1e3)
         )
         m_idx, k_idx, d, rng_m = m_idx[ok], k_idx[ok], d[ok], rng_m[ok]
-        snr_lin = radar.snr_constant() * radar.target_rcs_m2 / rng_m**4
-        hit = rng.random(snr_lin.size) < swerling1_pd(snr_lin, radar.false_alarm_probability)
+        rcs = _cross_section(radar, targets.velocity[m_idx, k_idx], d, rng_m)
+        snr_lin = radar.snr_constant() * rcs / rng_m**4
+        pd = swerling_pd(snr_lin, radar.false_alarm_probability, radar.swerling)
+        hit = rng.random(snr_lin.size) < pd
         m_idx, k_idx, d, rng_m, snr_lin = m_idx[hit], k_idx[hit], d[hit], rng_m[hit], snr_lin[hit]
         basis = enu_basis(radar.lat_rad, radar.lon_rad)
         enu = d @ basis.T

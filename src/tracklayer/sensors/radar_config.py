@@ -6,11 +6,23 @@ at which a reference cross-section reaches the detection threshold; either way t
 single-look signal-to-noise ratio scales as ``σ / R⁴`` (Skolnik, *Introduction to Radar
 Systems*, 3rd ed., eq. 2.50). Defaults are those of a generic long-range early-warning radar
 (UHF, megawatt class), not of a particular site.
+
+Presets (``preset``) fill the fields a scenario leaves out with open-literature orders of
+magnitude, not any site's figures:
+
+* ``xband_tpy2``: a transportable X-band search-and-track radar of the AN/TPY-2 class
+  (3.2 cm wavelength, fine angles and range; detects a 0.01 m² re-entry vehicle at the
+  order of 1,000 km: National Research Council, *Making Sense of Ballistic Missile
+  Defense*, 2012, ch. 3 and app. D);
+* ``uhf_early_warning``: a UHF early-warning radar of the PAVE PAWS/UEWR class (70 cm
+  wavelength, about 3,000 nautical miles (5,500 km) against a 10 m² target class, coarse
+  angles: Skolnik, *Radar Handbook*, 3rd ed., 2008, ch. 13 on phased-array radars).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -21,9 +33,49 @@ from tracklayer.constants import BOLTZMANN_J_K, DEG, KM
 T0_K = 290.0
 
 
+#: Named radars (module notes): each fills the fields a scenario leaves out.
+RADAR_PRESETS: dict[str, dict[str, Any]] = {
+    "xband_tpy2": {
+        "wavelength_m": 0.032,
+        "reference_range_km": 1000.0,
+        "reference_rcs_m2": 0.01,
+        "range_sigma_m": 5.0,
+        "azimuth_sigma_mrad": 0.3,
+        "elevation_sigma_mrad": 0.3,
+        "revisit_s": 2.0,
+        "min_elevation_deg": 2.0,
+        "instrumented_range_km": 3000.0,
+        "swerling": 3,
+    },
+    "uhf_early_warning": {
+        "wavelength_m": 0.7,
+        "reference_range_km": 5500.0,
+        "reference_rcs_m2": 10.0,
+        "range_sigma_m": 30.0,
+        "azimuth_sigma_mrad": 2.0,
+        "elevation_sigma_mrad": 2.0,
+        "revisit_s": 10.0,
+        "min_elevation_deg": 3.0,
+        "instrumented_range_km": 5600.0,
+        "swerling": 1,
+    },
+}
+
+
+class ConeTarget(StrictModel):
+    """The threats' body as a cone for the radar's cross-section by aspect
+    (:mod:`tracklayer.sensors.rcs`); the nose is taken along the velocity."""
+
+    half_angle_deg: float = Field(10.0, gt=0.0, lt=60.0, description="cone half-angle, deg")
+    base_radius_m: float = Field(0.3, gt=0.0, le=5.0, description="base radius, m")
+
+
 class GroundRadar(StrictModel):
     """A ground radar: its site, horizon, sensitivity against a cross-section, and noise."""
 
+    preset: Literal["xband_tpy2", "uhf_early_warning"] | None = Field(
+        None, description="named radar whose values fill omitted fields (module notes)"
+    )
     name: str = Field(
         min_length=1, description="unique radar name (the sensor_id of its detections)"
     )
@@ -57,7 +109,17 @@ class GroundRadar(StrictModel):
         100, ge=1, le=100_000, description="pulses integrated coherently per look"
     )
     detection_snr_db: float = Field(
-        13.0, ge=0.0, le=40.0, description="SNR that sets the maximum range, dB"
+        13.0,
+        ge=0.0,
+        le=40.0,
+        description="SNR at reference_range_km (and of max_range_m's figure), dB; detection "
+        "itself follows the Swerling Pd at every range",
+    )
+    swerling: Literal[1, 3] = Field(
+        1, description="target fluctuation: Swerling 1 (many scatterers) or 3 (one dominant)"
+    )
+    instrumented_range_km: float = Field(
+        40_000.0, gt=0.0, description="longest range the radar processes, km"
     )
     false_alarm_probability: float = Field(
         1e-6, gt=0.0, lt=1.0, description="per-cell false-alarm probability setting the threshold"
@@ -65,10 +127,22 @@ class GroundRadar(StrictModel):
     target_rcs_m2: float = Field(
         0.1, gt=0.0, description="radar cross-section assumed for every threat, m²"
     )
+    target_cone: ConeTarget | None = Field(
+        None,
+        description="threats as cones: cross-section by aspect at this radar's wavelength "
+        "(instead of target_rcs_m2)",
+    )
     range_sigma_m: float = Field(30.0, ge=0.0, description="range noise, 1 sigma, m")
     azimuth_sigma_mrad: float = Field(2.0, ge=0.0, description="azimuth noise, 1 sigma, mrad")
     elevation_sigma_mrad: float = Field(2.0, ge=0.0, description="elevation noise, 1 sigma, mrad")
     revisit_s: float = Field(10.0, gt=0.0, le=3600.0, description="revisit time of a search, s")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("preset"), str):
+            return {**RADAR_PRESETS.get(data["preset"], {}), **data}
+        return data
 
     @model_validator(mode="after")
     def _elevations_ordered(self) -> GroundRadar:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from scipy.interpolate import CubicHermiteSpline
 
 from tracklayer.errors import InputFormatError
-from tracklayer.frames import datetime64_ns
+from tracklayer.frames import datetime64_ns, ecef_to_geodetic
 
 FloatArray = NDArray[np.float64]
 
@@ -45,6 +45,10 @@ class TargetStates:
     alive : ndarray of bool, shape (M, T)
     intensity : dict of band -> ndarray, shape (M, T)
         In-band radiant intensity, W/sr; 0 where not alive.
+    boosting : ndarray of bool, shape (M, T)
+        A stage is burning (the truth's ``phase`` is ``boost``; False without that column).
+    launch_lat_deg : ndarray, shape (M,)
+        Geodetic latitude of the object's first truth sample, deg (NaN if never alive).
     """
 
     object_id: NDArray[np.str_]
@@ -53,6 +57,8 @@ class TargetStates:
     velocity: FloatArray
     alive: NDArray[np.bool_]
     intensity: dict[str, FloatArray]
+    boosting: NDArray[np.bool_] | None = None
+    launch_lat_deg: FloatArray | None = None
 
     @property
     def n_objects(self) -> int:
@@ -107,6 +113,11 @@ def targets_from_truth(
         b: truth.column(intensity_column(b)).to_numpy(zero_copy_only=False).astype(np.float64)
         for b in band_list
     }
+    boost = (
+        np.asarray(truth.column("phase").cast(pa.string()).to_pylist(), dtype=object) == "boost"
+        if "phase" in names
+        else np.zeros(oid.shape, dtype=bool)
+    )
     ids, first = np.unique(oid, return_index=True)
     ids = ids[np.argsort(first, kind="stable")]
     m, t = ids.size, t_grid.size
@@ -114,6 +125,8 @@ def targets_from_truth(
     vel = np.full((m, t, 3), np.nan)
     alive = np.zeros((m, t), dtype=bool)
     out_int = {b: np.zeros((m, t)) for b in band_list}
+    boosting = np.zeros((m, t), dtype=bool)
+    launch_lat = np.full(m, np.nan)
     kind_out = np.empty(m, dtype=kinds.dtype)
     order = np.lexsort((t_s, oid))
     sorted_ids = oid[order]
@@ -144,6 +157,8 @@ def targets_from_truth(
             vel[j, inside] = spline(tq, 1)
         for b in band_list:
             out_int[b][j, inside] = np.interp(tq, tt, inten[b][rows])
+        boosting[j, inside] = np.interp(tq, tt, boost[rows].astype(np.float64)) > 0.5
+        launch_lat[j] = _geodetic_lat_deg(r[0])
     return TargetStates(
         object_id=ids.astype(np.str_),
         kind=kind_out,
@@ -151,4 +166,12 @@ def targets_from_truth(
         velocity=vel,
         alive=alive,
         intensity=out_int,
+        boosting=boosting,
+        launch_lat_deg=launch_lat,
     )
+
+
+def _geodetic_lat_deg(r: FloatArray) -> float:
+    """WGS84 geodetic latitude of an ECEF point, deg."""
+    lat, _, _ = ecef_to_geodetic(r[None, :])
+    return float(np.degrees(lat[0]))

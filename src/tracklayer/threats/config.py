@@ -18,6 +18,7 @@ from tracklayer.config_base import StrictModel
 from tracklayer.constants import EARTH_MEAN_RADIUS_M, G0_M_S2, KM, MU_EARTH_M3_S2
 from tracklayer.errors import ScenarioError
 from tracklayer.threats.presets import PRESETS, expand_preset, presets_description
+from tracklayer.threats.separation import SeparationConfig
 
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
 BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
@@ -72,6 +73,9 @@ class StageConfig(StrictModel):
         0.02, gt=0, le=1, description="fraction of jet power radiated by the plume"
     )
     plume_temperature_k: float = Field(1800.0, gt=300, le=4000)
+    propellant: Literal["solid", "liquid"] = Field(
+        "solid", description="propellant family (sets the exhaust's particle continuum)"
+    )
 
     @model_validator(mode="after")
     def _one_of_isp_thrust(self) -> StageConfig:
@@ -139,6 +143,10 @@ class _VehicleBase(StrictModel):
     cold_temperature_k: float = Field(
         300.0, gt=0, le=1000, description="surface temperature before aerodynamic heating, K"
     )
+    skin_heat_capacity_kj_m2_k: float = Field(
+        10.0, gt=0, le=1000, description="skin heat capacity per unit area, kJ/(m^2 K)"
+    )
+    solar_absorptance: float = Field(0.8, gt=0, le=1, description="skin absorptance of sunlight")
 
     @property
     def launch_mass_kg(self) -> float:
@@ -301,6 +309,10 @@ class ThreatsConfig(StrictModel):
         json_schema_extra=_presets_schema,
     )
     raids: list[RaidConfig] = Field(default_factory=list)
+    separation: SeparationConfig = Field(
+        default_factory=SeparationConfig,
+        description="spent upper stages flown as their own objects after burnout",
+    )
 
     @field_validator("vehicles", mode="before")
     @classmethod

@@ -4,14 +4,16 @@
 
 ==========================  ===========================================================
 ``object_id``               ``<raid>-<k>`` (dictionary-encoded string)
-``kind``                    ``ballistic`` or ``hgv``
+``kind``                    ``ballistic``, ``hgv`` or ``stage`` (a spent upper stage,
+                            :mod:`tracklayer.threats.separation`)
 ``time``                    ``timestamp[ns, UTC]``, on the grid ``epoch + j * step_s``
 ``x, y, z``                 ECEF (WGS84/ITRS) position, m
 ``vx, vy, vz``              ECEF (Earth-relative) velocity, m/s
 ``lat, lon``                geodetic latitude and longitude, **rad**
 ``alt``                     height above the ellipsoid, m
 ``phase``                   boost, midcourse, reentry, pullup, glide, manoeuvre, terminal
-``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr
+``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr, at the
+                            source (no atmosphere): :mod:`tracklayer.threats.emission`
 ==========================  ===========================================================
 
 With ``earth.model: spherical`` latitude is geocentric and height is above the sphere.
@@ -43,6 +45,7 @@ from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solv
 from tracklayer.threats.config import HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
 from tracklayer.threats.earth import EarthModel, bearing, central_angle
+from tracklayer.threats.emission import truth_intensities
 from tracklayer.threats.guidance import (
     PHASES,
     Guidance,
@@ -53,6 +56,7 @@ from tracklayer.threats.guidance import (
 from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
 from tracklayer.threats.reach import check_reach, glide_reach
+from tracklayer.threats.separation import add_spent_stages
 from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
 
 #: Without ``duration_s``, objects are flown for at most this long after launch, s.
@@ -159,6 +163,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
                         st.plume_radiative_fraction,
                         st.plume_temperature_k,
                         um,
+                        st.propellant,
                     )
                 )
         plumes.append(np.repeat(table[:, :, None], n, axis=2))
@@ -224,8 +229,10 @@ def truth_columns(
     Returns the object index ``(R,)``, the time in ns since the Unix epoch ``(R,)``, the
     phase code ``(R,)``, ``x, y, z, vx, vy, vz, lat, lon, alt`` ``(9, R)`` and the in-band
     radiant intensity (W/sr) per band ``(R,)``: the burning stage's plume during boost,
-    else the heated body at the geodetic height's US76 density (one compiled pass,
-    :func:`tracklayer.threats._truth_kernels.truth_rows`).
+    else the heated body at radiative equilibrium at the geodetic height's US76 density (one
+    compiled pass, :func:`tracklayer.threats._truth_kernels.truth_rows`); the truth table
+    takes its intensities from :func:`tracklayer.threats.emission.truth_intensities`
+    instead (plume by altitude, bodies by thermal state).
     """
     samples = traj.samples
     n_rows = int(np.count_nonzero(traj.filled))
@@ -327,7 +334,19 @@ def run_flyout_with_events(
     plan = plan_flyout(config, seed)
     traj, guidance = fly_plan(plan, step_s, duration_s)
     epoch_ns = int(epoch.astimezone(UTC).timestamp() * 1e9)
-    vid, time_ns, phase, xyz, inten = truth_columns(plan, traj, config.bands, epoch_ns)
+    vid, time_ns, phase, xyz, _ = truth_columns(plan, traj, config.bands, epoch_ns)
+    inten = truth_intensities(
+        config,
+        plan.draws,
+        np.stack([plan.plume[b] for b in config.bands]),
+        plan.batch.stage_on,
+        plan.batch.stage_off,
+        plan.launch_time,
+        vid,
+        time_ns,
+        xyz,
+        epoch_ns,
+    )
     ids = pa.array(plan.object_ids, pa.string())
     kinds = pa.array(["ballistic", "hgv"], pa.string())
     phases = pa.array(list(PHASES), pa.string())
@@ -360,7 +379,7 @@ def run_flyout_with_events(
             ),
         }
     )
-    return truth, events
+    return add_spent_stages(truth, events, config.separation, config.bands, epoch), events
 
 
 def run_flyout(

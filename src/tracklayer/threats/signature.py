@@ -1,9 +1,10 @@
 """Infrared signatures: boost plumes and aerodynamically heated bodies, per sensor band.
 
-* Plume: a stage's in-band radiant intensity is given in the scenario, or defaults to
-  ``I = f_rad (F v_e / 2) F_band(T_p) / (4 pi)``: a fraction ``f_rad`` of the jet's kinetic
-  power radiated isotropically, split over wavelength like a blackbody at ``T_p``
-  (``F_band`` the blackbody fraction in the band). ``f_rad`` of a few per cent gives
+* Plume: a stage's in-band radiant intensity is given in the scenario (then scaled by
+  altitude as below), or defaults to ``I = f_rad (F v_e / 2) F_band(T_p) / (4 pi)``: a
+  fraction ``f_rad`` of the jet's kinetic power radiated isotropically, split over
+  wavenumber like the exhaust's banded spectrum at ``T_p`` (``F_band`` the band's share,
+  see "Plume by altitude and band"). ``f_rad`` of a few per cent gives
   1e4-1e6 W/sr for 0.1-1 MN boosters, the orders of magnitude of the open literature
   (e.g. Simmons, *Rocket Exhaust Plume Phenomenology*, Aerospace Press, 2000). Set
   ``plume_intensity_w_sr`` where a better figure is known.
@@ -13,11 +14,41 @@
   cold temperature ``T_c``); the nose cap (``pi R_n^2``) at that temperature and the rest of
   the visible area at the temperature of ``body_heating_fraction * q``. Radiance is Planck's
   law integrated over the band, times the emissivity and the visible area.
+
+Plume by altitude and band
+--------------------------
+The exhaust radiates in the bands of its hot products, H₂O (1.9, 2.7 and 6.3 µm) and CO₂
+(2.7 and 4.3 µm; hot bands shift the 4.3 µm band red to 4.4-4.5 µm), over a grey
+continuum of particles (alumina from solid propellants, soot from liquids): the spectral
+intensity is ``ε(ν) B_ν(T_p)`` with ``ε`` a sum of Gaussian bands (:data:`PLUME_GAS_BANDS`)
+plus the continuum (:data:`PLUME_CONTINUUM`) (band centres and the shape of measured
+exhaust spectra: Simmons, *Rocket Exhaust Plume Phenomenology*, Aerospace Press, 2000,
+ch. 4; Wolfe and Zissis, *The Infrared Handbook*, ERIM, 1985, figs. 2-52 to 2-56). The
+band's share of that spectrum times ``f_rad F v_e / (8 π)`` is the vacuum-core intensity.
+Altitude changes the gas emission (:func:`plume_altitude_factor`): at low altitude the
+fuel-rich exhaust burns again with entrained air (afterburning, a factor of a few at sea
+level, gone by 60-70 km as the air thins), then the plume expands in near-vacuum and its
+emitting volume grows above about 90 km: the in-band intensity goes through a trough near
+70-90 km (the "trough" of the plume seen from space: Forden, "SBIRS - signal and
+background", 2008, after the Titan II data of the *Rocket Radiation Handbook*, AiResearch,
+1974; Simmons 2000 ch. 1). The continuum is not afterburning and is held constant.
+
+Thermal state of bodies
+-----------------------
+After burnout a body's skin is a lumped thermal mass per unit area ``C`` (J/(m² K)) at the
+nose and over the body: ``C dT/dt = q_aero + q_sun + q_earth - ε σ T⁴`` (lumped
+capacitance: Incropera and DeWitt, *Fundamentals of Heat and Mass Transfer*, 6th ed.,
+sec. 5.3, with radiation), with the Sutton-Graves heating above, absorbed sunlight
+``α S / 4`` in sunlight (a sphere's mean), and the Earth's thermal emission (240 W/m²) and
+reflected sunlight (albedo 0.3) times the sphere-to-Earth view factor
+``(1 - sqrt(1 - (R/r)²)) / 2``. It starts at the launch temperature and is integrated on
+the truth's samples (:func:`skin_temperatures`).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -34,6 +65,34 @@ F64 = NDArray[np.float64]
 
 #: Sutton-Graves constant for Earth's air, kg^0.5 / m (NASA TR R-376, 1971).
 SUTTON_GRAVES_K = 1.7415e-4
+#: Propellant families: the particle continuum of their exhaust differs.
+Propellant = Literal["solid", "liquid"]
+#: Hot-gas emission bands of exhaust: (centre cm⁻¹, 1/e half-width cm⁻¹, peak emissivity):
+#: H₂O 1.87 µm, H₂O + CO₂ 2.7 µm, CO₂ 4.3 µm (hot bands, red-shifted), H₂O 6.3 µm.
+PLUME_GAS_BANDS: tuple[tuple[float, float, float], ...] = (
+    (5330.0, 180.0, 0.10),
+    (3650.0, 280.0, 0.50),
+    (2260.0, 130.0, 0.90),
+    (1600.0, 220.0, 0.30),
+)
+#: Grey particle continuum of the exhaust's emissivity, by propellant.
+PLUME_CONTINUUM: dict[str, float] = {"solid": 0.10, "liquid": 0.01}
+#: Afterburning: gas emission at sea level is ``1 + PLUME_AFTERBURN_GAIN`` times the core's,
+#: falling as ``1 / (1 + rho_ab / rho)`` with ``rho_ab`` the density at 50 km.
+PLUME_AFTERBURN_GAIN = 2.0
+PLUME_AFTERBURN_DENSITY_KG_M3 = 1.03e-3
+#: Plume growth in near-vacuum: up to ``1 + PLUME_GROWTH_GAIN`` times the core's emission,
+#: rising as ``1 / (1 + rho / rho_g)`` with ``rho_g`` the density at 90 km.
+PLUME_GROWTH_GAIN = 1.0
+PLUME_GROWTH_DENSITY_KG_M3 = 3.4e-6
+#: Temperature of the exhaust spectrum that weights a band's atmospheric transmittance, K.
+PLUME_REFERENCE_TEMPERATURE_K = 1800.0
+#: Temperature of the grey-body spectrum weighting a heated body's transmittance, K.
+BODY_REFERENCE_TEMPERATURE_K = 1000.0
+#: A source spectrum: ``("plume", propellant)`` or ``("body", "")``.
+SourceKey = tuple[str, str]
+#: The wavenumber grid, cm⁻¹, on which plume band shares are integrated (0.67-20 µm).
+_WN_GRID = np.arange(500.0, 15000.0, 2.0)
 _T_GRID = np.geomspace(50.0, 6000.0, 1200)
 
 
@@ -93,16 +152,98 @@ def wall_temperature(
     return np.asarray((q / (np.asarray(emissivity) * STEFAN_BOLTZMANN_W_M2_K4) + tc**4) ** 0.25)
 
 
+def planck_wavenumber_radiance(wavenumber_cm: ArrayLike, temperature_k: ArrayLike) -> F64:
+    """Blackbody spectral radiance per unit wavenumber, W / (m² sr cm⁻¹)."""
+    nu = np.asarray(wavenumber_cm, dtype=np.float64) * 100.0  # m⁻¹
+    t = np.asarray(temperature_k, dtype=np.float64)
+    c1 = 2.0 * PLANCK_J_S * SPEED_OF_LIGHT_M_S**2
+    c2 = PLANCK_J_S * SPEED_OF_LIGHT_M_S / BOLTZMANN_J_K
+    with np.errstate(over="ignore"):
+        return np.asarray(100.0 * c1 * nu**3 / np.expm1(c2 * nu / t))
+
+
+def plume_spectral_emissivity(wavenumber_cm: ArrayLike, propellant: str) -> tuple[F64, F64]:
+    """The exhaust's gas and particle emissivity at each wavenumber (module notes).
+
+    Returns
+    -------
+    gas, continuum : ndarray
+        Emissivity of the H₂O/CO₂ bands (at most 1) and of the particle continuum.
+    """
+    nu = np.asarray(wavenumber_cm, dtype=np.float64)
+    gas = np.zeros_like(nu)
+    for centre, width, peak in PLUME_GAS_BANDS:
+        gas += peak * np.exp(-(((nu - centre) / width) ** 2))
+    gas = np.minimum(gas, 1.0)
+    return gas, np.full_like(nu, PLUME_CONTINUUM[propellant])
+
+
+def source_spectrum(wavenumber_cm: ArrayLike, source: SourceKey) -> F64:
+    """Spectral intensity shape of a source (arbitrary scale) per unit wavenumber.
+
+    ``("plume", propellant)``: the exhaust at :data:`PLUME_REFERENCE_TEMPERATURE_K`;
+    ``("body", "")``: a grey body at :data:`BODY_REFERENCE_TEMPERATURE_K`.
+    """
+    kind, detail = source
+    nu = np.asarray(wavenumber_cm, dtype=np.float64)
+    if kind == "plume":
+        gas, cont = plume_spectral_emissivity(nu, detail)
+        return (gas + cont) * planck_wavenumber_radiance(nu, PLUME_REFERENCE_TEMPERATURE_K)
+    if kind == "body":
+        return planck_wavenumber_radiance(nu, BODY_REFERENCE_TEMPERATURE_K)
+    raise ValueError(f"unknown source spectrum {source!r}")
+
+
+@lru_cache(maxsize=64)
+def plume_band_shares(
+    temperature_k: float, band_um: tuple[float, float], propellant: str
+) -> tuple[float, float]:
+    """The band's share of the exhaust's total emission, and the gas bands' share of it.
+
+    Returns
+    -------
+    band_fraction
+        ``∫_band ε B_ν dν / ∫ ε B_ν dν`` (0.67-20 µm), the ``F_band`` of the module notes.
+    gas_fraction
+        Part of the in-band emission that comes from the gas bands (not the continuum).
+    """
+    nu = _WN_GRID
+    b = planck_wavenumber_radiance(nu, temperature_k)
+    gas, cont = plume_spectral_emissivity(nu, propellant)
+    inside = (nu >= 1e4 / band_um[1]) & (nu <= 1e4 / band_um[0])
+    total = float(((gas + cont) * b).sum())
+    in_gas, in_cont = float((gas * b)[inside].sum()), float((cont * b)[inside].sum())
+    in_band = in_gas + in_cont
+    return in_band / total, (in_gas / in_band if in_band > 0.0 else 0.0)
+
+
+def plume_altitude_factor(density_kg_m3: ArrayLike) -> F64:
+    """Gas emission relative to the vacuum core at ambient density (afterburning, growth).
+
+    ``(1 + g_ab / (1 + rho_ab / rho)) (1 + g_gr / (1 + rho / rho_gr)) / (1 + g_gr)``: 1.5
+    from sea level to 30 km, 1.0 at 50 km, a trough of 0.6 at 70-80 km, 0.93 at 100 km and
+    1 in vacuum (module notes; US76 densities).
+    """
+    rho = np.maximum(np.asarray(density_kg_m3, dtype=np.float64), 0.0)
+    with np.errstate(divide="ignore"):
+        after = 1.0 + PLUME_AFTERBURN_GAIN * rho / (rho + PLUME_AFTERBURN_DENSITY_KG_M3)
+        growth = 1.0 + PLUME_GROWTH_GAIN * PLUME_GROWTH_DENSITY_KG_M3 / (
+            rho + PLUME_GROWTH_DENSITY_KG_M3
+        )
+    return np.asarray(after * growth / (1.0 + PLUME_GROWTH_GAIN))
+
+
 def plume_intensity_default(
     thrust_n: float,
     exhaust_velocity_m_s: float,
     radiative_fraction: float,
     plume_temperature_k: float,
     band_um: tuple[float, float],
+    propellant: str = "solid",
 ) -> float:
-    """Default in-band plume radiant intensity, W/sr (see the module docstring)."""
+    """Default in-band vacuum-core plume radiant intensity, W/sr (module notes)."""
     jet_power = 0.5 * thrust_n * exhaust_velocity_m_s
-    frac = blackbody_band_fraction(plume_temperature_k, band_um)
+    frac, _ = plume_band_shares(float(plume_temperature_k), tuple(band_um), propellant)
     return radiative_fraction * jet_power * frac / (4.0 * np.pi)
 
 
