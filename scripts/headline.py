@@ -9,11 +9,17 @@ run gives, so they never drift from the code.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tracklayer.vocabulary import TrackerSummary, tracker_order, tracker_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
@@ -34,48 +40,55 @@ def headline_markdown(run_dir: Path) -> str:
         ]
         lines += [f"| {g} | {a:g} km | {k1:.1f} % | {k2:.1f} % |" for g, a, k1, k2 in rows]
         lines.append("")
-    metrics = run_dir / "metrics.parquet"
-    if metrics.is_file():
-        rows = duckdb.sql(
-            f"""select tracker, count(*), avg(first_track_s), 100 * avg(custody_fraction),
-                       avg(rmse_pos_m) / 1000, avg(mean_gospa_m) / 1000
-                from '{metrics}' group by tracker
-                order by tracker = 'fused', tracker = 'joint', tracker"""
-        ).fetchall()
-        lines += [
-            "| tracker | threats | first track after launch | custody | position RMSE "
-            "| mean GOSPA |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        lines += [
-            f"| {t} | {n} | {ft:.1f} s | {c:.1f} % | {e:.2f} km | {g:.1f} km |"
-            if ft is not None
-            else f"| {t} | {n} | never | {c:.1f} % | - | {g:.1f} km |"
-            for t, n, ft, c, e, g in rows
-        ]
-    truth = run_dir / "truth.parquet"
-    if metrics.is_file() and truth.is_file():
-        rows = duckdb.sql(
-            f"""select m.tracker, k.kind, 100 * avg(m.custody_fraction)
-                from '{metrics}' m
-                join (select distinct object_id::varchar as object_id, kind::varchar as kind
-                      from '{truth}') k using (object_id)
-                group by m.tracker, k.kind
-                order by m.tracker = 'fused', m.tracker = 'joint', m.tracker, k.kind"""
-        ).fetchall()
-        kinds = sorted({kind for _, kind, _ in rows})
-        custody = {(t, kind): c for t, kind, c in rows}
-        trackers = list(dict.fromkeys(t for t, _, _ in rows))
-        lines += [
-            "",
-            "| custody by threat kind | " + " | ".join(kinds) + " |",
-            "|---|" + "---:|" * len(kinds),
-        ]
-        lines += [
-            f"| {t} | " + " | ".join(f"{custody.get((t, k), 0.0):.1f} %" for k in kinds) + " |"
-            for t in trackers
-        ]
+    metrics_path, truth_path = run_dir / "metrics.parquet", run_dir / "truth.parquet"
+    if metrics_path.is_file():
+        metrics = pq.read_table(metrics_path)
+        lines += _tracking_lines(tracker_summary(metrics))
+        if truth_path.is_file():
+            lines += _custody_by_kind_lines(metrics, pq.read_table(truth_path))
     return "\n".join(lines).strip() + "\n"
+
+
+def _tracking_lines(summary: dict[str, TrackerSummary]) -> list[str]:
+    """Per tracker: threats, first track, custody, position RMSE, mean GOSPA."""
+    lines = [
+        "| tracker | threats | first track after launch | custody | position RMSE | mean GOSPA |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for tracker, s in summary.items():
+        custody = 100.0 * (s["custody_fraction"] or 0.0)
+        gospa = (s["mean_gospa_m"] or math.nan) / 1000.0
+        head = f"| {tracker} | {s['threats']:.0f} |"
+        if s["first_track_s"] is None:
+            lines.append(f"{head} never | {custody:.1f} % | - | {gospa:.1f} km |")
+        else:
+            rmse = (s["rmse_pos_m"] or math.nan) / 1000.0
+            lines.append(
+                f"{head} {s['first_track_s']:.1f} s | {custody:.1f} % | {rmse:.2f} km "
+                f"| {gospa:.1f} km |"
+            )
+    return lines
+
+
+def _custody_by_kind_lines(metrics: pa.Table, truth: pa.Table) -> list[str]:
+    """Per tracker, mean custody over the threats of each kind (ballistic, hgv)."""
+    kind_of = dict(zip(truth["object_id"].to_pylist(), truth["kind"].to_pylist(), strict=True))
+    kinds = sorted({str(k) for k in kind_of.values()})
+    threat_kind = pa.array([str(kind_of.get(o)) for o in metrics["object_id"].to_pylist()])
+    per_kind = {
+        kind: tracker_summary(metrics.filter(pc.equal(threat_kind, kind))) for kind in kinds
+    }
+    lines = [
+        "",
+        "| custody by threat kind | " + " | ".join(kinds) + " |",
+        "|---|" + "---:|" * len(kinds),
+    ]
+    for tracker in tracker_order(metrics["tracker"].to_pylist()):
+        cells = [
+            100.0 * (per_kind[k].get(tracker, {}).get("custody_fraction") or 0.0) for k in kinds
+        ]
+        lines.append(f"| {tracker} | " + " | ".join(f"{c:.1f} %" for c in cells) + " |")
+    return lines
 
 
 def replace_block(readme: str, block: str) -> str:

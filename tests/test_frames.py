@@ -10,11 +10,11 @@ import pytest
 from sgp4.api import jday
 from skyfield.api import wgs84
 from skyfield.framelib import itrs
-from skyfield.sgp4lib import TEME
+from skyfield.sgp4lib import TEME, TEME_to_ITRF
 from skyfield.toposlib import ITRSPosition
 from skyfield.units import Distance
 
-from tracklayer.constants import WGS84_A_M
+from tracklayer.constants import DAY_S, WGS84_A_M
 from tracklayer.frames import (
     datetime64_ns,
     ecef_to_geodetic,
@@ -95,6 +95,36 @@ def test_teme_to_ecef_matches_skyfield_frames() -> None:
     itrs_from_gcrs = np.einsum("ijt->tij", itrs.rotation_at(t))
     ref = np.einsum("tij,tjk,ntk->nti", itrs_from_gcrs, gcrs_from_teme, r_teme)
     np.testing.assert_allclose(r_ecef, ref, rtol=0, atol=1e-3)
+
+
+def test_teme_to_ecef_equals_skyfields_deprecated_teme_to_itrf() -> None:
+    """The closed-form rotation gives the states of Skyfield's deprecated
+    ``TEME_to_ITRF`` (the previous path: GMST 1982 about z, ``ω × r`` with ω its rate,
+    no polar motion) for LEO-to-GEO states over two days.
+
+    Reference: ``skyfield.sgp4lib.TEME_to_ITRF``. Tolerance: none, bit for bit (the same
+    operations in the same order), so runs keep their tables.
+    """
+    rng = np.random.default_rng(11)
+    seconds = np.linspace(0.0, 2.0 * 86400.0, 49)
+    r_teme = rng.normal(size=(5, seconds.size, 3))
+    r_teme *= rng.uniform(6.6e6, 4.3e7, size=(5, seconds.size, 1)) / np.linalg.norm(
+        r_teme, axis=-1, keepdims=True
+    )
+    v_teme = rng.normal(scale=5000.0, size=r_teme.shape)
+    r_ecef, v_ecef = teme_to_ecef(r_teme, v_teme, EPOCH, seconds)
+    t = skyfield_time(EPOCH, seconds)
+    # TEME_to_ITRF wants (3, T, N) with the time axis broadcast as (T, 1), and m/day.
+    r_ref, v_ref = TEME_to_ITRF(
+        t.whole[:, None],
+        r_teme.transpose(2, 1, 0),
+        v_teme.transpose(2, 1, 0) * DAY_S,
+        0.0,
+        0.0,
+        t.ut1_fraction[:, None],
+    )
+    np.testing.assert_array_equal(r_ecef, r_ref.transpose(2, 1, 0))
+    np.testing.assert_array_equal(v_ecef, v_ref.transpose(2, 1, 0) / DAY_S)
 
 
 def test_teme_to_ecef_velocity_of_an_earth_fixed_point() -> None:

@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import EXAMPLES
 from tests.threats.helpers import SECTION
-from tracklayer.runner import StageCache, run_raid
+from tracklayer.raid import StageCache, run_raid
 from tracklayer.scenario import Scenario, validate_scenario
 
 

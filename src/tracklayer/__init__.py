@@ -11,26 +11,28 @@ The few names most users need; each stage's module holds the rest. Names load la
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tracklayer._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tracklayer.errors import InputFormatError, ScenarioError, TracklayerError
     from tracklayer.pipeline import (
-        coverage,
         demo_scenario_path,
-        detections,
-        ephemeris,
-        space_segment,
-        truth_table,
         write_coverage,
         write_detections,
         write_ephemeris,
         write_flyout,
     )
+    from tracklayer.raid import run_raid
     from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
+    from tracklayer.stages.coverage import coverage
+    from tracklayer.stages.sensing import detections
+    from tracklayer.stages.space import ephemeris, space_segment
+    from tracklayer.stages.threats import truth_table
+    from tracklayer.vocabulary import tracker_summary
 
-__version__ = "0.1.0"
+from tracklayer._version import __version__
 
 _EXPORTS = {
     "InputFormatError": "tracklayer.errors",
@@ -39,12 +41,14 @@ _EXPORTS = {
     "Scenario": "tracklayer.scenario",
     "load_scenario": "tracklayer.scenario",
     "scenario_json_schema": "tracklayer.scenario",
-    "coverage": "tracklayer.pipeline",
+    "coverage": "tracklayer.stages.coverage",
     "demo_scenario_path": "tracklayer.pipeline",
-    "detections": "tracklayer.pipeline",
-    "ephemeris": "tracklayer.pipeline",
-    "space_segment": "tracklayer.pipeline",
-    "truth_table": "tracklayer.pipeline",
+    "run_raid": "tracklayer.raid",
+    "detections": "tracklayer.stages.sensing",
+    "ephemeris": "tracklayer.stages.space",
+    "space_segment": "tracklayer.stages.space",
+    "truth_table": "tracklayer.stages.threats",
+    "tracker_summary": "tracklayer.vocabulary",
     "write_coverage": "tracklayer.pipeline",
     "write_detections": "tracklayer.pipeline",
     "write_ephemeris": "tracklayer.pipeline",
@@ -62,8 +66,10 @@ __all__ = [
     "detections",
     "ephemeris",
     "load_scenario",
+    "run_raid",
     "scenario_json_schema",
     "space_segment",
+    "tracker_summary",
     "truth_table",
     "write_coverage",
     "write_detections",
@@ -72,14 +78,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tracklayer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports("tracklayer", _EXPORTS, globals())

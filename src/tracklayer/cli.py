@@ -2,6 +2,10 @@
 
 Errors caused by input (a bad scenario, a malformed TLE) are printed as their message
 and exit with code 2; nothing is written to the output folder then.
+
+Each command imports what it uses when it runs, so ``tracklayer --help`` and
+``tracklayer validate`` start without loading the numerical kernels, plotting, DuckDB or
+the service.
 """
 
 from __future__ import annotations
@@ -9,19 +13,14 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tracklayer import pipeline
 from tracklayer.errors import TracklayerError
 from tracklayer.io.outputs import staged_output
-from tracklayer.scenario import Scenario, load_scenario, scenario_json_schema
 from tracklayer.service.cli import register as register_service_commands
 from tracklayer.service.view import register_view
 from tracklayer.sweep.cli import register as register_sweep_command
@@ -39,52 +38,18 @@ register_view(app)
 console = Console()
 err_console = Console(stderr=True)
 
+if TYPE_CHECKING:
+    from tracklayer.scenario import Scenario
+
 ScenarioArg = Annotated[
     Path, typer.Argument(help="Scenario YAML file", dir_okay=False, show_default=False)
 ]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder (created)")]
 
 
-@contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar driven by a ``(done, total)`` callback."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield update
-
-
-@contextmanager
-def stage_display() -> Iterator[Callable[[str], None]]:
-    """One progress display over a run's stages: says which stage runs and since when."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not err_console.is_terminal,
-    ) as progress:
-        task = progress.add_task("starting", total=None)
-
-        def say(stage: str) -> None:
-            progress.update(task, description=stage)
-            if not err_console.is_terminal:
-                err_console.print(f"stage: {stage}")
-
-        yield say
-
-
 def _load(path: Path) -> Scenario:
+    from tracklayer.scenario import load_scenario
+
     scenario = load_scenario(path)
     err_console.print(f"[green]scenario[/] {scenario.name!r} from {path}")
     return scenario
@@ -93,14 +58,19 @@ def _load(path: Path) -> Scenario:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors and validators)."""
+    from tracklayer.scenario import scenario_json_schema
+
     typer.echo(json.dumps(scenario_json_schema(), indent=2))
 
 
 @app.command()
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file and say what it holds; exit 2 with the problems if it is bad."""
+    from tracklayer.scenario import load_scenario
+    from tracklayer.stages.space import space_segment
+
     scn = load_scenario(scenario)
-    catalog = pipeline.space_segment(scn)
+    catalog = space_segment(scn)
     console.print(
         f"[green]ok[/] {scn.name!r}: {len(catalog)} satellites of "
         f"{', '.join(catalog.owners)}; epoch {scn.epoch.isoformat()}"
@@ -114,37 +84,47 @@ def propagate(
     oem: Annotated[bool, typer.Option(help="Also write a CCSDS OEM file")] = True,
 ) -> None:
     """Propagate the space segment over the scenario span: satellites, ephemeris, OEM."""
+    from tracklayer.console import progress_bar
+    from tracklayer.pipeline import write_ephemeris
+
     scn = _load(scenario)
-    with staged_output(out) as stage, progress_bar("propagating") as update:
-        written = pipeline.write_ephemeris(scn, stage, oem=oem, progress=update)
+    with staged_output(out) as stage, progress_bar("propagating", err_console) as update:
+        written = write_ephemeris(scn, stage, oem=oem, progress=update)
     _report_written(out, written)
 
 
 @app.command()
 def coverage(scenario: ScenarioArg, out: OutOption = Path("out/coverage")) -> None:
     """Coverage figures of merit over the scenario's region, joint and per owner."""
+    from tracklayer.console import coverage_summary_rich, progress_bar
+    from tracklayer.pipeline import write_coverage
+
     scn = _load(scenario)
-    with staged_output(out) as stage, progress_bar("coverage") as update:
-        result = pipeline.write_coverage(scn, stage, progress=update)
-    console.print(pipeline.coverage_summary_rich(result))
+    with staged_output(out) as stage, progress_bar("coverage", err_console) as update:
+        result = write_coverage(scn, stage, progress=update)
+    console.print(coverage_summary_rich(result.result, result.catalog))
     _report_written(out, result.files)
 
 
 @app.command()
 def flyout(scenario: ScenarioArg, out: OutOption = Path("out/flyout")) -> None:
     """Fly the scenario's threats: the truth table, events and plots."""
+    from tracklayer.pipeline import write_flyout
+
     scn = _load(scenario)
     with staged_output(out) as stage:
-        written = pipeline.write_flyout(scn, stage)
+        written = write_flyout(scn, stage)
     _report_written(out, written)
 
 
 @app.command()
 def detect(scenario: ScenarioArg, out: OutOption = Path("out/detect")) -> None:
     """Fly the threats and sense them: truth, detections, CCSDS TDM per sensor, plots."""
+    from tracklayer.pipeline import write_detections
+
     scn = _load(scenario)
     with staged_output(out) as stage:
-        written = pipeline.write_detections(scn, stage)
+        written = write_detections(scn, stage)
     _report_written(out, written)
 
 
@@ -155,7 +135,9 @@ def track(
     ],
 ) -> None:
     """Track a run's detections (each owner, joint, fused) and score them against its truth."""
-    written = pipeline.write_tracks(run_dir)
+    from tracklayer.pipeline import write_tracks
+
+    written = write_tracks(run_dir)
     _report_written(run_dir, written)
 
 
@@ -183,16 +165,19 @@ def run(
 @app.command()
 def demo(out: OutOption = Path("out/demo")) -> None:
     """Run the built-in Indo-Pacific demo scenario end to end."""
-    _run(_load(pipeline.demo_scenario_path()), out, cache=True)
+    from tracklayer.pipeline import demo_scenario_path
+
+    _run(_load(demo_scenario_path()), out, cache=True)
 
 
 def _run(scn: Scenario, out: Path, cache: bool) -> None:
+    from tracklayer.console import metrics_summary_rich, stage_display
     from tracklayer.runner import write_run
 
-    with staged_output(out) as stage, stage_display() as say:
+    with staged_output(out) as stage, stage_display(err_console) as say:
         written, raid = write_run(scn, stage, out / ".cache" if cache else None, say)
     if raid is not None:
-        console.print(pipeline.metrics_summary_rich(raid.metrics))
+        console.print(metrics_summary_rich(raid.metrics))
     _report_written(out, written)
 
 

@@ -21,14 +21,12 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 from sgp4.api import jday
-from skyfield.api import load
-from skyfield.sgp4lib import TEME_to_ITRF
 
 from tracklayer.constants import DAY_S, WGS84_A_M, WGS84_B_M, WGS84_E2
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from numpy.typing import ArrayLike, NDArray
     from skyfield.timelib import Time, Timescale
 
@@ -37,9 +35,11 @@ __all__ = [
     "ecef_to_geodetic",
     "enu_basis",
     "geodetic_to_ecef",
+    "rotate_teme_to_ecef",
     "sgp4_julian_dates",
     "skyfield_time",
     "teme_to_ecef",
+    "teme_to_ecef_rotation",
     "timescale",
     "utc_timestamps",
 ]
@@ -58,6 +58,10 @@ def _require_utc(epoch: datetime) -> datetime:
 @cache
 def timescale() -> Timescale:
     """Skyfield's built-in timescale (offline), loaded once per process."""
+    # Skyfield loads here, on first use, not when the module is imported: reading a
+    # scenario needs none of it.
+    from skyfield.api import load
+
     return load.timescale(builtin=True)
 
 
@@ -113,12 +117,20 @@ def teme_to_ecef(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Rotate SGP4 TEME states into ECEF (ITRS).
 
-    The rotation is Skyfield's :func:`skyfield.sgp4lib.TEME_to_ITRF`: a rotation about
-    the z axis by the Greenwich mean sidereal time of IAU 1982 evaluated at UT1, plus the
-    ``ω × r`` term for velocity with ω the rate of that angle (AIAA 2006-6753, Appendix C).
-    Polar motion is taken as zero (xp = yp = 0): the ECEF frame is then the pseudo
+    Skyfield defines its TEME frame (:class:`skyfield.sgp4lib.TEME`) by
+    ``R_TEME = R_z(θ − GAST) · M`` and its ITRS frame (:data:`skyfield.framelib.itrs`) by
+    ``R_ITRS = R_z(−GAST) · M`` (``M`` precession-nutation, GAST the apparent sidereal
+    time), so ECEF-from-TEME is ``R_ITRS · R_TEMEᵀ = R_z(−θ)``, a rotation about the z
+    axis by the Greenwich mean sidereal time of IAU 1982 at UT1,
+    :func:`skyfield.sgp4lib.theta_GMST1982` (AIAA 2006-6753, Appendix C). It is computed
+    in that closed form: composing the two frame objects gives the same positions within
+    5e-8 m (tests) but evaluates the IAU 2000A nutation series, about 1 ms per time, only
+    to cancel it. Velocity is relative to the rotating Earth: the rotated velocity minus
+    ``ω × r`` with ω the rate of θ, so a point fixed in this frame has zero velocity.
+    Skyfield's built-in timescale has no polar motion, so the ECEF frame is the pseudo
     Earth-fixed frame, within about 10-15 m of the true ITRS at LEO radii, far below
-    SGP4's own error of about a kilometre.
+    SGP4's own error of about a kilometre. Valid for any epoch Skyfield's built-in UT1
+    tables cover (1973 to a few months past the package's release, extrapolated after).
 
     Parameters
     ----------
@@ -142,19 +154,52 @@ def teme_to_ecef(
             f"r_teme and v_teme must have shape (..., T, 3) with T = len(seconds) = "
             f"{s.shape[0]}, got {r.shape} and {v.shape}"
         )
-    t = skyfield_time(epoch, s)
-    # Skyfield puts the xyz axis first and broadcasts the angle over the trailing axes,
-    # so lay the arrays out as (3, T, rest...) and give the angle shape (T, 1, ...).
-    r3 = r.reshape(-1, s.shape[0], 3).transpose(2, 1, 0)
-    v3 = v.reshape(-1, s.shape[0], 3).transpose(2, 1, 0)
-    whole = t.whole[:, np.newaxis]
-    frac = t.ut1_fraction[:, np.newaxis]
-    # TEME_to_ITRF's angular rate is per day, so velocities travel in m/day.
-    r_itrf, v_itrf = TEME_to_ITRF(whole, r3, v3 * DAY_S, 0.0, 0.0, frac)
-    r_out = np.ascontiguousarray(r_itrf.transpose(2, 1, 0)).reshape(r.shape)
-    v_out = np.ascontiguousarray(v_itrf.transpose(2, 1, 0)).reshape(r.shape)
-    v_out /= DAY_S
-    return r_out, v_out
+    return rotate_teme_to_ecef(r, v, teme_to_ecef_rotation(epoch, s))
+
+
+def teme_to_ecef_rotation(
+    epoch: datetime, seconds: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The sidereal angle of :func:`teme_to_ecef` at each time, and its rate.
+
+    Returns
+    -------
+    theta : ndarray, shape (T,)
+        Greenwich mean sidereal time (IAU 1982) at UT1, rad: ECEF = R_z(−θ) · TEME.
+    theta_rate : ndarray, shape (T,)
+        Its rate, rad per day of UT1.
+    """
+    from skyfield.sgp4lib import theta_GMST1982
+
+    t = skyfield_time(epoch, np.atleast_1d(np.asarray(seconds, dtype=np.float64)))
+    theta, theta_rate = theta_GMST1982(t.whole, t.ut1_fraction)
+    return np.asarray(theta, dtype=np.float64), np.asarray(theta_rate, dtype=np.float64)
+
+
+def rotate_teme_to_ecef(
+    r_teme: NDArray[np.float64],
+    v_teme: NDArray[np.float64],
+    rotation: tuple[NDArray[np.float64], NDArray[np.float64]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Apply a :func:`teme_to_ecef_rotation` to TEME states of shape (..., T, 3), m and m/s.
+
+    Velocities are carried in m per day, the unit of the angle's rate, so that the result
+    equals Skyfield's former ``TEME_to_ITRF`` to the last bit.
+    """
+    theta, rate = rotation
+    cos, sin = np.cos(theta), np.sin(theta)  # (T,), broadcast over (..., T)
+    x, y, z = r_teme[..., 0], r_teme[..., 1], r_teme[..., 2]
+    r_out = np.stack([cos * x + sin * y + 0.0 * z, -sin * x + cos * y + 0.0 * z, z], axis=-1)
+    vx, vy, vz = (v_teme[..., i] * DAY_S for i in range(3))
+    v_out = np.stack(
+        [
+            cos * vx + sin * vy + 0.0 * vz + rate * r_out[..., 1],
+            -sin * vx + cos * vy + 0.0 * vz - rate * r_out[..., 0],
+            vz,
+        ],
+        axis=-1,
+    )
+    return r_out, v_out / DAY_S
 
 
 def ecef_to_geodetic(
@@ -285,5 +330,7 @@ def datetime64_ns(epoch: datetime, seconds: ArrayLike) -> NDArray[np.datetime64]
 
 def utc_timestamps(epoch: datetime, seconds: ArrayLike) -> pa.Array:
     """``epoch + seconds`` as an Arrow ``timestamp[ns, UTC]`` array, for table columns."""
+    import pyarrow as pa
+
     values = np.atleast_1d(datetime64_ns(epoch, seconds).astype(np.int64))
     return pa.array(values, type=pa.timestamp("ns", tz="UTC"))

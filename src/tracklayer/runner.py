@@ -1,142 +1,32 @@
-"""The end-to-end run: every stage of a scenario, cached by content, written to one folder.
+"""The end-to-end run: every stage of a scenario, written to one folder.
 
-Each stage's tables are stored under ``DIR/.cache/<stage>-<key>/`` where the key hashes
-the scenario sections the stage reads and the keys of the stages it depends on, so editing
-a tracker setting re-runs tracking and metrics but reuses the flyout and the detections.
+:func:`write_run` runs the stages of :data:`tracklayer.raid.STAGES` through their
+content-addressed cache (``DIR/.cache/<stage>-<key>/``) and writes every table they
+return, the coverage maps, the resilience analysis, the globe's scene and the report.
+It computes nothing itself.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
+import numpy as np
 
-from tracklayer import __version__
-from tracklayer.fusion.timeline import fuse_timeline
-from tracklayer.io.parquet import read_table, write_table
-from tracklayer.metrics.tracking import tracking_metrics
-from tracklayer.report.html import write_report
+from tracklayer.io.parquet import write_table
+from tracklayer.pipeline import write_scenario_copy
+from tracklayer.raid import RAID, StageCache, StageRun, run_stages
 from tracklayer.scenario import Scenario
-from tracklayer.tracking.run import run_tracking
+from tracklayer.space import SatelliteCatalog, ephemeris_table, satellites_table
+from tracklayer.stages.coverage import coverage_grid
+from tracklayer.stages.space import ephemeris, space_segment
 
-Tables = dict[str, pa.Table]
+__all__ = ["SCENE_STEP_S", "write_run"]
+
 Progress = Callable[[str], None]
 
-
-def stage_key(*parts: Any) -> str:
-    """A content hash of JSON-able parts and the package version (16 hex digits)."""
-    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _section(scenario: Scenario, *names: str) -> dict[str, Any]:
-    dumped = scenario.model_dump(mode="json")
-    return {name: dumped.get(name) for name in names}
-
-
-class StageCache:
-    """Tables of finished stages on disk, found again by their content key."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.hits: list[str] = []
-
-    def get_or_run(self, stage: str, key: str, compute: Callable[[], Tables]) -> Tables:
-        """The stage's tables from the cache, or computed and stored."""
-        if self.folder is None:
-            return compute()
-        entry = self.folder / f"{stage}-{key}"
-        manifest = entry / "tables.json"
-        if manifest.is_file():
-            names = json.loads(manifest.read_text())
-            self.hits.append(stage)
-            return {name: read_table(entry / f"{name}.parquet") for name in names}
-        tables = compute()
-        entry.mkdir(parents=True, exist_ok=True)
-        for name, table in tables.items():
-            write_table(table, entry / f"{name}.parquet")
-        manifest.write_text(json.dumps(sorted(tables)))  # written last: marks a whole entry
-        return tables
-
-
-@dataclass
-class RaidRun:
-    """Every table of a raid: truth, detections, tracks (national, joint, fused), metrics."""
-
-    truth: pa.Table
-    detections: pa.Table
-    tracks: pa.Table
-    metrics: pa.Table
-    gospa: pa.Table
-    keys: Mapping[str, str]
-
-
-def run_raid(
-    scenario: Scenario,
-    cache: StageCache | None = None,
-    progress: Progress | None = None,
-    *,
-    truth: pa.Table | None = None,
-    detections: pa.Table | None = None,
-) -> RaidRun:
-    """Fly, sense, track (each owner alone, jointly, and fused) and score a raid.
-
-    ``truth`` and ``detections``, when given, replace those stages (``tracklayer track``
-    re-tracks a run folder's own detections).
-    """
-    from tracklayer import pipeline
-
-    cache = cache or StageCache(None)
-    say = progress or (lambda _stage: None)
-    base = _section(scenario, "epoch", "seed", "duration_s", "step_s")
-    keys = {"truth": stage_key("truth", base, _section(scenario, "threats"))}
-    keys["detections"] = stage_key(
-        "detections", keys["truth"], _section(scenario, "sensors", "space", "radars")
-    )
-    keys["tracks"] = stage_key("tracks", keys["detections"], _section(scenario, "tracking"))
-    keys["metrics"] = stage_key("metrics", keys["tracks"], keys["truth"])
-
-    if truth is None:
-        say("flyout")
-        truth = cache.get_or_run(
-            "truth", keys["truth"], lambda: {"truth": pipeline.truth_table(scenario)}
-        )["truth"]
-    if detections is None:
-        say("sensing")
-        flown = truth
-        detections = cache.get_or_run(
-            "detections",
-            keys["detections"],
-            lambda: {"detections": pipeline.detections(scenario, flown)},
-        )["detections"]
-    sensed = detections
-    say("tracking")
-
-    def track() -> Tables:
-        national = run_tracking(sensed, scenario.tracking, epoch=scenario.epoch)
-        # Fused at the raid's cadence, so it is scored on the same clock as the trackers.
-        fused = fuse_timeline(national, scenario.epoch, interval_s=scenario.step_s)
-        return {"tracks": pa.concat_tables([national, fused])}
-
-    tracks = cache.get_or_run("tracks", keys["tracks"], track)["tracks"]
-    say("metrics")
-    scored = cache.get_or_run(
-        "metrics",
-        keys["metrics"],
-        lambda: dict(
-            zip(
-                ("metrics", "gospa"),
-                tracking_metrics(truth, tracks, detections, scenario.tracking),
-                strict=True,
-            )
-        ),
-    )
-    return RaidRun(truth, detections, tracks, scored["metrics"], scored["gospa"], keys)
+#: Sampling of the satellites in the globe's scene, s.
+SCENE_STEP_S = 30.0
 
 
 def write_run(
@@ -144,38 +34,30 @@ def write_run(
     out_dir: Path,
     cache_dir: Path | None,
     progress: Progress | None = None,
-) -> tuple[list[Path], RaidRun | None]:
-    """Run every stage the scenario defines and write its tables and plots to ``out_dir``."""
-    from tracklayer import pipeline
+) -> tuple[list[Path], StageRun | None]:
+    """Run every stage the scenario defines and write its tables and plots to ``out_dir``.
+
+    Returns
+    -------
+    files, raid
+        The files written (relative to ``out_dir``), and the raid's tables when the
+        scenario has threats (None otherwise).
+    """
+    from tracklayer.report.html import write_report
 
     say = progress or (lambda _stage: None)
     cache = StageCache(cache_dir)
-    files = [pipeline.write_scenario_copy(scenario, out_dir)]
-    catalog = pipeline.space_segment(scenario)
-    files.append(
-        write_table(
-            pipeline.satellites_table(catalog, scenario.epoch), out_dir / "satellites.parquet"
-        )
-    )
+    catalog = space_segment(scenario)
+    files = [
+        write_scenario_copy(scenario, out_dir),
+        write_table(satellites_table(catalog, scenario.epoch), out_dir / "satellites.parquet"),
+    ]
     if scenario.coverage is not None:
-        say("coverage")
-        key = stage_key("coverage", _section(scenario, "epoch", "sensors", "space", "coverage"))
-        tables = cache.get_or_run("coverage", key, lambda: _coverage_tables(scenario, catalog))
-        for name, table in tables.items():
-            files.append(write_table(table, out_dir / f"{name}.parquet"))
-        config = scenario.coverage
-        files += pipeline.write_coverage_maps(
-            pipeline.coverage_grid(scenario),
-            tables["coverage_cells"],
-            config.k,
-            config.duration_s,
-            out_dir / "maps",
-        )
+        files += _write_coverage(scenario, catalog, cache, out_dir, say)
     raid = None
     if scenario.threats is not None:
-        raid = run_raid(scenario, cache, say)
-        for name in ("truth", "detections", "tracks", "metrics", "gospa"):
-            files.append(write_table(getattr(raid, name), out_dir / f"{name}.parquet"))
+        raid = run_stages(scenario, RAID, cache, say, catalog=catalog)
+        files += [write_table(t, out_dir / f"{name}.parquet") for name, t in raid.tables.items()]
     if scenario.losses is not None:
         files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
     files.append(_write_scene(scenario, catalog, raid, out_dir))
@@ -184,17 +66,27 @@ def write_run(
     return [f.relative_to(out_dir) for f in files], raid
 
 
-def _coverage_tables(scenario: Scenario, catalog: Any) -> Tables:
-    from tracklayer import pipeline
+def _write_coverage(
+    scenario: Scenario, catalog: SatelliteCatalog, cache: StageCache, out_dir: Path, say: Progress
+) -> list[Path]:
+    """The coverage stage's tables and its maps."""
+    from tracklayer.report.coverage_maps import write_coverage_maps
 
-    result = pipeline.coverage(scenario, catalog)
-    return {"coverage_cells": result.cells_table(), "coverage_summary": result.summary_table()}
+    config = scenario.coverage
+    assert config is not None
+    tables = run_stages(scenario, "coverage", cache, say, catalog=catalog).tables
+    files = [write_table(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
+    files += write_coverage_maps(
+        coverage_grid(scenario), tables["coverage_cells"], config.k, config.duration_s,
+        out_dir / "maps",
+    )  # fmt: skip
+    return files
 
 
 def _write_losses(
     scenario: Scenario,
-    catalog: Any,
-    raid: RaidRun | None,
+    catalog: SatelliteCatalog,
+    raid: StageRun | None,
     cache: StageCache,
     out_dir: Path,
     say: Progress,
@@ -225,21 +117,20 @@ def _write_losses(
     return files
 
 
-def _write_scene(scenario: Scenario, catalog: Any, raid: RaidRun | None, out_dir: Path) -> Path:
-    """``scene.czml`` for the globe viewer: satellites every 30 s, truth and tracks."""
-    import numpy as np
-
-    from tracklayer import pipeline
+def _write_scene(
+    scenario: Scenario, catalog: SatelliteCatalog, raid: StageRun | None, out_dir: Path
+) -> Path:
+    """``scene.czml`` for the globe viewer: satellites every :data:`SCENE_STEP_S`, truth
+    and tracks."""
     from tracklayer.io.czml import scene_czml, write_czml
-    from tracklayer.space import ephemeris_table
 
-    seconds = np.arange(0.0, scenario.duration_s + 1e-9, 30.0)
-    states = pipeline.ephemeris(scenario, catalog, seconds)
+    seconds = np.arange(0.0, scenario.duration_s + 1e-9, SCENE_STEP_S)
+    states = ephemeris(scenario, catalog, seconds)
     packets = scene_czml(
         truth=None if raid is None else raid.truth,
         tracks=None if raid is None else raid.tracks,
         ephemeris=ephemeris_table(catalog, states),
-        satellites=pipeline.satellites_table(catalog, scenario.epoch),
+        satellites=satellites_table(catalog, scenario.epoch),
         epoch=scenario.epoch,
         name=scenario.name,
     )

@@ -22,8 +22,8 @@ import pytest
 from tests.losses.helpers import scenario
 from tracklayer import pipeline
 from tracklayer.losses.resilience import LOSSES_SCHEMA, losses_summary, run_losses
+from tracklayer.raid import StageCache, run_raid
 from tracklayer.report.losses import plot_losses
-from tracklayer.runner import StageCache, run_raid
 from tracklayer.scenario import Scenario
 from tracklayer.tracking.synthetic import make_raid
 

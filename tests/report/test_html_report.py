@@ -32,11 +32,11 @@ from tracklayer.constants import KM
 from tracklayer.errors import ScenarioError
 from tracklayer.frames import geodetic_to_ecef, utc_timestamps
 from tracklayer.fusion.timeline import fuse_timeline
-from tracklayer.io.parquet import read_table, write_table
+from tracklayer.io.parquet import write_table
 from tracklayer.metrics.gospa import gospa
 from tracklayer.metrics.tracking import tracking_metrics
 from tracklayer.report.coverage_maps import plot_coverage_map
-from tracklayer.report.html import REPORT_FILE, tracker_summary, write_report
+from tracklayer.report.html import REPORT_FILE, write_report
 from tracklayer.report.run_plots import custody_error_series, flights
 from tracklayer.scenario import validate_scenario
 from tracklayer.tracking.config import TrackingConfig
@@ -237,31 +237,6 @@ def test_report_is_self_contained(run_dir: Path) -> None:
         assert float(np.asarray(image, dtype=np.float64).std()) > 10.0
 
 
-def test_comparison_matches_duckdb_means(run_dir: Path) -> None:
-    """Reference: the same per-tracker means computed by DuckDB SQL
-    (``pipeline.duckdb_query``, as ``tracklayer run`` prints them); tolerance 1e-9 s, 1e-9 %,
-    1e-12 km."""
-    metrics = read_table(run_dir / "metrics.parquet")
-    summary = tracker_summary(metrics)
-    rows = pipeline.duckdb_query(
-        metrics,
-        "select tracker, avg(first_track_s), 100 * avg(custody_fraction), "
-        "avg(rmse_pos_m) / 1000 from metrics group by tracker",
-    )
-    assert {str(r[0]) for r in rows} == set(summary)
-    for tracker, first_track, custody, rmse_km in rows:
-        mine = summary[str(tracker)]
-        for got, want, tol in (
-            (mine["first_track_s"], first_track, 1e-9),
-            (mine["custody_pct"], custody, 1e-9),
-            (mine["rmse_pos_km"], rmse_km, 1e-12),
-        ):
-            if want is None:
-                assert got is None
-            else:
-                assert got == pytest.approx(want, abs=tol)
-
-
 def test_custody_and_error_series_from_gospa_components() -> None:
     """Reference: GOSPA (Rahmathullah et al. 2017) of two threats and one track 300 m off
     the first, c = 10 km, p = 2: one threat matched (custody 1/2), its error 300 m; and a
@@ -321,6 +296,17 @@ def test_partial_and_missing_folders(run_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ScenarioError, match="tracklayer run"):
         write_report(tmp_path / "empty")
+
+
+def test_scenario_is_read_through_the_model(run_dir: Path, tmp_path: Path) -> None:
+    """The report reads ``scenario.yaml`` as a validated ``Scenario``: a copy with a bad
+    field is a user error naming the field, and nothing is written."""
+    data = yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8"))
+    data["step_s"] = -1.0
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ScenarioError, match="step_s"):
+        write_report(tmp_path)
+    assert not (tmp_path / REPORT_FILE).exists()
 
 
 @pytest.mark.skipif(

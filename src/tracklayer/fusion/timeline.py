@@ -16,10 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracklayer.fusion.t2t import TrackBatch, fuse_tracks
-from tracklayer.tracking.run import TRACKS_SCHEMA
+from tracklayer.vocabulary import FUSED, JOINT, TRACKS_SCHEMA
 
-#: Tracker name of the fused picture.
-FUSED = "fused"
 _LIVE = ("confirmed", "coasting")
 
 
@@ -47,7 +45,7 @@ def fuse_timeline(
     national = tracks.filter(
         pc.and_(
             pc.is_in(tracks["status"], pa.array(_LIVE)),
-            pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", FUSED]))),
+            pc.invert(pc.is_in(tracks["tracker"], pa.array([JOINT, FUSED]))),
         )
     )
     if national.num_rows == 0:

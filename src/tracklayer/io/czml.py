@@ -38,6 +38,8 @@ import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.transform import Rotation
 
+from tracklayer.vocabulary import JOINT
+
 __all__ = [
     "FUSED_RGBA",
     "JOINT",
@@ -54,8 +56,6 @@ __all__ = [
     "write_czml",
 ]
 
-#: The ``tracker`` value of system (fused or joint) tracks.
-JOINT = "joint"
 #: Colour of system tracks, RGBA 0-255.
 FUSED_RGBA = [232, 121, 249, 255]
 #: Colour of threat truth, RGBA 0-255.
@@ -428,6 +428,19 @@ def _object_packets(
     return packets
 
 
+def _satellite_properties(satellites: pa.Table | None) -> dict[str, dict[str, str]]:
+    """Satellite id to its ``owner``, ``constellation`` and ``sensor`` (those present)."""
+    if satellites is None or satellites.num_rows == 0:
+        return {}
+    sat_ids = _strings(satellites, "sat_id", "satellites")
+    cols = {
+        c: _strings(satellites, c, "satellites")
+        for c in ("owner", "constellation", "sensor")
+        if c in satellites.column_names
+    }
+    return {s: {c: v[i] for c, v in cols.items()} for i, s in enumerate(sat_ids)}
+
+
 def scene_czml(
     truth: pa.Table | None = None,
     tracks: pa.Table | None = None,
@@ -474,15 +487,7 @@ def scene_czml(
     if ephemeris is not None and ephemeris.num_rows:
         where = "ephemeris"
         t = _time_ns(ephemeris, where)
-        info: dict[str, dict[str, str]] = {}
-        if satellites is not None and satellites.num_rows:
-            sat_ids = _strings(satellites, "sat_id", "satellites")
-            cols = {
-                c: _strings(satellites, c, "satellites")
-                for c in ("owner", "constellation", "sensor")
-                if c in satellites.column_names
-            }
-            info = {s: {c: v[i] for c, v in cols.items()} for i, s in enumerate(sat_ids)}
+        info = _satellite_properties(satellites)
         ids = _strings(ephemeris, "sat_id", where)
         packets += _object_packets("satellite", ids, t, _xyz(ephemeris, where), info, max_samples)
         spans += [int(t.min()), int(t.max())]

@@ -10,8 +10,9 @@ analysis itself imports the pipeline, which imports the scenario model.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tracklayer._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tracklayer.losses.apply import LossDraw, apply_losses, draw_losses, pool_units
@@ -43,14 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tracklayer.losses' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports("tracklayer.losses", _EXPORTS, globals())

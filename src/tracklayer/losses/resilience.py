@@ -27,22 +27,23 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tracklayer.errors import ScenarioError
 from tracklayer.losses.apply import LossDraw, apply_losses, draw_losses
 from tracklayer.losses.config import LossesConfig
-from tracklayer.metrics.coverage import JOINT
 from tracklayer.metrics.gospa import gospa
+from tracklayer.raid import RAID, StageCache, run_raid, stage_key, stage_keys
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog
-
-if TYPE_CHECKING:
-    from tracklayer.runner import StageCache
+from tracklayer.stages.coverage import coverage
+from tracklayer.stages.sensing import detections
+from tracklayer.stages.space import space_segment
+from tracklayer.stages.threats import truth_table
+from tracklayer.vocabulary import FUSED, JOINT, TrackerSummary, tracker_summary
 
 __all__ = ["LOSSES_SCHEMA", "SUMMARY_SCHEMA", "losses_summary", "run_losses"]
 
@@ -93,7 +94,6 @@ RAID_METRICS = (
     "mean_gospa_m",
 )
 _SUMMARY_KEYS = {"group", "altitude_m", "n_cells", "area_m2"}
-_ALL_LOST = ("joint", "fused")
 
 Row = dict[str, Any]
 
@@ -134,14 +134,11 @@ def run_losses(
         No ``losses`` section, a pool that does not fit the space segment, or an analysis
         asked for whose scenario section is missing.
     """
-    from tracklayer import pipeline
-    from tracklayer.runner import StageCache
-
     config = scenario.losses
     if config is None:
         raise ScenarioError("the scenario has no `losses` section to analyse")
     do_coverage, do_raid = _analyses(scenario, config)
-    catalog = pipeline.space_segment(scenario) if catalog is None else catalog
+    catalog = space_segment(scenario) if catalog is None else catalog
     cache = cache or StageCache(None)
     say = progress or (lambda _text: None)
     draws = draw_losses(catalog, config, scenario.seed)
@@ -152,7 +149,8 @@ def run_losses(
             rows += _coverage_rows(scenario, catalog, draw, config.at_s, cache)
     if do_raid:
         chosen = [d for d in draws if d.draw < config.max_raid_draws]
-        rows += _raid_rows(scenario, catalog, chosen, config.at_s, cache, say, truth)
+        results, truth = _raid_metrics(scenario, catalog, chosen, config.at_s, cache, say, truth)
+        rows += _raid_rows(scenario, catalog, results, truth)
     return _table(rows)
 
 
@@ -181,17 +179,12 @@ def _lost_key(catalog: SatelliteCatalog, draw: LossDraw, at_s: float) -> list[An
     return [sorted(str(s) for s in catalog.sat_id[draw.lost]), at_s]
 
 
-def _section(scenario: Scenario, *names: str) -> dict[str, Any]:
-    dumped = scenario.model_dump(mode="json")
-    return {name: dumped.get(name) for name in names}
-
-
 def _base(draw: LossDraw) -> Row:
     return {"k": draw.k, "draw": draw.draw, "n_lost": int(draw.lost.sum())}
 
 
 def _lost_by(catalog: SatelliteCatalog, draw: LossDraw, group: str) -> int:
-    if group in (JOINT, *_ALL_LOST):
+    if group in (JOINT, FUSED):
         return int(draw.lost.sum())
     return int((draw.lost & (catalog.owner == group)).sum())
 
@@ -203,19 +196,14 @@ def _coverage_rows(
     at_s: float,
     cache: StageCache,
 ) -> list[Row]:
-    from tracklayer import pipeline
-    from tracklayer.runner import stage_key
-
     key = stage_key(
-        "losses-coverage",
-        _section(scenario, "epoch", "sensors", "space", "coverage"),
-        _lost_key(catalog, draw, at_s),
+        "losses-coverage", stage_keys(scenario, "coverage"), _lost_key(catalog, draw, at_s)
     )
     outage = functools.partial(apply_losses, lost=draw.lost, at_s=at_s)
     summary = cache.get_or_run(
         "losses-coverage",
         key,
-        lambda: {"summary": pipeline.coverage(scenario, catalog, outage=outage).summary_table()},
+        lambda: {"summary": coverage(scenario, catalog, outage=outage).summary_table()},
     )["summary"]
     rows = []
     base = _base(draw)
@@ -238,7 +226,7 @@ def _coverage_rows(
     return rows
 
 
-def _raid_rows(
+def _raid_metrics(
     scenario: Scenario,
     catalog: SatelliteCatalog,
     draws: Sequence[LossDraw],
@@ -246,38 +234,43 @@ def _raid_rows(
     cache: StageCache,
     say: Progress,
     truth: pa.Table | None,
-) -> list[Row]:
-    from tracklayer import pipeline
-    from tracklayer.runner import run_raid, stage_key
-
-    sections = _section(
-        scenario, "epoch", "seed", "duration_s", "step_s", "threats", "sensors", "space",
-        "radars", "tracking",
-    )  # fmt: skip
+) -> tuple[list[tuple[LossDraw, pa.Table]], pa.Table | None]:
+    """Each draw's raid ``metrics`` table (cached by content), and the threats' truth."""
+    raid_keys = stage_keys(scenario, RAID)
     results: list[tuple[LossDraw, pa.Table]] = []
     for i, draw in enumerate(draws):
         say(f"losses: raid k={draw.k} draw {i + 1}/{len(draws)}")
         if not draw.lost.any():
             # No loss is the plain run: its cached stages (and its truth) are reused.
-            plain = run_raid(scenario, cache, truth=truth)
+            plain = run_raid(scenario, cache, truth=truth, catalog=catalog)
             truth = plain.truth
             results.append((draw, plain.metrics))
             continue
         if truth is None:
             say("losses: flyout")
-            truth = pipeline.truth_table(scenario)
+            truth = truth_table(scenario)
         outage = functools.partial(apply_losses, lost=draw.lost, at_s=at_s)
 
         def raid(
             flown: pa.Table = truth, outage: Callable[..., Any] = outage
         ) -> dict[str, pa.Table]:
-            sensed = pipeline.detections(scenario, flown, catalog, outage=outage)
-            run = run_raid(scenario, truth=flown, detections=sensed)
+            sensed = detections(scenario, flown, catalog, outage=outage)
+            run = run_raid(scenario, truth=flown, detections=sensed, catalog=catalog)
             return {"metrics": run.metrics}
 
-        key = stage_key("losses-raid", sections, _lost_key(catalog, draw, at_s))
-        tables = cache.get_or_run("losses-raid", key, raid)
-        results.append((draw, tables["metrics"]))
+        key = stage_key("losses-raid", raid_keys, _lost_key(catalog, draw, at_s))
+        results.append((draw, cache.get_or_run("losses-raid", key, raid)["metrics"]))
+    return results, truth
+
+
+def _raid_rows(
+    scenario: Scenario,
+    catalog: SatelliteCatalog,
+    results: Sequence[tuple[LossDraw, pa.Table]],
+    truth: pa.Table | None,
+) -> list[Row]:
+    """The long-table rows of each draw's raid metrics, per tracker (every owner, every
+    radar's owner and joint, even where a tracker had nothing to track)."""
     trackers = sorted(
         set(catalog.owners)
         | {r.owner for r in scenario.radars}
@@ -288,20 +281,21 @@ def _raid_rows(
     rows = []
     for draw, metrics in results:
         base = _base(draw)
+        summary = tracker_summary(metrics)
         for tracker in trackers:
-            values = _tracker_metrics(metrics, tracker, n_threats, missed_gospa)
-            for metric in RAID_METRICS:
-                rows.append(
-                    {
-                        **base,
-                        "source": "raid",
-                        "group": tracker,
-                        "n_lost_group": _lost_by(catalog, draw, tracker),
-                        "altitude_m": None,
-                        "metric": metric,
-                        "value": values[metric],
-                    }
-                )
+            values = _tracker_metrics(summary.get(tracker), n_threats, missed_gospa)
+            rows += [
+                {
+                    **base,
+                    "source": "raid",
+                    "group": tracker,
+                    "n_lost_group": _lost_by(catalog, draw, tracker),
+                    "altitude_m": None,
+                    "metric": metric,
+                    "value": values[metric],
+                }
+                for metric in RAID_METRICS
+            ]
     return rows
 
 
@@ -322,11 +316,11 @@ def _no_track_gospa(truth: pa.Table | None, scenario: Scenario) -> tuple[int, fl
 
 
 def _tracker_metrics(
-    metrics: pa.Table, tracker: str, n_threats: int, missed_gospa: float
-) -> dict[str, float | None]:
-    """The per-tracker aggregates of the module notes, from a raid's ``metrics`` table."""
-    sel = metrics.filter(pc.equal(metrics["tracker"], tracker))
-    if sel.num_rows == 0:
+    summary: TrackerSummary | None, n_threats: int, missed_gospa: float
+) -> TrackerSummary:
+    """The raid metrics of the module notes for one tracker, from its summary
+    (:func:`tracklayer.vocabulary.tracker_summary`; None: the tracker had no row)."""
+    if summary is None:
         # The tracker had nothing to work on: nothing detected or tracked.
         return {
             "first_detection_s": None,
@@ -336,23 +330,7 @@ def _tracker_metrics(
             "rmse_pos_m": None,
             "mean_gospa_m": None if math.isnan(missed_gospa) else missed_gospa,
         }
-
-    def col(name: str) -> np.ndarray:
-        return np.asarray(sel[name].to_numpy(zero_copy_only=False), dtype=np.float64)
-
-    def mean(values: np.ndarray) -> float | None:
-        ok = values[np.isfinite(values)]
-        return float(ok.mean()) if ok.size else None
-
-    first_track = col("first_track_s")
-    return {
-        "first_detection_s": mean(col("first_detection_s")),
-        "first_track_s": mean(first_track),
-        "tracked_fraction": float(np.isfinite(first_track).mean()),
-        "custody_fraction": mean(np.nan_to_num(col("custody_fraction"))),
-        "rmse_pos_m": mean(col("rmse_pos_m")),
-        "mean_gospa_m": mean(col("mean_gospa_m")),
-    }
+    return {metric: summary[metric] for metric in RAID_METRICS}
 
 
 def _table(rows: list[Row]) -> pa.Table:

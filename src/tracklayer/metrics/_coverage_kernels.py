@@ -211,7 +211,7 @@ def _piece_runs(
 
 
 @njit(cache=True, nogil=True)
-def block_counts(
+def block_counts(  # long: one compiled loop nest (steps x satellites x grid rows)
     pos: FloatArray,
     r0: IntArray,
     r1: IntArray,

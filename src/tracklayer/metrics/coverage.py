@@ -62,12 +62,12 @@ from tracklayer.sensors.geometry import (
     occlusion_central_angle,
     range_central_angle,
 )
+from tracklayer.vocabulary import JOINT
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: Label of the alliance-wide result (all satellites together).
-JOINT = "joint"
 # Memory for one block of steps' counts, bytes: blocks amortize the calls and give the
 # threads whole steps to share.
 _BLOCK_BYTES = 32 * 2**20
@@ -389,6 +389,33 @@ def compute_coverage(
         Figures of merit for each group alone (sorted labels) and for all together
         (``"joint"``, the sum of the groups' counts).
     """
+    r, t, idx, labels = _checked_arrays(sat_r_ecef, seconds, constraint_index, groups, constraints)
+    names, group = np.unique(labels, return_inverse=True)
+    group = group.astype(np.int64)
+    alts = np.atleast_1d(np.asarray(altitudes_m, dtype=np.float64))
+    k_list = sorted({int(k) for k in ks})
+    if not k_list or k_list[0] < 1:
+        raise ValueError(f"ks must be integers >= 1, got {list(ks)}")
+    if end_s is None:
+        end_s = float(t[-1] + (np.median(np.diff(t)) if t.size > 1 else 1.0))
+    if end_s <= t[-1]:
+        raise ValueError(f"end_s ({end_s}) must be after the last sample ({t[-1]})")
+    w = np.diff(np.append(t, end_s))
+    span = float(end_s - t[0])
+    p = _params(constraints, idx)
+    _check_heights(r, p, alts)
+    stats = _stream(r, t, w, group, names.size + 1, p, grid, alts, k_list, progress)
+    return _result(grid, names, alts, k_list, span, *stats)
+
+
+def _checked_arrays(
+    sat_r_ecef: ArrayLike,
+    seconds: ArrayLike,
+    constraint_index: ArrayLike,
+    groups: ArrayLike,
+    constraints: Sequence[VisibilityConstraints],
+) -> tuple[FloatArray, FloatArray, IntArray, NDArray[Any]]:
+    """:func:`compute_coverage`'s array arguments as arrays, their shapes checked."""
     r = np.asarray(sat_r_ecef, dtype=np.float64)
     t = np.asarray(seconds, dtype=np.float64)
     if r.ndim != 3 or r.shape[2] != 3:
@@ -405,20 +432,11 @@ def compute_coverage(
     labels = np.asarray(groups)
     if labels.shape != (r.shape[0],):
         raise ValueError(f"groups must have shape ({r.shape[0]},), got {labels.shape}")
-    names, group = np.unique(labels, return_inverse=True)
-    group = group.astype(np.int64)
-    alts = np.atleast_1d(np.asarray(altitudes_m, dtype=np.float64))
-    k_list = sorted({int(k) for k in ks})
-    if not k_list or k_list[0] < 1:
-        raise ValueError(f"ks must be integers >= 1, got {list(ks)}")
-    if end_s is None:
-        end_s = float(t[-1] + (np.median(np.diff(t)) if t.size > 1 else 1.0))
-    if end_s <= t[-1]:
-        raise ValueError(f"end_s ({end_s}) must be after the last sample ({t[-1]})")
-    w = np.diff(np.append(t, end_s))
-    span = float(end_s - t[0])
+    return r, t, idx, labels
 
-    p = _params(constraints, idx)
+
+def _check_heights(r: FloatArray, p: _Params, alts: FloatArray) -> None:
+    """Every satellite above its grazing altitude and the highest target; elevations >= 0."""
     rs_all = np.linalg.norm(r, axis=2)
     rk_all = np.hypot(np.hypot(r[..., 0], r[..., 1]), p.k[:, None] * r[..., 2])
     finite = np.isfinite(rs_all)
@@ -429,7 +447,23 @@ def compute_coverage(
     if np.any(rs_all[finite] <= WGS84_A_M + alts.max()):
         raise ValueError("every satellite must stay above the highest target altitude")
 
-    n_g, n_a, n_c, n_t = names.size + 1, alts.size, grid.n_cells, t.size
+
+def _stream(
+    r: FloatArray,
+    t: FloatArray,
+    w: FloatArray,
+    group: IntArray,
+    n_g: int,
+    p: _Params,
+    grid: CoverageGrid,
+    alts: FloatArray,
+    k_list: list[int],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[NDArray[Any], ...]:
+    """Stream the time steps through the kernels in blocks; the running statistics,
+    each ``[altitude, (k,) group, cell]``: covered time, sum and minimum in view, longest,
+    summed and counted gaps, and the gap still open at the end."""
+    n_a, n_c, n_t = alts.size, grid.n_cells, t.size
     # Stored [altitude, (k,) group, cell] while streaming.
     cov = np.zeros((n_a, len(k_list), n_g, n_c))
     sum_view = np.zeros((n_a, n_g, n_c))
@@ -478,6 +512,24 @@ def compute_coverage(
                     done += 1
                     if progress is not None:
                         progress(done, n_t * n_a)
+    return cov, sum_view, min_view, max_gap, sum_gap, n_gap, run
+
+
+def _result(
+    grid: CoverageGrid,
+    names: NDArray[Any],
+    alts: FloatArray,
+    k_list: list[int],
+    span: float,
+    cov: NDArray[Any],
+    sum_view: NDArray[Any],
+    min_view: NDArray[Any],
+    max_gap: NDArray[Any],
+    sum_gap: NDArray[Any],
+    n_gap: NDArray[Any],
+    run: NDArray[Any],
+) -> CoverageResult:
+    """The figures of merit from the streamed statistics (see :func:`_stream`)."""
     # Gaps still open at the end of the span are cut there.
     open_ = run > 0.0
     np.maximum(max_gap, run, out=max_gap)

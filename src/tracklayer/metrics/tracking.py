@@ -25,10 +25,9 @@ from numpy.typing import NDArray
 
 from tracklayer.metrics.gospa import gospa
 from tracklayer.tracking.config import TrackingConfig
+from tracklayer.vocabulary import JOINT
 
 F64 = NDArray[np.float64]
-
-JOINT = "joint"
 
 METRICS_SCHEMA = pa.schema(
     [

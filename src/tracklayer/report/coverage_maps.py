@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from matplotlib.collections import PolyCollection
 from numpy.typing import NDArray
 
-from tracklayer.constants import DEG
+from tracklayer.constants import DEG, KM
 from tracklayer.metrics.grid import CoverageGrid
 from tracklayer.report.basemap import add_coastlines
+from tracklayer.vocabulary import tracker_order
 
 
 def map_window_deg(grid: CoverageGrid) -> tuple[float, float, float, float]:
@@ -104,3 +103,68 @@ def plot_coverage_map(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _panels(
+    grid: CoverageGrid, layer: pa.Table, column: str, scale: float = 1.0
+) -> dict[str, NDArray[np.float64]]:
+    """Per group of a ``coverage_cells`` layer, ``column`` times ``scale`` on every cell
+    of the grid (NaN outside the region); owners first, then ``joint``."""
+    out = {}
+    for group in tracker_order(layer["group"].to_pylist()):
+        rows = layer.filter(pc.equal(layer["group"], group))
+        values = np.full(grid.n_cells, np.nan)
+        values[rows["cell"].to_numpy()] = rows[column].to_numpy() * scale
+        out[group] = values
+    return out
+
+
+def write_coverage_maps(
+    grid: CoverageGrid, cells: pa.Table, ks: list[int], span_s: float, folder: Path
+) -> list[Path]:
+    """One PNG per altitude and figure of merit, with a panel per owner and the joint.
+
+    Parameters
+    ----------
+    grid
+        The coverage grid the ``cells`` table refers to (its ``cell`` column).
+    cells
+        The ``coverage_cells`` table.
+    ks, span_s
+        The multiplicities and the span's length, s, for titles.
+    folder
+        Output folder of the PNG files: ``coverage_<alt>km_pct_time_k<k>.png`` and
+        ``coverage_<alt>km_max_gap.png``.
+    """
+    paths = []
+    for altitude_m in sorted(set(cells["altitude_m"].to_pylist())):
+        layer = cells.filter(pc.equal(cells["altitude_m"], altitude_m))
+        alt = f"{altitude_m / KM:g}"
+        for k in ks:
+            paths.append(
+                plot_coverage_map(
+                    grid,
+                    _panels(grid, layer, f"pct_time_k{k}"),
+                    title=f"Time seen by at least {k} satellite{'s' if k > 1 else ''}, "
+                    f"targets at {alt} km, over {span_s / 3600.0:g} h",
+                    colorbar_label="% of time",
+                    path=folder / f"coverage_{alt}km_pct_time_k{k}.png",
+                    vmin=0.0,
+                    vmax=100.0,
+                )
+            )
+        gaps = _panels(grid, layer, "max_gap_s", 1.0 / 60.0)
+        worst = max(float(np.nanmax(v)) for v in gaps.values())
+        paths.append(
+            plot_coverage_map(
+                grid,
+                gaps,
+                title=f"Longest gap with no satellite in view, targets at {alt} km",
+                colorbar_label="longest gap, min",
+                path=folder / f"coverage_{alt}km_max_gap.png",
+                vmin=0.0,
+                vmax=max(1.0, worst),
+                cmap="magma_r",
+            )
+        )
+    return paths

@@ -23,38 +23,39 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 from matplotlib.figure import Figure
 
-from tracklayer import __version__
+from tracklayer._version import __version__
 from tracklayer.constants import KM, WGS84_A_M
 from tracklayer.errors import ScenarioError
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
-from tracklayer.report.run_plots import FUSED, JOINT, Flight, RadarSite
+from tracklayer.report.run_plots import Flight, RadarSite
+from tracklayer.scenario import Scenario, load_scenario
+from tracklayer.sensors.config import SensorPayload
+from tracklayer.threats.config import ThreatsConfig
+from tracklayer.tracking.config import TrackingConfig
+from tracklayer.vocabulary import FUSED, JOINT, TrackerSummary, tracker_order, tracker_summary
 
-__all__ = ["REPORT_FILE", "build_report_html", "tracker_summary", "write_report"]
+__all__ = ["REPORT_FILE", "build_report_html", "write_report"]
 
 REPORT_FILE = "report.html"
 #: Threat timelines drawn at most (the table lists every threat).
 MAX_TIMELINES = 24
 _TABLES = ("satellites", "coverage_summary", "truth", "detections", "tracks", "metrics", "gospa")
-_DEFAULT_GOSPA_C_M = 10_000.0
-_DEFAULT_GOSPA_P = 2.0
 
 
 @dataclass
 class RunFolder:
-    """What a run folder holds: its scenario (as plain YAML data) and tables by name."""
+    """What a run folder holds: its scenario (None when it has no copy) and tables."""
 
     path: Path
-    scenario: dict[str, Any]
+    scenario: Scenario | None
     tables: dict[str, pa.Table]
     maps: list[Path] = field(default_factory=list)
 
@@ -70,27 +71,22 @@ def load_run(run_dir: Path) -> RunFolder:
     Raises
     ------
     ScenarioError
-        The folder does not exist, or holds neither ``scenario.yaml`` nor any table.
+        The folder does not exist, holds neither ``scenario.yaml`` nor any table, or its
+        ``scenario.yaml`` is not a valid scenario (the message names the field).
     InputFormatError
         A table file is not readable Parquet.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ScenarioError(f"{run_dir}: no such run folder")
-    scenario: dict[str, Any] = {}
     scenario_path = run_dir / "scenario.yaml"
-    if scenario_path.is_file():
-        try:
-            loaded = yaml.safe_load(scenario_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ScenarioError(f"{scenario_path}: not valid YAML ({exc})") from None
-        scenario = loaded if isinstance(loaded, dict) else {}
+    scenario = load_scenario(scenario_path) if scenario_path.is_file() else None
     tables = {
         name: read_table(run_dir / f"{name}.parquet")
         for name in _TABLES
         if (run_dir / f"{name}.parquet").is_file()
     }
-    if not scenario and not tables:
+    if scenario is None and not tables:
         raise ScenarioError(
             f"{run_dir}: neither scenario.yaml nor any table here; "
             "run `tracklayer run SCENARIO --out DIR` first"
@@ -143,7 +139,7 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         f'<section id="{anchor}">\n<h2>{_esc(name)}</h2>\n{content}\n</section>'
         for anchor, name, content in present
     )
-    description = str(ctx.scenario.get("description") or "").strip()
+    description = "" if ctx.scenario is None else ctx.scenario.description.strip()
     facts = " · ".join(_esc(f) for f in ctx.header_facts())
     return _PAGE.format(
         title=_esc(ctx.title),
@@ -176,13 +172,13 @@ class _Context:
     summary: dict[str, dict[str, float | None]]
 
     @property
-    def scenario(self) -> dict[str, Any]:
+    def scenario(self) -> Scenario | None:
         return self.run.scenario
 
     @classmethod
     def of(cls, run: RunFolder, title: str | None) -> _Context:
         scenario = run.scenario
-        epoch = _parse_epoch(scenario.get("epoch"))
+        epoch = None if scenario is None else scenario.epoch.astimezone(UTC)
         if epoch is None:
             times = [
                 int(pc.min(pc.cast(t.column("time"), pa.int64())).as_py())
@@ -200,59 +196,38 @@ class _Context:
             table = run.table(name)
             if table is not None:
                 names |= set(pc.unique(table.column("tracker")).to_pylist())
-        trackers = run_plots.tracker_order(str(n) for n in names)
+        trackers = tracker_order(str(n) for n in names)
         truth = run.table("truth")
         return cls(
             run=run,
-            title=title or str(scenario.get("name") or run.path.resolve().name),
+            title=title or (run.path.resolve().name if scenario is None else scenario.name),
             epoch_ns=epoch_ns,
             epoch_label=label,
             trackers=trackers,
             owners=[t for t in trackers if t not in (JOINT, FUSED)],
             flights=run_plots.flights(truth, epoch_ns) if truth is not None else [],
             radars=_radar_sites(scenario, run.table("detections")),
-            summary=tracker_summary(metrics) if metrics is not None else {},
+            summary=_in_display_units(tracker_summary(metrics)) if metrics is not None else {},
         )
 
     def header_facts(self) -> list[str]:
         facts = [f"epoch {self.epoch_label}"]
-        duration = self.scenario.get("duration_s")
-        if isinstance(duration, int | float):
-            facts.append(f"{duration / 60.0:g} min simulated")
-        step = self.scenario.get("step_s")
-        if isinstance(step, int | float):
-            facts.append(f"{step:g} s step")
-        if "seed" in self.scenario:
-            facts.append(f"seed {self.scenario['seed']}")
+        if self.scenario is not None:
+            facts.append(f"{self.scenario.duration_s / 60.0:g} min simulated")
+            facts.append(f"{self.scenario.step_s:g} s step")
+            facts.append(f"seed {self.scenario.seed}")
         return facts
 
-
-def _parse_epoch(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+    @property
+    def tracking(self) -> TrackingConfig:
+        """The tracking settings of the run (the defaults when the folder has no scenario)."""
+        return TrackingConfig() if self.scenario is None else self.scenario.tracking
 
 
-def _radar_sites(scenario: Mapping[str, Any], detections: pa.Table | None) -> list[RadarSite]:
+def _radar_sites(scenario: Scenario | None, detections: pa.Table | None) -> list[RadarSite]:
     """Radars of the scenario, else the radar sensors that appear in the detections."""
-    sites = []
-    for entry in scenario.get("radars") or []:
-        if isinstance(entry, dict) and "name" in entry:
-            lat, lon = entry.get("lat_deg"), entry.get("lon_deg")
-            sites.append(
-                RadarSite(
-                    str(entry["name"]),
-                    str(entry.get("owner", "")),
-                    float(lat) if lat is not None else math.nan,
-                    float(lon) if lon is not None else math.nan,
-                )
-            )
+    radars = [] if scenario is None else scenario.radars
+    sites = [RadarSite(r.name, r.owner, r.lat_deg, r.lon_deg) for r in radars]
     if not sites and detections is not None and "sensor_kind" in detections.column_names:
         radar = detections.filter(pc.equal(detections.column("sensor_kind"), "radar"))
         names = radar.column("sensor_id").to_pylist()
@@ -262,52 +237,23 @@ def _radar_sites(scenario: Mapping[str, Any], detections: pa.Table | None) -> li
     return sites
 
 
-def tracker_summary(metrics: pa.Table) -> dict[str, dict[str, float | None]]:
-    """Per tracker, the figures of the "alone versus joint" table.
+#: Summary figures shown in display units: display key, SI key, scale.
+_DISPLAY_UNITS = (
+    ("custody_pct", "custody_fraction", 100.0),
+    ("rmse_pos_km", "rmse_pos_m", 1.0 / KM),
+    ("mean_gospa_km", "mean_gospa_m", 1.0 / KM),
+)
 
-    Means are over the threats where the figure is defined (a threat a tracker never
-    tracked has no first-track time and no error), custody is averaged over every
-    threat (0 where never tracked), identity switches are summed.
 
-    Returns
-    -------
-    dict
-        Tracker name to ``threats``, ``detected``, ``tracked``, ``first_detection_s``,
-        ``first_track_s``, ``cue_time_s``, ``custody_pct``, ``rmse_pos_km``,
-        ``rmse_vel_mps``, ``id_switches``, ``mean_gospa_km``, ``false_tracks``.
-    """
-    rows = metrics.to_pylist()
-    out: dict[str, dict[str, float | None]] = {}
-    for name in run_plots.tracker_order(str(r["tracker"]) for r in rows):
-        mine = [r for r in rows if r["tracker"] == name]
-
-        def values(column: str, rows: list[dict[str, Any]] = mine) -> np.ndarray:
-            raw = [r.get(column) for r in rows]
-            return np.array([np.nan if v is None else float(v) for v in raw], dtype=np.float64)
-
-        def mean(column: str, scale: float = 1.0) -> float | None:
-            v = values(column)
-            v = v[np.isfinite(v)]
-            return float(np.mean(v) * scale) if v.size else None
-
-        gospa = values("mean_gospa_m")
-        false = values("false_tracks")
-        out[name] = {
-            "threats": float(len(mine)),
-            "detected": float(np.isfinite(values("first_detection_s")).sum()),
-            "tracked": float(np.isfinite(values("first_track_s")).sum()),
-            "first_detection_s": mean("first_detection_s"),
-            "first_track_s": mean("first_track_s"),
-            "cue_time_s": mean("cue_time_s"),
-            "custody_pct": float(np.nan_to_num(values("custody_fraction")).mean() * 100.0)
-            if mine
-            else None,
-            "rmse_pos_km": mean("rmse_pos_m", 1.0 / KM),
-            "rmse_vel_mps": mean("rmse_vel_mps"),
-            "id_switches": float(np.nansum(values("id_switches"))),
-            "mean_gospa_km": float(np.nanmax(gospa) / KM) if np.isfinite(gospa).any() else None,
-            "false_tracks": float(np.nanmax(false)) if np.isfinite(false).any() else None,
-        }
+def _in_display_units(summary: Mapping[str, TrackerSummary]) -> dict[str, TrackerSummary]:
+    """The per-tracker summary with custody in % and distances in km added."""
+    out = {}
+    for tracker, figures in summary.items():
+        shown = dict(figures)
+        for key, si_key, scale in _DISPLAY_UNITS:
+            value = figures[si_key]
+            shown[key] = None if value is None else value * scale
+        out[tracker] = shown
     return out
 
 
@@ -504,16 +450,15 @@ def _scenario_section(ctx: _Context) -> str:
     if satellites is not None:
         parts.append("<h3>Space segment</h3>")
         parts.append(_space_table(satellites))
-    sensors = ctx.scenario.get("sensors")
-    if isinstance(sensors, dict) and sensors:
+    scenario = ctx.scenario
+    if scenario is not None and scenario.sensors:
         parts.append("<h3>Sensor payloads</h3>")
-        parts.append(_sensor_table(sensors))
+        parts.append(_sensor_table(scenario.sensors))
     if ctx.flights:
         parts.append("<h3>Threats</h3>")
         parts.append(_threats_table(ctx))
-        raids = (ctx.scenario.get("threats") or {}).get("raids") or []
-        if raids:
-            parts.append(_raids_table(ctx.scenario))
+        if scenario is not None and scenario.threats is not None and scenario.threats.raids:
+            parts.append(_raids_table(scenario.threats))
     if ctx.radars:
         parts.append("<h3>Ground radars</h3>")
         parts.append(_radars_table(ctx))
@@ -521,14 +466,14 @@ def _scenario_section(ctx: _Context) -> str:
     if detections is not None:
         parts.append("<h3>Detections</h3>")
         parts.append(_detections_table(detections))
-    tracking = ctx.scenario.get("tracking")
-    if isinstance(tracking, dict) and tracking:
+    if scenario is not None and scenario.threats is not None:
+        tracking = scenario.tracking
         parts.append(
             _note(
-                f"Tracking: {str(tracking.get('filter', '?')).upper()} filter, "
-                f"{tracking.get('motion', '?')} motion model, M-of-N confirmation "
-                f"{tracking.get('confirm_m', '?')} of {tracking.get('confirm_n', '?')}, "
-                f"GOSPA cut-off {_fmt(_gospa_c_m(ctx) / KM, 0)} km, p = {_gospa_p(ctx):g}. "
+                f"Tracking: {tracking.filter.upper()} filter, "
+                f"{tracking.motion} motion model, M-of-N confirmation "
+                f"{tracking.confirm_m} of {tracking.confirm_n}, "
+                f"GOSPA cut-off {_fmt(tracking.gospa_c_m / KM, 0)} km, p = {tracking.gospa_p:g}. "
                 "Each owner's tracker uses only that owner's sensors; the joint tracker uses "
                 "all; the fused picture combines the national tracks."
             )
@@ -560,20 +505,19 @@ def _space_table(satellites: pa.Table) -> str:
     )
 
 
-def _sensor_table(sensors: Mapping[str, Any]) -> str:
+def _sensor_table(sensors: Mapping[str, SensorPayload]) -> str:
     rows = []
-    for name, spec in sorted(sensors.items()):
-        spec = spec if isinstance(spec, dict) else {}
-        ir = spec.get("infrared") or {}
-        max_range = spec.get("max_range_km")
+    for name, payload in sorted(sensors.items()):
+        ir = payload.infrared
+        max_range = payload.max_range_km
         rows.append(
             [
-                str(name),
-                str(ir.get("kind", "geometry only")),
-                str(ir.get("band", "–")),
-                _fmt(ir.get("aperture_cm"), 0),
-                _fmt(ir.get("ifov_urad"), 0),
-                _fmt(ir.get("threshold_snr"), 1),
+                name,
+                "geometry only" if ir is None else str(ir.kind),
+                "–" if ir is None else ir.band,
+                _fmt(None if ir is None else ir.aperture_cm, 0),
+                _fmt(None if ir is None else ir.ifov_urad, 0),
+                _fmt(None if ir is None else ir.threshold_snr, 1),
                 "horizon" if max_range is None else _fmt(max_range, 0),
             ]
         )
@@ -607,26 +551,21 @@ def _threats_table(ctx: _Context) -> str:
     )
 
 
-def _raids_table(scenario: Mapping[str, Any]) -> str:
-    threats = scenario.get("threats") or {}
-    vehicles = threats.get("vehicles") or {}
+def _raids_table(threats: ThreatsConfig) -> str:
     rows = []
-    for raid in threats.get("raids") or []:
-        if not isinstance(raid, dict):
-            continue
-        launch, aim = raid.get("launch") or {}, raid.get("aim") or {}
-        vehicle = str(raid.get("vehicle", "?"))
-        kind = (vehicles.get(vehicle) or {}).get("kind", "?")
+    for raid in threats.raids:
+        vehicle = threats.vehicles.get(raid.vehicle)
+        kind = "?" if vehicle is None else vehicle.kind
         rows.append(
             [
-                str(raid.get("name", "?")),
-                f"{vehicle} ({kind})",
-                str(raid.get("trajectory") or "–"),
-                _fmt(raid.get("count"), 0),
-                f"{_fmt(launch.get('lat_deg'), 1)}, {_fmt(launch.get('lon_deg'), 1)}",
-                f"{_fmt(aim.get('lat_deg'), 1)}, {_fmt(aim.get('lon_deg'), 1)}",
-                _fmt(raid.get("launch_time_s"), 0),
-                _fmt(raid.get("launch_spread_s"), 0),
+                raid.name or "?",
+                f"{raid.vehicle} ({kind})",
+                raid.trajectory or "–",
+                _fmt(raid.count, 0),
+                f"{_fmt(raid.launch.lat_deg, 1)}, {_fmt(raid.launch.lon_deg, 1)}",
+                f"{_fmt(raid.aim.lat_deg, 1)}, {_fmt(raid.aim.lon_deg, 1)}",
+                _fmt(raid.launch_time_s, 0),
+                _fmt(raid.launch_spread_s, 0),
             ]
         )
     return _table(
@@ -876,16 +815,6 @@ def _first_times_table(
     )
 
 
-def _gospa_c_m(ctx: _Context) -> float:
-    tracking = ctx.scenario.get("tracking") or {}
-    return float(tracking.get("gospa_c_m") or _DEFAULT_GOSPA_C_M)
-
-
-def _gospa_p(ctx: _Context) -> float:
-    tracking = ctx.scenario.get("tracking") or {}
-    return float(tracking.get("gospa_p") or _DEFAULT_GOSPA_P)
-
-
 def _custody_section(ctx: _Context) -> str:
     gospa = ctx.run.table("gospa")
     metrics = ctx.run.table("metrics")
@@ -895,8 +824,8 @@ def _custody_section(ctx: _Context) -> str:
     if gospa is not None:
         fig = run_plots.plot_custody_and_error(
             gospa,
-            c_m=_gospa_c_m(ctx),
-            p=_gospa_p(ctx),
+            c_m=ctx.tracking.gospa_c_m,
+            p=ctx.tracking.gospa_p,
             epoch_ns=ctx.epoch_ns,
             epoch_label=ctx.epoch_label,
         )
@@ -943,8 +872,8 @@ def _gospa_section(ctx: _Context) -> str:
     if gospa is None:
         return ""
     fig = run_plots.plot_gospa(gospa, epoch_ns=ctx.epoch_ns, epoch_label=ctx.epoch_label)
-    c_km = _gospa_c_m(ctx) / KM
-    p = _gospa_p(ctx)
+    c_km = ctx.tracking.gospa_c_m / KM
+    p = ctx.tracking.gospa_p
     return _figure(
         _figure_png(fig),
         alt="GOSPA over time",

@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pyarrow as pa
@@ -22,6 +18,7 @@ from matplotlib.axes import Axes
 
 from tracklayer.constants import KM
 from tracklayer.losses.resilience import losses_summary
+from tracklayer.vocabulary import FUSED, JOINT, tracker_order
 
 __all__ = ["plot_losses"]
 
@@ -32,18 +29,16 @@ RAID_PANELS: tuple[tuple[str, str, float], ...] = (
     ("rmse_pos_m", "position RMSE, km", 1.0 / KM),
     ("mean_gospa_m", "mean GOSPA, km", 1.0 / KM),
 )
-_LAST = ("joint", "fused")
 
 
 def _groups(table: pa.Table) -> list[str]:
-    names = set(table["group"].to_pylist())
-    return [*sorted(names - set(_LAST)), *[g for g in _LAST if g in names]]
+    return tracker_order(table["group"].to_pylist())
 
 
 def _style(group: str, index: int) -> dict[str, object]:
-    if group == "joint":
+    if group == JOINT:
         return {"color": "black", "linewidth": 2.2}
-    if group == "fused":
+    if group == FUSED:
         return {"color": "0.45", "linewidth": 1.8, "linestyle": "--"}
     return {"color": f"C{index}", "linewidth": 1.6}
 

@@ -16,14 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -33,6 +30,7 @@ from numpy.typing import NDArray
 from tracklayer.constants import KM
 from tracklayer.frames import ecef_to_geodetic
 from tracklayer.report.basemap import add_coastlines
+from tracklayer.vocabulary import FUSED, JOINT, is_owner, tracker_order
 
 __all__ = [
     "Flight",
@@ -50,8 +48,6 @@ __all__ = [
 ]
 
 F64 = NDArray[np.float64]
-JOINT = "joint"
-FUSED = "fused"
 
 #: Colours of the flight phases the flyout writes; other phases take the fallback cycle.
 PHASE_COLORS = {
@@ -119,12 +115,6 @@ def _strings(table: pa.Table, name: str) -> NDArray[np.str_]:
 
 def _floats(table: pa.Table, name: str) -> F64:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
-def tracker_order(names: Iterable[str]) -> list[str]:
-    """Owners in alphabetical order, then ``joint``, then ``fused``."""
-    unique = set(names)
-    return [*sorted(unique - {JOINT, FUSED}), *[n for n in (JOINT, FUSED) if n in unique]]
 
 
 def tracker_style(name: str, owners: Sequence[str]) -> dict[str, Any]:
@@ -231,7 +221,6 @@ def plot_threat_timelines(
         Row order: tracker names and radar ``sensor_id``.
     """
     rows_by_key = {(str(r["object_id"]), str(r["tracker"])): r for r in metrics.to_pylist()}
-    owners = [t for t in trackers if t not in (JOINT, FUSED)]
     n = max(1, len(threat_flights))
     ncols = 1 if n <= 3 else 2
     nrows = int(np.ceil(n / ncols))
@@ -247,42 +236,13 @@ def plot_threat_timelines(
     )
     longest = max((f.end_s - f.launch_s for f in threat_flights), default=60.0)
     phase_colors = _phase_colors(p for f in threat_flights for p, _, _ in f.phases)
-    y = {label: i for i, label in enumerate(labels)}
     for ax, flight in zip(axes.flat, threat_flights, strict=False):
-        duration = flight.end_s - flight.launch_s
         ax.broken_barh(
             [(s - flight.launch_s, e - s) for _, s, e in flight.phases],
             (-0.35, 0.7),
             facecolors=[phase_colors[p] for p, _, _ in flight.phases],
         )
-        for name in trackers:
-            style = tracker_style(name, owners)
-            color = style["color"]
-            row = rows_by_key.get((flight.object_id, name), {})
-            ax.plot([0.0, duration], [y[name]] * 2, color="0.85", lw=1.0, zorder=1)
-            # Drawn largest first; the detection is a thin bar, so that a track a second
-            # later, or a cue at the time of the first track, still shows.
-            marks = (
-                ("cue_time_s", "*", 11.0, 3),
-                ("first_track_s", "^", 8.0, 4),
-                ("first_detection_s", "|", 13.0, 5),
-            )
-            for column, marker, size, z in marks:
-                value = row.get(column)
-                if value is not None and np.isfinite(value):
-                    ax.plot(
-                        value, y[name], marker, color=color, ms=size, zorder=z,
-                        mew=1.6 if marker == "|" else 0.6, mec="white" if marker == "^" else color,
-                    )  # fmt: skip
-            if row.get("first_track_s") is None or not np.isfinite(row["first_track_s"]):
-                ax.text(duration, y[name], " no track", va="center", fontsize=7, color="0.4")
-        for radar in radars:
-            ax.plot([0.0, duration], [y[radar]] * 2, color="0.85", lw=1.0, zorder=1)
-            seen = radar_first.get((radar, flight.object_id))
-            if seen is None:
-                ax.text(duration, y[radar], " not seen", va="center", fontsize=7, color="0.4")
-            else:
-                ax.plot(seen - flight.launch_s, y[radar], "s", color="tab:red", ms=5, zorder=3)
+        _timeline_marks(ax, flight, rows_by_key, labels, trackers, radars, radar_first)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_ylim(len(labels) - 0.4, -0.6)
         ax.set_xlim(-0.02 * longest, 1.08 * longest)
@@ -296,18 +256,67 @@ def plot_threat_timelines(
         ax = axes[last][col]
         ax.set_xlabel("time after launch, s")
         ax.xaxis.set_tick_params(labelbottom=True)
+    handles = _timeline_legend(phase_colors, with_radars=bool(radars))
+    fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 7), fontsize=8)
+    return fig
+
+
+def _timeline_marks(
+    ax: Axes,
+    flight: Flight,
+    rows_by_key: Mapping[tuple[str, str], Mapping[str, Any]],
+    labels: Sequence[str],
+    trackers: Sequence[str],
+    radars: Sequence[str],
+    radar_first: Mapping[tuple[str, str], float],
+) -> None:
+    """One threat's rows: each tracker's first detection, track and cue, each radar's
+    first detection, at their times after launch (``labels`` gives the rows' order)."""
+    owners = [t for t in trackers if is_owner(t)]
+    y = {label: i for i, label in enumerate(labels)}
+    duration = flight.end_s - flight.launch_s
+    # Drawn largest first; the detection is a thin bar, so that a track a second later,
+    # or a cue at the time of the first track, still shows.
+    marks = (
+        ("cue_time_s", "*", 11.0, 3),
+        ("first_track_s", "^", 8.0, 4),
+        ("first_detection_s", "|", 13.0, 5),
+    )
+    for name in trackers:
+        color = tracker_style(name, owners)["color"]
+        row = rows_by_key.get((flight.object_id, name), {})
+        ax.plot([0.0, duration], [y[name]] * 2, color="0.85", lw=1.0, zorder=1)
+        for column, marker, size, z in marks:
+            value = row.get(column)
+            if value is not None and np.isfinite(value):
+                ax.plot(
+                    value, y[name], marker, color=color, ms=size, zorder=z,
+                    mew=1.6 if marker == "|" else 0.6, mec="white" if marker == "^" else color,
+                )  # fmt: skip
+        if row.get("first_track_s") is None or not np.isfinite(row["first_track_s"]):
+            ax.text(duration, y[name], " no track", va="center", fontsize=7, color="0.4")
+    for radar in radars:
+        ax.plot([0.0, duration], [y[radar]] * 2, color="0.85", lw=1.0, zorder=1)
+        seen = radar_first.get((radar, flight.object_id))
+        if seen is None:
+            ax.text(duration, y[radar], " not seen", va="center", fontsize=7, color="0.4")
+        else:
+            ax.plot(seen - flight.launch_s, y[radar], "s", color="tab:red", ms=5, zorder=3)
+
+
+def _timeline_legend(phase_colors: Mapping[str, str], *, with_radars: bool) -> list[Any]:
+    """Legend entries of the timelines: phases, then the markers."""
     handles: list[Line2D | Patch] = [Patch(color=c, label=p) for p, c in phase_colors.items()]
     handles += [
         Line2D([], [], ls="", marker="|", ms=11, mew=1.6, color="0.2", label="first detection"),
         Line2D([], [], ls="", marker="^", color="0.2", label="first track"),
         Line2D([], [], ls="", marker="*", ms=11, color="0.2", label="first cue-quality track"),
     ]
-    if radars:
+    if with_radars:
         handles.append(
             Line2D([], [], ls="", marker="s", color="tab:red", label="radar first detection")
         )
-    fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 7), fontsize=8)
-    return fig
+    return handles
 
 
 def _phase_colors(names: Iterable[str]) -> dict[str, str]:
@@ -498,6 +507,31 @@ def _wrap_deg(lon: F64, west: float) -> F64:
     return np.asarray((lon - west) % 360.0 + west, dtype=np.float64)
 
 
+def _track_points(
+    ax: Axes, tracks: pa.Table | None, tracker: str, statuses: Sequence[str], west: float
+) -> int:
+    """One tracker's track positions in ``statuses`` as dots (at most
+    :data:`MAX_TRACK_POINTS`, evenly subsampled); returns how many were drawn."""
+    if tracks is None or tracks.num_rows == 0:
+        return 0
+    mine = tracks.filter(
+        pc.and_(
+            pc.equal(tracks.column("tracker"), tracker),
+            pc.is_in(tracks.column("status"), pa.array(list(statuses), pa.string())),
+        )
+    )
+    if mine.num_rows == 0:
+        return 0
+    stride = int(np.ceil(mine.num_rows / MAX_TRACK_POINTS))
+    r = np.stack([_floats(mine, k) for k in ("x", "y", "z")], axis=1)[::stride]
+    lat, lon, _ = ecef_to_geodetic(r)
+    ax.scatter(
+        _wrap_deg(np.rad2deg(lon), west), np.rad2deg(lat), s=7, color="0.1", alpha=0.3,
+        linewidths=0, zorder=5, label=f"{tracker} tracks ({'/'.join(statuses)})",
+    )  # fmt: skip
+    return len(r)
+
+
 def plot_ground_tracks(
     truth: pa.Table,
     tracks: pa.Table | None,
@@ -548,23 +582,7 @@ def plot_ground_tracks(
             [lon[b - 1] for _, b in mine], [lat[b - 1] for _, b in mine], "X", color=color, zorder=7
         )
         ax.plot([], [], color=color, lw=1.4, label=f"{kind} (truth)")
-    shown = 0
-    if tracks is not None and tracks.num_rows:
-        mine_tracks = tracks.filter(
-            pc.and_(
-                pc.equal(tracks.column("tracker"), tracker),
-                pc.is_in(tracks.column("status"), pa.array(list(statuses), pa.string())),
-            )
-        )
-        if mine_tracks.num_rows:
-            stride = int(np.ceil(mine_tracks.num_rows / MAX_TRACK_POINTS))
-            r = np.stack([_floats(mine_tracks, k) for k in ("x", "y", "z")], axis=1)[::stride]
-            t_lat, t_lon, _ = ecef_to_geodetic(r)
-            ax.scatter(
-                _wrap_deg(np.rad2deg(t_lon), west), np.rad2deg(t_lat), s=7, color="0.1",
-                alpha=0.3, linewidths=0, zorder=5, label=f"{tracker} tracks ({'/'.join(statuses)})",
-            )  # fmt: skip
-            shown = len(r)
+    shown = _track_points(ax, tracks, tracker, statuses, west)
     if len(radars):
         ax.plot(site_lon, site_lat, "^", color="darkgreen", ms=8, ls="", label="ground radar")
         for site, x, y in zip(radars, site_lon, site_lat, strict=True):

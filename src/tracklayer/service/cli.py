@@ -10,19 +10,25 @@ from __future__ import annotations
 import atexit
 import gc
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from tracklayer.service.auth import add_partner, list_partners, revoke_partner, rotate_token
-from tracklayer.service.db import default_db_url, make_engine, migrate
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 __all__ = ["register"]
 
 _err = Console(stderr=True)
+
+
+def _default_db_url() -> str:
+    # The database modules (SQLAlchemy) load when a command runs, not for --help.
+    from tracklayer.service.db import default_db_url
+
+    return default_db_url()
+
 
 DbOption = Annotated[
     str,
@@ -30,7 +36,7 @@ DbOption = Annotated[
         "--db",
         help="Database: sqlite:///path, a file path, or postgresql://user:pw@host/db "
         "(default: $TRACKLAYER_DB or ~/.local/share/tracklayer/picture.db)",
-        default_factory=default_db_url,
+        default_factory=_default_db_url,
         show_default=False,
     ),
 ]
@@ -128,6 +134,8 @@ def _serve_workers(
 
 
 def _engine(db: str) -> Engine:
+    from tracklayer.service.db import make_engine, migrate
+
     engine = make_engine(db)
     migrate(engine)
     return engine
@@ -139,6 +147,8 @@ def partner_add(
     name: Annotated[str | None, typer.Option(help="Display name")] = None,
 ) -> None:
     """Register a partner and print its token (shown only this once)."""
+    from tracklayer.service.auth import add_partner
+
     token = add_partner(_engine(db), code, name)
     _err.print(f"partner {code} added; its token (store it now, it is not kept):")
     typer.echo(token)
@@ -146,6 +156,8 @@ def partner_add(
 
 def partner_rotate(code: CodeArg, db: DbOption) -> None:
     """Issue a new token for a partner and print it; the old token stops working."""
+    from tracklayer.service.auth import rotate_token
+
     token = rotate_token(_engine(db), code)
     _err.print(f"partner {code}: new token (the previous one no longer works):")
     typer.echo(token)
@@ -153,12 +165,18 @@ def partner_rotate(code: CodeArg, db: DbOption) -> None:
 
 def partner_revoke(code: CodeArg, db: DbOption) -> None:
     """Refuse every further request of a partner (its records stay in the picture)."""
+    from tracklayer.service.auth import revoke_partner
+
     revoke_partner(_engine(db), code)
     _err.print(f"partner {code} revoked")
 
 
 def partner_list(db: DbOption) -> None:
     """List partners, their state and when their token was issued."""
+    from rich.table import Table
+
+    from tracklayer.service.auth import list_partners
+
     table = Table("code", "name", "state", "token issued (UTC)")
     for p in list_partners(_engine(db)):
         issued = datetime.fromtimestamp(p.token_issued_ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")

@@ -17,20 +17,9 @@ import pyarrow.parquet as pq
 
 from tracklayer.io.czml import document_packet, fused_packet, track_packets
 from tracklayer.service.picture import FusedTracks, TrackRows
+from tracklayer.vocabulary import TRACKS_SCHEMA
 
 __all__ = ["TRACKS_SCHEMA", "czml_document", "tracks_parquet", "tracks_table"]
-
-#: Arrow schema of the ``tracks`` table (DESIGN.md).
-TRACKS_SCHEMA = pa.schema(
-    [
-        ("track_id", pa.string()),
-        ("tracker", pa.string()),
-        ("time", pa.timestamp("ns", tz="UTC")),
-        *((c, pa.float64()) for c in ("x", "y", "z", "vx", "vy", "vz")),
-        ("cov", pa.list_(pa.float64(), 36)),
-        ("status", pa.string()),
-    ]
-)
 
 
 def tracks_table(national: TrackRows, fused: FusedTracks | None = None) -> pa.Table:

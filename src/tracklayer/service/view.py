@@ -8,124 +8,34 @@ satellites, threat truth and tracks on a timeline. Nothing but the page and the 
 served; no file of the folder is reachable by path.
 
 The main command mounts it with :func:`register_view`; ``python -m
-tracklayer.service.view DIR`` runs it alone.
+tracklayer.service.view DIR`` runs it alone. The app is :mod:`tracklayer.service.scene_app`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 
-from tracklayer.errors import InputFormatError, TracklayerError
-from tracklayer.io.czml import scene_czml
-from tracklayer.io.parquet import read_table
+from tracklayer._lazy import lazy_exports
+from tracklayer.errors import TracklayerError
+
+if TYPE_CHECKING:
+    from tracklayer.service.scene_app import BUILD_HINT, load_scene, view_app
 
 __all__ = ["BUILD_HINT", "load_scene", "register_view", "view", "view_app"]
 
-#: The tables a scene is built from, by file name in a run's output folder.
-SCENE_TABLES = ("truth", "tracks", "ephemeris", "satellites")
-#: How to build the page when ``service/static/`` is missing.
-BUILD_HINT = (
-    "the web page is not built: run `make` in the repository (it needs Node 20 and npm), "
-    "or `cd web && npm ci && node build.mjs`"
+# The app and its scene (FastAPI, the CZML writer) load when the command runs, so that
+# `tracklayer --help` does not import them.
+__getattr__, _ = lazy_exports(
+    __name__,
+    dict.fromkeys(("BUILD_HINT", "load_scene", "view_app"), "tracklayer.service.scene_app"),
+    globals(),
 )
-
-
-def _static_ready(static_dir: Path) -> bool:
-    return (static_dir / "index.html").is_file() and (static_dir / "cesium" / "Cesium.js").is_file()
-
-
-def load_scene(run_dir: Path, max_samples: int = 400) -> bytes:
-    """The CZML scene of a run's output folder, as JSON bytes.
-
-    Parameters
-    ----------
-    run_dir : Path
-        A run's output folder: ``scene.czml`` is used as it is (checked to be a CZML
-        document: a JSON list starting with the ``document`` packet); otherwise the scene
-        is built from whichever of ``truth.parquet``, ``tracks.parquet``,
-        ``ephemeris.parquet`` and ``satellites.parquet`` are there.
-    max_samples : int
-        Most samples per object in a built scene.
-
-    Raises
-    ------
-    TracklayerError
-        The folder does not exist or holds none of those files.
-    InputFormatError
-        ``scene.czml`` is not a CZML document, or a table is unreadable.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise TracklayerError(f"{run_dir}: no such folder")
-    czml = run_dir / "scene.czml"
-    if czml.is_file():
-        body = czml.read_bytes()
-        try:
-            doc = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputFormatError(f"{czml}: not JSON ({exc})") from None
-        if not (isinstance(doc, list) and doc and isinstance(doc[0], dict)):
-            raise InputFormatError(f"{czml}: a CZML document is a JSON list of packets")
-        if doc[0].get("id") != "document":
-            raise InputFormatError(f"{czml}: packet 0 must be the 'document' packet")
-        return body
-    tables: dict[str, Any] = {}
-    for name in SCENE_TABLES:
-        path = run_dir / f"{name}.parquet"
-        if path.is_file():
-            tables[name] = read_table(path)
-    if not {"truth", "tracks", "ephemeris"} & tables.keys():
-        raise TracklayerError(
-            f"{run_dir}: nothing to show (expected scene.czml, truth.parquet, tracks.parquet "
-            "or ephemeris.parquet)"
-        )
-    name = f"tracklayer run {run_dir.resolve().name}"
-    packets = scene_czml(**tables, name=name, max_samples=max_samples)
-    return json.dumps(packets, separators=(",", ":")).encode()
-
-
-def view_app(run_dir: Path, static_dir: Path | None = None) -> FastAPI:
-    """The file-mode app: the page at ``/`` (``/?scene=scene.czml``) and ``/scene.czml``.
-
-    Raises :class:`TracklayerError` when the page is not built (``static_dir`` lacks
-    ``index.html`` or Cesium) or the run has nothing to show; the scene is read once, here.
-    """
-    if static_dir is None:
-        from tracklayer.service.app import STATIC_DIR
-
-        static_dir = STATIC_DIR
-    if not _static_ready(static_dir):
-        raise TracklayerError(BUILD_HINT)
-    scene = load_scene(run_dir)
-    app = FastAPI(title="tracklayer view", openapi_url=None, docs_url=None, redoc_url=None)
-    index = static_dir / "index.html"
-
-    @app.get("/", include_in_schema=False)
-    def page(request: Request) -> Response:
-        if "scene" not in request.query_params:
-            return RedirectResponse("/?scene=scene.czml", status_code=307)
-        return FileResponse(index, headers={"Cache-Control": "no-store"})
-
-    @app.get("/scene.czml", include_in_schema=False)
-    def scene_file() -> Response:
-        return Response(scene, media_type="application/json", headers={"Cache-Control": "no-store"})
-
-    @app.get("/health", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    app.mount("/", StaticFiles(directory=static_dir), name="static")
-    return app
 
 
 def _open_later(url: str, server: Any) -> None:
@@ -154,6 +64,8 @@ def view(
     import socket
 
     import uvicorn
+
+    from tracklayer.service.scene_app import view_app
 
     app = view_app(run_dir)
     if port == 0:

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from sgp4.api import Satrec, SatrecArray
 
 from tracklayer.constants import KM
-from tracklayer.frames import sgp4_julian_dates, teme_to_ecef
+from tracklayer.frames import rotate_teme_to_ecef, sgp4_julian_dates, teme_to_ecef_rotation
 from tracklayer.space.catalog import SatelliteCatalog
 
 __all__ = ["DEFAULT_CHUNK", "Ephemeris", "propagate", "propagate_teme"]
@@ -153,11 +153,12 @@ def propagate(
     valid = np.zeros((n, t), dtype=np.bool_)
     if n and t:
         jd, fr = sgp4_julian_dates(epoch, s)
+        theta, theta_rate = teme_to_ecef_rotation(epoch, s)  # once for the whole grid
         step = max(1, chunk // n)
         for start in range(0, t, step):
             block = slice(start, min(t, start + step))
             r_teme, v_teme, ok = propagate_teme(recs, jd[block], fr[block])
-            r_ecef, v_ecef = teme_to_ecef(r_teme, v_teme, epoch, s[block])
+            r_ecef, v_ecef = rotate_teme_to_ecef(r_teme, v_teme, (theta[block], theta_rate[block]))
             r_out[:, block] = r_ecef
             v_out[:, block] = v_ecef
             valid[:, block] = ok

@@ -250,48 +250,9 @@ def expand_sweep(config: SweepConfig, folder: Path, *, source: str = "sweep") ->
     )
     base_seed = raw_seed if isinstance(raw_seed, int) and raw_seed >= 0 else 0
 
-    designs: list[Design] = []
-    seen: set[str] = set()
-    problems: list[str] = []
-    n_bad = 0
-    points = _design_points(config)
-    n_points = len(points)
-    for point in points:
-        data = copy.deepcopy(base)
-        overrides: list[tuple[str, Any]] = []
-        concrete: dict[str, list[str]] = {}
-        values: dict[str, Any] = {}
-        for i, (axis, value) in enumerate(zip(config.axes, point, strict=True)):
-            values[axis.label] = value
-            parts = value if axis.linked else [value]
-            concrete[axis.label] = []
-            for path, part in zip(axis.paths, parts, strict=True):
-                try:
-                    concrete[axis.label].append(set_path(data, path, part))
-                except PathError as exc:
-                    raise ScenarioError(f"{source}: axes[{i}].path ({axis.label}): {exc}") from None
-                overrides.append((path, part))
-        design_id = _hash(sorted(overrides, key=lambda kv: kv[0]))
-        if design_id in seen:
-            continue
-        seen.add(design_id)
-        scenario = _validate_design(data, concrete, values, base_dir, source)
-        if isinstance(scenario, str):
-            n_bad += 1
-            if len(problems) < _MAX_REPORTED:
-                problems.append(scenario)
-            continue
-        designs.append(Design(design_id, values, tuple(overrides), scenario))
-    if problems:
-        more = f"\n  ... and {n_bad - len(problems)} more" if n_bad > len(problems) else ""
-        raise ScenarioError(
-            f"{source}: {n_bad} design{'s are' if n_bad > 1 else ' is'} not a valid scenario:\n  "
-            + "\n  ".join(problems)
-            + more
-        )
-    if len(seen) < n_points:
-        notes.append(f"{n_points - len(seen)} repeated designs merged ({len(seen)} distinct)")
-
+    designs, n_points = _designs(config, base, base_dir, source)
+    if len(designs) < n_points:
+        notes.append(f"{n_points - len(designs)} repeated designs merged ({len(designs)} distinct)")
     seeds = [derive_seed(base_seed, r) for r in range(replicates)]
     cases = [
         Case(
@@ -325,6 +286,59 @@ def expand_sweep(config: SweepConfig, folder: Path, *, source: str = "sweep") ->
         fingerprint=fingerprint,
         notes=notes,
     )
+
+
+def _designs(
+    config: SweepConfig, base: dict[str, Any], base_dir: Path, source: str
+) -> tuple[list[Design], int]:
+    """The distinct, validated designs of the sweep's axes, and how many points the axes
+    gave (repeated designs are merged).
+
+    Raises
+    ------
+    ScenarioError
+        An axis path does not exist in the base scenario, or some designs are invalid
+        scenarios (up to :data:`_MAX_REPORTED` described).
+    """
+    designs: list[Design] = []
+    seen: set[str] = set()
+    problems: list[str] = []
+    n_bad = 0
+    points = _design_points(config)
+    for point in points:
+        data = copy.deepcopy(base)
+        overrides: list[tuple[str, Any]] = []
+        concrete: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        for i, (axis, value) in enumerate(zip(config.axes, point, strict=True)):
+            values[axis.label] = value
+            parts = value if axis.linked else [value]
+            concrete[axis.label] = []
+            for path, part in zip(axis.paths, parts, strict=True):
+                try:
+                    concrete[axis.label].append(set_path(data, path, part))
+                except PathError as exc:
+                    raise ScenarioError(f"{source}: axes[{i}].path ({axis.label}): {exc}") from None
+                overrides.append((path, part))
+        design_id = _hash(sorted(overrides, key=lambda kv: kv[0]))
+        if design_id in seen:
+            continue
+        seen.add(design_id)
+        scenario = _validate_design(data, concrete, values, base_dir, source)
+        if isinstance(scenario, str):
+            n_bad += 1
+            if len(problems) < _MAX_REPORTED:
+                problems.append(scenario)
+            continue
+        designs.append(Design(design_id, values, tuple(overrides), scenario))
+    if problems:
+        more = f"\n  ... and {n_bad - len(problems)} more" if n_bad > len(problems) else ""
+        raise ScenarioError(
+            f"{source}: {n_bad} design{'s are' if n_bad > 1 else ' is'} not a valid scenario:\n  "
+            + "\n  ".join(problems)
+            + more
+        )
+    return designs, len(points)
 
 
 def _measures(config: SweepConfig, base: Mapping[str, Any], source: str) -> tuple[str, ...]:

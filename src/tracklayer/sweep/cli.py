@@ -9,18 +9,16 @@ message with exit code 2.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from tracklayer.sweep.cases import SweepPlan, expand_sweep
-from tracklayer.sweep.config import load_sweep
-from tracklayer.sweep.runner import SweepOutcome, run_sweep
-from tracklayer.sweep.summary import axis_names, design_status, write_summary
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tracklayer.sweep.cases import SweepPlan
+    from tracklayer.sweep.runner import SweepOutcome
 
 __all__ = ["register", "sweep_command"]
 
@@ -48,19 +46,13 @@ def _describe_plan(plan: SweepPlan, sweep_file: Path) -> None:
 def _run(
     plan: SweepPlan, out: Path, scheduler: str | None, workers: int, retry_failed: bool
 ) -> SweepOutcome:
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_err,
-        disable=not _err.is_terminal,
-    ) as bar:
-        task = bar.add_task("cases", total=None)
+    from tracklayer.console import progress_bar
+    from tracklayer.sweep.runner import run_sweep
+
+    with progress_bar("cases", _err) as bar:
 
         def update(done: int, total: int, failed: int) -> None:
-            label = f"cases ({failed} failed)" if failed else "cases"
-            bar.update(task, completed=done, total=total, description=label)
+            bar(done, total, f"cases ({failed} failed)" if failed else "cases")
 
         return run_sweep(
             plan,
@@ -73,6 +65,11 @@ def _run(
 
 
 def _status_table(out: Path) -> Table:
+    import pyarrow as pa
+    from rich.table import Table
+
+    from tracklayer.sweep.summary import axis_names, design_status
+
     results = out / "results"
     axes = axis_names(results)
     status = design_status(results).to_pylist()
@@ -121,6 +118,10 @@ def sweep_command(
     retry_failed: bool = False,
 ) -> SweepOutcome:
     """Everything ``tracklayer sweep`` does: expand, run (resuming), summarise, print."""
+    from tracklayer.sweep.cases import expand_sweep
+    from tracklayer.sweep.config import load_sweep
+    from tracklayer.sweep.summary import write_summary
+
     config, folder = load_sweep(sweep_file)
     plan = expand_sweep(config, folder, source=str(sweep_file))
     _describe_plan(plan, sweep_file)

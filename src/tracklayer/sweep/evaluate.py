@@ -23,22 +23,20 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from tracklayer import pipeline
 from tracklayer.constants import KM
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog
+from tracklayer.stages.coverage import coverage
+from tracklayer.stages.space import space_segment
+from tracklayer.vocabulary import JOINT
 
 __all__ = [
-    "JOINT",
     "MetricRow",
     "coverage_rows",
     "evaluate_case",
     "raid_rows",
     "satellite_rows",
 ]
-
-#: The group name of all owners together (coverage) and of the joint tracker (raids).
-JOINT = "joint"
 
 #: (source, group, target_altitude_km, object_id, metric, value).
 MetricRow = tuple[str, str, float | None, str | None, str, float | None]
@@ -59,7 +57,7 @@ def satellite_rows(catalog: SatelliteCatalog) -> list[MetricRow]:
 
 def coverage_rows(scenario: Scenario, catalog: SatelliteCatalog) -> list[MetricRow]:
     """The coverage summary of the scenario as metric rows (see the module docstring)."""
-    summary = pipeline.coverage(scenario, catalog).summary_table()
+    summary = coverage(scenario, catalog).summary_table()
     rows: list[MetricRow] = []
     for record in summary.to_pylist():
         group = str(record["group"])
@@ -84,14 +82,14 @@ def _numeric_columns(table: pa.Table) -> list[str]:
 def raid_rows(scenario: Scenario) -> list[MetricRow]:
     """Fly the scenario's raid end to end and return its tracking metrics as rows.
 
-    Calls ``tracklayer.runner.run_raid(scenario).metrics`` (one row per threat and tracker, with
+    Calls ``tracklayer.raid.run_raid(scenario).metrics`` (one row per threat and tracker, with
     ``object_id``, ``tracker`` and numeric columns such as ``first_detection_s``,
     ``first_track_s``, ``custody_fraction``, ``rmse_pos_m``, ``rmse_vel_mps``,
     ``id_switches``); every numeric column becomes a metric. A null value (never
     detected, never tracked) is not stored; ``tracked`` records whether ``first_track_s``
     exists, so averages of ``first_track_s`` can be read with the tracked fraction.
     """
-    from tracklayer.runner import run_raid
+    from tracklayer.raid import run_raid
 
     metrics: pa.Table = run_raid(scenario).metrics
     numeric = _numeric_columns(metrics)
@@ -123,7 +121,7 @@ def evaluate_case(
     n_satellites, rows
         The design's satellite count and its metric rows.
     """
-    catalog = pipeline.space_segment(scenario)
+    catalog = space_segment(scenario)
     rows = satellite_rows(catalog)
     if "coverage" in measures and replicate == 0 and scenario.coverage is not None:
         rows += coverage_rows(scenario, catalog)

@@ -25,8 +25,8 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from tracklayer.errors import InputFormatError
-from tracklayer.sweep.evaluate import JOINT
 from tracklayer.sweep.results import results_glob, results_schema
+from tracklayer.vocabulary import JOINT
 
 __all__ = [
     "Objective",

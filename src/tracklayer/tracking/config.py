@@ -10,7 +10,6 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, model_validator
-from scipy.stats import chi2
 
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import DEG, KM
@@ -22,6 +21,8 @@ MAX_CONFIRM_N = 16
 @lru_cache(maxsize=256)
 def chi2_quantile(probability: float, dof: int) -> float:
     """Chi-square quantile, cached (gates are asked for every frame)."""
+    from scipy.stats import chi2  # here, not at import: scenario validation stays fast
+
     return float(chi2.ppf(probability, dof))
 
 

@@ -18,30 +18,12 @@ from tracklayer.frames import utc_timestamps
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.manager import STATUS_NAMES
 from tracklayer.tracking.tracker import BatchTracker, Detections, TrackHistory
-
-#: The ``tracker`` value of the alliance-wide tracker.
-JOINT = "joint"
+from tracklayer.vocabulary import JOINT, TRACKS_SCHEMA
 
 _REQUIRED = (
     "det_id", "sensor_id", "owner", "time", "los_x", "los_y", "los_z",
     "sensor_x", "sensor_y", "sensor_z", "sigma_rad",
 )  # fmt: skip
-
-TRACKS_SCHEMA = pa.schema(
-    [
-        ("track_id", pa.string()),
-        ("tracker", pa.string()),
-        ("time", pa.timestamp("ns", tz="UTC")),
-        ("x", pa.float64()),
-        ("y", pa.float64()),
-        ("z", pa.float64()),
-        ("vx", pa.float64()),
-        ("vy", pa.float64()),
-        ("vz", pa.float64()),
-        ("cov", pa.list_(pa.float64(), 36)),
-        ("status", pa.string()),
-    ]
-)
 
 
 def strip_truth(detections: pa.Table) -> pa.Table:

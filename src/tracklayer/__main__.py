@@ -1,0 +1,5 @@
+"""``python -m tracklayer``: the ``tracklayer`` command."""
+
+from tracklayer.cli import main
+
+main()

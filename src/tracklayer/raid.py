@@ -1,0 +1,323 @@
+"""The stages of a run in order, which scenario sections feed each, and their cache.
+
+:data:`STAGES` is the one list of a run's stages: for each, the scenario sections it
+reads, the tables it reads and writes, and the function that computes them (a pure
+function of :mod:`tracklayer.stages`). From it come
+
+- the run order (the list's order: a stage reads only tables of stages above it);
+- each stage's content key (:func:`stage_keys`): a hash of the sections it reads and the
+  keys of the stages whose tables it reads, so editing a tracker setting re-runs tracking
+  and scoring but reuses the flyout and the detections, and the resilience analysis
+  (:mod:`tracklayer.losses.resilience`) keys its draws on the same hashes;
+- the tables of a run (:func:`run_stages`), cached on disk by content
+  (:class:`StageCache`, ``DIR/.cache/<stage>-<key>/``).
+
+Adding a stage means adding one :class:`Stage` here, with its function in
+:mod:`tracklayer.stages`: the runner writes every table the stages return, the cache
+and the keys follow.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tracklayer._version import __version__
+from tracklayer.io.parquet import read_table, write_table
+from tracklayer.scenario import Scenario
+from tracklayer.space import SatelliteCatalog
+from tracklayer.stages.coverage import coverage
+from tracklayer.stages.scoring import score
+from tracklayer.stages.sensing import detections as detections_table
+from tracklayer.stages.space import space_segment
+from tracklayer.stages.threats import truth_table
+from tracklayer.stages.tracking import tracks_table
+
+__all__ = [
+    "RAID",
+    "STAGES",
+    "Stage",
+    "StageCache",
+    "StageInputs",
+    "StageRun",
+    "run_raid",
+    "run_stages",
+    "scenario_sections",
+    "stage_key",
+    "stage_keys",
+]
+
+Tables = dict[str, pa.Table]
+#: Called with a stage's label (``"flyout"``, ``"sensing"``...) as it starts.
+Progress = Callable[[str], None]
+
+#: The group of stages a ``threats`` section makes run.
+RAID = "raid"
+
+
+@dataclass
+class StageInputs:
+    """What a stage computes from: the scenario, earlier stages' tables, the satellites."""
+
+    scenario: Scenario
+    tables: Tables = field(default_factory=dict)
+    known_catalog: SatelliteCatalog | None = None
+
+    @property
+    def catalog(self) -> SatelliteCatalog:
+        """The space segment, built once on first use."""
+        if self.known_catalog is None:
+            self.known_catalog = space_segment(self.scenario)
+        return self.known_catalog
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a run.
+
+    Attributes
+    ----------
+    name
+        The stage's name (its cache entries are ``<name>-<key>``).
+    label
+        What the progress display says while it runs.
+    group
+        ``coverage`` or :data:`RAID`: the scenario section whose presence makes it run.
+    sections
+        Top-level scenario sections it reads (its cache key hashes them).
+    reads, writes
+        Tables it reads (written by stages above it) and tables it returns.
+    compute
+        The computation, a pure function of the inputs.
+    when
+        A further condition on the scenario (e.g. that it has a ``network`` section);
+        None: always, within its group.
+
+    A stage runs when its group runs and ``when`` holds, unless stages above it already
+    write every table it writes: a stage that replaces another (trackers fed through a
+    network instead of directly) is listed above the one it replaces.
+    """
+
+    name: str
+    label: str
+    group: str
+    sections: tuple[str, ...]
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    compute: Callable[[StageInputs], Tables]
+    when: Callable[[Scenario], bool] | None = None
+
+    def applies(self, scenario: Scenario) -> bool:
+        """Whether the scenario has the section that makes this stage's group run, and
+        the stage's own condition holds."""
+        section = "threats" if self.group == RAID else self.group
+        if getattr(scenario, section) is None:
+            return False
+        return self.when is None or self.when(scenario)
+
+
+def _coverage_tables(inputs: StageInputs) -> Tables:
+    result = coverage(inputs.scenario, inputs.catalog)
+    return {"coverage_cells": result.cells_table(), "coverage_summary": result.summary_table()}
+
+
+_SPAN = ("epoch", "seed", "duration_s", "step_s")
+
+#: Every stage of a run, in run order.
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "coverage", "coverage", "coverage", ("epoch", "sensors", "space", "coverage"), (),
+        ("coverage_cells", "coverage_summary"), _coverage_tables,
+    ),
+    Stage(
+        "truth", "flyout", RAID, (*_SPAN, "threats"), (), ("truth",),
+        lambda i: {"truth": truth_table(i.scenario)},
+    ),
+    Stage(
+        "detections", "sensing", RAID, (*_SPAN, "threats", "sensors", "space", "radars"),
+        ("truth",), ("detections",),
+        lambda i: {"detections": detections_table(i.scenario, i.tables["truth"], i.catalog)},
+    ),
+    Stage(
+        "tracks", "tracking", RAID, ("epoch", "step_s", "tracking"), ("detections",),
+        ("tracks",), lambda i: {"tracks": tracks_table(i.scenario, i.tables["detections"])},
+    ),
+    Stage(
+        "metrics", "metrics", RAID, ("tracking",), ("truth", "tracks", "detections"),
+        ("metrics", "gospa"),
+        lambda i: score(i.scenario, i.tables["truth"], i.tables["tracks"], i.tables["detections"]),
+    ),
+)  # fmt: skip
+
+
+def stage_key(*parts: Any) -> str:
+    """A content hash of JSON-able parts and the package version (16 hex digits)."""
+    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def scenario_sections(scenario: Scenario, names: Iterable[str]) -> dict[str, Any]:
+    """The named top-level sections of the scenario as JSON data (None where absent)."""
+    dumped = scenario.model_dump(mode="json")
+    return {name: dumped.get(name) for name in names}
+
+
+def stage_keys(scenario: Scenario, group: str | None = None) -> dict[str, str]:
+    """Each applicable stage's content key (of ``group``'s stages, or all).
+
+    A key hashes the stage's name, the scenario sections it reads, and the keys of the
+    stages that write the tables it reads, so it changes exactly when its inputs may. A
+    stage whose tables stages above it already write has no key (it does not run).
+    """
+    keys: dict[str, str] = {}
+    writer: dict[str, str] = {}
+    for stage in STAGES:
+        if not stage.applies(scenario) or all(t in writer for t in stage.writes):
+            continue
+        upstream = sorted({keys[writer[t]] for t in stage.reads if t in writer})
+        keys[stage.name] = stage_key(
+            stage.name, scenario_sections(scenario, stage.sections), upstream
+        )
+        writer |= dict.fromkeys(stage.writes, stage.name)
+    return {
+        name: key for name, key in keys.items() if group is None or _by_name(name).group == group
+    }
+
+
+def _by_name(name: str) -> Stage:
+    return next(stage for stage in STAGES if stage.name == name)
+
+
+class StageCache:
+    """Tables of finished stages on disk, found again by their content key.
+
+    ``None`` as the folder caches nothing (every stage is computed).
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits: list[str] = []
+
+    def get_or_run(self, stage: str, key: str, compute: Callable[[], Tables]) -> Tables:
+        """The stage's tables from the cache, or computed and stored."""
+        if self.folder is None:
+            return compute()
+        entry = self.folder / f"{stage}-{key}"
+        manifest = entry / "tables.json"
+        if manifest.is_file():
+            names = json.loads(manifest.read_text())
+            self.hits.append(stage)
+            return {name: read_table(entry / f"{name}.parquet") for name in names}
+        tables = compute()
+        entry.mkdir(parents=True, exist_ok=True)
+        for name, table in tables.items():
+            write_table(table, entry / f"{name}.parquet")
+        manifest.write_text(json.dumps(sorted(tables)))  # written last: marks a whole entry
+        return tables
+
+
+@dataclass
+class StageRun:
+    """Every table of a run's stages, and each stage's content key."""
+
+    tables: Tables
+    keys: Mapping[str, str]
+
+    @property
+    def truth(self) -> pa.Table:
+        """The ``truth`` table."""
+        return self.tables["truth"]
+
+    @property
+    def detections(self) -> pa.Table:
+        """The ``detections`` table."""
+        return self.tables["detections"]
+
+    @property
+    def tracks(self) -> pa.Table:
+        """The ``tracks`` table (each owner, joint, fused)."""
+        return self.tables["tracks"]
+
+    @property
+    def metrics(self) -> pa.Table:
+        """The ``metrics`` table (per threat and tracker)."""
+        return self.tables["metrics"]
+
+    @property
+    def gospa(self) -> pa.Table:
+        """The ``gospa`` table (per tracker and time)."""
+        return self.tables["gospa"]
+
+
+def run_stages(
+    scenario: Scenario,
+    group: str,
+    cache: StageCache | None = None,
+    progress: Progress | None = None,
+    *,
+    given: Mapping[str, pa.Table] | None = None,
+    catalog: SatelliteCatalog | None = None,
+) -> StageRun:
+    """Run the stages of ``group`` that the scenario has, in order, through the cache.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    group
+        ``coverage`` or :data:`RAID`.
+    cache
+        Where finished stages are kept (nothing is kept without one).
+    progress
+        Called with each stage's label as it starts.
+    given
+        Tables that replace the stages writing them (``tracklayer track`` re-tracks a
+        run folder's own detections); they are taken to be what the scenario makes.
+    catalog
+        The space segment when already built.
+
+    Returns
+    -------
+    StageRun
+        The tables of the stages run (and the given ones), and every stage's key.
+    """
+    cache = cache or StageCache(None)
+    say = progress or (lambda _label: None)
+    inputs = StageInputs(scenario, dict(given or {}), catalog)
+    keys = stage_keys(scenario, group)
+    for stage in STAGES:
+        if stage.name not in keys or all(t in inputs.tables for t in stage.writes):
+            continue
+        say(stage.label)
+        compute = functools.partial(stage.compute, inputs)
+        inputs.tables |= cache.get_or_run(stage.name, keys[stage.name], compute)
+    return StageRun(inputs.tables, keys)
+
+
+def run_raid(
+    scenario: Scenario,
+    cache: StageCache | None = None,
+    progress: Progress | None = None,
+    *,
+    truth: pa.Table | None = None,
+    detections: pa.Table | None = None,
+    catalog: SatelliteCatalog | None = None,
+) -> StageRun:
+    """Fly, sense, track (each owner alone, jointly, and fused) and score a raid.
+
+    ``truth`` and ``detections``, when given, replace those stages (see
+    :func:`run_stages`).
+    """
+    given = {
+        name: table
+        for name, table in (("truth", truth), ("detections", detections))
+        if table is not None
+    }
+    return run_stages(scenario, RAID, cache, progress, given=given, catalog=catalog)

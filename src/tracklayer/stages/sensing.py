@@ -1,0 +1,73 @@
+"""The sensing stage: every satellite payload and ground radar against the threats."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from tracklayer.errors import ScenarioError
+from tracklayer.scenario import Scenario
+from tracklayer.sensors.detect import detect
+from tracklayer.sensors.geometry import VisibilityConstraints
+from tracklayer.sensors.ir_config import InfraredParameters
+from tracklayer.space import SatelliteCatalog
+from tracklayer.stages.coverage import Outage
+from tracklayer.stages.space import ephemeris, space_segment
+
+__all__ = ["detections", "infrared_payloads"]
+
+
+def infrared_payloads(
+    scenario: Scenario,
+) -> dict[str, tuple[VisibilityConstraints, InfraredParameters]]:
+    """Payload name to (geometry, infrared parameters), for payloads that sense."""
+    return {
+        name: (payload.constraints(), payload.infrared)
+        for name, payload in scenario.sensors.items()
+        if payload.infrared is not None
+    }
+
+
+def detections(
+    scenario: Scenario,
+    truth: pa.Table,
+    catalog: SatelliteCatalog | None = None,
+    *,
+    outage: Outage | None = None,
+) -> pa.Table:
+    """The ``detections`` table: every satellite payload and ground radar against ``truth``.
+
+    Parameters
+    ----------
+    scenario
+        The scenario: sensors, space segment, radars, seed, raid span.
+    truth
+        The ``truth`` table of the threats (:func:`tracklayer.stages.threats.truth_table`).
+    catalog
+        The space segment when already built.
+    outage
+        Edits the propagated states before sensing (e.g.
+        :func:`tracklayer.losses.apply.apply_losses`: invalid states sense nothing).
+
+    Raises
+    ------
+    ScenarioError
+        A sensor setting the sensing models refuse (the message names it).
+    """
+    catalog = space_segment(scenario) if catalog is None else catalog
+    states = ephemeris(scenario, catalog)
+    if outage is not None:
+        states = outage(states)
+    bands = None if scenario.threats is None else dict(scenario.threats.bands)
+    try:
+        return detect(
+            catalog,
+            states,
+            truth,
+            infrared_payloads(scenario),
+            scenario.radars,
+            seed=scenario.seed,
+            bands=bands,
+            environment=scenario.environment,
+        )
+    except ValueError as exc:
+        raise ScenarioError(f"sensors: {exc}") from None

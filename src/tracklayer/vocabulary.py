@@ -1,0 +1,152 @@
+"""The project's shared words: tracker and group names, the ``tracks`` schema, and the
+per-tracker summary of a raid's ``metrics`` table.
+
+Every stage, the report, the resilience analysis, the sweep and the service take these
+from here, so a name or a figure means one thing everywhere. This module sits at the
+bottom of the dependency graph with :mod:`tracklayer.constants`: it imports no other
+module of the package.
+
+Names
+-----
+- an owner's ISO 3166-1 alpha-3 code (``USA``, ``JPN``): that nation's own tracker, fed
+  its own sensors' detections only, and in coverage tables that nation's satellites;
+- :data:`JOINT` (``joint``): the alliance as one group: in coverage, all satellites
+  together; in a raid, the one tracker fed every sensor's detections;
+- :data:`FUSED` (``fused``): the system tracks made by track-to-track fusion of the
+  national trackers' tracks (no detection is read twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+__all__ = [
+    "FUSED",
+    "JOINT",
+    "SYSTEM_TRACKERS",
+    "TRACKS_SCHEMA",
+    "TrackerSummary",
+    "is_owner",
+    "tracker_order",
+    "tracker_summary",
+]
+
+#: The alliance as one group: all satellites (coverage), the all-sensor tracker (raid).
+JOINT = "joint"
+#: The tracker value of the system tracks fused from the national tracks.
+FUSED = "fused"
+#: Trackers that are not one owner's: shown after the owners, in this order.
+SYSTEM_TRACKERS = (JOINT, FUSED)
+
+#: Arrow schema of the ``tracks`` table: ECEF state (m, m/s), 6x6 row-major covariance.
+TRACKS_SCHEMA = pa.schema(
+    [
+        ("track_id", pa.string()),
+        ("tracker", pa.string()),
+        ("time", pa.timestamp("ns", tz="UTC")),
+        *((axis, pa.float64()) for axis in ("x", "y", "z", "vx", "vy", "vz")),
+        ("cov", pa.list_(pa.float64(), 36)),
+        ("status", pa.string()),
+    ]
+)
+
+#: One tracker's figures over a raid's threats (keys of :func:`tracker_summary`).
+TrackerSummary = dict[str, float | None]
+
+
+def is_owner(name: str) -> bool:
+    """Whether a tracker or group name is one owner's (not ``joint`` nor ``fused``)."""
+    return name not in SYSTEM_TRACKERS
+
+
+def tracker_order(names: Iterable[str]) -> list[str]:
+    """Distinct names in display order: owners alphabetically, then ``joint``, ``fused``."""
+    unique = set(names)
+    return [
+        *sorted(unique - set(SYSTEM_TRACKERS)),
+        *[n for n in SYSTEM_TRACKERS if n in unique],
+    ]
+
+
+def _column(metrics: pa.Table, name: str) -> NDArray[np.float64]:
+    """A numeric column as float64, nulls as NaN; all NaN when the table lacks it."""
+    if name not in metrics.column_names:
+        return np.full(metrics.num_rows, np.nan)
+    return np.asarray(metrics[name].to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _finite_mean(values: NDArray[np.float64]) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else None
+
+
+def _summary_of(rows: Mapping[str, NDArray[np.float64]]) -> TrackerSummary:
+    """The figures of one tracker from its rows' columns (see :func:`tracker_summary`)."""
+    first_track = rows["first_track_s"]
+    n = first_track.size
+    false_tracks = rows["false_tracks"]
+    return {
+        "threats": float(n),
+        "detected": float(np.isfinite(rows["first_detection_s"]).sum()),
+        "tracked": float(np.isfinite(first_track).sum()),
+        "tracked_fraction": float(np.isfinite(first_track).mean()) if n else None,
+        "first_detection_s": _finite_mean(rows["first_detection_s"]),
+        "first_track_s": _finite_mean(first_track),
+        "cue_time_s": _finite_mean(rows["cue_time_s"]),
+        "custody_fraction": float(np.nan_to_num(rows["custody_fraction"]).mean()) if n else None,
+        "rmse_pos_m": _finite_mean(rows["rmse_pos_m"]),
+        "rmse_vel_mps": _finite_mean(rows["rmse_vel_mps"]),
+        "id_switches": float(np.nansum(rows["id_switches"])),
+        "mean_gospa_m": _finite_mean(rows["mean_gospa_m"]),
+        "false_tracks": float(np.nanmax(false_tracks)) if np.isfinite(false_tracks).any() else None,
+    }
+
+
+_SUMMARY_COLUMNS = (
+    "first_detection_s",
+    "first_track_s",
+    "cue_time_s",
+    "custody_fraction",
+    "rmse_pos_m",
+    "rmse_vel_mps",
+    "id_switches",
+    "mean_gospa_m",
+    "false_tracks",
+)
+
+
+def tracker_summary(metrics: pa.Table) -> dict[str, TrackerSummary]:
+    """Per tracker, its figures over the threats of a raid's ``metrics`` table.
+
+    Means are over the threats where the figure is defined (a threat a tracker never
+    tracked has no first-track time and no error); custody is averaged over every threat
+    (0 where never tracked); identity switches are summed; ``mean_gospa_m`` and
+    ``false_tracks``, repeated on each of a tracker's rows, are their mean and largest
+    value. Units are SI, as in the table.
+
+    Parameters
+    ----------
+    metrics
+        A ``metrics`` table (:data:`tracklayer.metrics.tracking.METRICS_SCHEMA`): one row
+        per threat and tracker. Missing optional columns count as undefined.
+
+    Returns
+    -------
+    dict
+        Tracker name, in :func:`tracker_order`, to ``threats``, ``detected``, ``tracked``
+        (counts), ``tracked_fraction``, ``first_detection_s``, ``first_track_s``,
+        ``cue_time_s`` (s after launch), ``custody_fraction`` (0..1), ``rmse_pos_m``,
+        ``rmse_vel_mps``, ``id_switches``, ``mean_gospa_m``, ``false_tracks``; a figure
+        defined for none of the tracker's threats is None.
+    """
+    names = np.asarray([str(t) for t in metrics["tracker"].to_pylist()], dtype=object)
+    columns = {name: _column(metrics, name) for name in _SUMMARY_COLUMNS}
+    out = {}
+    for tracker in tracker_order(names.tolist()):
+        mine = names == tracker
+        out[tracker] = _summary_of({name: values[mine] for name, values in columns.items()})
+    return out
