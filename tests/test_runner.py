@@ -18,7 +18,8 @@ from tracklayer.scenario import Scenario, validate_scenario
 def _raid_scenario(**tracking: Any) -> Scenario:
     """The demo's space segment and sensors against the flyout tests' small raid, 300 s."""
     data = yaml.safe_load((EXAMPLES / "demo.yaml").read_text())
-    data.update(duration_s=300, step_s=2, threats=copy.deepcopy(SECTION), tracking=tracking)
+    threats = {**copy.deepcopy(SECTION), "bands": data["threats"]["bands"]}
+    data.update(duration_s=300, step_s=2, threats=threats, tracking=tracking)
     for section in ("coverage", "losses", "radars"):
         data.pop(section, None)
     return validate_scenario(data, base_dir=EXAMPLES)

@@ -141,7 +141,8 @@ STAGES: tuple[Stage, ...] = (
         lambda i: {"truth": truth_table(i.scenario)},
     ),
     Stage(
-        "detections", "sensing", RAID, (*_SPAN, "threats", "sensors", "space", "radars"),
+        "detections", "sensing", RAID,
+        (*_SPAN, "threats", "sensors", "space", "radars", "environment"),
         ("truth",), ("detections",),
         lambda i: {"detections": detections_table(i.scenario, i.tables["truth"], i.catalog)},
     ),

@@ -42,6 +42,8 @@ def _table(n: int = 40) -> pa.Table:
             "range_m": pa.array(rng_m, mask=np.isnan(rng_m)),
             "sigma_range_m": pa.array(rng_m, mask=np.isnan(rng_m)),
             "truth_id": pa.nulls(n, pa.string()),
+            "background": pa.array(np.where(sensor == "RADAR-1", None, "earth"), pa.string()),
+            "daylight": pa.array(np.where(sensor == "RADAR-1", None, True), pa.bool_()),
         },
         schema=DETECTIONS_SCHEMA,
     )

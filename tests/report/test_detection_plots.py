@@ -37,6 +37,8 @@ def _table() -> pa.Table:
             "range_m": pa.nulls(n, pa.float64()),
             "sigma_range_m": pa.nulls(n, pa.float64()),
             "truth_id": pa.array(truth, pa.string()),
+            "background": pa.array([None if k == "radar" else "earth" for k in kind], pa.string()),
+            "daylight": pa.array([None if k == "radar" else True for k in kind], pa.bool_()),
         },
         schema=DETECTIONS_SCHEMA,
     )

@@ -39,7 +39,7 @@ def detections(
     Parameters
     ----------
     scenario
-        The scenario: sensors, space segment, radars, seed, raid span.
+        The scenario: sensors, space segment, radars, environment, seed, raid span.
     truth
         The ``truth`` table of the threats (:func:`tracklayer.stages.threats.truth_table`).
     catalog
