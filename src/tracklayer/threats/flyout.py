@@ -362,6 +362,15 @@ def run_flyout_with_events(
         cols[f"intensity_{band}_w_sr"] = pa.array(val)
     truth = pa.table(cols)
 
+    events = events_table(plan, guidance, epoch_ns, duration_s)
+    return add_spent_stages(truth, events, config.separation, config.bands, epoch), events
+
+
+def events_table(
+    plan: FlyoutPlan, guidance: Guidance, epoch_ns: int, duration_s: float | None
+) -> pa.Table:
+    """The ``events`` table (``object_id``, ``event``, ``time``) of a flown plan, sorted by
+    object then time, without the events after ``duration_s`` (s after the epoch)."""
     ev_vid = np.concatenate([e.index for e in guidance.events] + [np.zeros(0, np.intp)])
     ev_t = np.concatenate([e.time for e in guidance.events] + [np.zeros(0)])
     ev_name = [e.name for e in guidance.events for _ in range(e.index.size)]
@@ -369,7 +378,7 @@ def run_flyout_with_events(
     keep = np.ones(ev_abs.shape, bool) if duration_s is None else ev_abs <= duration_s + 1e-9
     order = np.lexsort((ev_abs[keep], ev_vid[keep]))
     ev_ids = np.asarray(plan.object_ids, dtype=object)[ev_vid[keep]][order]
-    events = pa.table(
+    return pa.table(
         {
             "object_id": pa.array(list(ev_ids), pa.string()),
             "event": pa.array(list(np.asarray(ev_name, dtype=object)[keep][order]), pa.string()),
@@ -379,7 +388,6 @@ def run_flyout_with_events(
             ),
         }
     )
-    return add_spent_stages(truth, events, config.separation, config.bands, epoch), events
 
 
 def run_flyout(
