@@ -435,7 +435,8 @@ def _energy_shaping(
 
 @njit(cache=True)
 def _corridor_accel(
-    rho: float, scale_h: float, speed: float, sin_g: float, g_net: float, rn: float,
+    rho: float, scale_h: float, speed: float, sin_g: float, hdot: float, g_net: float,
+    rn: float,
     ld_eff: float, rho_ref: float, k_h: float, k_hdot: float, hdot_max: float,
 ) -> float:  # fmt: skip
     """Vertical lift acceleration (m/s^2) that flies the glide corridor's reference density.
@@ -455,7 +456,7 @@ def _corridor_accel(
     hdot_ref = -2.0 * scale_h / ld_eff * (speed / rn + g_net / speed)
     hdot_cmd = min(max(hdot_ref + k_h * dh, -hdot_max), hdot_max)
     cos_g = math.sqrt(1.0 - sin_g * sin_g)
-    return g_net * cos_g + k_hdot * (hdot_cmd - speed * sin_g)
+    return g_net * cos_g + k_hdot * (hdot_cmd - hdot)
 
 
 @njit(cache=True)
@@ -523,15 +524,17 @@ def _below_horizon(sin_los: float, cos_range: float) -> float:
 @njit(cache=True)
 def _glide_controls(
     t: float, rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
-    rn: float, rho: float, scale_h: float, phase: int, sign: float, mu: float,
-    ld: float, beta: float, gp: F64, i: int, gains: F64, weave_t0: float,
+    rn: float, rho: float, scale_h: float, surf_rate: float, phase: int, sign: float,
+    mu: float, ld: float, beta: float, gp: F64, i: int, gains: F64, weave_t0: float,
 ) -> tuple[int, float, float, float]:  # fmt: skip
     """New phase, controls ``cs``, ``ss`` (lift-coefficient ratio times the bank's cosine
     and sine) and bank-reversal sign of glider ``i`` at ``r``, ``v``.
 
     See :mod:`tracklayer.threats.glide` for the guidance laws and their references;
-    ``gp`` is the ``gpar`` array, ``scale_h`` the local density scale height (m). Ground
-    ranges to the aim point are compared through the cosine of the central angle.
+    ``gp`` is the ``gpar`` array, ``scale_h`` the local density scale height (m),
+    ``surf_rate`` the rate of change of the ellipsoid's radius under the glider (m/s: the
+    climb rate is ``V sin(gamma) - surf_rate``). Ground ranges to the aim point are
+    compared through the cosine of the central angle.
     """
     inv_rn = 1.0 / rn
     rhx, rhy, rhz = rx * inv_rn, ry * inv_rn, rz * inv_rn
@@ -549,7 +552,7 @@ def _glide_controls(
     if phase == PULLUP and rho >= 0.6 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
         # Level enough: climbing, or descending no faster than the equilibrium glide does.
         sin_eq = -2.0 * scale_h / ld * (1.0 / rn + g_net / (speed * speed))
-        if sin_g >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL]):
+        if sin_g - surf_rate / speed >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL]):
             new = GLIDE
     weave = new == GLIDE and cos_range >= gp[G_COS_MANOEUVRE, i] and gp[G_WEAVE_AMP, i] > 0.0
     if weave:
@@ -586,7 +589,7 @@ def _glide_controls(
             gp[G_V_TERMINAL, i], rho_cap, new == PULLUP,
         )  # fmt: skip
         a_v = _corridor_accel(
-            rho, scale_h, speed, sin_g, g_net, rn, ld_eff, rho_ref,
+            rho, scale_h, speed, sin_g, speed * sin_g - surf_rate, g_net, rn, ld_eff, rho_ref,
             gains[K_H], gains[K_HDOT], gains[K_HDOT_MAX],
         )  # fmt: skip
         h_lim = gp[G_SIN_TURN, i] * a_max
@@ -625,7 +628,7 @@ def _check_limits(rho: float, speed: float, gp: F64, i: int, limits: NDArray[np.
 @njit(cache=True)
 def _guide(
     i: int, t: float, rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
-    rn: float, alt: float, rho: float, scale_h: float, mu: float,
+    rn: float, alt: float, rho: float, scale_h: float, surf_rate: float, mu: float,
     stages: F64, veh: F64, gpar: F64, gains: F64,
     phase: NDArray[np.int8], stage: NDArray[np.int8], weave_t0: F64,
     bank_sign: F64, limits: NDArray[np.int8],
@@ -668,7 +671,7 @@ def _guide(
     ss = 0.0
     if hgv and PULLUP <= p <= TERMINAL:
         new, cs, ss, bank_sign[i] = _glide_controls(
-            t, rx, ry, rz, vx, vy, vz, rn, rho, scale_h, p, bank_sign[i], mu,
+            t, rx, ry, rz, vx, vy, vz, rn, rho, scale_h, surf_rate, p, bank_sign[i], mu,
             veh[V_LD, i], veh[V_BETA, i], gpar, i, gains, weave_t0[i],
         )  # fmt: skip
         if p == PULLUP and new != PULLUP:
@@ -688,6 +691,21 @@ def _guide(
                 n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_PRESSURE_LIMIT, t)
     phase[i] = p
     return cs, ss, n_ev
+
+
+@njit(cache=True)
+def _surface_rate(
+    rx: float, ry: float, rz: float, vx: float, vy: float, vz: float, rn: float, a: float, b: float
+) -> float:
+    """Rate (m/s) at which the ellipsoid's geocentric radius ``a b / sqrt(b^2 cos^2 + a^2
+    sin^2)`` (of the geocentric latitude) under a moving point changes: its altitude rate
+    is ``d|r|/dt`` less this (up to 20 m/s on a hypersonic north-south flight)."""
+    if a == b:
+        return 0.0
+    s = rz / rn
+    d = b * b * (1.0 - s * s) + a * a * s * s
+    ds_dt = (vz - s * (rx * vx + ry * vy + rz * vz) / rn) / rn
+    return -a * b * (a * a - b * b) * s / (d * math.sqrt(d)) * ds_dt
 
 
 @njit(cache=True)
@@ -795,8 +813,9 @@ def fly_batch(
             rho = density_at(alt[i], top, inv_dz, log_rho) if rho_on else 0.0
             if guided:
                 scale_h = scale_height(alt[i], top, inv_dz, log_rho) if rho_on else 7000.0
+                surf = _surface_rate(rx, ry, rz, vx, vy, vz, rn, a_m, b_m)
                 cs[i], ss[i], n_ev = _guide(
-                    i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, scale_h, mu, stages, veh,
+                    i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, scale_h, surf, mu, stages, veh,
                     gpar, gains, phase, stage, weave_t0, bank_sign, limits,
                     ev_vid, ev_code, ev_time, n_ev,
                 )  # fmt: skip

@@ -22,10 +22,10 @@ commands the lift-coefficient ratio ``n = alpha / alpha*`` and the bank ``sigma`
 * **Pull-up.** From release, the same law (lift saturates at ``n_max`` while the glider
   falls toward the corridor), turning toward the aim only with the lift the vertical
   leaves; it ends once the density reaches 0.6 of the corridor's (within about 3.5 km of
-  it: over the ellipsoid the geocentric climb rate the loop uses differs from the
-  altitude's by up to 20 m/s on a north-south glide, which holds the glide up to 1 km off
-  the corridor) with the flight path level (above :data:`LEVEL_RAD`, or descending no
-  faster than the equilibrium glide).
+  it) with the flight path level (above :data:`LEVEL_RAD`, or descending no faster than
+  the equilibrium glide). Climb rates are the altitude's over the ellipsoid (the geocentric
+  radius rate less that of the surface beneath, which reaches 20 m/s on a hypersonic
+  north-south glide).
 * **Energy management.** The range the glide would fly at ``(L/D)max`` from the current
   speed down to the planned terminal speed ``v_T``,
   ``(L/D)max (r/2) ln[(g r - v_T^2)/(g r - V^2)]`` (:func:`analytic_glide_range`), is
