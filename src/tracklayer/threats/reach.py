@@ -12,9 +12,11 @@ is:
 
 Energy management plans every glide to that terminal speed, so an aim inside the reach is
 flown to with speed in hand and an aim beyond it is refused before the flyout
-(:func:`check_reach`). The weave and the cross-range turns are not in the reference
-flight; the margin between the terminal speed and
-:data:`~tracklayer.threats.guidance.MIN_GLIDE_SPEED_M_S` pays for them.
+(:func:`check_reach`). The reference glider is launched with the raid's cross-range
+offset, so the reach pays for the turn back; the weave is not in it: the margin between
+the terminal speed and :data:`~tracklayer.threats.guidance.MIN_GLIDE_SPEED_M_S` pays for
+it. The reach is that of the raid's launch centre toward its aim centre; the aims drawn
+around them are checked against it by their own ranges.
 """
 
 from __future__ import annotations
