@@ -5,70 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.integrate import quad
 from scipy.stats import norm
 
-from tracklayer.constants import DEG, KM, WGS84_A_M
+from tracklayer.constants import KM, WGS84_A_M
 from tracklayer.sensors.csos import close_target_pairs, merge_closely_spaced
 from tracklayer.sensors.signal import (
-    atmospheric_transmission,
     earth_background,
-    path_lowest_height,
     probability_of_detection,
 )
 
 H = 7 * KM
-TAU0 = 0.5
-
-
-def _optical_depth_numeric(s: np.ndarray, t: np.ndarray) -> float:
-    """Optical depth of an exponential atmosphere over a sphere of radius a, by quadrature."""
-    d = t - s
-    length = float(np.linalg.norm(d))
-
-    def density(x: float) -> float:
-        p = s + d * (x / length)
-        return (TAU0 / H) * math.exp(-(np.linalg.norm(p) - WGS84_A_M) / H)
-
-    value, _ = quad(density, 0.0, length, limit=400, points=[length / 2])
-    return value
-
-
-def test_limb_transmission_matches_quadrature() -> None:
-    """A limb path's optical depth equals the line integral through the atmosphere.
-
-    Reference: numerical quadrature of (tau0/H) exp(-h/H) along the straight line, in the
-    equatorial plane (where the model's scaled sphere is exactly the sphere of radius a), for
-    tangent heights 25, 35 and 50 km. Tolerance 1 % of the optical depth (Chapman's
-    asymptotic air mass is good to about H/R).
-    """
-    for ht in (25 * KM, 35 * KM, 50 * KM):
-        p = np.array([WGS84_A_M + ht, 0.0, 0.0])
-        half = 3000 * KM
-        step = np.array([0.0, half, 0.0])
-        s, t = p - step, p + step
-        h, limb = path_lowest_height(s, t)
-        assert limb and abs(h - ht) < 1e-3
-        tau = -math.log(float(atmospheric_transmission(s, t, TAU0, H)))
-        assert abs(tau / _optical_depth_numeric(s, t) - 1) < 0.01
-
-
-def test_vertical_and_slant_look_down_transmission() -> None:
-    """Looking straight down at a target at 10 km: tau = tau0 exp(-h/H) (exact); at 30 deg
-    elevation the plane-parallel 1/sin(e) law matches quadrature within 2 %.
-
-    Reference: closed form for the vertical; quadrature for the slant path.
-    """
-    target = np.array([WGS84_A_M + 10 * KM, 0.0, 0.0])
-    above = np.array([WGS84_A_M + 800 * KM, 0.0, 0.0])
-    tau = -math.log(float(atmospheric_transmission(above, target, TAU0, H)))
-    assert abs(tau - TAU0 * math.exp(-10 * KM / H)) < 1e-12
-    el = 30 * DEG
-    # Sensor 600 km away along a 30 deg elevation ray from the target (equatorial plane).
-    ray = np.array([math.sin(el), math.cos(el), 0.0])
-    sensor = target + 600 * KM * ray
-    tau = -math.log(float(atmospheric_transmission(sensor, target, TAU0, H)))
-    assert abs(tau / _optical_depth_numeric(target, sensor) - 1) < 0.02
 
 
 def test_earth_background() -> None:

@@ -5,23 +5,11 @@ Positions are ECEF, m; angles rad; irradiance W/m²; intensity W/sr.
 
 Atmosphere
 ----------
-The in-band absorbers are taken as one exponential layer of scale height H and zenith
-optical depth ``tau0`` above sea level, so the optical depth above height h looking straight
-up is ``tau0 exp(-h / H)``. A path's optical depth is that value at the path's lowest point
-times an air mass:
-
-* **limb path** (the lowest point lies strictly between sensor and target, at the tangent
-  height h_t): the column of an exponential atmosphere along a horizontal line through the
-  tangent point is ``sqrt(2 π r H)`` times the vertical column above it (Chapman's grazing
-  integral, e.g. Goody and Yung, *Atmospheric Radiation*, 2nd ed., sec. 2.3), air mass
-  ``sqrt(2 π (a + h_t) / H)`` (about 75 for H = 7 km);
-* **look-down path** (the lowest point is the target): ``1 / sin(e)`` with e the elevation of
-  the sensor above the target's horizon, capped at the one-sided grazing value
-  ``sqrt(π (a + h) / (2 H))``.
-
-Heights here are measured on the sphere that the z scaling ``a / b`` makes of the WGS84
-ellipsoid (as in :mod:`tracklayer.sensors.geometry`), within ``h e²`` (≈ 0.3 km at 40 km)
-of the geodetic height, well inside what the one-layer model knows about the atmosphere.
+Band transmission lives in :mod:`tracklayer.sensors.atmosphere` (LOWTRAN7 tables, or one
+exponential layer integrated exactly); :func:`path_lowest_height` gives a path's lowest
+point. Heights here are measured on the sphere that the z scaling ``a / b`` makes of the
+WGS84 ellipsoid (as in :mod:`tracklayer.sensors.geometry`), within ``h e²`` (≈ 0.3 km at
+40 km) of the geodetic height.
 
 Detection
 ---------
@@ -33,8 +21,6 @@ larger level when the line of sight ends on the Earth (look-down) than against s
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -49,7 +35,6 @@ BoolArray = NDArray[np.bool_]
 _K_EARTH = WGS84_A_M / WGS84_B_M
 
 __all__ = [
-    "atmospheric_transmission",
     "earth_background",
     "irradiance",
     "path_lowest_height",
@@ -97,47 +82,6 @@ def path_lowest_height(
     end2 = np.minimum(ss, tt)
     r2 = np.where(limb, tangent2, end2)
     return np.sqrt(np.maximum(r2, 0.0)) - WGS84_A_M, np.asarray(limb, dtype=np.bool_)
-
-
-def atmospheric_transmission(
-    sensor_pos: ArrayLike,
-    target_pos: ArrayLike,
-    zenith_optical_depth: ArrayLike,
-    scale_height_m: ArrayLike,
-) -> FloatArray:
-    """In-band transmission of the path sensor→target (module notes give the model).
-
-    Parameters
-    ----------
-    sensor_pos, target_pos
-        ECEF positions, m, shapes ``(..., 3)`` that broadcast.
-    zenith_optical_depth
-        Optical depth of the whole atmosphere looking up from sea level (per pair or scalar).
-    scale_height_m
-        Absorber scale height, m.
-
-    Returns
-    -------
-    transmission
-        Values in (0, 1], shape ``(...)``.
-    """
-    s = np.asarray(sensor_pos, dtype=np.float64)
-    t = np.asarray(target_pos, dtype=np.float64)
-    tau0 = np.asarray(zenith_optical_depth, dtype=np.float64)
-    big_h = np.asarray(scale_height_m, dtype=np.float64)
-    h, limb = path_lowest_height(s, t)
-    r = WGS84_A_M + np.maximum(h, 0.0)
-    limb_mass = np.sqrt(2.0 * math.pi * r / big_h)
-    # Elevation of the sensor seen from the target, against the radial up.
-    d = s - t
-    t_norm = np.sqrt(np.einsum("...i,...i->...", t, t))
-    d_norm = np.sqrt(np.einsum("...i,...i->...", d, d))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sin_el = np.einsum("...i,...i->...", d, t) / (d_norm * t_norm)
-        down_mass = np.minimum(1.0 / np.maximum(sin_el, 1e-9), 0.5 * limb_mass)
-    mass = np.where(limb, limb_mass, down_mass)
-    tau = tau0 * np.exp(-h / big_h) * mass
-    return np.asarray(np.exp(-tau), dtype=np.float64)
 
 
 def earth_background(sensor_pos: ArrayLike, target_pos: ArrayLike) -> BoolArray:

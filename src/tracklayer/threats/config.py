@@ -18,7 +18,7 @@ from tracklayer.config_base import StrictModel
 from tracklayer.constants import EARTH_MEAN_RADIUS_M, G0_M_S2, KM, MU_EARTH_M3_S2
 from tracklayer.errors import ScenarioError
 from tracklayer.threats.presets import PRESETS, expand_preset, presets_description
-from tracklayer.threats.separation import SeparationConfig
+from tracklayer.threats.separation_config import SeparationConfig
 
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
 BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
