@@ -22,6 +22,7 @@ def coasting_batch(n: int, *, beta: float = 1e4, ld: float = 0.0) -> VehicleBatc
         thrust=z,
         mdot=z,
         drop=z,
+        thrust_loss=z,
         m0=ones * 1000.0,
         sep_time=0.0 * ones,
         cda_boost=ones,
@@ -59,8 +60,8 @@ SECTION: dict[str, Any] = {
         "hgv": {
             "kind": "hgv",
             "payload_mass_kg": 2000,
-            "release_altitude_km": 60,
-            "release_speed_km_s": 3.0,
+            "release_altitude_km": 45,
+            "release_speed_km_s": 2.9,
             "manoeuvre_range_km": 300,
             "stages": STAGES,
         },

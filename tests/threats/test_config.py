@@ -53,12 +53,29 @@ def test_defaults_and_units() -> None:
             "threats.vehicles.glider.stages[0]",
             "exactly one of isp_s and thrust_kn",
         ),
+        (
+            {"stages": [STAGE | {"isp_sea_level_s": 300}]},
+            "threats.vehicles.glider.stages[0]",
+            "isp_sea_level_s: must not exceed the vacuum specific impulse",
+        ),
+        (
+            {"alpha_max_deg": 5},
+            "threats.vehicles.glider",
+            "alpha_max_deg: must be at least alpha_max_ld_deg",
+        ),
+        (
+            {"terminal_speed_km_s": 3.5},
+            "threats.vehicles.glider",
+            "terminal_speed_km_s: must be below release_speed_km_s",
+        ),
     ],
 )
 def test_bad_vehicle_parameters_name_the_field(
     patch: dict[str, Any], path: str, words: str
 ) -> None:
-    """Negative mass, zero L/D, a release speed above orbital: the message names the field."""
+    """Negative mass, zero L/D, a release speed above orbital, a sea-level Isp above the
+    vacuum one, an inverted polar, a terminal speed above release: the message names the
+    field."""
     with pytest.raises(ScenarioError) as err:
         parse_threats_config(_section(**patch))
     line = next(m for m in str(err.value).splitlines() if m.startswith(path))

@@ -19,10 +19,18 @@ Parameter layouts (all float64):
 
 * ``earth`` ``(8,)``: columns ``E_*`` (ellipsoid axes, ``mu``, ``J2``, rotation rate, top of
   the atmosphere table, inverse table spacing, atmosphere on/off).
-* ``log_rho`` ``(K,)``: natural log of the density on the atmosphere table.
-* ``stages`` ``(5, S, N)``: rows ``S_*`` (ignition, burnout, thrust, mass flow, dropped mass).
+* ``log_rho`` ``(K,)``: natural log of the density on the atmosphere table; ``log_p``
+  ``(K,)``: natural log of the pressure ratio ``p / p0`` on the same table.
+* ``stages`` ``(6, S, N)``: rows ``S_*`` (ignition, burnout, vacuum thrust, mass flow,
+  dropped mass, thrust lost at sea-level pressure).
 * ``veh`` ``(12, N)``: rows ``V_*``.
-* ``gpar`` ``(13, N)``: rows ``G_*``; ``gains`` ``(6,)``: columns ``K_*``.
+* ``gpar`` ``(18, N)``: rows ``G_*``; ``gains`` ``(14,)``: columns ``K_*``.
+
+Lift and drag of a glider follow its drag polar
+(:class:`tracklayer.threats.aero.DragPolar`) through the lift-coefficient ratio
+``n = C_L / C_L*`` (``C_L*`` the coefficient of maximum L/D): the bank controls
+``(cs, ss) = n (cos sigma, sin sigma)``, lift ``(L/D)max n rho V^2 / (2 beta*)`` and drag
+``(1 + n^2) / 2 rho V^2 / (2 beta*)``.
 """
 
 from __future__ import annotations
@@ -37,8 +45,10 @@ from tracklayer.threats.phases import (
     BOOST,
     DONE,
     EV_BURNOUT,
+    EV_HEAT_LIMIT,
     EV_IMPACT,
     EV_MANOEUVRE_START,
+    EV_PRESSURE_LIMIT,
     EV_PULLUP_END,
     EV_REENTRY,
     EV_RELEASE,
@@ -56,7 +66,8 @@ F64 = NDArray[np.float64]
 
 E_A, E_B, E_MU, E_J2, E_OMEGA, E_TOP, E_INV_DZ, E_ATM = range(8)
 E_SIZE = 8
-S_ON, S_OFF, S_THRUST, S_MDOT, S_DROP = range(5)
+S_ON, S_OFF, S_THRUST, S_MDOT, S_DROP, S_LOSS = range(6)
+S_SIZE = 6
 (
     V_M0,
     V_SEP,
@@ -86,10 +97,34 @@ V_SIZE = 12
     G_WEAVE_PERIOD,
     G_WEAVE_PHASE,
     G_SIN_TURN,
-) = range(13)
-G_SIZE = 13
-K_GAMMA, K_DIVE, K_PSI, K_SIN_LEVEL, K_MIN_SPEED, K_REENTRY_ALT = range(6)
-K_SIZE = 6
+    G_N_MAX,
+    G_TERMINAL_RANGE,
+    G_V_TERMINAL,
+    G_RHO_Q,
+    G_RHO_HEAT,
+) = range(18)
+G_SIZE = 18
+(
+    K_DIVE,
+    K_PSI,
+    K_SIN_LEVEL,
+    K_MIN_SPEED,
+    K_REENTRY_ALT,
+    K_H,
+    K_HDOT,
+    K_HDOT_MAX,
+    K_DEADBAND_MAX,
+    K_DEADBAND_MIN,
+    K_DEADBAND_RANGE,
+    K_COS_S_TURN,
+    K_DIVE_ANGLE,
+    K_DIVE_SPEED,
+) = range(14)
+K_SIZE = 14
+#: Bits of a glider's ``limits`` flags: heat flux and dynamic pressure exceeded.
+LIMIT_HEAT, LIMIT_Q = 1, 2
+#: The corridor keeps the density below this fraction of the heating and pressure limits'.
+LIMIT_MARGIN = 0.85
 
 # Thrust steering modes: along the radius, the fixed kick direction, the velocity, or the
 # velocity pitched up by alpha.
@@ -155,9 +190,11 @@ def _accel(
     top: float,
     inv_dz: float,
     log_rho: F64,
+    log_p: F64,
     boosting: bool,
     mass: float,
     thrust: float,
+    loss: float,
     mode: int,
     kx: float,
     ky: float,
@@ -172,9 +209,11 @@ def _accel(
 ) -> tuple[float, float, float]:
     """Acceleration (m/s^2, ECEF) of one vehicle; see :mod:`tracklayer.threats.dynamics`.
 
-    ``boosting``: before separation (thrust ``thrust`` N steered by ``mode``, stack
-    ballistic coefficient ``mass / cda``, no lift); otherwise the payload's ``beta`` and
-    ``ld``. Gravity: point mass plus J2 (Vallado 2013, ch. 8); rotating frame: Coriolis
+    ``boosting``: before separation (vacuum thrust ``thrust`` N less ``loss`` times the
+    ambient pressure ratio ``p / p0``, steered by ``mode``; stack ballistic coefficient
+    ``mass / cda``, no lift); otherwise the payload's ``beta`` and ``ld``, lift
+    ``ld q (cs, ss)`` and drag ``q (1 + cs^2 + ss^2) / 2`` of a glider's drag polar.
+    Gravity: point mass plus J2 (Vallado 2013, ch. 8); rotating frame: Coriolis
     ``-2 w x v`` and centrifugal ``-w x (w x r)``.
     """
     rn = math.sqrt(rx * rx + ry * ry + rz * rz)
@@ -201,9 +240,19 @@ def _accel(
     inv_v = 1.0 / max(speed, 1e-9)
     vhx, vhy, vhz = vx * inv_v, vy * inv_v, vz * inv_v
     rhx, rhy, rhz = rx * inv_rn, ry * inv_rn, sz
+    rho = 0.0
+    p_ratio = 0.0
+    if rho_on:
+        if a_m == b_m:
+            alt = rn - a_m
+        else:
+            alt = rn - a_m * b_m / math.sqrt(b_m * b_m * (1.0 - sz2) + a_m * a_m * sz2)
+        rho = density_at(alt, top, inv_dz, log_rho)
+        if boosting and loss > 0.0:
+            p_ratio = density_at(alt, top, inv_dz, log_p)
     if boosting:
         if thrust > 0.0:
-            f = thrust / mass
+            f = (thrust - loss * p_ratio) / mass
             if mode == _RADIAL or speed < 1.0:
                 dx, dy, dz = rhx, rhy, rhz
             elif mode == _KICK:
@@ -225,15 +274,13 @@ def _accel(
         ld_e = ld
     if not rho_on:
         return ax, ay, az
-    if a_m == b_m:
-        alt = rn - a_m
-    else:
-        alt = rn - a_m * b_m / math.sqrt(b_m * b_m * (1.0 - sz2) + a_m * a_m * sz2)
-    rho = density_at(alt, top, inv_dz, log_rho)
     q = rho * speed * speed / (2.0 * beta_e)
-    ax -= q * vhx
-    ay -= q * vhy
-    az -= q * vhz
+    drag = q
+    if ld_e > 0.0:
+        drag = q * 0.5 * (1.0 + cs * cs + ss * ss)
+    ax -= drag * vhx
+    ay -= drag * vhy
+    az -= drag * vhz
     if ld_e > 0.0:
         ux, uy, uz, wx, wy, wz = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
         lift = ld_e * q
@@ -259,13 +306,16 @@ def _mass(stages: F64, veh: F64, i: int, t: float, t_ref: float) -> float:
 
 
 @njit(cache=True)
-def _thrust(stages: F64, i: int, t: float) -> float:
-    """Thrust (N) at launch-relative ``t``: the stages burning then."""
+def _thrust(stages: F64, i: int, t: float) -> tuple[float, float]:
+    """Vacuum thrust (N) at launch-relative ``t`` of the stages burning then, and the
+    thrust they lose at sea-level pressure (N)."""
     f = 0.0
+    loss = 0.0
     for s in range(stages.shape[1]):
         if stages[S_ON, s, i] <= t < stages[S_OFF, s, i]:
             f += stages[S_THRUST, s, i]
-    return f
+            loss += stages[S_LOSS, s, i]
+    return f, loss
 
 
 @njit(cache=True)
@@ -285,6 +335,7 @@ def _steering(veh: F64, i: int, t_ref: float) -> int:
 def accel_batch(
     earth: F64,
     log_rho: F64,
+    log_p: F64,
     stages: F64,
     veh: F64,
     t: float,
@@ -301,14 +352,14 @@ def accel_batch(
     for i in range(r.shape[1]):
         boosting = t_ref < veh[V_SEP, i]
         m = _mass(stages, veh, i, t, t_ref) if boosting else 1.0
-        f = _thrust(stages, i, t_ref) if boosting else 0.0
+        f, loss = _thrust(stages, i, t_ref) if boosting else (0.0, 0.0)
         mode = _steering(veh, i, t_ref)
         alpha = veh[V_ALPHA, i]
         ax, ay, az = _accel(
             r[0, i], r[1, i], r[2, i], v[0, i], v[1, i], v[2, i],
             earth[E_A], earth[E_B], earth[E_MU], earth[E_J2], earth[E_OMEGA],
-            rho_on, earth[E_TOP], earth[E_INV_DZ], log_rho,
-            boosting, m, f, mode, veh[V_KICK_X, i], veh[V_KICK_Y, i], veh[V_KICK_Z, i],
+            rho_on, earth[E_TOP], earth[E_INV_DZ], log_rho, log_p,
+            boosting, m, f, loss, mode, veh[V_KICK_X, i], veh[V_KICK_Y, i], veh[V_KICK_Z, i],
             math.cos(alpha), math.sin(alpha), veh[V_CDA, i], veh[V_BETA, i], veh[V_LD, i],
             cs[i], ss[i],
         )  # fmt: skip
@@ -334,131 +385,261 @@ def _log_event(
 
 
 @njit(cache=True)
-def _glide_controls(
-    t: float,
-    rx: float,
-    ry: float,
-    rz: float,
-    vx: float,
-    vy: float,
-    vz: float,
-    rn: float,
-    rho: float,
-    phase: int,
-    mu: float,
-    ld: float,
-    beta: float,
-    aim_x: float,
-    aim_y: float,
-    aim_z: float,
-    ahx: float,
-    ahy: float,
-    ahz: float,
-    cos_manoeuvre: float,
-    cos_terminal: float,
-    weave_amp: float,
-    weave_period: float,
-    weave_phase: float,
-    weave_t0: float,
-    sin_turn: float,
-    k_gamma: float,
-    k_dive: float,
-    k_psi: float,
-    sin_level: float,
-    min_speed: float,
-) -> tuple[int, float, float]:
-    """New phase and lift-direction controls ``cs``, ``ss`` of a glider at ``r``, ``v``.
-
-    See :mod:`tracklayer.threats.glide` for the guidance laws and their references. Ground
-    ranges to the aim point (unit vector ``ah``) are compared through the cosine of the
-    central angle (``cos_*``: the cosines of the ranges' angles), and the heading error is
-    one ``atan2`` of the horizontal velocity and aim directions.
-    """
-    inv_rn = 1.0 / rn
-    rhx, rhy, rhz = rx * inv_rn, ry * inv_rn, rz * inv_rn
-    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
-    inv_v = 1.0 / max(speed, 1e-9)
-    sin_g = min(max((rhx * vx + rhy * vy + rhz * vz) * inv_v, -1.0), 1.0)
-    cos_g = math.sqrt(1.0 - sin_g * sin_g)
-    a_lift = ld * rho * speed * speed / (2.0 * beta)
-    n_req = (mu * inv_rn * inv_rn - speed * speed * inv_rn) * cos_g
-    cos_range = rhx * ahx + rhy * ahy + rhz * ahz
-
-    new = phase
-    if phase == PULLUP and sin_g >= sin_level and a_lift >= 0.9 * n_req:
-        new = GLIDE
-    weave = new == GLIDE and cos_range >= cos_manoeuvre and weave_amp > 0.0
-    if weave:
-        new = MANOEUVRE
-    if cos_range >= cos_terminal or speed < min_speed:
-        new = TERMINAL
-
-    # Heading error: from the velocity's horizontal direction to the aim's, in the local
-    # (geocentric) east-north plane, plus the weave.
+def _heading_error(
+    rhx: float, rhy: float, rhz: float, vx: float, vy: float, vz: float,
+    ahx: float, ahy: float, ahz: float,
+) -> float:  # fmt: skip
+    """Heading error (rad, positive: the aim lies to the right), from the velocity's
+    horizontal direction to the aim's, in the local (geocentric) east-north plane."""
     rxy = max(math.sqrt(rhx * rhx + rhy * rhy), 1e-12)
     ex, ey = -rhy / rxy, rhx / rxy
     nx, ny, nz = -rhz * ey, rhz * ex, rhx * ey - rhy * ex
     a_e, a_n = ahx * ex + ahy * ey, ahx * nx + ahy * ny + ahz * nz
     v_e, v_n = vx * ex + vy * ey, vx * nx + vy * ny + vz * nz
-    dpsi = math.atan2(a_e * v_n - a_n * v_e, a_n * v_n + a_e * v_e)
-    if new == MANOEUVRE:
-        t0 = t if weave else weave_t0
-        dpsi += weave_amp * math.sin(_TWO_PI * (t - t0) / weave_period + weave_phase)
-    dpsi = (dpsi + math.pi) % _TWO_PI - math.pi
+    return math.atan2(a_e * v_n - a_n * v_e, a_n * v_n + a_e * v_e)
 
-    gamma = math.asin(sin_g)
-    if new == TERMINAL:
-        lx, ly, lz = aim_x - rx, aim_y - ry, aim_z - rz
-        los_n = math.sqrt(lx * lx + ly * ly + lz * lz)
-        gamma_cmd = math.asin(min(max((lx * rhx + ly * rhy + lz * rhz) / los_n, -1.0), 1.0))
-        a_v_des = n_req + k_dive * speed * (gamma_cmd - gamma)
-        lim = a_lift
+
+@njit(cache=True)
+def _energy_shaping(
+    range_to_go: float, rn: float, mu: float, speed: float, ld: float, n_max: float,
+    cos_bank_max: float, v_terminal: float,
+) -> tuple[float, float]:  # fmt: skip
+    """Cosine of the dissipation bank and lift-coefficient ratio ``n`` that scale the
+    glide's range, flown from ``speed`` down to ``v_terminal``, to ``range_to_go`` (m).
+
+    The equilibrium-glide range from ``speed`` at ``(L/D)max`` is
+    ``(L/D)max (r/2) ln[(g r - v_T^2) / (g r - V^2)]``
+    (:func:`tracklayer.threats.glide.analytic_glide_range`); the range of any other glide
+    scales with its along-track lift-to-drag ratio ``(L/D)max cos(sigma) 2n / (1 + n^2)``.
+    The bank takes the first share, down to ``cos_bank_max``; the polar the rest, on its
+    high-alpha branch (``n > 1``, a higher and cooler glide), up to 0.8 ``n_max``. A
+    glider short of energy (``range_to_go`` beyond the prediction) flies at ``(L/D)max``.
+    """
+    g = mu / (rn * rn)
+    gr = g * rn
+    v2 = min(speed * speed, 0.999 * gr)
+    vt2 = v_terminal * v_terminal
+    if v2 <= vt2 or range_to_go <= 0.0:
+        return 1.0, 1.0
+    reach = ld * 0.5 * rn * math.log((gr - vt2) / (gr - v2))
+    f = range_to_go / reach
+    if f >= 1.0:
+        return 1.0, 1.0
+    cos_b = max(f, cos_bank_max)
+    rest = f / cos_b
+    n = 1.0
+    if rest < 1.0:
+        n = min((1.0 + math.sqrt(1.0 - rest * rest)) / rest, max(0.8 * n_max, 1.0))
+    return cos_b, n
+
+
+@njit(cache=True)
+def _corridor_accel(
+    rho: float, scale_h: float, speed: float, sin_g: float, hdot: float, g_net: float,
+    rn: float,
+    ld_eff: float, rho_ref: float, k_h: float, k_hdot: float, hdot_max: float,
+) -> float:  # fmt: skip
+    """Vertical lift acceleration (m/s^2) that flies the glide corridor's reference density.
+
+    The altitude error ``H ln(rho / rho_ref)`` (``H`` the local scale height, m) sets a
+    climb-rate command ``hdot_ref + k_h dh`` within ``hdot_max``; the lift is what holds
+    the flight path (``g_net``, gravity less centrifugal relief) plus ``k_hdot`` times the
+    climb-rate error. The two loops give ``hddot + k_hdot hdot + k_hdot k_h dh = 0``, a
+    damped second-order response in place of the glide's lightly damped phugoid.
+    ``hdot_ref = -(2 H / (L/D)) (V / r + g_net / V)`` is the slow descent of the
+    equilibrium glide itself (the derivative of its altitude along ``dV/dt = -g_net/(L/D)``).
+    """
+    if rho > 0.0 and rho_ref > 0.0:
+        dh = min(max(scale_h * math.log(rho / rho_ref), -30e3), 30e3)
     else:
-        a_v_des = n_req - k_gamma * speed * gamma
-        lim = sin_turn * a_lift
-    a_h = min(max(k_psi * speed * cos_g * dpsi, -lim), lim)
-    a_v_max = math.sqrt(max(a_lift * a_lift - a_h * a_h, 0.0))
-    a_v = min(max(a_v_des, -a_v_max), a_v_max)
-    if new == PULLUP:
-        a_v = a_lift
-        a_h = 0.0
-    if a_lift > 0.0:
-        inv = 1.0 / a_lift
-        return new, a_v * inv, a_h * inv
-    return new, 1.0, 0.0
+        dh = -30e3
+    hdot_ref = -2.0 * scale_h / ld_eff * (speed / rn + g_net / speed)
+    hdot_cmd = min(max(hdot_ref + k_h * dh, -hdot_max), hdot_max)
+    cos_g = math.sqrt(1.0 - sin_g * sin_g)
+    return g_net * cos_g + k_hdot * (hdot_cmd - hdot)
+
+
+@njit(cache=True)
+def _corridor_reference(
+    to_go: float, rn: float, mu: float, speed: float, g_net: float, ld: float, beta: float,
+    n_max: float, cos_bank_max: float, v_terminal: float, rho_cap: float, pullup: bool,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Reference density (kg/m^3), along-track L/D and dissipation-bank cosine of the
+    corridor: the equilibrium glide at the energy-managed ``n`` and bank
+    (:func:`_energy_shaping`; none in the pull-up), held below the limits' ``rho_cap``."""
+    cos_b, n_ref = _energy_shaping(to_go, rn, mu, speed, ld, n_max, cos_bank_max, v_terminal)
+    if pullup:
+        cos_b, n_ref = 1.0, 1.0
+    rho_eq = 2.0 * beta * g_net / (ld * speed * speed)
+    rho_ref = rho_eq / (n_ref * cos_b)
+    if rho_ref > rho_cap:
+        # Held above the limits' density, the glide needs more lift for the same weight:
+        # the bank gives way so that 0.8 n_max still carries it.
+        rho_ref = rho_cap
+        cos_b = min(max(cos_b, rho_eq / (0.8 * n_max * rho_cap)), 1.0)
+        n_ref = rho_eq / (rho_cap * cos_b)
+    return rho_ref, ld * cos_b * 2.0 * n_ref / (1.0 + n_ref * n_ref), cos_b
+
+
+@njit(cache=True)
+def _s_turn(
+    sign: float, dpsi: float, to_go: float, a_v: float, cos_b: float, gains: F64
+) -> tuple[float, float]:
+    """Lateral lift (m/s^2) of an S-turn at the dissipation bank ``acos(cos_b)``, and its
+    side: reversed whenever the heading error ``dpsi`` (rad) leaves a deadband that narrows
+    from ``deadband_max`` to ``deadband_min`` as the range to go falls (m)."""
+    frac = min(max(to_go / gains[K_DEADBAND_RANGE], 0.0), 1.0)
+    band = gains[K_DEADBAND_MIN] + frac * (gains[K_DEADBAND_MAX] - gains[K_DEADBAND_MIN])
+    if sign == 0.0:
+        sign = 1.0 if dpsi >= 0.0 else -1.0
+    elif sign * dpsi < -band:
+        sign = -sign
+    return sign * abs(a_v) * math.sqrt(1.0 - cos_b * cos_b) / cos_b, sign
+
+
+@njit(cache=True)
+def _split_lift(
+    dive: bool, a_v: float, a_h: float, h_lim: float, a_max: float
+) -> tuple[float, float]:
+    """Vertical and lateral lift within the polar's maximum ``a_max`` (m/s^2): the glide
+    gives the vertical priority and the lateral at most ``h_lim``; the dive shares the lift
+    between its two planes in proportion."""
+    if dive:
+        a_tot = math.sqrt(a_v * a_v + a_h * a_h)
+        if a_tot > a_max:
+            return a_v * a_max / a_tot, a_h * a_max / a_tot
+        return a_v, a_h
+    a_v = min(max(a_v, -a_max), a_max)
+    h_lim = min(h_lim, math.sqrt(max(a_max * a_max - a_v * a_v, 0.0)))
+    return a_v, min(max(a_h, -h_lim), h_lim)
+
+
+@njit(cache=True)
+def _below_horizon(sin_los: float, cos_range: float) -> float:
+    """Angle (rad) of the aim below the local horizon, less the half central angle by which
+    the Earth's curvature alone lowers a chord (so that only height counts)."""
+    return -math.asin(sin_los) - 0.5 * math.acos(min(max(cos_range, -1.0), 1.0))
+
+
+@njit(cache=True)
+def _glide_controls(
+    t: float, rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
+    rn: float, rho: float, scale_h: float, surf_rate: float, phase: int, sign: float,
+    mu: float, ld: float, beta: float, gp: F64, i: int, gains: F64, weave_t0: float,
+) -> tuple[int, float, float, float]:  # fmt: skip
+    """New phase, controls ``cs``, ``ss`` (lift-coefficient ratio times the bank's cosine
+    and sine) and bank-reversal sign of glider ``i`` at ``r``, ``v``.
+
+    See :mod:`tracklayer.threats.glide` for the guidance laws and their references;
+    ``gp`` is the ``gpar`` array, ``scale_h`` the local density scale height (m),
+    ``surf_rate`` the rate of change of the ellipsoid's radius under the glider (m/s: the
+    climb rate is ``V sin(gamma) - surf_rate``). Ground ranges to the aim point are
+    compared through the cosine of the central angle.
+    """
+    inv_rn = 1.0 / rn
+    rhx, rhy, rhz = rx * inv_rn, ry * inv_rn, rz * inv_rn
+    speed = max(math.sqrt(vx * vx + vy * vy + vz * vz), 1e-9)
+    sin_g = min(max((rhx * vx + rhy * vy + rhz * vz) / speed, -1.0), 1.0)
+    cos_g = math.sqrt(1.0 - sin_g * sin_g)
+    lift1 = ld * rho * speed * speed / (2.0 * beta)
+    g_net = mu * inv_rn * inv_rn - speed * speed * inv_rn
+    cos_range = rhx * gp[G_AIM_UX, i] + rhy * gp[G_AIM_UY, i] + rhz * gp[G_AIM_UZ, i]
+    n_max = gp[G_N_MAX, i]
+
+    v2 = speed * speed
+    rho_cap = LIMIT_MARGIN * min(gp[G_RHO_Q, i] / v2, gp[G_RHO_HEAT, i] / (v2 * v2 * v2))
+    new = phase
+    if phase == PULLUP and rho >= 0.6 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
+        # Level enough: climbing, or descending no faster than the equilibrium glide does.
+        sin_eq = -2.0 * scale_h / ld * (1.0 / rn + g_net / (speed * speed))
+        if sin_g - surf_rate / speed >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL]):
+            new = GLIDE
+    weave = new == GLIDE and cos_range >= gp[G_COS_MANOEUVRE, i] and gp[G_WEAVE_AMP, i] > 0.0
+    if weave:
+        new = MANOEUVRE
+    lx, ly, lz = gp[G_AIM_X, i] - rx, gp[G_AIM_Y, i] - ry, gp[G_AIM_Z, i] - rz
+    los_n = math.sqrt(lx * lx + ly * ly + lz * lz)
+    sin_los = min(max((lx * rhx + ly * rhy + lz * rhz) / los_n, -1.0), 1.0)
+    if (
+        cos_range >= gp[G_COS_TERMINAL, i]
+        or speed < gains[K_MIN_SPEED]
+        or _below_horizon(sin_los, cos_range)
+        >= gains[K_DIVE_ANGLE] * min(1.0, (gains[K_DIVE_SPEED] / speed) ** 2)
+    ):
+        new = TERMINAL
+
+    dpsi = _heading_error(
+        rhx, rhy, rhz, vx, vy, vz, gp[G_AIM_UX, i], gp[G_AIM_UY, i], gp[G_AIM_UZ, i]
+    )
+    a_max = n_max * lift1
+    a_turn = gains[K_PSI] * speed * cos_g
+    h_lim = a_max
+    if new == TERMINAL:
+        gamma_cmd = math.asin(sin_los)
+        # The steering's time constant stays under a third of the time to go.
+        k = max(gains[K_DIVE], 3.0 * speed / los_n)
+        a_v = g_net * cos_g + k * speed * (gamma_cmd - math.asin(sin_g))
+        a_h = max(k, gains[K_PSI]) * speed * cos_g * dpsi
+    else:
+        aim_r = math.sqrt(gp[G_AIM_X, i] ** 2 + gp[G_AIM_Y, i] ** 2 + gp[G_AIM_Z, i] ** 2)
+        to_go = math.acos(min(max(cos_range, -1.0), 1.0)) * aim_r - gp[G_TERMINAL_RANGE, i]
+        cos_bank_max = 1.0 if new != GLIDE else math.sqrt(1.0 - gp[G_SIN_TURN, i] ** 2)
+        rho_ref, ld_eff, cos_b = _corridor_reference(
+            to_go, rn, mu, speed, g_net, ld, beta, n_max, cos_bank_max,
+            gp[G_V_TERMINAL, i], rho_cap, new == PULLUP,
+        )  # fmt: skip
+        a_v = _corridor_accel(
+            rho, scale_h, speed, sin_g, speed * sin_g - surf_rate, g_net, rn, ld_eff, rho_ref,
+            gains[K_H], gains[K_HDOT], gains[K_HDOT_MAX],
+        )  # fmt: skip
+        h_lim = gp[G_SIN_TURN, i] * a_max
+        if new == MANOEUVRE:
+            t0 = t if weave else weave_t0
+            w = _TWO_PI * (t - t0) / gp[G_WEAVE_PERIOD, i] + gp[G_WEAVE_PHASE, i]
+            dpsi += gp[G_WEAVE_AMP, i] * math.sin(w)
+            dpsi = (dpsi + math.pi) % _TWO_PI - math.pi
+        if new == GLIDE and cos_b < gains[K_COS_S_TURN]:
+            a_h, sign = _s_turn(sign, dpsi, to_go, a_v, cos_b, gains)
+            h_lim = a_max
+        else:
+            a_h = a_turn * dpsi
+    a_v, a_h = _split_lift(new == TERMINAL, a_v, a_h, h_lim, a_max)
+    if lift1 > 0.0:
+        return new, a_v / lift1, a_h / lift1, sign
+    return new, (n_max if a_v > 0.0 else -n_max), 0.0, sign
+
+
+@njit(cache=True)
+def _check_limits(rho: float, speed: float, gp: F64, i: int, limits: NDArray[np.int8]) -> int:
+    """Set glider ``i``'s limit bits newly exceeded (dynamic pressure ``rho V^2 / 2`` above
+    its limit, Sutton-Graves heat flux ``k sqrt(rho / R_n) V^3`` above its limit); return
+    the bits newly set."""
+    v2 = speed * speed
+    bits = 0
+    if rho * v2 > gp[G_RHO_Q, i]:
+        bits |= LIMIT_Q
+    if rho * v2 * v2 * v2 > gp[G_RHO_HEAT, i]:
+        bits |= LIMIT_HEAT
+    new = bits & ~limits[i]
+    limits[i] |= bits
+    return new
 
 
 @njit(cache=True)
 def _guide(
-    i: int,
-    t: float,
-    rx: float,
-    ry: float,
-    rz: float,
-    vx: float,
-    vy: float,
-    vz: float,
-    rn: float,
-    alt: float,
-    rho: float,
-    mu: float,
-    stages: F64,
-    veh: F64,
-    gpar: F64,
-    gains: F64,
-    phase: NDArray[np.int8],
-    stage: NDArray[np.int8],
-    weave_t0: F64,
-    ev_vid: NDArray[np.int64],
-    ev_code: NDArray[np.int8],
-    ev_time: F64,
-    n_ev: int,
-) -> tuple[float, float, int]:
+    i: int, t: float, rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
+    rn: float, alt: float, rho: float, scale_h: float, surf_rate: float, mu: float,
+    stages: F64, veh: F64, gpar: F64, gains: F64,
+    phase: NDArray[np.int8], stage: NDArray[np.int8], weave_t0: F64,
+    bank_sign: F64, limits: NDArray[np.int8],
+    ev_vid: NDArray[np.int64], ev_code: NDArray[np.int8], ev_time: F64, n_ev: int,
+) -> tuple[float, float, int]:  # fmt: skip
     """Advance vehicle ``i``'s phase at ``t``, log its events; return ``(cs, ss, n_ev)``.
 
     Boost -> midcourse -> reentry for a missile; boost -> pullup -> glide -> manoeuvre ->
-    terminal for a glider (see :mod:`tracklayer.threats.guidance`). ``rn``, ``alt`` and
-    ``rho`` are the vehicle's radius, altitude and air density.
+    terminal for a glider (see :mod:`tracklayer.threats.guidance`). ``rn``, ``alt``,
+    ``rho`` and ``scale_h`` are the vehicle's radius, altitude, air density and the
+    density's scale height there.
     """
     p = phase[i]
     hgv = gpar[G_IS_HGV, i] != 0.0
@@ -489,13 +670,9 @@ def _guide(
     cs = 0.0
     ss = 0.0
     if hgv and PULLUP <= p <= TERMINAL:
-        new, cs, ss = _glide_controls(
-            t, rx, ry, rz, vx, vy, vz, rn, rho, p, mu, veh[V_LD, i], veh[V_BETA, i],
-            gpar[G_AIM_X, i], gpar[G_AIM_Y, i], gpar[G_AIM_Z, i],
-            gpar[G_AIM_UX, i], gpar[G_AIM_UY, i], gpar[G_AIM_UZ, i],
-            gpar[G_COS_MANOEUVRE, i], gpar[G_COS_TERMINAL, i], gpar[G_WEAVE_AMP, i],
-            gpar[G_WEAVE_PERIOD, i], gpar[G_WEAVE_PHASE, i], weave_t0[i], gpar[G_SIN_TURN, i],
-            gains[K_GAMMA], gains[K_DIVE], gains[K_PSI], gains[K_SIN_LEVEL], gains[K_MIN_SPEED],
+        new, cs, ss, bank_sign[i] = _glide_controls(
+            t, rx, ry, rz, vx, vy, vz, rn, rho, scale_h, surf_rate, p, bank_sign[i], mu,
+            veh[V_LD, i], veh[V_BETA, i], gpar, i, gains, weave_t0[i],
         )  # fmt: skip
         if p == PULLUP and new != PULLUP:
             n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_PULLUP_END, t)
@@ -505,8 +682,40 @@ def _guide(
         if new == TERMINAL and p != TERMINAL:
             n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_TERMINAL_START, t)
         p = new
+        if p != TERMINAL and rho > 0.0:
+            speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+            bits = _check_limits(rho, speed, gpar, i, limits)
+            if bits & LIMIT_HEAT:
+                n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_HEAT_LIMIT, t)
+            if bits & LIMIT_Q:
+                n_ev = _log_event(ev_vid, ev_code, ev_time, n_ev, i, EV_PRESSURE_LIMIT, t)
     phase[i] = p
     return cs, ss, n_ev
+
+
+@njit(cache=True)
+def _surface_rate(
+    rx: float, ry: float, rz: float, vx: float, vy: float, vz: float, rn: float, a: float, b: float
+) -> float:
+    """Rate (m/s) at which the ellipsoid's geocentric radius ``a b / sqrt(b^2 cos^2 + a^2
+    sin^2)`` (of the geocentric latitude) under a moving point changes: its altitude rate
+    is ``d|r|/dt`` less this (up to 20 m/s on a hypersonic north-south flight)."""
+    if a == b:
+        return 0.0
+    s = rz / rn
+    d = b * b * (1.0 - s * s) + a * a * s * s
+    ds_dt = (vz - s * (rx * vx + ry * vy + rz * vz) / rn) / rn
+    return -a * b * (a * a - b * b) * s / (d * math.sqrt(d)) * ds_dt
+
+
+@njit(cache=True)
+def scale_height(alt: float, top: float, inv_dz: float, log_rho: F64) -> float:
+    """Density scale height ``-1 / (d ln rho / dh)`` (m) of the table cell at ``alt``."""
+    if alt >= top:
+        return 7000.0
+    i = int(min(max(alt, 0.0), top - 1e-6) * inv_dz)
+    slope = (log_rho[i + 1] - log_rho[i]) * inv_dz
+    return -1.0 / slope if slope < 0.0 else 7000.0
 
 
 @njit(cache=True)
@@ -522,6 +731,7 @@ def _hermite_basis(s: float, h: float) -> tuple[float, float, float, float]:
 def fly_batch(
     earth: F64,
     log_rho: F64,
+    log_p: F64,
     stages: F64,
     veh: F64,
     guided: bool,
@@ -530,6 +740,8 @@ def fly_batch(
     phase: NDArray[np.int8],
     stage: NDArray[np.int8],
     weave_t0: F64,
+    bank_sign: F64,
+    limits: NDArray[np.int8],
     r0: F64,
     v0: F64,
     tau0: F64,
@@ -600,9 +812,12 @@ def fly_batch(
             rn = math.sqrt(rx * rx + ry * ry + rz * rz)
             rho = density_at(alt[i], top, inv_dz, log_rho) if rho_on else 0.0
             if guided:
+                scale_h = scale_height(alt[i], top, inv_dz, log_rho) if rho_on else 7000.0
+                surf = _surface_rate(rx, ry, rz, vx, vy, vz, rn, a_m, b_m)
                 cs[i], ss[i], n_ev = _guide(
-                    i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, mu, stages, veh, gpar,
-                    gains, phase, stage, weave_t0, ev_vid, ev_code, ev_time, n_ev,
+                    i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, scale_h, surf, mu, stages, veh,
+                    gpar, gains, phase, stage, weave_t0, bank_sign, limits,
+                    ev_vid, ev_code, ev_time, n_ev,
                 )  # fmt: skip
             sep = veh[V_SEP, i]
             boost_end = max(boost_end, sep)
@@ -637,9 +852,10 @@ def fly_batch(
             i = live[q]
             boosting = tm < veh[V_SEP, i]
             f = 0.0
+            loss = 0.0
             m1 = m2 = m4 = 1.0
             if boosting:
-                f = _thrust(stages, i, tm)
+                f, loss = _thrust(stages, i, tm)
                 m1 = _mass(stages, veh, i, t, tm)
                 m2 = _mass(stages, veh, i, tm, tm)
                 m4 = _mass(stages, veh, i, t + h, tm)
@@ -652,26 +868,27 @@ def fly_batch(
             rx, ry, rz = r[0, i], r[1, i], r[2, i]
             vx, vy, vz = v[0, i], v[1, i], v[2, i]
             a1x, a1y, a1z = _accel(
-                rx, ry, rz, vx, vy, vz, a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
-                boosting, m1, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+                rx, ry, rz, vx, vy, vz,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho, log_p,
+                boosting, m1, f, loss, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
             )  # fmt: skip
             v2x, v2y, v2z = vx + hh * a1x, vy + hh * a1y, vz + hh * a1z
             a2x, a2y, a2z = _accel(
                 rx + hh * vx, ry + hh * vy, rz + hh * vz, v2x, v2y, v2z,
-                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
-                boosting, m2, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho, log_p,
+                boosting, m2, f, loss, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
             )  # fmt: skip
             v3x, v3y, v3z = vx + hh * a2x, vy + hh * a2y, vz + hh * a2z
             a3x, a3y, a3z = _accel(
                 rx + hh * v2x, ry + hh * v2y, rz + hh * v2z, v3x, v3y, v3z,
-                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
-                boosting, m2, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho, log_p,
+                boosting, m2, f, loss, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
             )  # fmt: skip
             v4x, v4y, v4z = vx + h * a3x, vy + h * a3y, vz + h * a3z
             a4x, a4y, a4z = _accel(
                 rx + h * v3x, ry + h * v3y, rz + h * v3z, v4x, v4y, v4z,
-                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho,
-                boosting, m4, f, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
+                a_m, b_m, mu, j2, omega, rho_on, top, inv_dz, log_rho, log_p,
+                boosting, m4, f, loss, mode, kx, ky, kz, ca, sa, cda, beta, ld, ci, si,
             )  # fmt: skip
             nrx = rx + h6 * (vx + 2.0 * (v2x + v3x) + v4x)
             nry = ry + h6 * (vy + 2.0 * (v2y + v3y) + v4y)

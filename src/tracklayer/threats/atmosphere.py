@@ -1,10 +1,10 @@
-"""US Standard Atmosphere 1976: density, temperature and speed of sound by altitude.
+"""US Standard Atmosphere 1976: density, pressure, temperature and speed of sound by altitude.
 
 The `ussa1976` package (NASA-TM-X-74335) computes the model once on a 50 m grid from 0 to
-200 km; lookups interpolate linearly in altitude, in log-density for density, so a lookup is
-a handful of array operations for any number of points. Above 200 km the density is taken
-as zero (2.5e-10 kg/m^3 there: drag is negligible for a flyout); below 0 km the sea-level
-values hold. Above 86 km the package gives no speed of sound; it is continued from the
+200 km; lookups interpolate linearly in altitude, in the logarithm for density and pressure,
+so a lookup is a handful of array operations for any number of points. Above 200 km the
+density is taken as zero (2.5e-10 kg/m^3 there: drag is negligible for a flyout); below 0 km
+the sea-level values hold. Above 86 km the package gives no speed of sound; it is continued from the
 86 km value with sqrt(T), which keeps a Mach number defined where nothing depends on it.
 """
 
@@ -27,10 +27,13 @@ class Atmosphere:
 
     def __init__(self) -> None:
         z = np.arange(0.0, TOP_M + DZ_M / 2, DZ_M)
-        ds = ussa1976.compute(z=z, variables=["t", "rho", "cs"])
+        ds = ussa1976.compute(z=z, variables=["t", "rho", "cs", "p"])
         self.z_m = z
         self.temperature_k = np.asarray(ds["t"].values, dtype=np.float64)
         self.log_density = np.log(np.asarray(ds["rho"].values, dtype=np.float64))
+        p = np.asarray(ds["p"].values, dtype=np.float64)
+        #: Natural log of the pressure ratio to sea level, ``ln(p / p0)``.
+        self.log_pressure_ratio = np.log(p / p[0])
         cs = np.asarray(ds["cs"].values, dtype=np.float64)
         bad = ~np.isfinite(cs)
         k86 = int(np.flatnonzero(~bad)[-1])
@@ -49,6 +52,13 @@ class Atmosphere:
         ld = self.log_density
         rho = np.exp(ld[i] + w * (ld[i + 1] - ld[i]))
         return np.where(h > TOP_M, 0.0, rho)
+
+    def pressure_ratio(self, alt_m: ArrayLike) -> NDArray[np.float64]:
+        """Ambient pressure over its sea-level value ``p / p0`` (zero above the table)."""
+        h = np.asarray(alt_m, dtype=np.float64)
+        i, w = self._index(h)
+        lp = self.log_pressure_ratio
+        return np.where(h > TOP_M, 0.0, np.exp(lp[i] + w * (lp[i + 1] - lp[i])))
 
     def temperature(self, alt_m: ArrayLike) -> NDArray[np.float64]:
         """Kinetic temperature, K (held at the 200 km value above)."""

@@ -1,7 +1,8 @@
 """Ballistic missile: staged boost, gravity turn, free flight with drag, re-entry, impact.
 
 Given a launch point and an aim point, the missile flies a minimum-energy, lofted or
-depressed trajectory. The shape is set by the burnout flight-path angle: the
+depressed trajectory. The shape is set by the burnout flight-path angle of the inertial
+velocity (``v + w x r``, the velocity of the Kepler problem the angle belongs to): the
 minimum-energy angle of the vacuum spherical-Earth problem, ``gamma* = (pi - Psi) / 4``
 for a range angle ``Psi`` (Wheelon, "Free flight of a ballistic missile", ARS Journal
 29, 1959; Regan & Anandakrishnan 1993, sec. 3.4), raised (lofted) or lowered
@@ -20,6 +21,7 @@ from tracklayer.errors import ScenarioError
 from tracklayer.threats.boost import (
     BoostControls,
     fly_unguided,
+    inertial_velocity,
     newton_solve,
     speed_gamma_alt,
     stage_events_ok,
@@ -89,7 +91,7 @@ def solve_ballistic(
     def residual(x: F64, idx: NDArray[np.intp]) -> F64:
         ctl = BoostControls(x[:, 0], x[:, 1], np.zeros(x.shape[0]), x[:, 2])
         traj, _ = fly_unguided(cfg, lat[idx], lon[idx], ctl, earth, to_impact=True)
-        _, gm, _ = speed_gamma_alt(traj.pos, traj.vel, earth)
+        _, gm, _ = speed_gamma_alt(traj.pos, inertial_velocity(traj.pos, traj.vel, earth), earth)
         miss = miss_components(traj.impact_pos, aim_lat[idx], aim_lon[idx], az_in[idx], earth)
         res = np.stack((gm - gamma_t[idx], miss[0] / radius, miss[1] / radius), axis=1)
         # A missile that never comes down (orbit) reads as far too long.
@@ -101,7 +103,7 @@ def solve_ballistic(
     traj, _ = fly_unguided(
         cfg, np.full(30, lat[0]), np.full(30, lon[0]), grid, earth, to_impact=False
     )
-    _, gm, _ = speed_gamma_alt(traj.pos, traj.vel, earth)
+    _, gm, _ = speed_gamma_alt(traj.pos, inertial_velocity(traj.pos, traj.vel, earth), earth)
     kick0 = np.interp(gamma_t, gm[::-1], kicks[::-1])
     x0 = np.stack((kick0, az0, np.full(n, 0.9)), axis=1)
     x, res, conv = newton_solve(

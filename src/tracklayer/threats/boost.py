@@ -59,6 +59,7 @@ def build_batch(
     on = off - dur
     mdot = np.array([s.mass_flow_kg_s for s in cfg.stages])[:, None] * np.ones((1, n))
     thrust = np.array([s.thrust_n for s in cfg.stages])[:, None] * np.ones((1, n))
+    loss = np.array([s.thrust_n - s.thrust_sea_level_n for s in cfg.stages])[:, None]
     loaded = np.array([s.propellant_mass_kg + s.dry_mass_kg for s in cfg.stages])[:, None]
     drop = loaded - mdot * dur
     east, north, up = enu_basis(lat, lon)
@@ -73,6 +74,7 @@ def build_batch(
         thrust=thrust,
         mdot=mdot,
         drop=drop,
+        thrust_loss=loss * np.ones((1, n)),
         m0=cfg.launch_mass_kg * ones,
         sep_time=off[s_count - 1].copy(),
         cda_boost=cfg.body_drag_coefficient * np.pi * cfg.body_diameter_m**2 / 4.0 * ones,
@@ -88,11 +90,13 @@ def build_batch(
 
 
 def stage_events_ok(cfg: VehicleConfig, where: str) -> None:
-    """Refuse a booster that cannot lift off (first-stage thrust below launch weight)."""
+    """Refuse a booster that cannot lift off (first-stage sea-level thrust below 1.05 times
+    the launch weight)."""
     weight = cfg.launch_mass_kg * G0_M_S2
-    if cfg.stages[0].thrust_n <= 1.05 * weight:
+    if cfg.stages[0].thrust_sea_level_n <= 1.05 * weight:
         raise ScenarioError(
-            f"{where}.stages[0]: thrust {cfg.stages[0].thrust_n / 1e3:.0f} kN cannot lift the "
+            f"{where}.stages[0]: sea-level thrust {cfg.stages[0].thrust_sea_level_n / 1e3:.0f} "
+            "kN cannot lift the "
             f"launch mass {cfg.launch_mass_kg:.0f} kg (needs more than "
             f"{1.05 * weight / 1e3:.0f} kN)"
         )
@@ -135,6 +139,14 @@ def speed_gamma_alt(r: F64, v: F64, earth: EarthModel) -> tuple[F64, F64, F64]:
     speed = np.sqrt((v * v).sum(axis=0))
     gamma = np.arcsin(np.clip((r * v).sum(axis=0) / (rn * np.maximum(speed, 1e-9)), -1, 1))
     return speed, gamma, earth.altitude_fast(r, rn)
+
+
+def inertial_velocity(r: F64, v: F64, earth: EarthModel) -> F64:
+    """Inertial velocity ``v + w x r`` (m/s, ECEF axes) of Earth-relative states ``(3, N)``."""
+    out = np.array(v, dtype=np.float64, copy=True)
+    out[0] -= earth.omega * r[1]
+    out[1] += earth.omega * r[0]
+    return out
 
 
 def newton_solve(

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from tracklayer.config_base import StrictModel
-from tracklayer.constants import EARTH_MEAN_RADIUS_M, KM, MU_EARTH_M3_S2
+from tracklayer.constants import EARTH_MEAN_RADIUS_M, G0_M_S2, KM, MU_EARTH_M3_S2
 from tracklayer.errors import ScenarioError
+from tracklayer.threats.presets import PRESETS, expand_preset, presets_description
 from tracklayer.threats.separation_config import SeparationConfig
 
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
@@ -25,6 +26,13 @@ BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
 #: Default sensor bands, micrometres: short-wave 1.4-3.0 um (holds the 2.7 um water/CO2
 #: plume band) and mid-wave 3.0-5.0 um (the 4.3 um CO2 band), the usual detector split.
 DEFAULT_BANDS_UM: dict[str, tuple[float, float]] = {"swir": (1.4, 3.0), "mwir": (3.0, 5.0)}
+
+#: Sea-level over vacuum specific impulse of a stage that does not state its own: the
+#: ideal-nozzle thrust coefficients (Sutton & Biblarz, *Rocket Propulsion Elements*, 9th
+#: ed., 2017, ch. 3) of a nozzle of area ratio 10, gamma 1.2, chamber pressure 7 MPa are
+#: 1.74 in vacuum and 1.60 at sea level, a ratio of 0.92; 0.9 rounds it down for the
+#: lower chamber pressures of tactical motors.
+SEA_LEVEL_ISP_RATIO = 0.9
 
 
 class EarthOptions(StrictModel):
@@ -50,7 +58,14 @@ class StageConfig(StrictModel):
     dry_mass_kg: float = Field(gt=0, description="stage mass after burnout, dropped at staging")
     burn_time_s: float = Field(gt=0, le=1000, description="burn duration, s")
     isp_s: float | None = Field(None, gt=0, le=500, description="vacuum specific impulse, s")
-    thrust_kn: float | None = Field(None, gt=0, description="thrust, kN (instead of isp_s)")
+    thrust_kn: float | None = Field(None, gt=0, description="vacuum thrust, kN (instead of isp_s)")
+    isp_sea_level_s: float | None = Field(
+        None,
+        gt=0,
+        le=500,
+        description="sea-level specific impulse, s (default 0.9 of the vacuum value); the "
+        "thrust is interpolated between the two with the ambient pressure",
+    )
     plume_intensity_w_sr: dict[BandName, Annotated[float, Field(ge=0)]] | None = Field(
         None, description="in-band plume radiant intensity per band, W/sr"
     )
@@ -66,7 +81,24 @@ class StageConfig(StrictModel):
     def _one_of_isp_thrust(self) -> StageConfig:
         if (self.isp_s is None) == (self.thrust_kn is None):
             raise ValueError("give exactly one of isp_s and thrust_kn")
+        if self.isp_sea_level_s is not None and self.isp_sea_level_s > self.vacuum_isp_s:
+            raise ValueError(
+                f"isp_sea_level_s: must not exceed the vacuum specific impulse "
+                f"{self.vacuum_isp_s:.0f} s, got {self.isp_sea_level_s:g}"
+            )
         return self
+
+    @property
+    def vacuum_isp_s(self) -> float:
+        """Vacuum specific impulse, s (given, or from the vacuum thrust)."""
+        return self.exhaust_velocity_m_s / G0_M_S2
+
+    @property
+    def sea_level_isp_s(self) -> float:
+        """Sea-level specific impulse, s (given, or :data:`SEA_LEVEL_ISP_RATIO` of vacuum)."""
+        if self.isp_sea_level_s is not None:
+            return self.isp_sea_level_s
+        return SEA_LEVEL_ISP_RATIO * self.vacuum_isp_s
 
     @property
     def mass_flow_kg_s(self) -> float:
@@ -74,18 +106,29 @@ class StageConfig(StrictModel):
 
     @property
     def exhaust_velocity_m_s(self) -> float:
-        """Effective exhaust velocity ``g0 Isp`` (or thrust / mass flow), m/s."""
+        """Vacuum effective exhaust velocity ``g0 Isp`` (or thrust / mass flow), m/s."""
         if self.isp_s is not None:
-            return self.isp_s * 9.80665
+            return self.isp_s * G0_M_S2
         assert self.thrust_kn is not None
         return self.thrust_kn * KM / self.mass_flow_kg_s
 
     @property
     def thrust_n(self) -> float:
+        """Vacuum thrust, N."""
         return self.mass_flow_kg_s * self.exhaust_velocity_m_s
+
+    @property
+    def thrust_sea_level_n(self) -> float:
+        """Thrust at sea-level pressure, N."""
+        return self.mass_flow_kg_s * self.sea_level_isp_s * G0_M_S2
 
 
 class _VehicleBase(StrictModel):
+    preset: str | None = Field(
+        None,
+        description="start from this preset and override the fields given: "
+        + presets_description(),
+    )
     stages: list[StageConfig] = Field(min_length=1, max_length=4)
     payload_mass_kg: float = Field(gt=0, description="re-entry vehicle or glider mass, kg")
     body_diameter_m: float = Field(1.4, gt=0, le=10, description="booster diameter, m")
@@ -121,16 +164,47 @@ class BallisticVehicleConfig(_VehicleBase):
 
 
 class HGVConfig(_VehicleBase):
-    """A boost-glide vehicle: booster to release, pull-up, equilibrium glide, dive."""
+    """A boost-glide vehicle: booster to release, pull-up, equilibrium glide, dive.
+
+    Its aerodynamics are a parabolic drag polar (:mod:`tracklayer.threats.aero`) stated by
+    its maximum lift-to-drag ratio, the ballistic coefficient there and the angles of
+    attack of maximum L/D and of maximum lift; its guidance flies the equilibrium-glide
+    corridor within the stated heating and dynamic-pressure limits and manages its energy
+    to reach the aim point (:mod:`tracklayer.threats.glide`).
+    """
 
     kind: Literal["hgv"]
     release_altitude_km: float = Field(gt=20, le=200, description="altitude at release, km")
     release_speed_km_s: float = Field(gt=0, description="Earth-relative speed at release, km/s")
     release_flight_path_angle_deg: float = Field(0.0, ge=-30, le=45)
-    lift_to_drag: float = Field(2.6, gt=0, le=10, description="glider lift-to-drag ratio L/D")
-    ballistic_coefficient_kg_m2: float = Field(13000.0, gt=0, description="glider m/(Cd A), kg/m^2")
+    lift_to_drag: float = Field(
+        2.6, gt=0, le=10, description="maximum lift-to-drag ratio (L/D)max of the drag polar"
+    )
+    ballistic_coefficient_kg_m2: float = Field(
+        13000.0, gt=0, description="glider m/(C_D S) at maximum L/D, kg/m^2"
+    )
+    alpha_max_ld_deg: float = Field(
+        10.0, gt=0, le=40, description="angle of attack of maximum L/D, deg"
+    )
+    alpha_max_deg: float = Field(
+        20.0, gt=0, le=60, description="largest angle of attack flown (maximum lift), deg"
+    )
+    max_dynamic_pressure_kpa: float = Field(
+        150.0, gt=0, description="dynamic-pressure limit of the glide, kPa"
+    )
+    max_heat_flux_mw_m2: float = Field(
+        8.0,
+        gt=0,
+        description="stagnation-point heat-flux limit of the glide (Sutton-Graves at "
+        "nose_radius_m), MW/m^2",
+    )
+    terminal_speed_km_s: float = Field(
+        1.2,
+        gt=0,
+        description="speed the energy management plans to have at the start of the dive, km/s",
+    )
     turn_bank_limit_deg: float = Field(
-        45.0, gt=0, lt=90, description="largest bank angle given to turning"
+        60.0, gt=0, lt=90, description="largest bank angle given to turns and S-turns"
     )
     crossrange_offset_deg: float = Field(
         0.0, ge=0, le=60, description="launch azimuth off the aim bearing (sign drawn at random)"
@@ -139,6 +213,20 @@ class HGVConfig(_VehicleBase):
     weave_period_s: float = Field(120.0, gt=0, description="heading weave period, s")
     manoeuvre_range_km: float = Field(800.0, ge=0, description="weave starts inside this range")
     terminal_range_km: float = Field(60.0, gt=0, description="terminal dive starts inside this")
+
+    @model_validator(mode="after")
+    def _polar_and_speeds(self) -> HGVConfig:
+        if self.alpha_max_deg < self.alpha_max_ld_deg:
+            raise ValueError(
+                f"alpha_max_deg: must be at least alpha_max_ld_deg ({self.alpha_max_ld_deg:g}), "
+                f"got {self.alpha_max_deg:g}"
+            )
+        if self.terminal_speed_km_s >= self.release_speed_km_s:
+            raise ValueError(
+                f"terminal_speed_km_s: must be below release_speed_km_s "
+                f"({self.release_speed_km_s:g}), got {self.terminal_speed_km_s:g}"
+            )
+        return self
 
     @field_validator("release_speed_km_s")
     @classmethod
@@ -155,6 +243,24 @@ class HGVConfig(_VehicleBase):
 
 
 Vehicle = Annotated[BallisticVehicleConfig | HGVConfig, Field(discriminator="kind")]
+
+
+def _presets_schema(schema: dict[str, Any]) -> None:
+    """Let editors accept ``{preset: <name>, ...}`` entries (kind then comes from the preset)."""
+    entry = schema.get("additionalProperties")
+    if entry is None:
+        return
+    schema["additionalProperties"] = {
+        "anyOf": [
+            entry,
+            {
+                "type": "object",
+                "required": ["preset"],
+                "properties": {"preset": {"enum": sorted(PRESETS)}},
+                "description": "a preset with field overrides: " + presets_description(),
+            },
+        ]
+    }
 
 
 class AreaConfig(StrictModel):
@@ -196,12 +302,24 @@ class ThreatsConfig(StrictModel):
         default_factory=lambda: dict(DEFAULT_BANDS_UM),
         description="infrared bands, [low, high] micrometres",
     )
-    vehicles: dict[str, Vehicle] = Field(default_factory=dict)
+    vehicles: dict[str, Vehicle] = Field(
+        default_factory=dict,
+        description="vehicle types by name; an entry may start from a preset "
+        "({preset: mrbm, ...overrides}): " + presets_description(),
+        json_schema_extra=_presets_schema,
+    )
     raids: list[RaidConfig] = Field(default_factory=list)
     separation: SeparationConfig = Field(
         default_factory=SeparationConfig,
         description="spent upper stages flown as their own objects after burnout",
     )
+
+    @field_validator("vehicles", mode="before")
+    @classmethod
+    def _expand_presets(cls, v: Any) -> Any:
+        if not isinstance(v, Mapping):
+            return v
+        return {name: expand_preset(entry, name) for name, entry in v.items()}
 
     @field_validator("bands")
     @classmethod

@@ -8,10 +8,17 @@ so the staged boost of all vehicles is one schedule of arrays ``(S, N)``. Accele
 
 with the thrust along the steering direction ``d`` (vertical rise, pitch-over kick, then a
 gravity turn along the Earth-relative velocity, optionally pitched by ``alpha`` in the last
-stage), drag ``-rho V v / (2 beta)`` and lift ``(L/D) rho V^2 / (2 beta)`` in the direction
-set by the bank controls ``(cos sigma, sin sigma)``. After separation ``beta`` and ``L/D``
-are those of the payload (re-entry vehicle or glider); during boost the stack's
-``beta = m / (Cd A)`` and no lift. Winds are zero, so the Earth-relative velocity is the
+stage), drag ``-rho V v / (2 beta)`` and lift. The thrust at ambient pressure ``p`` is
+``F = F_vac - (F_vac - F_sl) p / p0`` (the nozzle exit area's pressure thrust ``-p A_e``
+of the rocket thrust equation: Sutton & Biblarz, *Rocket Propulsion Elements*, 9th ed.,
+2017, ch. 2), which interpolates the
+specific impulse between its sea-level and vacuum values. A glider's lift and drag follow
+its drag polar (:mod:`tracklayer.threats.aero`): with the lift-coefficient ratio
+``n = C_L / C_L*`` and bank ``sigma`` set by the controls ``(cs, ss) = n (cos sigma,
+sin sigma)``, lift ``(L/D)max n rho V^2 / (2 beta)`` and drag ``(1 + n^2)/2 rho V^2 /
+(2 beta)``, ``beta = m / (C_D* S)`` at the polar's maximum L/D. After separation ``beta``
+and ``L/D`` are those of the payload (re-entry vehicle or glider); during boost the
+stack's ``beta = m / (Cd A)`` and no lift. Winds are zero, so the Earth-relative velocity is the
 air-relative one. The mass is the launch mass less the propellant burnt so far (mass flow
 times the time each stage has burnt) and the stages dropped at their burnouts.
 
@@ -44,8 +51,10 @@ class VehicleBatch:
         Ignition and burnout (or cut-off) times of each stage, s; unused stages have
         ``stage_on = stage_off = 0`` and zero thrust.
     thrust, mdot, drop : (S, N)
-        Thrust (N), propellant mass flow (kg/s), and the mass dropped at burnout (dry mass
-        plus any propellant left by a cut-off), kg.
+        Vacuum thrust (N), propellant mass flow (kg/s), and the mass dropped at burnout
+        (dry mass plus any propellant left by a cut-off), kg.
+    thrust_loss : (S, N)
+        Thrust lost at sea-level pressure, ``F_vac - F_sl`` (N).
     m0 : (N,)
         Launch mass, kg.
     sep_time : (N,)
@@ -70,6 +79,7 @@ class VehicleBatch:
     thrust: F64
     mdot: F64
     drop: F64
+    thrust_loss: F64
     m0: F64
     sep_time: F64
     cda_boost: F64
@@ -128,8 +138,8 @@ class FlightModel:
         return FlightModel(self.earth, self.vehicles.take(idx))
 
     @cached_property
-    def kernel_arrays(self) -> tuple[F64, F64, F64, F64]:
-        """The model as the compiled kernels' arrays ``(earth, log_rho, stages, veh)``.
+    def kernel_arrays(self) -> tuple[F64, F64, F64, F64, F64]:
+        """The model as the compiled kernels' arrays ``(earth, log_rho, log_p, stages, veh)``.
 
         Layouts are those of :mod:`tracklayer.threats._flight_kernels` (C-contiguous
         float64, so that every call reuses one compiled signature); built once.
@@ -147,28 +157,34 @@ class FlightModel:
         rows[K.V_LAST_ON] = veh.last_on
         rows[K.V_KICK_X : K.V_KICK_Z + 1] = veh.kick_dir
         stages = np.ascontiguousarray(
-            np.stack((veh.stage_on, veh.stage_off, veh.thrust, veh.mdot, veh.drop)),
+            np.stack(
+                (veh.stage_on, veh.stage_off, veh.thrust, veh.mdot, veh.drop, veh.thrust_loss)
+            ),
             dtype=np.float64,
         )
         earth_p, log_rho = self.earth.kernel_arrays()
-        return earth_p, log_rho, stages, rows
+        atm = self.earth.atmosphere
+        log_p = np.zeros(2) if atm is None else np.ascontiguousarray(atm.log_pressure_ratio)
+        return earth_p, log_rho, log_p, stages, rows
 
     def accel(self, t: float, r: F64, v: F64, cs: F64, ss: F64, t_ref: float | None = None) -> F64:
         """Acceleration ``(3, N)`` at launch-relative time ``t``, ECEF position/velocity.
 
-        ``cs``, ``ss`` ``(N,)`` are the lift direction's components along the in-plane "up"
-        normal and the right-hand normal to the velocity (``cos sigma``, ``sin sigma`` for
-        bank ``sigma``; their norm may be below 1 where guidance asks for less lift).
+        ``cs``, ``ss`` ``(N,)`` are the lift's components along the in-plane "up" normal and
+        the right-hand normal to the velocity, as lift-coefficient ratios
+        (``n cos sigma``, ``n sin sigma`` for bank ``sigma``; their norm ``n`` is 1 at the
+        polar's maximum L/D).
         ``t_ref`` (default ``t``) decides which stage burns and the steering mode: the
         integrator passes the middle of its step, whose ends fall on discontinuities.
         The integrator itself runs the same compiled equations
         (:func:`tracklayer.threats._flight_kernels.accel_batch`) inside its loop.
         """
-        earth_p, log_rho, stages, rows = self.kernel_arrays
+        earth_p, log_rho, log_p, stages, rows = self.kernel_arrays
         out = np.empty((3, self.vehicles.n))
         K.accel_batch(
             earth_p,
             log_rho,
+            log_p,
             stages,
             rows,
             float(t),

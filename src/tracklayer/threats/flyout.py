@@ -18,8 +18,8 @@
 
 With ``earth.model: spherical`` latitude is geocentric and height is above the sphere.
 ``events`` has ``object_id``, ``event`` (staging, burnout, release, reentry, pullup_end,
-manoeuvre_start, terminal_start, impact) and ``time``. An object has rows from its first
-grid time after launch until impact or the end of the run.
+manoeuvre_start, terminal_start, heating_limit, pressure_limit, impact) and ``time``. An
+object has rows from its first grid time after launch until impact or the end of the run.
 
 The flight (:func:`tracklayer.threats.integrate.fly`) and the derived columns
 (:func:`truth_columns`) are compiled loops; the rest is batched numpy and Arrow.
@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from tracklayer.constants import DEG, KM
+from tracklayer.constants import DEG, EARTH_MEAN_RADIUS_M
 from tracklayer.errors import ScenarioError
 from tracklayer.threats import _flight_kernels as K
 from tracklayer.threats import _truth_kernels as TK
@@ -44,11 +44,18 @@ from tracklayer.threats.ballistic import solve_ballistic
 from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solve_release
 from tracklayer.threats.config import HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
-from tracklayer.threats.earth import EarthModel, bearing
+from tracklayer.threats.earth import EarthModel, bearing, central_angle
 from tracklayer.threats.emission import truth_intensities
-from tracklayer.threats.guidance import PHASES, Guidance, GuidanceParams
+from tracklayer.threats.guidance import (
+    PHASES,
+    Guidance,
+    GuidanceParams,
+    glider_params,
+    missile_params,
+)
 from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
+from tracklayer.threats.reach import check_reach, glide_reach
 from tracklayer.threats.separation import add_spent_stages
 from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
 
@@ -87,7 +94,15 @@ class FlyoutPlan:
 
 
 def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
-    """Draw the raids and solve every booster's steering (the expensive, seeded part)."""
+    """Draw the raids, check every glider raid's aims against its reach, and solve every
+    booster's steering (the expensive, seeded part).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the raid, for an aim out of reach or release conditions out of the
+        booster's reach.
+    """
     earth = EarthModel.from_options(config.earth)
     draws = draw_raids(config, seed)
     if not draws:
@@ -105,6 +120,10 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
             sol = solve_release(
                 cfg, centre[:1], centre[1:], az_c, earth, f"threats.vehicles.{d.config.vehicle}"
             )
+            offset = cfg.crossrange_offset_deg * DEG
+            reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol, offset)
+            ranges = central_angle(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
+            check_reach(reach, ranges * EARTH_MEAN_RADIUS_M, d.aim_lat, d.aim_lon, where)
             az = bearing(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
             az = az + d.offset_sign * cfg.crossrange_offset_deg * DEG
             ones = np.ones(n)
@@ -125,23 +144,11 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         batch, r0 = build_batch(cfg, d.launch_lat, d.launch_lon, ctl, earth)
         batches.append(batch)
         r0s.append(r0)
-        zeros = np.zeros(n)
-        g = {
-            "is_hgv": np.full(n, isinstance(cfg, HGVConfig)),
-            "aim": earth.ecef(d.aim_lat, d.aim_lon, zeros),
-            "manoeuvre_range": zeros.copy(),
-            "terminal_range": zeros.copy(),
-            "weave_amp": zeros.copy(),
-            "weave_period": zeros + 1.0,
-            "weave_phase": d.weave_phase,
-            "turn_limit": zeros.copy(),
-        }
+        aim_ecef = earth.ecef(d.aim_lat, d.aim_lon, np.zeros(n))
         if isinstance(cfg, HGVConfig):
-            g["manoeuvre_range"] += cfg.manoeuvre_range_km * KM
-            g["terminal_range"] += cfg.terminal_range_km * KM
-            g["weave_amp"] += cfg.weave_amplitude_deg * DEG
-            g["weave_period"] = zeros + cfg.weave_period_s
-            g["turn_limit"] += cfg.turn_bank_limit_deg * DEG
+            g = glider_params(cfg, aim_ecef, d.weave_phase)
+        else:
+            g = missile_params(aim_ecef, cfg.nose_radius_m)
         gparams.append(g)
         table = np.zeros((len(config.bands), s_max))
         for b, (band, um) in enumerate(config.bands.items()):
@@ -161,9 +168,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
                 )
         plumes.append(np.repeat(table[:, :, None], n, axis=2))
         bodies.append({f: np.full(n, float(getattr(cfg, f))) for f in _BODY_FIELDS})
-    guidance = GuidanceParams(
-        **{key: np.concatenate([g[key] for g in gparams], axis=-1) for key in gparams[0]}
-    )
+    guidance = GuidanceParams.concat(gparams)
     plume_all = np.concatenate(plumes, axis=2)
     return FlyoutPlan(
         earth=earth,
@@ -341,7 +346,9 @@ def run_flyout_with_events(
     Raises
     ------
     ScenarioError
-        For an unreachable aim point or release condition, or bad arguments.
+        For an aim point out of a missile's or a glider's reach
+        (:mod:`tracklayer.threats.reach`), an unreachable release condition, or bad
+        arguments.
     """
     if epoch.tzinfo is None:
         raise ScenarioError("epoch: must be timezone-aware UTC")

@@ -147,7 +147,7 @@ def fly(
         (:attr:`Trajectories.trace`); none by default.
     """
     n = model.vehicles.n
-    earth_p, log_rho, stages, veh = model.kernel_arrays
+    earth_p, log_rho, log_p, stages, veh = model.kernel_arrays
     m_total = samples.total
     pos = np.full((3, m_total), np.nan)
     vel = np.full((3, m_total), np.nan)
@@ -168,15 +168,18 @@ def fly(
         gpar = controller.params.kernel_array()
         gains = controller.gain_array()
         stage, weave_t0 = controller.stage, controller.weave_t0
+        bank_sign, limits = controller.bank_sign, controller.limits
     else:
         guided = False
         gpar = np.zeros((K.G_SIZE, n))
         gains = np.zeros(K.K_SIZE)
         stage, weave_t0 = np.zeros(n, dtype=np.int8), np.zeros(n)
+        bank_sign, limits = np.zeros(n), np.zeros(n, dtype=np.int8)
     f64 = np.float64
     n_ev, n_steps = K.fly_batch(
         earth_p,
         log_rho,
+        log_p,
         stages,
         veh,
         guided,
@@ -185,6 +188,8 @@ def fly(
         controller.phase,
         stage,
         weave_t0,
+        bank_sign,
+        limits,
         np.ascontiguousarray(r0, dtype=f64),
         np.ascontiguousarray(v0, dtype=f64),
         np.ascontiguousarray(samples.tau0, dtype=f64),

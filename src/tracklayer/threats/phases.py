@@ -3,6 +3,8 @@
 Phase codes index :data:`PHASES` (the ``phase`` column of ``truth``); event codes index
 :data:`EVENTS` (the ``event`` column of ``events``), in the order events of one vehicle
 happen within one integration step, so that sorting by time keeps that order.
+``heating_limit`` and ``pressure_limit`` mark the first time a glider's stagnation-point
+heat flux or dynamic pressure exceeds its stated limit before the terminal dive.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ EVENTS: tuple[str, ...] = (
     "pullup_end",
     "manoeuvre_start",
     "terminal_start",
+    "heating_limit",
+    "pressure_limit",
     "impact",
 )
 (
@@ -40,5 +44,7 @@ EVENTS: tuple[str, ...] = (
     EV_PULLUP_END,
     EV_MANOEUVRE_START,
     EV_TERMINAL_START,
+    EV_HEAT_LIMIT,
+    EV_PRESSURE_LIMIT,
     EV_IMPACT,
-) = range(8)
+) = range(10)
