@@ -103,6 +103,13 @@ class PathGeometry:
     limb: BoolArray
     cos_zenith: F64
 
+    def take(self, index: NDArray[np.intp]) -> PathGeometry:
+        """The paths picked by ``index``."""
+        return PathGeometry(
+            self.target_alt_m[index], self.lowest_alt_m[index], self.limb[index],
+            self.cos_zenith[index],
+        )  # fmt: skip
+
 
 def path_geometry(sensor_pos: ArrayLike, target_pos: ArrayLike) -> PathGeometry:
     """Heights, limb flag and zenith angle of the paths sensor→target (ECEF, m, ``(..., 3)``)."""
