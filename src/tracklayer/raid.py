@@ -33,14 +33,17 @@ from tracklayer._version import __version__
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog
+from tracklayer.stages import network
 from tracklayer.stages.coverage import coverage
 from tracklayer.stages.scoring import score
+from tracklayer.stages.sensing import Outage
 from tracklayer.stages.sensing import detections as detections_table
 from tracklayer.stages.space import space_segment
 from tracklayer.stages.threats import truth_table
 from tracklayer.stages.tracking import tracks_table
 
 __all__ = [
+    "NETWORK",
     "RAID",
     "STAGES",
     "Stage",
@@ -60,6 +63,10 @@ Progress = Callable[[str], None]
 
 #: The group of stages a ``threats`` section makes run.
 RAID = "raid"
+#: The group of stages run after the raid when the scenario has a ``network`` section
+#: (attacks on the network: each draw reruns the network stage, so not in the raid's group,
+#: which the resilience analysis reruns per draw).
+NETWORK = "network"
 
 
 @dataclass
@@ -69,6 +76,9 @@ class StageInputs:
     scenario: Scenario
     tables: Tables = field(default_factory=dict)
     known_catalog: SatelliteCatalog | None = None
+    #: Satellites out of service (the resilience analysis's draw), for stages that
+    #: propagate the satellites again (the network); None: every satellite works.
+    outage: Outage | None = None
 
     @property
     def catalog(self) -> SatelliteCatalog:
@@ -89,7 +99,8 @@ class Stage:
     label
         What the progress display says while it runs.
     group
-        ``coverage`` or :data:`RAID`: the scenario section whose presence makes it run.
+        ``coverage``, :data:`RAID` or :data:`NETWORK`: the scenario section whose presence
+        makes it run (a ``network`` group stage also needs ``threats``).
     sections
         Top-level scenario sections it reads (its cache key hashes them).
     reads, writes
@@ -102,7 +113,8 @@ class Stage:
 
     A stage runs when its group runs and ``when`` holds, unless stages above it already
     write every table it writes: a stage that replaces another (trackers fed through a
-    network instead of directly) is listed above the one it replaces.
+    network instead of directly) is listed above the one it replaces. A stage of the
+    :data:`NETWORK` group also needs the raid (a ``threats`` section).
     """
 
     name: str
@@ -119,6 +131,8 @@ class Stage:
         the stage's own condition holds."""
         section = "threats" if self.group == RAID else self.group
         if getattr(scenario, section) is None:
+            return False
+        if self.group == NETWORK and scenario.threats is None:
             return False
         return self.when is None or self.when(scenario)
 
@@ -146,6 +160,14 @@ STAGES: tuple[Stage, ...] = (
         ("truth",), ("detections",),
         lambda i: {"detections": detections_table(i.scenario, i.tables["truth"], i.catalog)},
     ),
+    Stage(  # with a network, the trackers run at their nodes on what arrived there
+        "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
+        ("tracks", "links", "deliveries", "latency", "node_tracks"),
+        lambda i: network.network_tables(
+            i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
+        ),
+        when=lambda s: s.network is not None,
+    ),
     Stage(
         "tracks", "tracking", RAID, ("epoch", "step_s", "tracking"), ("detections",),
         ("tracks",), lambda i: {"tracks": tracks_table(i.scenario, i.tables["detections"])},
@@ -154,6 +176,20 @@ STAGES: tuple[Stage, ...] = (
         "metrics", "metrics", RAID, ("tracking",), ("truth", "tracks", "detections"),
         ("metrics", "gospa"),
         lambda i: score(i.scenario, i.tables["truth"], i.tables["tracks"], i.tables["detections"]),
+    ),
+    Stage(
+        "warning", "warning", RAID, ("epoch",), ("metrics", "truth", "node_tracks"),
+        ("warning", "warning_joint_vs_alone"),
+        lambda i: network.warning(
+            i.scenario, i.tables["metrics"], i.tables["truth"], i.tables["node_tracks"]
+        ),
+        when=lambda s: s.network is not None,
+    ),
+    Stage(
+        "network_attacks", "network attacks", NETWORK, (*_SPAN, "space", "tracking", "network"),
+        ("detections", "truth"), ("network_attacks", "network_attacks_summary"),
+        lambda i: network.attacks(i.scenario, i.tables["detections"], i.tables["truth"], i.catalog),
+        when=lambda s: s.network is not None and s.network.attacks is not None,
     ),
 )  # fmt: skip
 
@@ -265,6 +301,7 @@ def run_stages(
     *,
     given: Mapping[str, pa.Table] | None = None,
     catalog: SatelliteCatalog | None = None,
+    outage: Outage | None = None,
 ) -> StageRun:
     """Run the stages of ``group`` that the scenario has, in order, through the cache.
 
@@ -283,6 +320,9 @@ def run_stages(
         run folder's own detections); they are taken to be what the scenario makes.
     catalog
         The space segment when already built.
+    outage
+        Satellites out of service, for stages that propagate the satellites again (the
+        ``given`` detections were made under it).
 
     Returns
     -------
@@ -291,7 +331,7 @@ def run_stages(
     """
     cache = cache or StageCache(None)
     say = progress or (lambda _label: None)
-    inputs = StageInputs(scenario, dict(given or {}), catalog)
+    inputs = StageInputs(scenario, dict(given or {}), catalog, outage)
     keys = stage_keys(scenario, group)
     for stage in STAGES:
         if stage.name not in keys or all(t in inputs.tables for t in stage.writes):
@@ -310,6 +350,7 @@ def run_raid(
     truth: pa.Table | None = None,
     detections: pa.Table | None = None,
     catalog: SatelliteCatalog | None = None,
+    outage: Outage | None = None,
 ) -> StageRun:
     """Fly, sense, track (each owner alone, jointly, and fused) and score a raid.
 
@@ -321,4 +362,4 @@ def run_raid(
         for name, table in (("truth", truth), ("detections", detections))
         if table is not None
     }
-    return run_stages(scenario, RAID, cache, progress, given=given, catalog=catalog)
+    return run_stages(scenario, RAID, cache, progress, given=given, catalog=catalog, outage=outage)

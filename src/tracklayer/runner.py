@@ -15,7 +15,7 @@ import numpy as np
 
 from tracklayer.io.parquet import write_table
 from tracklayer.pipeline import write_scenario_copy
-from tracklayer.raid import RAID, StageCache, StageRun, run_stages
+from tracklayer.raid import NETWORK, RAID, StageCache, StageRun, run_stages
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog, ephemeris_table, satellites_table
 from tracklayer.stages.coverage import coverage_grid
@@ -58,6 +58,13 @@ def write_run(
     if scenario.threats is not None:
         raid = run_stages(scenario, RAID, cache, say, catalog=catalog)
         files += [write_table(t, out_dir / f"{name}.parquet") for name, t in raid.tables.items()]
+        if scenario.network is not None:  # attacks on the network, after the raid
+            more = run_stages(scenario, NETWORK, cache, say, given=raid.tables, catalog=catalog)
+            files += [
+                write_table(t, out_dir / f"{name}.parquet")
+                for name, t in more.tables.items()
+                if name not in raid.tables
+            ]
     if scenario.losses is not None:
         files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
     files.append(_write_scene(scenario, catalog, raid, out_dir))

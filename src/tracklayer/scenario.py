@@ -19,6 +19,7 @@ from tracklayer.config_base import StrictModel
 from tracklayer.errors import ScenarioError
 from tracklayer.losses.config import LossesConfig
 from tracklayer.metrics.config import CoverageConfig
+from tracklayer.network.config import NetworkConfig
 from tracklayer.sensors.config import SensorPayload
 from tracklayer.sensors.environment import EnvironmentConfig
 from tracklayer.sensors.radar_config import GroundRadar
@@ -73,6 +74,11 @@ class Scenario(StrictModel):
         default_factory=EnvironmentConfig,
         description="Model atmosphere (auto by launch latitude and month) and cloud tops",
     )
+    network: NetworkConfig | None = Field(
+        default=None,
+        description="The connected layer: crosslinks, ground stations, nodes, sharing "
+        "(none: every detection reaches every tracker the instant it is made)",
+    )
 
     @field_validator("epoch")
     @classmethod
@@ -89,6 +95,17 @@ class Scenario(StrictModel):
         ]
         if problems:
             raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _network_matches_space(self) -> Scenario:
+        if self.network is not None:
+            names = [c.name for c in self.space.constellations]
+            problems = self.network.problems_with(
+                names, self.owners, [r.owner for r in self.radars]
+            )
+            if problems:
+                raise ValueError("\n".join(f"network.{p}" for p in problems))
         return self
 
     @property

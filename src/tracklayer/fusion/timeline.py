@@ -22,7 +22,12 @@ _LIVE = ("confirmed", "coasting")
 
 
 def fuse_timeline(
-    tracks: pa.Table, epoch: datetime, *, interval_s: float = 10.0, max_age_s: float = 30.0
+    tracks: pa.Table,
+    epoch: datetime,
+    *,
+    interval_s: float = 10.0,
+    max_age_s: float = 30.0,
+    known_column: str | None = None,
 ) -> pa.Table:
     """System tracks fused from the national tracks, every ``interval_s`` seconds.
 
@@ -36,6 +41,9 @@ def fuse_timeline(
         Fusion cadence, s.
     max_age_s
         National track states older than this at a fusion time are left out, s.
+    known_column
+        Timestamp column of when each state reached the fusing node; used from then on
+        (default: from its own time).
 
     Returns
     -------
@@ -52,6 +60,8 @@ def fuse_timeline(
         return TRACKS_SCHEMA.empty_table()
     epoch_ns = int(np.datetime64(epoch.replace(tzinfo=None), "ns").astype(np.int64))
     t_s = (national["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
+    known = national[known_column if known_column is not None else "time"]
+    known_s = (known.cast(pa.int64()).to_numpy() - epoch_ns) / 1e9
     owner = national["tracker"].to_numpy(zero_copy_only=False).astype(str)
     track_id = national["track_id"].cast(pa.string()).to_numpy(zero_copy_only=False).astype(str)
     state = np.stack([national[c].to_numpy() for c in ("x", "y", "z", "vx", "vy", "vz")], axis=1)
@@ -63,8 +73,8 @@ def fuse_timeline(
     states: list[np.ndarray] = []
     covs: list[np.ndarray] = []
     first = np.ceil(t_s.min() / interval_s) * interval_s
-    for fusion_t in np.arange(first, t_s.max(), interval_s):
-        latest = _latest_states(owner, track_id, t_s, fusion_t, max_age_s)
+    for fusion_t in np.arange(first, known_s.max(), interval_s):
+        latest = _latest_states(owner, track_id, t_s, known_s, fusion_t, max_age_s)
         if latest.size == 0:
             continue
         batch = TrackBatch(owner[latest], track_id[latest], t_s[latest], state[latest], cov[latest])
@@ -93,10 +103,15 @@ def fuse_timeline(
 
 
 def _latest_states(
-    owner: np.ndarray, track_id: np.ndarray, t_s: np.ndarray, at_s: float, max_age_s: float
+    owner: np.ndarray,
+    track_id: np.ndarray,
+    t_s: np.ndarray,
+    known_s: np.ndarray,
+    at_s: float,
+    max_age_s: float,
 ) -> np.ndarray:
-    """Row index of each (owner, track) latest state within ``max_age_s`` before ``at_s``."""
-    recent = np.flatnonzero((t_s <= at_s + 1e-9) & (t_s >= at_s - max_age_s))
+    """Row index of each (owner, track) latest state known at ``at_s``, within ``max_age_s``."""
+    recent = np.flatnonzero((known_s <= at_s + 1e-9) & (t_s >= at_s - max_age_s))
     if recent.size == 0:
         return recent
     order = recent[np.lexsort((t_s[recent], track_id[recent], owner[recent]))]

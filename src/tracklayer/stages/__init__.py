@@ -10,5 +10,7 @@ run in and their cache live in one place, :data:`tracklayer.raid.STAGES`.
 Modules: :mod:`~tracklayer.stages.space` (space segment, ephemeris),
 :mod:`~tracklayer.stages.coverage`, :mod:`~tracklayer.stages.threats` (flyout),
 :mod:`~tracklayer.stages.sensing`, :mod:`~tracklayer.stages.tracking` (national, joint and
-fused tracks) and :mod:`~tracklayer.stages.scoring` (tracking metrics).
+fused tracks), :mod:`~tracklayer.stages.network` (with a ``network`` section: the trackers
+at their nodes instead, warning times, attacks on the network) and
+:mod:`~tracklayer.stages.scoring` (tracking metrics).
 """

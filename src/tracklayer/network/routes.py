@@ -1,0 +1,222 @@
+"""Shortest-delay routes from every satellite to every national node, over all steps at once.
+
+Each step's network is one block of a block-diagonal sparse graph (vertices: satellites,
+ground stations, then the national nodes; weights: per-hop delays, s). One Dijkstra
+search per node over the whole run (``scipy.sparse.csgraph.dijkstra`` with ``min_only``,
+every step's copy of the node a source) gives each satellite's delay to that node at
+every step: blocks are disconnected, so the nearest source is always the node of the
+same step. Hop counts come from the predecessor tree by pointer jumping.
+
+Store and forward: a report made at step ``s`` leaves at the first step ``s' >= s`` that
+gives the earliest arrival ``t[s'] + delay[s']`` (it waits on board until a route
+exists). A satellite without crosslinks therefore delivers at its next ground contact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+# Zero delays would be dropped by some sparse constructions; a femtosecond is below any
+# figure the network reports.
+_MIN_WEIGHT_S = 1.0e-15
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Earliest arrival of a report at each node, by the step it was made and its satellite.
+
+    Attributes
+    ----------
+    arrival_s : (P, T, N) float64
+        Arrival time at node p of a report made at sample t by satellite n (store and
+        forward included), s since the epoch; ``inf`` where it never arrives.
+    hops : (P, T, N) int64
+        Space links used (crosslinks and the downlink); -1 where it never arrives.
+    delay_s : (P, T, N) float64
+        Delay of the best route at step t itself (no waiting), s; ``inf`` without a route.
+    """
+
+    arrival_s: F64
+    hops: I64
+    delay_s: F64
+
+
+def shortest_delays(
+    n_vertices: int,
+    n_steps: int,
+    step: I64,
+    a: I64,
+    b: I64,
+    weight_s: F64,
+    sources: I64,
+) -> tuple[F64, I64]:
+    """Shortest-delay distances and edge counts from per-step sources, all steps at once.
+
+    Parameters
+    ----------
+    n_vertices
+        Vertices per step, V.
+    n_steps
+        Steps, T.
+    step, a, b, weight_s : (E,)
+        Directed edges *towards* the sources (``a -> b`` carries a report from ``b`` to
+        ``a``): the step, the two vertex indices in ``0..V-1`` and the delay, s. At most
+        one edge per ordered vertex pair and step.
+    sources : (S,) int64
+        Vertex indices (in ``0..V-1``) of the destinations; each gets its own search.
+
+    Returns
+    -------
+    distance_s : (S, T, V) float64
+        Delay from each vertex to the source at each step, s (the path read along the
+        edges from the source); ``inf`` if unreachable.
+    edges : (S, T, V) int64
+        Edges on that shortest path; -1 if unreachable.
+    """
+    dist, edges, _ = shortest_trees(n_vertices, n_steps, step, a, b, weight_s, sources)
+    return dist, edges
+
+
+def shortest_trees(
+    n_vertices: int,
+    n_steps: int,
+    step: I64,
+    a: I64,
+    b: I64,
+    weight_s: F64,
+    sources: I64,
+) -> tuple[F64, I64, I64]:
+    """:func:`shortest_delays` and the shortest-path trees: each vertex's next vertex
+    towards the source (``(S, T, V)``, index in ``0..V-1`` of the same step; -1 at the
+    source and where unreachable)."""
+    size = n_vertices * n_steps
+    offset = step * n_vertices
+    w = np.maximum(weight_s, _MIN_WEIGHT_S)
+    graph = sp.csr_matrix((w, (offset + a, offset + b)), shape=(size, size))
+    per_step = np.arange(n_steps) * n_vertices
+    shape = (sources.size, n_steps, n_vertices)
+    dist, edges, parent = np.empty(shape), np.empty(shape, np.int64), np.empty(shape, np.int64)
+    for k, source in enumerate(sources):  # one search per destination node, not per step
+        d, pred, _ = dijkstra(
+            graph,
+            directed=True,
+            indices=per_step + source,
+            min_only=True,
+            return_predecessors=True,
+        )
+        dist[k] = d.reshape(n_steps, n_vertices)
+        depth = path_edges(pred)
+        edges[k] = np.where(np.isfinite(d), depth, -1).reshape(n_steps, n_vertices)
+        parent[k] = np.where(pred >= 0, pred % n_vertices, -1).reshape(n_steps, n_vertices)
+    return dist, edges, parent
+
+
+def tree_loads(parent: I64, edges: I64, rate_hz: F64) -> F64:
+    """Reports per second through each vertex's first edge towards the source.
+
+    Every vertex sends ``rate_hz`` reports per second along its shortest path; the load of
+    the edge from v to its parent is the sum of the rates of v's subtree (v included).
+
+    Parameters
+    ----------
+    parent, edges : (T, V) int64
+        One search's trees (:func:`shortest_trees`): parents and depths.
+    rate_hz : (V,) or (T, V)
+        Reports each vertex sends per second.
+
+    Returns
+    -------
+    load_hz : (T, V)
+        Load on the edge from each vertex to its parent (0 at the source or unreached).
+    """
+    t, v = parent.shape
+    load = np.where(edges >= 0, np.broadcast_to(rate_hz, (t, v)), 0.0).ravel()
+    flat_parent = (parent + np.arange(t)[:, None] * v).ravel()
+    depth = edges.ravel()
+    for level in range(int(depth.max(initial=0)), 0, -1):  # leaves first, one pass per level
+        at = np.flatnonzero(depth == level)
+        np.add.at(load, flat_parent[at], load[at])
+    return np.where(edges >= 1, load.reshape(t, v), 0.0)
+
+
+def md1_wait_s(load_hz: F64, service_s: F64) -> F64:
+    """Mean wait in an M/D/1 queue: ``rho s / (2 (1 - rho))`` with ``rho = load s``, s.
+
+    Poisson arrivals of reports, a fixed service (serialisation) time ``s`` per report
+    (Kleinrock, *Queueing Systems* vol. 1, 1975, eq. 5.73, the Pollaczek-Khinchine mean
+    for deterministic service). ``inf`` at or above saturation (``rho >= 1``).
+    """
+    rho = load_hz * service_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = rho * service_s / (2.0 * (1.0 - rho))
+    return np.asarray(np.where(rho < 1.0, wait, np.inf), dtype=np.float64)
+
+
+def path_edges(predecessors: I64) -> I64:
+    """Edges from each vertex to the root of its shortest-path tree (pointer jumping).
+
+    Parameters
+    ----------
+    predecessors : (V,) int
+        Predecessor of each vertex; negative for roots and unreached vertices.
+    """
+    has = predecessors >= 0
+    return np.asarray(path_totals(predecessors, has.astype(np.int64)), dtype=np.int64)
+
+
+def path_totals(predecessors: I64, edge_value: NDArray[np.generic]) -> NDArray[np.generic]:
+    """Sum of ``edge_value`` along each vertex's path to the root, by pointer jumping.
+
+    Parameters
+    ----------
+    predecessors : (V,) int
+        Predecessor of each vertex; negative for roots and unreached vertices.
+    edge_value : (V,)
+        Value of the edge from each vertex to its predecessor (ignored at roots).
+    """
+    n = predecessors.size
+    has = predecessors >= 0
+    ancestor = np.where(has, predecessors, np.arange(n))
+    total = np.where(has, edge_value, 0)
+    while True:  # about log2(longest path) passes
+        jumped = ancestor[ancestor]
+        if np.array_equal(jumped, ancestor):
+            return total
+        total = total + total[ancestor]
+        ancestor = jumped
+
+
+def earliest_arrival(seconds: F64, delay_s: F64, hops: I64) -> tuple[F64, I64]:
+    """Arrival by store and forward: the best departure at or after each step.
+
+    Parameters
+    ----------
+    seconds : (T,)
+        Sample times, s.
+    delay_s : (..., T, N)
+        Route delay at each step, s (``inf``: no route).
+    hops : (..., T, N)
+        Hops of that route.
+
+    Returns
+    -------
+    arrival_s, hops : (..., T, N)
+        ``min over s' >= s of seconds[s'] + delay_s[s']`` and the hops of the route taken
+        (the earliest such ``s'``).
+    """
+    leave = seconds[:, None] + delay_s
+    best = np.flip(np.minimum.accumulate(np.flip(leave, axis=-2), axis=-2), axis=-2)
+    t = seconds.size
+    step_index = np.broadcast_to(np.arange(t)[:, None], leave.shape)
+    own = np.where(np.isfinite(leave) & (leave <= best), step_index, t)
+    first = np.flip(np.minimum.accumulate(np.flip(own, axis=-2), axis=-2), axis=-2)
+    taken = np.take_along_axis(hops, np.minimum(first, t - 1), axis=-2)
+    return best, np.where(np.isfinite(best), taken, -1)

@@ -1,0 +1,85 @@
+"""The network stages: links, deliveries and trackers at their nodes; warning; attacks.
+
+With a ``network`` section these replace the plain tracking stage: every detection
+travels to the nodes that may receive it and each tracker runs where it lives
+(:mod:`tracklayer.network`).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from tracklayer.network.attacks import attack_summary, run_attacks
+from tracklayer.network.layer import NetworkOutage, SpaceSegmentStates
+from tracklayer.network.stage import run_network
+from tracklayer.network.warning import joint_vs_alone, warning_table
+from tracklayer.scenario import Scenario
+from tracklayer.space import SatelliteCatalog
+from tracklayer.stages.sensing import Outage
+from tracklayer.stages.space import ephemeris
+
+__all__ = ["attacks", "network_tables", "space_states", "warning"]
+
+
+def space_states(
+    scenario: Scenario, catalog: SatelliteCatalog, states_outage: Outage | None = None
+) -> SpaceSegmentStates:
+    """Every satellite's ECEF states at the raid's samples, as the network sees them.
+
+    ``states_outage`` edits the states first (satellites lost: NaN states, no links).
+    """
+    states = ephemeris(scenario, catalog)
+    if states_outage is not None:
+        states = states_outage(states)
+    return SpaceSegmentStates(
+        catalog.sat_id, catalog.owner, catalog.constellation, states.seconds, states.r_ecef,
+        states.valid,
+    )  # fmt: skip
+
+
+def network_tables(
+    scenario: Scenario,
+    detections: pa.Table,
+    catalog: SatelliteCatalog,
+    outage: NetworkOutage | None = None,
+    *,
+    states_outage: Outage | None = None,
+) -> dict[str, pa.Table]:
+    """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
+    ``links``, ``deliveries``, ``latency`` and ``node_tracks``.
+
+    ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
+    service (a resilience draw: they neither sense nor relay).
+    """
+    config = scenario.network
+    if config is None:
+        raise ValueError("the scenario has no network section")
+    tables = run_network(
+        config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
+        scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
+    )  # fmt: skip
+    names = ("tracks", "links", "deliveries", "latency", "node_tracks")
+    return {name: getattr(tables, name) for name in names}
+
+
+def warning(
+    scenario: Scenario, metrics: pa.Table, truth: pa.Table, node_tracks: pa.Table
+) -> dict[str, pa.Table]:
+    """``warning`` (per threat and node, launch to warning at the node) and
+    ``warning_joint_vs_alone`` (per threat, the C2 node against the best national node)."""
+    table = warning_table(metrics, truth, node_tracks, scenario.epoch)
+    return {"warning": table, "warning_joint_vs_alone": joint_vs_alone(table)}
+
+
+def attacks(
+    scenario: Scenario, detections: pa.Table, truth: pa.Table, catalog: SatelliteCatalog
+) -> dict[str, pa.Table]:
+    """``network_attacks`` (per draw, node and threat) and its loss curves."""
+    config = scenario.network
+    if config is None:
+        raise ValueError("the scenario has no network section")
+    rows = run_attacks(
+        config, scenario.tracking, space_states(scenario, catalog), detections, truth,
+        scenario.epoch, seed=scenario.seed,
+    )  # fmt: skip
+    return {"network_attacks": rows, "network_attacks_summary": attack_summary(rows)}
