@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import EARTH_MEAN_RADIUS_M, KM, MU_EARTH_M3_S2
 from tracklayer.errors import ScenarioError
-from tracklayer.threats.separation import SeparationConfig
+from tracklayer.threats.separation_config import SeparationConfig
 
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
 BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]

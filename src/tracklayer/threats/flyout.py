@@ -291,6 +291,29 @@ def truth_columns(
     return vid, time_ns, phase, cols, {b: inten[j] for j, b in enumerate(band_list)}
 
 
+def _events_table(
+    plan: FlyoutPlan, guidance: Guidance, duration_s: float | None, epoch_ns: int
+) -> pa.Table:
+    """The ``events`` table (module notes): each vehicle's events in time order."""
+    ev_vid = np.concatenate([e.index for e in guidance.events] + [np.zeros(0, np.intp)])
+    ev_t = np.concatenate([e.time for e in guidance.events] + [np.zeros(0)])
+    ev_name = [e.name for e in guidance.events for _ in range(e.index.size)]
+    ev_abs = plan.launch_time[ev_vid] + ev_t
+    keep = np.ones(ev_abs.shape, bool) if duration_s is None else ev_abs <= duration_s + 1e-9
+    order = np.lexsort((ev_abs[keep], ev_vid[keep]))
+    ev_ids = np.asarray(plan.object_ids, dtype=object)[ev_vid[keep]][order]
+    return pa.table(
+        {
+            "object_id": pa.array(list(ev_ids), pa.string()),
+            "event": pa.array(list(np.asarray(ev_name, dtype=object)[keep][order]), pa.string()),
+            "time": pa.array(
+                epoch_ns + np.round(ev_abs[keep][order] * 1e9).astype(np.int64),
+                pa.timestamp("ns", tz="UTC"),
+            ),
+        }
+    )
+
+
 def run_flyout_with_events(
     config: ThreatsConfig,
     *,
@@ -355,23 +378,7 @@ def run_flyout_with_events(
         cols[f"intensity_{band}_w_sr"] = pa.array(val)
     truth = pa.table(cols)
 
-    ev_vid = np.concatenate([e.index for e in guidance.events] + [np.zeros(0, np.intp)])
-    ev_t = np.concatenate([e.time for e in guidance.events] + [np.zeros(0)])
-    ev_name = [e.name for e in guidance.events for _ in range(e.index.size)]
-    ev_abs = plan.launch_time[ev_vid] + ev_t
-    keep = np.ones(ev_abs.shape, bool) if duration_s is None else ev_abs <= duration_s + 1e-9
-    order = np.lexsort((ev_abs[keep], ev_vid[keep]))
-    ev_ids = np.asarray(plan.object_ids, dtype=object)[ev_vid[keep]][order]
-    events = pa.table(
-        {
-            "object_id": pa.array(list(ev_ids), pa.string()),
-            "event": pa.array(list(np.asarray(ev_name, dtype=object)[keep][order]), pa.string()),
-            "time": pa.array(
-                epoch_ns + np.round(ev_abs[keep][order] * 1e9).astype(np.int64),
-                pa.timestamp("ns", tz="UTC"),
-            ),
-        }
-    )
+    events = _events_table(plan, guidance, duration_s, epoch_ns)
     return add_spent_stages(truth, events, config.separation, config.bands, epoch), events
 
 

@@ -38,9 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
-from pydantic import Field
 
-from tracklayer.config_base import StrictModel
 from tracklayer.constants import (
     J2_EARTH,
     KM,
@@ -51,6 +49,7 @@ from tracklayer.constants import (
 )
 from tracklayer.frames import ecef_to_geodetic
 from tracklayer.solar import sun_direction_ecef
+from tracklayer.threats.separation_config import SeparationConfig
 from tracklayer.threats.signature import band_radiance
 
 F64 = NDArray[np.float64]
@@ -68,26 +67,6 @@ SOLAR_CONSTANT_W_M2 = 1361.0
 #: Effective radiating temperature of the Earth, K, and its Bond albedo.
 EARTH_TEMPERATURE_K = 255.0
 EARTH_ALBEDO = 0.3
-
-
-class SeparationConfig(StrictModel):
-    """The spent upper stage of each ballistic missile, flown after separation."""
-
-    spent_stage: bool = Field(True, description="fly each ballistic missile's spent stage")
-    delta_v_m_s: float = Field(
-        3.0, ge=0.0, le=100.0, description="stage's separation speed, back along the velocity, m/s"
-    )
-    area_m2: float = Field(
-        4.0,
-        gt=0.0,
-        le=100.0,
-        description="stage's mean projected area (a quarter of its surface), m²",
-    )
-    emissivity: float = Field(0.85, gt=0.0, le=1.0, description="stage's grey-body emissivity")
-    absorptivity: float = Field(0.5, gt=0.0, le=1.0, description="stage's solar absorptivity")
-    breakup_altitude_km: float = Field(
-        78.0, ge=0.0, le=200.0, description="the stage breaks up below this height, km"
-    )
 
 
 def gravity_ecef(r: F64) -> F64:
