@@ -57,6 +57,11 @@ from tests.service.server_helper import free_port, start_server, stop_server  # 
 
 CODES = ["USA", "JPN", "KOR", "AUS", "GBR", "CAN", "FRA", "DEU"]
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
+#: Longest wait for the last acknowledged updates to reach every subscriber, s.
+DELIVERY_WAIT_S = 60.0
+#: Longest wait for a fresh server to answer /health from every worker, s (each worker
+#: starts a writer and a fusion process: tens of seconds on a loaded 2-core machine).
+SERVER_START_S = 120.0
 COV = np.diag([1e4] * 3 + [25.0] * 3).reshape(-1).tolist()
 _TIME_MARK = "@TIME@"
 #: The head of a national update as the service writes it (see ingest._update_text).
@@ -172,7 +177,7 @@ async def _post_connection(
                 await asyncio.sleep((next_ns - now) * 1e-9)
             next_ns += interval_ns
             mid = f"{code}-{worker}-{i}"
-            stamp = (EPOCH + timedelta(seconds=i * 0.1)).isoformat()
+            stamp = datetime.now(UTC).isoformat()  # the server refuses states ahead of it
             body = (template % mid).replace(_TIME_MARK, stamp).encode()
             request = f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
             t0 = time.monotonic_ns()
@@ -191,7 +196,15 @@ async def _post_connection(
 
 
 async def _post_all(cfg: dict[str, Any]) -> dict[str, list[Any]]:
+    """Post on every connection of ``cfg``, once told when: the process prints "ready"
+    (started, imports done), then reads ``go START_NS STOP_NS`` (``time.monotonic_ns``,
+    system-wide on Linux) on stdin. A schedule fixed before the process had started would
+    be partly or wholly past on a loaded machine, and fewer messages (or none) be sent."""
     out: dict[str, list[Any]] = {"acks": [], "errors": []}
+    print("ready", flush=True)
+    line = await asyncio.to_thread(sys.stdin.readline)
+    _, start_ns, stop_ns = line.split()
+    cfg = {**cfg, "start_ns": int(start_ns), "stop_ns": int(stop_ns)}
     await asyncio.gather(*(_post_connection(cfg["port"], c, cfg, out) for c in cfg["connections"]))
     return out
 
@@ -248,6 +261,13 @@ async def _listen_all(cfg: dict[str, Any]) -> dict[str, list[Any]]:
         )
         for code, token in cfg["tokens"].items()
     }
+    # The handshake completes before the server has checked the token and subscribed the
+    # socket; "hello" comes after both. Posting may start only then: a message committed
+    # between the two is in the subscriber's first picture, not in its updates.
+    for code, ws in sockets.items():
+        hello = json.loads(await ws.recv())
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"{code}: expected hello first, got {hello.get('type')!r}")
     print("ready", flush=True)
     threading.Thread(target=read_stdin, daemon=True).start()
     tasks = [asyncio.create_task(listen(code, ws)) for code, ws in sockets.items()]
@@ -400,7 +420,7 @@ def run_load(
     tokens = {c: add_partner(engine, c) for c in codes}
     engine.dispose()
     port = free_port()
-    proc = start_server(db_url, port, workers=workers)
+    proc = start_server(db_url, port, timeout_s=SERVER_START_S, workers=workers)
     connections = [
         {"code": c, "worker": w, "token": tokens[c]}
         for c in codes
@@ -419,21 +439,26 @@ def run_load(
             children.append(listener)
             if listener.stdout is None or listener.stdout.readline().strip() != "ready":
                 raise RuntimeError("subscribers did not connect")
-            warm_ns = time.monotonic_ns() + 500_000_000
-            start_ns = warm_ns + int(warmup_s * 1e9)
-            stop_ns = start_ns + int(seconds * 1e9)
             posters = []
             for p in range(poster_processes):
                 cfg = {
                     "port": port,
                     "batch": batch,
                     "interval_s": interval_s,
-                    "start_ns": warm_ns,
-                    "stop_ns": stop_ns,
                     "connections": connections[p::poster_processes],
                 }
                 posters.append(_spawn("post", cfg, tmp, f"p{p}"))
                 children.append(posters[-1][0])
+            for poster, _ in posters:
+                if poster.stdout is None or poster.stdout.readline().strip() != "ready":
+                    raise RuntimeError("a posting process did not start")
+            warm_ns = time.monotonic_ns() + 100_000_000
+            start_ns = warm_ns + int(warmup_s * 1e9)
+            stop_ns = start_ns + int(seconds * 1e9)
+            for poster, _ in posters:
+                assert poster.stdin is not None
+                poster.stdin.write(f"go {warm_ns} {stop_ns}\n")
+                poster.stdin.flush()
             time.sleep(max(0.0, (start_ns - time.monotonic_ns()) * 1e-9))
             cpu0 = _cpu_s(proc.pid)
             machine0 = _cpu_times()
@@ -452,14 +477,19 @@ def run_load(
             assert listener.stdin is not None
             listener.stdin.write(f"expect {len(acks)}\n")
             listener.stdin.flush()
+            # It ends as soon as they have; the bound only stops a lost update waiting
+            # forever, and must not be reached by a slow machine's late ones.
             try:
-                listener.wait(10)
+                listener.wait(DELIVERY_WAIT_S)
             except subprocess.TimeoutExpired:
                 listener.send_signal(signal.SIGTERM)
                 listener.wait(10)
             got = _read_result(listen_path)
             if got is None:
-                errors.append("subscribers did not receive every acknowledged message in 10 s")
+                errors.append(
+                    "subscribers did not receive every acknowledged message in "
+                    f"{DELIVERY_WAIT_S:.0f} s"
+                )
                 got = {c: [] for c in codes}
         finally:
             for child in children:

@@ -127,6 +127,18 @@ DATA_STOP
             13,
             "unsupported data keyword",
         ),
+        (  # year 1000: datetime64[ns] would wrap it to 2169
+            "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
+            "ANGLE_1 = 1000-03-01T00:00:01Z 10.5",
+            13,
+            "outside the years 1678 to 2261",
+        ),
+        (
+            "ANGLE_2 = 2027-03-01T00:00:01.000000Z -3.25",
+            "ANGLE_2 = 2263-03-01T00:00:01Z -3.25",
+            14,
+            "outside the years 1678 to 2261",
+        ),
         ("DATA_STOP\n", "", 14, "file ends inside a segment"),
         ("TIME_SYSTEM = UTC\n", "", 9, "lacks TIME_SYSTEM"),
     ],

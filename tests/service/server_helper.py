@@ -20,10 +20,12 @@ def free_port() -> int:
 
 
 def start_server(
-    db_url: str, port: int, timeout_s: float = 30.0, workers: int = 1
+    db_url: str, port: int, timeout_s: float = 120.0, workers: int = 1
 ) -> subprocess.Popen[Any]:
     """Start ``python -m tracklayer.service serve`` and wait until /health answers
-    (from every one of ``workers`` processes: they start one by one)."""
+    (from every one of ``workers`` processes: they start one by one). It returns as soon
+    as they answer; ``timeout_s`` covers a loaded machine, where each worker's start (and
+    its writer and fusion processes') can take tens of seconds."""
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -24,7 +24,7 @@ def test_migrations_build_the_models_schema(db_url: str) -> None:
     assert schema_revision(engine) is None
     migrate(engine)
     migrate(engine)  # idempotent
-    assert schema_revision(engine) == "0001"
+    assert schema_revision(engine) == "0002"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()
@@ -96,3 +96,28 @@ def test_background_checkpoints_keep_commits_free_of_checkpoints(tmp_path: Path)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM filler").scalar() == 1500
     engine.dispose()
+
+
+def test_sqlite_files_are_created_private(tmp_path: Path) -> None:
+    """A new SQLite database, and the write-ahead log and shared-memory files SQLite makes
+    beside it, are readable by their owner alone (mode 0600; the folder 0700), whatever
+    the umask (here the permissive 0o000)."""
+    import os
+    import stat
+
+    from tracklayer.service.auth import add_partner
+
+    old = os.umask(0)
+    try:
+        path = tmp_path / "new" / "picture.db"
+        engine = make_engine(f"sqlite:///{path}")
+        migrate(engine)
+        add_partner(engine, "USA")
+        files = [path, *path.parent.glob("picture.db-*")]
+        assert {f.name for f in files} >= {"picture.db", "picture.db-wal", "picture.db-shm"}
+        for f in files:
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        engine.dispose()
+    finally:
+        os.umask(old)

@@ -31,7 +31,8 @@ from tracklayer.service.ingest import (
 
 
 def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
-    """New, in-batch retry, in-batch reuse, stored retry, unknown partner: one commit."""
+    """New, in-batch retry, in-batch reuse, stored retry, release to a code that is no
+    partner: one commit."""
     engine = make_engine(db_url)
     migrate(engine)
     add_partner(engine, "USA")
@@ -57,7 +58,7 @@ def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
     assert [job_outcome(job) for job in jobs] == MIXED_BATCH_OUTCOMES
     # One publication per commit, the stored messages' updates in commit order.
     assert [[json.loads(text)["message_id"] for _, text in batch] for batch in published] == [
-        ["a", "c"]
+        ["a", "b", "c"]
     ]
     with engine.connect() as conn:
         stored = dict(conn.execute(sa.select(messages.c.message_id, messages.c.n_records)).all())
@@ -68,10 +69,10 @@ def test_one_batch_settles_each_message_as_alone(db_url: str) -> None:
             )
         ).all()
     engine.dispose()
-    assert stored == {"old": 2, "a": 2, "c": 3}
-    assert n_states == 7
+    assert stored == {"old": 2, "a": 2, "b": 2, "c": 3}
+    assert n_states == 9
     assert sorted(statuses) == sorted(
-        [("old", 201), ("a", 201), ("a", 200), ("old", 200), ("c", 201)]
+        [("old", 201), ("a", 201), ("a", 200), ("old", 200), ("b", 201), ("c", 201)]
     )
 
 

@@ -12,12 +12,11 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.service.conftest import auth, message, spd_cov, track_state
+from tests.service.conftest import auth, detection_json, message, spd_cov, track_state
 from tracklayer.service.auth import add_partner
 from tracklayer.service.db import make_engine, migrate
 from tracklayer.service.ingest import (
     IngestJob,
-    IngestRejected,
     MessageConflict,
     commit_batch,
     detection_job,
@@ -145,37 +144,49 @@ def test_bad_envelope_names_the_field(
     assert any(d["loc"][: len(loc)] == loc for d in r.json()["detail"]), r.json()
 
 
-def test_release_to_unknown_partner_is_refused(service: tuple[Any, dict[str, str]]) -> None:
-    """Releasing to a code that is not a partner (a typo) is refused, naming the entry."""
+def test_release_to_a_code_that_is_no_partner_answers_alike(
+    service: tuple[Any, dict[str, str]],
+) -> None:
+    """Partner enumeration: a release naming a code that is no partner gets the same
+    answer as one naming a partner (201, same body shape, same headers but the request
+    id), so a sender cannot probe which codes exist; the release is stored as named."""
     client, tok = service
-    r = client.post(
-        "/api/v1/tracks",
-        json=message("m", ["JPN", "JNP"], [track_state("USA", "T")]),
-        headers=auth(tok["USA"]),
-    )
-    assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "releasable_to", 1]
-    assert _count(client, tok["USA"]) == 0
+    answers = []
+    for mid, release in (("known", ["JPN"]), ("unknown", ["ZZZ"])):
+        body = message(mid, release, [track_state("USA", "T" + mid)])
+        answers.append(client.post("/api/v1/tracks", json=body, headers=auth(tok["USA"])))
+    known, unknown = answers
+    assert (known.status_code, unknown.status_code) == (201, 201)
+    assert {k: v for k, v in known.json().items() if k != "message_id"} == {
+        k: v for k, v in unknown.json().items() if k != "message_id"
+    }
+    same = {"x-request-id", "content-length"}
+    assert {k for k in known.headers if k not in same} == {
+        k for k in unknown.headers if k not in same
+    }
+    assert _count(client, tok["USA"]) == 2
+    assert _count(client, tok["JPN"]) == 1  # only its own release
+
+
+def test_releasable_to_in_another_order_is_the_same_message(
+    service: tuple[Any, dict[str, str]],
+) -> None:
+    """The release is a set: the same message with its codes reordered or repeated is a
+    retry (200), not a reused id (409)."""
+    client, tok = service
+    tracks = [track_state("USA", "T")]
+    first = message("m", ["JPN", "KOR"], tracks)
+    r = client.post("/api/v1/tracks", json=first, headers=auth(tok["USA"]))
+    assert r.status_code == 201
+    for release in (["KOR", "JPN"], ["KOR", "JPN", "KOR"]):
+        again = message("m", release, tracks)
+        r = client.post("/api/v1/tracks", json=again, headers=auth(tok["USA"]))
+        assert r.status_code == 200, r.text
+        assert r.json()["duplicate"] is True
 
 
 def _detection(owner: str, det_id: str, **over: Any) -> dict[str, Any]:
-    d = {
-        "det_id": det_id,
-        "sensor_id": "S1",
-        "sensor_kind": "ir",
-        "owner": owner,
-        "time": "2027-03-01T00:00:00Z",
-        "los_x": 0.6,
-        "los_y": 0.8,
-        "los_z": 0.0,
-        "sensor_x": 4.2e7,
-        "sensor_y": 0.0,
-        "sensor_z": 0.0,
-        "sigma_rad": 2e-5,
-        "snr": 12.0,
-    }
-    d.update(over)
-    return d
+    return detection_json(owner, det_id, **{"time": "2027-03-01T00:00:00Z", "snr": 12.0, **over})
 
 
 def test_detections_ingest_and_releasability(service: tuple[Any, dict[str, str]]) -> None:
@@ -215,10 +226,11 @@ def _outcome(job: IngestJob) -> Any:
 
 
 def test_mixed_batch_of_several_senders_stores_exact_rows(db_url: str) -> None:
-    """One batch from three senders sharing a message id, with retries, a reused id, an
-    unknown release partner, an in-batch repeat, detections and a message of 260 states.
+    """One batch from three senders sharing a message id, with retries, a reused id, a
+    release naming a code that is no partner, an in-batch repeat, detections and a message
+    of 260 states.
 
-    Reference: each message's outcome alone (201, 200, 409, 422), and the rows each stored
+    Reference: each message's outcome alone (201, 200, 409), and the rows each stored
     message alone writes: its header, one release row per named partner, its records under
     its own ``messages.pk`` (in record order), one audit row per message settled.
     """
@@ -237,7 +249,7 @@ def test_mixed_batch_of_several_senders_stores_exact_rows(db_url: str) -> None:
         detection_job("KOR", det),
         track_job("USA", _track_msg("USA", "old", "all", 2)),  # a retry: 200
         track_job("JPN", _track_msg("JPN", "old", ["USA"], 1, x=7e6)),  # reused id: 409
-        track_job("USA", _track_msg("USA", "bad", ["JPN", "XYZ"], 1)),  # unknown: 422
+        track_job("USA", _track_msg("USA", "odd", ["JPN", "XYZ"], 1)),  # no partner XYZ: 201
         track_job("JPN", _track_msg("JPN", "m", "all", 3)),  # in-batch repeat: 200
         track_job("KOR", _track_msg("KOR", "big", "all", 260)),
     ]
@@ -253,14 +265,11 @@ def test_mixed_batch_of_several_senders_stores_exact_rows(db_url: str) -> None:
         (1, False),
         (2, True),
         MessageConflict,
-        IngestRejected,
+        (1, False),
         (3, True),
         (260, False),
     ]
-    rejected = jobs[5].future.exception()
-    assert isinstance(rejected, IngestRejected)
-    assert rejected.loc == ("body", "releasable_to", 1)
-    stored = [jobs[i] for i in (0, 1, 2, 7)]
+    stored = [jobs[i] for i in (0, 1, 2, 5, 7)]
     with engine.connect() as conn:
         header = conn.exec_driver_sql(
             "SELECT owner, message_id, kind, release_all, content_sha256, n_records, pk"
@@ -294,7 +303,7 @@ def test_mixed_batch_of_several_senders_stores_exact_rows(db_url: str) -> None:
     )
     expected_states = [("USA", "old", "USA", f"USA-old-{k}", 6.5e6 + k) for k in range(2)]
     expected_states.append(("JPN", "old", "JPN", "JPN-old-0", 6.5e6))
-    for j in (jobs[0], jobs[1], jobs[7]):
+    for j in (jobs[0], jobs[1], jobs[5], jobs[7]):
         expected_states += [(j.sender, j.message_id, r[0], r[1], r[4]) for r in j.rows]
     assert [tuple(r) for r in states] == expected_states
     assert [tuple(r) for r in dets] == [("KOR", "m", "KOR", "D1")]
@@ -305,6 +314,7 @@ def test_mixed_batch_of_several_senders_stores_exact_rows(db_url: str) -> None:
         ("USA", "ingest_tracks", "m", 2, 201),
         ("JPN", "ingest_tracks", "m", 3, 201),
         ("KOR", "ingest_detections", "m", 1, 201),
+        ("USA", "ingest_tracks", "odd", 1, 201),
         ("KOR", "ingest_tracks", "big", 260, 201),
         ("JPN", "ingest_tracks", "m", 0, 200),
     ]

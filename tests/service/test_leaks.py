@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.service.conftest import auth, fast_dir, message, track_state
+from tests.service.conftest import auth, fast_dir, manual_picture_clock, message, track_state
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.app import create_app
 from tracklayer.service.auth import add_partner
@@ -147,7 +147,8 @@ def test_no_route_leaks(scenario: tuple[list[str], list[Any]]) -> None:
     """
     partners, msgs = scenario
     with tempfile.TemporaryDirectory(dir=fast_dir()) as tmp:
-        full = create_app(f"sqlite:///{Path(tmp) / 'full.db'}", static_dir=None)
+        clock = manual_picture_clock()[0]
+        full = create_app(f"sqlite:///{Path(tmp) / 'full.db'}", static_dir=None, clock=clock)
         tokens = {p: add_partner(full.state.engine, p) for p in partners}
         with TestClient(full) as client:
             _post_all(client, tokens, msgs)
@@ -156,7 +157,9 @@ def test_no_route_leaks(scenario: tuple[list[str], list[Any]]) -> None:
             _check_records_allowed(p, full_views[p], msgs)
             # The same requests on a database holding only what p may see.
             mine = [m for m in msgs if Release.of(m[0], m[1]).visible_to(p)]
-            only = create_app(f"sqlite:///{Path(tmp) / f'only_{p}.db'}", static_dir=None)
+            only = create_app(
+                f"sqlite:///{Path(tmp) / f'only_{p}.db'}", static_dir=None, clock=clock
+            )
             only_tokens = {q: add_partner(only.state.engine, q) for q in partners}
             with TestClient(only) as client:
                 for i, (sender, release, tracks) in enumerate(msgs):
@@ -181,7 +184,10 @@ def test_stream_does_not_leak(scenario: tuple[list[str], list[Any]]) -> None:
     partners, msgs = scenario
     with tempfile.TemporaryDirectory(dir=fast_dir()) as tmp:
         app = create_app(
-            f"sqlite:///{Path(tmp) / 'p.db'}", static_dir=None, picture_interval_s=0.01
+            f"sqlite:///{Path(tmp) / 'p.db'}",
+            static_dir=None,
+            picture_interval_s=0.01,
+            clock=manual_picture_clock()[0],
         )
         tokens = {p: add_partner(app.state.engine, p) for p in partners}
         with TestClient(app) as client:

@@ -1,9 +1,10 @@
 """The live (incremental) picture of the stream against the SQL picture it replaces.
 
-Reference: :func:`tracklayer.service.picture.build_picture` with ``at=None`` and
-``max_age_s=60`` on the same database, which ranks every visible state in SQL; the two
-must agree exactly (same national rows field by field, same fused tracks bit for bit),
-and every record must be released to the reader by :meth:`Release.visible_to`.
+Reference: :func:`tracklayer.service.picture.build_picture` at the same server clock
+reading (a hand-set clock, 60 s age, 5 s skew) on the same database, which ranks every
+visible state in SQL; the two must agree exactly (same national rows field by field,
+same fused tracks bit for bit), and every record must be released to the reader by
+:meth:`Release.visible_to`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.service.conftest import auth, message, spd_cov, track_state
+from tests.service.conftest import (
+    auth,
+    detection_json,
+    manual_picture_clock,
+    message,
+    spd_cov,
+    track_state,
+)
 from tracklayer.fusion.releasability import Release
 from tracklayer.service import live_picture
 from tracklayer.service.auth import add_partner
@@ -166,16 +174,18 @@ def test_live_picture_equals_sql_picture(db_url: str, seed: int) -> None:
     """
     rng = np.random.default_rng(seed)
     engine = _engine(db_url)
-    live = LivePicture(engine, SETTINGS, max_age_s=60.0)
+    clock, manual = manual_picture_clock(0.0)
+    live = LivePicture(engine, SETTINGS, clock)
     feed = _Feed(live)
     batcher: Any = _Batcher()
     posted: list[TrackMessage] = []
     senders: list[str] = []
     asking = ["USA", "JPN"]
     for p in asking:
-        _assert_same(live.picture(p), build_picture(engine, p, None, 60.0, SETTINGS))
+        _assert_same(live.picture(p), build_picture(engine, p, clock, None, None, SETTINGS))
     n_batches = 24
     for b in range(n_batches):
+        manual.set(8.0 * b)
         for k in range(int(rng.integers(1, 5))):
             msg = _random_message(rng, f"m{b}-{k}", base_s=8.0 * b)
             sender = msg.tracks[0].tracker
@@ -191,7 +201,7 @@ def test_live_picture_equals_sql_picture(db_url: str, seed: int) -> None:
             asking.append("AUS")
         for p in asking:
             view = live.picture(p)
-            _assert_same(view, build_picture(engine, p, None, 60.0, SETTINGS))
+            _assert_same(view, build_picture(engine, p, clock, None, None, SETTINGS))
             _assert_released(view, posted, senders)
     # on_commit got every stored message once, with its messages.pk.
     with engine.connect() as conn:
@@ -210,7 +220,8 @@ def test_seed_overlapping_live_commits_is_harmless(
     """
     rng = np.random.default_rng(5)
     engine = _engine(db_url)
-    live = LivePicture(engine, SETTINGS)
+    clock, _ = manual_picture_clock(40.0)
+    live = LivePicture(engine, SETTINGS, clock)
     replay: list[tuple[Release, int, list[tuple[Any, ...]]]] = []
 
     def on_commit(stored: list[tuple[IngestJob, int]]) -> None:
@@ -234,10 +245,10 @@ def test_seed_overlapping_live_commits_is_harmless(
 
     monkeypatch.setattr(LivePicture, "_seed", seed_after_a_commit)
     for p in CODES:
-        _assert_same(live.picture(p), build_picture(engine, p, None, 60.0, SETTINGS))
+        _assert_same(live.picture(p), build_picture(engine, p, clock, None, None, SETTINGS))
     live.add(replay)
     for p in CODES:
-        _assert_same(live.picture(p), build_picture(engine, p, None, 60.0, SETTINGS))
+        _assert_same(live.picture(p), build_picture(engine, p, clock, None, None, SETTINGS))
     engine.dispose()
 
 
@@ -260,7 +271,8 @@ def test_fusion_runs_once_per_distinct_input_set(
     monkeypatch.setattr(live_picture, "fuse", counting_fuse)
     rng = np.random.default_rng(3)
     engine = _engine(db_url)
-    live = LivePicture(engine, SETTINGS)
+    clock, _ = manual_picture_clock(3.0)
+    live = LivePicture(engine, SETTINGS, clock)
     feed = _Feed(live)
     batcher: Any = _Batcher()
     partners = ["USA", "JPN", "KOR"]
@@ -280,7 +292,7 @@ def test_fusion_runs_once_per_distinct_input_set(
         assert len(calls) == 1, calls
         assert all(v.fused is views[0].fused for v in views)
         for v in views:
-            _assert_same(v, build_picture(engine, v.partner, None, 60.0, SETTINGS))
+            _assert_same(v, build_picture(engine, v.partner, clock, None, None, SETTINGS))
     # A new state for all, and a private one of USA's: USA alone, the others share.
     private = track_state("USA", "P1", t_s=3.0, cov=spd_cov(rng))
     ingest_tracks(engine, "USA", TrackMessage.model_validate(message("p", [], [private])), batcher)
@@ -294,7 +306,7 @@ def test_fusion_runs_once_per_distinct_input_set(
     assert len(calls) == 2, calls
     assert ("USA", "P1") in {s for v in views[:1] for src in v.fused.sources for s in src}
     for v in views:
-        _assert_same(v, build_picture(engine, v.partner, None, 60.0, SETTINGS))
+        _assert_same(v, build_picture(engine, v.partner, clock, None, None, SETTINGS))
     assert all(v.fused is views[1].fused for v in views[1:])
     assert all("P1" not in v.national.track_id.tolist() for v in views[1:])
     engine.dispose()
@@ -307,7 +319,8 @@ def test_pruning_bounds_memory(db_url: str) -> None:
     stops asking is pruned by ``add`` after ``_PRUNE_SLACK`` more entries.
     """
     engine = _engine(db_url)
-    live = LivePicture(engine, SETTINGS, max_age_s=60.0)
+    clock, manual = manual_picture_clock(0.0)
+    live = LivePicture(engine, SETTINGS, clock)
     asking, idle = "USA", "JPN"
     live.picture(asking)
     live.picture(idle)
@@ -318,6 +331,7 @@ def test_pruning_bounds_memory(db_url: str) -> None:
     )
     most = 0
     for s in range(3000):
+        manual.set(float(s))
         row = (
             "KOR",
             f"T{s}",
@@ -352,7 +366,7 @@ def test_nothing_unreleased_enters_a_partner(db_url: str) -> None:
     Reference: Release.visible_to, checked against the live maps' national tracks.
     """
     engine = _engine(db_url)
-    live = LivePicture(engine, SETTINGS)
+    live = LivePicture(engine, SETTINGS, manual_picture_clock()[0])
     for p in CODES:
         live.picture(p)
     feed = _Feed(live)
@@ -391,7 +405,8 @@ def test_on_commit_failure_is_logged_not_raised(
         commit_batch(engine, jobs, None, broken)
     assert jobs[0].future.result() == IngestResult("m", 1, False)
     assert "on_commit callback failed" in caplog.text
-    assert len(build_picture(engine, "JPN", None, 60.0, SETTINGS).national) == 1
+    clock = manual_picture_clock()[0]
+    assert len(build_picture(engine, "JPN", clock, None, None, SETTINGS).national) == 1
     engine.dispose()
 
 
@@ -419,20 +434,7 @@ def test_app_stream_picture_is_the_live_picture(service_either: tuple[Any, dict[
                 "/api/v1/tracks", json=message(f"m{i}", release, tracks), headers=auth(tok[sender])
             )
             assert r.status_code == 201
-        detection = {
-            "det_id": "D1",
-            "sensor_id": "S1",
-            "sensor_kind": "ir",
-            "owner": "USA",
-            "time": "2027-03-01T00:10:00Z",
-            "los_x": 0.6,
-            "los_y": 0.8,
-            "los_z": 0.0,
-            "sensor_x": 4.2e7,
-            "sensor_y": 0.0,
-            "sensor_z": 0.0,
-            "sigma_rad": 2e-5,
-        }
+        detection = detection_json("USA", time="2027-03-01T00:00:05Z")
         r = client.post(
             "/api/v1/detections",
             json={"message_id": "d", "releasable_to": "all", "detections": [detection]},

@@ -27,7 +27,7 @@ def test_health_and_openapi(service: tuple[Any, dict[str, str]]) -> None:
     """/health answers without a token; the OpenAPI schema lists the routes."""
     client, _ = service
     h = client.get("/health").json()
-    assert h["status"] == "ok" and h["schema_revision"] == "0001"
+    assert h["status"] == "ok" and h["schema_revision"] == "0002"
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/v1/tracks", "/api/v1/picture", "/api/v1/export/czml", "/api/v1/audit"):
         assert path in paths
@@ -40,6 +40,7 @@ def test_picture_fuses_two_owners(service: tuple[Any, dict[str, str]]) -> None:
     the fused position must lie within 3 sigma of each input and have a smaller trace.
     """
     client, tok = service
+    client.app.state.manual_clock.set(1.0)  # the server clock: the fusion's epoch
     _post(client, tok["USA"], "u1", ["JPN"], [track_state("USA", "U1", 0.0, POS, VEL)])
     moved = tuple(p + v + 30.0 for p, v in zip(POS, VEL, strict=True))
     _post(client, tok["JPN"], "j1", [], [track_state("JPN", "J1", 1.0, moved, VEL)])
@@ -61,15 +62,20 @@ def test_picture_fuses_two_owners(service: tuple[Any, dict[str, str]]) -> None:
     assert [t["track_id"] for t in usa["national"]] == ["U1"]
     assert client.get("/api/v1/picture", headers=auth(tok["KOR"])).json() == {
         "partner": "KOR",
-        "time": None,
+        "time": "2027-03-01T00:00:01Z",
         "national": [],
         "fused": [],
     }
 
 
 def test_picture_drops_deleted_and_stale(service: tuple[Any, dict[str, str]]) -> None:
-    """A track whose latest state is deleted, or older than max_age_s, is not in the picture."""
+    """A track whose latest state is deleted, or older than max_age_s, is not in the picture.
+
+    The server clock reads EPOCH + 100 s; at EPOCH - 1 s, states up to EPOCH + 4 s are
+    current (5 s skew): A's first state, not its deletion at EPOCH + 5 s.
+    """
     client, tok = service
+    client.app.state.manual_clock.set(100.0)
     _post(client, tok["USA"], "a", "all", [track_state("USA", "A", 0.0)])
     _post(client, tok["USA"], "b", "all", [track_state("USA", "A", 5.0, status="deleted")])
     _post(client, tok["USA"], "c", "all", [track_state("USA", "B", 10.0, pos=(6.6e6, 0, 0))])
@@ -78,7 +84,7 @@ def test_picture_drops_deleted_and_stale(service: tuple[Any, dict[str, str]]) ->
     assert [t["track_id"] for t in pic["national"]] == ["C"]
     pic = client.get("/api/v1/picture", params={"max_age_s": 1000}, headers=auth(tok["JPN"])).json()
     assert [t["track_id"] for t in pic["national"]] == ["B", "C"]
-    at = "2027-03-01T00:00:04Z"
+    at = "2027-02-28T23:59:59Z"
     pic = client.get("/api/v1/picture", params={"at": at}, headers=auth(tok["JPN"])).json()
     assert [t["track_id"] for t in pic["national"]] == ["A"]
 

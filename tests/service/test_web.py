@@ -152,7 +152,8 @@ def _state(tracker: str, track_id: str, t_s: float, pos: tuple[float, float, flo
     return {
         "track_id": track_id,
         "tracker": tracker,
-        "time": (EPOCH + timedelta(seconds=t_s)).isoformat(),
+        # The server's clock is the real one: states a few seconds old, none ahead of it.
+        "time": (datetime.now(UTC) + timedelta(seconds=t_s - 3.0)).isoformat(),
         "x": pos[0],
         "y": pos[1],
         "z": pos[2],

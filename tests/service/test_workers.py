@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.service.conftest import auth, message, track_state
+from tests.service.conftest import auth, message, track_state, wall_time
 from tests.service.server_helper import free_port, start_server, stop_server
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.bus import BusBroker, BusClient, new_bus_path
@@ -136,12 +136,13 @@ def test_subscribers_see_every_workers_commits_as_released(
         expected_usa, expected_kor = set(), set()
         for w, client in enumerate(clients.values()):
             public, private = f"all-{w}", f"usa-{w}"
-            tracks = [track_state("JPN", f"T{w}", pos=(6.5e6 + 5e5 * w, 1.0e5, 2.0e5))]
+            pos = (6.5e6 + 5e5 * w, 1.0e5, 2.0e5)
+            tracks = [track_state("JPN", f"T{w}", pos=pos, time=wall_time())]
             r = client.post(
                 "/api/v1/tracks", json=message(public, "all", tracks), headers=auth(tokens["JPN"])
             )
             assert r.status_code == 201, r.text
-            hidden = [track_state("JPN", f"H{w}", pos=(7.0e6, 3e5 * w, 0.0))]
+            hidden = [track_state("JPN", f"H{w}", pos=(7.0e6, 3e5 * w, 0.0), time=wall_time())]
             r = client.post(
                 "/api/v1/tracks",
                 json=message(private, ["USA"], hidden),

@@ -365,10 +365,7 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
                 raise InputFormatError(
                     f"{where}: epoch must be YYYY-MM-DDThh:mm:ss[.f], got {fields_[0]!r}"
                 )
-            try:
-                np.datetime64(fields_[0].rstrip("Z"), "ns")
-            except ValueError:
-                raise InputFormatError(f"{where}: not a valid epoch: {fields_[0]!r}") from None
+            _check_epoch(fields_[0], where)
             data[key].append((fields_[0].rstrip("Z"), _number(fields_[1], where, key)))
         else:
             raise InputFormatError(f"{where}: {key} outside a META or DATA block")
@@ -377,6 +374,24 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     if not seen_version:
         raise InputFormatError(f"{p}, line 1: not a TDM (no CCSDS_TDM_VERS)")
     return segments
+
+
+#: Epochs a ``datetime64[ns]`` holds (1677-09-21 to 2262-04-11), in whole years.
+_EARLIEST_EPOCH = np.datetime64("1678-01-01", "us")
+_LATEST_EPOCH = np.datetime64("2262-01-01", "us")
+
+
+def _check_epoch(text: str, where: str) -> None:
+    """Refuse an epoch that is no date, or one outside 1678-2262: nanosecond times
+    beyond would wrap around silently (year 1000 read as 2169)."""
+    try:
+        epoch = np.datetime64(text.rstrip("Z"), "us")
+    except ValueError:
+        raise InputFormatError(f"{where}: not a valid epoch: {text!r}") from None
+    if not _EARLIEST_EPOCH <= epoch < _LATEST_EPOCH:
+        raise InputFormatError(
+            f"{where}: epoch {text!r} is outside the years 1678 to 2261 that are supported"
+        )
 
 
 def _segment(

@@ -7,6 +7,11 @@ hash is as safe and lets every request be checked with one indexed lookup. Rotat
 partner's token replaces the hash, so the old token stops working at once; revoking
 refuses every request of that partner while its records stay in the picture.
 
+Both end the partner's open live streams: in the process that revokes or rotates at once
+(its listeners, :func:`on_token_change`, are called before the function returns), and in
+every other server process within ``TOKEN_CACHE_TTL_S`` (see
+:mod:`tracklayer.service.revocation`).
+
 A server checks every request's token, so :func:`authenticate` keeps what it found for
 :data:`TOKEN_CACHE_TTL_S` (1 s) in a small per-process cache. :func:`rotate_token` and
 :func:`revoke_partner` clear that cache in their own process, so there they take effect
@@ -21,6 +26,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +47,7 @@ __all__ = [
     "hash_token",
     "list_partners",
     "new_token",
+    "on_token_change",
     "revoke_partner",
     "rotate_token",
 ]
@@ -57,6 +64,34 @@ _token_cache_lock = threading.Lock()
 # Bumped by each clear, so a lookup that read the database before a rotation or
 # revocation committed does not cache its stale answer afterwards.
 _token_cache_generation = [0]
+
+
+#: A listener of token changes: ``(database URL, partner code, reason)``.
+TokenListener = Callable[[str, str, str], None]
+_listeners: list[TokenListener] = []
+
+
+def on_token_change(listener: TokenListener) -> Callable[[], None]:
+    """Call ``listener(db_url, code, reason)`` after each revocation (reason ``"token
+    revoked"``) or rotation (``"token rotated"``) committed by this process, before that
+    function returns; return a function that removes the listener."""
+    with _token_cache_lock:
+        _listeners.append(listener)
+
+    def remove() -> None:
+        with _token_cache_lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return remove
+
+
+def _token_changed(engine: Engine, code: str, reason: str) -> None:
+    clear_token_cache()
+    with _token_cache_lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener(str(engine.url), code, reason)
 
 
 def clear_token_cache() -> None:
@@ -163,7 +198,7 @@ def rotate_token(engine: Engine, code: str) -> str:
         )
         if done.rowcount != 1:
             raise PartnerError(f"no partner {code}")
-    clear_token_cache()
+    _token_changed(engine, code, "token rotated")
     return token
 
 
@@ -180,7 +215,7 @@ def revoke_partner(engine: Engine, code: str) -> None:
             exists = conn.execute(sa.select(partners.c.code).where(partners.c.code == code))
             if exists.first() is None:
                 raise PartnerError(f"no partner {code}")
-    clear_token_cache()
+    _token_changed(engine, code, "token revoked")
 
 
 def list_partners(engine: Engine) -> list[Partner]:

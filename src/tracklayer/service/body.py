@@ -6,6 +6,11 @@ validate the bytes directly (:meth:`pydantic.BaseModel.model_validate_json`). A 
 takes that fast path; a body it refuses is read again the way FastAPI reads it, so every
 422 names the field in the same words as before (loc ``["body", ...]``, msg, type).
 
+JSON nested deeper than :data:`MAX_JSON_DEPTH` levels (pydantic-core's parser limit; a
+valid message is four deep) is refused with 422 ``json_too_deep`` before any other
+parser reads it: Python's :func:`json.loads` would raise ``RecursionError`` on such a
+body (100,000 brackets), which is not a validation error.
+
 One difference in order: FastAPI refuses unreadable JSON before checking the token; the
 routes using this module check the token first, so such a body without a valid token
 gets 401 (and from a partner, its 422 is audited like every other refused body).
@@ -17,13 +22,41 @@ import email.message
 import json
 from typing import Any, TypeVar
 
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-__all__ = ["is_json_content_type", "parse_json_body", "request_body_openapi"]
+__all__ = [
+    "declare_body_schemas",
+    "is_json_content_type",
+    "parse_json_body",
+    "request_body_openapi",
+]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: Deepest JSON nesting read, levels (the recursion limit of pydantic-core's parser).
+MAX_JSON_DEPTH = 200
+
+
+def _too_deep(exc: ValidationError) -> bool:
+    return any(
+        e["type"] == "json_invalid" and "recursion limit" in e["msg"]
+        for e in exc.errors(include_url=False)
+    )
+
+
+def _too_deep_error() -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {
+                "type": "json_too_deep",
+                "loc": ("body",),
+                "msg": f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                "input": None,
+            }
+        ]
+    )
 
 
 def is_json_content_type(content_type: str | None) -> bool:
@@ -53,8 +86,10 @@ def parse_json_body(model: type[M], body: bytes, content_type: str | None) -> M:
     if body and as_json:
         try:
             return model.model_validate_json(body)
-        except ValidationError:
-            pass  # reported below exactly as FastAPI's own body reading words it
+        except ValidationError as exc:
+            if _too_deep(exc):
+                raise _too_deep_error() from None
+            # otherwise reported below exactly as FastAPI's own body reading words it
     if not body:
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
@@ -75,6 +110,8 @@ def parse_json_body(model: type[M], body: bytes, content_type: str | None) -> M:
                 ],
                 body=exc.doc,
             ) from None
+        except RecursionError:
+            raise _too_deep_error() from None
         except ValueError:  # not UTF-8 text: FastAPI answers 400, as here
             raise HTTPException(400, "There was an error parsing the body") from None
     else:
@@ -111,3 +148,38 @@ def request_body_openapi(model: type[BaseModel]) -> dict[str, Any]:
             }
         },
     }
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def declare_body_schemas(app: FastAPI, models: tuple[type[BaseModel], ...]) -> None:
+    """Add the JSON schemas of bodies read by hand to the application's OpenAPI document.
+
+    FastAPI lists only models that appear in a route's signature; these are parsed from
+    the raw bytes instead, so their schemas are generated here the way FastAPI would.
+    """
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                doc = TypeAdapter(model).json_schema(
+                    ref_template="#/components/schemas/{model}", mode="validation"
+                )
+                # FastAPI writes its document without null values (no "default": null).
+                doc = _without_nulls(doc)
+                components.update(doc.pop("$defs", {}))
+                components[model.__name__] = doc
+            schema["components"]["schemas"] = dict(sorted(components.items()))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

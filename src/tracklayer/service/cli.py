@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import atexit
 import gc
+import json
+import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+
+from tracklayer.service.clock import DEFAULT_MAX_AGE_S, DEFAULT_MAX_CLOCK_SKEW_S, PictureClock
+from tracklayer.service.guard import DEFAULT_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -43,39 +48,122 @@ DbOption = Annotated[
 CodeArg = Annotated[str, typer.Argument(help="ISO 3166-1 alpha-3 code, e.g. USA")]
 
 
+MaxBodyOption = Annotated[
+    float,
+    typer.Option(
+        help="Largest request body, MB (10^6 bytes), counted as it is read: a message of "
+        "10,000 track states is about 9.3 MB",
+        min=0.001,
+        max=1024.0,
+    ),
+]
+DocsOption = Annotated[
+    bool,
+    typer.Option(
+        help="Serve the interactive API pages /docs and /redoc (their scripts "
+        "come from a public CDN)"
+    ),
+]
+CertOption = Annotated[
+    str | None,
+    typer.Option(help="TLS certificate chain (PEM): serve HTTPS and WSS (with --ssl-keyfile)"),
+]
+KeyOption = Annotated[str | None, typer.Option(help="TLS private key (PEM) of --ssl-certfile")]
+
+
+DeflateOption = Annotated[
+    bool,
+    typer.Option(
+        help="Offer per-message deflate on the live stream (less traffic on slow links, "
+        "one compression per subscriber and update on the server)"
+    ),
+]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        help="Worker processes sharing the port; they see each other's commits through "
+        "a local bus, so every stream shows every partner's messages",
+        min=1,
+        max=64,
+    ),
+]
+SkewOption = Annotated[
+    float,
+    typer.Option(
+        help="Refuse (422) track states and detections timed more than this many "
+        "seconds after the server clock",
+        min=0.0,
+        max=3600.0,
+    ),
+]
+AgeOption = Annotated[
+    float,
+    typer.Option(
+        help="A track not updated for this many seconds (by the server clock) leaves the picture",
+        min=0.001,
+        max=1.0e7,
+    ),
+]
+FusedIntervalOption = Annotated[
+    float,
+    typer.Option(
+        help="Store every partner's fused (system) tracks this often, s, for their "
+        "history and export (0: never)",
+        min=0.0,
+        max=3600.0,
+    ),
+]
+
+
 def serve(
     db: DbOption,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
-    ws_deflate: Annotated[
-        bool,
-        typer.Option(
-            help="Offer per-message deflate on the live stream (less traffic on slow links, "
-            "one compression per subscriber and update on the server)"
-        ),
-    ] = False,
-    workers: Annotated[
-        int,
-        typer.Option(
-            help="Worker processes sharing the port; they see each other's commits through "
-            "a local bus, so every stream shows every partner's messages",
-            min=1,
-            max=64,
-        ),
-    ] = 1,
+    ws_deflate: DeflateOption = False,
+    workers: WorkersOption = 1,
+    max_body_mb: MaxBodyOption = DEFAULT_MAX_BODY_BYTES / 1e6,
+    docs: DocsOption = False,
+    ssl_certfile: CertOption = None,
+    ssl_keyfile: KeyOption = None,
+    max_clock_skew_s: SkewOption = DEFAULT_MAX_CLOCK_SKEW_S,
+    max_track_age_s: AgeOption = DEFAULT_MAX_AGE_S,
+    fused_record_interval_s: FusedIntervalOption = 1.0,
 ) -> None:
-    """Run the picture service (FastAPI on uvicorn); migrates the database first."""
+    """Run the picture service (FastAPI on uvicorn); migrates the database first.
+
+    Tokens travel in every request: serve HTTPS, either with --ssl-certfile and
+    --ssl-keyfile or behind a TLS-terminating reverse proxy on the same host.
+    """
     import uvicorn
 
-    from tracklayer.service.app import ENV_BUS, ENV_DB, create_app
+    from tracklayer.service.app import ENV_OPTIONS, create_app
     from tracklayer.service.logs import configure_logging
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise typer.BadParameter("give both --ssl-certfile and --ssl-keyfile, or neither")
     configure_logging(log_level)
+    options = {
+        "max_body_bytes": int(max_body_mb * 1e6),
+        "docs": docs,
+        "fused_record_interval_s": fused_record_interval_s,
+    }
+    server = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "log_level": log_level.lower(),
+        "ws_per_message_deflate": ws_deflate,
+        "ssl_certfile": ssl_certfile,
+        "ssl_keyfile": ssl_keyfile,
+    }
+    clock = PictureClock(max_clock_skew_s=max_clock_skew_s, max_age_s=max_track_age_s)
     if workers > 1:
-        _serve_workers(db, host, port, log_level, ws_deflate, workers, ENV_DB, ENV_BUS)
+        times = {"max_clock_skew_s": max_clock_skew_s, "max_track_age_s": max_track_age_s}
+        os.environ[ENV_OPTIONS] = json.dumps({**options, **times})
+        _serve_workers(db, workers, server)
         return
-    app = create_app(db, writer_process=True, fusion_process=True)
+    app = create_app(db, writer_process=True, fusion_process=True, clock=clock, **options)  # type: ignore[arg-type]
     # Everything allocated so far (the imported libraries, the app) lives as long as the
     # process: moved out of the collector's view, a full collection scans only what requests
     # allocate (without this, ~150k objects and ~100 ms per full collection under load).
@@ -84,49 +172,29 @@ def serve(
     # Unfrozen again at exit: extension modules that count their live objects when the
     # interpreter ends (DuckDB's) would otherwise report the frozen ones as leaks.
     atexit.register(gc.unfreeze)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        log_level=log_level.lower(),
-        ws_per_message_deflate=ws_deflate,
-    )
+    uvicorn.run(app, **server)  # type: ignore[arg-type]
 
 
-def _serve_workers(
-    db: str,
-    host: str,
-    port: int,
-    log_level: str,
-    ws_deflate: bool,
-    workers: int,
-    env_db: str,
-    env_bus: str,
-) -> None:
+def _serve_workers(db: str, workers: int, server: dict[str, Any]) -> None:
     """``serve`` as several uvicorn worker processes joined by a commit bus."""
-    import os
     import shutil
 
     import uvicorn
 
+    from tracklayer.service.app import ENV_BUS, ENV_DB
     from tracklayer.service.bus import BusBroker, new_bus_path
 
     _engine(db).dispose()  # migrated once here, before the workers start
     broker = BusBroker(new_bus_path())
     broker.start()
-    os.environ[env_db] = db
-    os.environ[env_bus] = str(broker.path)
+    os.environ[ENV_DB] = db
+    os.environ[ENV_BUS] = str(broker.path)
     try:
         uvicorn.run(
             "tracklayer.service.app:app_from_environment",
             factory=True,
             workers=workers,
-            host=host,
-            port=port,
-            log_config=None,
-            log_level=log_level.lower(),
-            ws_per_message_deflate=ws_deflate,
+            **server,
         )
     finally:
         broker.stop()

@@ -30,6 +30,7 @@ __all__ = [
     "default_db_url",
     "detections",
     "downgrade",
+    "fused_states",
     "make_engine",
     "message_releases",
     "messages",
@@ -38,6 +39,7 @@ __all__ = [
     "normalize_db_url",
     "partners",
     "schema_revision",
+    "track_releases",
     "track_states",
     "write_transaction",
 ]
@@ -103,6 +105,37 @@ track_states = sa.Table(
     sa.Index(None, "tracker", "track_id", "time_ns"),
     sa.Index(None, "time_ns"),
     sa.Index(None, "message_pk"),
+)
+
+#: Who may see some state of a track: a named partner, or ``*`` for everyone (the owner,
+#: the tracker itself, always may). Read first by a lookup of one track, so that a hidden
+#: track and an unknown one cost the same (see ``picture.track_history``).
+track_releases = sa.Table(
+    "track_releases",
+    metadata,
+    sa.Column("tracker", sa.String(8), primary_key=True),
+    sa.Column("track_id", sa.String(64), primary_key=True),
+    sa.Column("partner", sa.String(3), primary_key=True),
+)
+
+#: Each partner's (``audience``) system tracks, recorded from its picture with who may
+#: see all their inputs (``release_all``, or the codes in ``releasable_to``, comma
+#: separated); see :mod:`tracklayer.service.fused_store`.
+fused_states = sa.Table(
+    "fused_states",
+    metadata,
+    sa.Column("pk", _BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("audience", sa.String(3), nullable=False),
+    sa.Column("track_id", sa.String(80), nullable=False),
+    sa.Column("time_ns", sa.BigInteger(), nullable=False),
+    *(sa.Column(c, sa.Double(), nullable=False) for c in ("x", "y", "z", "vx", "vy", "vz")),
+    sa.Column("cov", sa.LargeBinary(), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("sources", sa.Text(), nullable=False),
+    sa.Column("release_all", sa.Boolean(), nullable=False),
+    sa.Column("releasable_to", sa.Text(), nullable=False),
+    sa.UniqueConstraint("audience", "track_id", "time_ns"),
+    sa.Index(None, "audience", "time_ns"),
 )
 
 detections = sa.Table(
@@ -189,6 +222,14 @@ def _sqlite_manual_checkpoints(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create a SQLite database file readable and writable by its owner alone (0600), and
+    its folder (0700), unless they exist; SQLite gives the ``-wal`` and ``-shm`` files it
+    creates beside it the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str, background_checkpoints: bool = False) -> Engine:
     """An engine for ``url`` (see :func:`normalize_db_url`), set up for durable commits.
 
@@ -199,7 +240,7 @@ def make_engine(url: str, background_checkpoints: bool = False) -> Engine:
     if url.startswith("sqlite"):
         target = sa.make_url(url).database
         if target and target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(target))
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -26,13 +26,16 @@ from pydantic_core import to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from tracklayer.fusion.releasability import ALL, Release
+from tracklayer.constants import WGS84_A_M, WGS84_B_M
+from tracklayer.fusion.releasability import Release
 from tracklayer.service.audit import audit_row
+from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import (
     audit_log,
     detections,
     message_releases,
     messages,
+    track_releases,
     track_states,
     write_transaction,
 )
@@ -59,9 +62,10 @@ __all__ = [
 log = logging.getLogger("tracklayer.service.ingest")
 
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
-#: Smallest and largest position norm of a track state, m: below the WGS84 polar radius
-#: by 350 km (no tracker estimates inside the Earth) up to the schema's bound.
-_MIN_RADIUS_M = 6.0e6
+#: Deepest position accepted below the WGS84 ellipsoid, m (a track state or a sensor):
+#: the deepest ocean trench (Challenger Deep, about 10.9 km) with a margin; anything
+#: deeper is inside the Earth, where no sensor sits and no tracker estimates a threat.
+MAX_DEPTH_M = 12_000.0
 #: A covariance is accepted when symmetric to this relative tolerance...
 _SYMMETRY_RTOL = 1e-9
 #: ...and its smallest eigenvalue exceeds this fraction of its largest (condition < 1e14).
@@ -117,6 +121,29 @@ def to_ns(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
+def inside_earth(pos: np.ndarray) -> np.ndarray:
+    """Whether ECEF points of shape ``(n, 3)`` (m) lie deeper than :data:`MAX_DEPTH_M`
+    below the WGS84 ellipsoid, shape ``(n,)``.
+
+    The test is against the ellipsoid with both semi-axes shortened by the depth, which
+    differs from a true constant-depth surface by under 100 m at 12 km (the offset of an
+    ellipsoid's parallel surface is of order e² times the offset).
+    """
+    a, b = WGS84_A_M - MAX_DEPTH_M, WGS84_B_M - MAX_DEPTH_M
+    p2 = pos[:, 0] ** 2 + pos[:, 1] ** 2
+    return np.asarray(p2 / (a * a) + pos[:, 2] ** 2 / (b * b) < 1.0)
+
+
+def _check_above_ground(pos: np.ndarray, records: str, field: str) -> None:
+    bad = np.flatnonzero(inside_earth(pos))
+    if len(bad):
+        raise IngestRejected(
+            ("body", records, int(bad[0]), field),
+            f"position is inside the Earth (more than {MAX_DEPTH_M / 1e3:.0f} km below "
+            "the WGS84 ellipsoid; ECEF, m)",
+        )
+
+
 def _check_covariances(cov: np.ndarray) -> None:
     sym_err = np.max(np.abs(cov - np.swapaxes(cov, -1, -2)), axis=(-2, -1))
     scale = np.max(np.abs(cov), axis=(-2, -1))
@@ -139,13 +166,7 @@ def _check_tracks(message: TrackMessage, sender: str) -> np.ndarray:
                 ("body", "tracks", i, "tracker"), f"must be your partner code {sender}"
             )
     pos = np.array([(t.x, t.y, t.z) for t in message.tracks])
-    radius = np.linalg.norm(pos, axis=-1)
-    bad = np.flatnonzero(radius < _MIN_RADIUS_M)
-    if len(bad):
-        raise IngestRejected(
-            ("body", "tracks", int(bad[0]), "x"),
-            f"position norm must be at least {_MIN_RADIUS_M:.0f} m (ECEF, from the geocentre)",
-        )
+    _check_above_ground(pos, "tracks", "x")
     cov = np.array([t.cov for t in message.tracks], dtype=np.float64).reshape(-1, 6, 6)
     _check_covariances(cov)
     return cov
@@ -157,12 +178,32 @@ def _check_detections(message: DetectionMessage, sender: str) -> None:
             raise IngestRejected(
                 ("body", "detections", i, "owner"), f"must be your partner code {sender}"
             )
-        norm = float(np.sqrt(d.los_x**2 + d.los_y**2 + d.los_z**2))
-        if abs(norm - 1.0) > 1e-6:
-            raise IngestRejected(
-                ("body", "detections", i, "los_x"),
-                f"line of sight must be a unit vector, norm is {norm:.9g}",
-            )
+    los = np.array([(d.los_x, d.los_y, d.los_z) for d in message.detections])
+    norm = np.linalg.norm(los, axis=-1)
+    bad = np.flatnonzero(np.abs(norm - 1.0) > 1e-6)
+    if len(bad):
+        raise IngestRejected(
+            ("body", "detections", int(bad[0]), "los_x"),
+            f"line of sight must be a unit vector, norm is {norm[bad[0]]:.9g}",
+        )
+    sensors = np.array([(d.sensor_x, d.sensor_y, d.sensor_z) for d in message.detections])
+    _check_above_ground(sensors, "detections", "sensor_x")
+
+
+def _check_not_ahead(times_ns: list[int], field: str, clock: PictureClock | None) -> None:
+    """Refuse the first record timed more than the clock's skew after the server clock."""
+    if clock is None or not times_ns:
+        return
+    latest = clock.latest_accepted_ns()
+    ahead = np.flatnonzero(np.asarray(times_ns, dtype=np.int64) > latest)
+    if len(ahead):
+        i = int(ahead[0])
+        seconds = (times_ns[i] - latest) * 1e-9 + clock.max_clock_skew_s
+        raise IngestRejected(
+            ("body", field, i, "time"),
+            f"is {seconds:.3f} s ahead of the server clock; at most "
+            f"{clock.max_clock_skew_s:g} s ahead is accepted",
+        )
 
 
 def _digest(message: TrackMessage | DetectionMessage, records_json: bytes) -> str:
@@ -199,7 +240,6 @@ class IngestJob:
     kind: str
     digest: str
     release: Release
-    named: tuple[str, ...]
     rows: list[tuple[Any, ...]] = field(repr=False)
     table: sa.Table = field(repr=False)
     columns: tuple[str, ...] = field(repr=False)
@@ -234,13 +274,6 @@ def _existing(conn: Connection, jobs: list[IngestJob]) -> dict[tuple[str, str], 
         params = tuple(v for key in keys[start : start + size] for v in key)
         found.update({(r[0], r[1]): (r[2], r[3]) for r in conn.exec_driver_sql(sql, params)})
     return found
-
-
-def _unknown_release(job: IngestJob, known: set[str]) -> IngestRejected | None:
-    for i, code in enumerate(job.named):
-        if code not in known:
-            return IngestRejected(("body", "releasable_to", i), f"unknown partner {code}")
-    return None
 
 
 Outcome = IngestResult | IngestRejected | MessageConflict
@@ -350,9 +383,12 @@ def _insert(
     names: tuple[str, ...],
     rows: list[tuple[Any, ...]],
     returning: str = "",
+    conflict: str = "",
 ) -> list[Any]:
     """Insert tuples of ``names`` values in few statements of driver SQL; the rows
     ``RETURNING`` gives (in no particular order), when ``returning`` names columns.
+    ``conflict`` is an ``ON CONFLICT`` clause (rows sorted by the caller, so that two
+    writers of PostgreSQL never take the same keys' locks in opposite orders).
 
     Plain tuples skip SQLAlchemy's per-row parameter processing, the largest cost of a
     bulk insert of a few thousand rows. Several rows per statement run in one call into
@@ -360,7 +396,7 @@ def _insert(
     ``executemany`` releases and re-acquires it for every row, and under load each
     re-acquisition can wait a whole thread switch interval (5 ms).
     """
-    tail = f" RETURNING {returning}" if returning else ""
+    tail = conflict + (f" RETURNING {returning}" if returning else "")
     out: list[Any] = []
     if _arrays(conn):
         columns = _array_columns(rows, len(names))
@@ -384,15 +420,28 @@ def _insert_many(
     _insert(conn, table, ("message_pk", *columns), rows)
 
 
+_GRANT_COLUMNS = ("tracker", "track_id", "partner")
+_GRANT_CONFLICT = " ON CONFLICT (tracker, track_id, partner) DO NOTHING"
+
+
+def _track_grants(jobs: list[IngestJob]) -> list[tuple[str, str, str]]:
+    """``track_releases`` rows of stored track jobs: each track with each partner it is
+    released to (``*``: everyone); the owner needs none (it is the tracker)."""
+    grants: set[tuple[str, str, str]] = set()
+    for job in jobs:
+        if job.kind != "tracks" or not (job.release.everyone or job.release.to):
+            continue
+        audience = ("*",) if job.release.everyone else tuple(job.release.to)
+        tracks = {(row[2], row[1]) for row in job.rows}
+        grants.update((tracker, tid, p) for tracker, tid in tracks for p in audience)
+    return sorted(grants)
+
+
 def _apply(
     conn: Connection, jobs: list[IngestJob]
 ) -> tuple[dict[IngestJob, Outcome], list[IngestJob], list[int], list[IngestJob]]:
     """Stage a batch in ``conn``: (outcome per job, jobs stored, their pks, jobs deferred)."""
     found = _existing(conn, jobs)
-    known: set[str] = set()
-    if any(job.named for job in jobs):
-        # Read each batch, not cached: a partner added while the server runs is known.
-        known = {r[0] for r in conn.exec_driver_sql("SELECT code FROM partners")}
     outcomes: dict[IngestJob, Outcome] = {}
     new: list[IngestJob] = []
     deferred: list[IngestJob] = []
@@ -415,10 +464,6 @@ def _apply(
             audits.append(
                 _audit_values(audit_row(job.sender, job.audit_action, job.message_id, 0, 200))
             )
-            continue
-        rejected = _unknown_release(job, known)
-        if rejected is not None:
-            outcomes[job] = rejected
             continue
         new.append(job)
     if new:
@@ -466,6 +511,9 @@ def _apply(
             )
         for (name, columns), rows in by_table.items():
             _insert_many(conn, tables[name], columns, rows)
+        grants = _track_grants(new)
+        if grants:
+            _insert(conn, track_releases, _GRANT_COLUMNS, grants, conflict=_GRANT_CONFLICT)
     if audits:
         _insert(conn, audit_log, _AUDIT_COLUMNS, audits)
     return outcomes, new, pks, deferred
@@ -559,10 +607,6 @@ def _store(engine: Engine, job: IngestJob, committer: Committer | None) -> Inges
     return committer.submit(job).result()
 
 
-def _named(message: TrackMessage | DetectionMessage) -> tuple[str, ...]:
-    return () if message.releasable_to == ALL else tuple(message.releasable_to)
-
-
 _TRACKS_JSON: TypeAdapter[list[TrackStateIn]] = TypeAdapter(list[TrackStateIn])
 _DETECTIONS_JSON: TypeAdapter[list[DetectionIn]] = TypeAdapter(list[DetectionIn])
 #: The ``track_states`` columns of a track row as ingest prepares it (before its
@@ -593,24 +637,29 @@ def _update_text(kind: str, sender: str, message_id: str, records_json: bytes) -
     return f'{head[:-1]}, "{kind}": {records_json.decode()}}}'
 
 
-def track_job(sender: str, message: TrackMessage) -> IngestJob:
+def track_job(sender: str, message: TrackMessage, clock: PictureClock | None = None) -> IngestJob:
     """Check a track message from ``sender`` and prepare it for storing (nothing stored).
+
+    ``clock``, when given, refuses states timed more than its skew after the server clock.
 
     Raises
     ------
     IngestRejected
         A record fails a check: its tracker is not the sender, its position is inside
-        the Earth, or its covariance is not symmetric positive definite.
+        the Earth, its covariance is not symmetric positive definite, or its time is too
+        far ahead of the server clock.
     """
     cov = _check_tracks(message, sender)
     cov_bytes = cov.astype("<f8").tobytes()
+    times = [to_ns(t.time) for t in message.tracks]
+    _check_not_ahead(times, "tracks", clock)
     records_json = _TRACKS_JSON.dump_json(message.tracks)
     rows = [
         (
             sender,
             t.track_id,
             t.tracker,
-            to_ns(t.time),
+            times[i],
             t.x,
             t.y,
             t.z,
@@ -628,7 +677,6 @@ def track_job(sender: str, message: TrackMessage) -> IngestJob:
         kind="tracks",
         digest=_digest(message, records_json),
         release=Release.of(sender, message.releasable_to),
-        named=_named(message),
         rows=rows,
         table=track_states,
         columns=TRACK_COLUMNS,
@@ -642,6 +690,7 @@ def ingest_tracks(
     sender: str,
     message: TrackMessage,
     committer: Committer | None = None,
+    clock: PictureClock | None = None,
 ) -> IngestResult:
     """Check and store a track message from ``sender``; return once it is durable.
 
@@ -653,28 +702,34 @@ def ingest_tracks(
     ------
     IngestRejected
         A record fails a check (its tracker is not the sender, its position is inside
-        the Earth, its covariance is not symmetric positive definite) or a release names
-        an unknown partner. Nothing is stored.
+        the Earth, or its covariance is not symmetric positive definite). Nothing is
+        stored. A release naming a code that is no partner is stored as named (a refusal
+        would tell the sender which codes are partners).
     MessageConflict
         The message id was used before by ``sender`` for other content.
     """
-    return _store(engine, track_job(sender, message), committer)
+    return _store(engine, track_job(sender, message, clock), committer)
 
 
 def detection_job(
-    sender: str, message: DetectionMessage, audit_action: str = "ingest_detections"
+    sender: str,
+    message: DetectionMessage,
+    audit_action: str = "ingest_detections",
+    clock: PictureClock | None = None,
 ) -> IngestJob:
     """Check a detection message from ``sender`` and prepare it for storing (see
-    :func:`track_job`); ``IngestRejected`` names a record whose owner is not the sender or
-    whose line of sight is not a unit vector."""
+    :func:`track_job`); ``IngestRejected`` names a record whose owner is not the sender,
+    whose line of sight is not a unit vector, or whose time is too far ahead of ``clock``."""
     _check_detections(message, sender)
+    times = [to_ns(d.time) for d in message.detections]
+    _check_not_ahead(times, "detections", clock)
     rows = [
         (
             sender,
             d.det_id,
             d.sensor_id,
             d.sensor_kind,
-            to_ns(d.time),
+            times[i],
             d.los_x,
             d.los_y,
             d.los_z,
@@ -686,7 +741,7 @@ def detection_job(
             d.range_m,
             d.sigma_range_m,
         )
-        for d in message.detections
+        for i, d in enumerate(message.detections)
     ]
     records_json = _DETECTIONS_JSON.dump_json(message.detections)
     return IngestJob(
@@ -695,7 +750,6 @@ def detection_job(
         kind="detections",
         digest=_digest(message, records_json),
         release=Release.of(sender, message.releasable_to),
-        named=_named(message),
         rows=rows,
         table=detections,
         columns=_DETECTION_COLUMNS,
@@ -710,6 +764,7 @@ def ingest_detections(
     message: DetectionMessage,
     committer: Committer | None = None,
     audit_action: str = "ingest_detections",
+    clock: PictureClock | None = None,
 ) -> IngestResult:
     """Check and store a detection message from ``sender`` (see :func:`ingest_tracks`)."""
-    return _store(engine, detection_job(sender, message, audit_action), committer)
+    return _store(engine, detection_job(sender, message, audit_action, clock), committer)

@@ -11,7 +11,12 @@ visible inputs are identical share one fusion.
 
 "Latest" is the largest ``(time_ns, message_pk, row index)``, the order in which
 :func:`~tracklayer.service.picture.current_states` ranks states (time, then the state's
-primary key, which grows with the message's key and the row's place in it). A partner's
+primary key, which grows with the message's key and the row's place in it), per track:
+no other track's state changes which state of a track is shown. The picture's time is
+the server clock's now (:class:`~tracklayer.service.clock.PictureClock`); a state older
+than ``max_age_s`` then can never be shown again, nor hide one that is, and is dropped.
+A state timed more than the clock skew ahead of now is ignored: ingest refuses those, so
+only a record written around the service could be one. A partner's
 map is seeded once from SQL, on its first picture, after it is registered, so that no
 commit falls between the seed and the live feed; a state seen by both merges harmlessly.
 
@@ -43,7 +48,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
-from tracklayer.service.db import track_states
+from tracklayer.service.clock import PictureClock
+from tracklayer.service.db import message_releases, messages, track_states
 from tracklayer.service.ingest import TRACK_COLUMNS
 from tracklayer.service.picture import (
     FusedTracks,
@@ -51,7 +57,6 @@ from tracklayer.service.picture import (
     PictureView,
     TrackRows,
     fuse,
-    latest_time_ns,
     ranked_states,
 )
 
@@ -67,9 +72,10 @@ StoredTracks = tuple[Release, int, Sequence[tuple[Any, ...]]]
 
 #: Rank of a state: the order of :func:`~tracklayer.service.picture.current_states`.
 _Rank = tuple[int, int, int]
-_Entry = tuple[_Rank, tuple[Any, ...]]
-#: ``at`` of a partner that sees no state yet (below any int64 time).
-_NO_TIME = -(2**63) - 1
+#: A track's latest state: its rank, its row (ingest layout) and its message's release.
+_Entry = tuple[_Rank, tuple[Any, ...], Release]
+#: A partner's picture and the release of each of its national tracks' shown state.
+ViewReleases = tuple[PictureView, dict[tuple[str, str], Release]]
 #: A partner's map is pruned by ``add`` once it holds this many entries more than after
 #: the last prune (amortized cost, and a bound for partners that stopped asking).
 _PRUNE_SLACK = 1024
@@ -84,37 +90,35 @@ class _Partner:
     """The latest visible state of each track, for one partner."""
 
     latest: dict[tuple[str, str], _Entry] = field(default_factory=dict)
-    at_ns: int = _NO_TIME
     prune_above: int = _PRUNE_SLACK
     seeded: bool = False
     seed_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _merge(
-    state: _Partner, message_pk: int, rows: Sequence[tuple[Any, ...]], max_age_ns: int
+    state: _Partner,
+    message_pk: int,
+    rows: Sequence[tuple[Any, ...]],
+    window: tuple[int, int],
+    release: Release,
 ) -> None:
-    # The caller holds LivePicture._lock. A state older than the window can never be shown
-    # again (``at`` only grows), and nothing it could hide is shown either: drop it.
+    # The caller holds LivePicture._lock. ``window`` is the current one: a state older can
+    # never be shown again (the clock only moves on), nor hide one that is.
     latest = state.latest
-    at = state.at_ns
-    cutoff = at - max_age_ns
+    cutoff, ahead = window
     for i, row in enumerate(rows):
         t = row[_TIME]
-        if t > at:
-            at = t
-        if t < cutoff:
+        if t < cutoff or t > ahead:
             continue
         key = (row[_TRACKER], row[_TRACK_ID])
         rank = (t, message_pk, i)
         old = latest.get(key)
         if old is None or rank > old[0]:
-            latest[key] = (rank, row)
-    state.at_ns = at
+            latest[key] = (rank, row, release)
 
 
-def _prune(state: _Partner, max_age_ns: int) -> None:
-    cutoff = state.at_ns - max_age_ns
-    stale = [k for k, (rank, _) in state.latest.items() if rank[0] < cutoff]
+def _prune(state: _Partner, cutoff_ns: int) -> None:
+    stale = [k for k, entry in state.latest.items() if entry[0][0] < cutoff_ns]
     for key in stale:
         del state.latest[key]
     state.prune_above = len(state.latest) + _PRUNE_SLACK
@@ -134,6 +138,23 @@ def _track_rows(rows: list[tuple[Any, ...]]) -> TrackRows:
     )
 
 
+def _releases(conn: Any, message_pks: Any) -> dict[int, Release]:
+    """The release of each message whose key the subquery ``message_pks`` selects."""
+    head = sa.select(messages.c.pk, messages.c.owner, messages.c.release_all).where(
+        messages.c.pk.in_(message_pks)
+    )
+    named: dict[int, set[str]] = {}
+    query = sa.select(message_releases.c.message_pk, message_releases.c.partner).where(
+        message_releases.c.message_pk.in_(message_pks)
+    )
+    for pk, partner in conn.execute(query):
+        named.setdefault(int(pk), set()).add(str(partner))
+    return {
+        int(pk): Release(str(owner), frozenset(named.get(int(pk), ())), bool(everyone))
+        for pk, owner, everyone in conn.execute(head)
+    }
+
+
 class LivePicture:
     """Each registered partner's current national tracks, updated by every commit.
 
@@ -143,9 +164,8 @@ class LivePicture:
         The picture database (read once per partner, for its seed).
     settings : FusionSettings
         Track-to-track fusion parameters.
-    max_age_s : float
-        Tracks whose latest visible state is older than this before the picture's time are
-        left out, s (as ``build_picture``'s ``max_age_s``).
+    clock : PictureClock
+        The server clock, and the window of current states (as ``build_picture``'s).
     fuser : callable, optional
         ``fuser(national, at_ns, settings)``, the fusion; by default
         :func:`~tracklayer.service.picture.fuse` in the calling thread
@@ -153,22 +173,23 @@ class LivePicture:
 
     Notes
     -----
-    :meth:`picture` gives what ``build_picture(engine, partner, None, max_age_s,
-    settings)`` gives on the same records. Memory is one entry per track updated in the
-    last ``max_age_s`` (plus a bounded slack) per registered partner.
+    :meth:`picture` gives what ``build_picture(engine, partner, clock, None, None,
+    settings)`` gives on the same records at the same clock reading. Memory is one entry
+    per track updated in the last ``max_age_s`` (plus a bounded slack) per registered
+    partner.
     """
 
     def __init__(
         self,
         engine: Engine,
         settings: FusionSettings,
-        max_age_s: float = 60.0,
+        clock: PictureClock,
         fuser: Fuser | None = None,
     ) -> None:
         self._engine = engine
         self._settings = settings
         self._fuser = fuser
-        self._max_age_ns = int(max_age_s * 1e9)
+        self._clock = clock
         self._lock = threading.Lock()
         self._partners: dict[str, _Partner] = {}
         self._fuse_lock = threading.Lock()
@@ -200,6 +221,7 @@ class LivePicture:
         """
         if not stored:
             return
+        window = self._clock.window_ns(self._clock.now_ns())
         with self._lock:
             if not self._partners:
                 return
@@ -207,9 +229,9 @@ class LivePicture:
                 for partner, state in self._partners.items():
                     if not release.visible_to(partner):
                         continue
-                    _merge(state, message_pk, rows, self._max_age_ns)
+                    _merge(state, message_pk, rows, window, release)
                     if len(state.latest) > state.prune_above:
-                        _prune(state, self._max_age_ns)
+                        _prune(state, window[0])
 
     def forget(self, partner: str) -> None:
         """Stop following ``partner``; its next :meth:`picture` seeds it again."""
@@ -230,6 +252,14 @@ class LivePicture:
         Taken together, partners that see the same records get identical inputs (no commit
         lands between two of them), so their fusion is computed once.
         """
+        return {p: view for p, (view, _) in self.pictures_with_releases(partners).items()}
+
+    def pictures_with_releases(
+        self, partners: Sequence[str], at_ns: int | None = None
+    ) -> dict[str, ViewReleases]:
+        """:meth:`pictures` at ``at_ns`` (default: the clock's now), each with the release
+        of every national track's shown state (:mod:`tracklayer.service.fused_store`
+        stores the system tracks with the release common to their inputs)."""
         states: dict[str, _Partner] = {}
         with self._lock:
             for partner in partners:
@@ -244,22 +274,24 @@ class LivePicture:
                     if not state.seeded:
                         self._seed(partner, state)
                         state.seeded = True
-        snapshots: dict[str, tuple[int, list[tuple[tuple[str, str], _Entry]]]] = {}
+        at = self._clock.now_ns() if at_ns is None else at_ns
+        cutoff, ahead = self._clock.window_ns(at)
+        snapshots: dict[str, list[tuple[tuple[str, str], _Entry]]] = {}
         with self._lock:
             for partner, state in states.items():
-                if state.at_ns != _NO_TIME:
-                    _prune(state, self._max_age_ns)
-                entries = [(k, e) for k, e in state.latest.items() if e[1][_STATUS] != "deleted"]
-                snapshots[partner] = (state.at_ns, entries)
-        views: dict[str, PictureView] = {}
-        for partner, (at, entries) in snapshots.items():
-            if at == _NO_TIME:
-                views[partner] = PictureView(partner, None, _track_rows([]), self._fused([], 0)[1])
-                continue
+                _prune(state, cutoff)
+                snapshots[partner] = [
+                    (k, e)
+                    for k, e in state.latest.items()
+                    if e[1][_STATUS] != "deleted" and e[0][0] <= ahead
+                ]
+        views: dict[str, ViewReleases] = {}
+        for partner, entries in snapshots.items():
             entries.sort(key=lambda item: item[0])
             national, fused = self._fused(entries, at)
-            views[partner] = PictureView(
-                partner=partner, time_ns=at, national=national, fused=fused
+            views[partner] = (
+                PictureView(partner, at, national, fused),
+                {k: e[2] for k, e in entries},
             )
         return views
 
@@ -289,14 +321,12 @@ class LivePicture:
         """Merge the partner's latest visible state of each track from the database.
 
         Deleted states are kept: a deleted latest state hides the older ones. Only the
-        states of the window before the latest visible time are read; an older one could
-        never be shown nor hide one that is.
+        states of the current window are read; an older one could never be shown nor
+        hide one that is.
         """
-        latest = latest_time_ns(self._engine, partner)
-        if latest is None:
-            return
         columns = (*TRACK_COLUMNS, "message_pk", "pk")
-        inner = ranked_states(partner, latest - self._max_age_ns, columns=columns)
+        since, until = self._clock.window_ns(self._clock.now_ns())
+        inner = ranked_states(partner, since, until, columns=columns)
         with self._engine.connect() as conn:
             # The row's place in its message, exact whether or not its keys are contiguous.
             earlier = track_states.alias("earlier")
@@ -309,6 +339,8 @@ class LivePicture:
             rows = conn.execute(
                 sa.select(*(inner.c[c] for c in columns[:-1]), row_index).where(inner.c.rank == 1)
             ).all()
+            seeded = sa.select(inner.c.message_pk).where(inner.c.rank == 1)
+            releases = _releases(conn, seeded)
         with self._lock:
             for row in rows:
                 values = (*row[:10], bytes(row[10]), row[11])
@@ -316,5 +348,4 @@ class LivePicture:
                 entry_rank = (int(values[_TIME]), int(row[12]), int(row[13]))
                 old = state.latest.get(key)
                 if old is None or entry_rank > old[0]:
-                    state.latest[key] = (entry_rank, values)
-            state.at_ns = max(state.at_ns, latest)
+                    state.latest[key] = (entry_rank, values, releases[int(row[12])])

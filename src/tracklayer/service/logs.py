@@ -2,26 +2,61 @@
 
 A request's line holds its id, method, path (never the query string, which could carry
 a token), status, partner and duration, so the log can be searched and joined with the
-audit table. Tokens never reach the log.
+audit table. Tokens never reach the log: the service reads them only from the
+``Authorization`` header or a WebSocket's first message, and every line sent to the
+service's log handler is scrubbed (:class:`ScrubFilter`) of query strings (uvicorn's own
+lines, such as a WebSocket's ``[accepted]``, print the path with its query) and of
+anything shaped like a token (``tl_`` and 43 URL-safe characters).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["JsonFormatter", "RequestLogMiddleware", "configure_logging"]
+if TYPE_CHECKING:
+    from tracklayer.service.metrics import ServiceMetrics
+
+__all__ = ["JsonFormatter", "RequestLogMiddleware", "ScrubFilter", "configure_logging", "scrub"]
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 log = logging.getLogger("tracklayer.service.request")
+
+
+_QUERY = re.compile(r'(/[^\s"?]*)\?[^\s"]*')
+_TOKEN = re.compile(r"tl_[A-Za-z0-9_-]{16,}")
+
+
+def scrub(text: str) -> str:
+    """``text`` without the query strings of paths in it and without token-shaped words."""
+    return _TOKEN.sub("tl_[redacted]", _QUERY.sub(r"\1?[query removed]", text))
+
+
+class ScrubFilter(logging.Filter):
+    """Rewrite each record's message with :func:`scrub` (the message is formatted first,
+    so arguments cannot bring a query string or token back)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        for key in ("color_message", "path"):
+            value = getattr(record, key, None)
+            if isinstance(value, str):
+                setattr(record, key, scrub(value))
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,7 +71,7 @@ class JsonFormatter(logging.Formatter):
         }
         out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
+            out["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(out, default=str)
 
 
@@ -44,6 +79,7 @@ def configure_logging(level: str = "info") -> None:
     """Send the service's and uvicorn's logs to stderr as JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(ScrubFilter())
     for name in ("tracklayer", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
@@ -54,11 +90,12 @@ def configure_logging(level: str = "info") -> None:
 
 
 class RequestLogMiddleware:
-    """Log one structured line per HTTP request; refuse bodies over ``max_body_bytes`` (413)."""
+    """Log one structured line per HTTP request, and give its answer an ``X-Request-Id``;
+    count it in ``metrics`` (by route template and status), when given."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics | None = None) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,21 +116,9 @@ class RequestLogMiddleware:
             await send(message)
 
         try:
-            length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-            if not length.isdigit() or int(length) > self.max_body_bytes:
-                await send_logged(
-                    {
-                        "type": "http.response.start",
-                        "status": 413,
-                        "headers": [(b"content-type", b"application/json")],
-                    }
-                )
-                await send_logged(
-                    {"type": "http.response.body", "body": b'{"detail":"body too large"}'}
-                )
-                return
             await self.app(scope, receive, send_logged)
         finally:
+            duration_s = time.perf_counter() - start
             log.info(
                 "request",
                 extra={
@@ -102,6 +127,10 @@ class RequestLogMiddleware:
                     "path": scope.get("path"),
                     "status": status,
                     "partner": state.get("partner"),
-                    "duration_ms": round((time.perf_counter() - start) * 1e3, 3),
+                    "duration_ms": round(duration_s * 1e3, 3),
                 },
             )
+            if self.metrics is not None:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                self.metrics.requests(scope.get("method", ""), route, str(status)).inc()
+                self.metrics.request_seconds(route).observe(duration_s)

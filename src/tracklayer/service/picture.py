@@ -25,7 +25,14 @@ from tracklayer.fusion.t2t import (
     TrackBatch,
     fuse_tracks,
 )
-from tracklayer.service.db import detections, message_releases, messages, track_states
+from tracklayer.service.clock import PictureClock
+from tracklayer.service.db import (
+    detections,
+    message_releases,
+    messages,
+    track_releases,
+    track_states,
+)
 from tracklayer.service.ingest import ns_to_iso, ns_to_iso_many
 
 __all__ = [
@@ -36,7 +43,9 @@ __all__ = [
     "build_picture",
     "current_states",
     "detection_history",
-    "latest_time_ns",
+    "fetch_limited",
+    "history_query",
+    "in_time_range",
     "track_history",
     "visible_to",
 ]
@@ -166,10 +175,10 @@ class FusedTracks:
 
 @dataclass(frozen=True)
 class PictureView:
-    """The current picture as one partner may see it."""
+    """The picture as one partner may see it at ``time_ns`` (UTC ns since the Unix epoch)."""
 
     partner: str
-    time_ns: int | None
+    time_ns: int
     national: TrackRows
     fused: FusedTracks
 
@@ -195,14 +204,6 @@ def _state_columns(table: Any) -> list[Any]:
 
 
 _JOIN = track_states.join(messages, track_states.c.message_pk == messages.c.pk)
-
-
-def latest_time_ns(engine: Engine, partner: str) -> int | None:
-    """Time of the latest track state the partner may see (None when there is none)."""
-    query = sa.select(sa.func.max(track_states.c.time_ns)).select_from(_JOIN)
-    with engine.connect() as conn:
-        value = conn.execute(query.where(visible_to(partner))).scalar()
-    return None if value is None else int(value)
 
 
 def ranked_states(
@@ -233,37 +234,27 @@ def ranked_states(
     return query.subquery()
 
 
-def _empty_rows() -> TrackRows:
-    return TrackRows.from_rows([])
+def current_states(engine: Engine, partner: str, since_ns: int, until_ns: int) -> TrackRows:
+    """Each visible track's latest state timed in ``[since_ns, until_ns]``, unless deleted.
 
-
-def current_states(
-    engine: Engine, partner: str, at_ns: int | None = None, max_age_s: float = 60.0
-) -> tuple[int | None, TrackRows]:
-    """The latest visible state of each track at ``at_ns``, skipping deleted and stale ones.
+    A track's current state is chosen among its own states alone (latest time, then
+    latest stored), so no other track's state, whatever its time, can hide it or make it
+    stale (see :mod:`tracklayer.service.clock` for the window).
 
     Parameters
     ----------
     engine : Engine
     partner : str
         The reader.
-    at_ns : int, optional
-        The picture's time (default: the latest visible state's time).
-    max_age_s : float
-        Tracks whose latest visible state is older than this before ``at_ns`` are left out.
+    since_ns, until_ns : int
+        The window of current state times, UTC ns since the Unix epoch, both included.
 
     Returns
     -------
-    at_ns : int or None
-        The picture's time (None when the partner sees no track state at all).
-    rows : TrackRows
+    TrackRows
         One state per track, ordered by tracker then track id.
     """
-    if at_ns is None:
-        at_ns = latest_time_ns(engine, partner)
-        if at_ns is None:
-            return None, _empty_rows()
-    inner = ranked_states(partner, at_ns - int(max_age_s * 1e9), at_ns)
+    inner = ranked_states(partner, since_ns, until_ns)
     query = (
         sa.select(*_state_columns(inner))
         .where(inner.c.rank == 1, inner.c.status != "deleted")
@@ -271,7 +262,77 @@ def current_states(
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return at_ns, TrackRows.from_rows(list(rows))
+    return TrackRows.from_rows(list(rows))
+
+
+def _release_gate(partner: str, tracker: str, track_id: str) -> Subquery:
+    """One row if the partner may see some state of the track, none otherwise.
+
+    Two lookups of a whole ``track_releases`` primary key, whatever the track (an ``IN``
+    list would skip its second probe when no key has the track's prefix: a difference
+    between unknown and hidden). Joined first (:func:`history_query`), it drives the
+    query: when it is empty, no state of the track is read at all, so a hidden track and
+    an unknown one cost the same.
+    """
+
+    def granted(to: str) -> ColumnElement[bool]:
+        return sa.exists().where(
+            track_releases.c.tracker == tracker,
+            track_releases.c.track_id == track_id,
+            track_releases.c.partner == to,
+        )
+
+    return (
+        sa.select(sa.literal(1).label("released"))
+        .where(sa.or_(granted(partner), granted("*")))
+        .subquery("gate")
+    )
+
+
+def in_time_range(
+    query: sa.Select[Any], column: Any, start_ns: int | None, end_ns: int | None
+) -> sa.Select[Any]:
+    """``query`` restricted to ``start_ns <= column <= end_ns`` (each bound optional)."""
+    if start_ns is not None:
+        query = query.where(column >= start_ns)
+    if end_ns is not None:
+        query = query.where(column <= end_ns)
+    return query
+
+
+def fetch_limited(engine: Engine, query: sa.Select[Any], limit: int) -> tuple[list[Any], bool]:
+    """The first ``limit`` rows of ``query``, and whether there were more."""
+    with engine.connect() as conn:
+        rows = list(conn.execute(query.limit(limit + 1)).all())
+    return rows[:limit], len(rows) > limit
+
+
+def history_query(
+    partner: str,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    tracker: str | None = None,
+    track_id: str | None = None,
+    limit: int = 10_000,
+) -> sa.Select[Any]:
+    """The query of :func:`track_history` (at most ``limit + 1`` rows).
+
+    A read of one track (``tracker`` and ``track_id`` given) of another partner first
+    checks, in the same query, that the track is released to the reader at all
+    (:func:`_release_gate`, joined first), so that asking for a hidden track costs what
+    asking for an unknown one does: the check fails before any of the hidden track's
+    states is read.
+    """
+    source: Any = _JOIN
+    if tracker is not None and track_id is not None and tracker != partner:
+        source = _release_gate(partner, tracker, track_id).join(_JOIN, sa.true())
+    query = sa.select(*_state_columns(track_states)).select_from(source).where(visible_to(partner))
+    query = in_time_range(query, track_states.c.time_ns, start_ns, end_ns)
+    if tracker is not None:
+        query = query.where(track_states.c.tracker == tracker)
+    if track_id is not None:
+        query = query.where(track_states.c.track_id == track_id)
+    return query.order_by(track_states.c.time_ns, track_states.c.pk).limit(limit + 1)
 
 
 def track_history(
@@ -285,21 +346,12 @@ def track_history(
 ) -> tuple[TrackRows, bool]:
     """Visible track states with ``start_ns <= time <= end_ns``, oldest first.
 
-    Returns the states (at most ``limit``) and whether more matched.
+    Returns the states (at most ``limit``) and whether more matched (see
+    :func:`history_query`).
     """
-    query = sa.select(*_state_columns(track_states)).select_from(_JOIN).where(visible_to(partner))
-    if start_ns is not None:
-        query = query.where(track_states.c.time_ns >= start_ns)
-    if end_ns is not None:
-        query = query.where(track_states.c.time_ns <= end_ns)
-    if tracker is not None:
-        query = query.where(track_states.c.tracker == tracker)
-    if track_id is not None:
-        query = query.where(track_states.c.track_id == track_id)
-    query = query.order_by(track_states.c.time_ns, track_states.c.pk).limit(limit + 1)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query).all())
-    return TrackRows.from_rows(rows[:limit]), len(rows) > limit
+    query = history_query(partner, start_ns, end_ns, tracker, track_id, limit)
+    rows, more = fetch_limited(engine, query, limit)
+    return TrackRows.from_rows(rows), more
 
 
 def detection_history(
@@ -316,19 +368,14 @@ def detection_history(
         .select_from(join)
         .where(visible_to(partner))
     )
-    if start_ns is not None:
-        query = query.where(detections.c.time_ns >= start_ns)
-    if end_ns is not None:
-        query = query.where(detections.c.time_ns <= end_ns)
-    query = query.order_by(detections.c.time_ns, detections.c.pk).limit(limit + 1)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query).all())
+    query = in_time_range(query, detections.c.time_ns, start_ns, end_ns)
+    rows, more = fetch_limited(engine, query.order_by(detections.c.time_ns, detections.c.pk), limit)
     out = []
-    for row in rows[:limit]:
+    for row in rows:
         rec = dict(zip(_DET_COLUMNS, row, strict=True))
         rec["time"] = ns_to_iso(rec.pop("time_ns"))
         out.append(rec)
-    return out, len(rows) > limit
+    return out, more
 
 
 def fuse(national: TrackRows, at_ns: int, settings: FusionSettings) -> FusedTracks:
@@ -363,15 +410,28 @@ def fuse(national: TrackRows, at_ns: int, settings: FusionSettings) -> FusedTrac
 def build_picture(
     engine: Engine,
     partner: str,
+    clock: PictureClock,
     at_ns: int | None = None,
-    max_age_s: float = 60.0,
+    max_age_s: float | None = None,
     settings: FusionSettings | None = None,
 ) -> PictureView:
-    """The picture the partner may see: its visible national tracks, and their fusion."""
-    at, national = current_states(engine, partner, at_ns, max_age_s)
-    if at is None:
-        at_for_fusion = 0
-    else:
-        at_for_fusion = at
-    fused = fuse(national, at_for_fusion, settings or FusionSettings())
+    """The picture the partner may see at ``at_ns``: its current national tracks and their
+    fusion at that time (see :mod:`tracklayer.service.clock` for which states are current).
+
+    Parameters
+    ----------
+    engine : Engine
+    partner : str
+        The reader.
+    clock : PictureClock
+        The server clock and the picture's time window.
+    at_ns : int, optional
+        The picture's time, UTC ns since the Unix epoch (default: the server clock's now).
+    max_age_s : float, optional
+        Age after which a track leaves the picture, s (default: the clock's).
+    settings : FusionSettings, optional
+    """
+    at = clock.now_ns() if at_ns is None else at_ns
+    national = current_states(engine, partner, *clock.window_ns(at, max_age_s))
+    fused = fuse(national, at, settings or FusionSettings())
     return PictureView(partner=partner, time_ns=at, national=national, fused=fused)

@@ -4,14 +4,19 @@ Field names follow the ``tracks`` and ``detections`` tables (DESIGN.md); times a
 with a time zone, converted to UTC; positions, velocities and covariances are ECEF, SI.
 Bounds reject what no tracker can produce (a position inside the Earth's core, a speed
 beyond escape), so nothing non-physical reaches the fusion.
+
+Ingest is strict about types: a number must be a JSON number (``"x": "7000000"`` is
+refused) and a time an ISO 8601 string with a time zone (``"time": 1796290000``, or the
+same digits as a string, is refused), so a sender's type error never passes as a value.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "AuditEntry",
@@ -43,6 +48,18 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]")
+
+
+def _iso_text(value: Any) -> Any:
+    """Refuse a time given as anything but ISO 8601 text (or, in Python, a datetime)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date and time with a time zone, as text")
+    return value
+
+
 def _utc(value: datetime) -> datetime:
     value = value.astimezone(UTC)
     if not _EARLIEST <= value < _LATEST:
@@ -50,7 +67,7 @@ def _utc(value: datetime) -> datetime:
     return value
 
 
-UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+UtcTime = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 PartnerCode = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code, e.g. USA, JPN")
 ]
@@ -65,14 +82,23 @@ MessageId = Annotated[
         "again and stored once",
     ),
 ]
-Position = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_POSITION_M, le=MAX_POSITION_M)]
-Velocity = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_SPEED_M_S, le=MAX_SPEED_M_S)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: A finite JSON number (an integer is a number too; text is not).
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Position = Annotated[Number, Field(ge=-MAX_POSITION_M, le=MAX_POSITION_M)]
+Velocity = Annotated[Number, Field(ge=-MAX_SPEED_M_S, le=MAX_SPEED_M_S)]
 Status = Literal["tentative", "confirmed", "coasting", "deleted"]
+
+
+def _sorted_once(codes: list[str]) -> list[str]:
+    return sorted(set(codes))
+
+
 ReleasableTo = Annotated[
-    Literal["all"] | Annotated[list[PartnerCode], Field(max_length=300)],
+    Literal["all"]
+    | Annotated[list[PartnerCode], Field(max_length=300), AfterValidator(_sorted_once)],
     Field(
-        description='Partners that may see the records, beside the sender: a list of codes or "all"'
+        description="Partners that may see the records, beside the sender: a list of codes "
+        '(read as a set: order and repeats do not matter) or "all"'
     ),
 ]
 
@@ -94,7 +120,7 @@ class TrackStateIn(_In):
     vy: Velocity
     vz: Velocity
     cov: Annotated[
-        list[Annotated[float, Field(allow_inf_nan=False, ge=-1e16, le=1e16)]],
+        list[Annotated[Number, Field(ge=-1e16, le=1e16)]],
         Field(
             min_length=36,
             max_length=36,
@@ -121,18 +147,16 @@ class DetectionIn(_In):
     sensor_kind: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z_]+$")]
     owner: PartnerCode = Field(description="The sending partner's code")
     time: UtcTime
-    los_x: Annotated[float, Field(allow_inf_nan=False, ge=-1.0, le=1.0)]
-    los_y: Annotated[float, Field(allow_inf_nan=False, ge=-1.0, le=1.0)]
-    los_z: Annotated[float, Field(allow_inf_nan=False, ge=-1.0, le=1.0)]
+    los_x: Annotated[Number, Field(ge=-1.0, le=1.0)]
+    los_y: Annotated[Number, Field(ge=-1.0, le=1.0)]
+    los_z: Annotated[Number, Field(ge=-1.0, le=1.0)]
     sensor_x: Position
     sensor_y: Position
     sensor_z: Position
-    sigma_rad: Annotated[float, Field(allow_inf_nan=False, gt=0.0, le=3.2)]
-    snr: Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e12)] | None = None
-    range_m: Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=MAX_POSITION_M)] | None = None
-    sigma_range_m: (
-        Annotated[float, Field(allow_inf_nan=False, gt=0.0, le=MAX_POSITION_M)] | None
-    ) = None
+    sigma_rad: Annotated[Number, Field(gt=0.0, le=3.2)]
+    snr: Annotated[Number, Field(ge=-1e6, le=1e12)] | None = None
+    range_m: Annotated[Number, Field(ge=0.0, le=MAX_POSITION_M)] | None = None
+    sigma_range_m: Annotated[Number, Field(gt=0.0, le=MAX_POSITION_M)] | None = None
 
 
 class DetectionMessage(_In):
@@ -195,7 +219,9 @@ class Picture(BaseModel):
     """The current picture as one partner may see it."""
 
     partner: str
-    time: datetime | None = Field(description="Epoch of the fused tracks (None when empty)")
+    time: datetime | None = Field(
+        description="The picture's time: the server clock's now, or `at`; the fused tracks' epoch"
+    )
     national: list[TrackStateOut]
     fused: list[SystemTrackOut]
 

@@ -8,6 +8,11 @@ every subscriber allowed to see it. A subscriber too slow to keep up
 (its queue full) is disconnected with close code 1013 rather than let memory grow; it
 reconnects and reads the picture again.
 
+A partner whose token is revoked or rotated loses its subscriptions at once
+(:meth:`StreamHub.end_partner`): once that returns, none of them sends another message,
+and each is closed with code 1008 (policy violation) and the reason ``token revoked`` or
+``token rotated``.
+
 Besides national updates, subscribers receive the system tracks (``type: "fused"``),
 recomputed at most every ``picture_interval_s`` for partners that received an update, so
 the fusion cost does not grow with the message rate; the national tracks they already have
@@ -36,12 +41,29 @@ DEFAULT_QUEUE_SIZE = 10_000
 
 @dataclass(eq=False)
 class Subscriber:
-    """One WebSocket connection of a partner."""
+    """One WebSocket connection of a partner.
+
+    ``token_issued_ns`` is when the token it authenticated with was issued (a later one
+    means the token was rotated since). ``ended`` is why the service ended it (its token
+    revoked or rotated), None otherwise. Its sender holds ``sending`` while it sends a
+    message and sends nothing once ``ended`` is set (see :meth:`send_text`).
+    """
 
     partner: str
     queue: asyncio.Queue[str | None] = field(repr=False)
+    token_issued_ns: int = 0
     sent: int = 0
     overflowed: bool = False
+    ended: str | None = None
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def send_text(self, send: Callable[[str], Awaitable[None]], text: str) -> bool:
+        """Send ``text`` with ``send`` unless the subscription was ended; whether sent."""
+        async with self.sending:
+            if self.ended is not None:
+                return False
+            await send(text)
+            return True
 
 
 class StreamHub:
@@ -78,11 +100,64 @@ class StreamHub:
             self._close(sub)
         self._loop = None
 
-    def subscribe(self, partner: str) -> Subscriber:
+    def subscribe(self, partner: str, token_issued_ns: int = 0) -> Subscriber:
         """Register a subscriber (call on the event loop)."""
-        sub = Subscriber(partner=partner, queue=asyncio.Queue(self._queue_size + 1))
+        sub = Subscriber(
+            partner=partner,
+            queue=asyncio.Queue(self._queue_size + 1),
+            token_issued_ns=token_issued_ns,
+        )
         self._subscribers.add(sub)
         return sub
+
+    def subscribers(self) -> list[Subscriber]:
+        """The current subscriptions (a copy)."""
+        return list(self._subscribers)
+
+    async def end(self, subs: list[Subscriber], reason: str) -> None:
+        """End subscriptions for ``reason``: when this returns, none sends another message
+        (a message being sent is waited for) and each closes with code 1008."""
+        for sub in subs:
+            sub.ended = reason
+        for sub in subs:
+            async with sub.sending:
+                pass
+            self._close(sub)
+            log.info("stream ended", extra={"partner": sub.partner, "reason": reason})
+
+    async def end_partner(
+        self, partner: str, reason: str, issued_before_ns: int | None = None
+    ) -> None:
+        """End every subscription of ``partner`` (only those whose token was issued before
+        ``issued_before_ns``, when given) for ``reason``."""
+        subs = [
+            s
+            for s in self._subscribers
+            if s.partner == partner
+            and (issued_before_ns is None or s.token_issued_ns < issued_before_ns)
+        ]
+        await self.end(subs, reason)
+
+    def end_partner_threadsafe(self, partner: str, reason: str, timeout_s: float = 10.0) -> None:
+        """:meth:`end_partner` from any thread; returns once it is done (from a thread
+        other than the loop's), so no message reaches the partner after this returns."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        for sub in list(self._subscribers):
+            if sub.partner == partner:
+                sub.ended = reason  # stops the senders before the loop runs end()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(self.end_partner(partner, reason))
+            return
+        with contextlib.suppress(RuntimeError):
+            future = asyncio.run_coroutine_threadsafe(self.end_partner(partner, reason), loop)
+            with contextlib.suppress(TimeoutError):
+                future.result(timeout_s)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         """Forget a subscriber."""
@@ -92,6 +167,11 @@ class StreamHub:
     def n_subscribers(self) -> int:
         """Current number of subscriptions."""
         return len(self._subscribers)
+
+    @property
+    def n_queued(self) -> int:
+        """Updates waiting in the subscribers' queues, all together."""
+        return sum(s.queue.qsize() for s in list(self._subscribers))
 
     def publish(self, release: Release, update: dict[str, Any]) -> None:
         """Send ``update`` to every subscriber whose partner ``release`` lets see it.

@@ -31,10 +31,12 @@ from tracklayer.constants import DEG, KM
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.io.tdm import TrackingData, azel_to_los, parse_tdm, radec_to_los
+from tracklayer.service.clock import PictureClock
 from tracklayer.service.schemas import DetectionMessage
 
 __all__ = [
     "TdmSensor",
+    "check_tdm_epochs",
     "parse_tdm_body",
     "position_from_parts",
     "site_from_degrees",
@@ -70,6 +72,36 @@ class TdmSensor:
 def parse_tdm_body(body: bytes) -> list[TrackingData]:
     """Parse a KVN TDM body; an :class:`InputFormatError` names the line (as ``body``)."""
     return parse_tdm(body, "body")
+
+
+#: Data lines whose epoch is a detection's time.
+_EPOCH_KEYWORDS = ("ANGLE_1", "ANGLE_2", "RANGE")
+
+
+def check_tdm_epochs(body: bytes, segments: list[TrackingData], clock: PictureClock) -> None:
+    """Refuse a parsed TDM with an epoch more than the clock's skew after the server clock.
+
+    Raises
+    ------
+    InputFormatError
+        Names the first data line whose epoch is too far ahead (``body, line N``).
+    """
+    latest = clock.latest_accepted_ns()
+    times = [seg.time.astype("datetime64[ns]").astype(np.int64) for seg in segments]
+    if all(len(t) == 0 or int(t.max()) <= latest for t in times):
+        return
+    for number, raw in enumerate(body.decode("ascii").splitlines(), start=1):
+        key, _, value = (part.strip() for part in raw.partition("="))
+        if key not in _EPOCH_KEYWORDS or not value:
+            continue
+        epoch = value.split()[0].rstrip("Z")
+        time_ns = int(np.datetime64(epoch, "ns").astype(np.int64))
+        if time_ns > latest:
+            ahead = (time_ns - latest) * 1e-9 + clock.max_clock_skew_s
+            raise InputFormatError(
+                f"body, line {number}: epoch {epoch} is {ahead:.3f} s ahead of the server "
+                f"clock; at most {clock.max_clock_skew_s:g} s ahead is accepted"
+            )
 
 
 def _sensor_position(sensor: TdmSensor) -> tuple[float, float, float]:

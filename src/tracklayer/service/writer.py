@@ -66,9 +66,7 @@ _START_TIMEOUT_S = 60.0
 #: What travels for one job: (sequence number, sender, message id, kind, digest, release,
 #: named partners, rows, table name, columns, audit action). The stream update and the
 #: future stay in the server.
-JobPayload = tuple[
-    int, str, str, str, str, Release, tuple[str, ...], list[Any], str, tuple[str, ...], str
-]
+JobPayload = tuple[int, str, str, str, str, Release, list[Any], str, tuple[str, ...], str]
 #: The child's answer to a batch: ``(seq, messages.pk)`` of each job stored, in commit
 #: order, and ``(seq, outcome)`` of every job.
 Reply = tuple[list[tuple[int, int]], list[tuple[int, IngestResult | BaseException]]]
@@ -86,7 +84,6 @@ def _payload(seq: int, job: IngestJob) -> JobPayload:
         job.kind,
         job.digest,
         job.release,
-        job.named,
         job.rows,
         job.table.name,
         job.columns,
@@ -344,14 +341,13 @@ class WriterProcess:
 
 
 def _job(payload: JobPayload, tables: dict[str, Any]) -> IngestJob:
-    _, sender, message_id, kind, digest, release, named, rows, table, columns, action = payload
+    _, sender, message_id, kind, digest, release, rows, table, columns, action = payload
     return IngestJob(
         sender=sender,
         message_id=message_id,
         kind=kind,
         digest=digest,
         release=release,
-        named=named,
         rows=rows,
         table=tables[table],
         columns=columns,

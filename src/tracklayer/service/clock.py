@@ -1,0 +1,72 @@
+"""The picture's time semantics: the server clock, the accepted clock skew, a track's age.
+
+A partner's clock and the server's never agree exactly, and a partner may be careless or
+hostile: the picture therefore never takes its time from the records. Its time is the
+server's clock (or an explicit ``at``), and three numbers say which states are current:
+
+- a state timed more than ``max_clock_skew_s`` after the server clock is refused at
+  ingest (422 naming the field, or the TDM line);
+- the current state of a track is its own latest state (by time, then by arrival) among
+  those timed in ``[T - max_age_s, T + max_clock_skew_s]``, ``T`` the picture's time:
+  no other track's state, however late or early its time, changes which one that is;
+- a track whose latest such state is ``deleted``, or that has none (its latest state is
+  older than ``max_age_s``), is not in the picture. System tracks are fused at ``T``.
+
+``docs/service.md`` states the same for the service's users.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ["DEFAULT_MAX_AGE_S", "DEFAULT_MAX_CLOCK_SKEW_S", "PictureClock"]
+
+#: Default longest time a state may lie ahead of the server clock, s: NTP-synchronized
+#: clocks agree to milliseconds; a few seconds also covers a message's time in flight.
+DEFAULT_MAX_CLOCK_SKEW_S = 5.0
+#: Default age after which a track not updated leaves the picture, s.
+DEFAULT_MAX_AGE_S = 60.0
+
+
+@dataclass(frozen=True)
+class PictureClock:
+    """The server clock and the picture's time window (see the module doc).
+
+    Attributes
+    ----------
+    max_clock_skew_s : float
+        Longest time a state may lie ahead of the server clock, s (>= 0).
+    max_age_s : float
+        Age after which a track leaves the picture, s (> 0).
+    now_ns : callable
+        The server clock: UTC nanoseconds since the Unix epoch (tests pass a fixed one).
+    """
+
+    max_clock_skew_s: float = DEFAULT_MAX_CLOCK_SKEW_S
+    max_age_s: float = DEFAULT_MAX_AGE_S
+    now_ns: Callable[[], int] = field(default=time.time_ns, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.max_clock_skew_s >= 0.0:
+            raise ValueError(f"max_clock_skew_s must be >= 0, got {self.max_clock_skew_s}")
+        if not self.max_age_s > 0.0:
+            raise ValueError(f"max_age_s must be > 0, got {self.max_age_s}")
+
+    @property
+    def skew_ns(self) -> int:
+        """``max_clock_skew_s`` in integer nanoseconds."""
+        return round(self.max_clock_skew_s * 1e9)
+
+    def latest_accepted_ns(self) -> int:
+        """The latest state time ingest accepts now, UTC ns since the Unix epoch."""
+        return self.now_ns() + self.skew_ns
+
+    def window_ns(self, at_ns: int, max_age_s: float | None = None) -> tuple[int, int]:
+        """``(earliest, latest)`` state time current at ``at_ns``, both included, ns.
+
+        ``max_age_s`` replaces the clock's own age (a reader's narrower or wider view).
+        """
+        age = self.max_age_s if max_age_s is None else max_age_s
+        return at_ns - round(age * 1e9), at_ns + self.skew_ns
