@@ -85,7 +85,7 @@ def run_stonesoup(
         missed_distance=float(np.sqrt(chi2_quantile(cfg.gate_probability, 2))),
     )  # fmt: skip
     assoc = GNNWith2DAssignment(hyp)
-    mask = (1 << cfg.confirm_n) - 1
+    mask = (1 << cfg.management.confirm_n) - 1
     tracks: dict[int, Track] = {}
     info: dict[int, list[int]] = {}  # id -> [history bits, age, confirmed]
     last: dict[int, float] = {}  # id -> time of the last update, s
@@ -133,9 +133,10 @@ def run_stonesoup(
             inf[1] += 1
             if hit[tid]:
                 last[tid] = tf
-            if not inf[2] and bin(inf[0]).count("1") >= cfg.confirm_m:
+            if not inf[2] and bin(inf[0]).count("1") >= cfg.management.confirm_m:
                 inf[2] = 1
-            if (not inf[2] and inf[1] >= cfg.confirm_n) or tf - last[tid] > cfg.delete_after_s:
+            mgmt = cfg.management
+            if (not inf[2] and inf[1] >= mgmt.confirm_n) or tf - last[tid] > mgmt.delete_after_s:
                 del tracks[tid]
                 continue
             st = tr.state
@@ -145,7 +146,7 @@ def run_stonesoup(
             x[[0, 2, 4]] = r
             p = np.zeros((6, 6))
             p[np.ix_([0, 2, 4], [0, 2, 4])] = c
-            p[[1, 3, 5], [1, 3, 5]] = cfg.init_velocity_sigma_mps**2
+            p[[1, 3, 5], [1, 3, 5]] = cfg.initiation.velocity_sigma_mps**2
             tr = Track([GaussianState(x.reshape(6, 1), p, timestamp=ts)])
             tr.tid = next_id
             tracks[next_id] = tr

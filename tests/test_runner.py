@@ -39,7 +39,7 @@ def test_same_scenario_and_seed_give_identical_tables(tmp_path: Path) -> None:
     cache = StageCache(tmp_path / "cache")
     run_raid(scenario, cache)
     assert cache.hits == []
-    retuned = _raid_scenario(confirm_m=2, confirm_n=3)
+    retuned = _raid_scenario(management={"confirm_m": 2, "confirm_n": 3})
     cache.hits.clear()
     again = run_raid(retuned, cache)
     assert cache.hits == ["truth", "detections"]

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from tracklayer.errors import TracklayerError
+from tracklayer.exercise.cli import register as register_exercise_command
 from tracklayer.io.outputs import staged_output
 from tracklayer.service.cli import register as register_service_commands
 from tracklayer.service.view import register_view
@@ -35,10 +36,13 @@ app = typer.Typer(
 register_service_commands(app)
 register_sweep_command(app)
 register_view(app)
+register_exercise_command(app)
 console = Console()
 err_console = Console(stderr=True)
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from tracklayer.scenario import Scenario
 
 ScenarioArg = Annotated[
@@ -178,7 +182,18 @@ def _run(scn: Scenario, out: Path, cache: bool) -> None:
         written, raid = write_run(scn, stage, out / ".cache" if cache else None, say)
     if raid is not None:
         console.print(metrics_summary_rich(raid.metrics))
+        _warn_cut_off(scn, raid.truth)
     _report_written(out, written)
+
+
+def _warn_cut_off(scn: Scenario, truth: pa.Table) -> None:
+    """Warn when the run's end cuts threats off before impact."""
+    from tracklayer.run_checks import cut_off_warning, threats_cut_off
+
+    cut = threats_cut_off(truth, scn.duration_s, scn.step_s)
+    message = cut_off_warning(cut, scn.duration_s)
+    if message is not None:
+        err_console.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
 def _report_written(out: Path, written: list[Path]) -> None:

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from tracklayer.metrics.coverage import CoverageResult
     from tracklayer.space import SatelliteCatalog
 
-__all__ = ["coverage_summary_rich", "metrics_summary_rich", "progress_bar", "stage_display"]
+__all__ = [
+    "CACHED_SUFFIX",
+    "StageClock",
+    "coverage_summary_rich",
+    "metrics_summary_rich",
+    "progress_bar",
+    "stage_display",
+]
 
 
 @contextmanager
@@ -55,12 +62,55 @@ def progress_bar(description: str, console: Console) -> Iterator[Callable[..., N
         yield update
 
 
+#: Suffix of a stage label whose tables come from the cache (see ``raid.run_stages``).
+CACHED_SUFFIX = " (cached)"
+
+
+class StageClock:
+    """Times a run's stages from the labels it is told, one finished line per stage.
+
+    A label ``"name: detail"`` is a step inside stage ``name`` (it does not end the
+    stage); a label ending in :data:`CACHED_SUFFIX` is a stage read from the cache.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._stage: str | None = None
+        self._cached = False
+        self._since = 0.0
+
+    def start(self, label: str) -> str | None:
+        """Note ``label``; return the line of the stage it ends, if it ends one."""
+        name = label.removesuffix(CACHED_SUFFIX).split(":", 1)[0]
+        if name == self._stage:
+            return None
+        line = self.finish()
+        self._stage, self._since = name, self._clock()
+        self._cached = label.endswith(CACHED_SUFFIX)
+        return line
+
+    def finish(self) -> str | None:
+        """The line of the stage under way (None when none is), which then ends."""
+        if self._stage is None:
+            return None
+        elapsed = self._clock() - self._since
+        source = "from the cache" if self._cached else "computed"
+        line = f"{self._stage:<22} {elapsed:7.1f} s  {source}"
+        self._stage = None
+        return line
+
+
 @contextmanager
-def stage_display(console: Console) -> Iterator[Callable[[str], None]]:
-    """One progress display over a run's stages: says which stage runs and since when
-    (a line per stage when ``console`` is not a terminal)."""
+def stage_display(
+    console: Console, clock: Callable[[], float] | None = None
+) -> Iterator[Callable[[str], None]]:
+    """One progress display over a run's stages: which stage runs and since when, and
+    a line per finished stage with its elapsed time and whether it came from the cache."""
+    import time
+
     from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
+    stages = StageClock(clock or time.monotonic)
     with Progress(
         TextColumn("[bold]{task.description}"),
         TimeElapsedColumn(),
@@ -69,12 +119,16 @@ def stage_display(console: Console) -> Iterator[Callable[[str], None]]:
     ) as progress:
         task = progress.add_task("starting", total=None)
 
-        def say(stage: str) -> None:
-            progress.update(task, description=stage)
-            if not console.is_terminal:
-                console.print(f"stage: {stage}")
+        def say(label: str) -> None:
+            progress.update(task, description=label)
+            line = stages.start(label)
+            if line is not None:
+                console.print(line, highlight=False)
 
         yield say
+        line = stages.finish()
+        if line is not None:
+            console.print(line, highlight=False)
 
 
 def coverage_summary_rich(result: CoverageResult, catalog: SatelliteCatalog) -> Table:

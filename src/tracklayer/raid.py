@@ -242,6 +242,10 @@ class StageCache:
         self.folder = folder
         self.hits: list[str] = []
 
+    def has(self, stage: str, key: str) -> bool:
+        """Whether the stage's tables for ``key`` are kept (a whole entry)."""
+        return self.folder is not None and (self.folder / f"{stage}-{key}/tables.json").is_file()
+
     def get_or_run(self, stage: str, key: str, compute: Callable[[], Tables]) -> Tables:
         """The stage's tables from the cache, or computed and stored."""
         if self.folder is None:
@@ -314,7 +318,8 @@ def run_stages(
     cache
         Where finished stages are kept (nothing is kept without one).
     progress
-        Called with each stage's label as it starts.
+        Called with each stage's label as it starts, `` (cached)`` appended when its
+        tables come from the cache.
     given
         Tables that replace the stages writing them (``tracklayer track`` re-tracks a
         run folder's own detections); they are taken to be what the scenario makes.
@@ -336,7 +341,8 @@ def run_stages(
     for stage in STAGES:
         if stage.name not in keys or all(t in inputs.tables for t in stage.writes):
             continue
-        say(stage.label)
+        cached = cache.has(stage.name, keys[stage.name])
+        say(stage.label + (" (cached)" if cached else ""))
         compute = functools.partial(stage.compute, inputs)
         inputs.tables |= cache.get_or_run(stage.name, keys[stage.name], compute)
     return StageRun(inputs.tables, keys)

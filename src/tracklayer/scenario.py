@@ -98,6 +98,22 @@ class Scenario(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _bands_exist(self) -> Scenario:
+        """Each sensing payload's band is one of ``threats.bands`` (sensing needs both)."""
+        if self.threats is None:
+            return self
+        bands = sorted(self.threats.bands)
+        problems = [
+            f"sensors.{name}.infrared.band: no band named {payload.infrared.band!r} "
+            f"in threats.bands (defined: {', '.join(bands)})"
+            for name, payload in self.sensors.items()
+            if payload.infrared is not None and payload.infrared.band not in self.threats.bands
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _network_matches_space(self) -> Scenario:
         if self.network is not None:
             names = [c.name for c in self.space.constellations]

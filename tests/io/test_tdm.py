@@ -123,9 +123,15 @@ DATA_STOP
         ("ANGLE_TYPE = RADEC", "ANGLE_TYPE = XEYE", 10, "ANGLE_TYPE must be RADEC or AZEL"),
         (
             "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
-            "DOPPLER = 2027-03-01T00:00:01Z 1",
+            "ANGLE_1 = 2027/03/01T00:00:01Z 10.5",
             13,
-            "unsupported data keyword",
+            "epoch must be YYYY-MM-DD",
+        ),
+        (
+            "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
+            "ANGLE_1 = 2027-366T00:00:01Z 10.5",
+            13,
+            "day of year 366 does not exist in 2027",
         ),
         (  # year 1000: datetime64[ns] would wrap it to 2169
             "ANGLE_1 = 2027-03-01T00:00:01.000000Z 10.5",
@@ -186,8 +192,8 @@ def test_parse_in_memory_equals_reading_the_file(tmp_path: Path) -> None:
         assert seg.participant == from_file.participant
         assert seg.angle_1_deg.tolist() == from_file.angle_1_deg.tolist()
         assert seg.angle_2_deg.tolist() == from_file.angle_2_deg.tolist()
-    with pytest.raises(InputFormatError, match=r"^body, line 13: unsupported data keyword"):
-        parse_tdm(GOOD.replace("ANGLE_1 = 2027", "DOPPLER = 2027", 1), "body")
+    with pytest.raises(InputFormatError, match=r"^body, line 13: epoch must be"):
+        parse_tdm(GOOD.replace("ANGLE_1 = 2027-03-01", "ANGLE_1 = 27-03-01", 1), "body")
     accented = GOOD.replace("TIME_SYSTEM = UTC", "TIME_SYSTEM = UTC é", 1)
     position = accented.index("é")
     with pytest.raises(
@@ -196,3 +202,76 @@ def test_parse_in_memory_equals_reading_the_file(tmp_path: Path) -> None:
         parse_tdm(accented, "body")
     with pytest.raises(InputFormatError, match=r"body: not an ASCII TDM file \(byte"):
         parse_tdm(accented.encode("utf-8"), "body")
+
+
+FOREIGN = """CCSDS_TDM_VERS = 2.0
+COMMENT written by another producer
+CREATION_DATE = 2027-060T00:00:00
+ORIGINATOR = PARTNER
+MESSAGE_ID = 0001
+SOMETHING_NEW = 42
+
+META_START
+TIME_SYSTEM = UTC
+PARTICIPANT_1 = S1
+PARTICIPANT_2 = OBJ
+MODE = SEQUENTIAL
+PATH = 2,1
+ANGLE_TYPE = RADEC
+REFERENCE_FRAME = EME2000
+META_STOP
+
+DATA_START
+ANGLE_1 = 2027-060T00:00:01.5 10.5
+ANGLE_2 = 2027-060T00:00:01.5Z -3.25
+RECEIVE_FREQ_2 = 2027-060T00:00:01.5 2.2e9
+ANGLE_1 = 2028-366T23:59:59 11.0
+ANGLE_2 = 2028-366T23:59:59 -3.0
+RECEIVE_FREQ_2 = 2028-366T23:59:59 2.2e9
+DATA_STOP
+"""
+
+
+def test_foreign_producers_day_of_year_and_unknown_keywords() -> None:
+    """Day-of-year epochs (CCSDS 502.0 7.5.10) read as calendar dates: 2027 day 60 is
+    1 March (2027 is not a leap year), 2028 day 366 is 31 December; keywords the reader does
+    not use are skipped, each named in a note; the frame is kept as written."""
+    from tracklayer.io.tdm import parse_tdm
+
+    (seg,) = parse_tdm(FOREIGN, "foreign")
+    assert seg.time[0] == np.datetime64("2027-03-01T00:00:01.500", "ns")
+    assert seg.time[1] == np.datetime64("2028-12-31T23:59:59", "ns")
+    assert seg.angle_1_deg.tolist() == [10.5, 11.0]
+    assert seg.reference_frame == "EME2000"
+    assert seg.notes == (
+        "header keyword SOMETHING_NEW not used: 1 line(s) skipped",
+        "data keyword RECEIVE_FREQ_2 not used: 2 line(s) skipped",
+    )
+
+
+def test_every_written_tdm_validates_against_the_ccsds_schema(tmp_path: Path) -> None:
+    """Reference: the CCSDS NDM/XML 2.0 TDM schema, as ccsds-ndm's object model (it refuses
+    a keyword, value or frame the schema does not list, e.g. a bare ``ITRF``). Every file
+    ``write_tdm_files`` writes (RADEC in ITRF2000, AZEL with RANGE in km) parses there with
+    the same epochs and angles (to 1e-9 degrees, the written precision)."""
+    ccsds_io = pytest.importorskip("ccsds_ndm.ndm_io")
+    site = (np.radians(35.0), np.radians(139.0))
+    paths = write_tdm_files(_table(), tmp_path, sites={"RADAR-1": site}, creation_date=EPOCH)
+    assert len(paths) == 2
+    for path in paths:
+        tdm = ccsds_io.NdmIo().from_path(path)
+        (ours,) = read_tdm(path)
+        segment = tdm.body.segment[0]
+        observations = segment.data.observation
+        angle_1 = [o.angle_1.value for o in observations if o.angle_1 is not None]
+        assert np.allclose(angle_1, ours.angle_1_deg, atol=1e-9, rtol=0)
+        frame = segment.metadata.reference_frame
+        if ours.angle_type == "RADEC":
+            assert frame is not None and frame.value == "ITRF2000"
+            assert ours.reference_frame == "ITRF"
+        else:
+            ranges = [float(o.range) for o in observations if o.range is not None]
+            assert ours.range_km is not None
+            assert np.allclose(ranges, ours.range_km, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="ITRF"):
+        ccsds_io.NdmIo().from_string(GOOD)  # a bare ITRF is not a listed frame

@@ -127,9 +127,9 @@ def test_losing_one_owner_leaves_the_other_tracking(truth: pa.Table) -> None:
     assert raid.filter(pc.equal(raid["group"], "JPN"))["n_lost_group"].to_pylist()[0] == 0
     assert _value(raid, group="JPN", metric="tracked_fraction") == [1.0]
     assert _value(raid, group="joint", metric="tracked_fraction") == [1.0]
-    c = scn.tracking.gospa_c_m
+    c = scn.tracking.scoring.gospa_c_m
     (usa,) = _value(raid, group="USA", metric="mean_gospa_m")
-    assert usa == pytest.approx(_missed_gospa(truth, c, scn.tracking.gospa_p), rel=1e-12)
+    assert usa == pytest.approx(_missed_gospa(truth, c, scn.tracking.scoring.gospa_p), rel=1e-12)
 
 
 def test_cached_rerun_is_identical(truth: pa.Table, tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def test_metrics_of_a_hand_made_case() -> None:
     (t=2..5) and 3 m (t=6..10), so RMSE sqrt((4*900 + 5*9)/9); two identity switches (1->3->1);
     the 100 m / 1 m/s cue is met first at t = 6 s. Object B: never tracked. One false track.
     GOSPA (c = 10 km, p = 2) at t=0: two missed and one false, sqrt(3 c^2 / 2)."""
-    cfg = TrackingConfig(cue_position_m=100.0, cue_velocity_mps=1.0, gospa_c_m=10e3)
+    cfg = TrackingConfig(
+        scoring={"cue_position_m": 100.0, "cue_velocity_mps": 1.0, "gospa_c_m": 10e3}
+    )
     metrics, gospa = tracking_metrics(_truth(), _tracks(), None, cfg)
     rows = {r["object_id"]: r for r in metrics.to_pylist()}
     a, b = rows["A"], rows["B"]

@@ -50,6 +50,8 @@ SECTIONS = (
     "coverage",
     "timelines",
     "custody",
+    "custody-timelines",
+    "consistency",
     "gospa",
     "comparison",
     "ground-tracks",
@@ -212,8 +214,11 @@ def test_report_has_every_section_and_table(run_dir: Path) -> None:
     raw = (run_dir / REPORT_FILE).read_text(encoding="utf-8")
     assert "&lt;for the report test&gt; &amp; its tables" in raw
     assert "<for the report test>" not in raw
-    # One figure per plot: coverage map, timelines, custody, GOSPA, comparison, ground tracks.
-    assert len(_decoded_images(page)) == 6
+    # One figure per plot: coverage map, timelines, custody, custody timelines, NEES,
+    # GOSPA, comparison, ground tracks.
+    assert len(_decoded_images(page)) == 8
+    assert "median NEES" in text
+    assert "held, %" in text and "seen not held, s" in text
 
 
 def test_report_is_self_contained(run_dir: Path) -> None:

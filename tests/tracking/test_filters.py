@@ -11,7 +11,9 @@ from tracklayer.tracking.filters import (
     kf_predict,
     kf_update,
     predict,
+    predict_cubature,
     update_angles,
+    update_angles_cubature,
     update_angles_multi,
 )
 from tracklayer.tracking.motion import ballistic_acceleration, propagate
@@ -60,15 +62,15 @@ def test_ekf_and_ukf_agree_on_near_linear_case() -> None:
     xt = x + rng.normal(0.0, 1.0, (k, 6)) * np.array([10.0] * 3 + [1.0] * 3)
     u = xt[:, :3] - s
     u /= np.linalg.norm(u, axis=1, keepdims=True)
-    x_e, p_e, d2_e = update_angles(x, p, u, s, 5e-6, kind="ekf")
-    x_u, p_u, d2_u = update_angles(x, p, u, s, 5e-6, kind="ukf")
+    x_e, p_e, d2_e = update_angles(x, p, u, s, 5e-6)
+    x_u, p_u, d2_u = update_angles_cubature(x, p, u, s, 5e-6)
     np.testing.assert_allclose(x_e[:, :3], x_u[:, :3], atol=1e-2)
     np.testing.assert_allclose(x_e[:, 3:], x_u[:, 3:], atol=1e-3)
     np.testing.assert_allclose(p_e, p_u, rtol=1e-2, atol=1e-3)
     np.testing.assert_allclose(d2_e, d2_u, rtol=1e-2)
     # Predictions agree as well over 10 s of ballistic flight.
-    xe, pe = predict(x, p, 10.0, q_m2_s3=1.0, kind="ekf")
-    xu, pu = predict(x, p, 10.0, q_m2_s3=1.0, kind="ukf")
+    xe, pe = predict(x, p, 10.0, q_m2_s3=1.0)
+    xu, pu = predict_cubature(x, p, 10.0, q_m2_s3=1.0)
     np.testing.assert_allclose(xe, xu, atol=1e-3)
     np.testing.assert_allclose(pe, pu, rtol=1e-3, atol=1e-3)
 
@@ -100,18 +102,21 @@ def test_multi_sensor_information_update_equals_sequential() -> None:
 
 def test_covariances_stay_symmetric_positive_definite() -> None:
     """200 predict/update cycles with very precise measurements (1 microradian) from
-    random sensors, EKF and UKF: P stays exactly symmetric with positive eigenvalues."""
+    random sensors, EKF and cubature filter: P stays exactly symmetric with positive eigenvalues."""
     rng = np.random.default_rng(4)
     k = 20
-    for kind in ("ekf", "ukf"):
+    for predict_k, update_k in (
+        (predict, update_angles),
+        (predict_cubature, update_angles_cubature),
+    ):
         x, _ = _scene(rng, k)
         p = np.tile(np.diag([1e8] * 3 + [1e6] * 3), (k, 1, 1))
         for _ in range(200):
-            x, p = predict(x, p, 1.0, q_m2_s3=1e-3, kind=kind)
+            x, p = predict_k(x, p, 1.0, q_m2_s3=1e-3)
             s = x[:, :3] + rng.normal(0.0, 2e6, (k, 3))
             u = x[:, :3] + rng.normal(0.0, 5.0, (k, 3)) - s
             u /= np.linalg.norm(u, axis=1, keepdims=True)
-            x, p, _ = update_angles(x, p, u, s, 1e-6, kind=kind)
+            x, p, _ = update_k(x, p, u, s, 1e-6)
             np.testing.assert_array_equal(p, np.swapaxes(p, 1, 2))
             assert np.linalg.eigvalsh(p).min() > 0.0
     bad = np.array([[[1.0, 2.0], [2.0, 1.0]]])

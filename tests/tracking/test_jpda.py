@@ -93,4 +93,4 @@ def test_jpda_rejects_unsupported_filters() -> None:
     with pytest.raises(ValueError, match="not supported"):
         TrackingConfig(filter="imm", association="jpda")
     with pytest.raises(ValueError, match="needs filter 'ekf'"):
-        TrackingConfig(filter="ukf", association="jpda")
+        TrackingConfig(filter="ckf", association="jpda")

@@ -78,7 +78,7 @@ def test_range_bank_lies_on_the_line_of_sight() -> None:
     in geometric progression inside the plausible interval (here from 50 km to where the
     line meets the Earth), along-range sigma ``r (sqrt(rho) - 1/sqrt(rho)) / sqrt(12)``,
     cross-range sigma ``r sigma``; tolerance 1e-6 relative."""
-    cfg = TrackingConfig(single_sensor_hypotheses=6)
+    cfg = TrackingConfig(single_sensor={"hypotheses": 6})
     s = np.array([[EARTH_MEAN_RADIUS_M + 1000.0 * KM, 0.0, 0.0]])
     u = np.array([[-np.cos(30.0 * DEG), np.sin(30.0 * DEG), 0.0]])
     x, p, ok = range_bank(u, s, np.array([SIGMA_RAD]), cfg)
@@ -113,7 +113,7 @@ def test_started_from_one_satellite_confirmed_by_the_second_nees_consistent() ->
     seeds = range(6)
     frames = [41, 45, 60]
     nees = np.zeros((len(seeds), len(frames)))
-    cfg = TrackingConfig(single_sensor_initiation=True)
+    cfg = TrackingConfig(single_sensor={"enabled": True})
     for i, seed in enumerate(seeds):
         det, truth, t = _slow_geometry(seed)
         h = BatchTracker(cfg).run(det)
@@ -142,7 +142,7 @@ def test_one_satellite_alone_never_confirms(with_target: bool) -> None:
     only, a mean 3 false alarms per frame within +-20 mrad for 90 s, with or without a
     threat in view: tracks start (tentative) but none is ever confirmed."""
     det, _, _ = _slow_geometry(3, fa_rate=3.0, with_target=with_target, second=False)
-    h = BatchTracker(TrackingConfig(single_sensor_initiation=True)).run(det)
+    h = BatchTracker(TrackingConfig(single_sensor={"enabled": True})).run(det)
     assert len(h) > 0
     assert not np.any(np.isin(h.status, [CONFIRMED, COASTING]))
 
@@ -150,6 +150,6 @@ def test_one_satellite_alone_never_confirms(with_target: bool) -> None:
 def test_single_sensor_initiation_needs_ekf_and_gnn() -> None:
     """The bank's hypotheses bypass the assignment (GNN path) and rely on the EKF's
     one-linearisation update; other combinations are refused with a message."""
-    for kw in ({"association": "jpda"}, {"filter": "imm"}, {"filter": "ukf"}):
+    for kw in ({"association": "jpda"}, {"filter": "imm"}, {"filter": "ckf"}):
         with pytest.raises(ValueError, match="needs filter 'ekf' and association 'gnn'"):
-            TrackingConfig(single_sensor_initiation=True, **kw)
+            TrackingConfig(single_sensor={"enabled": True}, **kw)

@@ -75,12 +75,12 @@ def test_truth_id_is_never_read(raid: Raid, tracks: pa.Table) -> None:
     assert run_tracking(d.drop_columns(["truth_id"]), TrackingConfig()).equals(tracks)
 
 
-def test_ukf_and_constant_velocity_trackers_also_hold_the_raid(raid: Raid) -> None:
+def test_cubature_and_constant_velocity_trackers_also_hold_the_raid(raid: Raid) -> None:
     """The cubature filter with the ballistic model, and the EKF with a constant-velocity
     model and larger process noise, both keep every threat for >= 85 % of its flight."""
     det = raid.detections.filter(pc.equal(raid.detections.column("owner"), "USA"))
     for cfg in (
-        TrackingConfig(filter="ukf"),
+        TrackingConfig(filter="ckf"),
         TrackingConfig(motion="cv", process_noise_m2_s3=400.0),
     ):
         out = run_tracking(det, cfg)
@@ -92,4 +92,4 @@ def test_ukf_and_constant_velocity_trackers_also_hold_the_raid(raid: Raid) -> No
 def test_config_rejects_inconsistent_m_of_n() -> None:
     """M-of-N with M > N is refused with a message that names both."""
     with pytest.raises(ValueError, match="confirm_m must be <= confirm_n"):
-        TrackingConfig(confirm_m=5, confirm_n=3)
+        TrackingConfig(management={"confirm_m": 5, "confirm_n": 3})

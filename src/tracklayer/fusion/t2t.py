@@ -40,6 +40,9 @@ Criterion = Literal["trace", "det"]
 DEFAULT_Q_M2_S3 = 100.0
 #: Probability mass inside the association gate (chi-square, 6 degrees of freedom).
 DEFAULT_GATE_PROBABILITY = 0.9999
+#: Gate of a pair of tracks fused at the previous fusion time (chi-square, 6 degrees of
+#: freedom): 1 - 1e-9, a squared distance of 55 against 28 for a fresh pair.
+HISTORY_GATE_PROBABILITY = 1.0 - 1e-9
 #: Longest single integration step of the prediction, s.
 _MAX_STEP_S = 5.0
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
@@ -340,6 +343,7 @@ def fuse_tracks(
     gate_probability: float = DEFAULT_GATE_PROBABILITY,
     criterion: Criterion = "trace",
     q_m2_s3: float = DEFAULT_Q_M2_S3,
+    keep_with: NDArray[np.intp] | None = None,
 ) -> SystemTracks:
     """Fuse national tracks of several owners into system tracks at one epoch.
 
@@ -359,6 +363,13 @@ def fuse_tracks(
         The fusion epoch; defaults to the latest input time.
     gate_probability, criterion, q_m2_s3
         See :func:`associate`, :func:`covariance_intersection`, :func:`predict`.
+    keep_with : ndarray of int, shape (K,), optional
+        Association over track histories: for each row, the row of an earlier owner's
+        track it was fused with at the previous fusion time (-1: none). Such a pair stays
+        together while its distance passes the wider gate of
+        :data:`HISTORY_GATE_PROBABILITY` (their having been one target makes it likely
+        they still are: the sequential test's threshold moves by the prior odds), before
+        the remaining tracks are associated afresh.
 
     Returns
     -------
@@ -380,7 +391,13 @@ def fuse_tracks(
     for owner in owners:
         rows = np.flatnonzero(tracks.owner == owner)
         rows = rows[np.argsort(tracks.track_id[rows], kind="stable")]
-        ia, ib, _ = associate(sys_x, sys_p, state[rows], cov[rows], gate_probability)
+        ka, kb = _kept_pairs(keep_with, rows, members, state, cov, sys_x, sys_p)
+        free_a = np.setdiff1d(np.arange(len(sys_x)), ka)
+        free_b = np.setdiff1d(np.arange(len(rows)), kb)
+        ia, ib, _ = associate(
+            sys_x[free_a], sys_p[free_a], state[rows[free_b]], cov[rows[free_b]], gate_probability
+        )
+        ia, ib = np.concatenate([ka, free_a[ia]]), np.concatenate([kb, free_b[ib]])
         if len(ia):
             fx, fp, _ = covariance_intersection(
                 sys_x[ia], sys_p[ia], state[rows[ib]], cov[rows[ib]], criterion
@@ -393,3 +410,31 @@ def fuse_tracks(
         sys_p = np.concatenate([sys_p, cov[rows[new]]])
         members.extend([int(rows[j])] for j in new)
     return SystemTracks(time_s=epoch, state=sys_x, cov=sys_p, members=members)
+
+
+def _kept_pairs(
+    keep_with: NDArray[np.intp] | None,
+    rows: NDArray[np.intp],
+    members: list[list[int]],
+    state: NDArray[np.float64],
+    cov: NDArray[np.float64],
+    sys_x: NDArray[np.float64],
+    sys_p: NDArray[np.float64],
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(system track, index into ``rows``) pairs that stay associated from before."""
+    empty = np.zeros(0, dtype=np.intp)
+    if keep_with is None or not members:
+        return empty, empty
+    system_of = {row: i for i, rows_i in enumerate(members) for row in rows_i}
+    partner = keep_with[rows]
+    kb = np.flatnonzero([p >= 0 and int(p) in system_of for p in partner]).astype(np.intp)
+    ka = np.array([system_of[int(partner[j])] for j in kb], dtype=np.intp)
+    if kb.size == 0:
+        return empty, empty
+    ka, first = np.unique(ka, return_index=True)  # one track per owner and system track
+    kb = kb[first]
+    delta = sys_x[ka] - state[rows[kb]]
+    s = sys_p[ka] + cov[rows[kb]]
+    d2 = np.einsum("ki,ki->k", delta, np.linalg.solve(s, delta[..., None])[..., 0])
+    ok = d2 <= float(chdtri(6, 1.0 - HISTORY_GATE_PROBABILITY))
+    return ka[ok].astype(np.intp), kb[ok].astype(np.intp)

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from tracklayer.errors import TracklayerError
 
+#: The staging folder's name: ``.<output folder name>.staging-<random>``.
+STAGING_INFIX = ".staging-"
+
 
 @contextmanager
 def staged_output(out_dir: Path) -> Iterator[Path]:
@@ -28,7 +31,7 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{STAGING_INFIX}", dir=parent))
     except OSError as exc:
         raise TracklayerError(f"{out_dir}: cannot create the output folder ({exc})") from None
     try:
@@ -41,3 +44,17 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
                 os.replace(source, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def run_folder_name(path: Path) -> str:
+    """The name of the output folder ``path`` is, or is the staging folder of.
+
+    >>> run_folder_name(Path("/runs/.demo.staging-xmvvpy9d"))
+    'demo'
+    >>> run_folder_name(Path("/runs/demo"))
+    'demo'
+    """
+    name = Path(path).resolve().name
+    if name.startswith(".") and STAGING_INFIX in name:
+        return name[1:].rsplit(STAGING_INFIX, 1)[0]
+    return name

@@ -7,11 +7,15 @@ Layout per CCSDS 503.0-B-2 ("Tracking Data Message", Blue Book, 2020), section 3
 
 Angle conventions chosen here:
 
-* **Infrared sensors** (angles only): ``ANGLE_TYPE = RADEC`` with ``REFERENCE_FRAME = ITRF``:
-  ``ANGLE_1`` is the line of sight's right ascension and ``ANGLE_2`` its declination,
-  measured in the Earth-fixed frame (so, the direction's longitude and latitude on the unit
-  sphere), degrees. The working frame is ECEF, so writing it in ITRF avoids a rotation that
-  would need Earth orientation data; the observer position lives in the satellite's OEM.
+* **Infrared sensors** (angles only): ``ANGLE_TYPE = RADEC`` with
+  ``REFERENCE_FRAME = ITRF2000``: ``ANGLE_1`` is the line of sight's right ascension and
+  ``ANGLE_2`` its declination, measured in the Earth-fixed frame (so, the direction's
+  longitude and latitude on the unit sphere), degrees. The working frame is ECEF, so writing
+  it Earth-fixed avoids a rotation that would need Earth orientation data; the observer
+  position lives in the satellite's OEM. The TDM 2.0 schema lists ITRF realisations
+  (``ITRF-93``, ``ITRF-97``, ``ITRF2000``) but not a bare ``ITRF``; the realisations differ
+  by centimetres, far below any sensor's angular noise, so ``ITRF2000`` names the working
+  frame. The reader reports every ITRF realisation (and a bare ``ITRF``) as ``ITRF``.
 * **Ground radars**: ``ANGLE_TYPE = AZEL`` (azimuth from north through east, elevation above
   the local geodetic horizon, degrees), plus ``RANGE`` in km (``RANGE_UNITS = km``).
 
@@ -19,14 +23,21 @@ Angle conventions chosen here:
 detection has no identity for a tracker); ``PATH = 2,1``. Several detections of one frame
 follow one another, each as its consecutive ``ANGLE_1``, ``ANGLE_2`` (and ``RANGE``) lines; the
 reader pairs them in that order.
+
+The reader accepts what other producers write: epochs as calendar dates
+(``YYYY-MM-DDThh:mm:ss[.f][Z]``) or day of year (``YYYY-DDDThh:mm:ss[.f][Z]``, CCSDS 502.0
+section 7.5.10), and header or data keywords it does not use (``MESSAGE_ID`` aside: Doppler,
+frequencies, ``TRANSMIT``/``RECEIVE`` ...), which it skips with a note in
+:attr:`TrackingData.notes`.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +66,10 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _EPOCH = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+_DOY_EPOCH = re.compile(r"^(\d{4})-(\d{3})(T\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z?$")
+#: The frame written for RADEC angles: a TDM 2.0 listed realisation of the ITRS.
+RADEC_FRAME = "ITRF2000"
+_ITRF = re.compile(r"^ITRF(-?\d{2,4})?$")
 
 
 @dataclass(frozen=True)
@@ -68,13 +83,15 @@ class TrackingData:
     angle_type : str
         ``RADEC`` or ``AZEL``.
     reference_frame : str or None
-        ``REFERENCE_FRAME`` (RADEC only).
+        ``REFERENCE_FRAME`` (RADEC only); any ITRF realisation is reported as ``ITRF``.
     time : ndarray of datetime64[ns], shape (n,)
         Observation epochs, UTC.
     angle_1_deg, angle_2_deg : ndarray, shape (n,)
         Right ascension and declination, or azimuth and elevation, degrees.
     range_km : ndarray, shape (n,) or None
         Ranges, km, when the segment has them.
+    notes : tuple of str
+        What the reader skipped in the file (keywords it does not use), one note each.
     """
 
     participant: str
@@ -84,6 +101,7 @@ class TrackingData:
     angle_1_deg: FloatArray
     angle_2_deg: FloatArray
     range_km: FloatArray | None
+    notes: tuple[str, ...] = field(default=())
 
 
 def tdm_file_name(sensor_id: str) -> str:
@@ -152,7 +170,7 @@ def write_tdm(
         Ranges, m (radars), or None.
     site_lat_lon_rad
         Geodetic latitude and longitude of a ground site: write ``AZEL`` angles there;
-        None: ``RADEC`` in ITRF.
+        None: ``RADEC`` in ITRF2000 (Earth-fixed).
     """
     created = (creation_date or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     azel = site_lat_lon_rad is not None
@@ -170,7 +188,7 @@ def write_tdm(
         f"ANGLE_TYPE = {'AZEL' if azel else 'RADEC'}",
     ]
     if not azel:
-        meta.append("REFERENCE_FRAME = ITRF")
+        meta.append(f"REFERENCE_FRAME = {RADEC_FRAME}")
     if range_m is not None:
         meta.append("RANGE_UNITS = km")
     meta.append("META_STOP")
@@ -298,6 +316,8 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     state = "header"
     meta: dict[str, str] = {}
     data: dict[str, list[tuple[str, float]]] = {}
+    header_skipped: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
     seen_version = False
     for number, raw in enumerate(lines, start=1):
         where = f"{p}, line {number}"
@@ -331,9 +351,10 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
                     )
                 state = "after_meta"
             elif line == "DATA_START":
-                state, data = "data", {k: [] for k in _DATA_KEYS}
+                state, data, skipped = "data", {k: [] for k in _DATA_KEYS}, Counter()
             else:
-                segments.append(_segment(meta, data, where))
+                notes = _notes(header_skipped, "header") + _notes(skipped, "data")
+                segments.append(_segment(meta, data, where, notes))
                 state = "between"
             continue
         if "=" not in line:
@@ -341,7 +362,7 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
         key, _, value = (part.strip() for part in line.partition("="))
         if state == "header":
             if key not in _HEADER_KEYS:
-                raise InputFormatError(f"{where}: unknown header keyword {key!r}")
+                header_skipped[key] += 1
             if key == "CCSDS_TDM_VERS":
                 if value not in ("1.0", "2.0"):
                     raise InputFormatError(
@@ -354,19 +375,7 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
         if state == "meta":
             meta[key] = value
         elif state == "data":
-            if key not in _DATA_KEYS:
-                raise InputFormatError(
-                    f"{where}: unsupported data keyword {key!r} (expected ANGLE_1, ANGLE_2, RANGE)"
-                )
-            fields_ = value.split()
-            if len(fields_) != 2:
-                raise InputFormatError(f"{where}: expected '{key} = epoch value', got {value!r}")
-            if not _EPOCH.match(fields_[0]):
-                raise InputFormatError(
-                    f"{where}: epoch must be YYYY-MM-DDThh:mm:ss[.f], got {fields_[0]!r}"
-                )
-            _check_epoch(fields_[0], where)
-            data[key].append((fields_[0].rstrip("Z"), _number(fields_[1], where, key)))
+            _data_line(key, value, where, data, skipped)
         else:
             raise InputFormatError(f"{where}: {key} outside a META or DATA block")
     if state in ("meta", "data", "after_meta"):
@@ -394,8 +403,56 @@ def _check_epoch(text: str, where: str) -> None:
         )
 
 
+def _epoch(text: str, where: str) -> str:
+    """A TDM epoch (calendar or day-of-year form, UTC) as ``YYYY-MM-DDThh:mm:ss[.f]``."""
+    doy = _DOY_EPOCH.match(text)
+    if doy is not None:
+        year, day, clock = int(doy[1]), int(doy[2]), doy[3]
+        if not 1 <= day <= (366 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 365):
+            raise InputFormatError(f"{where}: day of year {day} does not exist in {year}")
+        date = np.datetime64(f"{year:04d}-01-01") + np.timedelta64(day - 1, "D")
+        text = f"{date}{clock}"
+    elif not _EPOCH.match(text):
+        raise InputFormatError(
+            f"{where}: epoch must be YYYY-MM-DDThh:mm:ss[.f] or YYYY-DDDThh:mm:ss[.f], got {text!r}"
+        )
+    _check_epoch(text, where)
+    return text.rstrip("Z")
+
+
+def _data_line(
+    key: str,
+    value: str,
+    where: str,
+    data: dict[str, list[tuple[str, float]]],
+    skipped: Counter[str],
+) -> None:
+    """Add one ``KEYWORD = epoch value`` line to ``data``; count a keyword not read."""
+    if key not in _DATA_KEYS:
+        skipped[key] += 1
+        return
+    fields_ = value.split()
+    if len(fields_) != 2:
+        raise InputFormatError(f"{where}: expected '{key} = epoch value', got {value!r}")
+    data[key].append((_epoch(fields_[0], where), _number(fields_[1], where, key)))
+
+
+def _notes(skipped: Counter[str], block: str) -> tuple[str, ...]:
+    return tuple(
+        f"{block} keyword {key} not used: {n} line(s) skipped" for key, n in sorted(skipped.items())
+    )
+
+
+def _frame(value: str | None) -> str | None:
+    """``ITRF`` for any ITRF realisation (they differ by centimetres), else the value."""
+    return "ITRF" if value is not None and _ITRF.match(value) else value
+
+
 def _segment(
-    meta: dict[str, str], data: dict[str, list[tuple[str, float]]], where: str
+    meta: dict[str, str],
+    data: dict[str, list[tuple[str, float]]],
+    where: str,
+    notes: tuple[str, ...] = (),
 ) -> TrackingData:
     a1, a2, rg = data["ANGLE_1"], data["ANGLE_2"], data["RANGE"]
     if len(a1) != len(a2):
@@ -413,9 +470,10 @@ def _segment(
     return TrackingData(
         participant=meta["PARTICIPANT_1"],
         angle_type=meta["ANGLE_TYPE"],
-        reference_frame=meta.get("REFERENCE_FRAME"),
+        reference_frame=_frame(meta.get("REFERENCE_FRAME")),
         time=times,
         angle_1_deg=np.array([v for _, v in a1]),
         angle_2_deg=np.array([v for _, v in a2]),
         range_km=np.array([v for _, v in rg]) if rg else None,
+        notes=notes,
     )

@@ -308,7 +308,7 @@ def _no_track_gospa(truth: pa.Table | None, scenario: Scenario) -> tuple[int, fl
     """
     if truth is None or truth.num_rows == 0:
         return 0, math.nan
-    c, p = scenario.tracking.gospa_c_m, scenario.tracking.gospa_p
+    c, p = scenario.tracking.scoring.gospa_c_m, scenario.tracking.scoring.gospa_p
     _, alive = np.unique(truth["time"].to_numpy(), return_counts=True)
     per_time = {n: gospa(np.zeros((n, 3)), np.zeros((0, 3)), c, p).distance for n in set(alive)}
     n_threats = len(set(truth["object_id"].to_pylist()))

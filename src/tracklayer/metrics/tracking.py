@@ -3,20 +3,23 @@
 Scoring grid: the truth sample times. At each grid time a tracker's tracks are its rows
 at its latest frame at or before that time (no older than the grid spacing), moved to the
 grid time at constant velocity, keeping only the statuses of
-``TrackingConfig.scoring_statuses``. Truth and tracks are then matched by the GOSPA
-assignment on position with cut-off ``gospa_c_m`` (:func:`tracklayer.metrics.gospa.gospa`);
-a threat matched to a track at a time is "in custody" then.
+``TrackingConfig.scoring.statuses``. Truth and tracks are then matched by the GOSPA
+assignment on position with cut-off ``scoring.gospa_c_m``
+(:func:`tracklayer.metrics.gospa.gospa`); a threat matched to a track at a time is "in
+custody" then.
 
 Per threat and tracker: times from launch (the threat's first truth sample) to its first
 detection (by that tracker's sensors) and to its first matched track; the custody fraction
 over its flight; position and velocity RMSE over matched times; identity switches (changes
 of the matched track between successive matched times); ``cue_time_s``, the first matched
-time whose position and velocity errors both meet ``cue_position_m`` and
-``cue_velocity_mps``. Per tracker (repeated on its rows): mean GOSPA over the grid, and false
-tracks, the scored track identities never matched to any threat.
+time whose position and velocity errors both meet ``scoring.cue_position_m`` and
+``scoring.cue_velocity_mps``. Per tracker (repeated on its rows): mean GOSPA over the grid,
+and false tracks, the scored track identities never matched to any threat.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import numpy as np
 import pyarrow as pa
@@ -117,62 +120,19 @@ def tracking_metrics(
     if detections is not None and detections.num_rows:
         owners = sorted(set(_strs(detections, "owner").tolist()))
         trackers = sorted(set(trackers) | set(owners) | {JOINT})
-    statuses = set(config.scoring_statuses)
+    statuses = set(config.scoring.statuses)
     m_rows: list[dict[str, object]] = []
     g_rows: list[dict[str, object]] = []
     for name in trackers:
         first_det = _first_detections(detections, name, objects, epoch_ns)
-        sel = tracks.filter(pc.equal(tracks.column("tracker"), name)) if tracks.num_rows else tracks
-        if sel.num_rows:
-            keep = np.isin(_strs(sel, "status"), list(statuses))
-            sel = sel.filter(pa.array(keep))
-        if sel.num_rows:
-            k_t = (_ns(sel.column("time")) - epoch_ns) / 1e9
-            k_x = np.stack([_f(sel, k) for k in ("x", "y", "z", "vx", "vy", "vz")], axis=1)
-            k_id = _strs(sel, "track_id")
-        else:
-            k_t, k_x, k_id = np.zeros(0), np.zeros((0, 6)), np.zeros(0, str)
-        frames = np.unique(k_t)
-        order = np.argsort(k_t, kind="stable")
-        k_t, k_x, k_id = k_t[order], k_x[order], k_id[order]
-        matched = np.full((objects.size, grid.size), -1, dtype=np.int64)  # row in k_*
-        err_p = np.full((objects.size, grid.size), np.nan)
-        err_v = np.full((objects.size, grid.size), np.nan)
-        est_pos_all: list[F64] = []
-        for g, t in enumerate(grid):
-            fi = np.searchsorted(frames, t, side="right") - 1
-            rows = np.zeros(0, dtype=np.int64)
-            if fi >= 0 and t - frames[fi] <= spacing + 1e-9:
-                lo = np.searchsorted(k_t, frames[fi], side="left")
-                hi = np.searchsorted(k_t, frames[fi], side="right")
-                rows = np.arange(lo, hi)
-            est = k_x[rows].copy()
-            if rows.size:
-                est[:, :3] += (t - frames[fi]) * est[:, 3:]
-            est_pos_all.append(est)
-            live = np.nonzero(alive[:, g])[0]
-            res = gospa(dense[live, g, :3], est[:, :3], config.gospa_c_m, config.gospa_p)
-            g_rows.append(
-                {
-                    "tracker": name,
-                    "time": t,
-                    "gospa_m": res.distance,
-                    "localisation": res.localisation,
-                    "missed": res.missed,
-                    "false": res.false,
-                    "n_truth": int(live.size),
-                    "n_tracks": int(rows.size),
-                }
-            )
-            oi = live[res.truth_idx]
-            ri = rows[res.track_idx]
-            matched[oi, g] = ri
-            d = est[res.track_idx] - dense[oi, g]
-            err_p[oi, g] = np.linalg.norm(d[:, :3], axis=1)
-            err_v[oi, g] = np.linalg.norm(d[:, 3:], axis=1)
+        k_t, k_x, k_id = _scored_rows(tracks, name, statuses, epoch_ns)
+        matched, err_p, err_v, rows = _match_over_grid(
+            name, grid, spacing, dense, alive, k_t, k_x, config
+        )
+        g_rows += rows
         used_ids = set(k_id[matched[matched >= 0]].tolist())
         false_tracks = len(set(k_id.tolist()) - used_ids)
-        mean_g = float(np.mean([r["gospa_m"] for r in g_rows if r["tracker"] == name]))
+        mean_g = float(np.mean([r["gospa_m"] for r in rows]))
         for i, oid in enumerate(objects):
             m_rows.append(
                 _object_row(
@@ -185,20 +145,92 @@ def tracking_metrics(
         alt = np.full(alive.shape, np.nan)
         alt[obj_idx, gi] = _f(truth, "alt")
         metrics = _with_first_detection_altitude(metrics, objects, grid, launch, alt)
-    if g_rows:
-        gt = np.array([r["time"] for r in g_rows], dtype=np.float64)
-        cols = {k: [r[k] for r in g_rows] for k in GOSPA_SCHEMA.names if k != "time"}
-        gtab = pa.table(
-            {
-                "tracker": pa.array(cols["tracker"], pa.string()),
-                "time": _timestamps(epoch_ns, gt),
-                **{k: cols[k] for k in GOSPA_SCHEMA.names[2:]},
-            },
-            schema=GOSPA_SCHEMA,
-        )
+    return metrics, _gospa_table(g_rows, epoch_ns)
+
+
+def _scored_rows(
+    tracks: pa.Table, name: str, statuses: Collection[str], epoch_ns: int
+) -> tuple[F64, F64, NDArray[np.str_]]:
+    """One tracker's rows of scored statuses, by time: times (s), states (R, 6), ids."""
+    sel = tracks.filter(pc.equal(tracks.column("tracker"), name)) if tracks.num_rows else tracks
+    if sel.num_rows:
+        keep = np.isin(_strs(sel, "status"), list(statuses))
+        sel = sel.filter(pa.array(keep))
+    if sel.num_rows:
+        k_t = (_ns(sel.column("time")) - epoch_ns) / 1e9
+        k_x = np.stack([_f(sel, k) for k in ("x", "y", "z", "vx", "vy", "vz")], axis=1)
+        k_id = _strs(sel, "track_id")
     else:
-        gtab = GOSPA_SCHEMA.empty_table()
-    return metrics, gtab
+        k_t, k_x, k_id = np.zeros(0), np.zeros((0, 6)), np.zeros(0, str)
+    order = np.argsort(k_t, kind="stable")
+    return k_t[order], k_x[order], k_id[order]
+
+
+def _match_over_grid(
+    name: str,
+    grid: F64,
+    spacing: float,
+    dense: F64,
+    alive: NDArray[np.bool_],
+    k_t: F64,
+    k_x: F64,
+    config: TrackingConfig,
+) -> tuple[NDArray[np.int64], F64, F64, list[dict[str, object]]]:
+    """GOSPA at every grid time: the matched row of each (threat, time) (-1: none), its
+    position and velocity errors, and the ``gospa`` rows."""
+    frames = np.unique(k_t)
+    n_obj = dense.shape[0]
+    matched = np.full((n_obj, grid.size), -1, dtype=np.int64)  # row in k_*
+    err_p = np.full((n_obj, grid.size), np.nan)
+    err_v = np.full((n_obj, grid.size), np.nan)
+    g_rows: list[dict[str, object]] = []
+    for g, t in enumerate(grid):
+        fi = np.searchsorted(frames, t, side="right") - 1
+        rows = np.zeros(0, dtype=np.int64)
+        if fi >= 0 and t - frames[fi] <= spacing + 1e-9:
+            lo = np.searchsorted(k_t, frames[fi], side="left")
+            hi = np.searchsorted(k_t, frames[fi], side="right")
+            rows = np.arange(lo, hi)
+        est = k_x[rows].copy()
+        if rows.size:
+            est[:, :3] += (t - frames[fi]) * est[:, 3:]
+        live = np.nonzero(alive[:, g])[0]
+        res = gospa(
+            dense[live, g, :3], est[:, :3], config.scoring.gospa_c_m, config.scoring.gospa_p
+        )
+        g_rows.append(
+            {
+                "tracker": name,
+                "time": t,
+                "gospa_m": res.distance,
+                "localisation": res.localisation,
+                "missed": res.missed,
+                "false": res.false,
+                "n_truth": int(live.size),
+                "n_tracks": int(rows.size),
+            }
+        )
+        oi = live[res.truth_idx]
+        matched[oi, g] = rows[res.track_idx]
+        d = est[res.track_idx] - dense[oi, g]
+        err_p[oi, g] = np.linalg.norm(d[:, :3], axis=1)
+        err_v[oi, g] = np.linalg.norm(d[:, 3:], axis=1)
+    return matched, err_p, err_v, g_rows
+
+
+def _gospa_table(g_rows: list[dict[str, object]], epoch_ns: int) -> pa.Table:
+    if not g_rows:
+        return GOSPA_SCHEMA.empty_table()
+    gt = np.array([r["time"] for r in g_rows], dtype=np.float64)
+    cols = {k: [r[k] for r in g_rows] for k in GOSPA_SCHEMA.names if k != "time"}
+    return pa.table(
+        {
+            "tracker": pa.array(cols["tracker"], pa.string()),
+            "time": _timestamps(epoch_ns, gt),
+            **{k: cols[k] for k in GOSPA_SCHEMA.names[2:]},
+        },
+        schema=GOSPA_SCHEMA,
+    )
 
 
 def _timestamps(epoch_ns: int, seconds: F64) -> pa.Array:
@@ -260,7 +292,9 @@ def _object_row(
     n_alive = int(alive.sum())
     ids = k_id[matched[hit]]
     switches = int(np.count_nonzero(ids[1:] != ids[:-1])) if ids.size > 1 else 0
-    cue = hit & (err_p <= config.cue_position_m) & (err_v <= config.cue_velocity_mps)
+    cue = (
+        hit & (err_p <= config.scoring.cue_position_m) & (err_v <= config.scoring.cue_velocity_mps)
+    )
     return {
         "object_id": str(oid),
         "tracker": tracker,

@@ -13,28 +13,35 @@ Plots come from :mod:`tracklayer.report.run_plots`; the HTML is built with
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from matplotlib.figure import Figure
 
 from tracklayer._version import __version__
 from tracklayer.constants import KM, WGS84_A_M
 from tracklayer.errors import ScenarioError
+from tracklayer.io.outputs import run_folder_name
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
+from tracklayer.report.custody_section import consistency_section, custody_timelines_section
+from tracklayer.report.losses_section import losses_section
+from tracklayer.report.markup import Cell as _Cell
+from tracklayer.report.markup import CellLike as _CellLike
+from tracklayer.report.markup import esc as _esc
+from tracklayer.report.markup import figure as _figure
+from tracklayer.report.markup import figure_png as _figure_png
+from tracklayer.report.markup import fmt as _fmt
+from tracklayer.report.markup import html_table as _table
+from tracklayer.report.markup import note as _note
+from tracklayer.report.network_section import network_section
 from tracklayer.report.run_plots import Flight, RadarSite
 from tracklayer.scenario import Scenario, load_scenario
 from tracklayer.sensors.config import SensorPayload
@@ -45,6 +52,8 @@ from tracklayer.vocabulary import FUSED, JOINT, TrackerSummary, tracker_order, t
 __all__ = ["REPORT_FILE", "build_report_html", "write_report"]
 
 REPORT_FILE = "report.html"
+#: The globe's scene in a run folder (``tracklayer view DIR`` shows it).
+SCENE_FILE = "scene.czml"
 #: Threat timelines drawn at most (the table lists every threat).
 MAX_TIMELINES = 24
 _TABLES = ("satellites", "coverage_summary", "truth", "detections", "tracks", "metrics", "gospa")
@@ -129,9 +138,20 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         ("coverage", "Coverage", _coverage_section(ctx)),
         ("timelines", "Threat timelines", _timelines_section(ctx)),
         ("custody", "Custody and track error", _custody_section(ctx)),
+        ("custody-timelines", "Custody timelines", _custody_timelines(ctx)),
+        (
+            "consistency",
+            "Filter consistency",
+            consistency_section(
+                ctx.run.table("truth"), ctx.run.table("tracks"), ctx.tracking, ctx.trackers
+            ),
+        ),
         ("gospa", "GOSPA", _gospa_section(ctx)),
         ("comparison", "Alone versus joint", _comparison_section(ctx)),
         ("ground-tracks", "Ground tracks", _ground_tracks_section(ctx)),
+        ("network", "Network", network_section(run.path)),
+        ("losses", "Losses", losses_section(run.path)),
+        ("globe", "Globe", _globe_section(run)),
     ]
     present = [(anchor, name, body) for anchor, name, body in sections if body]
     nav = "".join(f'<a href="#{anchor}">{_esc(name)}</a>' for anchor, name, _ in present)
@@ -148,7 +168,7 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         facts=facts,
         nav=nav,
         body=body,
-        folder=_esc(run.path.resolve().name),
+        folder=_esc(run_folder_name(run.path)),
         version=_esc(__version__),
         files=_esc(", ".join(sorted(f"{n}.parquet" for n in run.tables))),
     )
@@ -200,7 +220,7 @@ class _Context:
         truth = run.table("truth")
         return cls(
             run=run,
-            title=title or (run.path.resolve().name if scenario is None else scenario.name),
+            title=title or (run_folder_name(run.path) if scenario is None else scenario.name),
             epoch_ns=epoch_ns,
             epoch_label=label,
             trackers=trackers,
@@ -258,94 +278,6 @@ def _in_display_units(summary: Mapping[str, TrackerSummary]) -> dict[str, Tracke
 
 
 # --------------------------------------------------------------------------- HTML pieces
-
-
-@dataclass(frozen=True)
-class _Cell:
-    text: str
-    cls: str = ""
-
-
-_CellLike = str | _Cell
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(value: float | int | None, digits: int = 1, scale: float = 1.0) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, int) and scale == 1.0:
-        return f"{value:,}"
-    return f"{value * scale:,.{digits}f}"
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[_CellLike]],
-    *,
-    text_columns: int = 1,
-    groups: Sequence[tuple[str, int]] = (),
-    row_classes: Sequence[str] | None = None,
-    caption: str = "",
-) -> str:
-    """An HTML table; columns after the first ``text_columns`` are right-aligned numbers."""
-    head = ""
-    if groups:
-        head += "<tr>" + "".join(
-            f'<th colspan="{span}" class="group">{_esc(name)}</th>' for name, span in groups
-        )
-        head += "</tr>"
-    head += "<tr>" + "".join(
-        f'<th class="{"num" if i >= text_columns else ""}">{_esc(h)}</th>'
-        for i, h in enumerate(headers)
-    )
-    head += "</tr>"
-    body = []
-    for r, row in enumerate(rows):
-        cells = []
-        for i, cell in enumerate(row):
-            c = cell if isinstance(cell, _Cell) else _Cell(cell)
-            cls = " ".join(x for x in ("num" if i >= text_columns else "", c.cls) if x)
-            cells.append(
-                f'<td class="{cls}">{_esc(c.text)}</td>' if cls else f"<td>{_esc(c.text)}</td>"
-            )
-        row_cls = row_classes[r] if row_classes is not None and r < len(row_classes) else ""
-        body.append(
-            f'<tr class="{row_cls}">' + "".join(cells) + "</tr>"
-            if row_cls
-            else "<tr>" + "".join(cells) + "</tr>"
-        )
-    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
-    return (
-        f'<div class="table-wrap"><table>{cap}<thead>{head}</thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
-
-
-def _png_uri(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def _figure_png(fig: Figure, dpi: int = 100) -> bytes:
-    buffer = io.BytesIO()
-    # No "Software" text chunk: the page names no URL, not even inside an image.
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def _figure(png: bytes, *, alt: str, caption: str, wide: bool = True) -> str:
-    cls = "fig wide" if wide else "fig"
-    return (
-        f'<figure class="{cls}"><img src="{_png_uri(png)}" alt="{_esc(alt)}">'
-        f"<figcaption>{_esc(caption)}</figcaption></figure>"
-    )
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{_esc(text)}</p>'
 
 
 # --------------------------------------------------------------------------- sections
@@ -472,8 +404,9 @@ def _scenario_section(ctx: _Context) -> str:
             _note(
                 f"Tracking: {tracking.filter.upper()} filter, "
                 f"{tracking.motion} motion model, M-of-N confirmation "
-                f"{tracking.confirm_m} of {tracking.confirm_n}, "
-                f"GOSPA cut-off {_fmt(tracking.gospa_c_m / KM, 0)} km, p = {tracking.gospa_p:g}. "
+                f"{tracking.management.confirm_m} of {tracking.management.confirm_n}, "
+                f"GOSPA cut-off {_fmt(tracking.scoring.gospa_c_m / KM, 0)} km, "
+                f"p = {tracking.scoring.gospa_p:g}. "
                 "Each owner's tracker uses only that owner's sensors; the joint tracker uses "
                 "all; the fused picture combines the national tracks."
             )
@@ -824,8 +757,8 @@ def _custody_section(ctx: _Context) -> str:
     if gospa is not None:
         fig = run_plots.plot_custody_and_error(
             gospa,
-            c_m=ctx.tracking.gospa_c_m,
-            p=ctx.tracking.gospa_p,
+            c_m=ctx.tracking.scoring.gospa_c_m,
+            p=ctx.tracking.scoring.gospa_p,
             epoch_ns=ctx.epoch_ns,
             epoch_label=ctx.epoch_label,
         )
@@ -867,13 +800,24 @@ def _custody_section(ctx: _Context) -> str:
     return "\n".join(parts)
 
 
+def _custody_timelines(ctx: _Context) -> str:
+    return custody_timelines_section(
+        ctx.run.table("truth"),
+        ctx.run.table("tracks"),
+        ctx.run.table("detections"),
+        ctx.tracking,
+        ctx.trackers,
+        max_threats=MAX_TIMELINES,
+    )
+
+
 def _gospa_section(ctx: _Context) -> str:
     gospa = ctx.run.table("gospa")
     if gospa is None:
         return ""
     fig = run_plots.plot_gospa(gospa, epoch_ns=ctx.epoch_ns, epoch_label=ctx.epoch_label)
-    c_km = ctx.tracking.gospa_c_m / KM
-    p = ctx.tracking.gospa_p
+    c_km = ctx.tracking.scoring.gospa_c_m / KM
+    p = ctx.tracking.scoring.gospa_p
     return _figure(
         _figure_png(fig),
         alt="GOSPA over time",
@@ -959,6 +903,17 @@ def _ground_tracks_section(ctx: _Context) -> str:
     )
 
 
+def _globe_section(run: RunFolder) -> str:
+    if not (run.path / SCENE_FILE).is_file():
+        return ""
+    folder = _esc(run_folder_name(run.path))
+    return (
+        f"<p>This run's satellites, threats and tracks on a 3-D globe, offline: "
+        f"<code>tracklayer view {folder}</code> (from the folder above it) serves "
+        f"<code>{SCENE_FILE}</code> and opens it in the browser.</p>"
+    )
+
+
 # --------------------------------------------------------------------------- page
 
 _CSS = """
@@ -1038,6 +993,7 @@ _PAGE = """<!DOCTYPE html>
 {body}
 </main>
 <footer>Built by tracklayer {version} from the run folder <code>{folder}</code> ({files}).
+On the globe: <code>tracklayer view {folder}</code>.
 Every figure and style is embedded in this file; opening it fetches nothing.</footer>
 </body>
 </html>

@@ -10,7 +10,7 @@ azimuth/elevation they have no singularity anywhere on the sphere.
 
 Updates use the Joseph form ``P = (I-KH) P (I-KH)^T + K R K^T`` (Bucy and Joseph 1968;
 Bar-Shalom et al. 2001, eq. 5.2.3-18), which keeps ``P`` symmetric positive definite
-under rounding. The unscented variant uses the third-degree spherical-radial cubature rule
+under rounding. The cubature Kalman filter uses the third-degree spherical-radial cubature rule
 (Arasaratnam and Haykin, "Cubature Kalman filters", IEEE TAC 54(6), 2009), whose weights
 are all positive.
 """
@@ -102,15 +102,6 @@ def tangent_basis(u: F64) -> F64:
     return out
 
 
-def spd_inverse(a: F64) -> F64:
-    """Inverse of symmetric positive definite matrices ``(K, n, n)`` through Cholesky."""
-    chol = np.linalg.cholesky(a)
-    eye = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
-    linv = np.linalg.solve(chol, eye)
-    out: F64 = np.swapaxes(linv, -1, -2) @ linv
-    return out
-
-
 def angles_model(
     x: F64,
     los: F64,
@@ -165,17 +156,15 @@ def predict(
     motion: str = "ballistic",
     max_step_s: float = 5.0,
     beta_kg_m2: float | None = None,
-    kind: str = "ekf",
     thrust_mps2: float = 0.0,
 ) -> tuple[F64, F64]:
-    """Predict K tracks ``dt`` seconds ahead with the EKF or the cubature filter.
+    """Predict K tracks ``dt`` seconds ahead with the extended Kalman filter.
 
     Parameters
     ----------
     x : (K, 6) ECEF state, m, m/s; p : (K, 6, 6) covariance; dt : float or (K,) s.
     q_m2_s3 : white-noise acceleration spectral density, m^2/s^3.
     motion : one of :data:`tracklayer.tracking.motion.MOTIONS`.
-    kind : {"ekf", "ukf"}
     thrust_mps2 : thrust acceleration of the ``boost`` model, m/s^2.
 
     Returns
@@ -186,21 +175,43 @@ def predict(
     q = process_noise(dt, q_m2_s3, k)
     if k == 0:
         return x.copy(), p.copy()
-    if kind == "ekf":
-        x_new, f = propagate(
-            x,
-            dt,
-            motion=motion,
-            max_step_s=max_step_s,
-            beta_kg_m2=beta_kg_m2,
-            thrust_mps2=thrust_mps2,
-        )
-        assert f is not None
-        return x_new, symmetrize(f @ p @ np.swapaxes(f, -1, -2) + q)
-    if kind != "ukf":
-        raise ValueError(f"unknown filter {kind!r}; expected 'ekf' or 'ukf'")
-    pts = cubature_points(x, p)  # (K, 12, 6)
-    dtv = np.repeat(np.broadcast_to(np.asarray(dt, dtype=np.float64), (k,)), 12)
+    x_new, f = propagate(
+        x,
+        dt,
+        motion=motion,
+        max_step_s=max_step_s,
+        beta_kg_m2=beta_kg_m2,
+        thrust_mps2=thrust_mps2,
+    )
+    assert f is not None
+    return x_new, symmetrize(f @ p @ np.swapaxes(f, -1, -2) + q)
+
+
+def predict_cubature(
+    x: F64,
+    p: F64,
+    dt: ArrayLike,
+    *,
+    q_m2_s3: float,
+    motion: str = "ballistic",
+    max_step_s: float = 5.0,
+    beta_kg_m2: float | None = None,
+    thrust_mps2: float = 0.0,
+) -> tuple[F64, F64]:
+    """Predict K tracks ``dt`` seconds ahead with the cubature Kalman filter.
+
+    The ``2n`` cubature points of each track (:func:`cubature_points`) are propagated
+    through the motion model; their equally weighted mean and scatter, plus the process
+    noise, are the prediction (Arasaratnam and Haykin 2009, sec. IV). Parameters and
+    returns as :func:`predict`.
+    """
+    k = x.shape[0]
+    q = process_noise(dt, q_m2_s3, k)
+    if k == 0:
+        return x.copy(), p.copy()
+    pts = cubature_points(x, p)
+    n_pts = pts.shape[1]
+    dtv = np.repeat(np.broadcast_to(np.asarray(dt, dtype=np.float64), (k,)), n_pts)
     prop, _ = propagate(
         pts.reshape(-1, 6),
         dtv,
@@ -210,10 +221,10 @@ def predict(
         with_jacobian=False,
         thrust_mps2=thrust_mps2,
     )
-    prop = prop.reshape(k, 12, 6)
+    prop = prop.reshape(k, n_pts, 6)
     x_new = prop.mean(axis=1)
     dev = prop - x_new[:, None, :]
-    p_new = np.einsum("kni,knj->kij", dev, dev) / 12.0 + q
+    p_new = np.einsum("kni,knj->kij", dev, dev) / float(n_pts) + q
     return x_new, enforce_spd(p_new)
 
 
@@ -232,10 +243,8 @@ def update_angles(
     sensor_pos: F64,
     sigma_rad: ArrayLike,
     tau: ArrayLike = 0.0,
-    *,
-    kind: str = "ekf",
 ) -> tuple[F64, F64, F64]:
-    """Update K tracks, each with one angles-only line of sight.
+    """Update K tracks, each with one angles-only line of sight, extended Kalman filter.
 
     Parameters
     ----------
@@ -244,21 +253,38 @@ def update_angles(
     sensor_pos : (K, 3) sensor position, ECEF m.
     sigma_rad : float or (K,) angular standard deviation per axis, rad.
     tau : float or (K,) measurement time minus the states' time, s.
-    kind : {"ekf", "ukf"}
 
     Returns
     -------
     x, p : updated state and covariance
     d2 : (K,) squared Mahalanobis distance of the innovation (chi-square, 2 dof).
     """
-    k = x.shape[0]
+    h, jac, _ = angles_model(x, los, sensor_pos, tau)
+    return kf_update(x, p, -h, jac, _angles_noise(sigma_rad, x.shape[0]))
+
+
+def _angles_noise(sigma_rad: ArrayLike, k: int) -> F64:
     sig = np.broadcast_to(np.asarray(sigma_rad, dtype=np.float64), (k,))
-    r = (sig * sig)[:, None, None] * np.eye(2)
-    if kind == "ekf":
-        h, jac, _ = angles_model(x, los, sensor_pos, tau)
-        return kf_update(x, p, -h, jac, r)
-    if kind != "ukf":
-        raise ValueError(f"unknown filter {kind!r}; expected 'ekf' or 'ukf'")
+    r: F64 = (sig * sig)[:, None, None] * np.eye(2)
+    return r
+
+
+def update_angles_cubature(
+    x: F64,
+    p: F64,
+    los: F64,
+    sensor_pos: F64,
+    sigma_rad: ArrayLike,
+    tau: ArrayLike = 0.0,
+) -> tuple[F64, F64, F64]:
+    """:func:`update_angles` with the cubature Kalman filter (Arasaratnam and Haykin 2009).
+
+    The measurement model is evaluated at the ``2n`` cubature points; the predicted
+    measurement, its covariance and the state-measurement cross-covariance are their
+    equally weighted moments.
+    """
+    k = x.shape[0]
+    r = _angles_noise(sigma_rad, k)
     pts = cubature_points(x, p)
     m = pts.shape[1]
     tv = np.repeat(np.broadcast_to(np.asarray(tau, dtype=np.float64), (k,)), m)

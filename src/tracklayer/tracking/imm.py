@@ -78,9 +78,9 @@ def mix(mu: F64, xm: F64, pm: F64, pi: F64) -> tuple[F64, F64, F64]:
 
 def _mode_settings(config: TrackingConfig) -> list[tuple[str, float, float]]:
     return [
-        ("boost", config.imm_boost_process_noise_m2_s3, config.imm_boost_acceleration_mps2),
+        ("boost", config.imm.boost_process_noise_m2_s3, config.imm.boost_acceleration_mps2),
         ("ballistic", config.process_noise_m2_s3, 0.0),
-        ("glide", config.imm_glide_process_noise_m2_s3, 0.0),
+        ("glide", config.imm.glide_process_noise_m2_s3, 0.0),
     ]
 
 
@@ -93,7 +93,7 @@ def imm_predict(
     -------
     c : (K, M) predicted mode probabilities; xm : (K, M, 6); pm : (K, M, 6, 6)
     """
-    pi = transition_matrix(dt, config.imm_switch_rate_per_s)
+    pi = transition_matrix(dt, config.imm.switch_rate_per_s)
     c, x0, p0 = mix(mu, xm, pm, pi)
     x_out, p_out = np.empty_like(x0), np.empty_like(p0)
     for j, (motion, q, thrust) in enumerate(_mode_settings(config)):

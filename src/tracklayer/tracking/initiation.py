@@ -60,9 +60,9 @@ def _candidate_pairs(
 ) -> tuple[I64, I64, F64, F64]:
     """Pairs of detections from different sensors whose lines plausibly meet."""
     n = los.shape[0]
-    gate = chi2_quantile(config.init_gate_probability, 1)
-    sin_min = np.sin(config.init_min_angle_rad)
-    h_lo, h_hi = config.init_altitude_bounds_m
+    gate = chi2_quantile(config.initiation.gate_probability, 1)
+    sin_min = np.sin(config.initiation.min_angle_rad)
+    h_lo, h_hi = config.initiation.altitude_bounds_m
     out_i, out_j, out_p, out_s = [], [], [], []
     rows_per_chunk = max(1, _PAIR_CHUNK // max(n, 1))
     for start in range(0, n - 1, rows_per_chunk):
@@ -75,7 +75,7 @@ def _candidate_pairs(
         if ii.size == 0:
             continue
         t1, t2, miss, sin_a = closest_points(los[ii], pos[ii], los[jj], pos[jj])
-        align = 2.0 * (config.max_speed_mps * (tau[ii] - tau[jj])) ** 2 / 3.0
+        align = 2.0 * (config.initiation.max_speed_mps * (tau[ii] - tau[jj])) ** 2 / 3.0
         var = (sigma[ii] * t1) ** 2 + (sigma[jj] * t2) ** 2 + align
         with np.errstate(invalid="ignore"):
             ok = (sin_a >= sin_min) & (t1 > 0.0) & (t2 > 0.0) & (miss * miss <= gate * var)
@@ -141,8 +141,8 @@ def initiate(
     rho = np.einsum("cdi,di->cd", d, los)
     perp2 = np.einsum("cdi,cdi->cd", d, d) - rho * rho
     var = (sigma_rad[None, :] * rho) ** 2 + var_c[:, None]
-    var += (config.max_speed_mps * tau[None, :]) ** 2 / 3.0
-    gate2 = chi2_quantile(config.init_gate_probability, 2)
+    var += (config.initiation.max_speed_mps * tau[None, :]) ** 2 / 3.0
+    gate2 = chi2_quantile(config.initiation.gate_probability, 2)
     support = (rho > 0.0) & (perp2 <= gate2 * var)
     norm_d2 = np.where(support, perp2 / var, np.inf)
     score = support.sum(axis=1)
@@ -151,7 +151,22 @@ def initiate(
     # Lines other than the pair's own through each point; most candidates (ghosts of two
     # false alarms) have none, and skip the search below, the costly part of this loop.
     extra = score - support[rows, ci] - support[rows, cj]
-    used = np.zeros(los.shape[0], dtype=bool)
+    groups = _take_greedily(order, ci, cj, extra, support, norm_d2, sensor)
+    return _triangulate_groups(groups, los, sensor_pos, sigma_rad, tau, config)
+
+
+def _take_greedily(
+    order: I64,
+    ci: I64,
+    cj: I64,
+    extra: I64,
+    support: NDArray[np.bool_],
+    norm_d2: F64,
+    sensor: I64,
+) -> list[I64]:
+    """Candidates best first; each takes its pair and, of every further sensor, the line
+    through its point closest to it, using every detection at most once."""
+    used = np.zeros(support.shape[1], dtype=bool)
     groups: list[I64] = []
     for c in order.tolist():
         a, b = ci[c], cj[c]
@@ -169,6 +184,19 @@ def initiate(
         members = np.concatenate([[ci[c], cj[c]], others[first]])
         used[members] = True
         groups.append(members.astype(np.int64))
+    return groups
+
+
+def _triangulate_groups(
+    groups: list[I64],
+    los: F64,
+    sensor_pos: F64,
+    sigma_rad: F64,
+    tau: F64,
+    config: TrackingConfig,
+) -> Initiated:
+    """Each group's lines triangulated together; kept if they meet (chi-square) at a
+    plausible altitude."""
     m = max(len(g) for g in groups)
     j = len(groups)
     idx = np.zeros((j, m), dtype=np.int64)
@@ -177,14 +205,14 @@ def initiate(
         idx[k, : len(g)] = g
         valid[k, : len(g)] = True
     r, cov, chi2, dof = triangulate(
-        los[idx], sensor_pos[idx], sigma_rad[idx], valid, tau[idx], config.max_speed_mps
+        los[idx], sensor_pos[idx], sigma_rad[idx], valid, tau[idx], config.initiation.max_speed_mps
     )
     limit = np.array(
-        [chi2_quantile(config.init_gate_probability, int(k)) for k in np.maximum(dof, 1)]
+        [chi2_quantile(config.initiation.gate_probability, int(k)) for k in np.maximum(dof, 1)]
     )
     ok = chi2 <= limit
     _, _, alt = ecef_to_geodetic(r)
-    h_lo, h_hi = config.init_altitude_bounds_m
+    h_lo, h_hi = config.initiation.altitude_bounds_m
     ok &= (alt >= h_lo) & (alt <= h_hi)
     keep = np.nonzero(ok)[0]
     return Initiated(r[keep], cov[keep], [groups[k] for k in keep])

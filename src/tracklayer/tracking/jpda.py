@@ -12,7 +12,7 @@ most one node and each node at most one detection; its weight is
 JPDA with clutter density ``lambda`` per steradian; the two tangent-plane angles are
 radians, so a density in their plane is per steradian). The marginal probabilities
 ``beta_td`` (node t took detection d) and ``beta_t0`` (missed) are the sums over all events,
-computed exactly for ``T, D <= jpda_max_cluster`` by a forward-backward recursion over the
+computed exactly for ``T, D <= jpda.max_cluster`` by a forward-backward recursion over the
 subsets of detections already taken (``O(T D 2^D)`` instead of enumerating events), batched
 over all clusters of a frame; larger clusters fall back to global nearest neighbour.
 
@@ -25,6 +25,8 @@ A track seen by several sensors takes their nodes one after another.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -136,6 +138,57 @@ def jpda_update(
     hit = np.zeros(k, dtype=bool)
     if track_idx.size == 0:
         return x.copy(), p.copy(), hit
+    nodes = _nodes(x, p, track_idx, det_idx, los, sensor_pos, sigma_rad, tau, sensor)
+    like = (
+        detection_probability
+        * np.exp(-0.5 * nodes.d2)
+        / (2.0 * np.pi * np.sqrt(nodes.det_s) * clutter_density_per_sr)
+    )
+    miss_w = 1.0 - detection_probability * gate_probability
+    beta_pair, beta0_node = _cluster_probabilities(
+        nodes.of_pair, det_idx, like, nodes.d2, nodes.track.size, miss_w, sensor, max_cluster
+    )
+    return _pda_rounds(x, p, nodes, beta_pair, beta0_node)
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """(track, sensor) nodes of the gated pairs: each node's measurement frame and the
+    innovation of each of its pairs.
+
+    Attributes
+    ----------
+    track : (N,) the node's track; of_pair : (G,) each pair's node
+    e0 : (N, 3) predicted line of sight; basis : (N, 2, 3) its tangent basis
+    sensor_pos : (N, 3); tau : (N,) s; r2 : (N,) mean angular variance, rad^2
+    y : (G, 2) innovation of each pair in its node's tangent plane, rad
+    d2 : (G,) squared Mahalanobis distance; det_s : (G,) det of the node's S
+    """
+
+    track: I64
+    of_pair: I64
+    e0: F64
+    basis: F64
+    sensor_pos: F64
+    tau: F64
+    r2: F64
+    y: F64
+    d2: F64
+    det_s: F64
+
+
+def _nodes(
+    x: F64,
+    p: F64,
+    track_idx: I64,
+    det_idx: I64,
+    los: F64,
+    sensor_pos: F64,
+    sigma_rad: F64,
+    tau: F64,
+    sensor: I64,
+) -> _Nodes:
+    """The nodes of the gated pairs and the pairs' innovations."""
     n_sens = int(sensor.max()) + 1
     key = track_idx * n_sens + sensor[det_idx]
     nodes, node_of_pair = np.unique(key, return_inverse=True)
@@ -159,36 +212,37 @@ def jpda_update(
     sp = s_inv[node_of_pair]
     d2 = np.einsum("gi,gij,gj->g", y, sp, y)
     det_s = np.linalg.det(s_mat)[node_of_pair]
-    like = (
-        detection_probability
-        * np.exp(-0.5 * d2)
-        / (2.0 * np.pi * np.sqrt(det_s) * clutter_density_per_sr)
-    )
-    miss_w = 1.0 - detection_probability * gate_probability
-    beta_pair, beta0_node = _cluster_probabilities(
-        node_of_pair, det_idx, like, d2, nodes.size, miss_w, sensor, max_cluster
-    )
-    # Sequential PDA updates: round r takes each track's r-th node.
+    return _Nodes(node_track, node_of_pair, e0, basis, node_s, node_tau, r2, y, d2, det_s)
+
+
+def _pda_rounds(
+    x: F64, p: F64, nodes: _Nodes, beta_pair: F64, beta0_node: F64
+) -> tuple[F64, F64, NDArray[np.bool_]]:
+    """Sequential PDA updates: round r takes each track's r-th node."""
+    node_track, node_of_pair, n = nodes.track, nodes.of_pair, nodes.track.size
+    hit = np.zeros(x.shape[0], dtype=bool)
     order = np.argsort(node_track, kind="stable")
-    rank = np.empty(nodes.size, dtype=np.int64)
-    rank[order] = np.arange(nodes.size) - np.searchsorted(node_track[order], node_track[order])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - np.searchsorted(node_track[order], node_track[order])
     x, p = x.copy(), p.copy()
     pair_order = np.argsort(node_of_pair, kind="stable")
     for rnd in range(int(rank.max()) + 1):
         nsel = np.nonzero(rank == rnd)[0]
         tk = node_track[nsel]
-        h, jac_n, _ = angles_model(x[tk], e0[nsel], node_s[nsel], node_tau[nsel], basis[nsel])
+        h, jac_n, _ = angles_model(
+            x[tk], nodes.e0[nsel], nodes.sensor_pos[nsel], nodes.tau[nsel], nodes.basis[nsel]
+        )
         pn = p[tk]
         pht = pn @ np.swapaxes(jac_n, -1, -2)
         sn = jac_n @ pht
-        sn[:, [0, 1], [0, 1]] += r2[nsel][:, None]
+        sn[:, [0, 1], [0, 1]] += nodes.r2[nsel][:, None]
         gain = pht @ np.linalg.inv(sn)
         # Per-node sums over its pairs of beta y and beta y y^T, with y relative to h.
-        local = np.full(nodes.size, -1, dtype=np.int64)
+        local = np.full(n, -1, dtype=np.int64)
         local[nsel] = np.arange(nsel.size)
         pairs = pair_order[local[node_of_pair[pair_order]] >= 0]
         li = local[node_of_pair[pairs]]
-        yy = y[pairs] - h[li]
+        yy = nodes.y[pairs] - h[li]
         bw = beta_pair[pairs]
         ybar = np.zeros((nsel.size, 2))
         np.add.at(ybar, li, bw[:, None] * yy)

@@ -10,10 +10,11 @@ position standard deviation exceeds ``max_position_sigma_km``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 
 from tracklayer.tracking.config import MAX_CONFIRM_N, TrackingConfig, chi2_quantile
 
@@ -47,6 +48,8 @@ class TrackSet:
     sensors and once a second sensor has updated it
     group : (K,) int64, the range bank a one-satellite hypothesis belongs to (-1: none)
     loglik : (K,) summed log-likelihood of a bank hypothesis' updates
+    dominated : (K,) int64 bit mask of the last ``confirm_n`` frames in which another track
+    dominated this one (:func:`dominated`; bit 0 = now)
     """
 
     track_id: I64
@@ -62,6 +65,7 @@ class TrackSet:
     origin_sensor: I64
     group: I64
     loglik: F64
+    dominated: I64
 
     @classmethod
     def empty(cls, n_modes: int = 0) -> TrackSet:
@@ -79,6 +83,7 @@ class TrackSet:
             np.zeros(0, np.int64),
             np.zeros(0, np.int64),
             np.zeros(0),
+            np.zeros(0, np.int64),
         )
 
     @classmethod
@@ -116,43 +121,18 @@ class TrackSet:
             none if origin_sensor is None else origin_sensor,
             none.copy() if group is None else group,
             np.zeros(k),
+            np.zeros(k, np.int64),
         )
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
 
     def select(self, mask: NDArray[np.bool_] | I64) -> TrackSet:
-        return TrackSet(
-            self.track_id[mask],
-            self.x[mask],
-            self.p[mask],
-            self.status[mask],
-            self.history[mask],
-            self.age[mask],
-            self.last_update_s[mask],
-            self.mu[mask],
-            self.xm[mask],
-            self.pm[mask],
-            self.origin_sensor[mask],
-            self.group[mask],
-            self.loglik[mask],
-        )
+        return TrackSet(*(getattr(self, f.name)[mask] for f in fields(self)))
 
     def concat(self, other: TrackSet) -> TrackSet:
         return TrackSet(
-            np.concatenate([self.track_id, other.track_id]),
-            np.concatenate([self.x, other.x]),
-            np.concatenate([self.p, other.p]),
-            np.concatenate([self.status, other.status]),
-            np.concatenate([self.history, other.history]),
-            np.concatenate([self.age, other.age]),
-            np.concatenate([self.last_update_s, other.last_update_s]),
-            np.concatenate([self.mu, other.mu]),
-            np.concatenate([self.xm, other.xm]),
-            np.concatenate([self.pm, other.pm]),
-            np.concatenate([self.origin_sensor, other.origin_sensor]),
-            np.concatenate([self.group, other.group]),
-            np.concatenate([self.loglik, other.loglik]),
+            *(np.concatenate([getattr(self, f.name), getattr(other, f.name)]) for f in fields(self))
         )
 
 
@@ -162,9 +142,12 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     Tracks to delete get status ``DELETED`` (the caller records and drops them). A track
     that only one sensor has updated (``origin_sensor >= 0``) stays tentative whatever its
     hits, since one satellite's angles do not fix the range, and is exempt from deletion
-    on covariance growth (its range spread is large by construction).
+    on covariance growth (its range spread is large by construction). A track that
+    another one dominated (:func:`dominated`) in each of the last
+    ``management.dominated_frames`` frames is deleted.
     """
-    mask = (1 << config.confirm_n) - 1
+    mask = (1 << config.management.confirm_n) - 1
+    streak = (1 << config.management.dominated_frames) - 1
     history = ((tracks.history << 1) | hit.astype(np.int64)) & mask
     age = tracks.age + 1
     last = np.where(hit, t, tracks.last_update_s)
@@ -172,15 +155,85 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     status = tracks.status.copy()
     tent = status == TENTATIVE
     one = tracks.origin_sensor >= 0
-    status[tent & ~one & (hits >= config.confirm_m)] = CONFIRMED
-    status[tent & (hits < config.confirm_m) & (age >= config.confirm_n)] = DELETED
+    status[tent & ~one & (hits >= config.management.confirm_m)] = CONFIRMED
+    status[tent & (hits < config.management.confirm_m) & (age >= config.management.confirm_n)] = (
+        DELETED
+    )
     held = (status == CONFIRMED) | (status == COASTING)
     status[held & hit] = CONFIRMED
     status[held & ~hit] = COASTING
     sig_max = np.sqrt(np.linalg.eigvalsh(tracks.p[:, :3, :3])[:, -1]) if len(tracks) else last
-    gone = (t - last > config.delete_after_s) | ((sig_max > config.max_position_sigma_m) & ~one)
+    gone = (t - last > config.management.delete_after_s) | (
+        (sig_max > config.management.max_position_sigma_m) & ~one
+    )
     status[gone] = DELETED
+    if config.management.dominated_frames:
+        status[(tracks.dominated & streak) == streak] = DELETED
     return replace(tracks, status=status, history=history, age=age, last_update_s=last)
+
+
+def dominated(
+    tracks: TrackSet,
+    gated_track: I64,
+    gated_det: I64,
+    assigned_track: I64,
+    assigned_det: I64,
+    det_sensor: I64,
+) -> NDArray[np.bool_]:
+    """Tracks another track dominates in this frame: a ghost or duplicate living on a
+    subset of a real track's detections.
+
+    Track ``b`` is dominated by track ``a`` when every detection assigned to ``b`` lies in
+    ``a``'s gate, ``a`` gates detections of strictly more sensors than ``b`` does, and
+    ``a``'s position is at least as precise (trace of the position covariance). This is
+    the signature of a track that survives on the lines of sight of one or a few sensors
+    (its range along them unobserved) while the target's real track is seen by all the
+    sensors in view: per-sensor assignment lets each take some of the target's
+    detections, so neither ever misses. Two closely spaced objects that the sensors do
+    not resolve gate the same detections of the same sensors, so neither dominates the
+    other, and a resolved second object has detections of its own: neither case is
+    swallowed.
+
+    Parameters
+    ----------
+    tracks : TrackSet
+    gated_track, gated_det : (G,) int
+        The gated (track, detection) pairs.
+    assigned_track, assigned_det : (A,) int
+        The pairs that updated tracks.
+    det_sensor : (D,) int
+        Each detection's sensor.
+
+    Returns
+    -------
+    (K,) bool
+    """
+    k = len(tracks)
+    out = np.zeros(k, dtype=bool)
+    if assigned_track.size == 0 or k < 2:
+        return out
+    n_det = int(det_sensor.size)
+    gate = csr_matrix((np.ones(gated_track.size), (gated_track, gated_det)), shape=(k, n_det))
+    took = csr_matrix(
+        (np.ones(assigned_track.size), (assigned_track, assigned_det)), shape=(k, n_det)
+    )
+    inside = (took @ gate.T).tocoo()  # [b, a]: b's detections inside a's gate
+    n_took = np.bincount(assigned_track, minlength=k)
+    key = np.unique(gated_track * (int(det_sensor.max()) + 1) + det_sensor[gated_det])
+    n_sensors = np.bincount(key // (int(det_sensor.max()) + 1), minlength=k)
+    precision = np.trace(tracks.p[:, :3, :3], axis1=1, axis2=2)
+    b, a = inside.row, inside.col
+    eligible = (tracks.origin_sensor < 0) & (tracks.status != DELETED)
+    dom = (
+        (a != b)
+        & (inside.data == n_took[b])
+        & (n_sensors[a] > n_sensors[b])
+        & (precision[a] <= precision[b])
+        & eligible[a]
+        & eligible[b]
+    )
+    out[b[dom]] = True
+    return out
 
 
 def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
@@ -202,7 +255,7 @@ def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
     diff = r[:, None, :] - r[None, :, :]
     # Cheap pre-test on distance before the Mahalanobis one.
     sig2 = np.trace(tracks.p[live, :3, :3], axis1=1, axis2=2)
-    gate = chi2_quantile(config.merge_gate_probability, 3)
+    gate = chi2_quantile(config.management.merge_gate_probability, 3)
     dist2 = np.einsum("abi,abi->ab", diff, diff)
     ia, ib = np.nonzero(np.triu(dist2 <= gate * (sig2[:, None] + sig2[None, :]), k=1))
     if ia.size == 0:

@@ -1,0 +1,142 @@
+"""The ``tracklayer exercise`` command: a run replayed into the picture service, live."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from tracklayer.errors import InputFormatError, TracklayerError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tracklayer.scenario import Scenario
+
+__all__ = ["exercise", "register", "start_offset_s"]
+
+_err = Console(stderr=True)
+
+
+def start_offset_s(tracks: pa.Table, text: str | None) -> float:
+    """``--start-at``: seconds after the run's first track epoch, or an ISO 8601 UTC time."""
+    if text is None:
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise TracklayerError(
+            f"--start-at: {text!r} is neither seconds nor an ISO 8601 time"
+        ) from None
+    if when.tzinfo is None:
+        raise TracklayerError(f"--start-at: {text!r} needs a time zone (e.g. Z)")
+    import pyarrow.compute as pc
+
+    first = pc.min(tracks["time"]).as_py()
+    return (when - first).total_seconds()
+
+
+def time_shift_s(tracks: pa.Table, text: str, start_at_s: float) -> float:
+    """``--time-shift``: seconds, or ``now`` (the first epoch sent becomes the present,
+    to the whole second)."""
+    if text != "now":
+        try:
+            return float(text)
+        except ValueError:
+            raise TracklayerError(f"--time-shift: {text!r} is neither seconds nor 'now'") from None
+    import pyarrow.compute as pc
+
+    first = pc.min(tracks["time"]).as_py().timestamp() + start_at_s
+    return float(round(datetime.now(UTC).timestamp() - first))
+
+
+def _run_folder(target: Path, out: Path) -> Path:
+    """The run folder: ``target`` itself, or where the scenario ``target`` is run first."""
+    if target.is_dir():
+        return target
+    from tracklayer.console import stage_display
+    from tracklayer.io.outputs import staged_output
+    from tracklayer.runner import write_run
+    from tracklayer.scenario import load_scenario
+
+    scenario = load_scenario(target)
+    with staged_output(out) as stage, stage_display(_err) as say:
+        write_run(scenario, stage, out / ".cache", say)
+    return out
+
+
+def _load_run(run_dir: Path) -> tuple[Scenario, pa.Table]:
+    from tracklayer.io.parquet import read_table
+    from tracklayer.scenario import load_scenario
+
+    for name in ("scenario.yaml", "tracks.parquet"):
+        if not (run_dir / name).is_file():
+            raise InputFormatError(f"{run_dir}: not a run folder with tracks (no {name})")
+    return load_scenario(run_dir / "scenario.yaml"), read_table(run_dir / "tracks.parquet")
+
+
+def exercise(
+    target: Annotated[
+        Path, typer.Argument(help="Scenario YAML (run first) or a run folder", show_default=False)
+    ],
+    server: Annotated[str, typer.Option(help="The picture service, http://host:port")],
+    tokens: Annotated[
+        Path, typer.Option(help="YAML/JSON mapping of owner code to token", dir_okay=False)
+    ],
+    speed: Annotated[
+        float, typer.Option(help="Simulated seconds per real second (1 = real time)", min=0.001)
+    ] = 1.0,
+    start_at: Annotated[
+        str | None,
+        typer.Option(help="Skip epochs before this: seconds after the first, or ISO 8601"),
+    ] = None,
+    time_shift: Annotated[
+        str,
+        typer.Option(
+            help="Seconds added to every state's time, or 'now' (the first epoch sent becomes "
+            "the present); the service refuses states ahead of its clock. A resumed exercise "
+            "passes the shift printed by the first run"
+        ),
+    ] = "0",
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run folder written for a scenario")
+    ] = Path("out/exercise"),
+) -> None:
+    """Replay a run as a live exercise: each owner posts its national tracks to the service."""
+    from tracklayer.client import ClientError, ServiceUnavailable
+    from tracklayer.exercise.plan import plan_messages, read_tokens
+    from tracklayer.exercise.progress import exercise_progress
+    from tracklayer.exercise.replay import replay
+
+    scenario, tracks = _load_run(_run_folder(target, out))
+    start_s = start_offset_s(tracks, start_at)
+    shift_s = time_shift_s(tracks, time_shift, start_s)
+    messages = plan_messages(tracks, scenario, start_s, shift_s)
+    _err.print(f"time shift {shift_s:.0f} s (pass --time-shift {shift_s:.0f} to resume)")
+    owner_tokens = read_tokens(tokens, sorted({m.owner for m in messages}))
+    try:
+        with exercise_progress(_err, len(messages)) as update:
+            counts = replay(messages, server, owner_tokens, speed, update)
+    except ClientError as exc:
+        raise TracklayerError(f"the service refused a message: {exc}") from None
+    except ServiceUnavailable as exc:
+        _err.print(f"[bold red]error:[/] service unavailable: {exc}", highlight=False)
+        _err.print("re-run the same command to resume: acknowledged messages are not re-stored")
+        raise typer.Exit(1) from None
+    per_owner = ", ".join(f"{o} {n}" for o, n in sorted(counts.records.items()))
+    typer.echo(
+        f"{counts.acknowledged} messages acknowledged ({counts.duplicates} already held, "
+        f"{counts.retries} retries); track states per owner: {per_owner}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``exercise`` to the ``tracklayer`` command."""
+    app.command("exercise")(exercise)

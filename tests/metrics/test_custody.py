@@ -1,0 +1,110 @@
+"""Custody timelines against the tracking metrics and against hand-made cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from tracklayer.frames import utc_timestamps
+from tracklayer.metrics.custody import (
+    CUSTODY_SCHEMA,
+    NEES_SCHEMA,
+    custody_intervals,
+    position_nees,
+)
+from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.tracking.config import TrackingConfig
+from tracklayer.tracking.run import run_tracking
+from tracklayer.tracking.synthetic import EPOCH, make_raid
+
+
+def _truth(n: int) -> pa.Table:
+    """One threat T0 flying along x at 1 km/s, sampled every 1 s for n s."""
+    t = np.arange(n, dtype=float)
+    return pa.table(
+        {"object_id": ["T0"] * n, "time": utc_timestamps(EPOCH, t),
+         "x": 7.0e6 + 1e3 * t, "y": np.zeros(n), "z": np.zeros(n),
+         "vx": np.full(n, 1e3), "vy": np.zeros(n), "vz": np.zeros(n)}
+    )  # fmt: skip
+
+
+def _tracks(times: np.ndarray, offset_m: float) -> pa.Table:
+    n = times.size
+    return pa.table(
+        {"track_id": ["A"] * n, "tracker": ["USA"] * n, "time": utc_timestamps(EPOCH, times),
+         "x": 7.0e6 + 1e3 * times + offset_m, "y": np.zeros(n), "z": np.zeros(n),
+         "vx": np.full(n, 1e3), "vy": np.zeros(n), "vz": np.zeros(n),
+         "cov": [[0.0] * 36] * n, "status": ["confirmed"] * n}
+    )  # fmt: skip
+
+
+def test_hand_made_held_seen_unseen() -> None:
+    """Reference: a track 100 m off (well inside the 10 km cut-off) from 0 to 9 s, none
+    after; detections of T0 by USA at 12 and 13 s. Over 20 samples: held [0, 11) (the 9 s
+    frame, propagated, still holds at 10 s: a frame counts for one truth step, as in the
+    tracking metrics), unseen [11, 12), seen [12, 14), unseen [14, 20)."""
+    truth = _truth(20)
+    tracks = _tracks(np.arange(10, dtype=float), 100.0)
+    detections = pa.table(
+        {"truth_id": ["T0", "T0", None], "owner": ["USA", "USA", "USA"],
+         "time": utc_timestamps(EPOCH, np.array([12.0, 13.0, 15.0]))}
+    )  # fmt: skip
+    out = custody_intervals(truth, tracks, detections, TrackingConfig())
+    assert out.schema == CUSTODY_SCHEMA
+    assert out.to_pylist() == [
+        {"object_id": "T0", "tracker": "USA", "state": s, "start_s": a, "end_s": b}
+        for s, a, b in (("held", 0.0, 11.0), ("unseen", 11.0, 12.0), ("seen", 12.0, 14.0),
+                        ("unseen", 14.0, 20.0))
+    ]  # fmt: skip
+
+
+def test_a_track_beyond_the_cut_off_does_not_hold() -> None:
+    """Reference: GOSPA's cut-off c (default 10 km): a track 20 km off matches nothing."""
+    config = TrackingConfig()
+    out = custody_intervals(_truth(5), _tracks(np.arange(5.0), 2.0 * config.gospa_c_m), None,
+                            config)  # fmt: skip
+    assert out["state"].to_pylist() == ["unseen"]
+
+
+@pytest.mark.slow
+def test_held_share_equals_the_metrics_custody() -> None:
+    """Reference: :func:`tracking_metrics`' ``custody_fraction`` (the same GOSPA matching):
+    on a synthetic raid the held share of each threat's flight equals it to 1e-9."""
+    raid = make_raid(n_threats=3, n_sats=10, duration_s=120.0, step_s=1.0, seed=3)
+    config = TrackingConfig()
+    tracks = run_tracking(raid.detections, config, epoch=EPOCH)
+    metrics, _ = tracking_metrics(raid.truth, tracks, raid.detections, config)
+    intervals = custody_intervals(raid.truth, tracks, raid.detections, config)
+    length = pc.subtract(intervals["end_s"], intervals["start_s"]).to_numpy()
+    for row in metrics.to_pylist():
+        if row["tracker"] not in set(intervals["tracker"].to_pylist()):
+            continue
+        mine = np.array(
+            [o == row["object_id"] and t == row["tracker"]
+             for o, t in zip(intervals["object_id"].to_pylist(),
+                             intervals["tracker"].to_pylist(), strict=True)]
+        )  # fmt: skip
+        held = mine & (np.asarray(intervals["state"].to_pylist()) == "held")
+        share = length[held].sum() / length[mine].sum()
+        assert share == pytest.approx(row["custody_fraction"], abs=1e-9), row
+
+
+def test_position_nees_of_a_known_error_and_its_chi_square_bounds() -> None:
+    """Reference: error (100, 0, 0) m against a position covariance of 50² m² per axis:
+    NEES = 100² / 50² = 4 at every time; one threat averaged, so the 95 % bounds are the
+    χ²(3) table's 2.5 % and 97.5 % points, 0.216 and 9.348 (to 1e-3)."""
+    tracks = _tracks(np.arange(5.0), 100.0)
+    cov = np.zeros((6, 6))
+    cov[:3, :3] = np.eye(3) * 50.0**2
+    cov[3:, 3:] = np.eye(3) * 10.0**2
+    tracks = tracks.set_column(
+        tracks.schema.get_field_index("cov"), "cov", pa.array([cov.ravel().tolist()] * 5)
+    )
+    out = position_nees(_truth(5), tracks, TrackingConfig())
+    assert out.schema == NEES_SCHEMA
+    assert out["n"].to_pylist() == [1] * 5
+    assert np.allclose(out["mean_nees"].to_numpy(), 4.0, rtol=1e-12)
+    assert np.allclose(out["lower"].to_numpy(), 0.216, atol=1e-3)
+    assert np.allclose(out["upper"].to_numpy(), 9.348, atol=1e-3)
