@@ -82,7 +82,7 @@ def custody_intervals(
         :data:`CUSTODY_SCHEMA`, intervals in time order per threat and tracker.
     """
     epoch_ns, objects, grid, step, dense, alive = _dense_truth(truth, config)
-    scored = tracks.filter(pc.is_in(tracks["status"], pa.array(list(config.scoring_statuses))))
+    scored = tracks.filter(pc.is_in(tracks["status"], pa.array(list(config.scoring.statuses))))
     names = sorted(set(tracks["tracker"].to_pylist()))
     out: list[pa.Table] = []
     for name in names:
@@ -143,7 +143,7 @@ def position_nees(truth: pa.Table, tracks: pa.Table, config: TrackingConfig) -> 
     from scipy.stats import chi2
 
     epoch_ns, _, grid, step, dense, alive = _dense_truth(truth, config)
-    scored = tracks.filter(pc.is_in(tracks["status"], pa.array(list(config.scoring_statuses))))
+    scored = tracks.filter(pc.is_in(tracks["status"], pa.array(list(config.scoring.statuses))))
     out = []
     for name in sorted(set(tracks["tracker"].to_pylist())):
         mine = scored.filter(pc.equal(scored["tracker"], name))
@@ -203,7 +203,7 @@ def _match(
             continue
         lo, hi = np.searchsorted(k_t, t_frame, "left"), np.searchsorted(k_t, t_frame, "right")
         est = k_x[lo:hi, :3] + (grid[g] - t_frame) * k_x[lo:hi, 3:]
-        match = gospa(dense[live, g], est, config.gospa_c_m, config.gospa_p)
+        match = gospa(dense[live, g], est, config.scoring.gospa_c_m, config.scoring.gospa_p)
         row[live[match.truth_idx], g] = lo + np.asarray(match.track_idx, dtype=np.int64)
         dt[live[match.truth_idx], g] = grid[g] - t_frame
     return _Matches(row, dt, k_x, cov)
