@@ -63,8 +63,8 @@ def test_hand_made_held_seen_unseen() -> None:
 def test_a_track_beyond_the_cut_off_does_not_hold() -> None:
     """Reference: GOSPA's cut-off c (default 10 km): a track 20 km off matches nothing."""
     config = TrackingConfig()
-    out = custody_intervals(_truth(5), _tracks(np.arange(5.0), 2.0 * config.gospa_c_m), None,
-                            config)  # fmt: skip
+    far = 2.0 * config.scoring.gospa_c_m
+    out = custody_intervals(_truth(5), _tracks(np.arange(5.0), far), None, config)
     assert out["state"].to_pylist() == ["unseen"]
 
 

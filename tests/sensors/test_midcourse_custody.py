@@ -17,7 +17,8 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
 
 def _scenario(long_wave: bool) -> Scenario:
     """The demo's US layer (36 mid-wave satellites), with or without its 24 long-wave
-    trackers, against the demo's four minimum-energy missiles; no radars, no losses."""
+    trackers, against the demo's four minimum-energy missiles; no radars, no losses, no
+    network."""
     data: dict[str, Any] = yaml.safe_load(DEMO.read_text())
     keep = {"TRK", "TRK-LW"} if long_wave else {"TRK"}
     data["space"]["constellations"] = [
@@ -27,6 +28,7 @@ def _scenario(long_wave: bool) -> Scenario:
     data["threats"]["vehicles"].pop("hgv")
     data.pop("radars")
     data.pop("losses")
+    data.pop("network", None)  # every detection reaches the trackers at once
     data["duration_s"] = 900
     return validate_scenario(data, source=str(DEMO), base_dir=DEMO.parent)
 

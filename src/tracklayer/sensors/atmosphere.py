@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import erfcx
 
 from tracklayer.constants import WGS84_A_M, WGS84_B_M
+from tracklayer.sensors.lowtran_tables import LOWTRAN_MODELS
 from tracklayer.threats.signature import SourceKey, source_spectrum
 
 F64 = NDArray[np.float64]
@@ -60,12 +61,7 @@ __all__ = [
 ]
 
 #: Model atmospheres of the shipped tables.
-ATMOSPHERES: tuple[str, ...] = (
-    "tropical",
-    "mid_latitude_summer",
-    "mid_latitude_winter",
-    "us_standard_1976",
-)
+ATMOSPHERES: tuple[str, ...] = tuple(LOWTRAN_MODELS)
 _K_EARTH = WGS84_A_M / WGS84_B_M
 _TOP_M = 100e3
 #: Optical depth standing for a transmittance below the tables' 16-bit step.
@@ -102,6 +98,13 @@ class PathGeometry:
     lowest_alt_m: F64
     limb: BoolArray
     cos_zenith: F64
+
+    def take(self, index: NDArray[np.intp]) -> PathGeometry:
+        """The paths picked by ``index``."""
+        return PathGeometry(
+            self.target_alt_m[index], self.lowest_alt_m[index], self.limb[index],
+            self.cos_zenith[index],
+        )  # fmt: skip
 
 
 def path_geometry(sensor_pos: ArrayLike, target_pos: ArrayLike) -> PathGeometry:

@@ -97,6 +97,12 @@ class Scene:
     height_m: F64
     cos_view: F64
 
+    def take(self, index: NDArray[np.intp]) -> Scene:
+        """The rows picked by ``index``."""
+        return Scene(
+            self.kind[index], self.point[index], self.height_m[index], self.cos_view[index]
+        )
+
 
 def scene_behind(sensor_pos: F64, target_pos: F64) -> Scene:
     """The background behind the targets of rows ``(n, 3)`` (scaled-sphere geometry)."""

@@ -27,7 +27,7 @@ from pydantic import Field, model_validator
 
 from tracklayer.config_base import StrictModel
 from tracklayer.constants import KM
-from tracklayer.sensors.atmosphere import ATMOSPHERES
+from tracklayer.sensors.lowtran_tables import LOWTRAN_MODELS
 
 F64 = NDArray[np.float64]
 
@@ -101,7 +101,7 @@ def atmosphere_for(name: str, launch_lat_deg: F64, epoch: datetime) -> list[str]
     out = np.where(summer, "mid_latitude_summer", "mid_latitude_winter").astype(object)
     out[np.abs(lat) < 20.0] = "tropical"
     names = [str(x) for x in out]
-    assert all(n in ATMOSPHERES for n in names)
+    assert all(n in LOWTRAN_MODELS for n in names)
     return names
 
 

@@ -160,8 +160,7 @@ def _transmission(
             )
             continue
         source = ("plume", "solid") if k % 2 else ("body", "")
-        sub = type(geom)(*(getattr(geom, f)[sel] for f in geom.__dataclass_fields__))
-        tau[sel] = band_path_table(atm, band, source).transmission(sub)
+        tau[sel] = band_path_table(atm, band, source).transmission(geom.take(sel))
     below = geom.target_alt_m < setting.cloud_top_m[target]
     return np.asarray(np.where(below, 0.0, tau))
 
@@ -186,10 +185,8 @@ def _background_radiance(
         for b, band in enumerate(bands):
             sel = np.flatnonzero((atm == name) & (band_of_row == b))
             if sel.size:
-                sub = Scene(scene.kind[sel], scene.point[sel], scene.height_m[sel],
-                            scene.cos_view[sel])  # fmt: skip
                 out[sel] = band_background(name, band).radiance(
-                    sub, layer[sel], albedo[sel], cos_sun[sel]
+                    scene.take(sel), layer[sel], albedo[sel], cos_sun[sel]
                 )
     return out
 
@@ -277,7 +274,7 @@ def frame_clutter(
         sel = np.flatnonzero(band_of_frame == b)
         if sel.size == 0:
             continue
-        sub = Scene(scene.kind[sel], scene.point[sel], scene.height_m[sel], scene.cos_view[sel])
+        sub = scene.take(sel)
         table = band_background(atm, band)
         for weight, top in layers:
             albedo = np.where(top[sel] > 0.0, CLOUD_ALBEDO, SURFACE_ALBEDO)
