@@ -411,7 +411,9 @@
       const r = await fetch("api/v1/tracks?limit=100000", { headers: authHeaders(token) });
       if (r.ok) {
         const body = await r.json();
-        applyTracks(body.tracks);
+        // The history also holds the stored system tracks (tracker "joint"); the page draws
+        // system tracks from the stream's picture and `fused` messages only.
+        applyTracks(body.tracks.filter((rec) => rec.tracker !== "joint"));
       }
     } catch (err) {
       console.warn("tracklayer: history not loaded", err);
