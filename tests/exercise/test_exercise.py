@@ -43,7 +43,9 @@ COLUMNS = TRACKS_SCHEMA.names
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small run folder: the demo's space segment and sensors, a small raid, 300 s."""
     data = yaml.safe_load((EXAMPLES / "demo.yaml").read_text())
-    data.update(duration_s=300, step_s=2, threats=copy.deepcopy(SECTION), tracking={})
+    threats = copy.deepcopy(SECTION)
+    threats["bands"] = {**threats.get("bands", {}), **data["threats"]["bands"]}
+    data.update(duration_s=300, step_s=2, threats=threats, tracking={})
     for section in ("coverage", "losses", "radars", "network"):
         data.pop(section, None)
     scenario = validate_scenario(data, base_dir=EXAMPLES)
@@ -54,7 +56,15 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def national(tracks: pa.Table) -> pa.Table:
-    mask = pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", "fused"])))
+    """The owners' rows the exercise sends: not ``joint``/``fused``, and none deeper below
+    the ellipsoid than the service accepts (a track coasting on after impact)."""
+    from tracklayer.service.ingest import inside_earth
+
+    pos = np.stack([np.asarray(tracks[k], dtype=np.float64) for k in ("x", "y", "z")], axis=1)
+    mask = pc.and_(
+        pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", "fused"]))),
+        pa.array(~inside_earth(pos)),
+    )
     return (
         tracks.filter(mask)
         .select(COLUMNS)

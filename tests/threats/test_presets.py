@@ -65,3 +65,12 @@ def test_overrides_win_and_unknown_preset_named() -> None:
     assert cfg.lift_to_drag == PRESETS["hgv-long"].fields["lift_to_drag"]
     with pytest.raises(ScenarioError, match=r"threats\.vehicles: g\.preset: unknown preset"):
         parse_threats_config({"vehicles": {"g": {"preset": "scud"}}})
+
+
+def test_a_vehicle_without_preset_survives_a_scenario_copy() -> None:
+    """A run folder's scenario copy writes ``preset: null`` for a vehicle given field by
+    field; reading the copy back gives the same vehicle."""
+    from tracklayer.threats.presets import expand_preset
+
+    entry = {"kind": "ballistic", "preset": None, "payload_kg": 700.0}
+    assert expand_preset(entry, "threats.vehicles.bm") == entry

@@ -110,6 +110,8 @@ def plan_messages(
         The run's scenario (owners, and the network's sharing when it has one).
     start_at_s : float
         Skip the epochs before this simulated time, s after the first epoch.
+        States deeper than the service accepts below the ellipsoid (a track coasting on
+        after its threat's impact) are not sent: the service would refuse their message.
     time_shift_s : float
         Added to every state's time, s (whole microseconds). The service refuses states
         ahead of its clock (by more than its skew): a scenario set in the future is shifted
@@ -118,6 +120,7 @@ def plan_messages(
     """
     owners_mask = np.array([is_owner(t) for t in tracks["tracker"].to_pylist()], dtype=bool)
     national = tracks.filter(pa.array(owners_mask)).sort_by([("time", "ascending")])
+    national = national.filter(pa.array(~_underground(national)))
     if national.num_rows == 0:
         raise TracklayerError("the run has no national tracks to send")
     times = np.asarray(pc.cast(national["time"], pa.int64()))
@@ -175,3 +178,11 @@ def read_tokens(path: Path, owners: list[str]) -> dict[str, str]:
     if missing:
         raise InputFormatError(f"{path}: no token for owner(s) {', '.join(missing)}")
     return {str(k): str(v) for k, v in data.items()}
+
+
+def _underground(tracks: pa.Table) -> np.ndarray:
+    """Rows whose position lies deeper below the WGS84 ellipsoid than the service accepts."""
+    from tracklayer.service.ingest import inside_earth
+
+    pos = np.stack([np.asarray(tracks[k], dtype=np.float64) for k in ("x", "y", "z")], axis=1)
+    return np.asarray(inside_earth(pos), dtype=bool)

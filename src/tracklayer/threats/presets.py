@@ -164,8 +164,8 @@ def expand_preset(entry: Any, where: str) -> Any:
     ValueError
         For an unknown preset name, naming ``where`` and the known presets.
     """
-    if not isinstance(entry, Mapping) or "preset" not in entry:
-        return entry
+    if not isinstance(entry, Mapping) or entry.get("preset") is None:
+        return entry  # no preset; ``preset: null`` is how a scenario copy writes "none"
     name = entry["preset"]
     if name not in PRESETS:
         raise ValueError(
