@@ -82,6 +82,28 @@ def dark_current_e_s(ir: InfraredParameters, band_um: tuple[float, float]) -> fl
     return density * (fp.pixel_pitch_um * 1e-6) ** 2 / ELEMENTARY_CHARGE_C
 
 
+def payload_pixel_budget(
+    ir: InfraredParameters, band_um: tuple[float, float], scene_photon_radiance: np.ndarray
+) -> PixelBudget:
+    """:func:`~tracklayer.sensors.radiometry.pixel_budget` of ``ir``'s design in ``band_um``
+    against scenes of the given photon radiance (photons s⁻¹ m⁻² sr⁻¹, any shape)."""
+    fp = ir.focal_plane
+    return pixel_budget(
+        aperture_m=ir.aperture_m,
+        ifov_rad=ir.ifov_rad,
+        band_um=band_um,
+        optics_transmission=ir.optics_transmission,
+        optics_emissivity=ir.optics_emissivity_value,
+        optics_temperature_k=ir.optics_temperature_k,
+        quantum_efficiency=fp.quantum_efficiency,
+        integration_s=fp.integration_s,
+        dark_current_e_s=dark_current_e_s(ir, band_um),
+        read_noise_e=fp.read_noise_e,
+        well_depth_e=fp.well_depth_ke * 1e3,
+        scene_photon_radiance=scene_photon_radiance,
+    )
+
+
 def payload_sensitivity(
     ir: InfraredParameters, band_um: tuple[float, float], *, where: str = "infrared"
 ) -> Sensitivity:
@@ -113,20 +135,7 @@ def payload_sensitivity(
         return Sensitivity(nei, nei, ee, sigma, None)
     space_q = ir.space_radiance_w_m2_sr * lam / (PLANCK_J_S * SPEED_OF_LIGHT_M_S)
     scene = np.array([float(band_photon_radiance(ir.earth_temperature_k, band_um)), space_q])
-    budget = pixel_budget(
-        aperture_m=ir.aperture_m,
-        ifov_rad=ir.ifov_rad,
-        band_um=band_um,
-        optics_transmission=ir.optics_transmission,
-        optics_emissivity=ir.optics_emissivity_value,
-        optics_temperature_k=ir.optics_temperature_k,
-        quantum_efficiency=fp.quantum_efficiency,
-        integration_s=fp.integration_s,
-        dark_current_e_s=dark_current_e_s(ir, band_um),
-        read_noise_e=fp.read_noise_e,
-        well_depth_e=fp.well_depth_ke * 1e3,
-        scene_photon_radiance=scene,
-    )
+    budget = payload_pixel_budget(ir, band_um, scene)
     fill = budget.well_fill
     if fill[1] >= 1.0:
         raise ValueError(

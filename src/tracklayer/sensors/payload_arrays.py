@@ -17,14 +17,14 @@ from numpy.typing import NDArray
 from tracklayer.constants import PLANCK_J_S, SPEED_OF_LIGHT_M_S, WGS84_A_M
 from tracklayer.sensors.centroid import centroid_sigma_rad, window_terms
 from tracklayer.sensors.focalplane import (
-    dark_current_e_s,
     false_alarm_probability,
+    payload_pixel_budget,
     payload_sensitivity,
     revisit_s,
 )
 from tracklayer.sensors.geometry import VisibilityConstraints
 from tracklayer.sensors.ir_config import InfraredParameters
-from tracklayer.sensors.radiometry import band_centre_m, pixel_budget
+from tracklayer.sensors.radiometry import band_centre_m
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -99,21 +99,7 @@ class PayloadArrays:
                 continue
             band = self.band_um[j]
             photons_per_j = band_centre_m(band) / (PLANCK_J_S * SPEED_OF_LIGHT_M_S)
-            fp = ir.focal_plane
-            budget = pixel_budget(
-                aperture_m=ir.aperture_m,
-                ifov_rad=ir.ifov_rad,
-                band_um=band,
-                optics_transmission=ir.optics_transmission,
-                optics_emissivity=ir.optics_emissivity_value,
-                optics_temperature_k=ir.optics_temperature_k,
-                quantum_efficiency=fp.quantum_efficiency,
-                integration_s=fp.integration_s,
-                dark_current_e_s=dark_current_e_s(ir, band),
-                read_noise_e=fp.read_noise_e,
-                well_depth_e=fp.well_depth_ke * 1e3,
-                scene_photon_radiance=radiance_w_m2_sr[sel] * photons_per_j,
-            )
+            budget = payload_pixel_budget(ir, band, radiance_w_m2_sr[sel] * photons_per_j)
             out[sel] = np.where(budget.well_fill < 1.0, budget.nei_w_m2, np.inf)
         return out
 
