@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from tracklayer.io.parquet import write_table
 from tracklayer.pipeline import write_scenario_copy
 from tracklayer.raid import NETWORK, RAID, StageCache, StageRun, run_stages
@@ -26,7 +24,7 @@ __all__ = ["SCENE_STEP_S", "write_run"]
 Progress = Callable[[str], None]
 
 #: Sampling of the satellites in the globe's scene, s.
-SCENE_STEP_S = 30.0
+SCENE_STEP_S = 60.0
 
 
 def write_run(
@@ -127,18 +125,28 @@ def _write_losses(
 def _write_scene(
     scenario: Scenario, catalog: SatelliteCatalog, raid: StageRun | None, out_dir: Path
 ) -> Path:
-    """``scene.czml`` for the globe viewer: satellites every :data:`SCENE_STEP_S`, truth
-    and tracks."""
-    from tracklayer.io.czml import scene_czml, write_czml
+    """``scene.czml`` for the globe viewer: satellites every :data:`SCENE_STEP_S` (half an
+    orbit either side of the run, for orbit paths), truth, tracks, sight lines."""
+    from tracklayer.io.czml import write_czml
+    from tracklayer.io.scene import scene_czml, scene_seconds
+    from tracklayer.sensors.footprint import satellite_footprints_m
 
-    seconds = np.arange(0.0, scenario.duration_s + 1e-9, SCENE_STEP_S)
-    states = ephemeris(scenario, catalog, seconds)
+    satellites = satellites_table(catalog, scenario.epoch)
+    seconds = scene_seconds(scenario.duration_s, satellites, SCENE_STEP_S)
+    footprints = satellite_footprints_m(
+        scenario.sensors,
+        satellites["sat_id"].to_pylist(),
+        satellites["sensor"].to_pylist(),
+        satellites["sma_m"].to_numpy(),
+    )
     packets = scene_czml(
         truth=None if raid is None else raid.truth,
         tracks=None if raid is None else raid.tracks,
-        ephemeris=ephemeris_table(catalog, states),
-        satellites=satellites_table(catalog, scenario.epoch),
+        ephemeris=ephemeris_table(catalog, ephemeris(scenario, catalog, seconds)),
+        satellites=satellites,
+        detections=None if raid is None else raid.detections,
         epoch=scenario.epoch,
         name=scenario.name,
+        footprint_m=footprints,
     )
     return write_czml(packets, out_dir / "scene.czml")

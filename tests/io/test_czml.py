@@ -1,4 +1,4 @@
-"""CZML scenes of run outputs (tracklayer.io.czml).
+"""CZML packets and colours (tracklayer.io.czml).
 
 References: the CZML packet reference (sampled ``cartesian`` as ``[t, x, y, z, ...]``
 seconds after ``epoch``; ``unitQuaternion`` as ``[x, y, z, w]``) and the definition of a
@@ -12,23 +12,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pytest
 from scipy.spatial.transform import Rotation
 
-from tracklayer.errors import InputFormatError
 from tracklayer.io.czml import (
+    FUSED_LEGEND,
     FUSED_RGBA,
+    JOINT_RGBA,
+    TRUTH_RGBA,
+    css_hex,
+    document_packet,
+    fused_packet,
     iso_utc,
+    owner_palette,
     position_ellipsoids,
-    scene_czml,
+    sampled_numbers,
+    satellite_rgba,
+    track_packets,
     tracker_rgba,
     write_czml,
 )
 
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
 EPOCH_NS = int(EPOCH.timestamp()) * 10**9
-TS = pa.timestamp("ns", tz="UTC")
 
 
 def _random_spd(rng: np.random.Generator, k: int) -> np.ndarray:
@@ -63,92 +68,78 @@ def test_continuous_ellipsoids_turn_the_short_way() -> None:
     np.testing.assert_allclose(2.0 * np.arccos(np.clip(dots, -1, 1)), np.radians(1.0), atol=1e-6)
 
 
-def _tables() -> dict[str, pa.Table]:
-    t = EPOCH_NS + np.arange(0, 100, 10, dtype=np.int64) * 10**9
-    n = t.size
-    eph = pa.table(
-        {
-            "sat_id": ["S1"] * n + ["S2"] * n,
-            "time": pa.array(np.concatenate([t, t]), TS),
-            "x": np.concatenate([np.full(n, 7.0e6), np.full(n, -7.0e6)]),
-            "y": np.concatenate([np.linspace(0, 7e4, n), np.zeros(n)]),
-            "z": np.zeros(2 * n),
-        }
+def test_owners_get_distinct_colours_apart_from_the_system_kinds() -> None:
+    """Eight owners get eight track colours and eight satellite colours, all different
+    from each other, from truth, joint and fused; an owner's satellites and tracks differ."""
+    owners = ["AUS", "CAN", "DEU", "FRA", "GBR", "JPN", "KOR", "USA"]
+    palette = owner_palette([*owners, "joint", "fused"])
+    assert sorted(palette) == owners
+    tracks = [tuple(tracker_rgba(o, palette)) for o in owners]
+    sats = [tuple(satellite_rgba(o, palette)) for o in owners]
+    system = {tuple(TRUTH_RGBA), tuple(JOINT_RGBA), tuple(FUSED_RGBA)}
+    assert len(set(tracks) | set(sats) | system) == 2 * len(owners) + 3
+    assert tracker_rgba("joint") == JOINT_RGBA and tracker_rgba("fused") == FUSED_RGBA
+    assert owner_palette(["USA", "JPN"]) == owner_palette(["JPN", "USA", "joint"])
+    assert css_hex([14, 165, 233, 255]) == "#0ea5e9"
+
+
+def test_track_packets_name_each_tracker_once_by_kind() -> None:
+    """National, joint and fused trackers: kinds ``track``, ``joint``, ``fused``, one
+    legend name each, naming the tracker; status as intervals, speed and 3-sigma size
+    sampled (reference: the largest semi-axis is 3 sqrt(largest eigenvalue))."""
+    t = EPOCH_NS + np.array([0, 10, 20, 0, 10, 0], dtype=np.int64) * 10**9
+    trackers = ["USA", "USA", "USA", "joint", "joint", "fused"]
+    cov = np.tile(np.diag([1e6, 4e6, 9e6, 1.0, 1.0, 1.0]), (6, 1, 1))
+    packets = track_packets(
+        trackers,
+        ["A", "A", "A", "B", "B", "C"],
+        t,
+        np.tile([6.4e6, 0.0, 0.0], (6, 1)),
+        ["tentative", "confirmed", "confirmed", "confirmed", "coasting", "confirmed"],
+        cov,
+        velocity=np.tile([3.0e3, 4.0e3, 0.0], (6, 1)),
     )
-    sats = pa.table({"sat_id": ["S1", "S2"], "owner": ["USA", "JPN"]})
-    truth = pa.table(
-        {
-            "object_id": pa.array(["B1"] * n).dictionary_encode(),
-            "kind": pa.array(["ballistic"] * n).dictionary_encode(),
-            "time": pa.array(t, TS),
-            "x": np.full(n, 6.4e6),
-            "y": np.linspace(0.0, 1.0e5, n),
-            "z": np.linspace(0.0, 2.0e5, n),
-        }
+    props = {p["id"]: p["properties"] for p in packets}
+    assert {k: v["kind"] for k, v in props.items()} == {
+        "track/USA/A": "track",
+        "track/joint/B": "joint",
+        "track/fused/C": "fused",
+    }
+    legends = [v["legend"] for v in props.values()]
+    assert len(set(legends)) == 3
+    for name in ("USA", "joint", "fused"):
+        assert sum(name in label for label in legends) == 1
+    usa = props["track/USA/A"]
+    assert usa["status"] == [
+        {"interval": f"{iso_utc(t[0])}/{iso_utc(t[1])}", "string": "tentative"},
+        {"interval": f"{iso_utc(t[1])}/{iso_utc(t[2])}", "string": "confirmed"},
+    ]
+    assert usa["speed_mps"]["number"] == [0.0, 5000.0, 10.0, 5000.0, 20.0, 5000.0]
+    assert usa["sigma3_m"]["number"][1::2] == [9000.0] * 3
+    assert props["track/fused/C"]["sigma3_m"] == {"number": 9000.0}
+
+
+def test_sampled_numbers_skip_gaps() -> None:
+    """Non-finite samples are left out; one finite sample is a constant."""
+    t = EPOCH_NS + np.array([0, 1, 2], dtype=np.int64) * 10**9
+    assert sampled_numbers(EPOCH_NS, t, [1.0, np.nan, 3.0])["number"] == [0.0, 1.0, 2.0, 3.0]
+    assert sampled_numbers(EPOCH_NS, t, [np.nan, 7.0, np.nan]) == {"number": 7.0}
+
+
+def test_fused_packet_is_a_fused_system_track() -> None:
+    """A service system track is kind and tracker ``fused``, with its sources."""
+    packet = fused_packet(
+        "F1", EPOCH_NS, [6.4e6, 0.0, 0.0], np.diag([1e6, 1e6, 4e6]), "confirmed", ["USA/T"]
     )
-    cov = np.tile(np.diag([1e6, 4e6, 9e6, 1.0, 1.0, 1.0]).reshape(-1), n)
-    tracks = pa.table(
-        {
-            "track_id": ["J1"] * n,
-            "tracker": ["joint"] * n,
-            "time": pa.array(t[::-1], TS),  # any order in, time order out
-            "x": np.full(n, 6.4e6),
-            "y": np.linspace(0.0, 1.0e5, n)[::-1],
-            "z": np.zeros(n),
-            "cov": pa.FixedSizeListArray.from_arrays(pa.array(cov), 36),
-            "status": ["confirmed"] * n,
-        }
-    )
-    return {"ephemeris": eph, "satellites": sats, "truth": truth, "tracks": tracks}
+    assert packet["properties"]["kind"] == "fused" == packet["properties"]["tracker"]
+    assert packet["properties"]["legend"] == FUSED_LEGEND
+    assert packet["properties"]["sources"] == ["USA/T"]
+    assert packet["properties"]["sigma3_m"] == 6000.0
 
 
-def test_scene_has_every_object_with_its_samples() -> None:
-    """Packets per object; samples are the table's states at their offsets from the epoch."""
-    doc = scene_czml(**_tables(), epoch=EPOCH)
-    assert doc[0]["id"] == "document" and doc[0]["version"] == "1.0"
-    assert doc[0]["clock"]["interval"] == f"{iso_utc(EPOCH_NS)}/{iso_utc(EPOCH_NS + 90 * 10**9)}"
-    by_id = {p["id"]: p for p in doc[1:]}
-    assert sorted(by_id) == ["satellite/S1", "satellite/S2", "track/joint/J1", "truth/B1"]
-    s1 = by_id["satellite/S1"]
-    assert s1["properties"] == {"kind": "satellite", "owner": "USA"}
-    assert s1["position"]["referenceFrame"] == "FIXED"
-    samples = np.array(s1["position"]["cartesian"]).reshape(-1, 4)
-    np.testing.assert_allclose(samples[:, 0], np.arange(0, 100, 10))
-    np.testing.assert_allclose(samples[:, 2], np.linspace(0, 7e4, 10), atol=1e-3)
-    assert by_id["truth/B1"]["properties"] == {"kind": "truth", "type": "ballistic"}
-    track = by_id["track/joint/J1"]
-    assert track["properties"]["kind"] == "fused"
-    assert track["point"]["color"]["rgba"] == FUSED_RGBA
-    y = np.array(track["position"]["cartesian"]).reshape(-1, 4)[:, 2]
-    np.testing.assert_allclose(y, np.linspace(0.0, 1.0e5, 10), atol=1e-3)
-    radii = np.array(track["ellipsoid"]["radii"]["cartesian"]).reshape(-1, 4)[:, 1:]
-    np.testing.assert_allclose(radii, np.tile([3e3, 6e3, 9e3], (10, 1)), rtol=1e-9)
-
-
-def test_scene_is_thinned_keeping_first_and_last() -> None:
-    """max_samples=4 keeps 4 samples per object, the first and last among them."""
-    doc = scene_czml(**_tables(), max_samples=4)
-    for packet in doc[1:]:
-        t = np.array(packet["position"]["cartesian"]).reshape(-1, 4)[:, 0]
-        assert len(t) == 4 and t[0] == 0.0 and t[-1] == 90.0
-
-
-def test_scene_errors_name_the_table_and_column() -> None:
-    """A table without a needed column is refused with its name."""
-    with pytest.raises(InputFormatError, match="truth: column 'x'"):
-        scene_czml(truth=_tables()["truth"].drop_columns(["x"]))
-
-
-def test_empty_scene_and_written_file(tmp_path: Path) -> None:
-    """No tables: only the document, without a clock; write_czml round-trips as JSON."""
-    doc = scene_czml()
-    assert doc == [{"id": "document", "name": "tracklayer run", "version": "1.0"}]
-    path = write_czml(scene_czml(**_tables()), tmp_path / "scene.czml")
-    assert json.loads(path.read_text())[0]["id"] == "document"
-
-
-def test_tracker_colours_are_stable_and_distinct_from_fused() -> None:
-    """The same code gives the same colour; nations never get the system-track colour."""
-    assert tracker_rgba("USA") == tracker_rgba("USA")
-    assert tracker_rgba("joint") == FUSED_RGBA
-    assert all(tracker_rgba(c) != FUSED_RGBA for c in ("USA", "JPN", "KOR", "GBR", "AUS"))
+def test_written_file_round_trips(tmp_path: Path) -> None:
+    """write_czml writes compact JSON that reads back the same."""
+    packets = [document_packet("x", EPOCH_NS, EPOCH_NS + 10**9), {"id": "a", "name": "b"}]
+    path = write_czml(packets, tmp_path / "scene.czml")
+    assert json.loads(path.read_text()) == packets
+    assert not list(tmp_path.glob(".*.tmp"))

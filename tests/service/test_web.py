@@ -321,7 +321,7 @@ def _run_dir(path: Path) -> dict[str, int]:
         }
     )
     pq.write_table(tracks, path / "tracks.parquet")
-    return {"satellite": 3, "truth": 2, "track": 1, "fused": 1}
+    return {"satellite": 3, "truth": 2, "track": 1, "joint": 1}
 
 
 def test_view_shows_a_run_in_file_mode(browser: Browser, tmp_path: Path) -> None:

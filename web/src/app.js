@@ -7,11 +7,13 @@
 //   national tracks, the other partners' tracks released to it, and the system (fused)
 //   tracks, each with its 3-sigma position ellipsoid and its history as a polyline.
 // - file mode (`?scene=URL`, used by `tracklayer view DIR`): a finished run's CZML scene
-//   (satellites, threat truth, tracks) on a timeline.
+//   (satellites, threat truth, tracks, lines of sight) on a timeline, opening on the
+//   threats' region and window with the clock playing (scene.js).
 //
 // Nothing leaves the machine: the base layer is the Natural Earth II imagery shipped inside
-// Cesium, there is no terrain provider, no geocoder, no Ion token; the page's CSP allows
-// only its own origin. window.tracklayer exposes the page's state to tests.
+// Cesium, coastlines and borders are Natural Earth's 1:110m (basemap.js), there is no terrain
+// provider, no geocoder, no Ion token and no Cesium ion logo; the page's CSP allows only its
+// own origin. window.tracklayer exposes the page's state to tests.
 "use strict";
 
 (function () {
@@ -28,8 +30,10 @@
   const LABELS = {
     own: "own tracks",
     other: "partners' tracks",
-    fused: "system tracks (fused)",
+    fused: "fused system tracks",
   };
+  // The service's system tracks: tracker `fused` (older services called them `joint`).
+  const SYSTEM_TRACKERS = new Set(["fused", "joint"]);
 
   const params = new URLSearchParams(window.location.search);
   const sceneUrl = params.get("scene");
@@ -47,7 +51,8 @@
     error: null,
     tracks: new Map(), // "<tracker>/<track_id>" -> {tracker, trackId, samples: Map(ms -> record), entity}
     fused: new Map(), // track_id -> entity
-    scene: null, // file mode: the CzmlDataSource
+    scene: null, // file mode: the scene view (scene.js)
+    basemapLines: 0, // coastline and border polylines drawn
     software: false, // WebGL draws on the CPU: lighter rendering
   };
   let socket = null;
@@ -89,7 +94,12 @@
     const imagery = Cesium.TileMapServiceImageryProvider.fromUrl(
       Cesium.buildModuleUrl("Assets/Textures/NaturalEarthII"),
     );
+    // Credits go to a box that is never shown (no Cesium ion logo); the legend names the
+    // data's sources instead.
+    const credits = document.createElement("div");
+    credits.hidden = true;
     const viewer = new Cesium.Viewer("globe", {
+      creditContainer: credits,
       baseLayer: Cesium.ImageryLayer.fromProviderAsync(imagery),
       baseLayerPicker: false,
       geocoder: false,
@@ -135,7 +145,7 @@
   }
 
   function classOf(tracker) {
-    if (tracker === "joint") return "fused";
+    if (SYSTEM_TRACKERS.has(tracker)) return "fused";
     return tracker === state.partner ? "own" : "other";
   }
 
@@ -201,6 +211,7 @@
     sw.className = "swatch";
     sw.style.background = color;
     const name = document.createElement("span");
+    name.className = "label";
     name.textContent = label;
     li.append(sw, name);
     if (count !== undefined) {
@@ -351,7 +362,7 @@
         entity.orientation = ell.orientation;
         entity.ellipsoid.radii = ell.radii;
       }
-      entity.properties = new Cesium.PropertyBag({ kind: "fused", tracker: "joint", sources: sources });
+      entity.properties = new Cesium.PropertyBag({ kind: "fused", tracker: "fused", sources: sources });
       entity.description = describe(rec, [["sources", sources.join(", ")]]);
     }
     for (const [id, entity] of state.fused) {
@@ -411,9 +422,9 @@
       const r = await fetch("api/v1/tracks?limit=100000", { headers: authHeaders(token) });
       if (r.ok) {
         const body = await r.json();
-        // The history also holds the stored system tracks (tracker "joint"); the page draws
-        // system tracks from the stream's picture and `fused` messages only.
-        applyTracks(body.tracks.filter((rec) => rec.tracker !== "joint"));
+        // The history also holds the stored system tracks; the page draws system tracks
+        // from the stream's picture and `fused` messages only.
+        applyTracks(body.tracks.filter((rec) => !SYSTEM_TRACKERS.has(rec.tracker)));
       }
     } catch (err) {
       console.warn("tracklayer: history not loaded", err);
@@ -529,48 +540,28 @@
   // ---------------------------------------------------------------- file mode
 
   function sceneEntities() {
-    return state.scene ? state.scene.entities.values : [];
-  }
-
-  function propOf(entity, name) {
-    const bag = entity.properties;
-    if (!bag || !bag.hasProperty(name)) return undefined;
-    return bag[name].getValue(viewer.clock.currentTime);
+    return state.scene ? state.scene.entities() : [];
   }
 
   function sceneGroups() {
-    const groups = new Map();
-    const now = viewer.clock.currentTime;
-    for (const e of sceneEntities()) {
-      const kind = propOf(e, "kind");
-      if (!kind) continue;
-      let label;
-      if (kind === "satellite") label = `satellites${propOf(e, "owner") ? " of " + propOf(e, "owner") : ""}`;
-      else if (kind === "truth") label = "threats (truth)";
-      else if (kind === "fused") label = "system tracks (joint)";
-      else label = `tracks of ${propOf(e, "tracker")}`;
-      let group = groups.get(label);
-      if (!group) {
-        const c = e.point && e.point.color ? e.point.color.getValue(now) : undefined;
-        group = { label: label, count: 0, color: c ? c.withAlpha(1.0).toCssColorString() : COLORS[kind] };
-        groups.set(label, group);
-      }
-      group.count += 1;
+    return state.scene ? state.scene.groups() : [];
+  }
+
+  function startLayers() {
+    el("layers").hidden = false;
+    for (const box of document.querySelectorAll("#layers input[data-layer]")) {
+      box.addEventListener("change", () => state.scene.setLayer(box.dataset.layer, box.checked));
     }
-    return Array.from(groups.values()).sort((a, b) => a.label.localeCompare(b.label));
   }
 
   async function startFile(url) {
     document.body.classList.add("file-mode");
     el("who").textContent = "run output";
     setStatus("loading scene", "warn");
+    state.scene = window.TracklayerScene.create(viewer, { escapeHtml: escapeHtml, render: render });
     try {
-      const source = await Cesium.CzmlDataSource.load(url);
-      await viewer.dataSources.add(source);
-      state.scene = source;
-      if (viewer.timeline && source.clock) {
-        viewer.timeline.zoomTo(source.clock.startTime, source.clock.stopTime);
-      }
+      const source = await state.scene.start(url);
+      startLayers();
       state.ready = true;
       setStatus(`${source.name || "scene"} · ${sceneEntities().length} objects`, "ok");
     } catch (err) {
@@ -589,11 +580,7 @@
     for (const [key, track] of state.tracks) {
       (classOf(track.tracker) === "own" ? own : others).push(key);
     }
-    const kinds = {};
-    for (const e of sceneEntities()) {
-      const k = propOf(e, "kind");
-      if (k) kinds[k] = (kinds[k] || 0) + 1;
-    }
+    const file = state.scene && state.ready ? state.scene.summary() : {};
     return {
       mode: state.mode,
       partner: state.partner,
@@ -606,13 +593,39 @@
       others: others.sort(),
       fused: Array.from(state.fused.keys()).sort(),
       entityIds: viewer ? viewer.entities.values.map((e) => e.id).concat(sceneEntities().map((e) => e.id)).sort() : [],
-      sceneKinds: kinds,
+      sceneKinds: file.sceneKinds || {},
       tilesLoaded: viewer ? viewer.scene.globe.tilesLoaded : false,
       software: state.software,
+      basemapLines: state.basemapLines,
+      legend: Array.from(document.querySelectorAll("#legend-items li .label")).map((n) => n.textContent),
+      camera: file.camera,
+      clock: file.clock,
+      region: file.region,
+      visibleThreats: file.visibleThreats || [],
+      layers: file.layers,
     };
   }
 
-  window.tracklayer = { state: state, summary: summary, viewer: viewer, render: render };
+  // The text of the info box (the selected object's description), for tests.
+  function infoText() {
+    const frame = document.querySelector(".cesium-infoBox-iframe");
+    const doc = frame && frame.contentDocument;
+    return doc && doc.body ? doc.body.innerText : "";
+  }
+
+  window.tracklayer = {
+    state: state,
+    summary: summary,
+    viewer: viewer,
+    render: render,
+    infoText: infoText,
+    select: (id) => (state.scene ? state.scene.select(id) : false),
+    setLayer: (name, on) => (state.scene ? state.scene.setLayer(name, on) : undefined),
+  };
+
+  window.TracklayerBasemap.add(viewer).then((n) => {
+    state.basemapLines = n;
+  });
 
   if (mode === "file") startFile(sceneUrl);
   else startService();

@@ -1,11 +1,10 @@
-"""CZML for CesiumJS: run outputs (satellites, threat truth, tracks) and service exports.
+"""CZML for CesiumJS: the packets of run scenes and service exports, and their colours.
 
 CZML is Cesium's time-dynamic scene format, a JSON list of packets (reference: the CZML
 guide and packet reference, https://github.com/AnalyticalGraphicsInc/czml-writer/wiki).
 Conventions used here:
 
-- The first packet is the ``document`` (``version: "1.0"``, and a ``clock`` spanning the
-  data).
+- The first packet is the ``document`` (``version: "1.0"``, and a ``clock``).
 - Positions are ECEF, ``referenceFrame: "FIXED"``, sampled as
   ``cartesian: [t0, x0, y0, z0, t1, ...]`` with ``t`` seconds after the packet's ``epoch``
   (ISO 8601 UTC).
@@ -13,53 +12,75 @@ Conventions used here:
   of the covariance: radii ``sigma * sqrt(eigenvalues)`` along the eigenvectors, whose
   matrix is the ellipsoid's ``orientation.unitQuaternion`` (``[x, y, z, w]``, the rotation
   from the ellipsoid's axes to ECEF).
-- Every packet carries ``properties.kind`` (``satellite``, ``truth``, ``track``, ``fused``)
-  so a viewer can sort and colour what it shows; national tracks and satellites carry
-  their tracker or owner.
+- Every object packet carries ``properties.kind`` (``satellite``, ``truth``, ``track``
+  for a national tracker, ``joint`` for the all-sensor tracker, ``fused`` for system
+  tracks, ...), ``properties.legend`` (its one name in the viewer's legend) and
+  ``properties.color`` (the legend swatch, ``#rrggbb``). Figures the viewer's info box
+  shows (speed, 3-sigma size, error against truth) are time-sampled numbers in
+  ``properties``; a track's status and a threat's flight phase are interval lists.
+- Colours: each owner of a scene gets one palette index (:func:`owner_palette`): its
+  national tracks the saturated :data:`NATION_PALETTE` entry, its satellites the pale
+  :data:`SATELLITE_PALETTE` entry; truth is red, joint tracks amber, fused tracks fuchsia.
 
-Large runs are thinned to at most ``max_samples`` samples per object (first and last
-always kept), so a scene stays a few megabytes; Cesium interpolates between samples.
+A run's whole scene is assembled by :mod:`tracklayer.io.scene`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.transform import Rotation
 
-from tracklayer.vocabulary import JOINT
+from tracklayer.vocabulary import FUSED, JOINT, SYSTEM_TRACKERS
 
 __all__ = [
+    "FUSED_LEGEND",
     "FUSED_RGBA",
-    "JOINT",
+    "JOINT_LEGEND",
+    "JOINT_RGBA",
     "NATION_PALETTE",
+    "SATELLITE_PALETTE",
     "SATELLITE_PATH_S",
+    "TRUTH_LEGEND",
     "TRUTH_RGBA",
+    "TrackTruth",
+    "css_hex",
+    "datetime_ns",
     "document_packet",
     "fused_packet",
+    "groups_by_key",
+    "interval_strings",
     "iso_utc",
+    "moving_packet",
+    "owner_palette",
     "position_ellipsoids",
-    "scene_czml",
+    "rgba",
+    "sampled_numbers",
+    "sampled_positions",
+    "satellite_rgba",
+    "thin_indices",
+    "track_kind",
+    "track_legend",
     "track_packets",
     "tracker_rgba",
     "write_czml",
 ]
 
-#: Colour of system tracks, RGBA 0-255.
-FUSED_RGBA = [232, 121, 249, 255]
 #: Colour of threat truth, RGBA 0-255.
 TRUTH_RGBA = [239, 68, 68, 255]
+#: Colour of the joint (all-sensor) tracker's tracks, RGBA 0-255.
+JOINT_RGBA = [251, 191, 36, 255]
+#: Colour of the fused system tracks, RGBA 0-255.
+FUSED_RGBA = [232, 121, 249, 255]
 #: How much of a satellite's past path is drawn, s (a sixth of a LEO orbit).
 SATELLITE_PATH_S = 900.0
 #: Sigma multiple of the drawn uncertainty ellipsoids.
@@ -73,40 +94,91 @@ def iso_utc(ns: int) -> str:
     return (_UNIX + timedelta(microseconds=int(ns) // 1000)).isoformat().replace("+00:00", "Z")
 
 
-def _datetime_ns(value: datetime) -> int:
+def datetime_ns(value: datetime) -> int:
+    """Integer UTC nanoseconds since the Unix epoch of an aware datetime."""
     delta = value.astimezone(UTC) - _UNIX
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
-#: Nation colours (RGBA 0-255), chosen apart from each other and from truth and system
-#: tracks; a code picks one by hash.
+#: National tracks' colours (RGBA 0-255), saturated, one per owner of a scene; chosen apart
+#: from each other and from truth (red), joint (amber) and fused (fuchsia) tracks.
 NATION_PALETTE = (
-    (56, 189, 248, 255),
-    (251, 146, 60, 255),
-    (74, 222, 128, 255),
-    (250, 204, 21, 255),
-    (45, 212, 191, 255),
-    (129, 140, 248, 255),
-    (190, 242, 100, 255),
-    (203, 213, 225, 255),
-    (217, 119, 6, 255),
-    (96, 165, 250, 255),
+    (14, 165, 233, 255),
+    (249, 115, 22, 255),
+    (34, 197, 94, 255),
+    (20, 184, 166, 255),
+    (99, 102, 241, 255),
+    (132, 204, 22, 255),
+    (59, 130, 246, 255),
+    (168, 162, 158, 255),
+)
+#: Satellites' colours (RGBA 0-255), pale tints: owner ``i``'s satellites take entry ``i``
+#: and its tracks :data:`NATION_PALETTE` entry ``i``, so an owner's satellites and tracks
+#: are told apart by kind yet read as one nation's.
+SATELLITE_PALETTE = (
+    (186, 230, 253, 255),
+    (254, 215, 170, 255),
+    (187, 247, 208, 255),
+    (153, 246, 228, 255),
+    (199, 210, 254, 255),
+    (217, 249, 157, 255),
+    (191, 219, 254, 255),
+    (231, 229, 228, 255),
 )
 
+#: Legend names of the kinds that are not one owner's.
+TRUTH_LEGEND = "threats (truth)"
+JOINT_LEGEND = f"{JOINT} tracks (all sensors)"
+FUSED_LEGEND = f"{FUSED} system tracks"
 
-def tracker_rgba(tracker: str) -> list[int]:
-    """A stable colour per tracker or owner (RGBA 0-255); system tracks get :data:`FUSED_RGBA`.
 
-    Picked from :data:`NATION_PALETTE` by a hash of the code, so a nation's tracks and
-    satellites look the same in every scene.
-    """
+def owner_palette(owners: Iterable[str]) -> dict[str, int]:
+    """A palette index per owner code: the codes in alphabetical order take the palette's
+    entries in order (wrapping after :data:`NATION_PALETTE`'s length), so the owners of a
+    scene get distinct colours, the same whenever the same owners appear together."""
+    codes = sorted(set(owners) - set(SYSTEM_TRACKERS))
+    return {code: i % len(NATION_PALETTE) for i, code in enumerate(codes)}
+
+
+def tracker_rgba(tracker: str, palette: Mapping[str, int] | None = None) -> list[int]:
+    """The colour (RGBA 0-255) of a tracker's tracks: owners from :data:`NATION_PALETTE`
+    (by ``palette``'s index, else by :func:`owner_palette` of the code alone),
+    :data:`JOINT_RGBA` for ``joint`` and :data:`FUSED_RGBA` for ``fused``."""
     if tracker == JOINT:
+        return list(JOINT_RGBA)
+    if tracker == FUSED:
         return list(FUSED_RGBA)
-    h = hashlib.sha256(tracker.encode()).digest()
-    return list(NATION_PALETTE[h[0] % len(NATION_PALETTE)])
+    index = (palette or owner_palette([tracker])).get(tracker, 0)
+    return list(NATION_PALETTE[index])
 
 
-def _rgba(color: Sequence[int], alpha: int | None = None) -> dict[str, Any]:
+def satellite_rgba(owner: str, palette: Mapping[str, int] | None = None) -> list[int]:
+    """The colour (RGBA 0-255) of an owner's satellites, :data:`SATELLITE_PALETTE`."""
+    index = (palette or owner_palette([owner])).get(owner, 0)
+    return list(SATELLITE_PALETTE[index])
+
+
+def track_kind(tracker: str) -> str:
+    """``properties.kind`` of a tracker's tracks: ``joint``, ``fused`` or ``track``."""
+    return tracker if tracker in SYSTEM_TRACKERS else "track"
+
+
+def track_legend(tracker: str) -> str:
+    """The legend's one name for a tracker's tracks."""
+    if tracker == JOINT:
+        return JOINT_LEGEND
+    if tracker == FUSED:
+        return FUSED_LEGEND
+    return f"{tracker} tracks (national)"
+
+
+def css_hex(color: Sequence[int]) -> str:
+    """``#rrggbb`` of an RGBA 0-255 colour (the legend's swatch)."""
+    return "#" + "".join(f"{int(c):02x}" for c in color[:3])
+
+
+def rgba(color: Sequence[int], alpha: int | None = None) -> dict[str, Any]:
+    """A CZML colour ``{"rgba": [r, g, b, a]}`` (0-255), with ``alpha`` replacing a."""
     rgba = [*color[:3], int(color[3]) if alpha is None else alpha]
     return {"rgba": rgba}
 
@@ -179,7 +251,8 @@ def position_ellipsoids(
     return radii, quat
 
 
-def _thin(n: int, max_samples: int | None) -> NDArray[np.intp]:
+def thin_indices(n: int, max_samples: int | None) -> NDArray[np.intp]:
+    """At most ``max_samples`` indices of ``n`` samples, evenly spread, first and last kept."""
     if max_samples is None or n <= max_samples:
         return np.arange(n)
     return np.unique(np.rint(np.linspace(0, n - 1, max(max_samples, 2))).astype(np.intp))
@@ -192,7 +265,7 @@ def _interleave(
     return list(out.reshape(-1).tolist())
 
 
-def _sampled(
+def sampled_positions(
     t0_ns: int, time_ns: NDArray[np.int64], pos: NDArray[np.float64], degree: int
 ) -> dict[str, Any]:
     if len(time_ns) == 1:
@@ -214,7 +287,7 @@ def _ellipsoid_graphics(
     sigma: float,
 ) -> dict[str, Any]:
     radii, quat = position_ellipsoids(cov, sigma, continuous=True)
-    material = {"solidColor": {"color": _rgba(color, 70)}}
+    material = {"solidColor": {"color": rgba(color, 70)}}
     if len(time_ns) == 1:
         return {
             "ellipsoid": {"radii": {"cartesian": radii[0].tolist()}, "material": material},
@@ -235,7 +308,9 @@ def _ellipsoid_graphics(
     }
 
 
-def _groups(keys: Sequence[str], time_ns: NDArray[np.int64]) -> list[tuple[str, NDArray[np.intp]]]:
+def groups_by_key(
+    keys: Sequence[str], time_ns: NDArray[np.int64]
+) -> list[tuple[str, NDArray[np.intp]]]:
     """(key, row indices in time order) per distinct key, keys sorted."""
     if len(keys) == 0:
         return []
@@ -245,6 +320,70 @@ def _groups(keys: Sequence[str], time_ns: NDArray[np.int64]) -> list[tuple[str, 
     return [
         (str(names[inverse[rows[0]]]), rows) for rows in np.split(order, bounds) if len(rows) > 0
     ]
+
+
+def sampled_numbers(
+    t0_ns: int, time_ns: NDArray[np.int64], values: ArrayLike, digits: int = 1
+) -> dict[str, Any]:
+    """A time-sampled CZML number (``{"epoch", "number": [t0, v0, t1, ...]}``), linear.
+
+    ``time_ns``: UTC nanoseconds of the samples, ``t0_ns`` the epoch; one sample gives a
+    constant. Non-finite values are left out (the viewer interpolates over them).
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    keep = np.isfinite(v)
+    if keep.sum() <= 1:
+        return {"number": round(float(v[keep][0]), digits)} if keep.any() else {"number": 0.0}
+    t_s = (time_ns[keep] - t0_ns) * 1e-9
+    return {"epoch": iso_utc(t0_ns), "number": _interleave(t_s, v[keep][:, None], digits)}
+
+
+def interval_strings(time_ns: NDArray[np.int64], values: Sequence[str]) -> list[dict[str, str]]:
+    """A CZML interval list of strings from time-sorted samples, one interval per run.
+
+    Each run of equal values holds from its first sample to the next run's first sample
+    (the last run to the last sample).
+    """
+    v = np.asarray(values, dtype=object).astype(str)
+    starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+    ends = np.r_[time_ns[starts[1:]], time_ns[-1]]
+    return [
+        {"interval": f"{iso_utc(int(time_ns[i]))}/{iso_utc(int(e))}", "string": str(v[i])}
+        for i, e in zip(starts, ends, strict=True)
+    ]
+
+
+def moving_packet(
+    packet_id: str,
+    name: str,
+    time_ns: NDArray[np.int64],
+    position: NDArray[np.float64],
+    properties: dict[str, Any],
+    color: Sequence[int],
+    *,
+    pixel_size: int,
+    degree: int,
+    path: Mapping[str, Any],
+    path_alpha: int | None = None,
+) -> dict[str, Any]:
+    """The packet of one object sampled over time: available from its first sample to its
+    last, a point of ``color`` at its sampled position (Lagrange ``degree``) and its path
+    (``path``: CZML path fields such as ``width``, ``trailTime``; drawn in ``color`` with
+    ``path_alpha``). ``time_ns`` (K,) UTC ns in order; ``position`` (K, 3) ECEF, m."""
+    t0, t1 = int(time_ns[0]), int(time_ns[-1])
+    return {
+        "id": packet_id,
+        "name": name,
+        "availability": f"{iso_utc(t0)}/{iso_utc(t1)}",
+        "properties": properties,
+        "position": sampled_positions(t0, time_ns, position, degree),
+        "point": {"pixelSize": pixel_size, "color": rgba(color)},
+        "path": {
+            "leadTime": 0,
+            **path,
+            "material": {"solidColor": {"color": rgba(color, path_alpha)}},
+        },
+    }
 
 
 def track_packets(
@@ -257,6 +396,9 @@ def track_packets(
     *,
     max_samples: int | None = None,
     sigma: float = SIGMA_SCALE,
+    velocity: ArrayLike | None = None,
+    truth: TrackTruth | None = None,
+    palette: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """One packet per track (``id`` ``track/<tracker>/<track_id>``) from track-state rows.
 
@@ -270,48 +412,94 @@ def track_packets(
         ECEF position, m.
     cov : array_like, shape (K, 6, 6), optional
         State covariances; when given, each packet has a time-sampled ``sigma``-sigma
-        position ellipsoid.
+        position ellipsoid and the ``sigma3_m`` property (its largest semi-axis, m).
     max_samples : int, optional
         Thin each track to at most this many samples.
+    velocity : array_like, shape (K, 3), optional
+        ECEF velocity, m/s: the ``speed_mps`` property.
+    truth : TrackTruth, optional
+        Each row's threat and its position error: the ``truth`` property (the threat the
+        track follows most often) and ``error_m``.
+    palette : mapping, optional
+        Owner to palette index (:func:`owner_palette`); default from these trackers.
 
     Returns
     -------
     list of dict
         Packets sorted by key: sampled position (linear interpolation), the track's
-        colour (:func:`tracker_rgba`), its past path, ``properties`` ``kind`` (``track``,
-        or ``fused`` for tracker ``joint``), ``tracker`` and last ``status``.
+        colour (:func:`tracker_rgba`), its past path, and ``properties``: ``kind``
+        (:func:`track_kind`), ``tracker``, ``legend`` (:func:`track_legend`), ``color``,
+        ``status`` over time, and the figures above as time-sampled numbers.
     """
     t = np.asarray(time_ns, dtype=np.int64)
     pos = np.asarray(position, dtype=np.float64).reshape(-1, 3)
     c = None if cov is None else np.asarray(cov, dtype=np.float64).reshape(-1, 6, 6)
+    vel = None if velocity is None else np.asarray(velocity, dtype=np.float64).reshape(-1, 3)
     keys = [f"{a}/{b}" for a, b in zip(tracker, track_id, strict=True)]
+    colours = palette if palette is not None else owner_palette(tracker)
     packets: list[dict[str, Any]] = []
-    for key, rows in _groups(keys, t):
-        rows = rows[_thin(len(rows), max_samples)]
+    for key, rows in groups_by_key(keys, t):
+        rows = rows[thin_indices(len(rows), max_samples)]
         who = str(tracker[rows[0]])
-        color = tracker_rgba(who)
-        t0, t1 = int(t[rows[0]]), int(t[rows[-1]])
-        packet: dict[str, Any] = {
-            "id": f"track/{key}",
-            "name": key,
-            "availability": f"{iso_utc(t0)}/{iso_utc(t1)}",
-            "properties": {
-                "kind": "fused" if who == JOINT else "track",
-                "tracker": who,
-                "status": str(status[rows[-1]]),
-            },
-            "position": _sampled(t0, t[rows], pos[rows], 1),
-            "point": {"pixelSize": 6, "color": _rgba(color)},
-            "path": {
-                "width": 1,
-                "leadTime": 0,
-                "material": {"solidColor": {"color": _rgba(color)}},
-            },
-        }
+        color = tracker_rgba(who, colours)
+        t0 = int(t[rows[0]])
+        props = _track_properties(who, color, t[rows], [str(status[r]) for r in rows])
+        if vel is not None:
+            props["speed_mps"] = sampled_numbers(t0, t[rows], np.linalg.norm(vel[rows], axis=1))
+        if truth is not None:
+            props.update(truth.properties(t0, t[rows], rows))
+        packet = moving_packet(
+            f"track/{key}", key, t[rows], pos[rows], props, color,
+            pixel_size=6, degree=1, path={"width": 1},
+        )  # fmt: skip
         if c is not None:
             packet.update(_ellipsoid_graphics(t0, t[rows], c[rows], color, sigma))
+            radii, _ = position_ellipsoids(c[rows], sigma)
+            props["sigma3_m"] = sampled_numbers(t0, t[rows], radii[:, -1], 0)
         packets.append(packet)
     return packets
+
+
+def _track_properties(
+    tracker: str, color: Sequence[int], time_ns: NDArray[np.int64], status: Sequence[str]
+) -> dict[str, Any]:
+    """A track's kind, tracker, legend name, swatch and status over time."""
+    return {
+        "kind": track_kind(tracker),
+        "tracker": tracker,
+        "legend": track_legend(tracker),
+        "color": css_hex(color),
+        "status": interval_strings(time_ns, status),
+    }
+
+
+@dataclass(frozen=True)
+class TrackTruth:
+    """Which threat each track row follows, and its position error against it.
+
+    Attributes
+    ----------
+    object_id : ndarray of str, shape (K,)
+        The threat nearest each row at its time ("" where none is within the gate).
+    error_m : ndarray, shape (K,)
+        Distance from the row's position to that threat's, m (NaN where none).
+    """
+
+    object_id: NDArray[np.str_]
+    error_m: NDArray[np.float64]
+
+    def properties(
+        self, t0_ns: int, time_ns: NDArray[np.int64], rows: NDArray[np.intp]
+    ) -> dict[str, Any]:
+        """``truth`` (the threat most of ``rows`` follow) and ``error_m`` over time."""
+        ids = self.object_id[rows]
+        held = ids[ids != ""]
+        if held.size == 0:
+            return {}
+        names, counts = np.unique(held, return_counts=True)
+        main = str(names[np.argmax(counts)])
+        error = np.where(ids == main, self.error_m[rows], np.nan)
+        return {"truth": main, "error_m": sampled_numbers(t0_ns, time_ns, error, 0)}
 
 
 def fused_packet(
@@ -333,194 +521,26 @@ def fused_packet(
         "id": f"fused/{track_id}",
         "name": track_id,
         "properties": {
-            "kind": "fused",
-            "tracker": JOINT,
+            "kind": FUSED,
+            "tracker": FUSED,
+            "legend": FUSED_LEGEND,
+            "color": css_hex(FUSED_RGBA),
             "status": status,
             "time": iso_utc(time_ns),
             "sources": list(sources),
+            "sigma3_m": round(float(radii[0, -1]), 0),
         },
         "position": {
             "referenceFrame": "FIXED",
             "cartesian": np.asarray(state, dtype=np.float64)[:3].tolist(),
         },
-        "point": {"pixelSize": 10, "color": _rgba(FUSED_RGBA)},
+        "point": {"pixelSize": 10, "color": rgba(FUSED_RGBA)},
         "ellipsoid": {
             "radii": {"cartesian": radii[0].tolist()},
-            "material": {"solidColor": {"color": _rgba(FUSED_RGBA, 80)}},
+            "material": {"solidColor": {"color": rgba(FUSED_RGBA, 80)}},
         },
         "orientation": {"unitQuaternion": quat[0].tolist()},
     }
-
-
-def _column(table: pa.Table, name: str, where: str) -> pa.ChunkedArray:
-    if name not in table.column_names:
-        from tracklayer.errors import InputFormatError
-
-        raise InputFormatError(f"{where}: column {name!r} is missing")
-    return table.column(name)
-
-
-def _strings(table: pa.Table, name: str, where: str) -> list[str]:
-    col = _column(table, name, where)
-    if pa.types.is_dictionary(col.type):
-        col = pc.cast(col, pa.string())
-    return [str(v) for v in col.to_pylist()]
-
-
-def _time_ns(table: pa.Table, where: str) -> NDArray[np.int64]:
-    col = pc.cast(_column(table, "time", where), pa.timestamp("ns", tz="UTC"))
-    return np.asarray(pc.cast(col, pa.int64()).to_numpy(), dtype=np.int64)
-
-
-def _xyz(table: pa.Table, where: str) -> NDArray[np.float64]:
-    cols = [_column(table, c, where).to_numpy() for c in ("x", "y", "z")]
-    return np.column_stack(cols).astype(np.float64).reshape(-1, 3)
-
-
-def _object_packets(
-    kind: str,
-    ids: list[str],
-    time_ns: NDArray[np.int64],
-    pos: NDArray[np.float64],
-    info: dict[str, dict[str, str]],
-    max_samples: int | None,
-) -> list[dict[str, Any]]:
-    packets: list[dict[str, Any]] = []
-    for key, rows in _groups(ids, time_ns):
-        rows = rows[_thin(len(rows), max_samples)]
-        t0, t1 = int(time_ns[rows[0]]), int(time_ns[rows[-1]])
-        props = {"kind": kind, **info.get(key, {})}
-        if kind == "satellite":
-            color = tracker_rgba(props.get("owner", "")) if "owner" in props else [190, 242, 100]
-            graphics: dict[str, Any] = {
-                "point": {"pixelSize": 4, "color": _rgba(color)},
-                "path": {
-                    "width": 1,
-                    "leadTime": 0,
-                    "trailTime": SATELLITE_PATH_S,
-                    "resolution": 60,
-                    "material": {"solidColor": {"color": _rgba(color, 140)}},
-                },
-            }
-            degree = 5  # ECEF orbits are smooth: Lagrange 5 holds to metres at 60 s steps.
-        else:
-            graphics = {
-                "point": {"pixelSize": 7, "color": _rgba(TRUTH_RGBA)},
-                "path": {
-                    "width": 2,
-                    "leadTime": 0,
-                    "trailTime": (t1 - t0) * 1e-9 + 1.0,
-                    "resolution": 5,
-                    "material": {"solidColor": {"color": _rgba(TRUTH_RGBA)}},
-                },
-            }
-            degree = 1
-        packets.append(
-            {
-                "id": f"{kind}/{key}",
-                "name": key,
-                "availability": f"{iso_utc(t0)}/{iso_utc(t1)}",
-                "properties": props,
-                "position": _sampled(t0, time_ns[rows], pos[rows], degree),
-                **graphics,
-            }
-        )
-    return packets
-
-
-def _satellite_properties(satellites: pa.Table | None) -> dict[str, dict[str, str]]:
-    """Satellite id to its ``owner``, ``constellation`` and ``sensor`` (those present)."""
-    if satellites is None or satellites.num_rows == 0:
-        return {}
-    sat_ids = _strings(satellites, "sat_id", "satellites")
-    cols = {
-        c: _strings(satellites, c, "satellites")
-        for c in ("owner", "constellation", "sensor")
-        if c in satellites.column_names
-    }
-    return {s: {c: v[i] for c, v in cols.items()} for i, s in enumerate(sat_ids)}
-
-
-def scene_czml(
-    truth: pa.Table | None = None,
-    tracks: pa.Table | None = None,
-    ephemeris: pa.Table | None = None,
-    satellites: pa.Table | None = None,
-    *,
-    epoch: datetime | None = None,
-    name: str = "tracklayer run",
-    max_samples: int = 400,
-    multiplier: float = 10.0,
-) -> list[dict[str, Any]]:
-    """A run's scene as a CZML document: satellites, threat truth and tracks over time.
-
-    Parameters
-    ----------
-    truth : pyarrow.Table, optional
-        The ``truth`` table (``object_id``, ``kind``, ``time``, ``x, y, z`` ECEF m, ...):
-        one red packet per threat, its whole flown path drawn behind it.
-    tracks : pyarrow.Table, optional
-        The ``tracks`` table: one packet per (tracker, track), with its 3-sigma position
-        ellipsoid over time when ``cov`` is present; tracker ``joint`` is the system track.
-    ephemeris : pyarrow.Table, optional
-        The ``ephemeris`` table (``sat_id``, ``time``, ``x, y, z``): one packet per
-        satellite with the last :data:`SATELLITE_PATH_S` seconds of its path.
-    satellites : pyarrow.Table, optional
-        The ``satellites`` table; its ``owner``, ``constellation`` and ``sensor`` go into
-        each satellite's properties (and the owner picks its colour).
-    epoch : datetime, optional
-        Scenario epoch (UTC): the clock starts there; default the earliest sample.
-    name : str
-        Document name.
-    max_samples : int
-        Most samples kept per object.
-    multiplier : float
-        Simulated seconds per second when the viewer plays the scene.
-
-    Returns
-    -------
-    list of dict
-        CZML packets, the ``document`` first.
-    """
-    packets: list[dict[str, Any]] = []
-    spans: list[int] = []
-    if ephemeris is not None and ephemeris.num_rows:
-        where = "ephemeris"
-        t = _time_ns(ephemeris, where)
-        info = _satellite_properties(satellites)
-        ids = _strings(ephemeris, "sat_id", where)
-        packets += _object_packets("satellite", ids, t, _xyz(ephemeris, where), info, max_samples)
-        spans += [int(t.min()), int(t.max())]
-    if truth is not None and truth.num_rows:
-        where = "truth"
-        t = _time_ns(truth, where)
-        ids = _strings(truth, "object_id", where)
-        kinds = _strings(truth, "kind", where) if "kind" in truth.column_names else []
-        info = {i: {"type": k} for i, k in zip(ids, kinds, strict=False)}
-        packets += _object_packets("truth", ids, t, _xyz(truth, where), info, max_samples)
-        spans += [int(t.min()), int(t.max())]
-    if tracks is not None and tracks.num_rows:
-        where = "tracks"
-        t = _time_ns(tracks, where)
-        cov = None
-        if "cov" in tracks.column_names:
-            flat = pc.list_flatten(_column(tracks, "cov", where)).to_numpy()
-            cov = np.asarray(flat, dtype=np.float64).reshape(-1, 6, 6)
-        packets += track_packets(
-            _strings(tracks, "tracker", where),
-            _strings(tracks, "track_id", where),
-            t,
-            _xyz(tracks, where),
-            _strings(tracks, "status", where),
-            cov,
-            max_samples=max_samples,
-        )
-        spans += [int(t.min()), int(t.max())]
-    start = _datetime_ns(epoch) if epoch is not None else (min(spans) if spans else None)
-    stop = max(spans) if spans else None
-    if start is not None and stop is not None:
-        start = min(start, stop)
-    return [document_packet(name, start, stop, multiplier), *packets]
 
 
 def write_czml(packets: list[dict[str, Any]], path: Path | str) -> Path:

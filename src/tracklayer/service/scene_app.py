@@ -2,10 +2,10 @@
 
 A small FastAPI app on 127.0.0.1 serves the built page (``service/static/``) and the run's
 scene, ``/scene.czml``: the folder's own ``scene.czml`` when it has one, or else one built
-by :func:`tracklayer.io.czml.scene_czml` from its ``truth``, ``tracks``, ``ephemeris`` and
-``satellites`` Parquet tables. Nothing but the page and the scene is served; no file of the
-folder is reachable by path. The command itself is :mod:`tracklayer.service.view`, which
-loads this module (and FastAPI) only when it runs.
+by :func:`tracklayer.io.scene.scene_czml` from its ``truth``, ``tracks``, ``ephemeris``,
+``satellites`` and ``detections`` Parquet tables. Nothing but the page and the scene is
+served; no file of the folder is reachable by path. The command itself is
+:mod:`tracklayer.service.view`, which loads this module (and FastAPI) only when it runs.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tracklayer.errors import InputFormatError, TracklayerError
-from tracklayer.io.czml import scene_czml
+from tracklayer.io.scene import scene_czml
 from tracklayer.io.parquet import read_table
 
 __all__ = ["BUILD_HINT", "SCENE_TABLES", "load_scene", "view_app"]
 
 #: The tables a scene is built from, by file name in a run's output folder.
-SCENE_TABLES = ("truth", "tracks", "ephemeris", "satellites")
+SCENE_TABLES = ("truth", "tracks", "ephemeris", "satellites", "detections")
 #: How to build the page when ``service/static/`` is missing.
 BUILD_HINT = (
     "the web page is not built: run `make` in the repository (it needs Node 20 and npm), "
@@ -46,7 +46,7 @@ def load_scene(run_dir: Path, max_samples: int = 400) -> bytes:
         A run's output folder: ``scene.czml`` is used as it is (checked to be a CZML
         document: a JSON list starting with the ``document`` packet); otherwise the scene
         is built from whichever of ``truth.parquet``, ``tracks.parquet``,
-        ``ephemeris.parquet`` and ``satellites.parquet`` are there.
+        ``ephemeris.parquet``, ``satellites.parquet`` and ``detections.parquet`` are there.
     max_samples : int
         Most samples per object in a built scene.
 
