@@ -14,10 +14,8 @@ browser here: it launches Debian's.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,77 +27,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.service.browser_helper import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Watched,
+    foreign,
+    skip_reason,
+    start_view,
+    stop_view,
+)
 from tests.service.server_helper import free_port, start_server, stop_server
-from tracklayer.service.app import STATIC_DIR
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: Waits are generous: Cesium renders in software (SwiftShader) on a 2-core CI machine.
-WAIT_MS = 90_000
 VIEWPORT = {"width": 640, "height": 480}
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
 
 
-def _skip_reason() -> str | None:
-    if not CHROMIUM.is_file():
-        return f"{CHROMIUM} missing (install it with .ci/chromium.sh)"
-    if not (STATIC_DIR / "index.html").is_file() or not (STATIC_DIR / "cesium").is_dir():
-        return f"web page not built in {STATIC_DIR} (cd web && npm ci && node build.mjs)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed (pip install -e '.[test]')"
-    return None
-
-
-_REASON = _skip_reason()
+_REASON = skip_reason()
 if _REASON is not None:
     pytest.skip(_REASON, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-
-class Watched:
-    """A page with every request URL and every console error or page error it produced."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("websocket", lambda ws: self.requests.append(ws.url))
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = self.page.evaluate("window.tracklayer.summary()")
-        return out
-
-    def wait(self, condition: str) -> None:
-        """Wait until the JS expression (over ``s``, the page's summary) is true."""
-        self.page.wait_for_function(
-            f"(() => {{ const s = window.tracklayer && window.tracklayer.summary(); "
-            f"return !!s && ({condition}); }})()",
-            timeout=WAIT_MS,
-        )
-
-
-def _foreign(urls: list[str], base: str) -> list[str]:
-    """Request URLs that do not go to the local server (blob: and data: URLs are local)."""
-    origin = base.rstrip("/")
-    local = (f"{origin}/", f"blob:{origin}/", f"ws://{origin.split('://', 1)[1]}/", "data:")
-    return [u for u in urls if not u.startswith(local)]
+from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +192,7 @@ def test_every_request_stays_on_the_machine(
         w.wait("s.tilesLoaded")
         assert any("NaturalEarthII" in u for u in w.requests)
         assert any(u.startswith("ws://") and u.endswith("/api/v1/stream") for u in w.requests)
-        assert _foreign(w.requests, base) == []
+        assert foreign(w.requests, base) == []
 
 
 def test_screenshot_shows_the_globe(pages: dict[str, Watched], tmp_path: Path) -> None:
@@ -335,35 +284,10 @@ def test_view_shows_a_run_in_file_mode(browser: Browser, tmp_path: Path) -> None
     run.mkdir()
     expected = _run_dir(run)
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tracklayer.service.view",
-            str(run),
-            "--port",
-            str(port),
-            "--no-browser",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc, url = start_view(run, port)
     try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
         base = f"http://127.0.0.1:{port}/"
         assert url == base + "?scene=scene.czml"
-        for _ in range(300):
-            try:
-                if httpx.get(base + "health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            proc.poll()
-            assert proc.returncode is None, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.1)
         root = httpx.get(base, follow_redirects=False)
         assert root.status_code == 307 and root.headers["location"] == "/?scene=scene.czml"
         assert httpx.get(base + "run.parquet").status_code == 404
@@ -379,15 +303,11 @@ def test_view_shows_a_run_in_file_mode(browser: Browser, tmp_path: Path) -> None
         assert w.page.locator("#legend-items li").count() == 5  # 2 owners, truth, USA, joint
         w.wait("s.tilesLoaded")
         w.page.screenshot(path=str(tmp_path / "view.png"))
-        assert _foreign(w.requests, base) == []
+        assert foreign(w.requests, base) == []
         assert w.errors == []
         context.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        stop_view(proc)
 
 
 def test_view_explains_a_missing_build_or_empty_run(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tracklayer.errors import InputFormatError, TracklayerError
-from tracklayer.io.scene import scene_czml
 from tracklayer.io.parquet import read_table
+from tracklayer.io.scene import scene_czml
 
 __all__ = ["BUILD_HINT", "SCENE_TABLES", "load_scene", "view_app"]
 
