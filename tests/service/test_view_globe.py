@@ -8,7 +8,8 @@ ballistic missile, 10 min) is run end to end by :func:`tracklayer.runner.write_r
 - the clock opens on the raid window (the threat's first sample less the lead) and runs;
 - the threat is on screen within a few seconds of the page being ready;
 - the legend names each tracker of ``tracks.parquet`` once, each entry in its own colour;
-- the info box of a track holding the threat shows its error against truth;
+- the info box of a track holding the threat shows its error against truth, and the
+  threat's own info box names the tracker among those holding it;
 - the layers (footprints, orbits) switch; coastlines and borders are drawn; there is no
   Cesium ion logo; every request stays on the machine; the console stays clean.
 
@@ -88,6 +89,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_the_report_gives_the_globe_command(run_dir: Path) -> None:
+    """The run's report shows the command that opens this globe."""
+    assert f"tracklayer view {run_dir.name}" in (run_dir / "report.html").read_text()
+
+
 @pytest.fixture(scope="module")
 def page(run_dir: Path) -> Iterator[tuple[Watched, str]]:
     """The view's page, ready (scene loaded), and the server's base URL."""
@@ -155,19 +161,23 @@ def test_legend_names_each_tracker_once(page: tuple[Watched, str], run_dir: Path
 
 def test_track_info_box_shows_its_error(page: tuple[Watched, str]) -> None:
     """Selecting a track that follows the threat opens an info box with its tracker, the
-    threat, its 3-sigma size and its error against truth (a distance under 100 km)."""
+    threat, its 3-sigma size and its error against truth (a distance under 100 km); the
+    threat's info box gives its phase, altitude and speed, and names that tracker among
+    those holding it."""
     w, _ = page
     w.page.wait_for_function(
         """(() => { const v = window.tracklayer.viewer; const t = v.clock.currentTime;
         return v.dataSources.get(0).entities.values.some(e => e.id.startsWith('track/')
-          && e.isAvailable(t) && e.properties.hasProperty('truth')); })()""",
+          && e.isAvailable(t) && e.properties.hasProperty('truth')
+          && e.properties.status.getValue(t) !== 'deleted'); })()""",
         timeout=60_000,
     )
     w.page.evaluate("window.tracklayer.viewer.clock.shouldAnimate = false")
     track = w.page.evaluate(
         """(() => { const v = window.tracklayer.viewer; const t = v.clock.currentTime;
         const e = v.dataSources.get(0).entities.values.find(e => e.id.startsWith('track/')
-          && e.isAvailable(t) && e.properties.hasProperty('truth'));
+          && e.isAvailable(t) && e.properties.hasProperty('truth')
+          && e.properties.status.getValue(t) !== 'deleted');
         return e.id; })()"""
     )
     assert w.page.evaluate(f"window.tracklayer.select({track!r})")
@@ -182,6 +192,20 @@ def test_track_info_box_shows_its_error(page: tuple[Watched, str]) -> None:
     for row in ("held by", "threat followed", "3σ size", "altitude", "speed", "phase"):
         assert row in text, (row, text)
     _shot(w, "track-info.png")
+    threat = w.page.evaluate(
+        f"window.tracklayer.viewer.dataSources.get(0).entities.getById({track!r})"
+        ".properties.truth.getValue()"
+    )
+    assert w.page.evaluate(f"window.tracklayer.select('truth/{threat}')")
+    w.page.wait_for_function(
+        f"window.tracklayer.infoText().includes({threat!r})"
+        " && window.tracklayer.infoText().includes('held by')",
+        timeout=30_000,
+    )
+    text = w.page.evaluate("window.tracklayer.infoText()")
+    assert track.split("/")[1] in text.split("held by", 1)[1], text
+    for row in ("phase", "altitude", "speed", "type"):
+        assert row in text, (row, text)
     w.page.evaluate("window.tracklayer.viewer.clock.shouldAnimate = true")
 
 

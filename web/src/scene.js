@@ -46,10 +46,13 @@ window.TracklayerScene = (function () {
 
     // ------------------------------------------------------------ legend
 
+    // A packet without a legend name (a scene written by other tools) is grouped by kind.
     function fallbackLegend(entity, kind) {
       if (kind === "satellite") return `${prop(entity, "owner") || ""} satellites`.trim();
       if (kind === "truth") return "threats (truth)";
-      return `${kind} ${prop(entity, "tracker") || ""}`.trim();
+      if (kind === "link") return "network links";
+      if (TRACK_KINDS.has(kind)) return `${prop(entity, "tracker") || kind} tracks`;
+      return kind;
     }
 
     function rank(kind) {
@@ -101,6 +104,7 @@ window.TracklayerScene = (function () {
     }
 
     function place(entity, time) {
+      if (!entity.position) return [];
       const c = cartographic(entity, time);
       if (!c) return [["position", "not available at this time"]];
       const lat = Cesium.Math.toDegrees(c.latitude).toFixed(3);
@@ -181,7 +185,19 @@ window.TracklayerScene = (function () {
         const range = ends && ends.length === 2 ? Cesium.Cartesian3.distance(ends[0], ends[1]) : undefined;
         return [["sensor", prop(entity, "sensor", time)], ["threat", prop(entity, "threat", time)], ["range", metres(range)]];
       }
-      return [["kind", kind || "-"], ["owner", prop(entity, "owner", time) || "-"], ...place(entity, time)];
+      return [...otherProperties(entity, time), ...place(entity, time)];
+    }
+
+    // Any other packet (the network's links, ...): its properties as they stand.
+    function otherProperties(entity, time) {
+      const bag = entity.properties;
+      if (!bag) return [];
+      return bag.propertyNames
+        .filter((name) => !["legend", "color"].includes(name))
+        .map((name) => {
+          const value = bag[name].getValue(time);
+          return [name.replace(/_/g, " "), value === undefined ? "-" : String(value)];
+        });
     }
 
     function describeAt(entity, time) {
