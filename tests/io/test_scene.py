@@ -265,3 +265,15 @@ def test_scene_errors_name_the_table_and_column() -> None:
 def test_empty_scene_is_the_document_alone() -> None:
     """No tables: only the document, without a clock."""
     assert scene_czml() == [{"id": "document", "name": "tracklayer run", "version": "1.0"}]
+
+
+def test_descriptions_for_other_viewers() -> None:
+    """Each packet's static description (for viewers other than the page) sums it up: the
+    track's error (300 m throughout) and 3-sigma size, the threat's phases, the satellite's
+    owner and footprint."""
+    by_id = _by_id()
+    track = by_id["track/joint/J1"]["description"]
+    assert "B1" in track and "300 m / 300 m" in track and "9,000 m / 9,000 m" in track
+    assert "boost → midcourse" in by_id["truth/B1"]["description"]
+    satellite = by_id["satellite/S1"]["description"]
+    assert "USA" in satellite and "3,000 km" in satellite and "100.0 min" in satellite

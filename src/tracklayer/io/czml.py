@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ __all__ = [
     "TrackTruth",
     "css_hex",
     "datetime_ns",
+    "description_html",
     "document_packet",
     "fused_packet",
     "groups_by_key",
@@ -419,7 +421,8 @@ def track_packets(
         ECEF velocity, m/s: the ``speed_mps`` property.
     truth : TrackTruth, optional
         Each row's threat and its position error: the ``truth`` property (the threat the
-        track follows most often) and ``error_m``.
+        track follows most often) and ``error_m``; both summed up in the packet's
+        ``description`` with its 3-sigma size.
     palette : mapping, optional
         Owner to palette index (:func:`owner_palette`); default from these trackers.
 
@@ -446,18 +449,59 @@ def track_packets(
         props = _track_properties(who, color, t[rows], [str(status[r]) for r in rows])
         if vel is not None:
             props["speed_mps"] = sampled_numbers(t0, t[rows], np.linalg.norm(vel[rows], axis=1))
-        if truth is not None:
-            props.update(truth.properties(t0, t[rows], rows))
+        threat, error = ("", np.full(len(rows), np.nan)) if truth is None else truth.followed(rows)
+        if threat:
+            props.update(truth=threat, error_m=sampled_numbers(t0, t[rows], error, 0))
         packet = moving_packet(
             f"track/{key}", key, t[rows], pos[rows], props, color,
             pixel_size=6, degree=1, path={"width": 1},
         )  # fmt: skip
+        size = np.full(len(rows), np.nan)
         if c is not None:
             packet.update(_ellipsoid_graphics(t0, t[rows], c[rows], color, sigma))
-            radii, _ = position_ellipsoids(c[rows], sigma)
-            props["sigma3_m"] = sampled_numbers(t0, t[rows], radii[:, -1], 0)
+            size = position_ellipsoids(c[rows], sigma)[0][:, -1]
+            props["sigma3_m"] = sampled_numbers(t0, t[rows], size, 0)
+        span = (t0, int(t[rows[-1]]))
+        packet["description"] = _track_description(who, threat, error, size, sigma, span)
         packets.append(packet)
     return packets
+
+
+def description_html(rows: Sequence[tuple[str, str]]) -> str:
+    """A CZML ``description``: a two-column HTML table of (name, value) rows, escaped.
+
+    Viewers other than tracklayer's page show it in their info box as it is; the page
+    replaces it with figures at the clock's time.
+    """
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="cesium-infoBox-defaultTable"><tbody>{body}</tbody></table>'
+
+
+def _track_description(
+    tracker: str,
+    threat: str,
+    error: NDArray[np.float64],
+    size: NDArray[np.float64],
+    sigma: float,
+    span_ns: tuple[int, int],
+) -> str:
+    """A track's static description: tracker, threat, error and size summaries, span."""
+    return description_html(
+        [
+            ("tracker", track_legend(tracker)),
+            ("threat followed", threat or "none within the gate"),
+            ("error against truth, median / largest", _median_max_m(error)),
+            (f"{sigma:g}σ size, median / largest", _median_max_m(size)),
+            ("from, to (UTC)", f"{iso_utc(span_ns[0])}, {iso_utc(span_ns[1])}"),
+        ]
+    )
+
+
+def _median_max_m(values: NDArray[np.float64]) -> str:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return "-"
+    return f"{np.median(finite):,.0f} m / {finite.max():,.0f} m"
 
 
 def _track_properties(
@@ -488,18 +532,16 @@ class TrackTruth:
     object_id: NDArray[np.str_]
     error_m: NDArray[np.float64]
 
-    def properties(
-        self, t0_ns: int, time_ns: NDArray[np.int64], rows: NDArray[np.intp]
-    ) -> dict[str, Any]:
-        """``truth`` (the threat most of ``rows`` follow) and ``error_m`` over time."""
+    def followed(self, rows: NDArray[np.intp]) -> tuple[str, NDArray[np.float64]]:
+        """The threat most of ``rows`` follow ("" for none) and the rows' errors against it
+        (NaN where a row follows another or none), m."""
         ids = self.object_id[rows]
         held = ids[ids != ""]
         if held.size == 0:
-            return {}
+            return "", np.full(len(rows), np.nan)
         names, counts = np.unique(held, return_counts=True)
         main = str(names[np.argmax(counts)])
-        error = np.where(ids == main, self.error_m[rows], np.nan)
-        return {"truth": main, "error_m": sampled_numbers(t0_ns, time_ns, error, 0)}
+        return main, np.where(ids == main, self.error_m[rows], np.nan)
 
 
 def fused_packet(

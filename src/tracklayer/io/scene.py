@@ -29,9 +29,11 @@ from tracklayer.io.czml import (
     TrackTruth,
     css_hex,
     datetime_ns,
+    description_html,
     document_packet,
     groups_by_key,
     interval_strings,
+    iso_utc,
     moving_packet,
     owner_palette,
     rgba,
@@ -212,11 +214,23 @@ def _satellite_packets(
                 "semiMinorAxis": radius,
                 "height": 0.0,
                 "granularity": 0.02,
-                "material": {"solidColor": {"color": rgba(color, 40)}},
-                "outline": False,
+                "material": {"solidColor": {"color": rgba(color, 50)}},
+                "outline": True,
+                "outlineColor": rgba(color, 180),
             }
+        packet["description"] = _satellite_description(props)
         packets.append(packet)
     return packets
+
+
+def _satellite_description(props: Mapping[str, Any]) -> str:
+    """A satellite's static description: owner, constellation, sensor, period, footprint."""
+    rows = [(k, str(props[k])) for k in ("owner", "constellation", "sensor") if k in props]
+    if "period_s" in props:
+        rows.append(("orbital period", f"{props['period_s'] / 60.0:.1f} min"))
+    if "footprint_m" in props:
+        rows.append(("footprint radius", f"{props['footprint_m'] / 1000.0:,.0f} km"))
+    return description_html(rows)
 
 
 def _truth_packets(truth: pa.Table, max_samples: int | None) -> list[dict[str, Any]]:
@@ -248,6 +262,15 @@ def _truth_packets(truth: pa.Table, max_samples: int | None) -> list[dict[str, A
             f"truth/{key}", key, time_ns[rows], pos[rows], props, TRUTH_RGBA,
             pixel_size=7, degree=1, path=path,
         )  # fmt: skip
+        phases_text = " → ".join(p["string"] for p in props.get("phase", []))
+        packet["description"] = description_html(
+            [
+                ("threat", key),
+                ("type", str(props.get("type", "-"))),
+                ("phases", phases_text or "-"),
+                ("from, to (UTC)", f"{iso_utc(t0)}, {iso_utc(t1)}"),
+            ]
+        )
         packets.append(packet)
     return packets
 
