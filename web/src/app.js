@@ -32,8 +32,6 @@
     other: "partners' tracks",
     fused: "fused system tracks",
   };
-  // The service's system tracks: tracker `fused` (older services called them `joint`).
-  const SYSTEM_TRACKERS = new Set(["fused", "joint"]);
 
   const params = new URLSearchParams(window.location.search);
   const sceneUrl = params.get("scene");
@@ -145,7 +143,7 @@
   }
 
   function classOf(tracker) {
-    if (SYSTEM_TRACKERS.has(tracker)) return "fused";
+    if (tracker === "fused") return "fused";
     return tracker === state.partner ? "own" : "other";
   }
 
@@ -422,9 +420,9 @@
       const r = await fetch("api/v1/tracks?limit=100000", { headers: authHeaders(token) });
       if (r.ok) {
         const body = await r.json();
-        // The history also holds the stored system tracks; the page draws system tracks
-        // from the stream's picture and `fused` messages only.
-        applyTracks(body.tracks.filter((rec) => !SYSTEM_TRACKERS.has(rec.tracker)));
+        // The history also holds the stored system tracks (tracker "fused"); the page draws
+        // system tracks from the stream's picture and `fused` messages only.
+        applyTracks(body.tracks.filter((rec) => rec.tracker !== "fused"));
       }
     } catch (err) {
       console.warn("tracklayer: history not loaded", err);
