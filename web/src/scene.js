@@ -13,7 +13,9 @@
 "use strict";
 
 window.TracklayerScene = (function () {
-  const KIND_ORDER = ["satellite", "ground_sensor", "truth", "track", "joint", "fused", "sight", "link"];
+  const KIND_ORDER = [
+    "satellite", "ground_sensor", "station", "truth", "track", "joint", "fused", "sight", "link",
+  ];
   const TRACK_KINDS = new Set(["track", "joint", "fused"]);
   // Hostile (H), air (A), present (P), missile (M): MIL-STD-2525C, milsymbol's letter SIDC.
   const TRACK_SIDC = "SHAPM-----";
@@ -51,8 +53,18 @@ window.TracklayerScene = (function () {
       if (kind === "satellite") return `${prop(entity, "owner") || ""} satellites`.trim();
       if (kind === "truth") return "threats (truth)";
       if (kind === "link") return "network links";
+      if (kind === "station") return "ground stations";
       if (TRACK_KINDS.has(kind)) return `${prop(entity, "tracker") || kind} tracks`;
       return kind;
+    }
+
+    // The colour an entity is drawn in (its point's or its line's), as CSS.
+    function drawnColor(entity) {
+      const time = now();
+      const property = (entity.point && entity.point.color) ||
+        (entity.polyline && entity.polyline.material && entity.polyline.material.color);
+      const color = property ? property.getValue(time) : undefined;
+      return color ? color.withAlpha(1.0).toCssColorString() : "#e5e7eb";
     }
 
     function rank(kind) {
@@ -68,7 +80,7 @@ window.TracklayerScene = (function () {
         const label = prop(e, "legend") || fallbackLegend(e, kind);
         let group = out.get(label);
         if (!group) {
-          group = { label: label, kind: kind, count: 0, color: prop(e, "color") || "#e5e7eb" };
+          group = { label: label, kind: kind, count: 0, color: prop(e, "color") || drawnColor(e) };
           out.set(label, group);
         }
         group.count += 1;

@@ -20,7 +20,7 @@ Conventions used here:
   ``properties``; a track's status and a threat's flight phase are interval lists.
 - Colours: each owner of a scene gets one palette index (:func:`owner_palette`): its
   national tracks the saturated :data:`NATION_PALETTE` entry, its satellites the pale
-  :data:`SATELLITE_PALETTE` entry; truth is red, joint tracks amber, fused tracks fuchsia.
+  :data:`SATELLITE_PALETTE` entry; truth is red, joint tracks white, fused tracks fuchsia.
 
 A run's whole scene is assembled by :mod:`tracklayer.io.scene`.
 """
@@ -79,8 +79,9 @@ __all__ = [
 
 #: Colour of threat truth, RGBA 0-255.
 TRUTH_RGBA = [239, 68, 68, 255]
-#: Colour of the joint (all-sensor) tracker's tracks, RGBA 0-255.
-JOINT_RGBA = [251, 191, 36, 255]
+#: Colour of the joint (all-sensor) tracker's tracks, RGBA 0-255: white, apart from every
+#: owner's hue and from the network's yellow links and stations.
+JOINT_RGBA = [255, 255, 255, 255]
 #: Colour of the fused system tracks, RGBA 0-255.
 FUSED_RGBA = [232, 121, 249, 255]
 #: How much of a satellite's past path is drawn, s (a sixth of a LEO orbit).
@@ -103,7 +104,7 @@ def datetime_ns(value: datetime) -> int:
 
 
 #: National tracks' colours (RGBA 0-255), saturated, one per owner of a scene; chosen apart
-#: from each other and from truth (red), joint (amber) and fused (fuchsia) tracks.
+#: from each other and from truth (red), joint (white) and fused (fuchsia) tracks.
 NATION_PALETTE = (
     (14, 165, 233, 255),
     (249, 115, 22, 255),

@@ -51,8 +51,9 @@ SIGHT_HOLD_S = 5.0
 #: The legend's name of the sight lines.
 SIGHT_LEGEND = "lines of sight (detections)"
 #: Colour of ground sensors (RGBA 0-255).
-GROUND_SENSOR_RGBA = [226, 232, 240, 255]
-_SIGHT_SWATCH = [229, 231, 235, 255]
+GROUND_SENSOR_RGBA = [168, 162, 158, 255]
+#: The sight lines' legend swatch; each line is drawn in its sensor's satellite colour.
+_SIGHT_SWATCH = [148, 163, 184, 255]
 _NS = 1_000_000_000
 
 
