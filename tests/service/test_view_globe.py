@@ -210,8 +210,9 @@ def test_track_info_box_shows_its_error(page: tuple[Watched, str]) -> None:
 
 
 def test_layers_basemap_and_offline(page: tuple[Watched, str]) -> None:
-    """Footprints and orbit paths switch on from the legend's boxes; coastlines and borders
-    are drawn; no Cesium ion logo shows; nothing is requested from elsewhere; no errors."""
+    """Footprints and orbit paths switch on from the legend's boxes; a legend entry hides
+    and shows its objects; coastlines and borders are drawn; no Cesium ion logo shows;
+    nothing is requested from elsewhere; no errors."""
     w, base = page
     w.page.check("#layers input[data-layer=footprints]")
     w.page.check("#layers input[data-layer=orbits]")
@@ -223,6 +224,14 @@ def test_layers_basemap_and_offline(page: tuple[Watched, str]) -> None:
           && e.ellipse.show.getValue(t)).length; })()"""
     )
     assert shown == w.summary()["sceneKinds"]["satellite"]
+    entry = w.page.locator("#legend-items li", has_text="threats (truth)")
+    entry.click()
+    assert w.summary()["hidden"] == ["threats (truth)"]
+    truth_shown = """window.tracklayer.viewer.dataSources.get(0).entities.values
+        .filter(e => e.id.startsWith('truth/')).map(e => e.show)"""
+    assert not any(w.page.evaluate(truth_shown))
+    w.page.locator("#legend-items li", has_text="threats (truth)").click()
+    assert w.summary()["hidden"] == [] and all(w.page.evaluate(truth_shown))
     w.wait("s.basemapLines > 100")
     assert w.page.locator(".cesium-credit-logoContainer:visible").count() == 0
     assert w.page.locator("img[src*='ion']:visible").count() == 0

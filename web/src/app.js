@@ -235,7 +235,15 @@
       return;
     }
     for (const group of sceneGroups()) {
-      list.append(legendItem(group.color, group.label, group.count));
+      const li = legendItem(group.color, group.label, group.count);
+      li.classList.add("toggle");
+      li.classList.toggle("off", group.hidden);
+      li.title = "Click to hide or show";
+      li.addEventListener("click", () => {
+        state.scene.toggleGroup(group.label);
+        updateLegend();
+      });
+      list.append(li);
     }
   }
 
@@ -601,6 +609,7 @@
       region: file.region,
       visibleThreats: file.visibleThreats || [],
       layers: file.layers,
+      hidden: file.hidden || [],
     };
   }
 

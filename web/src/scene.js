@@ -9,7 +9,8 @@
 // footprints, whole orbit paths, lines of sight of detections, every track's 3-sigma
 // ellipsoid (a selected track always shows its own: hundreds of time-varying ellipsoids
 // are rebuilt every frame, too slow for software WebGL). Tracks are drawn as
-// MIL-STD-2525C hostile missile symbols (milsymbol) in their tracker's colour.
+// MIL-STD-2525C hostile missile symbols (milsymbol) in their tracker's colour. Clicking a
+// legend entry hides or shows its objects.
 "use strict";
 
 window.TracklayerScene = (function () {
@@ -31,6 +32,7 @@ window.TracklayerScene = (function () {
       symbols: new Map(),
       selectedOrbit: null,
       selectedTrack: null,
+      hidden: new Set(), // legend names whose objects are hidden
     };
 
     const now = () => viewer.clock.currentTime;
@@ -72,15 +74,37 @@ window.TracklayerScene = (function () {
       return i < 0 ? KIND_ORDER.length : i;
     }
 
+    function legendOf(entity) {
+      return prop(entity, "legend") || fallbackLegend(entity, kindOf(entity));
+    }
+
+    // An object shows unless its legend entry is switched off (or, for a sight line, the
+    // sight-line layer is).
+    function applyShow(entity) {
+      const kind = kindOf(entity);
+      if (!kind || kind === "region") return;
+      entity.show = !view.hidden.has(legendOf(entity)) && (kind !== "sight" || view.layers.sights);
+    }
+
+    // Clicking a legend entry hides or shows its objects.
+    function toggleGroup(label) {
+      if (view.hidden.has(label)) view.hidden.delete(label);
+      else view.hidden.add(label);
+      for (const e of entities()) applyShow(e);
+      page.render();
+      return !view.hidden.has(label);
+    }
+
     function groups() {
       const out = new Map();
       for (const e of entities()) {
         const kind = kindOf(e);
         if (!kind || kind === "region") continue;
-        const label = prop(e, "legend") || fallbackLegend(e, kind);
+        const label = legendOf(e);
         let group = out.get(label);
         if (!group) {
-          group = { label: label, kind: kind, count: 0, color: prop(e, "color") || drawnColor(e) };
+          const color = prop(e, "color") || drawnColor(e);
+          group = { label: label, kind: kind, count: 0, color: color, hidden: view.hidden.has(label) };
           out.set(label, group);
         }
         group.count += 1;
@@ -265,7 +289,7 @@ window.TracklayerScene = (function () {
         const kind = kindOf(e);
         if (name === "footprints" && kind === "satellite" && e.ellipse) e.ellipse.show = view.layers.footprints;
         if (name === "orbits" && kind === "satellite") orbitFor(e, view.layers.orbits || e === view.selectedOrbit);
-        if (name === "sights" && kind === "sight") e.show = view.layers.sights;
+        if (name === "sights" && kind === "sight") applyShow(e);
         if (name === "ellipsoids" && TRACK_KINDS.has(kind) && e.ellipsoid) {
           e.ellipsoid.show = view.layers.ellipsoids || e === view.selectedTrack;
         }
@@ -372,6 +396,7 @@ window.TracklayerScene = (function () {
         sceneKinds: kinds,
         visibleThreats: visibleThreats(),
         layers: Object.assign({}, view.layers),
+        hidden: Array.from(view.hidden).sort(),
       };
     }
 
@@ -381,7 +406,15 @@ window.TracklayerScene = (function () {
       return !!e;
     }
 
-    return { start: start, groups: groups, summary: summary, select: select, setLayer: setLayer, entities: entities };
+    return {
+      start: start,
+      groups: groups,
+      summary: summary,
+      select: select,
+      setLayer: setLayer,
+      toggleGroup: toggleGroup,
+      entities: entities,
+    };
   }
 
   return { create: create };
