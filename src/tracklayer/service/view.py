@@ -2,9 +2,10 @@
 
 A small FastAPI app on 127.0.0.1 serves the built page (``service/static/``) and the run's
 scene, ``/scene.czml``: the folder's own ``scene.czml`` when it has one, or else one built
-by :func:`tracklayer.io.czml.scene_czml` from its ``truth``, ``tracks``, ``ephemeris`` and
-``satellites`` Parquet tables. The page opens in "file mode" (``/?scene=scene.czml``):
-satellites, threat truth and tracks on a timeline. Nothing but the page and the scene is
+by :func:`tracklayer.io.scene.scene_czml` from its ``truth``, ``tracks``, ``ephemeris``,
+``satellites`` and ``detections`` Parquet tables. The page opens in "file mode" (``/?scene=scene.czml``):
+satellites, threat truth, tracks and lines of sight on a timeline, over the threats'
+region with the clock playing the raid window. Nothing but the page and the scene is
 served; no file of the folder is reachable by path.
 
 The main command mounts it with :func:`register_view`; ``python -m
@@ -60,7 +61,8 @@ def view(
         bool, typer.Option("--browser/--no-browser", help="Open the page in a web browser")
     ] = True,
 ) -> None:
-    """Show a finished run (satellites, threats, tracks) on the 3D globe, served on 127.0.0.1."""
+    """Show a finished run on the 3D globe (served on 127.0.0.1): it opens on the raid,
+    playing; select an object for its figures."""
     import socket
 
     import uvicorn
