@@ -3,10 +3,10 @@
 A small FastAPI app on 127.0.0.1 serves the built page (``service/static/``) and the run's
 scene, ``/scene.czml``: the folder's own ``scene.czml`` when it has one, or else one built
 by :func:`tracklayer.io.scene.scene_czml` from its ``truth``, ``tracks``, ``ephemeris``,
-``satellites`` and ``detections`` Parquet tables. The page opens in "file mode" (``/?scene=scene.czml``):
-satellites, threat truth, tracks and lines of sight on a timeline, over the threats'
-region with the clock playing the raid window. Nothing but the page and the scene is
-served; no file of the folder is reachable by path.
+``satellites`` and ``detections`` Parquet tables. The page opens in "file mode"
+(``/?scene=scene.czml``): satellites, threat truth, tracks and lines of sight on a
+timeline, over the threats' region with the clock playing the raid window. Nothing but
+the page and the scene is served; no file of the folder is reachable by path.
 
 The main command mounts it with :func:`register_view`; ``python -m
 tracklayer.service.view DIR`` runs it alone. The app is :mod:`tracklayer.service.scene_app`.
