@@ -10,15 +10,18 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from tracklayer.service.app import STATIC_DIR
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,6 +49,26 @@ def skip_reason() -> str | None:
     except ImportError:
         return "the playwright Python package is not installed (pip install -e '.[test]')"
     return None
+
+
+def skip_without_browser() -> None:
+    """Skip the calling test module, saying why, when the browser tests cannot run."""
+    reason = skip_reason()
+    if reason is not None:
+        pytest.skip(reason, allow_module_level=True)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, launched by Playwright (never downloaded)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 class Watched:

@@ -32,11 +32,10 @@ import yaml
 
 from tests.conftest import EXAMPLES
 from tests.service.browser_helper import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Watched,
+    chromium,
     foreign,
-    skip_reason,
+    skip_without_browser,
     start_view,
     stop_view,
 )
@@ -45,11 +44,7 @@ from tracklayer.io.scene_layers import WINDOW_LEAD_S
 
 pytestmark = pytest.mark.slow
 
-_REASON = skip_reason()
-if _REASON is not None:
-    pytest.skip(_REASON, allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
+skip_without_browser()
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "view"
 VIEWPORT = {"width": 900, "height": 640}
@@ -100,13 +95,11 @@ def page(run_dir: Path) -> Iterator[tuple[Watched, str]]:
     port = free_port()
     proc, url = start_view(run_dir, port)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        with chromium() as browser:
             w = Watched(browser.new_context(viewport=VIEWPORT).new_page())  # type: ignore[arg-type]
             w.page.goto(url)
             w.wait("s.ready")
             yield w, f"http://127.0.0.1:{port}/"
-            browser.close()
     finally:
         stop_view(proc)
 

@@ -28,11 +28,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.service.browser_helper import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Watched,
+    chromium,
     foreign,
-    skip_reason,
+    skip_without_browser,
     start_view,
     stop_view,
 )
@@ -44,20 +43,16 @@ VIEWPORT = {"width": 640, "height": 480}
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
 
 
-_REASON = skip_reason()
-if _REASON is not None:
-    pytest.skip(_REASON, allow_module_level=True)
+skip_without_browser()
 
-from playwright.sync_api import Browser, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, launched by Playwright (never downloaded)."""
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
