@@ -35,7 +35,7 @@ import numpy as np
 from tracklayer.network.config import NetworkConfig
 from tracklayer.network.delivery import deliver
 from tracklayer.network.layer import SpaceSegmentStates, build_network
-from tracklayer.network.stage import report_rates
+from tracklayer.network.stage import report_load
 from tracklayer.tracking.synthetic import satellite_positions
 
 STATIONS = [
@@ -147,7 +147,9 @@ def main() -> None:
         f"on {os.cpu_count()} CPUs"
     )
     start = time.perf_counter()
-    net = build_network(config, space, report_rate_hz=report_rates(space, det_sensor))
+    net = build_network(
+        config, space, load=report_load(space, det_sensor, det_t, config.queue_window_s)
+    )
     built = time.perf_counter() - start
     start = time.perf_counter()
     arrivals = deliver(net, det_t, det_sensor, det_owner)

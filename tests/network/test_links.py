@@ -11,6 +11,7 @@ from tracklayer.constants import DEG, KM, SPEED_OF_LIGHT_M_S, WGS84_A_M
 from tracklayer.frames import enu_basis
 from tracklayer.network.layer import build_network, station_positions
 from tracklayer.network.links import acquired, ground_contacts, mutual_nearest_links
+from tracklayer.network.routes import ReportLoad
 from tracklayer.sensors.geometry import earth_clear
 from tracklayer.tracking.synthetic import satellite_positions
 
@@ -56,7 +57,7 @@ def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load(rate: floa
     h, spacing = 1000 * KM, 10.0
     space = space_states(_equator_chain(4, spacing, h, 2), np.array([0.0, 1.0]), ["USA"])
     quiet = build_network(_chain_config(), space)
-    busy = build_network(_chain_config(), space, report_rate_hz=np.full(4, rate))
+    busy = build_network(_chain_config(), space, load=ReportLoad.poisson(np.full(4, rate), 2))
 
     def wait(load_hz: float, service_s: float) -> float:
         rho = load_hz * service_s
@@ -70,11 +71,46 @@ def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load(rate: floa
             queued,
             atol=ONE_NANOSECOND,
         )
-    saturated = build_network(_chain_config(), space, report_rate_hz=np.full(4, 200.0))
+    saturated = build_network(_chain_config(), space, load=ReportLoad.poisson(np.full(4, 200.0), 2))
     # 3 x 200 reports/s over 4 ms each: the first crosslink saturates, so the far satellites
     # have no route; the first still gets down.
     assert np.all(np.isinf(saturated.routes.delay_s[0, :, 1:]))
     assert np.all(np.isfinite(saturated.routes.delay_s[0, :, 0]))
+
+
+def test_a_burst_on_a_fixed_chain_queues_as_its_bursts_not_the_runs_mean() -> None:
+    """Analytic: each satellite sends one frame of 20 reports at every step of a 10 s
+    burst and nothing else in a 200 s run. Within the burst, satellite j's crosslink
+    carries 4 - j independent burst streams (1 per second each, 20 reports): the M^X/D/1
+    wait ``lambda E[X^2] s^2 / (2 (1 - rho)) + s (E[X^2]/E[X] - 1) / 2`` with
+    ``lambda E[X] = 20 m``, ``lambda E[X^2] = 400 m`` for m streams; outside it, none.
+    The mean over the run (1 report/s) would queue for microseconds only."""
+    h, spacing, t = 1000 * KM, 10.0, 200
+    seconds = np.arange(float(t))
+    space = space_states(_equator_chain(4, spacing, h, t), seconds, ["USA"])
+    burst_steps = np.arange(100, 110)
+    sat, step = np.meshgrid(np.arange(4), burst_steps, indexing="ij")
+    load = ReportLoad.from_bursts(
+        sat.ravel(), step.ravel(), np.full(sat.size, 20.0), 4, seconds, window_s=1.0
+    )
+    quiet = build_network(_chain_config(), space)
+    busy = build_network(_chain_config(), space, load=load)
+
+    def wait(streams: int, service_s: float) -> float:
+        rate, square = 20.0 * streams, 400.0 * streams
+        rho = rate * service_s
+        return square * service_s**2 / (2 * (1 - rho)) + service_s * (square / rate - 1) / 2
+
+    extra = busy.routes.delay_s[0] - quiet.routes.delay_s[0]
+    for k in range(4):
+        queued = sum(wait(4 - j, 8000 / 2e6) for j in range(1, k + 1)) + wait(4, 8000 / 40e6)
+        np.testing.assert_allclose(extra[burst_steps, k], queued, atol=ONE_NANOSECOND)
+        np.testing.assert_allclose(extra[:99, k], 0.0, atol=ONE_NANOSECOND)
+    # The farthest satellite's reports wait tens of ms in the burst (3 crosslinks of
+    # 20-report bursts at 4 ms a report); the run's mean rate gives microseconds.
+    assert extra[105, 3] > 0.1
+    mean = build_network(_chain_config(), space, load=ReportLoad.poisson(np.full(4, 1.0), t))
+    assert np.max(mean.routes.delay_s[0] - quiet.routes.delay_s[0]) < 1e-4
 
 
 def _chain_config():  # type: ignore[no-untyped-def]

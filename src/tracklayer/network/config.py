@@ -216,6 +216,12 @@ class NetworkConfig(StrictModel):
     attacks: NetworkAttacks | None = Field(
         default=None, description="Warning time against stations, terminals or nodes lost"
     )
+    queue_window_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Window over which a link's queue counts the bursts of reports it "
+        "carries, centred on each step: queues follow the raid's burst, not its mean, s",
+    )
     link_sample_s: float = Field(
         default=10.0, gt=0, description="Cadence of the sampled link states (links table), s"
     )

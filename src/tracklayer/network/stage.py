@@ -21,6 +21,7 @@ from tracklayer.network.links import LINK_KINDS
 from tracklayer.network.nodes import NODE_TRACKS_SCHEMA, node_tracks
 from tracklayer.network.pictures import fused_picture, national_pictures
 from tracklayer.network.release import may_receive
+from tracklayer.network.routes import ReportLoad
 from tracklayer.network.warning import latency_table
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.vocabulary import TRACKS_SCHEMA
@@ -107,23 +108,34 @@ def offered_counts(config: NetworkConfig, owner: np.ndarray, cut: frozenset[str]
     return counts
 
 
-def report_rates(space: SpaceSegmentStates, sensor_id: np.ndarray) -> np.ndarray:
-    """Detections each satellite reports per second over the run, (N,) Hz.
+def report_load(
+    space: SpaceSegmentStates, sensor_id: np.ndarray, time_s: np.ndarray, window_s: float
+) -> ReportLoad:
+    """The bursts each satellite sends: one per frame (its detections of one time), counted
+    over ``window_s`` around each step (:meth:`ReportLoad.from_bursts`).
 
-    The mean rate drives the links' queueing (:func:`tracklayer.network.layer.build_network`).
+    Parameters
+    ----------
+    space
+        The satellites and their sample times.
+    sensor_id, time_s : (D,)
+        Each detection's sensor and time, s since the epoch (ground sensors' are skipped).
+    window_s
+        The burst window, s (the ``network`` section's ``queue_window_s``).
     """
-    seconds = space.seconds
-    span = (
-        float(seconds[-1] - seconds[0]) + float(np.median(np.diff(seconds)))
-        if seconds.size > 1
-        else 1.0
-    )
-    index = {str(s): i for i, s in enumerate(space.sat_id)}
-    mine = np.array([index.get(s, -1) for s in np.unique(sensor_id)], np.int64)
-    counts = np.unique(sensor_id, return_counts=True)[1]
-    rate = np.zeros(space.sat_id.size)
-    rate[mine[mine >= 0]] = counts[mine >= 0] / span
-    return rate
+    order = np.argsort(space.sat_id)
+    pos = np.minimum(np.searchsorted(space.sat_id[order], sensor_id), max(order.size - 1, 0))
+    is_sat = (space.sat_id[order][pos] == sensor_id) if order.size else np.zeros(0, bool)
+    sat = order[pos[is_sat]]
+    step = np.searchsorted(space.seconds, time_s[is_sat] - 1e-9, side="left")
+    inside = step < space.seconds.size
+    micros = np.round(time_s[is_sat][inside] * 1e6).astype(np.int64)  # one frame's time
+    frames = np.stack([sat[inside], step[inside], micros], axis=1)
+    burst, size = np.unique(frames, axis=0, return_counts=True)
+    return ReportLoad.from_bursts(
+        burst[:, 0], burst[:, 1], size.astype(np.float64), space.sat_id.size, space.seconds,
+        window_s,
+    )  # fmt: skip
 
 
 def run_network(
@@ -157,7 +169,8 @@ def run_network(
     time_s = seconds_since(detections.column("time"), epoch)
     owner = np.asarray(detections.column("owner").to_pylist(), dtype=object).astype(str)
     sensor = np.asarray(detections.column("sensor_id").to_pylist(), dtype=object).astype(str)
-    network = build_network(config, space, outage, report_rates(space, sensor))
+    load = report_load(space, sensor, time_s, config.queue_window_s)
+    network = build_network(config, space, outage, load)
     arrivals: Deliveries = deliver(network, time_s, sensor, owner)
     det_id = np.asarray(detections.column("det_id").to_numpy(), dtype=np.int64)
     nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
