@@ -14,6 +14,9 @@ from tracklayer.network.routes import (
     path_edges,
     shortest_delays,
 )
+from tracklayer.network.stage import report_load
+
+from .conftest import space_states
 
 #: Distances are sums of float64 delays of a few ms: agreement to a picosecond.
 ONE_PICOSECOND = 1e-12
@@ -140,3 +143,18 @@ def test_report_load_counts_bursts_over_the_window_around_each_step() -> None:
         np.array([0, 0]), np.array([4, 6]), np.array([3.0, 5.0]), 2, seconds, window_s=100.0
     )
     np.testing.assert_allclose(whole.rate_hz[0], 8 / 10)  # the run's mean
+
+
+def test_report_load_makes_one_burst_per_satellite_frame() -> None:
+    """By hand: SAT0000 reports 3 detections at t = 2 s (one frame, sent at step 2 of 1 s
+    steps) and 1 at t = 2.5 s (sent at step 3); SAT0001 2 at t = 4 s; a radar's are
+    skipped. A 1 s window holds one step: at step 2 a burst of 3 (3 reports/s, 9 squared),
+    at step 3 one of 1, at step 4 SAT0001's 2 (2 and 4)."""
+    space = space_states(np.zeros((2, 6, 3)), np.arange(6.0), ["USA"])
+    sensor = np.array(["SAT0000"] * 4 + ["SAT0001"] * 2 + ["RADAR"])
+    time_s = np.array([2.0, 2.0, 2.0, 2.5, 4.0, 4.0, 3.0])
+    load = report_load(space, sensor, time_s, window_s=1.0)
+    np.testing.assert_allclose(load.rate_hz[0], [0, 0, 3, 1, 0, 0])
+    np.testing.assert_allclose(load.square_rate_hz[0], [0, 0, 9, 1, 0, 0])
+    np.testing.assert_allclose(load.rate_hz[1], [0, 0, 0, 0, 2, 0])
+    np.testing.assert_allclose(load.square_rate_hz[1], [0, 0, 0, 0, 4, 0])

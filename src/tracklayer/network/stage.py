@@ -130,11 +130,13 @@ def report_load(
     step = np.searchsorted(space.seconds, time_s[is_sat] - 1e-9, side="left")
     inside = step < space.seconds.size
     micros = np.round(time_s[is_sat][inside] * 1e6).astype(np.int64)  # one frame's time
-    frames = np.stack([sat[inside], step[inside], micros], axis=1)
-    burst, size = np.unique(frames, axis=0, return_counts=True)
+    micros -= micros.min(initial=0)
+    # One int64 key per (satellite, frame time): a 1-D unique, far cheaper than rows.
+    key = sat[inside].astype(np.int64) * (int(micros.max(initial=0)) + 1) + micros
+    _, first, size = np.unique(key, return_index=True, return_counts=True)
     return ReportLoad.from_bursts(
-        burst[:, 0], burst[:, 1], size.astype(np.float64), space.sat_id.size, space.seconds,
-        window_s,
+        sat[inside][first], step[inside][first], size.astype(np.float64), space.sat_id.size,
+        space.seconds, window_s,
     )  # fmt: skip
 
 
