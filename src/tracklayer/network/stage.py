@@ -149,6 +149,7 @@ def run_network(
     *,
     outage: NetworkOutage | None = None,
     fusion_interval_s: float = 1.0,
+    pictures: bool = True,
 ) -> NetworkTables:
     """Links, deliveries, node trackers and the fused pictures (C2, nations) of one run.
 
@@ -166,6 +167,9 @@ def run_network(
         An attack on the network (stations, crosslink terminals, nodes out).
     fusion_interval_s
         Refresh of the nodes' fused pictures, s.
+    pictures
+        Whether to fuse the C2 node's and the nations' pictures (False: the node
+        trackers alone, as the attacks need; ``national_pictures`` is then empty).
     """
     outage = outage or NetworkOutage()
     time_s = seconds_since(detections.column("time"), epoch)
@@ -179,10 +183,14 @@ def run_network(
     plain = nodes.select(TRACKS_SCHEMA.names)
     fused = (
         TRACKS_SCHEMA.empty_table()
-        if JOINT_NODE_OWNER in outage.nodes  # a C2 node cut off fuses nothing
+        if JOINT_NODE_OWNER in outage.nodes or not pictures  # a C2 node cut off fuses nothing
         else fused_picture(nodes, config, JOINT_NODE_OWNER, epoch, fusion_interval_s)
     )
-    pictures = national_pictures(nodes, config, epoch, fusion_interval_s, outage.nodes)
+    nations = (
+        national_pictures(nodes, config, epoch, fusion_interval_s, outage.nodes)
+        if pictures
+        else NODE_TRACKS_SCHEMA.empty_table()
+    )
     c2 = config.node_of(JOINT_NODE_OWNER)
     if fused.num_rows and c2 is not None:  # fused at C2 from what had arrived: known at once
         names = pa.array([c2.name] * fused.num_rows, pa.string())
@@ -197,5 +205,5 @@ def run_network(
         ),
         tracks=pa.concat_tables([plain, fused]),
         node_tracks=nodes if nodes.num_rows else NODE_TRACKS_SCHEMA.empty_table(),
-        national_pictures=pictures,
+        national_pictures=nations,
     )
