@@ -156,3 +156,11 @@ def test_own_states_enter_the_picture_when_they_are_known_alone(
     clock = _OwnFrameClock(t, report, 1.0)
     np.testing.assert_allclose(clock.first_frame(t, report), t, atol=ONE_NS)
     np.testing.assert_allclose(clock.report_s(t), report, atol=ONE_NS)
+
+
+def test_a_nation_without_tracks_of_its_own_takes_partner_states_on_arrival() -> None:
+    """No own states: frames are reported at their own time; a partner's state made at
+    2.2 s and arrived at 5.5 s enters at the 6 s frame (1 s frames)."""
+    clock = _OwnFrameClock(np.zeros(0), np.zeros(0), 1.0)
+    np.testing.assert_allclose(clock.report_s(np.array([3.0, 4.0])), [3.0, 4.0])
+    np.testing.assert_allclose(clock.first_frame(np.array([2.2]), np.array([5.5])), [6.0])

@@ -45,7 +45,9 @@ _READING = (
     "processing nodes (and, where shared, to the combined C2 node); each node tracks with "
     "what has arrived. Latency is detection time to arrival at the node. The warning time "
     "of a threat at a node is from launch to the moment the node holds a confirmed track "
-    "of it: the track's first time plus the age of its report, what the network cost."
+    "of it: the track's first time plus the age of its report, what the network cost. A "
+    "nation whose partners release their tracks to it fuses them with its own as they "
+    "arrive; its line below compares that picture with its own tracker alone."
 )
 
 
