@@ -11,9 +11,11 @@ association, then covariance intersection of the tracks of different owners) of
   service's rule), each state from its report time at the partner's node plus the
   arrangement's ``delay_s`` and the receiving node's processing.
 
-Latency therefore only delays: a state enters the picture at the first fusion time at
-or after it has arrived, never changes on the way. The picture is refreshed every
-``interval_s`` (the raid's step), and its rows are known at their own time.
+Latency therefore only delays: a state enters the picture at the first refresh after
+it has arrived, never changes on the way. The C2 node's picture is refreshed every
+``interval_s`` (the raid's step), its rows known at their own time; a nation's picture
+is refreshed with its own tracker's frames and reported when they are
+(:func:`national_picture`).
 
 Confirmation. At the C2 node a system track drawn from one owner alone stays tentative
 for :data:`tracklayer.fusion.timeline.DEFAULT_CONFIRM_AFTER_S` (the shared picture's
