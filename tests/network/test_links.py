@@ -10,9 +10,14 @@ import pytest
 from tracklayer.constants import DEG, KM, SPEED_OF_LIGHT_M_S, WGS84_A_M
 from tracklayer.frames import enu_basis
 from tracklayer.network.layer import build_network, station_positions
-from tracklayer.network.links import acquired, ground_contacts, mutual_nearest_links
+from tracklayer.network.links import (
+    acquired,
+    ground_contacts,
+    mutual_nearest_links,
+    sin_elevation,
+)
 from tracklayer.network.routes import ReportLoad
-from tracklayer.sensors.geometry import earth_clear
+from tracklayer.sensors.geometry import earth_clear, elevation
 from tracklayer.tracking.synthetic import satellite_positions
 
 from .conftest import network_config, space_states
@@ -221,3 +226,19 @@ def test_store_and_forward_delivers_at_the_next_ground_contact() -> None:
             assert net.routes.hops[0, s, n] == 1
             checked += 1
     assert checked > 100
+
+
+def test_sin_elevation_is_the_sine_of_the_sensing_elevation() -> None:
+    """Reference: :func:`tracklayer.sensors.geometry.elevation` (line of sight against the
+    geodetic normal), on points from the ground to GEO around a station at 35 N; to 1e-12
+    (a nanoradian and below)."""
+    rng = np.random.default_rng(4)
+    station = station_positions(
+        network_config(ground_stations=[{"name": "S", "owner": "USA", "lat_deg": 35.0,
+                                         "lon_deg": 139.0, "alt_km": 0.4}])
+    )[0]  # fmt: skip
+    direction = rng.normal(size=(500, 3))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    points = station + direction * rng.uniform(1e4, 4.2e7, (500, 1))
+    expected = np.sin(elevation(points, station))
+    np.testing.assert_allclose(sin_elevation(points, station), expected, rtol=0, atol=1e-12)
