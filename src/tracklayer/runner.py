@@ -126,7 +126,8 @@ def _write_scene(
     scenario: Scenario, catalog: SatelliteCatalog, raid: StageRun | None, out_dir: Path
 ) -> Path:
     """``scene.czml`` for the globe viewer: satellites every :data:`SCENE_STEP_S` (half an
-    orbit either side of the run, for orbit paths), truth, tracks, sight lines."""
+    orbit either side of the run, for orbit paths), truth, tracks, sight lines; with a
+    network, its ground stations and links."""
     from tracklayer.io.czml import write_czml
     from tracklayer.io.scene import scene_czml, scene_seconds
     from tracklayer.sensors.footprint import satellite_footprints_m
@@ -149,4 +150,12 @@ def _write_scene(
         name=scenario.name,
         footprint_m=footprints,
     )
+    links = None if raid is None else raid.tables.get("links")
+    if links is not None and scenario.network is not None:  # the network's links, while up
+        from tracklayer.io.czml_network import network_link_packets
+        from tracklayer.network.layer import station_positions
+
+        names = [g.name for g in scenario.network.ground_stations]
+        stations = dict(zip(names, station_positions(scenario.network).tolist(), strict=True))
+        packets += network_link_packets(links, stations)
     return write_czml(packets, out_dir / "scene.czml")
