@@ -184,7 +184,7 @@ window.TracklayerScene = (function () {
           ["type", prop(entity, "type", time) || "-"],
           ["phase", prop(entity, "phase", time) || "-"],
           ...place(entity, time),
-          ["speed", kmh(speedOf(entity, time))],
+          ["speed (Earth-fixed)", kmh(speedOf(entity, time))],
           ["held by", holders(entity.name, time)],
         ];
       }
@@ -198,7 +198,7 @@ window.TracklayerScene = (function () {
           ["threat followed", threat || "none within 100 km"],
           ["phase", truth ? prop(truth, "phase", time) || "-" : "-"],
           ...place(entity, time),
-          ["speed", kmh(speedOf(entity, time))],
+          ["speed (Earth-fixed)", kmh(speedOf(entity, time))],
           ["3σ size (largest semi-axis)", metres(prop(entity, "sigma3_m", time))],
           ["error against truth", threat ? metres(prop(entity, "error_m", time)) : "-"],
         ];
@@ -211,17 +211,23 @@ window.TracklayerScene = (function () {
           ["constellation", prop(entity, "constellation", time) || "-"],
           ["sensor", prop(entity, "sensor", time) || "-"],
           ...place(entity, time),
-          ["speed", kmh(speedOf(entity, time))],
+          ["speed (Earth-fixed)", kmh(speedOf(entity, time))],
           ["orbital period", period ? `${(period / 60).toFixed(1)} min` : "-"],
           ["footprint radius", metres(prop(entity, "footprint_m", time))],
         ];
       }
       if (kind === "sight") {
-        const ends = entity.polyline.positions.getValue(time);
-        const range = ends && ends.length === 2 ? Cesium.Cartesian3.distance(ends[0], ends[1]) : undefined;
-        return [["sensor", prop(entity, "sensor", time)], ["threat", prop(entity, "threat", time)], ["range", metres(range)]];
+        return [["sensor", prop(entity, "sensor", time)], ["threat", prop(entity, "threat", time)], ...lineLength(entity, time)];
       }
-      return [...otherProperties(entity, time), ...place(entity, time)];
+      return [...otherProperties(entity, time), ...place(entity, time), ...lineLength(entity, time)];
+    }
+
+    // A two-point line's length (a sight line's range, a link's span).
+    function lineLength(entity, time) {
+      if (!entity.polyline || !entity.polyline.positions) return [];
+      const ends = entity.polyline.positions.getValue(time);
+      const length = ends && ends.length === 2 ? Cesium.Cartesian3.distance(ends[0], ends[1]) : undefined;
+      return [["range", metres(length)]];
     }
 
     // Any other packet (the network's links, ...): its properties as they stand.
