@@ -19,12 +19,14 @@ Screenshots are kept in ``test-artifacts/view/`` (git-ignored) for a person to l
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -41,6 +43,7 @@ from tests.service.browser_helper import (
 )
 from tests.service.server_helper import free_port
 from tracklayer.io.scene_layers import WINDOW_LEAD_S
+from tracklayer.service.app import STATIC_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -231,3 +234,15 @@ def test_layers_basemap_and_offline(page: tuple[Watched, str]) -> None:
     _shot(w, "layers.png")
     assert foreign(w.requests, base) == []
     assert w.errors == []
+
+
+def test_basemap_is_natural_earth_coastlines_and_borders() -> None:
+    """The built page ships basemap.json: Natural Earth 1:110m coastlines and land borders,
+    two MultiLineStrings of (longitude, latitude) degrees within their ranges."""
+    collection = json.loads((STATIC_DIR / "basemap.json").read_text())
+    kinds = {f["properties"]["kind"]: f["geometry"] for f in collection["features"]}
+    assert sorted(kinds) == ["border", "coastline"]
+    for geometry in kinds.values():
+        assert geometry["type"] == "MultiLineString" and len(geometry["coordinates"]) > 100
+        points = np.concatenate([np.asarray(line) for line in geometry["coordinates"]])
+        assert np.all(np.abs(points[:, 0]) <= 180.0) and np.all(np.abs(points[:, 1]) <= 90.0)
