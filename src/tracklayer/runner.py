@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from tracklayer.io.parquet import write_table
 from tracklayer.pipeline import write_scenario_copy
 from tracklayer.raid import NETWORK, RAID, StageCache, StageRun, run_stages
@@ -122,6 +124,21 @@ def _write_losses(
     return files
 
 
+def _coverage_box_deg(scenario: Scenario) -> tuple[float, float, float, float] | None:
+    """The coverage region's (west, south, east, north) box, degrees (none when global)."""
+    from tracklayer.io.scene_layers import box_of_degrees
+
+    region = scenario.coverage.region if scenario.coverage is not None else None
+    if region is None or region.kind == "global":
+        return None
+    if region.kind == "box":
+        lat_deg = [region.lat_min_deg, region.lat_max_deg]
+        west, south, _, north = box_of_degrees(lat_deg, [region.lon_min_deg] * 2)
+        return (west, south, west + region.lon_width_deg, north)
+    vertices = np.asarray(region.vertices_deg, dtype=np.float64)
+    return box_of_degrees(vertices[:, 0], vertices[:, 1])
+
+
 def _write_scene(
     scenario: Scenario, catalog: SatelliteCatalog, raid: StageRun | None, out_dir: Path
 ) -> Path:
@@ -149,6 +166,7 @@ def _write_scene(
         epoch=scenario.epoch,
         name=scenario.name,
         footprint_m=footprints,
+        region_deg=None if raid is not None else _coverage_box_deg(scenario),
     )
     links = None if raid is None else raid.tables.get("links")
     if links is not None and scenario.network is not None:  # the network's links, while up

@@ -24,6 +24,7 @@ from tracklayer.io.scene_layers import (
     SIGHT_LEGEND,
     WINDOW_LEAD_S,
     WINDOW_TAIL_S,
+    box_of_degrees,
     raid_window,
     region_of,
 )
@@ -277,3 +278,10 @@ def test_descriptions_for_other_viewers() -> None:
     assert "boost → midcourse" in by_id["truth/B1"]["description"]
     satellite = by_id["satellite/S1"]["description"]
     assert "USA" in satellite and "3,000 km" in satellite and "100.0 min" in satellite
+
+
+def test_box_of_degrees_wraps_longitudes() -> None:
+    """Longitudes in any turn (190 = -170) give the same box; a box across 180 runs east."""
+    assert box_of_degrees([10.0, 20.0], [100.0, 120.0]) == (100.0, 10.0, 120.0, 20.0)
+    assert box_of_degrees([0.0, 5.0], [170.0, 190.0]) == (170.0, 0.0, 190.0, 5.0)
+    assert box_of_degrees([0.0, 5.0], [170.0, -170.0], 1.0) == (169.0, -1.0, 191.0, 6.0)

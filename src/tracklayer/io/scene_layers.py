@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from tracklayer.frames import ecef_to_geodetic
 from tracklayer.io.czml import css_hex, groups_by_key, iso_utc, rgba
@@ -31,6 +31,7 @@ __all__ = [
     "SIGHT_MERGE_S",
     "WINDOW_LEAD_S",
     "WINDOW_TAIL_S",
+    "box_of_degrees",
     "ground_sensor_packets",
     "raid_window",
     "region_of",
@@ -66,7 +67,16 @@ def region_of(
     exceed 180 (Cesium's rectangles accept that). Latitudes are clipped to +-90.
     """
     lat, lon, _ = ecef_to_geodetic(np.asarray(position, dtype=np.float64).reshape(-1, 3))
-    lat_deg, lon_deg = np.degrees(lat), np.degrees(lon)
+    return box_of_degrees(np.degrees(lat), np.degrees(lon), margin_deg)
+
+
+def box_of_degrees(
+    lat_deg: ArrayLike, lon_deg: ArrayLike, margin_deg: float = 0.0
+) -> tuple[float, float, float, float]:
+    """The (west, south, east, north) box, degrees, of points given in degrees, plus a
+    margin (as :func:`region_of`; longitudes in any turn, such as 190 for 170 W)."""
+    lat_deg = np.asarray(lat_deg, dtype=np.float64).reshape(-1)
+    lon_deg = np.mod(np.asarray(lon_deg, dtype=np.float64).reshape(-1) + 180.0, 360.0) - 180.0
     if lon_deg.max() - lon_deg.min() > 180.0:
         lon_deg = np.mod(lon_deg, 360.0)
     west, east = float(lon_deg.min()) - margin_deg, float(lon_deg.max()) + margin_deg
