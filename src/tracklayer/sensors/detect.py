@@ -140,17 +140,8 @@ def detect(
         The truth table lacks a column.
     """
     band_map = dict(DEFAULT_BANDS_UM if bands is None else bands)
-    if len(catalog) != ephemeris.n_satellites:
-        raise ValueError(
-            f"catalog has {len(catalog)} satellites but ephemeris {ephemeris.n_satellites}"
-        )
     names = sorted(payloads)
-    for name in names:
-        band = payloads[name][1].band
-        if band not in band_map:
-            raise ValueError(
-                f"sensor {name!r}: band {band!r} is not one of the bands {sorted(band_map)}"
-            )
+    _check_inputs(catalog, ephemeris, payloads, band_map)
     used_bands = {payloads[nm][1].band for nm in names}
     targets = targets_from_truth(truth, ephemeris.epoch, ephemeris.seconds, used_bands)
     lookup = {nm: i for i, nm in enumerate(names)}
@@ -176,14 +167,47 @@ def detect(
         setting=setting,
     )
     rad = radar_detections(radars, ephemeris.seconds, targets, np.random.default_rng(radar_seq))
+    return _satellites_and_radars_table(
+        run.measurements, rad, catalog, radars, ephemeris, [str(o) for o in targets.object_id]
+    )
+
+
+def _check_inputs(
+    catalog: SatelliteCatalog,
+    ephemeris: Ephemeris,
+    payloads: Mapping[str, tuple[VisibilityConstraints, InfraredParameters]],
+    band_map: Mapping[str, tuple[float, float]],
+) -> None:
+    """Refuse a catalog and ephemeris of different sizes and a payload whose band is not
+    among ``band_map`` (:class:`ValueError` naming them)."""
+    if len(catalog) != ephemeris.n_satellites:
+        raise ValueError(
+            f"catalog has {len(catalog)} satellites but ephemeris {ephemeris.n_satellites}"
+        )
+    for name in sorted(payloads):
+        band = payloads[name][1].band
+        if band not in band_map:
+            raise ValueError(
+                f"sensor {name!r}: band {band!r} is not one of the bands {sorted(band_map)}"
+            )
+
+
+def _satellites_and_radars_table(
+    infrared: Measurements,
+    radar: Measurements,
+    catalog: SatelliteCatalog,
+    radars: Sequence[GroundRadar],
+    ephemeris: Ephemeris,
+    target_ids: list[str],
+) -> pa.Table:
+    """The ``detections`` table of the satellites' infrared measurements and the radars'
+    (radar sensors numbered after the satellites)."""
     sensor_ids = [str(s) for s in catalog.sat_id] + [r.name for r in radars]
     owners = [str(o) for o in catalog.owner] + [r.owner for r in radars]
     kinds = ["ir"] * len(catalog) + ["radar"] * len(radars)
-    shifted = Measurements(**{**rad.__dict__, "sensor": rad.sensor + len(catalog)})
-    both = Measurements.concatenate([run.measurements, shifted])
-    return detections_table(
-        both, ephemeris, sensor_ids, owners, kinds, [str(o) for o in targets.object_id]
-    )
+    shifted = Measurements(**{**radar.__dict__, "sensor": radar.sensor + len(catalog)})
+    both = Measurements.concatenate([infrared, shifted])
+    return detections_table(both, ephemeris, sensor_ids, owners, kinds, target_ids)
 
 
 def detections_table(

@@ -28,6 +28,7 @@ The flight (:func:`tracklayer.threats.integrate.fly`) and the derived columns
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ from tracklayer.threats import _flight_kernels as K
 from tracklayer.threats import _truth_kernels as TK
 from tracklayer.threats.ballistic import solve_ballistic
 from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solve_release
-from tracklayer.threats.config import HGVConfig, ThreatsConfig
+from tracklayer.threats.config import BallisticVehicleConfig, HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
 from tracklayer.threats.earth import EarthModel, bearing, central_angle
 from tracklayer.threats.emission import truth_intensities
@@ -113,34 +114,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         cfg = config.vehicles[d.config.vehicle]
         where = f"threats.raids[{k}] ({d.name}, vehicle {d.config.vehicle})"
         n = d.count
-        if isinstance(cfg, HGVConfig):
-            centre = np.array([d.config.launch.lat_deg, d.config.launch.lon_deg]) * DEG
-            aim = np.array([d.config.aim.lat_deg, d.config.aim.lon_deg]) * DEG
-            az_c = bearing(centre[:1], centre[1:], aim[:1], aim[1:])
-            sol = solve_release(
-                cfg, centre[:1], centre[1:], az_c, earth, f"threats.vehicles.{d.config.vehicle}"
-            )
-            offset = cfg.crossrange_offset_deg * DEG
-            reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol, offset)
-            ranges = central_angle(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
-            check_reach(reach, ranges * EARTH_MEAN_RADIUS_M, d.aim_lat, d.aim_lon, where)
-            az = bearing(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
-            az = az + d.offset_sign * cfg.crossrange_offset_deg * DEG
-            ones = np.ones(n)
-            ctl = BoostControls(sol.kick * ones, az, sol.alpha * ones, sol.cutoff * ones)
-        else:
-            shape = d.config.trajectory or "minimum_energy"
-            ctl = solve_ballistic(
-                cfg,
-                d.launch_lat,
-                d.launch_lon,
-                d.aim_lat,
-                d.aim_lon,
-                shape,
-                d.config.trajectory_offset_deg * DEG,
-                earth,
-                where,
-            )
+        ctl = _boost_controls(cfg, d, earth, where)
         batch, r0 = build_batch(cfg, d.launch_lat, d.launch_lon, ctl, earth)
         batches.append(batch)
         r0s.append(r0)
@@ -150,22 +124,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         else:
             g = missile_params(aim_ecef, cfg.nose_radius_m)
         gparams.append(g)
-        table = np.zeros((len(config.bands), s_max))
-        for b, (band, um) in enumerate(config.bands.items()):
-            for s, st in enumerate(cfg.stages):
-                given = (st.plume_intensity_w_sr or {}).get(band)
-                table[b, s] = (
-                    given
-                    if given is not None
-                    else plume_intensity_default(
-                        st.thrust_n,
-                        st.exhaust_velocity_m_s,
-                        st.plume_radiative_fraction,
-                        st.plume_temperature_k,
-                        um,
-                        st.propellant,
-                    )
-                )
+        table = _plume_table(cfg, config.bands, s_max)
         plumes.append(np.repeat(table[:, :, None], n, axis=2))
         bodies.append({f: np.full(n, float(getattr(cfg, f))) for f in _BODY_FIELDS})
     guidance = GuidanceParams.concat(gparams)
@@ -182,6 +141,66 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         body={f: np.concatenate([b[f] for b in bodies]) for f in _BODY_FIELDS},
         object_ids=[oid for d in draws for oid in d.object_ids],
     )
+
+
+def _boost_controls(
+    cfg: BallisticVehicleConfig | HGVConfig, draw: RaidDraw, earth: EarthModel, where: str
+) -> BoostControls:
+    """The boosters' steering of one raid: a glider's release solved for the raid's
+    centre line (its aims checked against the glide's reach, ``where`` naming the raid in
+    errors), or each missile's ballistic solution to its aim."""
+    d = draw
+    if not isinstance(cfg, HGVConfig):
+        shape = d.config.trajectory or "minimum_energy"
+        return solve_ballistic(
+            cfg,
+            d.launch_lat,
+            d.launch_lon,
+            d.aim_lat,
+            d.aim_lon,
+            shape,
+            d.config.trajectory_offset_deg * DEG,
+            earth,
+            where,
+        )
+    centre = np.array([d.config.launch.lat_deg, d.config.launch.lon_deg]) * DEG
+    aim = np.array([d.config.aim.lat_deg, d.config.aim.lon_deg]) * DEG
+    az_c = bearing(centre[:1], centre[1:], aim[:1], aim[1:])
+    sol = solve_release(
+        cfg, centre[:1], centre[1:], az_c, earth, f"threats.vehicles.{d.config.vehicle}"
+    )
+    offset = cfg.crossrange_offset_deg * DEG
+    reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol, offset)
+    ranges = central_angle(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
+    check_reach(reach, ranges * EARTH_MEAN_RADIUS_M, d.aim_lat, d.aim_lon, where)
+    az = bearing(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
+    az = az + d.offset_sign * cfg.crossrange_offset_deg * DEG
+    ones = np.ones(d.count)
+    return BoostControls(sol.kick * ones, az, sol.alpha * ones, sol.cutoff * ones)
+
+
+def _plume_table(
+    cfg: BallisticVehicleConfig | HGVConfig, bands: Mapping[str, tuple[float, float]], s_max: int
+) -> NDArray[np.float64]:
+    """Vacuum-core plume intensity (W/sr) of each band and stage, shape ``(bands, s_max)``:
+    the stage's given value, else the default of its thrust, exhaust and propellant."""
+    table = np.zeros((len(bands), s_max))
+    for b, (band, um) in enumerate(bands.items()):
+        for s, st in enumerate(cfg.stages):
+            given = (st.plume_intensity_w_sr or {}).get(band)
+            table[b, s] = (
+                given
+                if given is not None
+                else plume_intensity_default(
+                    st.thrust_n,
+                    st.exhaust_velocity_m_s,
+                    st.plume_radiative_fraction,
+                    st.plume_temperature_k,
+                    um,
+                    st.propellant,
+                )
+            )
+    return table
 
 
 def sample_spec(launch_time: F64, step_s: float, duration_s: float | None) -> SampleSpec:
