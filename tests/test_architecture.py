@@ -210,24 +210,6 @@ def test_validate_reads_no_plugin_entry_points() -> None:
 MAX_FUNCTION_LINES = 80
 #: Packages reworked elsewhere (the service's routes, the tracker), outside this check.
 OTHER_OWNERS = ("tracklayer.service", "tracklayer.tracking")
-#: Long functions in modules under concurrent rework (flyout, sensing, scoring, the TDM
-#: reader's epoch checks); each is to be split or given its reason there, and then
-#: removed from this list.
-PENDING_LONG = {
-    "tracklayer.io.tdm:parse_tdm",
-    "tracklayer.metrics.tracking:tracking_metrics",
-    "tracklayer.sensors.csos:merge_closely_spaced",
-    "tracklayer.sensors.detect:detect",
-    "tracklayer.sensors.infrared:infrared_detections",
-    "tracklayer.sensors.pairs:visible_pairs",
-    "tracklayer.sensors.targets:targets_from_truth",
-    "tracklayer.threats._flight_kernels:_accel",
-    "tracklayer.threats._flight_kernels:_glide_controls",
-    "tracklayer.threats._flight_kernels:fly_batch",
-    "tracklayer.threats._truth_kernels:truth_rows",
-    "tracklayer.threats.flyout:plan_flyout",
-    "tracklayer.threats.integrate:fly",
-}
 
 
 def _long_functions() -> list[str]:
@@ -249,6 +231,5 @@ def _long_functions() -> list[str]:
 
 def test_functions_are_short_or_say_why() -> None:
     """Every function is at most 80 lines, or says why beside its ``def``."""
-    found = {name.split(" ")[0]: name for name in _long_functions()}
-    unexpected = sorted(name for key, name in found.items() if key not in PENDING_LONG)
-    assert not unexpected, f"functions over {MAX_FUNCTION_LINES} lines: {unexpected}"
+    found = sorted(_long_functions())
+    assert not found, f"functions over {MAX_FUNCTION_LINES} lines: {found}"
