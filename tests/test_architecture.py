@@ -112,6 +112,36 @@ def test_the_graph_counts_imports_inside_functions(tmp_path: Path) -> None:
     assert "tracklayer.raid.run_raid" in set(_imported_names("tracklayer.m", path))
 
 
+#: Packages of models that import nothing above them: no stage, run, scenario or presenter.
+MODELS = ("space", "threats", "sensors", "metrics", "tracking", "fusion", "frames", "constants")
+#: What sits above the models.
+ABOVE_MODELS = (
+    "scenario", "stages", "raid", "losses", "pipeline", "runner", "console", "report",
+    "sweep", "service", "exercise", "client", "cli",
+)  # fmt: skip
+
+
+def test_models_import_no_layer_above_them() -> None:
+    """The models (physics, sensing, scoring, tracking, fusion) import no stage, run,
+    scenario model or presenter, and the tracker and fusion import neither the threats
+    nor the sensors: what they know of a raid comes in detections and tracks."""
+    graph = import_graph()
+
+    def under(module: str, packages: tuple[str, ...]) -> bool:
+        return any(
+            module == f"{PACKAGE}.{p}" or module.startswith(f"{PACKAGE}.{p}.") for p in packages
+        )
+
+    bad = sorted(
+        f"{m} -> {t}"
+        for m, targets in graph.items()
+        for t in targets
+        if (under(m, MODELS) and under(t, ABOVE_MODELS))
+        or (under(m, ("tracking", "fusion")) and under(t, ("threats", "sensors")))
+    )
+    assert not bad, bad
+
+
 #: Modules the stage layer may not import: files, terminals, plots, SQL presentation.
 PRESENTATION = ("rich", "matplotlib", "duckdb", "typer", "tracklayer.io", "tracklayer.report")
 
