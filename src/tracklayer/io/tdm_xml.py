@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from tracklayer.constants import KM
 from tracklayer.errors import InputFormatError
-from tracklayer.io.oem import _write_atomic
+from tracklayer.io.outputs import write_text_atomic as _write_atomic
 from tracklayer.io.tdm import (
     _DATA_KEYS,
     _HEADER_KEYS,
