@@ -20,42 +20,53 @@ from numpy.typing import NDArray
 from tracklayer.constants import KM
 from tracklayer.io.oem import _header, _segment, _write_atomic, oem_file_name
 
-__all__ = ["split_by_object", "truth_oem_text", "write_truth_oems"]
+__all__ = ["object_rows", "split_by_object", "truth_oem_text", "write_truth_oems"]
 
 STATE_COLUMNS = ("x", "y", "z", "vx", "vy", "vz")
 
 
-def split_by_object(
-    table: pa.Table, key: str = "object_id"
-) -> list[tuple[str, NDArray[np.int64], NDArray[np.float64]]]:
-    """Each object's finite states, in time order.
+def object_rows(table: pa.Table, key: str = "object_id") -> list[tuple[str, NDArray[np.intp]]]:
+    """Row indices of each object's finite states, in time order, objects sorted by name.
 
     Parameters
     ----------
     table : pyarrow.Table
-        Rows with ``key``, ``time`` and the ECEF state columns ``x``..``vz`` (m, m/s).
+        Rows with ``key``, ``time`` and the ECEF state columns ``x``..``vz``.
     key : str
         The column naming the object.
-
-    Returns
-    -------
-    list of (str, ndarray of int64 (n,), ndarray (n, 6))
-        Per object (sorted by name): its times (ns since 1970 UTC) and states (m, m/s).
     """
     names = np.asarray(pc.cast(table[key], pa.string()).to_pylist(), dtype=np.str_)
     time_ns = np.asarray(pc.cast(table["time"], pa.int64()).to_numpy(zero_copy_only=False))
     states = np.column_stack(
         [np.asarray(table[c].to_numpy(zero_copy_only=False), np.float64) for c in STATE_COLUMNS]
     )
-    keep = np.isfinite(states).all(axis=1)
-    names, time_ns, states = names[keep], time_ns[keep], states[keep]
-    order = np.lexsort((time_ns, names))
+    keep = np.flatnonzero(np.isfinite(states).all(axis=1))
+    order = keep[np.lexsort((time_ns[keep], names[keep]))]
+    if order.size == 0:
+        return []
     unique, starts = np.unique(names[order], return_index=True)
     ends = np.append(starts[1:], order.size)
     return [
-        (str(name), time_ns[order[lo:hi]], states[order[lo:hi]])
+        (str(name), order[lo:hi])
         for name, lo, hi in zip(unique.tolist(), starts.tolist(), ends.tolist(), strict=True)
     ]
+
+
+def split_by_object(
+    table: pa.Table, key: str = "object_id"
+) -> list[tuple[str, NDArray[np.int64], NDArray[np.float64]]]:
+    """Each object's finite states, in time order (see :func:`object_rows`).
+
+    Returns
+    -------
+    list of (str, ndarray of int64 (n,), ndarray (n, 6))
+        Per object (sorted by name): its times (ns since 1970 UTC) and states (m, m/s).
+    """
+    time_ns = np.asarray(pc.cast(table["time"], pa.int64()).to_numpy(zero_copy_only=False))
+    states = np.column_stack(
+        [np.asarray(table[c].to_numpy(zero_copy_only=False), np.float64) for c in STATE_COLUMNS]
+    )
+    return [(name, time_ns[rows], states[rows]) for name, rows in object_rows(table, key)]
 
 
 def _epochs(time_ns: NDArray[np.int64]) -> list[str]:
