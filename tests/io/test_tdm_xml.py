@@ -71,6 +71,7 @@ NAMESPACED = """<?xml version="1.0" encoding="UTF-8"?>
       <REFERENCE_FRAME>EME2000</REFERENCE_FRAME>
     </metadata>
     <data>
+      <COMMENT>data comments sit beside the observations</COMMENT>
       <observation><EPOCH>2027-060T00:00:01.5Z</EPOCH>
         <ANGLE_1 units="deg">10.5</ANGLE_1></observation>
       <observation><EPOCH>2027-060T00:00:01.5Z</EPOCH>
