@@ -124,7 +124,12 @@ def test_every_format_reads_back(run_folder: Path, tmp_path: Path, run_cli: CliR
 
     layers = {p.stem: json.loads(p.read_text()) for p in (out / "geo").glob("*.geojson")}
     assert set(layers) == {"satellite_ground_tracks", "threat_ground_tracks", "impact_areas",
-                           "radar_fans"}  # fmt: skip
+                           "threat_impacts", "radar_fans"}  # fmt: skip
+    impacts = {f["properties"]["id"]: f for f in layers["threat_impacts"]["features"]}
+    assert impacts[name]["properties"]["time"].startswith(str(mine["time"][-1].as_py().date()))
+    assert impacts[name]["geometry"]["coordinates"][1] == pytest.approx(
+        np.degrees(mine["lat"][-1].as_py())
+    )
     assert len(layers["impact_areas"]["features"]) == 2
     assert layers["impact_areas"]["features"][0]["geometry"]["type"] == "Polygon"
     assert len(layers["radar_fans"]["features"]) == 1

@@ -217,3 +217,16 @@ def test_bad_kvn_names_the_line(tmp_path: Path) -> None:
     path.write_text("COMMENT nothing\n")
     with pytest.raises(InputFormatError, match=r"no OMM message"):
         read_omm(path)
+
+
+def test_a_scenario_takes_a_kvn_omm_file() -> None:
+    """A constellation's OMM file may be KVN (.omm, .kvn); another suffix is refused."""
+    from pydantic import ValidationError
+
+    from tracklayer.space.config import OmmConstellation
+
+    base = {"kind": "omm", "name": "K", "owner": "USA", "sensor": "ir"}
+    for name in ("cat.omm", "cat.kvn", "cat.json"):
+        assert OmmConstellation.model_validate({**base, "file": name}).file.name == name
+    with pytest.raises(ValidationError, match=r"must end in .json, .csv, .xml, .omm or .kvn"):
+        OmmConstellation.model_validate({**base, "file": "cat.txt"})

@@ -14,7 +14,7 @@ format     files
 ``stk``    ``stk/satellites/*.e``, ``stk/threats/*.e``, ``stk/tracks/*.e`` (covariance),
            ``stk/threats/*_boost.int`` (each threat's powered flight)
 ``geojson`` ``geo/*.geojson``: coverage cells, ground tracks of satellites and threats,
-           tracks' predicted impact areas, radar fans
+           tracks' predicted impact areas, the threats' true impacts, radar fans
 ``kml``    ``geo/*.kml``: the same layers in KML 2.2
 ========== =====================================================================
 
@@ -38,7 +38,11 @@ from numpy.typing import NDArray
 
 from tracklayer.errors import InputFormatError, TracklayerError
 from tracklayer.io.geo import coverage_cells_geojson, geojson_to_kml, ground_tracks_geojson
-from tracklayer.io.geo_areas import impact_areas_geojson, radar_fans_geojson
+from tracklayer.io.geo_areas import (
+    impact_areas_geojson,
+    impact_points_geojson,
+    radar_fans_geojson,
+)
 from tracklayer.io.oem import write_oem_files
 from tracklayer.io.omm_kvn import write_omm_kvn_files
 from tracklayer.io.outputs import safe_file_name, write_text_atomic
@@ -259,6 +263,8 @@ def geo_layers(run: RunFolder) -> dict[str, dict[str, Any]]:
     )
     if run.has("truth"):
         truth = run.table("truth", ["object_id", "time", "x", "y", "z"])
+        if {"lat", "lon", "alt", "kind"} <= set(truth.column_names):
+            layers["threat_impacts"] = impact_points_geojson(truth)
         layers["threat_ground_tracks"] = ground_tracks_geojson(
             np.asarray(pc.cast(truth["object_id"], pa.string()).to_pylist()),
             pc.cast(truth["time"], pa.int64()).to_numpy(zero_copy_only=False),

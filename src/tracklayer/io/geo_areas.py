@@ -34,10 +34,17 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from tracklayer.constants import DEG, WGS84_A_M, WGS84_B_M, WGS84_E2
+from tracklayer.io.truth_oem import object_rows
 from tracklayer.metrics.impact import ellipse_axes, predict_impacts
 from tracklayer.sensors.radar_config import GroundRadar
 
-__all__ = ["impact_areas_geojson", "radar_fan_ring", "radar_fans_geojson", "ring_geometry"]
+__all__ = [
+    "impact_areas_geojson",
+    "impact_points_geojson",
+    "radar_fan_ring",
+    "radar_fans_geojson",
+    "ring_geometry",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -248,4 +255,28 @@ def impact_areas_geojson(
             "model": "ballistic fall (J2, rotating Earth; no drag, thrust or lift)",
         }
         features.append(_feature(ring_geometry([ring]), properties))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def impact_points_geojson(truth: pa.Table) -> dict[str, Any]:
+    """Each object's last true position (its impact, or where the run ended) as a Point,
+    to lay beside the predicted impact areas. Properties: ``id``, ``kind``, ``time``,
+    ``alt_m`` (near 0 for an impact; more for an object the run cut off)."""
+    rows = [int(index[-1]) for _, index in object_rows(truth)]
+    last = truth.take(pa.array(rows, pa.int64()))
+    lat = np.asarray(last["lat"].to_numpy(zero_copy_only=False)) / DEG
+    lon = np.asarray(last["lon"].to_numpy(zero_copy_only=False)) / DEG
+    time_ns = pc.cast(last["time"], pa.int64()).to_numpy(zero_copy_only=False)
+    features = [
+        _feature(
+            {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]},
+            {
+                "id": str(last["object_id"][i].as_py()),
+                "kind": str(last["kind"][i].as_py()),
+                "time": str(np.datetime64(int(time_ns[i]), "ns").astype("datetime64[ms]")) + "Z",
+                "alt_m": float(last["alt"][i].as_py()),
+            },
+        )
+        for i in range(last.num_rows)
+    ]
     return {"type": "FeatureCollection", "features": features}
