@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from tests.ccsds_check import ccsds_validated
 from tests.conftest import SMALL_SCENARIO
 from tracklayer.io.omm import read_omm
 from tracklayer.io.parquet import read_table, write_table
@@ -25,6 +26,8 @@ from tracklayer.space.propagate import propagate
 from tracklayer.stages.space import space_segment
 from tracklayer.tracking.synthetic import EPOCH, make_raid
 from tracklayer.vocabulary import TRACKS_SCHEMA
+
+__all__ = ["ccsds_validated"]
 
 CliRun = Callable[..., tuple[int, str, str]]
 RADARS = """\
@@ -74,8 +77,11 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run
 
 
-def test_every_format_reads_back(run_folder: Path, tmp_path: Path, run_cli: CliRun) -> None:
-    """References: ccsds-ndm (CCSDS OEM/TDM schemas), sgp4 (the OMM's elements propagate
+def test_every_format_reads_back(
+    run_folder: Path, tmp_path: Path, run_cli: CliRun, ccsds_validated: list[Path]
+) -> None:
+    """References: ccsds-ndm (every OEM, OMM and TDM file, KVN and XML, validated as it is
+    written; samples parsed again below), sgp4 (the OMM's elements propagate
     within 1 cm of the catalogue's), the run's tables (states to 1 mm, epochs to 1 µs),
     the scenario's epoch (STK's ScenarioEpoch)."""
     ccsds_io = pytest.importorskip("ccsds_ndm.ndm_io")
@@ -83,6 +89,8 @@ def test_every_format_reads_back(run_folder: Path, tmp_path: Path, run_cli: CliR
     code, stdout, stderr = run_cli("export", str(run_folder), "--out", str(out))
     assert code == 0, stderr
     assert "files in" in stdout
+    written = [p for p in out.rglob("*") if p.suffix in (".oem", ".omm", ".tdm", ".xml")]
+    assert len(ccsds_validated) == len(written) > 40
     scenario = load_scenario(run_folder / "scenario.yaml")
     catalog = space_segment(scenario)
     for kind, count in (("satellites", 18), ("threats", 2), ("tracks", 2)):
