@@ -127,6 +127,10 @@ def test_every_format_reads_back(
     boost = (out / "stk" / "threats" / f"{name}_boost.int").read_text().splitlines()
     start, stop = (utcg(t) for t in stk.time_ns[[0, 9]].tolist())  # boost: first 10 samples
     assert boost[4] == f'"{start}" "{stop}"' and len(boost) == 7
+    assert (
+        "1 Jan 2030 00:00:00.000000 UTCG to 1 Jan 2030 00:10:00.000000 UTCG"
+        in (out / "stk" / "README.txt").read_text()
+    )
     sat = read_stk_ephemeris((out / "stk" / "satellites" / f"{catalog.sat_id[0]}.e").read_text())
     assert sat.time_ns.size == 21  # 600 s every 30 s
 

@@ -47,7 +47,7 @@ from tracklayer.io.oem import write_oem_files
 from tracklayer.io.omm_kvn import write_omm_kvn_files
 from tracklayer.io.outputs import safe_file_name, write_text_atomic
 from tracklayer.io.parquet import read_table
-from tracklayer.io.stk import interval_list_text, stk_ephemeris_text
+from tracklayer.io.stk import interval_list_text, stk_ephemeris_text, utcg
 from tracklayer.io.tdm import write_tdm_files
 from tracklayer.io.tdm_xml import write_tdm_xml
 from tracklayer.io.track_oem import write_track_oems
@@ -200,7 +200,27 @@ def _stk(run: RunFolder, out: Path, created: datetime) -> list[Path]:
         files += _stk_threats(run, out, epoch)
     if run.has("tracks"):
         files += _stk_tracks(run, out, epoch)
+    files.append(write_text_atomic(out / "stk" / "README.txt", _stk_readme(run)))
     return files
+
+
+def _stk_readme(run: RunFolder) -> str:
+    """How an STK user loads the files: the scenario's time span, frame and units."""
+    start = utcg(run.epoch_ns)
+    stop = utcg(run.epoch_ns + int(run.scenario.duration_s * 1e9))
+    return (
+        f"STK external files of the tracklayer scenario {run.scenario.name!r}\n\n"
+        f"Scenario analysis period: {start} UTCG to {stop} UTCG; every .e file's\n"
+        "ScenarioEpoch is the start, its times seconds after it.\n"
+        "States: Earth-fixed axes (CentralBody Earth, CoordinateSystem Fixed), metres and\n"
+        "metres per second; tracks carry 6x6 covariances (CovarianceTimePosVel, m^2...).\n\n"
+        "satellites/*.e  the space segment, every 30 s (Lagrange, 7 samples)\n"
+        "threats/*.e     each threat's true flight (Hermite); threats/*_boost.int its\n"
+        "                powered flight, an interval list (e.g. for a constraint)\n"
+        "tracks/*.e      each tracker's tracks, TRACKER_TRACKID (Hermite, covariance)\n\n"
+        "To load: insert a Satellite (satellites) or a Missile/Aircraft object (threats,\n"
+        "tracks), set its propagator to StkExternal and pick the .e file.\n"
+    )
 
 
 def _intervals(time_ns: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
