@@ -37,8 +37,9 @@ def ccsds_validated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     import importlib
 
     checked: list[Path] = []
-    for module_name, attribute in _BINDINGS:
-        module = importlib.import_module(module_name)
+    # Import every module first: one imported after another's patch would bind the wrapper.
+    modules = [importlib.import_module(name) for name, _ in _BINDINGS]
+    for module, (_, attribute) in zip(modules, _BINDINGS, strict=True):
         original: Callable[..., Path] = getattr(module, attribute)
 
         def checking(target: Path, text: str, *args: object, _w=original) -> Path:  # type: ignore[no-untyped-def]
