@@ -102,6 +102,22 @@ def test_unscented_impact_covariance_matches_monte_carlo() -> None:
     assert np.linalg.norm(mean_hit - hits.mean(axis=0)) < 0.1 * math.sqrt(np.trace(mc))
 
 
+def test_degenerate_covariances() -> None:
+    """A singular covariance (one axis known exactly, one eigenvalue a rounding below 0)
+    still predicts, with the same centre as a tiny regular one (1 m); a NaN covariance
+    gives NaN, not an error."""
+    state = _equatorial_state(300e3, 5000.0, 25.0)
+    singular = np.diag([1e4, 1e4, 0.0, 1.0, 1.0, 0.0])
+    singular[2, 2] = -1e-12
+    tiny = np.eye(6) * 1e-6
+    pred = predict_impacts(
+        np.stack([state] * 3), np.stack([singular, tiny, np.full((6, 6), np.nan)])
+    )
+    assert abs(pred.lon_rad[0] - pred.lon_rad[1]) * WGS84_A_M < 1.0
+    assert np.isfinite(pred.cov_en_m2[0]).all()
+    assert np.isnan(pred.lat_rad[2])
+
+
 def test_no_impact_gives_nan() -> None:
     """A circular orbit never falls: NaN, not an error."""
     r = WGS84_A_M + 500e3

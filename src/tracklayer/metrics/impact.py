@@ -123,11 +123,20 @@ def fall_to_ground(
 
 
 def _sigma_points(mean: FloatArray, cov: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Unscented points (K, 13, 6) and weights (13,) with kappa = 0 (n = 6)."""
+    """Unscented points (K, 13, 6) and weights (13,) with kappa = 0 (n = 6).
+
+    The square root is the symmetric one from the eigendecomposition, negative
+    eigenvalues (rounding in a nearly singular covariance) clipped to zero; a state or
+    covariance that is not finite gives NaN points."""
     n = mean.shape[-1]
-    root = np.linalg.cholesky(cov * n)  # (K, 6, 6), columns are the offsets
+    usable: NDArray[np.bool_] = np.asarray(
+        np.isfinite(mean).all(axis=-1) & np.isfinite(cov).all(axis=(-2, -1)), dtype=np.bool_
+    )
+    values, vectors = np.linalg.eigh(np.where(usable[:, None, None], cov, np.eye(n)) * n)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]  # root @ root.T = n P
     offsets = np.concatenate([root.transpose(0, 2, 1), -root.transpose(0, 2, 1)], axis=1)
     points = np.concatenate([mean[:, None, :], mean[:, None, :] + offsets], axis=1)
+    points[~usable] = np.nan
     weights = np.full(2 * n + 1, 1.0 / (2 * n))
     weights[0] = 0.0
     return points, weights
