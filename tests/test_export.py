@@ -159,6 +159,9 @@ def test_one_format_and_errors(run_folder: Path, tmp_path: Path, run_cli: CliRun
     bad = tmp_path / "bad"
     code, _, stderr = run_cli("export", str(tmp_path / "nowhere"), "-o", str(bad))
     assert code == 2 and "nowhere: no such run folder" in stderr
+    code, _, stderr = run_cli("export", str(tmp_path / "nowhere"))
+    assert code == 2 and "nowhere: no such run folder" in stderr
+    assert not (tmp_path / "nowhere").exists()
     code, _, stderr = run_cli("export", str(run_folder), "-o", str(bad), "-f", "stl")
     assert code == 2 and "--format: unknown ['stl']" in stderr
     partial = tmp_path / "partial"

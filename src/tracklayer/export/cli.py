@@ -28,9 +28,12 @@ def export(
     """Write a run's satellites, threats, tracks and detections in standard formats:
     CCSDS OEM/OMM/TDM, STK .e/.int, GeoJSON and KML (coverage, ground tracks, impact
     areas, radar fans)."""
+    from tracklayer.errors import TracklayerError
     from tracklayer.export.run_folder import FORMATS, export_run
     from tracklayer.io.outputs import staged_output
 
+    if not Path(run_dir).is_dir():  # before staging, which would create the folder
+        raise TracklayerError(f"{run_dir}: no such run folder")
     target = out if out is not None else Path(run_dir) / "export"
     with staged_output(target) as stage:
         written = export_run(run_dir, stage, formats or FORMATS)
