@@ -21,7 +21,6 @@ _BINDINGS = (
     ("tracklayer.io.truth_oem", "_write_atomic"),
     ("tracklayer.io.tdm_xml", "_write_atomic"),
     ("tracklayer.io.omm_kvn", "write_text_atomic"),
-    ("tracklayer.export.run_folder", "write_text_atomic"),
 )
 _SUFFIXES = {".oem", ".omm", ".tdm"}
 
