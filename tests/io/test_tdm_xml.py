@@ -156,3 +156,25 @@ def test_either_encoding_by_content(tmp_path: Path) -> None:
 def test_bad_xml_is_refused_naming_where(text: str, message: str) -> None:
     with pytest.raises(InputFormatError, match=message):
         parse_tdm_xml(text, "doc")
+
+
+def test_kvn_written_by_ccsds_ndm_is_read(tmp_path: Path) -> None:
+    """Reference: ccsds-ndm's KVN writer. Our XML, read by ccsds-ndm and written back by it
+    as KVN (its own layout: aligned keywords, its number formatting), reads as the same
+    segment with the KVN reader (angles to 1e-9 deg, epochs exact)."""
+    ccsds_io = pytest.importorskip("ccsds_ndm.ndm_io")
+    mapping = pytest.importorskip("ccsds_ndm.mapping")
+    times = T0 + np.arange(5) * 1_000_000_000
+    path = write_tdm_xml(
+        tmp_path / "r.xml", "RADAR-1", times, _los(), range_m=np.linspace(2e5, 6e5, 5),
+        site_lat_lon_rad=(0.5, 1.0), creation_date=EPOCH,
+    )  # fmt: skip
+    kvn = ccsds_io.NdmIo().to_string(ccsds_io.NdmIo().from_path(path), mapping.NDMFileFormats.KVN)
+    from tracklayer.io.tdm import parse_tdm
+
+    (theirs,) = parse_tdm(kvn, "foreign.tdm")
+    (ours,) = read_any_tdm(path)
+    np.testing.assert_array_equal(theirs.time, ours.time)
+    np.testing.assert_allclose(theirs.angle_1_deg, ours.angle_1_deg, atol=1e-9, rtol=0)
+    assert theirs.range_km is not None and ours.range_km is not None
+    np.testing.assert_allclose(theirs.range_km, ours.range_km, atol=1e-6, rtol=0)
