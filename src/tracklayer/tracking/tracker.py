@@ -35,7 +35,7 @@ from tracklayer.tracking import association, initiation, jpda, manager, single_s
 from tracklayer.tracking.config import MAX_CONFIRM_N, TrackingConfig, chi2_quantile
 from tracklayer.tracking.detections import Detections, Frame, Pairs
 from tracklayer.tracking.estimators import make_filter
-from tracklayer.tracking.filters import enforce_spd
+from tracklayer.tracking.filters import angles_model, enforce_spd
 from tracklayer.tracking.manager import DELETED, TrackSet
 
 F64 = NDArray[np.float64]
@@ -163,7 +163,7 @@ class BatchTracker:
 
     def _gate(self, tracks: TrackSet, frame: Frame) -> Pairs:
         det = frame.det
-        ti, di, d2 = association.gate(
+        ti, di, d2, log_det_s = association.gate(
             tracks.x,
             tracks.p,
             det.los,
@@ -173,7 +173,7 @@ class BatchTracker:
             self._gate_d2,
             frame.basis,
         )
-        return Pairs(ti, di, d2)
+        return Pairs(ti, di, d2, log_det_s)
 
     def _jpda(self, tracks: TrackSet, frame: Frame, gated: Pairs) -> tuple[TrackSet, Pairs, Pairs]:
         """Every gated detection weighs into its tracks' updates (JPDA)."""
@@ -212,12 +212,44 @@ class BatchTracker:
             )
         in_bank = (tracks.origin_sensor >= 0)[gated.track]
         competing = gated.select(~in_bank)
-        ti, di = association.gnn(competing.track, competing.det, competing.d2, det.sensor)
+        ti, di = association.gnn(competing.track, competing.det, competing.cost, det.sensor)
         if np.any(in_bank):
             tracks, ti, di = self._update_with_banks(tracks, frame, gated.select(in_bank), ti, di)
         else:
-            tracks = self.filter.update(tracks, frame, ti, di)
+            tracks, ti, di = self._validated_update(tracks, frame, ti, di)
         return tracks, gated, Pairs(ti, di, np.zeros(ti.size))
+
+    def _validated_update(
+        self, tracks: TrackSet, frame: Frame, ti: I64, di: I64
+    ) -> tuple[TrackSet, I64, I64]:
+        """Update, then drop the assigned detections that the updated state does not
+        explain and update those tracks again without them; returns the pairs kept.
+
+        A detection whose angular residual from the updated state, ``|h|^2 / sigma^2``
+        (chi-square, 2 degrees of freedom), lies outside the gate is another object's:
+        a track whose velocity is still unknown gates kilometres around its prediction,
+        and a sensor that missed its target gives it a neighbour's detection. Among
+        several sensors' lines of sight the outlier stands out after the update; the
+        test needs at least three detections on the track (with two, either may be the
+        one at fault).
+        """
+        updated = self.filter.update(tracks, frame, ti, di)
+        n_on_track = np.bincount(ti, minlength=len(tracks))[ti]
+        det = frame.det
+        h, _, _ = angles_model(
+            updated.x[ti], det.los[di], det.sensor_pos[di], frame.tau[di], frame.basis[di]
+        )
+        d2 = np.einsum("gi,gi->g", h, h) / det.sigma_rad[di] ** 2
+        outlier = (d2 > self._gate_d2) & (n_on_track >= 3) & np.isnan(det.range_m[di])
+        if not np.any(outlier):
+            return updated, ti, di
+        redo = np.zeros(len(tracks), dtype=bool)
+        redo[ti[outlier]] = True
+        keep = ~outlier
+        again = keep & redo[ti]
+        fixed = self.filter.update(tracks, frame, ti[again], di[again])
+        tracks = _take_rows(updated, fixed, redo)
+        return tracks, ti[keep], di[keep]
 
     def _update_with_banks(
         self, tracks: TrackSet, frame: Frame, bank_pairs: Pairs, ti: I64, di: I64
@@ -242,11 +274,14 @@ class BatchTracker:
     def _manage(self, tracks: TrackSet, frame: Frame, gated: Pairs, assigned: Pairs) -> TrackSet:
         hit = np.zeros(len(tracks), dtype=bool)
         hit[assigned.track] = True
-        now = manager.dominated(
+        dominated, sharing = manager.redundant(
             tracks, gated.track, gated.det, assigned.track, assigned.det, frame.det.sensor
         )
-        bits = ((tracks.dominated << 1) | now.astype(np.int64)) & ((1 << MAX_CONFIRM_N) - 1)
-        tracks = replace(tracks, dominated=bits)
+        now = dominated | sharing
+        # The streak counts the frames that updated a track: a track fed now and then by
+        # one line of sight that a real track explains must not reset it by missing.
+        shifted = ((tracks.dominated << 1) | now.astype(np.int64)) & ((1 << MAX_CONFIRM_N) - 1)
+        tracks = replace(tracks, dominated=np.where(hit, shifted, tracks.dominated))
         tracks = manager.advance(tracks, hit, frame.time_s, self.config)
         if np.any(tracks.group >= 0):
             tracks = single_sensor.prune(tracks, hit, self.config)
@@ -352,3 +387,21 @@ class BatchTracker:
             np.concatenate([r.status for r in rows]),
             np.concatenate([r.mode_prob for r in rows]),
         )
+
+
+def _take_rows(base: TrackSet, other: TrackSet, rows: NDArray[np.bool_]) -> TrackSet:
+    """``base`` with the filter state (``x``, ``p``, IMM modes) of ``rows`` from ``other``."""
+
+    def pick(a: F64, b: F64) -> F64:
+        out = a.copy()
+        out[rows] = b[rows]
+        return out
+
+    return replace(
+        base,
+        x=pick(base.x, other.x),
+        p=pick(base.p, other.p),
+        mu=pick(base.mu, other.mu),
+        xm=pick(base.xm, other.xm),
+        pm=pick(base.pm, other.pm),
+    )
