@@ -48,6 +48,9 @@ __all__ = ["BatchTracker", "Detections", "TrackHistory"]
 #: far from linear, and this many relinearisations converge it.
 RANGING_ITERATIONS = 10
 
+#: Rounds of outlier exclusion after an update, one detection per track each.
+OUTLIER_ROUNDS = 3
+
 
 @dataclass(frozen=True)
 class TrackHistory:
@@ -223,33 +226,46 @@ class BatchTracker:
         self, tracks: TrackSet, frame: Frame, ti: I64, di: I64
     ) -> tuple[TrackSet, I64, I64]:
         """Update, then drop the assigned detections that the updated state does not
-        explain and update those tracks again without them; returns the pairs kept.
+        explain, worst first, and update those tracks again; returns the pairs kept.
 
         A detection whose angular residual from the updated state, ``|h|^2 / sigma^2``
         (chi-square, 2 degrees of freedom), lies outside the gate is another object's:
         a track whose velocity is still unknown gates kilometres around its prediction,
         and a sensor that missed its target gives it a neighbour's detection. Among
-        several sensors' lines of sight the outlier stands out after the update; the
-        test needs at least three detections on the track (with two, either may be the
-        one at fault).
+        several sensors' lines of sight the outlier stands out after the update, though
+        it drags the others' residuals too; so each round drops one detection per track,
+        the worst (fault exclusion as in receiver autonomous integrity monitoring), for at
+        most ``OUTLIER_ROUNDS`` rounds. The test needs at least three detections on the
+        track (with two, either may be the one at fault).
         """
         updated = self.filter.update(tracks, frame, ti, di)
-        n_on_track = np.bincount(ti, minlength=len(tracks))[ti]
+        keep = np.ones(ti.size, dtype=bool)
         det = frame.det
-        h, _, _ = angles_model(
-            updated.x[ti], det.los[di], det.sensor_pos[di], frame.tau[di], frame.basis[di]
-        )
-        d2 = np.einsum("gi,gi->g", h, h) / det.sigma_rad[di] ** 2
-        outlier = (d2 > self._gate_d2) & (n_on_track >= 3) & np.isnan(det.range_m[di])
-        if not np.any(outlier):
-            return updated, ti, di
-        redo = np.zeros(len(tracks), dtype=bool)
-        redo[ti[outlier]] = True
-        keep = ~outlier
-        again = keep & redo[ti]
-        fixed = self.filter.update(tracks, frame, ti[again], di[again])
-        tracks = _take_rows(updated, fixed, redo)
-        return tracks, ti[keep], di[keep]
+        angles = np.isnan(det.range_m[di])
+        for _ in range(OUTLIER_ROUNDS):
+            live = np.nonzero(keep)[0]
+            t, d = ti[live], di[live]
+            h, _, _ = angles_model(
+                updated.x[t], det.los[d], det.sensor_pos[d], frame.tau[d], frame.basis[d]
+            )
+            d2 = np.einsum("gi,gi->g", h, h) / det.sigma_rad[d] ** 2
+            n_on_track = np.bincount(t, minlength=len(tracks))[t]
+            bad = (d2 > self._gate_d2) & (n_on_track >= 3) & angles[live]
+            if not np.any(bad):
+                break
+            # The worst pair of each track with an outlier.
+            order = np.lexsort((-d2, t))
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = t[order][1:] != t[order][:-1]
+            worst = order[first]
+            worst = worst[bad[worst]]
+            keep[live[worst]] = False
+            redo = np.zeros(len(tracks), dtype=bool)
+            redo[t[worst]] = True
+            again = keep & redo[ti]
+            fixed = self.filter.update(tracks, frame, ti[again], di[again])
+            updated = _take_rows(updated, fixed, redo)
+        return updated, ti[keep], di[keep]
 
     def _update_with_banks(
         self, tracks: TrackSet, frame: Frame, bank_pairs: Pairs, ti: I64, di: I64
