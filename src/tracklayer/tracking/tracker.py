@@ -36,7 +36,8 @@ from tracklayer.tracking.config import MAX_CONFIRM_N, TrackingConfig, chi2_quant
 from tracklayer.tracking.detections import Detections, Frame, Pairs
 from tracklayer.tracking.estimators import make_filter
 from tracklayer.tracking.filters import angles_model, enforce_spd
-from tracklayer.tracking.manager import DELETED, TrackSet
+from tracklayer.tracking.manager import CONFIRMED, DELETED, TENTATIVE, TrackSet
+from tracklayer.tracking.multiframe import ThreeFrameInitiator
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -116,6 +117,7 @@ class BatchTracker:
         self._next_group = 0
         self._gate_d2 = chi2_quantile(config.gate_probability, 2)
         self._rows: list[TrackHistory] = []
+        self._three_frame = ThreeFrameInitiator(config) if config.initiation.frames == 3 else None
 
     def run(self, det: Detections) -> TrackHistory:
         """Track all detections, frame by frame in time order, and return the history."""
@@ -329,18 +331,23 @@ class BatchTracker:
             positions.append(r)
             covariances.append(c)
         infrared = np.nonzero(~radar)[0]
+        points, points_cov = np.zeros((0, 3)), np.zeros((0, 3, 3))
         if infrared.size >= 2:
             ir = sub.take(infrared)
             got = initiation.initiate(
                 ir.los, ir.sensor_pos, ir.sigma_rad, ir.sensor, tau[infrared], cfg
             )
-            positions.append(got.r)
-            covariances.append(got.cov)
+            points, points_cov = got.r, got.cov
+            if self._three_frame is None:
+                positions.append(got.r)
+                covariances.append(got.cov)
             if cfg.single_sensor.enabled and got.members:
                 used = np.zeros(infrared.size, dtype=bool)
                 used[np.concatenate(got.members)] = True
                 infrared = infrared[~used]
         born = self._born(positions, covariances, frame.time_s)
+        if self._three_frame is not None:
+            born = born.concat(self._born_from_triples(points, points_cov, frame.time_s))
         if cfg.single_sensor.enabled and infrared.size:
             born = born.concat(self._range_banks(sub.take(infrared), frame.time_s))
         return born
@@ -356,6 +363,27 @@ class BatchTracker:
         born = TrackSet.born(self._next_id, x, p, t, self._initial_mode_probabilities())
         self._next_id += k
         return born
+
+    def _born_from_triples(self, r: F64, cov: F64, t: float) -> TrackSet:
+        """Tracks whose triangulated points ``r`` (cov ``cov``) of this frame and points of
+        the two frames before line up
+        (:class:`tracklayer.tracking.multiframe.ThreeFrameInitiator`), born with three
+        hits."""
+        assert self._three_frame is not None
+        triples = self._three_frame.step(r, cov, t)
+        k = triples.x.shape[0]
+        born = TrackSet.born(
+            self._next_id, triples.x, triples.p, t, self._initial_mode_probabilities()
+        )
+        self._next_id += k
+        # A triple is three hits of M-of-N: with M <= 3 the track is confirmed at birth.
+        status = CONFIRMED if self.config.management.confirm_m <= 3 else TENTATIVE
+        return replace(
+            born,
+            status=np.full(k, status, np.int8),
+            history=np.full(k, 0b111, np.int64),
+            age=np.full(k, 3, np.int64),
+        )
 
     def _range_banks(self, det: Detections, t: float) -> TrackSet:
         """One bank of range hypotheses along each line of sight."""
