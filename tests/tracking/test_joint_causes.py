@@ -54,9 +54,11 @@ def test_a_ghost_on_one_sensors_line_of_sight_is_dominated() -> None:
     assert _dominated(tracks, gated, assigned) == [False, True]
 
 
-def test_unresolved_closely_spaced_objects_are_not_swallowed() -> None:
+def test_unresolved_closely_spaced_objects_are_not_dominated() -> None:
     """Two objects the sensors do not resolve: one merged detection per sensor, both
-    tracks gate all of them and share them out. Neither dominates the other."""
+    tracks gate all of them and share them out. Neither dominates the other (being one
+    object to every sensor, they keep one track through :func:`sharing`, the test of
+    duplicates below)."""
     tracks = _two_tracks(30.0, 30.0)
     gated = [(t, d) for t in (0, 1) for d in range(4)]
     assigned = [(0, 0), (0, 1), (1, 2), (1, 3)]
@@ -75,30 +77,48 @@ def test_resolved_neighbours_and_an_imprecise_dominator_are_not_swallowed() -> N
     assert _dominated(wide_first, gated, [(0, 1), (1, 0)]) == [False, False]
 
 
-def _joint_false_gospa(raid_tables: tuple[pa.Table, pa.Table], dominated_frames: int) -> float:
+def _gospa_by_tracker(raid_tables: tuple[pa.Table, pa.Table]) -> dict[str, tuple[float, float]]:
+    """Mean GOSPA and the square root of the mean false part (m) of each owner's tracker,
+    the joint one, and the joint one without the dominance rule."""
     truth, detections = raid_tables
-    cfg = TrackingConfig(management={"dominated_frames": dominated_frames})
-    det, _ = detections_arrays(strip_truth(detections), EPOCH)
-    tracks = history_table(BatchTracker(cfg).run(det), "joint", EPOCH)
-    _, gospa = tracking_metrics(truth, tracks, None, cfg)
-    false_m2 = np.asarray(gospa.column("false").to_numpy(), float)
-    return float(np.sqrt(false_m2.mean()))
+    det, owner = detections_arrays(strip_truth(detections), EPOCH)
+    everyone = np.ones(owner.size, dtype=bool)
+    runs = [(o, TrackingConfig(), owner == o) for o in ("USA", "JPN")]
+    runs += [("joint", TrackingConfig(), everyone)]
+    runs += [("no rule", TrackingConfig(management={"dominated_frames": 0}), everyone)]
+    tables = [
+        history_table(BatchTracker(cfg).run(det.take(np.nonzero(sel)[0])), name, EPOCH)
+        for name, cfg, sel in runs
+    ]
+    _, gospa = tracking_metrics(truth, pa.concat_tables(tables), None, TrackingConfig())
+    tracker = np.asarray(gospa.column("tracker").to_pylist())
+    out = {}
+    for name, _, _ in runs:
+        rows = tracker == name
+        g = np.asarray(gospa.column("gospa_m").to_numpy(), float)[rows]
+        false_m2 = np.asarray(gospa.column("false").to_numpy(), float)[rows]
+        out[name] = (float(g.mean()), float(np.sqrt(false_m2.mean())))
+    return out
 
 
 EPOCH = make_raid(1, 0, threats_only=True).epoch
 
 
 @pytest.mark.slow
-def test_raid_joint_ghosts_reproduced_and_removed() -> None:
-    """A dense raid (100 ballistic threats launched within 2 min from a 4 x 4 deg area,
-    120 satellites of two owners, 300 s). Reference: without the dominance rule the joint
-    tracker carries ghosts on single lines of sight: the false part of GOSPA (c = 10 km,
-    p = 2; each false track adds c^2 / 2), as the square root of its mean over time, is
-    8.1 km; with it 2.5 km, against 1.8 km and 0 km for the owners alone."""
+def test_raid_joint_tracker_is_no_worse_than_the_best_owner() -> None:
+    """The sanity law on a dense raid (100 ballistic threats launched within 2 min from a
+    4 x 4 deg area, 120 satellites of two owners, 300 s, seed 1). Reference (one run):
+    mean GOSPA (c = 10 km, p = 2) USA 3.60 km, JPN 3.40 km, joint 3.36 km, no false
+    track in any. Before the likelihood cost and the outlier exclusion the joint tracker
+    scored 9.27 km without the dominance rule (false part 8.1 km: ghosts along one
+    satellite's lines of sight) and 3.81 km with it; now the ghosts' detections go to the
+    real tracks in the first place, and the rule changes nothing here."""
     raid = make_raid(100, 120, duration_s=300.0, seed=1, launch_window_s=120.0)
-    tables = (raid.truth, raid.detections)
-    assert _joint_false_gospa(tables, 0) > 6000.0
-    assert _joint_false_gospa(tables, 3) < 3000.0
+    got = _gospa_by_tracker((raid.truth, raid.detections))
+    best_owner = min(got["USA"][0], got["JPN"][0])
+    assert got["joint"][0] <= best_owner + 10.0
+    assert got["joint"][1] == 0.0
+    assert got["no rule"][0] <= best_owner + 10.0
 
 
 def test_many_lines_of_sight_to_closely_spaced_objects_make_no_initiation_ghosts() -> None:
