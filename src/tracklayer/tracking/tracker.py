@@ -50,7 +50,7 @@ __all__ = ["BatchTracker", "Detections", "TrackHistory"]
 RANGING_ITERATIONS = 10
 
 #: Rounds of outlier exclusion after an update, one detection per track each.
-OUTLIER_ROUNDS = 3
+OUTLIER_ROUNDS = 10
 
 
 @dataclass(frozen=True)
