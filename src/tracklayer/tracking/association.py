@@ -8,13 +8,8 @@ Assignment: in one frame each sensor sees a target at most once, so the problem 
 into one independent assignment per sensor (a track may take one detection from each
 sensor). Pairs that conflict with nothing are taken directly; the rest are solved per
 sensor by ``scipy.optimize.linear_sum_assignment`` (Crouse, "On implementing 2D rectangular
-assignment algorithms", IEEE TAES 52(4), 2016), with gated-out pairs forbidden (global
-nearest neighbour, Blackman and Popoli 1999, sec. 6.5.1). The cost of a pair is the
-negative log-likelihood of the detection under the track, ``d^2 + ln det S`` up to a
-constant (the "generalized statistical distance", Blackman and Popoli 1999, sec. 6.3):
-the Mahalanobis distance alone favours the track with the widest innovation covariance,
-so a lost track coasting with kilometres of uncertainty would win a detection from the
-target's own precise track.
+assignment algorithms", IEEE TAES 52(4), 2016) on the Mahalanobis cost, with gated-out
+pairs forbidden (global nearest neighbour, Blackman and Popoli 1999, sec. 6.5.1).
 """
 
 from __future__ import annotations
@@ -42,7 +37,7 @@ def gate(
     tau: F64,
     gate_d2: float,
     basis: F64 | None = None,
-) -> tuple[I64, I64, F64, F64]:
+) -> tuple[I64, I64, F64]:
     """(track, detection) pairs inside the Mahalanobis gate.
 
     Parameters
@@ -62,13 +57,11 @@ def gate(
     track_idx, det_idx : ndarray of int, shape (G,)
     d2 : ndarray, shape (G,)
         Squared Mahalanobis distances of the gated pairs.
-    log_det_s : ndarray, shape (G,)
-        ``ln det S`` of each gated pair's innovation covariance (S in rad^2).
     """
     k, d = x.shape[0], los.shape[0]
     if k == 0 or d == 0:
         z = np.zeros(0, dtype=np.int64)
-        return z, z, np.zeros(0), np.zeros(0)
+        return z, z, np.zeros(0)
     # Coarse: distance of the predicted track from the measured line, against a generous
     # multiple of the gate. Written with (K, 6) x (6, D) products instead of (K, D, 3)
     # differences because this runs on every (track, detection) pair of every frame.
@@ -98,7 +91,7 @@ def gate(
     # Rounding of the expanded squares is ~1e-16 |r|^2 ~ 0.01 m^2, far inside the gate.
     ti, di = np.nonzero((along > 0.0) & (perp2 <= _COARSE_FACTOR * gate_d2 * var))
     if ti.size == 0:
-        return ti.astype(np.int64), di.astype(np.int64), np.zeros(0), np.zeros(0)
+        return ti.astype(np.int64), di.astype(np.int64), np.zeros(0)
     h, jac, _ = angles_model(
         x[ti], los[di], sensor_pos[di], tau[di], None if basis is None else basis[di]
     )
@@ -106,10 +99,11 @@ def gate(
     r2 = sigma_rad[di] ** 2
     s00, s01, s11 = s[:, 0, 0] + r2, s[:, 0, 1], s[:, 1, 1] + r2
     # y^T S^-1 y for 2 x 2 S in closed form.
-    det_s = s00 * s11 - s01 * s01
-    d2 = (s11 * h[:, 0] ** 2 - 2.0 * s01 * h[:, 0] * h[:, 1] + s00 * h[:, 1] ** 2) / det_s
+    d2 = (s11 * h[:, 0] ** 2 - 2.0 * s01 * h[:, 0] * h[:, 1] + s00 * h[:, 1] ** 2) / (
+        s00 * s11 - s01 * s01
+    )
     ok = d2 <= gate_d2
-    return ti[ok].astype(np.int64), di[ok].astype(np.int64), d2[ok], np.log(det_s[ok])
+    return ti[ok].astype(np.int64), di[ok].astype(np.int64), d2[ok]
 
 
 def gnn(track_idx: I64, det_idx: I64, cost: F64, det_sensor: I64) -> tuple[I64, I64]:
@@ -121,7 +115,7 @@ def gnn(track_idx: I64, det_idx: I64, cost: F64, det_sensor: I64) -> tuple[I64, 
     track_idx, det_idx : ndarray of int, shape (G,)
         Gated pairs.
     cost : ndarray, shape (G,)
-        Their costs (negative log-likelihoods, ``d^2 + ln det S``).
+        Their costs (squared Mahalanobis distances).
     det_sensor : ndarray of int, shape (D,)
         Sensor index of every detection.
 
@@ -148,7 +142,7 @@ def gnn(track_idx: I64, det_idx: I64, cost: F64, det_sensor: I64) -> tuple[I64, 
         for block in np.split(order, bounds):
             tu, t_inv = np.unique(track_idx[block], return_inverse=True)
             du, d_inv = np.unique(det_idx[block], return_inverse=True)
-            big = 1e6 + 2.0 * float(np.abs(cost[block]).max())
+            big = 1e6 + 2.0 * float(cost[block].max())
             mat = np.full((tu.size, du.size), big)
             mat[t_inv, d_inv] = cost[block]
             rows, cols = linear_sum_assignment(mat)

@@ -86,23 +86,15 @@ class Pairs:
 
     Attributes
     ----------
-    track, det : (G,) int indices; d2 : (G,) squared Mahalanobis distance;
-    log_det_s : (G,) ``ln det S`` of the innovation covariance (rad^2), or ``None``.
+    track, det : (G,) int indices; d2 : (G,) squared Mahalanobis distance.
     """
 
     track: I64
     det: I64
     d2: F64
-    log_det_s: F64 | None = None
 
     def select(self, mask: NDArray[np.bool_]) -> Pairs:
-        log_det = None if self.log_det_s is None else self.log_det_s[mask]
-        return Pairs(self.track[mask], self.det[mask], self.d2[mask], log_det)
-
-    @property
-    def cost(self) -> F64:
-        """Negative log-likelihood of each pair up to a constant: ``d2 + ln det S``."""
-        return self.d2 if self.log_det_s is None else self.d2 + self.log_det_s
+        return Pairs(self.track[mask], self.det[mask], self.d2[mask])
 
     def __len__(self) -> int:
         return int(self.track.shape[0])

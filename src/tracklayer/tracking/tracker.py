@@ -168,7 +168,7 @@ class BatchTracker:
 
     def _gate(self, tracks: TrackSet, frame: Frame) -> Pairs:
         det = frame.det
-        ti, di, d2, log_det_s = association.gate(
+        ti, di, d2 = association.gate(
             tracks.x,
             tracks.p,
             det.los,
@@ -178,7 +178,7 @@ class BatchTracker:
             self._gate_d2,
             frame.basis,
         )
-        return Pairs(ti, di, d2, log_det_s)
+        return Pairs(ti, di, d2)
 
     def _jpda(self, tracks: TrackSet, frame: Frame, gated: Pairs) -> tuple[TrackSet, Pairs, Pairs]:
         """Every gated detection weighs into its tracks' updates (JPDA)."""
@@ -217,7 +217,7 @@ class BatchTracker:
             )
         in_bank = (tracks.origin_sensor >= 0)[gated.track]
         competing = gated.select(~in_bank)
-        ti, di = association.gnn(competing.track, competing.det, competing.cost, det.sensor)
+        ti, di = association.gnn(competing.track, competing.det, competing.d2, det.sensor)
         if np.any(in_bank):
             tracks, ti, di = self._update_with_banks(tracks, frame, gated.select(in_bank), ti, di)
         else:
