@@ -36,7 +36,7 @@ from tracklayer.space import SatelliteCatalog
 from tracklayer.stages import network
 from tracklayer.stages.coverage import coverage
 from tracklayer.stages.scoring import score
-from tracklayer.stages.sensing import Outage
+from tracklayer.stages.sensing import Outage, sightlines_table
 from tracklayer.stages.sensing import detections as detections_table
 from tracklayer.stages.space import space_segment
 from tracklayer.stages.threats import truth_table
@@ -159,6 +159,11 @@ STAGES: tuple[Stage, ...] = (
         (*_SPAN, "threats", "sensors", "space", "radars", "environment"),
         ("truth",), ("detections",),
         lambda i: {"detections": detections_table(i.scenario, i.tables["truth"], i.catalog)},
+    ),
+    Stage(  # why threats went unseen: each owner's lines of sight (report, not scoring)
+        "sightlines", "sightlines", RAID,
+        (*_SPAN, "threats", "sensors", "space", "environment"), ("truth",), ("sightlines",),
+        lambda i: {"sightlines": sightlines_table(i.scenario, i.tables["truth"], i.catalog)},
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),

@@ -218,7 +218,9 @@ def test_report_has_every_section_and_table(run_dir: Path) -> None:
     # GOSPA, comparison, ground tracks.
     assert len(_decoded_images(page)) == 8
     assert "median NEES" in text
-    assert "held, %" in text and "seen not held, s" in text
+    assert "held, %" in text and "losses" in text
+    # Time not held, by reason; without a sightlines table the unseen reason is unknown.
+    assert "not seen (no sightlines table), s" in text
 
 
 def test_report_is_self_contained(run_dir: Path) -> None:

@@ -56,7 +56,16 @@ REPORT_FILE = "report.html"
 SCENE_FILE = "scene.czml"
 #: Threat timelines drawn at most (the table lists every threat).
 MAX_TIMELINES = 24
-_TABLES = ("satellites", "coverage_summary", "truth", "detections", "tracks", "metrics", "gospa")
+_TABLES = (
+    "satellites",
+    "coverage_summary",
+    "truth",
+    "detections",
+    "sightlines",
+    "tracks",
+    "metrics",
+    "gospa",
+)
 
 
 @dataclass
@@ -808,6 +817,7 @@ def _custody_timelines(ctx: _Context) -> str:
         ctx.tracking,
         ctx.trackers,
         max_threats=MAX_TIMELINES,
+        sightlines=ctx.run.table("sightlines"),
     )
 
 
