@@ -10,8 +10,10 @@ import pytest
 from tracklayer.frames import utc_timestamps
 from tracklayer.metrics.custody import (
     CUSTODY_SCHEMA,
+    ERRORS_SCHEMA,
     NEES_SCHEMA,
     custody_intervals,
+    position_errors,
     position_nees,
 )
 from tracklayer.metrics.tracking import tracking_metrics
@@ -166,3 +168,14 @@ def test_position_nees_of_a_known_error_and_its_chi_square_bounds() -> None:
     assert np.allclose(out["mean_nees"].to_numpy(), 4.0, rtol=1e-12)
     assert np.allclose(out["lower"].to_numpy(), 0.216, atol=1e-3)
     assert np.allclose(out["upper"].to_numpy(), 9.348, atol=1e-3)
+
+
+def test_position_errors_of_a_track_off_by_a_known_distance() -> None:
+    """Reference: a track 100 m along x from the threat at every frame: error 100 m at each
+    of the 5 truth times (to 1e-6 m), none beyond the GOSPA cut-off."""
+    out = position_errors(_truth(5), _tracks(np.arange(5.0), 100.0), TrackingConfig())
+    assert out.schema == ERRORS_SCHEMA
+    assert out["time_s"].to_pylist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert np.allclose(out["error_m"].to_numpy(), 100.0, atol=1e-6)
+    far = position_errors(_truth(5), _tracks(np.arange(5.0), 1e6), TrackingConfig())
+    assert far.num_rows == 0

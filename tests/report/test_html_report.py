@@ -54,6 +54,7 @@ SECTIONS = (
     "consistency",
     "gospa",
     "comparison",
+    "fused",
     "ground-tracks",
 )
 RADAR = {"name": "R1", "owner": "JPN", "lat_deg": 41.0, "lon_deg": 131.0, "alt_km": 0.1}
@@ -221,6 +222,8 @@ def test_report_has_every_section_and_table(run_dir: Path) -> None:
     assert "held, %" in text and "losses" in text
     # Time not held, by reason; without a sightlines table the unseen reason is unknown.
     assert "not seen (no sightlines table), s" in text
+    # The fused picture has no sensors: detection reads as not applying, not as 0 of N.
+    assert "n/a: fuses tracks" in text and "share of fused moments, %" in text
 
 
 def test_report_is_self_contained(run_dir: Path) -> None:

@@ -32,6 +32,7 @@ from tracklayer.io.outputs import run_folder_name
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
 from tracklayer.report.custody_section import consistency_section, custody_timelines_section
+from tracklayer.report.fused_section import fused_section
 from tracklayer.report.losses_section import losses_section
 from tracklayer.report.markup import Cell as _Cell
 from tracklayer.report.markup import CellLike as _CellLike
@@ -157,6 +158,17 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         ),
         ("gospa", "GOSPA", _gospa_section(ctx)),
         ("comparison", "Alone versus joint", _comparison_section(ctx)),
+        (
+            "fused",
+            "The fused picture",
+            fused_section(
+                ctx.run.table("truth"),
+                ctx.run.table("tracks"),
+                ctx.tracking,
+                ctx.owners,
+                ctx.summary,
+            ),
+        ),
         ("ground-tracks", "Ground tracks", _ground_tracks_section(ctx)),
         ("network", "Network", network_section(run.path)),
         ("losses", "Losses", losses_section(run.path)),
@@ -854,13 +866,22 @@ _COMPARISON_COLUMNS: tuple[tuple[str, str, int, str], ...] = (
 )
 
 
+#: Comparison columns that only a tracker with sensors has.
+_SENSOR_COLUMNS = ("detected", "first_detection_s")
+
+
 def _comparison_section(ctx: _Context) -> str:
     if not ctx.summary:
         return ""
     names = [n for n in ctx.trackers if n in ctx.summary]
     best: dict[str, float] = {}
     for key, _, _, sense in _COMPARISON_COLUMNS:
-        values = [v for n in names if (v := ctx.summary[n][key]) is not None]
+        values = [
+            v
+            for n in names
+            if (v := ctx.summary[n][key]) is not None
+            and not (n == FUSED and key in _SENSOR_COLUMNS)
+        ]
         if values:
             best[key] = max(values) if sense == "max" else min(values)
     rows, classes = [], []
@@ -868,6 +889,10 @@ def _comparison_section(ctx: _Context) -> str:
         cells: list[_CellLike] = [name]
         for key, _, digits, _ in _COMPARISON_COLUMNS:
             value = ctx.summary[name][key]
+            if name == FUSED and key in _SENSOR_COLUMNS:
+                # Fused tracks are made of national tracks: it has no sensors to detect.
+                cells.append(_Cell("n/a: fuses tracks", ""))
+                continue
             text = _fmt(value, digits)
             if key in ("detected", "tracked") and value is not None:
                 text = f"{value:.0f} of {ctx.summary[name]['threats']:.0f}"
@@ -891,7 +916,8 @@ def _comparison_section(ctx: _Context) -> str:
     note = _note(
         "Detection and track times are means over the threats a tracker detected or tracked; "
         "custody is averaged over every threat (0 where never tracked). The fused picture "
-        "has no sensors of its own, so no detection time."
+        "has no sensors of its own: detection does not apply to it (see the fused "
+        "picture's section for where its error comes from)."
     )
     return table + note + figure
 
