@@ -31,6 +31,7 @@ from tracklayer.errors import ScenarioError
 from tracklayer.io.outputs import run_folder_name
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
+from tracklayer.report.coverage_maps import span_text
 from tracklayer.report.custody_section import consistency_section, custody_timelines_section
 from tracklayer.report.fused_section import fused_section
 from tracklayer.report.losses_section import losses_section
@@ -254,9 +255,17 @@ class _Context:
     def header_facts(self) -> list[str]:
         facts = [f"epoch {self.epoch_label}"]
         if self.scenario is not None:
-            facts.append(f"{self.scenario.duration_s / 60.0:g} min simulated")
-            facts.append(f"{self.scenario.step_s:g} s step")
-            facts.append(f"seed {self.scenario.seed}")
+            s = self.scenario
+            if s.threats is not None:
+                facts.append(
+                    f"raid: {s.duration_s / 60.0:g} min simulated at a {s.step_s:g} s step"
+                )
+            if s.coverage is not None:
+                facts.append(
+                    f"coverage: {span_text(s.coverage.duration_s)} of satellite motion at a "
+                    f"{s.coverage.step_s:g} s step"
+                )
+            facts.append(f"seed {s.seed}")
         return facts
 
     @property
@@ -644,17 +653,19 @@ def _coverage_section(ctx: _Context) -> str:
                 "time the joint constellation adds over the best single owner."
             )
         )
-    maps = [
-        _figure(
-            path.read_bytes(),
-            alt=f"coverage map {path.stem}",
-            caption=_map_caption(path),
-            wide=False,
+    if ctx.run.maps and ctx.scenario is not None and ctx.scenario.coverage is not None:
+        span = span_text(ctx.scenario.coverage.duration_s)
+        parts.append(
+            _note(
+                f"The maps and the table cover {span} of the satellites' motion (the "
+                "coverage section's span), a different question from the raid's few "
+                "minutes: how often each place is watched, not whether this raid was."
+            )
         )
+    parts += [
+        _figure(path.read_bytes(), alt=f"coverage map {path.stem}", caption=_map_caption(path))
         for path in ctx.run.maps
     ]
-    if maps:
-        parts.append(f'<div class="grid2">{"".join(maps)}</div>')
     return "\n".join(parts)
 
 
