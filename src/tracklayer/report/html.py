@@ -35,6 +35,7 @@ from tracklayer.report.coverage_maps import span_text
 from tracklayer.report.custody_section import consistency_section, custody_timelines_section
 from tracklayer.report.fused_section import fused_section
 from tracklayer.report.losses_section import losses_section
+from tracklayer.report.markup import REPORT_CSS
 from tracklayer.report.markup import Cell as _Cell
 from tracklayer.report.markup import CellLike as _CellLike
 from tracklayer.report.markup import esc as _esc
@@ -185,7 +186,7 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
     facts = " · ".join(_esc(f) for f in ctx.header_facts())
     return _PAGE.format(
         title=_esc(ctx.title),
-        css=_CSS,
+        css=REPORT_CSS,
         description=f'<p class="lead">{_esc(description)}</p>' if description else "",
         facts=facts,
         nav=nav,
@@ -962,62 +963,6 @@ def _globe_section(run: RunFolder) -> str:
 
 
 # --------------------------------------------------------------------------- page
-
-_CSS = """
-:root { --ink:#1d2430; --muted:#5b6576; --line:#d9dee7; --accent:#2f5d9a; --joint:#eaf1fb;
-        --fused:#f4eefa; --bg:#ffffff; --panel:#f6f8fb; }
-* { box-sizing: border-box; }
-body { margin:0; color:var(--ink); background:var(--bg);
-       font:15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans",
-       "DejaVu Sans", Arial, sans-serif; }
-header { background:#1f3556; color:#fff; padding:28px 40px 22px; }
-header h1 { margin:0 0 4px; font-size:26px; font-weight:600; }
-header .kicker { text-transform:uppercase; letter-spacing:.08em; font-size:12px; opacity:.75; }
-header .lead { margin:8px 0 6px; max-width:900px; opacity:.92; }
-header .facts { font-size:13px; opacity:.8; }
-nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1px solid var(--line);
-      padding:8px 40px; display:flex; flex-wrap:wrap; gap:6px 18px; font-size:14px; }
-nav a { color:var(--accent); text-decoration:none; }
-nav a:hover { text-decoration:underline; }
-main { max-width:1280px; margin:0 auto; padding:8px 40px 40px; }
-section { padding-top:18px; border-bottom:1px solid var(--line); padding-bottom:18px; }
-h2 { font-size:21px; margin:10px 0 12px; color:#1f3556; }
-h3 { font-size:16px; margin:18px 0 8px; color:var(--muted); font-weight:600; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(190px, 1fr)); gap:12px; }
-.card { background:var(--panel); border:1px solid var(--line); border-radius:8px;
-        padding:12px 16px; }
-.card .big { font-size:26px; font-weight:650; color:#1f3556; font-variant-numeric:tabular-nums; }
-.card .what { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); }
-.card .detail { font-size:13px; color:var(--muted); }
-ul.findings { margin:14px 0 0; padding-left:20px; }
-ul.findings li { margin:3px 0; }
-.table-wrap { overflow-x:auto; margin:8px 0 14px; }
-table { border-collapse:collapse; font-size:13px; font-variant-numeric:tabular-nums; }
-caption { caption-side:top; text-align:left; color:var(--muted); font-size:13px;
-          padding:0 0 6px; }
-th, td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left;
-         white-space:nowrap; }
-th { background:var(--panel); font-weight:600; white-space:normal; vertical-align:bottom;
-     max-width:130px; }
-th.group { text-align:center; border-left:1px solid var(--line); max-width:none; }
-.num { text-align:right; }
-tbody tr:nth-child(even) { background:#fbfcfe; }
-tr.joint { background:var(--joint) !important; }
-tr.joint td:first-child, tr.fused td:first-child { font-weight:700; }
-tr.fused { background:var(--fused) !important; }
-td.best { font-weight:700; color:#0b5d2a; }
-td.strong { font-weight:600; }
-figure { margin:14px 0 22px; }
-.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(520px, 1fr)); gap:0 18px; }
-.grid2 figure { margin:8px 0 14px; }
-figure img { display:block; max-width:100%; height:auto; border:1px solid var(--line);
-             border-radius:4px; background:#fff; }
-figcaption { color:var(--muted); font-size:13px; margin-top:6px; max-width:1000px; }
-p.note { color:var(--muted); font-size:13px; max-width:1000px; }
-footer { max-width:1280px; margin:0 auto; padding:16px 40px 40px; color:var(--muted);
-         font-size:12px; }
-@media print { nav { display:none; } section { break-inside:avoid-page; } }
-"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
