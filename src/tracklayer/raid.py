@@ -40,7 +40,7 @@ from tracklayer.stages.sensing import Outage, sightlines_table
 from tracklayer.stages.sensing import detections as detections_table
 from tracklayer.stages.space import space_segment
 from tracklayer.stages.threats import truth_table
-from tracklayer.stages.tracking import tracks_table
+from tracklayer.stages.tracking import tracking_tables
 
 __all__ = [
     "NETWORK",
@@ -167,7 +167,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
-        ("tracks", "links", "deliveries", "latency", "node_tracks"),
+        ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations"),
         lambda i: network.network_tables(
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),
@@ -175,7 +175,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "tracks", "tracking", RAID, ("epoch", "step_s", "tracking"), ("detections",),
-        ("tracks",), lambda i: {"tracks": tracks_table(i.scenario, i.tables["detections"])},
+        ("tracks", "innovations"), lambda i: tracking_tables(i.scenario, i.tables["detections"]),
     ),
     Stage(
         "metrics", "metrics", RAID, ("tracking",), ("truth", "tracks", "detections"),

@@ -12,6 +12,8 @@ from tracklayer.metrics.custody import (
     CUSTODY_SCHEMA,
     ERRORS_SCHEMA,
     NEES_SCHEMA,
+    NIS_SCHEMA,
+    average_nis,
     custody_intervals,
     position_errors,
     position_nees,
@@ -179,3 +181,20 @@ def test_position_errors_of_a_track_off_by_a_known_distance() -> None:
     assert np.allclose(out["error_m"].to_numpy(), 100.0, atol=1e-6)
     far = position_errors(_truth(5), _tracks(np.arange(5.0), 1e6), TrackingConfig())
     assert far.num_rows == 0
+
+
+def test_average_nis_and_its_chi_square_bounds() -> None:
+    """Reference: χ²(2) table: one update averaged has 95 % bounds 0.0506 and 7.378; two
+    updates at one time (NIS 1 and 3) average 2 with bounds χ²(4)/2 = 0.242 and 5.572
+    (to 1e-3)."""
+    innovations = pa.table(
+        {"track_id": ["a", "a", "b"], "tracker": ["USA"] * 3,
+         "time": utc_timestamps(EPOCH, np.array([0.0, 1.0, 1.0])),
+         "nis": [0.5, 1.0, 3.0]}
+    )  # fmt: skip
+    out = average_nis(innovations)
+    assert out.schema == NIS_SCHEMA
+    assert out["n"].to_pylist() == [1, 2]
+    assert out["mean_nis"].to_pylist() == [0.5, 2.0]
+    assert np.allclose(out["lower"].to_numpy(), [0.0506, 0.242], atol=1e-3)
+    assert np.allclose(out["upper"].to_numpy(), [7.378, 5.572], atol=1e-3)

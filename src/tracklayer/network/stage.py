@@ -7,7 +7,7 @@ every table of the connected layer (:class:`NetworkTables`). The runner writes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -23,6 +23,7 @@ from tracklayer.network.links import LINK_KINDS
 from tracklayer.network.nodes import NODE_TRACKS_SCHEMA, node_tracks
 from tracklayer.network.warning import latency_table
 from tracklayer.tracking.config import TrackingConfig
+from tracklayer.tracking.run import INNOVATIONS_SCHEMA
 from tracklayer.vocabulary import TRACKS_SCHEMA
 
 LINKS_SCHEMA = pa.schema(
@@ -56,6 +57,9 @@ class NetworkTables:
     node_tracks
         The node trackers' rows with ``node`` and ``report_time``, and the C2 node's
         ``fused`` rows (known at their own time: fused from what had arrived).
+    innovations
+        Each detection that updated a node tracker's track, with its NIS
+        (:data:`tracklayer.tracking.run.INNOVATIONS_SCHEMA`).
     """
 
     links: pa.Table
@@ -63,6 +67,7 @@ class NetworkTables:
     latency: pa.Table
     tracks: pa.Table
     node_tracks: pa.Table
+    innovations: pa.Table = field(default_factory=INNOVATIONS_SCHEMA.empty_table)
 
 
 def links_table(network: Network, epoch: datetime) -> pa.Table:
@@ -180,7 +185,11 @@ def run_network(
     network = build_network(config, space, outage, report_rates(space, sensor))
     arrivals: Deliveries = deliver(network, time_s, sensor, owner)
     det_id = np.asarray(detections.column("det_id").to_numpy(), dtype=np.int64)
-    nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
+    innovations: list[pa.Table] = []
+    nodes = node_tracks(
+        detections, arrivals, config, tracking, epoch, cut_off=outage.nodes,
+        innovations=innovations,
+    )  # fmt: skip
     plain = nodes.select(TRACKS_SCHEMA.names)
     fused = fused_at_c2(nodes, config, epoch, fusion_interval_s)
     c2 = config.node_of(JOINT_NODE_OWNER)
@@ -197,4 +206,7 @@ def run_network(
         ),
         tracks=pa.concat_tables([plain, fused]),
         node_tracks=nodes if nodes.num_rows else NODE_TRACKS_SCHEMA.empty_table(),
+        innovations=(
+            pa.concat_tables(innovations) if innovations else INNOVATIONS_SCHEMA.empty_table()
+        ),
     )

@@ -5,8 +5,9 @@ tracker held the threat; otherwise coloured by why it did not (warm colours: its
 saw the threat; cool and grey: they did not, and the sensing chain says where it broke).
 The table gives, per threat and tracker, the held share of the flight, the number of
 times custody was lost, and the time lost to each reason. :func:`consistency_section`
-shows each tracker's position NEES over time against its χ² bounds
-(:func:`tracklayer.metrics.custody.position_nees`).
+shows each tracker's position NEES and update NIS over time against their χ² bounds
+(:func:`tracklayer.metrics.custody.position_nees`, :func:`~tracklayer.metrics.custody.
+average_nis`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ import pyarrow.compute as pc
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from tracklayer.metrics.custody import CUSTODY_REASONS, custody_intervals, position_nees
+from tracklayer.metrics.custody import (
+    CUSTODY_REASONS,
+    average_nis,
+    custody_intervals,
+    position_nees,
+)
 from tracklayer.report.markup import CellLike, figure, figure_png, fmt, html_table, note
 from tracklayer.tracking.config import TrackingConfig
 
@@ -173,28 +179,66 @@ def consistency_section(
     tracks: pa.Table | None,
     config: TrackingConfig,
     trackers: Sequence[str],
+    innovations: pa.Table | None = None,
 ) -> str:
-    """Average position NEES over time per tracker with its 95 % χ² bounds (or ``""``)."""
-    if truth is None or tracks is None:
-        return ""
-    nees = position_nees(truth, tracks, config)
-    names = [t for t in trackers if t in set(nees["tracker"].to_pylist())]
+    """Average position NEES (needs truth) and NIS (needs the trackers' ``innovations``)
+    over time per tracker, each with its 95 % χ² bounds; ``""`` with neither."""
+    parts = []
+    if truth is not None and tracks is not None:
+        nees = position_nees(truth, tracks, config)
+        epoch_ns = int(pc.min(truth["time"].cast(pa.int64())).as_py())
+        parts += _consistency_part(
+            nees, "mean_nees", 3, trackers, epoch_ns, "NEES",
+            "Filter consistency against truth: the position NEES of each matched track (its "
+            "error weighed by its own covariance) averages 3 when the filter's covariance is "
+            "honest. The band is the 95 % χ² interval of the average over the threats "
+            "matched at that time (Bar-Shalom et al. 2001, sec. 5.4.2); points above it "
+            "mean the tracker is over-confident, below it over-cautious.",
+        )  # fmt: skip
+    if innovations is not None and innovations.num_rows:
+        nis = average_nis(innovations)
+        epoch_ns = int(pc.min(innovations["time"].cast(pa.int64())).as_py())
+        if truth is not None:
+            epoch_ns = int(pc.min(truth["time"].cast(pa.int64())).as_py())
+        parts += _consistency_part(
+            nis, "mean_nis", 2, trackers, epoch_ns, "NIS",
+            "Filter consistency without truth: the NIS of each detection that updated a "
+            "track (its line-of-sight innovation weighed by the predicted innovation "
+            "covariance, what the tracker itself can check in operation) averages 2 when "
+            "the prediction and the sensor's stated noise are honest. The band is the 95 % "
+            "χ² interval of the average over that frame's updates; points above it: the "
+            "tracker's predictions or the sensors' stated σ are too small (false alarms "
+            "that gate in add to it too).",
+        )  # fmt: skip
+    return "\n".join(parts)
+
+
+def _consistency_part(
+    table: pa.Table,
+    column: str,
+    dof: int,
+    trackers: Sequence[str],
+    epoch_ns: int,
+    what: str,
+    explanation: str,
+) -> list[str]:
+    """A note, a figure (a panel per tracker, log scale, band of bounds) and a table."""
+    names = [t for t in trackers if t in set(table["tracker"].to_pylist())]
     if not names:
-        return ""
-    epoch_ns = int(pc.min(truth["time"].cast(pa.int64())).as_py())
+        return []
     fig, axes = plt.subplots(
         len(names), 1, figsize=(12.0, 1.9 * len(names) + 0.6), squeeze=False, sharex=True,
         layout="constrained",
     )  # fmt: skip
     rows: list[list[CellLike]] = []
     for ax, name in zip(axes[:, 0], names, strict=True):
-        mine = nees.filter(pc.equal(nees["tracker"], name))
+        mine = table.filter(pc.equal(table["tracker"], name))
         minutes = (mine["time"].cast(pa.int64()).to_numpy() - epoch_ns) / 60e9
-        value = mine["mean_nees"].to_numpy()
+        value = mine[column].to_numpy()
         lower, upper = mine["lower"].to_numpy(), mine["upper"].to_numpy()
         ax.fill_between(minutes, lower, upper, step="mid", color="#2e8b57", alpha=0.18, lw=0)
         ax.plot(minutes, value, ".", markersize=2.5, color="#1f3556")
-        ax.axhline(3.0, color="#2e8b57", lw=0.8)
+        ax.axhline(float(dof), color="#2e8b57", lw=0.8)
         ax.set_yscale("log")
         ax.set_ylabel(name, fontsize=9)
         ax.grid(alpha=0.3)
@@ -204,25 +248,17 @@ def consistency_section(
              fmt(100.0 * inside, 0), fmt(100.0 * float(np.mean(value > upper)), 0)]
         )  # fmt: skip
     axes[-1, 0].set_xlabel("minutes after the first truth sample")
-    return "\n".join(
-        [
-            note(
-                "Filter consistency: the position NEES of each matched track (its error "
-                "weighed by its own covariance) averages 3 when the filter's covariance is "
-                "honest. The band is the 95 % χ² interval of the average over the threats "
-                "matched at that time (Bar-Shalom et al. 2001, sec. 5.4.2); points above it "
-                "mean the tracker is over-confident, below it over-cautious."
-            ),
-            figure(
-                figure_png(fig, dpi=90),
-                alt="position NEES over time",
-                caption="Average position NEES per tracker (log scale); line: 3, its "
-                "expected value; band: 95 % bounds.",
-            ),
-            html_table(
-                ["tracker", "times", "median NEES", "within bounds, %", "above, %"],
-                rows,
-                caption="Position NEES per tracker over the run.",
-            ),
-        ]
-    )
+    return [
+        note(explanation),
+        figure(
+            figure_png(fig, dpi=90),
+            alt=f"{what} over time",
+            caption=f"Average {what} per tracker (log scale); line: {dof}, its expected "
+            "value; band: 95 % bounds.",
+        ),
+        html_table(
+            ["tracker", "times", f"median {what}", "within bounds, %", "above, %"],
+            rows,
+            caption=f"{what} per tracker over the run.",
+        ),
+    ]

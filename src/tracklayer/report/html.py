@@ -66,6 +66,7 @@ _TABLES = (
     "detections",
     "sightlines",
     "tracks",
+    "innovations",
     "metrics",
     "gospa",
 )
@@ -155,7 +156,11 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
             "consistency",
             "Filter consistency",
             consistency_section(
-                ctx.run.table("truth"), ctx.run.table("tracks"), ctx.tracking, ctx.trackers
+                ctx.run.table("truth"),
+                ctx.run.table("tracks"),
+                ctx.tracking,
+                ctx.trackers,
+                ctx.run.table("innovations"),
             ),
         ),
         ("gospa", "GOSPA", _gospa_section(ctx)),

@@ -46,7 +46,7 @@ def network_tables(
     states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency`` and ``node_tracks``.
+    ``links``, ``deliveries``, ``latency``, ``node_tracks`` and ``innovations``.
 
     ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
     service (a resilience draw: they neither sense nor relay).
@@ -58,7 +58,7 @@ def network_tables(
         config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
         scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
     )  # fmt: skip
-    names = ("tracks", "links", "deliveries", "latency", "node_tracks")
+    names = ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations")
     return {name: getattr(tables, name) for name in names}
 
 
