@@ -941,7 +941,7 @@ def _comparison_section(ctx: _Context) -> str:
 
 def _ground_tracks_section(ctx: _Context) -> str:
     truth = ctx.run.table("truth")
-    if truth is None or "lat" not in truth.column_names:
+    if truth is None or "lat_rad" not in truth.column_names:
         return ""
     tracks = ctx.run.table("tracks")
     tracker = JOINT if JOINT in ctx.trackers else (ctx.trackers[0] if ctx.trackers else JOINT)
