@@ -25,6 +25,8 @@ __all__ = ["SUMMARY_HTML", "axis_text", "sweep_summary_html", "write_summary_htm
 
 #: The page's file name in the sweep's folder.
 SUMMARY_HTML = "summary.html"
+#: Columns of ``summary/status.parquet`` besides the axes.
+_STATUS_COLUMNS = {"design_id", "n_satellites", "n_cases", "n_ok", "n_failed", "error"}
 
 
 def axis_text(value: Any) -> str:
@@ -138,14 +140,14 @@ def sweep_summary_html(out_dir: Path) -> str:
     """The summary page of the sweep in ``out_dir`` (after
     :func:`tracklayer.sweep.summary.write_summary` wrote its tables and plots)."""
     from tracklayer.io.parquet import read_table
-    from tracklayer.sweep.results import MANIFEST, RESULTS
-    from tracklayer.sweep.summary import axis_names
+    from tracklayer.sweep.results import MANIFEST
 
     manifest_path = out_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
     sweep = manifest.get("sweep") or {}
-    axes = axis_names(out_dir / RESULTS)
-    status = read_table(out_dir / "summary" / "status.parquet").to_pylist()
+    status_table = read_table(out_dir / "summary" / "status.parquet")
+    axes = [n for n in status_table.column_names if n not in _STATUS_COLUMNS]
+    status = status_table.to_pylist()
     points = read_table(out_dir / "summary" / "pareto.parquet")
     gains = read_table(out_dir / "summary" / "joint_gain.parquet")
     title = str(manifest.get("name") or out_dir.name)
