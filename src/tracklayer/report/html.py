@@ -35,7 +35,6 @@ from tracklayer.report.coverage_maps import span_text
 from tracklayer.report.custody_section import consistency_section, custody_timelines_section
 from tracklayer.report.fused_section import fused_section
 from tracklayer.report.losses_section import losses_section
-from tracklayer.report.markup import REPORT_CSS
 from tracklayer.report.markup import Cell as _Cell
 from tracklayer.report.markup import CellLike as _CellLike
 from tracklayer.report.markup import esc as _esc
@@ -44,6 +43,7 @@ from tracklayer.report.markup import figure_png as _figure_png
 from tracklayer.report.markup import fmt as _fmt
 from tracklayer.report.markup import html_table as _table
 from tracklayer.report.markup import note as _note
+from tracklayer.report.markup import page
 from tracklayer.report.network_section import network_section
 from tracklayer.report.run_plots import Flight, RadarSite
 from tracklayer.scenario import Scenario, load_scenario
@@ -181,24 +181,18 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
         ("losses", "Losses", losses_section(run.path)),
         ("globe", "Globe", _globe_section(run)),
     ]
-    present = [(anchor, name, body) for anchor, name, body in sections if body]
-    nav = "".join(f'<a href="#{anchor}">{_esc(name)}</a>' for anchor, name, _ in present)
-    body = "\n".join(
-        f'<section id="{anchor}">\n<h2>{_esc(name)}</h2>\n{content}\n</section>'
-        for anchor, name, content in present
-    )
     description = "" if ctx.scenario is None else ctx.scenario.description.strip()
-    facts = " · ".join(_esc(f) for f in ctx.header_facts())
-    return _PAGE.format(
-        title=_esc(ctx.title),
-        css=REPORT_CSS,
-        description=f'<p class="lead">{_esc(description)}</p>' if description else "",
-        facts=facts,
-        nav=nav,
-        body=body,
-        folder=_esc(run_folder_name(run.path)),
-        version=_esc(__version__),
-        files=_esc(", ".join(sorted(f"{n}.parquet" for n in run.tables))),
+    folder = _esc(run_folder_name(run.path))
+    files = _esc(", ".join(sorted(f"{n}.parquet" for n in run.tables)))
+    return page(
+        title=ctx.title,
+        kicker="tracklayer run report",
+        lead=f'<p class="lead">{_esc(description)}</p>' if description else "",
+        facts=" · ".join(ctx.header_facts()),
+        sections=sections,
+        footer=f"Built by tracklayer {_esc(__version__)} from the run folder <code>{folder}"
+        f"</code> ({files}).\nOn the globe: <code>tracklayer view {folder}</code>.",
+        version=__version__,
     )
 
 
@@ -968,30 +962,3 @@ def _globe_section(run: RunFolder) -> str:
 
 
 # --------------------------------------------------------------------------- page
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="tracklayer {version}">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>
-<header>
-<div class="kicker">tracklayer run report</div>
-<h1>{title}</h1>
-{description}
-<div class="facts">{facts}</div>
-</header>
-<nav>{nav}</nav>
-<main>
-{body}
-</main>
-<footer>Built by tracklayer {version} from the run folder <code>{folder}</code> ({files}).
-On the globe: <code>tracklayer view {folder}</code>.
-Every figure and style is embedded in this file; opening it fetches nothing.</footer>
-</body>
-</html>
-"""

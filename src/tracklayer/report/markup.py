@@ -26,6 +26,7 @@ __all__ = [
     "fmt",
     "html_table",
     "note",
+    "page",
     "png_uri",
 ]
 
@@ -174,3 +175,62 @@ footer { max-width:1280px; margin:0 auto; padding:16px 40px 40px; color:var(--mu
          font-size:12px; }
 @media print { nav { display:none; } section { break-inside:avoid-page; } }
 """
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="tracklayer {version}">
+<title>{title}</title>
+<style>{css}</style>
+</head>
+<body>
+<header>
+<div class="kicker">{kicker}</div>
+<h1>{title}</h1>
+{lead}
+<div class="facts">{facts}</div>
+</header>
+<nav>{nav}</nav>
+<main>
+{body}
+</main>
+<footer>{footer}
+Every figure and style is embedded in this file; opening it fetches nothing.</footer>
+</body>
+</html>
+"""
+
+
+def page(
+    *,
+    title: str,
+    kicker: str,
+    lead: str,
+    facts: str,
+    sections: Sequence[tuple[str, str, str]],
+    footer: str,
+    version: str,
+) -> str:
+    """A whole self-contained report page.
+
+    ``title``, ``kicker`` and ``facts`` are plain text (escaped here); ``lead`` and
+    ``footer`` are HTML; ``sections`` are (anchor, heading, HTML body), the empty ones
+    left out of the page and its navigation.
+    """
+    present = [(a, n, b) for a, n, b in sections if b]
+    return _PAGE.format(
+        title=esc(title),
+        kicker=esc(kicker),
+        lead=lead,
+        facts=esc(facts),
+        nav="".join(f'<a href="#{a}">{esc(n)}</a>' for a, n, _ in present),
+        body="\n".join(
+            f'<section id="{a}">\n<h2>{esc(n)}</h2>\n{b}\n</section>' for a, n, b in present
+        ),
+        footer=footer,
+        version=esc(version),
+        css=REPORT_CSS,
+    )

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from tracklayer._version import __version__
-from tracklayer.report.markup import REPORT_CSS, Cell, CellLike, esc, figure, fmt, html_table, note
+from tracklayer.report.markup import Cell, CellLike, esc, figure, fmt, html_table, note, page
 
 __all__ = ["SUMMARY_HTML", "axis_text", "sweep_summary_html", "write_summary_html"]
 
@@ -168,18 +168,21 @@ def sweep_summary_html(out_dir: Path) -> str:
         ("trends", "Trends", _figures(out_dir, "*_vs_*.png")),
         ("failures", "Failed cases", _failures(status)),
     ]
-    body = "\n".join(
-        f'<section id="{a}">\n<h2>{esc(n)}</h2>\n{c}\n</section>' for a, n, c in sections if c
-    )
-    nav = "".join(f'<a href="#{a}">{esc(n)}</a>' for a, n, c in sections if c)
     description = str(sweep.get("description") or "").strip()
     lead = (f'<p class="lead">{esc(description)}</p>' if description else "") + (
         note(f"Axes: {axes_text}.") if axes_text else ""
     )
-    return _PAGE.format(
-        title=esc(title), css=REPORT_CSS, lead=lead, facts=esc(" · ".join(facts)), nav=nav,
-        body=body, folder=esc(out_dir.name), version=esc(__version__),
-    )  # fmt: skip
+    return page(
+        title=title,
+        kicker="tracklayer sweep summary",
+        lead=lead,
+        facts=" · ".join(facts),
+        sections=sections,
+        footer=f"Built by tracklayer {esc(__version__)} from the sweep folder <code>"
+        f"{esc(out_dir.name)}</code> (<code>results/</code>, <code>summary/*.parquet</code>, "
+        "<code>plots/</code>).",
+        version=__version__,
+    )
 
 
 def _figures(out_dir: Path, pattern: str) -> str:
@@ -196,31 +199,3 @@ def write_summary_html(out_dir: Path) -> Path:
     tmp.write_text(sweep_summary_html(out_dir), encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="tracklayer {version}">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>
-<header>
-<div class="kicker">tracklayer sweep summary</div>
-<h1>{title}</h1>
-{lead}
-<div class="facts">{facts}</div>
-</header>
-<nav>{nav}</nav>
-<main>
-{body}
-</main>
-<footer>Built by tracklayer {version} from the sweep folder <code>{folder}</code>
-(<code>results/</code>, <code>summary/*.parquet</code>, <code>plots/</code>).
-Every figure and style is embedded in this file; opening it fetches nothing.</footer>
-</body>
-</html>
-"""
