@@ -180,7 +180,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "metrics", "metrics", RAID, ("tracking",), ("truth", "tracks", "detections"),
-        ("metrics", "gospa"),
+        ("metrics", "tracker_metrics", "gospa"),
         lambda i: score(i.scenario, i.tables["truth"], i.tables["tracks"], i.tables["detections"]),
     ),
     Stage(
