@@ -163,7 +163,11 @@ STAGES: tuple[Stage, ...] = (
     Stage(  # why threats went unseen: each owner's lines of sight (report, not scoring)
         "sightlines", "sightlines", RAID,
         (*_SPAN, "threats", "sensors", "space", "environment"), ("truth",), ("sightlines",),
-        lambda i: {"sightlines": sightlines_table(i.scenario, i.tables["truth"], i.catalog)},
+        lambda i: {
+            "sightlines": sightlines_table(
+                i.scenario, i.tables["truth"], i.catalog, outage=i.outage
+            )
+        },
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
