@@ -7,7 +7,8 @@ and propagated at constant velocity to the truth time: the same matching as
 :func:`tracklayer.metrics.tracking.tracking_metrics`, so the held time of an interval
 table sums to that table's ``custody_fraction``. A threat not held is **seen** when the
 tracker's own sensors (its owner's; every owner's for ``joint`` and ``fused``) detected it
-within the last truth step, else **unseen**: custody lost with detections means the
+within the sensor's last revisit (its median gap between detection times, at least one
+truth step), else **unseen**: custody lost with detections means the
 tracker failed to hold what it saw; without, the sensors did not see it.
 
 Each interval not held carries its **reason** (:data:`CUSTODY_REASONS`), the first that
