@@ -140,7 +140,7 @@ def test_every_format_reads_back(
     impacts = {f["properties"]["id"]: f for f in layers["threat_impacts"]["features"]}
     assert impacts[name]["properties"]["time"].startswith(str(mine["time"][-1].as_py().date()))
     assert impacts[name]["geometry"]["coordinates"][1] == pytest.approx(
-        np.degrees(mine["lat"][-1].as_py())
+        np.degrees(mine["lat_rad"][-1].as_py())
     )
     assert len(layers["impact_areas"]["features"]) == 2
     assert layers["impact_areas"]["features"][0]["geometry"]["type"] == "Polygon"

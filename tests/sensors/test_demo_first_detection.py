@@ -25,7 +25,7 @@ def test_no_threat_of_the_demo_is_seen_at_launch() -> None:
     ids = np.asarray(truth.column("object_id").to_pylist(), dtype=object)
     kinds = np.asarray(truth.column("kind").to_pylist(), dtype=object)
     t_truth = truth.column("time").cast("int64").to_numpy()
-    alt = truth.column("alt").to_numpy()
+    alt = truth.column("alt_m").to_numpy()
     det_ids = np.asarray(det.column("truth_id").to_pylist(), dtype=object)
     ir = np.asarray(det.column("sensor_kind").to_pylist(), dtype=object) == "ir"
     t_det = det.column("time").cast("int64").to_numpy()

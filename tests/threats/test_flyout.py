@@ -42,7 +42,20 @@ def tables(config: ThreatsConfig) -> tuple[pa.Table, pa.Table]:
 def test_truth_columns_and_order(tables: tuple[pa.Table, pa.Table]) -> None:
     """DESIGN columns, SI units, UTC nanosecond times on the 2 s grid, sorted by time."""
     truth, _ = tables
-    names = ["object_id", "kind", "time", "x", "y", "z", "vx", "vy", "vz", "lat", "lon", "alt"]
+    names = [
+        "object_id",
+        "kind",
+        "time",
+        "x",
+        "y",
+        "z",
+        "vx",
+        "vy",
+        "vz",
+        "lat_rad",
+        "lon_rad",
+        "alt_m",
+    ]
     assert truth.column_names[:12] == names
     assert truth.column_names[12:] == ["phase", "intensity_swir_w_sr", "intensity_mwir_w_sr"]
     assert truth.schema.field("time").type == pa.timestamp("ns", tz="UTC")
@@ -51,7 +64,7 @@ def test_truth_columns_and_order(tables: tuple[pa.Table, pa.Table]) -> None:
     assert np.all((t - t[0]) % 2_000_000_000 == 0)
     # Spent upper stages (threats.separation) fly beside the missiles after burnout.
     assert set(truth["kind"].cast(pa.string()).to_pylist()) == {"ballistic", "hgv", "stage"}
-    lat = truth["lat"].to_numpy()
+    lat = truth["lat_rad"].to_numpy()
     assert np.all(np.abs(lat) < np.pi / 2) and np.abs(lat).max() > 0.4  # radians
     assert np.all(truth["intensity_mwir_w_sr"].to_numpy() > 0)
 

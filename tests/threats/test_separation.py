@@ -53,7 +53,7 @@ def _truth_and_events(r0: np.ndarray, v0: np.ndarray, n: int) -> tuple[pa.Table,
             "time": pa.array(ns, pa.timestamp("ns", tz="UTC")),
             "x": pos[:, 0], "y": pos[:, 1], "z": pos[:, 2],
             "vx": np.full(n, v0[0]), "vy": np.full(n, v0[1]), "vz": np.full(n, v0[2]),
-            "lat": np.zeros(n), "lon": np.zeros(n), "alt": np.full(n, 200e3),
+            "lat_rad": np.zeros(n), "lon_rad": np.zeros(n), "alt_m": np.full(n, 200e3),
             "phase": pa.array(["midcourse"] * n).dictionary_encode(),
             "intensity_lwir_w_sr": np.full(n, 50.0),
         }

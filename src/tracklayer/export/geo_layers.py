@@ -40,7 +40,7 @@ def geo_layers(run: RunFolder) -> dict[str, dict[str, Any]]:
     )
     if run.has("truth"):
         truth = run.table("truth", ["object_id", "time", "x", "y", "z"])
-        if {"lat", "lon", "alt", "kind"} <= set(truth.column_names):
+        if {"lat_rad", "lon_rad", "alt_m", "kind"} <= set(truth.column_names):
             layers["threat_impacts"] = impact_points_geojson(truth)
         layers["threat_ground_tracks"] = ground_tracks_geojson(
             np.asarray(pc.cast(truth["object_id"], pa.string()).to_pylist()),

@@ -264,8 +264,8 @@ def impact_points_geojson(truth: pa.Table) -> dict[str, Any]:
     ``alt_m`` (near 0 for an impact; more for an object the run cut off)."""
     rows = [int(index[-1]) for _, index in object_rows(truth)]
     last = truth.take(pa.array(rows, pa.int64()))
-    lat = np.asarray(last["lat"].to_numpy(zero_copy_only=False)) / DEG
-    lon = np.asarray(last["lon"].to_numpy(zero_copy_only=False)) / DEG
+    lat = np.asarray(last["lat_rad"].to_numpy(zero_copy_only=False)) / DEG
+    lon = np.asarray(last["lon_rad"].to_numpy(zero_copy_only=False)) / DEG
     time_ns = pc.cast(last["time"], pa.int64()).to_numpy(zero_copy_only=False)
     features = [
         _feature(
@@ -274,7 +274,7 @@ def impact_points_geojson(truth: pa.Table) -> dict[str, Any]:
                 "id": str(last["object_id"][i].as_py()),
                 "kind": str(last["kind"][i].as_py()),
                 "time": str(np.datetime64(int(time_ns[i]), "ns").astype("datetime64[ms]")) + "Z",
-                "alt_m": float(last["alt"][i].as_py()),
+                "alt_m": float(last["alt_m"][i].as_py()),
             },
         )
         for i in range(last.num_rows)

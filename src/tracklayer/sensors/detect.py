@@ -62,6 +62,7 @@ __all__ = [
     "detect",
     "detections_summary",
     "first_detections",
+    "sensing_streams",
 ]
 
 #: Band edges used when the caller gives none (the threats' defaults), µm.
@@ -89,6 +90,11 @@ DETECTIONS_SCHEMA = pa.schema(
         ("daylight", pa.bool_()),
     ]
 )
+
+
+def sensing_streams(seed: int) -> list[np.random.SeedSequence]:
+    """The independent random streams of the infrared payloads, radars and clouds."""
+    return np.random.SeedSequence(seed).spawn(3)
 
 
 def detect(
@@ -146,7 +152,7 @@ def detect(
     targets = targets_from_truth(truth, ephemeris.epoch, ephemeris.seconds, used_bands)
     lookup = {nm: i for i, nm in enumerate(names)}
     payload_of = np.array([lookup.get(str(s), -1) for s in catalog.sensor], dtype=np.int64)
-    ir_seq, radar_seq, cloud_seq = np.random.SeedSequence(seed).spawn(3)
+    ir_seq, radar_seq, cloud_seq = sensing_streams(seed)
     setting = scene_setting(
         EnvironmentConfig() if environment is None else environment,
         targets,

@@ -47,8 +47,9 @@ def network_tables(
     states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency``, ``node_tracks`` and ``national_pictures``
-    (each nation's fused picture of its own and its partners' tracks).
+    ``links``, ``deliveries``, ``latency``, ``node_tracks``, ``national_pictures``
+    (each nation's fused picture of its own and its partners' tracks) and
+    ``innovations`` (the node trackers' NIS).
 
     ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
     service (a resilience draw: they neither sense nor relay).
@@ -60,7 +61,10 @@ def network_tables(
         config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
         scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
     )  # fmt: skip
-    names = ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures")
+    names = (
+        "tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures",
+        "innovations",
+    )  # fmt: skip
     return {name: getattr(tables, name) for name in names}
 
 

@@ -9,8 +9,8 @@
 ``time``                    ``timestamp[ns, UTC]``, on the grid ``epoch + j * step_s``
 ``x, y, z``                 ECEF (WGS84/ITRS) position, m
 ``vx, vy, vz``              ECEF (Earth-relative) velocity, m/s
-``lat, lon``                geodetic latitude and longitude, **rad**
-``alt``                     height above the ellipsoid, m
+``lat_rad, lon_rad``        geodetic latitude and longitude, rad
+``alt_m``                   height above the ellipsoid, m
 ``phase``                   boost, midcourse, reentry, pullup, glide, manoeuvre, terminal
 ``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr, at the
                             source (no atmosphere): :mod:`tracklayer.threats.emission`
@@ -397,7 +397,7 @@ def run_flyout_with_events(
         "kind": pa.DictionaryArray.from_arrays(pa.array(plan.is_hgv.astype(np.int8)[vid]), kinds),
         "time": pa.array(time_ns, pa.timestamp("ns", tz="UTC")),
     }
-    for j, name in enumerate(("x", "y", "z", "vx", "vy", "vz", "lat", "lon", "alt")):
+    for j, name in enumerate(("x", "y", "z", "vx", "vy", "vz", "lat_rad", "lon_rad", "alt_m")):
         cols[name] = pa.array(xyz[j])
     cols["phase"] = pa.DictionaryArray.from_arrays(pa.array(phase), phases)
     for band, val in inten.items():

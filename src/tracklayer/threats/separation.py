@@ -251,7 +251,7 @@ def _with_stage_rows(
         data[c] = pa.array(r[:, j])
     for j, c in enumerate(("vx", "vy", "vz")):
         data[c] = pa.array(v[:, j])
-    data["lat"], data["lon"], data["alt"] = pa.array(lat), pa.array(lon), pa.array(alt)
+    data["lat_rad"], data["lon_rad"], data["alt_m"] = pa.array(lat), pa.array(lon), pa.array(alt)
     data["phase"] = pa.array(phase.tolist(), pa.string())
     for band, um in bands.items():
         data[f"intensity_{band}_w_sr"] = pa.array(
