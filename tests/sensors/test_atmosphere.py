@@ -23,6 +23,7 @@ from tracklayer.sensors.lowtran_tables import (
     spectral_transmittance,
     table_paths,
 )
+from tracklayer.threats.signature import source_spectrum
 
 #: One quantisation step of the shipped 16-bit tables, plus LOWTRAN's float32 output.
 TABLE_STEP = 1.0 / 65535.0
@@ -130,6 +131,34 @@ def test_plume_band_structure_sets_its_transmittance() -> None:
         assert np.all(np.diff(tp) > 0.0)
         tb = body.transmission(path_geometry(s[None], _on_equator(10e3)[None]))
         assert (tp[3] < tb[0]) if band[0] < 3.0 else (tp[3] > tb[0])
+
+
+def test_propellant_weights_the_plume_transmittance() -> None:
+    """Each propellant's exhaust spectrum weights its own band transmittance.
+
+    Reference: the spectral table averaged by hand with each propellant's plume spectrum
+    (``source_spectrum``) at a node (10 km, nadir), tolerance 1e-6; and the physics of the
+    spectra: in the wide 1.4-3.0 µm band, alumina's continuum puts more of a solid's
+    emission into the windows than kerosene's soot, and UDMH/N₂O₄'s water-rich exhaust more
+    of its emission into the 2.7 µm absorption band than kerosene, so from 5 km
+    τ_solid > τ_kerosene > τ_UDMH.
+    """
+    t = spectral_tables()
+    m = t.models.index("mid_latitude_summer")
+    wn = t.wavenumber_cm
+    sel = (wn >= 1e4 / 3.0) & (wn <= 1e4 / 1.4)
+    i, j = TABLE_ALTITUDES_KM.index(10.0), TABLE_ZENITH_DEG.index(0.0)
+    s = _sensor_at_zenith(10e3, 0.0)
+    geom = path_geometry(s[None], _on_equator(10e3)[None])
+    low = path_geometry(_sensor_at_zenith(5e3, 0.0)[None], _on_equator(5e3)[None])
+    tau_low = {}
+    for prop in ("solid", "kerosene", "udmh_n2o4"):
+        weight = source_spectrum(wn[sel], ("plume", prop))
+        want = float(t.up[m, i, j][sel].astype(float) @ weight / weight.sum())
+        table = band_path_table("mid_latitude_summer", (1.4, 3.0), ("plume", prop))
+        assert table.transmission(geom)[0] == pytest.approx(want, abs=1e-6)
+        tau_low[prop] = table.transmission(low)[0]
+    assert tau_low["solid"] > tau_low["kerosene"] > tau_low["udmh_n2o4"]
 
 
 def _numeric_column(sensor: np.ndarray, target: np.ndarray, big_h: float) -> float:

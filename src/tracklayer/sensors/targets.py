@@ -21,6 +21,7 @@ from scipy.interpolate import CubicHermiteSpline
 
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import datetime64_ns, ecef_to_geodetic
+from tracklayer.threats.signature import PROPELLANTS
 
 FloatArray = NDArray[np.float64]
 
@@ -49,6 +50,11 @@ class TargetStates:
         A stage is burning (the truth's ``phase`` is ``boost``; False without that column).
     launch_lat_deg : ndarray, shape (M,)
         Geodetic latitude of the object's first truth sample, deg (NaN if never alive).
+    propellant : ndarray of int8, shape (M, T)
+        Propellant class of the burning stage, as an index in
+        :data:`tracklayer.threats.signature.PROPELLANTS` (the truth's ``propellant`` at the
+        latest sample at or before each time); -1 where none burns, or None without that
+        column.
     """
 
     object_id: NDArray[np.str_]
@@ -59,6 +65,7 @@ class TargetStates:
     intensity: dict[str, FloatArray]
     boosting: NDArray[np.bool_] | None = None
     launch_lat_deg: FloatArray | None = None
+    propellant: NDArray[np.int8] | None = None
 
     @property
     def n_objects(self) -> int:
@@ -118,6 +125,7 @@ def targets_from_truth(
         if "phase" in names
         else np.zeros(oid.shape, dtype=bool)
     )
+    prop_rows = _propellant_codes(truth) if "propellant" in names else None
     ids, first = np.unique(oid, return_index=True)
     ids = ids[np.argsort(first, kind="stable")]
     m, t = ids.size, t_grid.size
@@ -127,6 +135,7 @@ def targets_from_truth(
     out_int = {b: np.zeros((m, t)) for b in band_list}
     boosting = np.zeros((m, t), dtype=bool)
     launch_lat = np.full(m, np.nan)
+    prop = np.full((m, t), -1, dtype=np.int8) if prop_rows is not None else None
     kind_out = np.empty(m, dtype=kinds.dtype)
     order = np.lexsort((t_s, oid))
     sorted_ids = oid[order]
@@ -158,6 +167,8 @@ def targets_from_truth(
         for b in band_list:
             out_int[b][j, inside] = np.interp(tq, tt, inten[b][rows])
         boosting[j, inside] = np.interp(tq, tt, boost[rows].astype(np.float64)) > 0.5
+        if prop is not None and prop_rows is not None:
+            prop[j, inside] = prop_rows[rows][np.searchsorted(tt, tq, side="right") - 1]
         launch_lat[j] = _geodetic_lat_deg(r[0])
     return TargetStates(
         object_id=ids.astype(np.str_),
@@ -168,7 +179,23 @@ def targets_from_truth(
         intensity=out_int,
         boosting=boosting,
         launch_lat_deg=launch_lat,
+        propellant=prop,
     )
+
+
+def _propellant_codes(truth: pa.Table) -> NDArray[np.int8]:
+    """The truth's ``propellant`` column as codes into ``PROPELLANTS`` (-1: null)."""
+    names = np.asarray(truth.column("propellant").cast(pa.string()).to_pylist(), dtype=object)
+    codes = np.full(names.size, -1, dtype=np.int8)
+    for k, name in enumerate(PROPELLANTS):
+        codes[names == name] = k
+    known = (names == None) | (codes >= 0)  # noqa: E711 (element-wise)
+    if not known.all():
+        bad = sorted({str(n) for n in names[~known]})
+        raise InputFormatError(
+            f"truth table: propellant {bad[0]!r} is not one of {list(PROPELLANTS)}"
+        )
+    return codes
 
 
 def _geodetic_lat_deg(r: FloatArray) -> float:

@@ -260,6 +260,7 @@ def _with_stage_rows(
     for c in truth.column_names:
         if c not in data:
             data[c] = pa.nulls(t.size, truth.schema.field(c).type)
+    data = {c: data[c] for c in truth.column_names}  # the truth's column order
     plain = truth.select(list(data))
     for c in ("object_id", "kind", "phase"):
         plain = plain.set_column(
