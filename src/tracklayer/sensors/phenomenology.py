@@ -176,8 +176,10 @@ def _background_radiance(
     target: IntArray,
     bands: Sequence[tuple[float, float]],
     band_of_row: IntArray,
+    cos_scatter: F64,
 ) -> F64:
-    """In-band background radiance of each row, W/(m² sr)."""
+    """In-band background radiance of each row, W/(m² sr) (``cos_scatter``: the angle
+    between sunlight and the line of sight, for the limb's scattered light)."""
     layer = setting.cloud_top_m[target] if target.size else np.zeros(0)
     albedo = np.where(layer > 0.0, CLOUD_ALBEDO, SURFACE_ALBEDO)
     atm = np.array(
@@ -190,7 +192,7 @@ def _background_radiance(
             sel = np.flatnonzero((atm == name) & (band_of_row == b))
             if sel.size:
                 out[sel] = band_background(name, band).radiance(
-                    scene.take(sel), layer[sel], albedo[sel], cos_sun[sel]
+                    scene.take(sel), layer[sel], albedo[sel], cos_sun[sel], cos_scatter[sel]
                 )
     return out
 
@@ -248,10 +250,13 @@ def row_scene(
     los /= np.linalg.norm(los, axis=-1, keepdims=True)
     scene = scene_behind(sensor_pos, target_pos)
     # The Sun blinds a line of sight near it, unless the Earth stands in front of it.
-    near_sun = np.einsum("ij,ij->i", los, sun) > payload_terms["cos_exclusion"]
+    cos_los_sun = np.einsum("ij,ij->i", los, sun)
+    near_sun = cos_los_sun > payload_terms["cos_exclusion"]
     tau = np.where(near_sun & (scene.kind != EARTH), 0.0, tau)
     cos_sun = solar_zenith_cos(scene.point, sun)
-    radiance = _background_radiance(setting, scene, cos_sun, target, bands, band_of_row)
+    radiance = _background_radiance(
+        setting, scene, cos_sun, target, bands, band_of_row, cos_los_sun
+    )
     return RowScene(
         transmission=tau,
         clutter_w_m2=clutter_irradiance(
