@@ -23,6 +23,10 @@ which with ``Δf = 1 / 2t`` is the photovoltaic ``D*_BLIP = λ / (h c) sqrt(η /
 (Dereniak and Boreman, eq. 5.24). A detector known by its D* instead gives
 ``NEP = sqrt(A_d Δf) / D*`` and ``NEI = NEP / (A τ_o EE)`` (:func:`nei_from_d_star`).
 
+For an extended scene filling the pixel (an Earth imager's figure of merit) the
+noise-equivalent temperature difference is ``NEdT = σ / (dB / dT)``, with ``B(T)`` the scene
+electrons of a blackbody at ``T`` (:func:`scene_nedt_k`).
+
 Validity: point targets (unresolved), signals well below the background (the signal's
 own shot noise is left out of the NEI, as in its usual definition), bands narrow enough for
 one mean photon energy (Δλ / λ̄ ≤ 0.5), linear detectors below their well depth.
@@ -51,6 +55,7 @@ __all__ = [
     "nei_from_d_star",
     "pixel_budget",
     "rule07_dark_current_a_m2",
+    "scene_nedt_k",
 ]
 
 #: Elementary charge, C (SI 2019, exact).
@@ -235,3 +240,44 @@ def nei_from_d_star(
     area = math.pi * aperture_m**2 / 4.0
     ee = airy_ensquared_energy(ifov_rad, aperture_m, wavelength_m)
     return nep / (area * optics_transmission * ee)
+
+
+def scene_nedt_k(
+    scene_temperature_k: float,
+    *,
+    aperture_m: float,
+    ifov_rad: float,
+    band_um: tuple[float, float],
+    optics_transmission: float,
+    optics_emissivity: float,
+    optics_temperature_k: float,
+    quantum_efficiency: float,
+    integration_s: float,
+    dark_current_e_s: float,
+    read_noise_e: float,
+    well_depth_e: float,
+) -> float:
+    """Noise-equivalent temperature difference of a blackbody scene filling the pixel, K.
+
+    ``σ / (dB/dT)`` with σ and the scene electrons ``B`` of :func:`pixel_budget` at
+    ``scene_temperature_k`` (``dB/dT`` by a central difference of ±0.05 K; the band
+    integral is smooth, so its error is below 1e-6 relative). The scene's own shot noise is
+    the background noise here (no separate target).
+    """
+    temps = scene_temperature_k + np.array([-0.05, 0.0, 0.05])
+    budget = pixel_budget(
+        aperture_m=aperture_m,
+        ifov_rad=ifov_rad,
+        band_um=band_um,
+        optics_transmission=optics_transmission,
+        optics_emissivity=optics_emissivity,
+        optics_temperature_k=optics_temperature_k,
+        quantum_efficiency=quantum_efficiency,
+        integration_s=integration_s,
+        dark_current_e_s=dark_current_e_s,
+        read_noise_e=read_noise_e,
+        well_depth_e=well_depth_e,
+        scene_photon_radiance=band_photon_radiance(temps, band_um),
+    )
+    slope = (budget.background_e[2] - budget.background_e[0]) / 0.1
+    return float(budget.noise_e[1] / slope)
