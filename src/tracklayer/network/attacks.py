@@ -132,7 +132,10 @@ def run_attacks(
         if baseline is not None and outage == NetworkOutage():
             metrics, node_tracks, latency = baseline.metrics, baseline.node_tracks, baseline.latency
         else:
-            tables = run_network(config, tracking, space, detections, epoch, outage=outage)
+            # Warning reads the node trackers alone: no fused picture to build.
+            tables = run_network(
+                config, tracking, space, detections, epoch, outage=outage, fuse=False
+            )
             metrics, _ = tracking_metrics(truth, tables.tracks, detections, tracking)
             node_tracks, latency = tables.node_tracks, tables.latency
         expected = {n: node_names[n] for n in node_names if n not in outage.nodes}

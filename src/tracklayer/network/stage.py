@@ -155,6 +155,7 @@ def run_network(
     *,
     outage: NetworkOutage | None = None,
     fusion_interval_s: float = 1.0,
+    fuse: bool = True,
 ) -> NetworkTables:
     """Links, deliveries, node trackers and the C2 picture of one run.
 
@@ -172,6 +173,9 @@ def run_network(
         An attack on the network (stations, crosslink terminals, nodes out).
     fusion_interval_s
         Cadence of the C2 node's fused picture, s.
+    fuse
+        Build the C2 node's fused picture (False: node trackers only, for runs that read
+        nothing else, such as the attack draws' warning times).
     """
     outage = outage or NetworkOutage()
     time_s = seconds_since(detections.column("time"), epoch)
@@ -182,7 +186,11 @@ def run_network(
     det_id = np.asarray(detections.column("det_id").to_numpy(), dtype=np.int64)
     nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
     plain = nodes.select(TRACKS_SCHEMA.names)
-    fused = fused_at_c2(nodes, config, epoch, fusion_interval_s)
+    fused = (
+        fused_at_c2(nodes, config, epoch, fusion_interval_s)
+        if fuse
+        else TRACKS_SCHEMA.empty_table()
+    )
     c2 = config.node_of(JOINT_NODE_OWNER)
     if fused.num_rows and c2 is not None:  # fused at C2 from what had arrived: known at once
         names = pa.array([c2.name] * fused.num_rows, pa.string())
