@@ -132,9 +132,9 @@ def run_attacks(
         if baseline is not None and outage == NetworkOutage():
             metrics, node_tracks, latency = baseline.metrics, baseline.node_tracks, baseline.latency
         else:
-            # Warning reads the node trackers alone: no fused picture to build.
+            # Warning at the node trackers only: no fused pictures are needed here.
             tables = run_network(
-                config, tracking, space, detections, epoch, outage=outage, fuse=False
+                config, tracking, space, detections, epoch, outage=outage, pictures=False
             )
             metrics, _ = tracking_metrics(truth, tables.tracks, detections, tracking)
             node_tracks, latency = tables.node_tracks, tables.latency
