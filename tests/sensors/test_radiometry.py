@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -223,7 +224,7 @@ def test_presets_give_a_usable_sensitivity_against_space(
     assert ir.kind in {"staring_wide", "cued_medium", "warning_high"}
 
 
-def _tirs_nedt(band: tuple[float, float], efficiency: float, read_e: float = 0.0) -> float:
+def _tirs_nedt(band: tuple[float, float], efficiency: float) -> float:
     """Scene NEdT of Landsat 8 TIRS's optical design at 300 K (see the test below)."""
     altitude, gsd = 705e3, 100.0
     ifov = gsd / altitude
@@ -231,12 +232,13 @@ def _tirs_nedt(band: tuple[float, float], efficiency: float, read_e: float = 0.0
         math.sqrt(3.986004418e14 / (WGS84_A_M + altitude)) * WGS84_A_M / (WGS84_A_M + altitude)
     )
     pitch = 25e-6  # any pitch: the étendue A_d π / (4 F²) fixes the aperture through F
-    return scene_nedt_k(
-        300.0, aperture_m=pitch / (ifov * 1.64), ifov_rad=ifov, band_um=band,
+    design = partial(
+        pixel_budget, aperture_m=pitch / (ifov * 1.64), ifov_rad=ifov, band_um=band,
         optics_transmission=1.0, optics_emissivity=0.0, optics_temperature_k=0.0,
         quantum_efficiency=efficiency, integration_s=gsd / ground_speed,
-        dark_current_e_s=0.0, read_noise_e=read_e, well_depth_e=1e12,
+        dark_current_e_s=0.0, read_noise_e=0.0, well_depth_e=1e12,
     )  # fmt: skip
+    return scene_nedt_k(300.0, band, lambda q: design(scene_photon_radiance=q))
 
 
 def test_scene_nedt_by_hand() -> None:
@@ -256,17 +258,15 @@ def test_scene_nedt_by_hand() -> None:
 
     slope = quad(dlq, 8e-6, 12e-6, epsrel=1e-11)[0] * etendue * eta * t_int
     n = _photon_radiance_quad(temp, LWIR) * etendue * eta * t_int
-    kwargs = dict(
-        aperture_m=0.1, ifov_rad=pitch / (0.1 * f_number), band_um=LWIR,
-        optics_transmission=1.0, optics_emissivity=0.0, optics_temperature_k=0.0,
-        quantum_efficiency=eta, integration_s=t_int, dark_current_e_s=0.0, well_depth_e=1e12,
-    )  # fmt: skip
-    assert scene_nedt_k(temp, read_noise_e=0.0, **kwargs) == pytest.approx(  # type: ignore[arg-type]
-        math.sqrt(n) / slope, rel=1e-4
-    )
-    assert scene_nedt_k(temp, read_noise_e=3000.0, **kwargs) == pytest.approx(  # type: ignore[arg-type]
-        math.sqrt(n + 3000.0**2) / slope, rel=1e-4
-    )
+    for read_e in (0.0, 3000.0):
+        design = partial(
+            pixel_budget, aperture_m=0.1, ifov_rad=pitch / (0.1 * f_number), band_um=LWIR,
+            optics_transmission=1.0, optics_emissivity=0.0, optics_temperature_k=0.0,
+            quantum_efficiency=eta, integration_s=t_int, dark_current_e_s=0.0,
+            read_noise_e=read_e, well_depth_e=1e12,
+        )  # fmt: skip
+        got = scene_nedt_k(temp, LWIR, lambda q, d=design: d(scene_photon_radiance=q))
+        assert got == pytest.approx(math.sqrt(n + read_e**2) / slope, rel=1e-4)
 
 
 @pytest.mark.parametrize("band", [(10.3, 11.3), (11.5, 12.5)])

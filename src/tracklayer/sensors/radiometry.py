@@ -35,6 +35,7 @@ one mean photon energy (Δλ / λ̄ ≤ 0.5), linear detectors below their well 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -244,40 +245,29 @@ def nei_from_d_star(
 
 def scene_nedt_k(
     scene_temperature_k: float,
-    *,
-    aperture_m: float,
-    ifov_rad: float,
     band_um: tuple[float, float],
-    optics_transmission: float,
-    optics_emissivity: float,
-    optics_temperature_k: float,
-    quantum_efficiency: float,
-    integration_s: float,
-    dark_current_e_s: float,
-    read_noise_e: float,
-    well_depth_e: float,
+    budget_of: Callable[[FloatArray], PixelBudget],
 ) -> float:
     """Noise-equivalent temperature difference of a blackbody scene filling the pixel, K.
 
-    ``σ / (dB/dT)`` with σ and the scene electrons ``B`` of :func:`pixel_budget` at
+    ``σ / (dB/dT)`` with σ and the scene electrons ``B`` of the pixel budget at
     ``scene_temperature_k`` (``dB/dT`` by a central difference of ±0.05 K; the band
     integral is smooth, so its error is below 1e-6 relative). The scene's own shot noise is
     the background noise here (no separate target).
+
+    Parameters
+    ----------
+    scene_temperature_k
+        Temperature of the scene, K.
+    band_um
+        Band edges, µm.
+    budget_of
+        The payload's pixel budget as a function of the scene's in-band photon radiance
+        (photons / (s m² sr), shape ``(3,)``): e.g. :func:`pixel_budget` with the design
+        bound (``functools.partial``), or a payload's
+        :func:`tracklayer.sensors.focalplane.payload_pixel_budget`.
     """
     temps = scene_temperature_k + np.array([-0.05, 0.0, 0.05])
-    budget = pixel_budget(
-        aperture_m=aperture_m,
-        ifov_rad=ifov_rad,
-        band_um=band_um,
-        optics_transmission=optics_transmission,
-        optics_emissivity=optics_emissivity,
-        optics_temperature_k=optics_temperature_k,
-        quantum_efficiency=quantum_efficiency,
-        integration_s=integration_s,
-        dark_current_e_s=dark_current_e_s,
-        read_noise_e=read_noise_e,
-        well_depth_e=well_depth_e,
-        scene_photon_radiance=band_photon_radiance(temps, band_um),
-    )
+    budget = budget_of(band_photon_radiance(temps, band_um))
     slope = (budget.background_e[2] - budget.background_e[0]) / 0.1
     return float(budget.noise_e[1] / slope)

@@ -61,7 +61,7 @@ from tracklayer.constants import (
     WGS84_A_M,
 )
 from tracklayer.frames import ecef_to_geodetic
-from tracklayer.solar import AU_M, SUN_RADIUS_M, SUN_TEMPERATURE_K, sun_direction_ecef
+from tracklayer.solar import AU_M, SUN_RADIUS_M, SUN_TEMPERATURE_K, sun_direction_ecef, sunlit
 from tracklayer.threats.separation_config import SeparationConfig
 from tracklayer.threats.signature import band_radiance
 
@@ -149,9 +149,7 @@ def reflected_sunlight_w_sr(
 
     ``position`` ECEF, m, and ``sun_dir`` unit vectors to the Sun, shapes ``(n, 3)``.
     """
-    along = np.einsum("ij,ij->i", position, sun_dir)
-    perp = np.linalg.norm(position - along[:, None] * sun_dir, axis=-1)
-    lit = (along > 0.0) | (perp > WGS84_A_M)
+    lit = sunlit(position, sun_dir, WGS84_A_M)
     dilution = np.pi * (SUN_RADIUS_M / AU_M) ** 2
     e_band = dilution * float(band_radiance(SUN_TEMPERATURE_K, band_um))
     return np.asarray((1.0 - config.absorptivity) * e_band * config.area_m2 / (4 * np.pi) * lit)
