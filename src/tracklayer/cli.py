@@ -21,6 +21,7 @@ from rich.console import Console
 
 from tracklayer.errors import TracklayerError
 from tracklayer.exercise.cli import register as register_exercise_command
+from tracklayer.export.cli import register as register_export_command
 from tracklayer.io.outputs import staged_output
 from tracklayer.service.cli import register as register_service_commands
 from tracklayer.service.view import register_view
@@ -37,6 +38,7 @@ register_service_commands(app)
 register_sweep_command(app)
 register_view(app)
 register_exercise_command(app)
+register_export_command(app)
 console = Console()
 err_console = Console(stderr=True)
 
