@@ -199,8 +199,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "network_attacks", "network attacks", NETWORK, (*_SPAN, "space", "tracking", "network"),
-        ("detections", "truth"), ("network_attacks", "network_attacks_summary"),
-        lambda i: network.attacks(i.scenario, i.tables["detections"], i.tables["truth"], i.catalog),
+        ("detections", "truth", "metrics", "node_tracks", "latency"),
+        ("network_attacks", "network_attacks_summary"),
+        lambda i: network.attacks(
+            i.scenario, i.tables["detections"], i.tables["truth"], i.catalog,
+            network.AttackBaseline(
+                i.tables["metrics"], i.tables["node_tracks"], i.tables["latency"]
+            ),
+        ),
         when=lambda s: s.network is not None and s.network.attacks is not None,
     ),
 )  # fmt: skip

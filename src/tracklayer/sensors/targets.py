@@ -21,6 +21,7 @@ from scipy.interpolate import CubicHermiteSpline
 
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import datetime64_ns, ecef_to_geodetic
+from tracklayer.threats.signature import PROPELLANTS
 
 FloatArray = NDArray[np.float64]
 
@@ -49,6 +50,11 @@ class TargetStates:
         A stage is burning (the truth's ``phase`` is ``boost``; False without that column).
     launch_lat_deg : ndarray, shape (M,)
         Geodetic latitude of the object's first truth sample, deg (NaN if never alive).
+    propellant : ndarray of int8, shape (M, T)
+        Propellant class of the burning stage, as an index in
+        :data:`tracklayer.threats.signature.PROPELLANTS` (the truth's ``propellant`` at the
+        latest sample at or before each time); -1 where none burns, or None without that
+        column.
     """
 
     object_id: NDArray[np.str_]
@@ -59,6 +65,7 @@ class TargetStates:
     intensity: dict[str, FloatArray]
     boosting: NDArray[np.bool_] | None = None
     launch_lat_deg: FloatArray | None = None
+    propellant: NDArray[np.int8] | None = None
 
     @property
     def n_objects(self) -> int:
@@ -110,6 +117,7 @@ def targets_from_truth(
         intensity={b: np.zeros((m, t)) for b in band_list},
         boosting=np.zeros((m, t), dtype=bool),
         launch_lat_deg=np.full(m, np.nan),
+        propellant=None if rows.propellant is None else np.full((m, t), -1, dtype=np.int8),
     )
     order = np.lexsort((rows.t_s, rows.oid))
     sorted_ids = rows.oid[order]
@@ -127,7 +135,7 @@ def targets_from_truth(
 class _TruthRows:
     """The truth table's columns as arrays, one entry per row: times (s since the
     epoch), object ids and kinds, the state columns ``x``..``vz``, each band's intensity
-    (W/sr) and whether the row is boosting."""
+    (W/sr), whether the row is boosting and its propellant code (None without that column)."""
 
     t_s: FloatArray
     oid: NDArray[np.str_]
@@ -135,6 +143,7 @@ class _TruthRows:
     cols: dict[str, FloatArray]
     intensity: dict[str, FloatArray]
     boost: NDArray[np.bool_]
+    propellant: NDArray[np.int8] | None
 
     @classmethod
     def read(cls, truth: pa.Table, epoch: datetime, bands: list[str]) -> _TruthRows:
@@ -159,6 +168,7 @@ class _TruthRows:
             cols={c: _float_column(truth, c) for c in _REQUIRED[2:]},
             intensity={b: _float_column(truth, intensity_column(b)) for b in bands},
             boost=boost,
+            propellant=_propellant_codes(truth) if "propellant" in names else None,
         )
 
 
@@ -194,7 +204,25 @@ def _fill_object(
         values[j, inside] = np.interp(tq, tt, truth.intensity[b][rows])
     assert states.boosting is not None and states.launch_lat_deg is not None
     states.boosting[j, inside] = np.interp(tq, tt, truth.boost[rows].astype(np.float64)) > 0.5
+    if states.propellant is not None and truth.propellant is not None:
+        at = np.searchsorted(tt, tq, side="right") - 1
+        states.propellant[j, inside] = truth.propellant[rows][at]
     states.launch_lat_deg[j] = _geodetic_lat_deg(r[0])
+
+
+def _propellant_codes(truth: pa.Table) -> NDArray[np.int8]:
+    """The truth's ``propellant`` column as codes into ``PROPELLANTS`` (-1: null)."""
+    names = np.asarray(truth.column("propellant").cast(pa.string()).to_pylist(), dtype=object)
+    codes = np.full(names.size, -1, dtype=np.int8)
+    for k, name in enumerate(PROPELLANTS):
+        codes[names == name] = k
+    known = (names == None) | (codes >= 0)  # noqa: E711 (element-wise)
+    if not known.all():
+        bad = sorted({str(n) for n in names[~known]})
+        raise InputFormatError(
+            f"truth table: propellant {bad[0]!r} is not one of {list(PROPELLANTS)}"
+        )
+    return codes
 
 
 def _geodetic_lat_deg(r: FloatArray) -> float:

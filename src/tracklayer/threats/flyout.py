@@ -12,6 +12,8 @@
 ``lat_rad, lon_rad``        geodetic latitude and longitude, rad
 ``alt_m``                   height above the ellipsoid, m
 ``phase``                   boost, midcourse, reentry, pullup, glide, manoeuvre, terminal
+``propellant``              propellant class of the stage burning (``solid``, ``kerosene``,
+                            ``udmh_n2o4``), null where none burns
 ``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr, at the
                             source (no atmosphere): :mod:`tracklayer.threats.emission`
 ==========================  ===========================================================
@@ -46,7 +48,7 @@ from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solv
 from tracklayer.threats.config import BallisticVehicleConfig, HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
 from tracklayer.threats.earth import EarthModel, bearing, central_angle
-from tracklayer.threats.emission import truth_intensities
+from tracklayer.threats.emission import burning_stage, truth_intensities, truth_propellant
 from tracklayer.threats.guidance import (
     PHASES,
     Guidance,
@@ -58,7 +60,12 @@ from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
 from tracklayer.threats.reach import check_reach, glide_reach
 from tracklayer.threats.separation import add_spent_stages
-from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
+from tracklayer.threats.signature import (
+    KERNEL_CONSTANTS,
+    PROPELLANTS,
+    band_table,
+    plume_intensity_default,
+)
 
 #: Without ``duration_s``, objects are flown for at most this long after launch, s.
 MAX_FLIGHT_S = 3600.0
@@ -338,6 +345,21 @@ def _events_table(
     )
 
 
+def _propellant_column(
+    config: ThreatsConfig,
+    plan: FlyoutPlan,
+    vid: NDArray[np.int32],
+    time_ns: NDArray[np.int64],
+    epoch_ns: int,
+) -> pa.Array:
+    """The propellant class of the stage burning at each row (null where none burns)."""
+    t_s = np.asarray((time_ns - epoch_ns) * 1e-9, dtype=np.float64)
+    stage = burning_stage(plan.batch.stage_on, plan.batch.stage_off, plan.launch_time, vid, t_s)
+    codes = truth_propellant(config, plan.draws, stage, vid)
+    names = np.asarray(PROPELLANTS, dtype=object)[np.maximum(codes, 0)]
+    return pa.array(names, pa.string(), mask=codes < 0)
+
+
 def run_flyout_with_events(
     config: ThreatsConfig,
     *,
@@ -400,6 +422,7 @@ def run_flyout_with_events(
     for j, name in enumerate(("x", "y", "z", "vx", "vy", "vz", "lat_rad", "lon_rad", "alt_m")):
         cols[name] = pa.array(xyz[j])
     cols["phase"] = pa.DictionaryArray.from_arrays(pa.array(phase), phases)
+    cols["propellant"] = _propellant_column(config, plan, vid, time_ns, epoch_ns)
     for band, val in inten.items():
         cols[f"intensity_{band}_w_sr"] = pa.array(val)
     truth = pa.table(cols)
