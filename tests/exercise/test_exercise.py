@@ -149,14 +149,14 @@ def test_tokens_file_errors_name_the_problem(tmp_path: Path) -> None:
 
 def test_start_at_accepts_seconds_and_times() -> None:
     table = small_table([0.0, 30.0])
-    assert start_offset_s(table, None) == 0.0
-    assert start_offset_s(table, "12.5") == 12.5
     first = table["time"][0].as_py()
-    assert start_offset_s(table, first.isoformat().replace("+00:00", "Z")) == 0.0
+    assert start_offset_s(first, None) == 0.0
+    assert start_offset_s(first, "12.5") == 12.5
+    assert start_offset_s(first, first.isoformat().replace("+00:00", "Z")) == 0.0
     with pytest.raises(TracklayerError, match="time zone"):
-        start_offset_s(table, "2027-03-01T00:00:00")
+        start_offset_s(first, "2027-03-01T00:00:00")
     with pytest.raises(TracklayerError, match="neither seconds"):
-        start_offset_s(table, "soon")
+        start_offset_s(first, "soon")
 
 
 @pytest.fixture
@@ -250,9 +250,9 @@ def test_time_shift_moves_states_and_ids() -> None:
     sent = moved[0].rows["time"].cast(pa.int64()).to_pylist()
     assert sent == [plain[0].epoch_ns - 10**10]
     assert {m.message_id for m in moved}.isdisjoint(m.message_id for m in plain)
-    assert time_shift_s(table, "-5", 0.0) == -5.0
-    first = table["time"][0].as_py().timestamp()
+    start = table["time"][0].as_py()
+    assert time_shift_s(start, "-5", 0.0) == -5.0
     now = datetime.now(UTC).timestamp()
-    assert abs(time_shift_s(table, "now", 30.0) - (now - first - 30.0)) < 5.0
+    assert abs(time_shift_s(start, "now", 30.0) - (now - start.timestamp() - 30.0)) < 5.0
     with pytest.raises(TracklayerError, match="time-shift"):
-        time_shift_s(table, "later", 0.0)
+        time_shift_s(start, "later", 0.0)

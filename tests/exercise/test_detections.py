@@ -1,0 +1,214 @@
+"""An exercise's detections: shared as the sharing arrangements allow, paced by the
+network's deliveries, posted to a real service; the live stream follows the exercise."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pytest
+
+from tests.exercise.test_exercise import service_with_owners  # noqa: F401 (fixture)
+from tracklayer.client import detection_records, stream_updates
+from tracklayer.exercise.detections import detection_releases, plan_detection_messages
+from tracklayer.exercise.plan import plan_messages
+from tracklayer.exercise.replay import replay
+from tracklayer.io.parquet import read_table
+from tracklayer.scenario import load_scenario
+
+T0_NS = 1_803_000_000 * 10**9
+SECOND = 10**9
+
+
+def scenario() -> Any:
+    share = SimpleNamespace
+    return SimpleNamespace(
+        name="detections",
+        owners=["JPN", "KOR", "USA"],
+        network=SimpleNamespace(
+            nodes=[
+                SimpleNamespace(owner="USA", name="USA-NODE"),
+                SimpleNamespace(owner="JPN", name="JPN-NODE"),
+                SimpleNamespace(owner="KOR", name="KOR-NODE"),
+                SimpleNamespace(owner="joint", name="C2"),
+            ],
+            sharing=[
+                share(source="USA", to="joint", what=["detections", "tracks"], delay_s=0.5),
+                share(source="JPN", to="joint", what=["tracks"], delay_s=0.2),
+                share(source="KOR", to="USA", what=["detections"], delay_s=1.5),
+            ],
+        ),
+    )
+
+
+def detections(owners: list[str], times_s: list[float]) -> pa.Table:
+    n = len(owners)
+    return pa.table(
+        {
+            "det_id": pa.array(range(1, n + 1), pa.int64()),
+            "sensor_id": [f"{o}-S1" for o in owners],
+            "sensor_kind": ["ir"] * n,
+            "owner": owners,
+            "time": pa.array(
+                [T0_NS + round(t * SECOND) for t in times_s], pa.timestamp("ns", "UTC")
+            ),
+            "los_x": [0.6] * n,
+            "los_y": [0.0] * n,
+            "los_z": [-0.8] * n,
+            "sensor_x": [7.0e6] * n,
+            "sensor_y": [1.0e5] * n,
+            "sensor_z": [2.0e5] * n,
+            "sigma_rad": [2e-5] * n,
+            "snr": [12.5] * n,
+            "range_m": pa.array([None] * n, pa.float64()),
+            "sigma_range_m": pa.array([None] * n, pa.float64()),
+            "truth_id": ["T1"] * n,
+            "background": ["earth"] * n,
+            "daylight": [True] * n,
+        }
+    )
+
+
+def deliveries(rows: list[tuple[int, str, float]]) -> pa.Table:
+    return pa.table(
+        {
+            "det_id": pa.array([r[0] for r in rows], pa.int64()),
+            "node": [r[1] for r in rows],
+            "arrival_time": pa.array(
+                [T0_NS + round(r[2] * SECOND) for r in rows], pa.timestamp("ns", "UTC")
+            ),
+            "hops": pa.array([1] * len(rows), pa.int16()),
+        }
+    )
+
+
+def test_releases_follow_the_detection_sharing() -> None:
+    assert detection_releases(scenario()) == {
+        "USA": ("all", ["C2"], 0.5),
+        "KOR": (["USA"], ["USA-NODE"], 1.5),
+    }
+    assert detection_releases(SimpleNamespace(network=None)) == {}
+
+
+def test_detections_are_due_at_their_arrival_where_they_are_shared() -> None:
+    """USA's detection 1 reaches C2 at 1.0 s (its node at 0.3 s: not where it is shared);
+    detection 2 never reaches C2 and is not sent; detection 3 reaches C2 at 1.8 s, in the
+    same second as 1; KOR's detection 5 reaches USA-NODE at 2.5 s; JPN shares none."""
+    table = detections(["USA", "USA", "USA", "JPN", "KOR"], [0.0, 0.1, 0.2, 0.0, 0.5])
+    arrivals = deliveries(
+        [
+            *[(1, "USA-NODE", 0.3), (1, "C2", 1.0), (2, "USA-NODE", 0.4), (3, "C2", 1.8)],
+            *[(3, "C2", 1.9), (4, "JPN-NODE", 0.1), (5, "USA-NODE", 2.5)],
+        ]
+    )
+    plan = plan_detection_messages(table, scenario(), "run", T0_NS, arrivals)
+    assert [(m.owner, m.due_s, m.releasable_to, m.kind) for m in plan] == [
+        ("USA", 1.8, "all", "detections"),
+        ("KOR", 2.5, ["USA"], "detections"),
+    ]
+    assert plan[0].rows["det_id"].to_pylist() == [1, 3]
+    assert [m.message_id for m in plan] == ["run:USA:detections:1", "run:KOR:detections:2"]
+    # Without deliveries: at the detection's time plus the arrangement's delay.
+    plain = plan_detection_messages(table, scenario(), "run", T0_NS)
+    assert [(m.owner, m.due_s, m.rows.num_rows) for m in plain] == [
+        ("USA", pytest.approx(0.7), 3),
+        ("KOR", pytest.approx(2.0), 1),
+    ]
+    # Skipped before --start-at, and shifted like the tracks.
+    later = plan_detection_messages(table, scenario(), "run", T0_NS, arrivals, 2.0, -60.0)
+    assert [m.owner for m in later] == ["KOR"]
+    sent = later[0].rows["time"].cast(pa.int64()).to_pylist()
+    assert sent == [T0_NS + SECOND // 2 - 60 * SECOND]
+
+
+def test_detection_records_are_what_the_service_reads() -> None:
+    records = detection_records(detections(["USA"], [0.25]))
+    assert records == [
+        {
+            "det_id": "1",
+            "sensor_id": "USA-S1",
+            "sensor_kind": "ir",
+            "owner": "USA",
+            "time": "2027-02-19T01:20:00.250000+00:00",
+            "los_x": 0.6,
+            "los_y": 0.0,
+            "los_z": -0.8,
+            "sensor_x": 7.0e6,
+            "sensor_y": 1.0e5,
+            "sensor_z": 2.0e5,
+            "sigma_rad": 2e-5,
+            "snr": 12.5,
+        }
+    ]
+
+
+@pytest.mark.slow
+def test_replayed_detections_reach_the_partners_they_are_shared_with(
+    service_with_owners: tuple[str, dict[str, str]],  # noqa: F811
+) -> None:
+    """USA's detections, shared with the C2 node, are stored once and visible to JPN with
+    the values of the run's table; JPN's own (it shares none) are never posted."""
+    server, tokens = service_with_owners
+    year_ns = 365 * 86400 * SECOND
+    table = detections(["USA"] * 3 + ["JPN"], [0.0, 0.4, 1.2, 0.3])
+    table = table.set_column(
+        4,
+        "time",
+        pa.array(
+            [t - year_ns for t in table["time"].cast(pa.int64()).to_pylist()],
+            pa.timestamp("ns", "UTC"),
+        ),
+    )
+    plan = plan_detection_messages(table, scenario(), "live", T0_NS - year_ns)
+    counts = replay(plan, server, tokens, speed=None)
+    assert (counts.acknowledged, counts.detections) == (2, 3)
+    seen = httpx.get(
+        f"{server}/api/v1/detections",
+        headers={"Authorization": f"Bearer {tokens['JPN']}"},
+        params={"limit": 100},
+        timeout=30,
+    ).json()["detections"]
+    assert [d["owner"] for d in seen] == ["USA"] * 3
+    assert sorted(d["det_id"] for d in seen) == ["1", "2", "3"]
+    for d in seen:
+        assert (d["los_x"], d["los_z"], d["sigma_rad"], d["snr"]) == (0.6, -0.8, 2e-5, 12.5)
+    again = replay(plan, server, tokens, speed=None)
+    assert again.duplicates == 2
+    assert json.dumps(seen)
+
+
+@pytest.mark.slow
+def test_the_live_stream_follows_the_exercise(
+    run_dir: Path,
+    service_with_owners: tuple[str, dict[str, str]],  # noqa: F811
+) -> None:
+    """What the picture page draws from, JPN's live stream, carries every USA track
+    message of the exercise released to it, as it is posted, in due order."""
+    server, tokens = service_with_owners
+    tracks = read_table(run_dir / "tracks.parquet")
+    plan = plan_messages(tracks, load_scenario(run_dir / "scenario.yaml"), 0.0, -365 * 86400)
+    updates: list[dict[str, Any]] = []
+    ready = threading.Event()
+
+    def follow() -> None:
+        for update in stream_updates(server, tokens["JPN"]):
+            updates.append(update)
+            ready.set()
+            if len(usa_updates()) >= n_usa:
+                return
+
+    def usa_updates() -> list[str]:
+        return [u["message_id"] for u in updates if u["type"] == "tracks" and u["owner"] == "USA"]
+
+    n_usa = sum(m.owner == "USA" for m in plan)
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    assert ready.wait(60)
+    replay(plan, server, tokens, speed=None)
+    reader.join(120)
+    assert usa_updates() == [m.message_id for m in plan if m.owner == "USA"]
