@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -18,6 +19,8 @@ from tracklayer.client import detection_records, stream_updates
 from tracklayer.exercise.detections import detection_releases, plan_detection_messages
 from tracklayer.exercise.plan import plan_messages
 from tracklayer.exercise.replay import replay
+from tracklayer.exercise.tdm import tdm_messages, tdm_post
+from tracklayer.frames import geodetic_to_ecef
 from tracklayer.io.parquet import read_table
 from tracklayer.scenario import load_scenario
 
@@ -212,3 +215,90 @@ def test_the_live_stream_follows_the_exercise(
     replay(plan, server, tokens, speed=None)
     reader.join(120)
     assert usa_updates() == [m.message_id for m in plan if m.owner == "USA"]
+
+
+def test_tdm_messages_are_one_per_sensor_frame() -> None:
+    table = detections(["USA"] * 4, [0.0, 0.0, 0.0, 0.3])
+    table = table.set_column(1, "sensor_id", pa.array(["S1", "S2", "S1", "S1"]))
+    plan = plan_detection_messages(table, scenario(), "run", T0_NS)
+    (message,) = plan
+    split = tdm_messages([message])
+    assert [(m.kind, m.message_id, m.rows["det_id"].to_pylist()) for m in split] == [
+        ("tdm", "run:USA:detections:0:tdm0", [1, 3]),
+        ("tdm", "run:USA:detections:0:tdm1", [4]),
+        ("tdm", "run:USA:detections:0:tdm2", [2]),
+    ]
+    text, params = tdm_post(split[0])
+    assert "PARTICIPANT_1 = S1" in text and "ANGLE_TYPE = RADEC" in text
+    assert (params["sensor_x_m"], params["releasable_to"], params["sigma_rad"]) == (
+        7.0e6,
+        "all",
+        2e-5,
+    )
+    assert tdm_post(split[0]) == (text, params)  # the same bytes on a resumed exercise
+
+
+@pytest.mark.slow
+def test_detections_sent_as_tdm_are_read_back(
+    service_with_owners: tuple[str, dict[str, str]],  # noqa: F811
+) -> None:
+    """A space sensor's frame (RADEC in ITRF, its ECEF position) and a radar's (AZEL and
+    range at its geodetic site) posted as TDM files come back as the same lines of sight
+    (1e-9 rad: angles are written to 1e-9 deg) and ranges (1 mm: km to 6 decimals)."""
+    server, tokens = service_with_owners
+    year_ns = 365 * 86400 * SECOND
+    table = detections(["USA"] * 3, [0.0, 0.0, 1.0])
+    site = geodetic_to_ecef(np.radians(13.6), np.radians(144.9), 120.0)
+    los = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    radar = {
+        "sensor_id": ["USA-S1", "USA-S1", "GUAM"],
+        "sensor_kind": ["ir", "ir", "radar"],
+        "los_x": [0.6, 0.0, los[0]],
+        "los_y": [0.0, 0.6, los[1]],
+        "los_z": [-0.8, -0.8, los[2]],
+        "sensor_x": [7.0e6, 7.0e6, site[0]],
+        "sensor_y": [1.0e5, 1.0e5, site[1]],
+        "sensor_z": [2.0e5, 2.0e5, site[2]],
+    }
+    for name, values in radar.items():
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(values))
+    earlier = [t - year_ns for t in table["time"].cast(pa.int64()).to_pylist()]
+    table = table.set_column(4, "time", pa.array(earlier, pa.timestamp("ns", "UTC")))
+    table = table.set_column(13, "range_m", pa.array([None, None, 812_345.678]))
+    table = table.set_column(14, "sigma_range_m", pa.array([None, None, 30.0]))
+    plan = tdm_messages(plan_detection_messages(table, scenario(), "tdm", T0_NS - year_ns))
+    split = [m for m in plan if m.rows["sensor_kind"][0].as_py() == "radar"]
+    assert len(split) == 1  # the radar frame alone: it has ranges, the others not
+    plan = [*[m for m in plan if m not in split], *split]
+    counts = replay(plan, server, tokens, speed=None)
+    assert (counts.acknowledged, counts.detections) == (len(plan), 3)
+    seen = httpx.get(
+        f"{server}/api/v1/detections",
+        headers={"Authorization": f"Bearer {tokens['JPN']}"},
+        params={"limit": 100},
+        timeout=30,
+    ).json()["detections"]
+    assert len(seen) == 3
+    by_sensor = {d["sensor_id"]: d for d in seen if d["sensor_id"] == "GUAM"}
+    ir = sorted((d for d in seen if d["sensor_id"] == "USA-S1"), key=lambda d: d["los_x"])
+    np.testing.assert_allclose(
+        [[d["los_x"], d["los_y"], d["los_z"]] for d in ir],
+        [[0, 0.6, -0.8], [0.6, 0, -0.8]],
+        atol=1e-9,
+    )
+    guam = by_sensor["GUAM"]
+    np.testing.assert_allclose([guam["los_x"], guam["los_y"], guam["los_z"]], los, atol=1e-9)
+    assert guam["range_m"] == pytest.approx(812_345.678, abs=1e-3)
+    assert replay(plan, server, tokens, speed=None).duplicates == len(plan)
+
+
+def test_detections_as_names_its_choices(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tracklayer.cli import app
+    from tracklayer.errors import TracklayerError
+
+    args = ["exercise", str(tmp_path), "--server", "http://127.0.0.1:9", "--tokens", "t.yaml"]
+    result = CliRunner().invoke(app, [*args, "--detections-as", "xml"])
+    assert isinstance(result.exception, TracklayerError)
+    assert "json or tdm" in str(result.exception)

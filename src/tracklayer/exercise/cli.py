@@ -90,6 +90,10 @@ def exercise(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run folder written for a scenario")
     ] = Path("out/exercise"),
+    detections_as: Annotated[
+        str,
+        typer.Option(help="Shared detections sent as json (records) or tdm (CCSDS TDM files)"),
+    ] = "json",
 ) -> None:
     """Replay a run as a live exercise: each owner posts its national tracks to the service."""
     from tracklayer.client import ClientError, ServiceUnavailable
@@ -98,10 +102,16 @@ def exercise(
     from tracklayer.exercise.replay import replay
     from tracklayer.exercise.run import plan_exercise, read_run
 
+    if detections_as not in ("json", "tdm"):
+        raise TracklayerError(f"--detections-as: {detections_as!r} is not json or tdm")
     run = read_run(_run_folder(target, out))
     start_s = start_offset_s(run.start(), start_at)
     shift_s = time_shift_s(run.start(), time_shift, start_s)
     messages = plan_exercise(run, start_s, shift_s)
+    if detections_as == "tdm":
+        from tracklayer.exercise.tdm import tdm_messages
+
+        messages = tdm_messages(messages)
     _err.print(f"time shift {shift_s:.0f} s (pass --time-shift {shift_s:.0f} to resume)")
     owner_tokens = read_tokens(tokens, sorted({m.owner for m in messages}))
     try:

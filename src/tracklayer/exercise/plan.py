@@ -39,8 +39,9 @@ __all__ = [
 MAX_RECORDS = 10_000
 
 Release = list[str] | Literal["all"]
-#: What a message carries: national track states, or detections.
-Kind = Literal["tracks", "detections"]
+#: What a message carries: national track states, detections (JSON), or one sensor
+#: frame's detections as a CCSDS TDM.
+Kind = Literal["tracks", "detections", "tdm"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ class ExerciseMessage:
         Partners, besides the owner, that may see the states.
     rows : pyarrow.Table
         The owner's rows of the ``tracks`` table at that epoch (or of ``detections``).
-    kind : {"tracks", "detections"}
-        What the rows are.
+    kind : {"tracks", "detections", "tdm"}
+        What the rows are, and how they are sent.
     """
 
     due_s: float

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from tracklayer.client import PartnerClient, RetryPolicy, detection_message, track_message
 from tracklayer.exercise.plan import ExerciseMessage
+from tracklayer.exercise.tdm import tdm_post
 
 if TYPE_CHECKING:
     import httpx
@@ -101,7 +102,10 @@ def replay(
             counts.sim_s = msg.due_s
             counts.posted += 1
             client = clients[msg.owner]
-            if msg.kind == "detections":
+            if msg.kind == "tdm":
+                ack = client.post_tdm(*tdm_post(msg))
+                counts.detections += ack.accepted
+            elif msg.kind == "detections":
                 ack = client.post_detections(
                     detection_message(msg.message_id, msg.rows, msg.releasable_to)
                 )
