@@ -5,6 +5,10 @@ cot`` runs as JPN's gateway into a FreeTAKServer on loopback, and a TAK client c
 to that server receives the events. JPN's picture holds USA's tracks released to it, its
 own, and the system tracks fused from them; a USA track released to KOR only must never
 reach JPN's TAK server.
+
+CoT XML only: FreeTAKServer's TCP CoT port takes XML; TAK protocol version 1 on a stream
+needs the server's protocol negotiation first (the protobuf encoding is checked by a round
+trip through takproto in test_events.py).
 """
 
 from __future__ import annotations
@@ -79,6 +83,12 @@ def glide_state(tracker: str, track_id: str, lat_deg: float, lon_deg: float) -> 
     return track_state(tracker, track_id, pos=tuple(pos.tolist()), time=wall_time(-1.0))
 
 
+def is_system(uid: str) -> bool:
+    """A system track's uid (the service names their tracker ``joint`` or ``fused``)."""
+    parts = uid.split(".")
+    return len(parts) == 4 and parts[0] == "tracklayer" and parts[2] in ("joint", "fused")
+
+
 def post(server: str, token: str, mid: str, release: Any, states: list[dict[str, Any]]) -> None:
     r = httpx.post(
         f"{server}/api/v1/tracks",
@@ -113,7 +123,7 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
         # A message posted while the gateway runs arrives as a stream update.
         post(server, tokens["USA"], "u3", "all", [glide_state("USA", "U3", 29.0, 128.0)])
         assert wait_for(lambda: "tracklayer.JPN.USA.U3" in uids(), 60.0), client.data[-2000:]
-        assert wait_for(lambda: any(".joint." in u for u in uids()), 60.0), uids()
+        assert wait_for(lambda: any(is_system(u) for u in uids()), 60.0), uids()
     finally:
         gateway.terminate()
         out = gateway.communicate(timeout=30)[0].decode()
