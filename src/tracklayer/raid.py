@@ -162,7 +162,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
-        ("tracks", "links", "deliveries", "latency", "node_tracks"),
+        ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures"),
         lambda i: network.network_tables(
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),
@@ -178,10 +178,12 @@ STAGES: tuple[Stage, ...] = (
         lambda i: score(i.scenario, i.tables["truth"], i.tables["tracks"], i.tables["detections"]),
     ),
     Stage(
-        "warning", "warning", RAID, ("epoch",), ("metrics", "truth", "node_tracks"),
-        ("warning", "warning_joint_vs_alone"),
+        "warning", "warning", RAID, ("epoch", "tracking", "network"),
+        ("metrics", "truth", "node_tracks", "national_pictures"),
+        ("warning", "warning_joint_vs_alone", "national_warning"),
         lambda i: network.warning(
-            i.scenario, i.tables["metrics"], i.tables["truth"], i.tables["node_tracks"]
+            i.scenario, i.tables["metrics"], i.tables["truth"], i.tables["node_tracks"],
+            i.tables["national_pictures"],
         ),
         when=lambda s: s.network is not None,
     ),

@@ -128,7 +128,7 @@ def _write_scene(
     scenario: Scenario, catalog: SatelliteCatalog, raid: StageRun | None, out_dir: Path
 ) -> Path:
     """``scene.czml`` for the globe viewer: satellites every :data:`SCENE_STEP_S`, truth
-    and tracks."""
+    and tracks; with a network, its ground stations and links."""
     from tracklayer.io.czml import scene_czml, write_czml
 
     seconds = np.arange(0.0, scenario.duration_s + 1e-9, SCENE_STEP_S)
@@ -141,4 +141,12 @@ def _write_scene(
         epoch=scenario.epoch,
         name=scenario.name,
     )
+    links = None if raid is None else raid.tables.get("links")
+    if links is not None and scenario.network is not None:  # the network's links, while up
+        from tracklayer.io.czml_network import network_link_packets
+        from tracklayer.network.layer import station_positions
+
+        names = [g.name for g in scenario.network.ground_stations]
+        stations = dict(zip(names, station_positions(scenario.network).tolist(), strict=True))
+        packets += network_link_packets(links, stations)
     return write_czml(packets, out_dir / "scene.czml")

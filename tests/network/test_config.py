@@ -51,6 +51,7 @@ def test_a_valid_section_and_its_defaults() -> None:
     assert network.crosslinks_of("QZT") is None  # store and forward
     assert network.ground_stations[0].served_owners == ["USA"]
     assert network.ground_stations[0].min_elevation_deg == 10.0
+    assert network.queue_window_s == 10.0
     assert network.shared("USA", "joint").what == ["detections"]  # type: ignore[union-attr]
     assert network.shared("JPN", "joint").carries("tracks")  # type: ignore[union-attr]
     assert network.shared("USA", "JPN") is None
@@ -77,6 +78,8 @@ def test_a_valid_section_and_its_defaults() -> None:
          "ground_stations[0].serves: no node of owner KOR"),
         (lambda n: n["crosslinks"][0].update(terminals=0),
          "network.crosslinks[0].terminals: must be >= 1, got 0"),
+        (lambda n: n.update(queue_window_s=0),
+         "network.queue_window_s: must be > 0"),
     ],
 )  # fmt: skip
 def test_errors_name_the_field(edit: Any, message: str) -> None:

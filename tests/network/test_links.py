@@ -10,8 +10,14 @@ import pytest
 from tracklayer.constants import DEG, KM, SPEED_OF_LIGHT_M_S, WGS84_A_M
 from tracklayer.frames import enu_basis
 from tracklayer.network.layer import build_network, station_positions
-from tracklayer.network.links import acquired, ground_contacts, mutual_nearest_links
-from tracklayer.sensors.geometry import earth_clear
+from tracklayer.network.links import (
+    acquired,
+    ground_contacts,
+    mutual_nearest_links,
+    sin_elevation,
+)
+from tracklayer.network.routes import ReportLoad
+from tracklayer.sensors.geometry import earth_clear, elevation
 from tracklayer.tracking.synthetic import satellite_positions
 
 from .conftest import network_config, space_states
@@ -56,7 +62,7 @@ def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load(rate: floa
     h, spacing = 1000 * KM, 10.0
     space = space_states(_equator_chain(4, spacing, h, 2), np.array([0.0, 1.0]), ["USA"])
     quiet = build_network(_chain_config(), space)
-    busy = build_network(_chain_config(), space, report_rate_hz=np.full(4, rate))
+    busy = build_network(_chain_config(), space, load=ReportLoad.poisson(np.full(4, rate), 2))
 
     def wait(load_hz: float, service_s: float) -> float:
         rho = load_hz * service_s
@@ -70,11 +76,46 @@ def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load(rate: floa
             queued,
             atol=ONE_NANOSECOND,
         )
-    saturated = build_network(_chain_config(), space, report_rate_hz=np.full(4, 200.0))
+    saturated = build_network(_chain_config(), space, load=ReportLoad.poisson(np.full(4, 200.0), 2))
     # 3 x 200 reports/s over 4 ms each: the first crosslink saturates, so the far satellites
     # have no route; the first still gets down.
     assert np.all(np.isinf(saturated.routes.delay_s[0, :, 1:]))
     assert np.all(np.isfinite(saturated.routes.delay_s[0, :, 0]))
+
+
+def test_a_burst_on_a_fixed_chain_queues_as_its_bursts_not_the_runs_mean() -> None:
+    """Analytic: each satellite sends one frame of 20 reports at every step of a 10 s
+    burst and nothing else in a 200 s run. Within the burst, satellite j's crosslink
+    carries 4 - j independent burst streams (1 per second each, 20 reports): the M^X/D/1
+    wait ``lambda E[X^2] s^2 / (2 (1 - rho)) + s (E[X^2]/E[X] - 1) / 2`` with
+    ``lambda E[X] = 20 m``, ``lambda E[X^2] = 400 m`` for m streams; outside it, none.
+    The mean over the run (1 report/s) would queue for microseconds only."""
+    h, spacing, t = 1000 * KM, 10.0, 200
+    seconds = np.arange(float(t))
+    space = space_states(_equator_chain(4, spacing, h, t), seconds, ["USA"])
+    burst_steps = np.arange(100, 110)
+    sat, step = np.meshgrid(np.arange(4), burst_steps, indexing="ij")
+    load = ReportLoad.from_bursts(
+        sat.ravel(), step.ravel(), np.full(sat.size, 20.0), 4, seconds, window_s=1.0
+    )
+    quiet = build_network(_chain_config(), space)
+    busy = build_network(_chain_config(), space, load=load)
+
+    def wait(streams: int, service_s: float) -> float:
+        rate, square = 20.0 * streams, 400.0 * streams
+        rho = rate * service_s
+        return square * service_s**2 / (2 * (1 - rho)) + service_s * (square / rate - 1) / 2
+
+    extra = busy.routes.delay_s[0] - quiet.routes.delay_s[0]
+    for k in range(4):
+        queued = sum(wait(4 - j, 8000 / 2e6) for j in range(1, k + 1)) + wait(4, 8000 / 40e6)
+        np.testing.assert_allclose(extra[burst_steps, k], queued, atol=ONE_NANOSECOND)
+        np.testing.assert_allclose(extra[:99, k], 0.0, atol=ONE_NANOSECOND)
+    # The farthest satellite's reports wait tens of ms in the burst (3 crosslinks of
+    # 20-report bursts at 4 ms a report); the run's mean rate gives microseconds.
+    assert extra[105, 3] > 0.1
+    mean = build_network(_chain_config(), space, load=ReportLoad.poisson(np.full(4, 1.0), t))
+    assert np.max(mean.routes.delay_s[0] - quiet.routes.delay_s[0]) < 1e-4
 
 
 def _chain_config():  # type: ignore[no-untyped-def]
@@ -185,3 +226,19 @@ def test_store_and_forward_delivers_at_the_next_ground_contact() -> None:
             assert net.routes.hops[0, s, n] == 1
             checked += 1
     assert checked > 100
+
+
+def test_sin_elevation_is_the_sine_of_the_sensing_elevation() -> None:
+    """Reference: :func:`tracklayer.sensors.geometry.elevation` (line of sight against the
+    geodetic normal), on points from the ground to GEO around a station at 35 N; to 1e-12
+    (a nanoradian and below)."""
+    rng = np.random.default_rng(4)
+    station = station_positions(
+        network_config(ground_stations=[{"name": "S", "owner": "USA", "lat_deg": 35.0,
+                                         "lon_deg": 139.0, "alt_km": 0.4}])
+    )[0]  # fmt: skip
+    direction = rng.normal(size=(500, 3))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    points = station + direction * rng.uniform(1e4, 4.2e7, (500, 1))
+    expected = np.sin(elevation(points, station))
+    np.testing.assert_allclose(sin_elevation(points, station), expected, rtol=0, atol=1e-12)

@@ -13,6 +13,7 @@ from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.metrics.tracking import tracking_metrics
 from tracklayer.network.delivery import DELIVERIES_SCHEMA, seconds_since
 from tracklayer.network.layer import NetworkOutage
+from tracklayer.network.nodes import NODE_TRACKS_SCHEMA
 from tracklayer.network.stage import LINKS_SCHEMA, NetworkTables, run_network
 from tracklayer.network.warning import WARNING_SCHEMA, joint_vs_alone, warning_table
 from tracklayer.tracking.config import TrackingConfig
@@ -70,6 +71,10 @@ def test_tables_follow_the_public_schemas(tables: NetworkTables) -> None:
     assert set(tables.links.column("kind").to_pylist()) <= {"crosslink", "downlink"}
     assert set(tables.deliveries.column("node").to_pylist()) == {"US-NODE", "JP-NODE", "C2"}
     assert set(tables.tracks.column("tracker").to_pylist()) <= {"USA", "JPN", "joint"}
+    # USA receives JPN's tracks (what: tracks): its node fuses them; JPN receives none.
+    assert tables.national_pictures.schema.equals(NODE_TRACKS_SCHEMA)
+    assert set(tables.national_pictures.column("node").to_pylist()) == {"US-NODE"}
+    assert set(tables.national_pictures.column("tracker").to_pylist()) == {"fused"}
 
 
 def test_each_detection_reaches_its_owner_and_the_c2_node_no_earlier_than_light(

@@ -127,7 +127,7 @@ def test_acknowledged_messages_survive_sigkill(disk_db_url: str) -> None:
         assert all(stored[m] == TRACKS_PER_MESSAGE == counts.get(m) for m in stored)
         assert orphans == 0
         # The restarted service serves them all (the national ones: it also records its
-        # system tracks, tracker "joint", each second).
+        # system tracks, tracker "fused", each second).
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
             params = {"limit": 100_000, "tracker": "USA"}
             listing = client.get("/api/v1/tracks", params=params, headers=auth(token))

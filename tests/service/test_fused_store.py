@@ -27,9 +27,9 @@ def _post(client: Any, token: str, mid: str, release: Any, tracks: list[dict[str
     assert r.status_code == 201, r.text
 
 
-def _joint(client: Any, token: str, path: str = "/api/v1/tracks") -> list[dict[str, Any]]:
+def _system(client: Any, token: str, path: str = "/api/v1/tracks") -> list[dict[str, Any]]:
     got = client.get(path, headers=auth(token)).json()["tracks"]
-    return [t for t in got if t["tracker"] == "joint"]
+    return [t for t in got if t["tracker"] == "fused"]
 
 
 def test_inputs_release_is_the_intersection() -> None:
@@ -43,12 +43,14 @@ def test_inputs_release_is_the_intersection() -> None:
 
 
 def test_each_partner_reads_back_its_own_system_tracks(
-    service: tuple[Any, dict[str, str]],
+    service_either: tuple[Any, dict[str, str]],
 ) -> None:
     """Recorded at EPOCH + 10 s: JPN and USA hold J-JPN-J1 of both inputs, KOR holds
     J-JPN-J1 of JPN's alone and its own J-KOR-K1; each reads its own rows only, in
-    history, by id and in the Parquet export; recording the same tick again adds none."""
-    client, tok = service
+    history, by id and in the Parquet export; recording the same tick again adds none.
+    The same whether the recording runs in a thread of the server or in its fusion
+    process (as ``serve`` runs it)."""
+    client, tok = service_either
     moved = (POS[0] + VEL[0] * 0.5, POS[1] + VEL[1] * 0.5, POS[2] + VEL[2] * 0.5)
     _post(client, tok["USA"], "u", ["JPN"], [track_state("USA", "U1", 9.0, POS, VEL)])
     _post(client, tok["JPN"], "j", "all", [track_state("JPN", "J1", 9.5, moved, VEL)])
@@ -58,21 +60,21 @@ def test_each_partner_reads_back_its_own_system_tracks(
     assert recorder.record_once(at_ns) == 4  # USA 1, JPN 1, KOR 2
     assert recorder.record_once(at_ns) == 0
     for code in ("USA", "JPN"):
-        (row,) = _joint(client, tok[code])
+        (row,) = _system(client, tok[code])
         assert (row["track_id"], row["time"]) == ("J-JPN-J1", "2027-03-01T00:00:10Z")
-    kor = _joint(client, tok["KOR"])
+    kor = _system(client, tok["KOR"])
     assert [r["track_id"] for r in kor] == ["J-JPN-J1", "J-KOR-K1"]
     # Each stored row is the partner's own picture's system track at that time (the
     # clock reads EPOCH + 10 s): KOR's J-JPN-J1 is JPN's state alone, USA's is fused.
     for code in ("USA", "JPN", "KOR"):
         picture = client.get("/api/v1/picture", headers=auth(tok[code])).json()
         fused = [{k: v for k, v in f.items() if k != "sources"} for f in picture["fused"]]
-        assert _joint(client, tok[code]) == fused
-    assert kor[0]["x"] != _joint(client, tok["USA"])[0]["x"]
-    one = client.get("/api/v1/tracks/joint/J-KOR-K1", headers=auth(tok["KOR"]))
+        assert _system(client, tok[code]) == fused
+    assert kor[0]["x"] != _system(client, tok["USA"])[0]["x"]
+    one = client.get("/api/v1/tracks/fused/J-KOR-K1", headers=auth(tok["KOR"]))
     assert one.status_code == 200 and len(one.json()["tracks"]) == 1
-    hidden = client.get("/api/v1/tracks/joint/J-KOR-K1", headers=auth(tok["JPN"]))
-    unknown = client.get("/api/v1/tracks/joint/J-NONE", headers=auth(tok["JPN"]))
+    hidden = client.get("/api/v1/tracks/fused/J-KOR-K1", headers=auth(tok["JPN"]))
+    unknown = client.get("/api/v1/tracks/fused/J-NONE", headers=auth(tok["JPN"]))
     assert (hidden.status_code, hidden.json()) == (unknown.status_code, unknown.json())
     assert hidden.status_code == 404
     table = pq.read_table(
@@ -81,8 +83,8 @@ def test_each_partner_reads_back_its_own_system_tracks(
     assert sorted((r["tracker"], r["track_id"]) for r in table) == [
         ("JPN", "J1"),
         ("KOR", "K1"),
-        ("joint", "J-JPN-J1"),
-        ("joint", "J-KOR-K1"),
+        ("fused", "J-JPN-J1"),
+        ("fused", "J-KOR-K1"),
     ]
     with client.app.state.engine.connect() as conn:
         stored = conn.exec_driver_sql(
@@ -117,6 +119,6 @@ def test_the_recorder_runs_with_the_service(db_url: str) -> None:
         rows: list[dict[str, Any]] = []
         while not rows and time.monotonic() < deadline:
             time.sleep(0.1)
-            rows = _joint(client, token)
+            rows = _system(client, token)
     assert rows and rows[0]["track_id"] == "J-USA-U1"
     assert rows[0]["time"] == "2027-03-01T00:00:10.250000Z"

@@ -49,7 +49,7 @@ def test_picture_fuses_two_owners(service: tuple[Any, dict[str, str]]) -> None:
     assert len(pic["national"]) == 2
     assert len(pic["fused"]) == 1
     fused = pic["fused"][0]
-    assert fused["tracker"] == "joint" and fused["track_id"] == "J-JPN-J1"
+    assert fused["tracker"] == "fused" and fused["track_id"] == "J-JPN-J1"
     assert {(s["tracker"], s["track_id"]) for s in fused["sources"]} == {
         ("USA", "U1"),
         ("JPN", "J1"),

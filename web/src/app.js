@@ -135,7 +135,7 @@
   }
 
   function classOf(tracker) {
-    if (tracker === "joint") return "fused";
+    if (tracker === "fused") return "fused";
     return tracker === state.partner ? "own" : "other";
   }
 
@@ -351,7 +351,7 @@
         entity.orientation = ell.orientation;
         entity.ellipsoid.radii = ell.radii;
       }
-      entity.properties = new Cesium.PropertyBag({ kind: "fused", tracker: "joint", sources: sources });
+      entity.properties = new Cesium.PropertyBag({ kind: "fused", tracker: "fused", sources: sources });
       entity.description = describe(rec, [["sources", sources.join(", ")]]);
     }
     for (const [id, entity] of state.fused) {
@@ -411,9 +411,9 @@
       const r = await fetch("api/v1/tracks?limit=100000", { headers: authHeaders(token) });
       if (r.ok) {
         const body = await r.json();
-        // The history also holds the stored system tracks (tracker "joint"); the page draws
+        // The history also holds the stored system tracks (tracker "fused"); the page draws
         // system tracks from the stream's picture and `fused` messages only.
-        applyTracks(body.tracks.filter((rec) => rec.tracker !== "joint"));
+        applyTracks(body.tracks.filter((rec) => rec.tracker !== "fused"));
       }
     } catch (err) {
       console.warn("tracklayer: history not loaded", err);

@@ -114,7 +114,10 @@ def run_attacks(
     node_names = {n.owner: n.name for n in config.nodes}  # trackers are named by owner (joint: C2)
     for k, draw, outage in draw_outages(attacks, attack_pool(attacks, config, space), seed):
         say(f"network attack: {attacks.pool} k={k} draw {draw}")
-        tables = run_network(config, tracking, space, detections, epoch, outage=outage)
+        # Warning at the node trackers only: no fused pictures are needed here.
+        tables = run_network(
+            config, tracking, space, detections, epoch, outage=outage, pictures=False
+        )
         metrics, _ = tracking_metrics(truth, tables.tracks, detections, tracking)
         expected = {n: node_names[n] for n in node_names if n not in outage.nodes}
         warning = warning_table(metrics, truth, tables.node_tracks, epoch, expected)

@@ -22,9 +22,11 @@ A scenario's ``network:`` section::
 Defaults: a detection report of 4,000 bits (a time tag, a line of sight, its covariance,
 the sensor state and identifiers), 5 ms of processing per relay, a ground station sees
 satellites above 10 degrees with 4 antennas, a station reaches its owner's national node
-in 50 ms; nothing is shared unless a ``sharing`` entry says so. Each owner of a
-constellation that carries a sensor needs a national node; one node may be the combined
-C2 node (owner ``joint``).
+in 50 ms; link queues count the bursts of reports over 10 s around each step
+(``queue_window_s``); nothing is shared unless a ``sharing`` entry says so, and what is
+shared is released to its receivers under the picture service's rule
+(:mod:`tracklayer.network.release`). Each owner of a constellation that carries a
+sensor needs a national node; one node may be the combined C2 node (owner ``joint``).
 """
 
 from __future__ import annotations
@@ -215,6 +217,12 @@ class NetworkConfig(StrictModel):
     )
     attacks: NetworkAttacks | None = Field(
         default=None, description="Warning time against stations, terminals or nodes lost"
+    )
+    queue_window_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Window over which a link's queue counts the bursts of reports it "
+        "carries, centred on each step: queues follow the raid's burst, not its mean, s",
     )
     link_sample_s: float = Field(
         default=10.0, gt=0, description="Cadence of the sampled link states (links table), s"

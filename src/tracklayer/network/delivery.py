@@ -5,8 +5,10 @@ network (:class:`tracklayer.network.routes.Routes`), leaving at the first sample
 after the detection (a report waits on board until then); a ground sensor's detection
 (radar) reaches its owner's node after ``ground_sensor_latency_s``. A national node that
 shares raw detections passes each one on as it arrives, after the arrangement's
-``delay_s`` and the receiving node's processing. Detections that never arrive (no route
-before the end of the run, a node cut off) have no row.
+``delay_s`` and the receiving node's processing, when the arrangements release raw
+detections to that node (:mod:`tracklayer.network.release`, the picture service's rule).
+Detections that never arrive (no route before the end of the run, a node cut off) have
+no row.
 
 Columns: ``det_id`` (int64), ``node`` (node name), ``arrival_time`` (timestamp[ns, UTC]),
 ``hops`` (int16: space links used; 0 for a ground sensor).
@@ -25,6 +27,7 @@ from numpy.typing import NDArray
 from tracklayer.frames import utc_timestamps
 from tracklayer.network.config import NetworkConfig
 from tracklayer.network.layer import Network
+from tracklayer.network.release import may_receive
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -79,8 +82,10 @@ def deliver(
     ]
     for share in config.sharing:
         target = config.node_of(share.to)
-        if not share.carries("detections") or share.source not in national or target is None:
+        if share.source not in national or target is None:
             continue
+        if not may_receive(config, share.source, "detections", share.to):
+            continue  # the arrangement does not release raw detections to it
         if share.to in network.outage.nodes:
             continue
         rows, arrival, hops = national[share.source]

@@ -32,9 +32,10 @@ from tracklayer.network.links import (
     mutual_nearest_links,
 )
 from tracklayer.network.routes import (
+    ReportLoad,
     Routes,
+    batch_wait_s,
     earliest_arrival,
-    md1_wait_s,
     path_totals,
     shortest_trees,
     tree_loads,
@@ -178,7 +179,7 @@ def build_network(
     config: NetworkConfig,
     space: SpaceSegmentStates,
     outage: NetworkOutage | None = None,
-    report_rate_hz: F64 | None = None,
+    load: ReportLoad | None = None,
 ) -> Network:
     """Links and routes of every step, and each report's earliest arrival at each node.
 
@@ -186,22 +187,24 @@ def build_network(
     ----------
     config, space, outage
         The ``network`` section, the satellites' states, an attack on the network.
-    report_rate_hz : (N,), optional
-        Reports each satellite sends per second (its detections). When given, every link
-        gets a queueing delay: the load of the first routing's shortest-path trees on each
-        link, as an M/D/1 queue of the link's serialisation time
-        (:func:`tracklayer.network.routes.md1_wait_s`; a saturated link is dropped). When
-        some link waits longer than :data:`REROUTE_WAIT_S` the routes are searched again
-        with those delays; otherwise the routes stay and each adds the waits along it.
-        None: no queueing (light load).
+    load : ReportLoad, optional
+        What each satellite sends around each step, as bursts of reports
+        (:meth:`tracklayer.network.routes.ReportLoad.from_bursts`: the raid's burst where
+        it happens, not the run's mean). When given, every link gets a queueing delay:
+        the load of the first routing's shortest-path trees on each link at each step,
+        as an M^X/D/1 queue of the link's serialisation time
+        (:func:`tracklayer.network.routes.batch_wait_s`; a saturated link is dropped).
+        When some link waits longer than :data:`REROUTE_WAIT_S` the routes are searched
+        again with those delays; otherwise the routes stay and each adds the waits along
+        it. None: no queueing (light load).
     """
     outage = outage or NetworkOutage()
     links = network_links(config, space, outage)
     national = sorted({n.owner for n in config.nodes if n.owner != JOINT_NODE_OWNER})
     graph = _RoutingGraph(config, space, outage, national)
     dist, edges, parent = graph.search(links)
-    if report_rate_hz is not None and len(links):
-        links, wait, tree_wait = graph.with_queueing(links, parent, edges, report_rate_hz)
+    if load is not None and len(links):
+        links, wait, tree_wait = graph.with_queueing(links, parent, edges, load)
         if np.any(wait > REROUTE_WAIT_S):
             dist, edges, parent = graph.search(links)  # queues long enough to move routes
         else:
@@ -261,9 +264,9 @@ class _RoutingGraph:
         return shortest_trees(self.n_vertices, self.t, step, a, b, w, self.sources)
 
     def with_queueing(
-        self, links: LinkSet, parent: I64, edges: I64, report_rate_hz: F64
+        self, links: LinkSet, parent: I64, edges: I64, load: ReportLoad
     ) -> tuple[LinkSet, F64, F64]:
-        """The links with their M/D/1 waits under the load of the trees' routes.
+        """The links with their M^X/D/1 waits under the load of the trees' routes.
 
         Returns
         -------
@@ -288,14 +291,14 @@ class _RoutingGraph:
             key = (steps * v + np.minimum(np.arange(v), up)) * v + np.maximum(np.arange(v), up)
             at = np.minimum(np.searchsorted(sorted_key, key), order.size - 1)
             row[k] = np.where((up >= 0) & (sorted_key[at] == key), order[at], -1)
-        load_on_link = np.zeros(len(links))
+        on_link = np.zeros((2, len(links)))  # reports/s and squared bursts/s per link
         for k, sends in enumerate(self.sender):
-            rate = np.zeros(v)
-            rate[: self.n] = report_rate_hz * sends
-            load = tree_loads(parent[k], edges[k], rate)
             on = row[k] >= 0
-            np.add.at(load_on_link, row[k][on], load[on])
-        wait = md1_wait_s(load_on_link, links.service_s)
+            for m, offered in enumerate((load.rate_hz, load.square_rate_hz)):
+                rate = np.zeros((self.t, v))
+                rate[:, : self.n] = offered.T * sends
+                np.add.at(on_link[m], row[k][on], tree_loads(parent[k], edges[k], rate)[on])
+        wait = batch_wait_s(on_link[0], on_link[1], links.service_s)
         edge_wait = np.where(row >= 0, wait[np.maximum(row, 0)], 0.0)
         flat = (parent + np.arange(self.t)[None, :, None] * v).reshape(parent.shape[0], -1)
         tree_wait = np.stack(

@@ -15,9 +15,10 @@ Policies (stated here, tested in ``tests/network``):
   ``acquisition_s`` before the link carries data (pointing, acquisition and tracking);
   pairs chosen at the first step are taken as already acquired (steady state).
 * **Ground contacts: highest elevation first.** Each station serves the satellites of its
-  ``served`` owners above its minimum elevation (geodetic, from
-  :func:`tracklayer.sensors.geometry.elevation`), at most ``terminals`` at once, taking the
-  highest first. A satellite's downlink antenna is separate from its crosslink terminals.
+  ``served`` owners above its minimum elevation (geodetic, that of
+  :func:`tracklayer.sensors.geometry.elevation`, through its sine: :func:`sin_elevation`),
+  at most ``terminals`` at once, taking the highest first. A satellite's downlink antenna
+  is separate from its crosslink terminals.
 
 Per-hop delay of a link: light time ``range / c`` + the relay's processing + the
 serialisation time of one report, ``message_bits / data_rate`` (+ the queueing that
@@ -33,7 +34,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from tracklayer.constants import SPEED_OF_LIGHT_M_S
-from tracklayer.sensors.geometry import earth_clear, elevation
+from tracklayer.sensors.geometry import earth_clear, geodetic_up
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -198,6 +199,31 @@ def acquired(step: I64, i: I64, j: I64, seconds: F64, acquisition_s: float) -> B
     return ok
 
 
+def sin_elevation(r_ecef: F64, station_ecef: F64) -> F64:
+    """Sine of the elevation of points above a station's geodetic horizon, ``(...)``.
+
+    ``(r - s) . up / |r - s|`` with ``up`` the station's WGS84 normal
+    (:func:`tracklayer.sensors.geometry.geodetic_up`): the elevation of
+    :func:`tracklayer.sensors.geometry.elevation`, as two matrix-vector products over the
+    points instead of ``(..., 3)`` differences (the station is one point; a test checks
+    the two against each other).
+
+    Parameters
+    ----------
+    r_ecef : (..., 3)
+        ECEF positions, m.
+    station_ecef : (3,)
+        The station, m (ECEF).
+    """
+    flat = r_ecef.reshape(-1, 3)
+    up = geodetic_up(station_ecef)
+    height = flat @ up - float(station_ecef @ up)
+    square = np.einsum("ij,ij->i", flat, flat) - 2.0 * (flat @ station_ecef)
+    square += float(station_ecef @ station_ecef)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(height / np.sqrt(square)).reshape(r_ecef.shape[:-1])
+
+
 def ground_contacts(
     r_ecef: F64,
     valid: B,
@@ -226,9 +252,10 @@ def ground_contacts(
         One row per contact and step.
     """
     n, t = valid.shape
+    sin_el = sin_elevation(r_ecef, station_ecef)  # (N, T); NaN where no state
     with np.errstate(invalid="ignore"):
-        el = elevation(r_ecef, station_ecef)  # (N, T), rad
-    score = np.where(valid & (el >= min_elevation_rad), el, -np.inf)
+        above = sin_el >= np.sin(min_elevation_rad)
+    score = np.where(valid & above, sin_el, -np.inf)  # the sine orders as the elevation
     if terminals < n:
         top = np.argpartition(-score, terminals - 1, axis=0)[:terminals]  # (terminals, T)
     else:

@@ -152,12 +152,106 @@ def md1_wait_s(load_hz: F64, service_s: F64) -> F64:
 
     Poisson arrivals of reports, a fixed service (serialisation) time ``s`` per report
     (Kleinrock, *Queueing Systems* vol. 1, 1975, eq. 5.73, the Pollaczek-Khinchine mean
-    for deterministic service). ``inf`` at or above saturation (``rho >= 1``).
+    for deterministic service). ``inf`` at or above saturation (``rho >= 1``). The case
+    of :func:`batch_wait_s` with reports one at a time.
     """
-    rho = load_hz * service_s
+    return batch_wait_s(load_hz, load_hz, service_s)
+
+
+def batch_wait_s(rate_hz: F64, square_rate_hz: F64, service_s: F64) -> F64:
+    """Mean wait of a report in an M^X/D/1 queue (reports arrive in bursts), s.
+
+    Bursts (a satellite's reports of one frame, sent together) arrive as a Poisson
+    stream at ``lambda`` per second, of ``X`` reports each; every report takes the fixed
+    serialisation time ``s``. A report waits for the bursts found queued (the M/G/1 wait
+    of a whole burst as one job, ``lambda E[X^2] s^2 / (2 (1 - rho))``) and for the
+    reports ahead of it in its own burst (``s (E[X^2] / E[X] - 1) / 2``), with
+    ``rho = lambda E[X] s`` (Tijms, *A First Course in Stochastic Models*, 2003, the
+    M^X/G/1 queue; Gross & Harris, *Fundamentals of Queueing Theory*, the M^[X]/G/1
+    queue). Independent burst streams add: ``lambda E[X]`` and ``lambda E[X^2]`` of a
+    link are the sums over the satellites whose reports it carries.
+
+    Single reports (``X = 1``) give M/D/1 (:func:`md1_wait_s`); a burst of ``k`` on an
+    idle link (``lambda -> 0``) gives the D/D/1 ``(k - 1) s / 2``.
+
+    Parameters
+    ----------
+    rate_hz : (L,)
+        Reports per second, ``lambda E[X]``.
+    square_rate_hz : (L,)
+        ``lambda E[X^2]``: the sum over bursts of their squared sizes per second.
+    service_s : (L,)
+        Serialisation time of one report, s.
+
+    Returns
+    -------
+    wait_s : (L,)
+        Mean wait, s; 0 without load; ``inf`` at or above saturation (``rho >= 1``).
+    """
+    rho = rate_hz * service_s
     with np.errstate(divide="ignore", invalid="ignore"):
-        wait = rho * service_s / (2.0 * (1.0 - rho))
+        queued = square_rate_hz * service_s**2 / (2.0 * (1.0 - rho))
+        ahead = 0.5 * service_s * np.maximum(square_rate_hz / rate_hz - 1.0, 0.0)
+        wait = np.where(rate_hz > 0.0, queued + ahead, 0.0)
     return np.asarray(np.where(rho < 1.0, wait, np.inf), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ReportLoad:
+    """What each satellite offers the network at each step, as bursts of reports.
+
+    Attributes
+    ----------
+    rate_hz : (N, T) float64
+        Reports per second around each step, ``lambda E[X]``.
+    square_rate_hz : (N, T) float64
+        ``lambda E[X^2]``: squared burst sizes per second around each step.
+    """
+
+    rate_hz: F64
+    square_rate_hz: F64
+
+    @classmethod
+    def poisson(cls, rate_hz: F64, n_steps: int) -> ReportLoad:
+        """Reports one at a time at a steady ``rate_hz`` (N,): M/D/1 queues."""
+        rate = np.repeat(np.asarray(rate_hz, dtype=np.float64)[:, None], n_steps, axis=1)
+        return cls(rate, rate.copy())
+
+    @classmethod
+    def from_bursts(
+        cls, sat: I64, step: I64, size: F64, n_sats: int, seconds: F64, window_s: float
+    ) -> ReportLoad:
+        """The load of bursts (one per satellite frame) over a window around each step.
+
+        Parameters
+        ----------
+        sat, step : (B,) int64
+            Satellite (``0..N-1``) and step of each burst.
+        size : (B,)
+            Reports in each burst.
+        n_sats
+            N.
+        seconds : (T,)
+            Sample times, s.
+        window_s
+            Width of the window centred on each step over which bursts are counted, s
+            (cut at the run's ends); the run's length gives its mean rate.
+        """
+        t = seconds.size
+        step_s = float(np.median(np.diff(seconds))) if t > 1 else 1.0
+        half = max(0, round(window_s / step_s / 2.0))
+        counts, squares = np.zeros((n_sats, t)), np.zeros((n_sats, t))
+        np.add.at(counts, (sat, step), size)
+        np.add.at(squares, (sat, step), np.asarray(size, dtype=np.float64) ** 2)
+        lo = np.maximum(np.arange(t) - half, 0)
+        hi = np.minimum(np.arange(t) + half + 1, t)
+        width = (hi - lo) * step_s
+
+        def windowed(per_step: F64) -> F64:
+            total = np.concatenate([np.zeros((n_sats, 1)), np.cumsum(per_step, axis=1)], axis=1)
+            return np.asarray((total[:, hi] - total[:, lo]) / width)
+
+        return cls(windowed(counts), windowed(squares))
 
 
 def path_edges(predecessors: I64) -> I64:

@@ -12,15 +12,16 @@ from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tracklayer.frames import utc_timestamps
-from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.network.config import JOINT_NODE_OWNER, NetworkConfig
 from tracklayer.network.delivery import Deliveries, deliver, deliveries_table, seconds_since
 from tracklayer.network.layer import Network, NetworkOutage, SpaceSegmentStates, build_network
 from tracklayer.network.links import LINK_KINDS
 from tracklayer.network.nodes import NODE_TRACKS_SCHEMA, node_tracks
+from tracklayer.network.pictures import fused_picture, national_pictures
+from tracklayer.network.release import may_receive
+from tracklayer.network.routes import ReportLoad
 from tracklayer.network.warning import latency_table
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.vocabulary import TRACKS_SCHEMA
@@ -56,6 +57,9 @@ class NetworkTables:
     node_tracks
         The node trackers' rows with ``node`` and ``report_time``, and the C2 node's
         ``fused`` rows (known at their own time: fused from what had arrived).
+    national_pictures
+        Each national node's fused picture of its own and its partners' tracks
+        (:func:`tracklayer.network.pictures.national_pictures`), tracker ``fused``.
     """
 
     links: pa.Table
@@ -63,6 +67,7 @@ class NetworkTables:
     latency: pa.Table
     tracks: pa.Table
     node_tracks: pa.Table
+    national_pictures: pa.Table
 
 
 def links_table(network: Network, epoch: datetime) -> pa.Table:
@@ -89,61 +94,50 @@ def links_table(network: Network, epoch: datetime) -> pa.Table:
 
 
 def offered_counts(config: NetworkConfig, owner: np.ndarray, cut: frozenset[str]) -> dict[str, int]:
-    """Per node: detections its owner made plus those its sharing partners pass on."""
+    """Per node: detections its owner made plus those its partners release to it."""
     made = {o: int(np.sum(owner == o)) for o in set(owner.tolist())}
     counts = {}
     for node in config.nodes:
         if node.owner in cut:
             continue
         counts[node.name] = made.get(node.owner, 0) + sum(
-            made.get(s.source, 0)
-            for s in config.sharing
-            if s.to == node.owner and s.carries("detections")
+            n
+            for source, n in made.items()
+            if source != node.owner and may_receive(config, source, "detections", node.owner)
         )
     return counts
 
 
-def report_rates(space: SpaceSegmentStates, sensor_id: np.ndarray) -> np.ndarray:
-    """Detections each satellite reports per second over the run, (N,) Hz.
+def report_load(
+    space: SpaceSegmentStates, sensor_id: np.ndarray, time_s: np.ndarray, window_s: float
+) -> ReportLoad:
+    """The bursts each satellite sends: one per frame (its detections of one time), counted
+    over ``window_s`` around each step (:meth:`ReportLoad.from_bursts`).
 
-    The mean rate drives the links' queueing (:func:`tracklayer.network.layer.build_network`).
+    Parameters
+    ----------
+    space
+        The satellites and their sample times.
+    sensor_id, time_s : (D,)
+        Each detection's sensor and time, s since the epoch (ground sensors' are skipped).
+    window_s
+        The burst window, s (the ``network`` section's ``queue_window_s``).
     """
-    seconds = space.seconds
-    span = (
-        float(seconds[-1] - seconds[0]) + float(np.median(np.diff(seconds)))
-        if seconds.size > 1
-        else 1.0
-    )
-    index = {str(s): i for i, s in enumerate(space.sat_id)}
-    mine = np.array([index.get(s, -1) for s in np.unique(sensor_id)], np.int64)
-    counts = np.unique(sensor_id, return_counts=True)[1]
-    rate = np.zeros(space.sat_id.size)
-    rate[mine[mine >= 0]] = counts[mine >= 0] / span
-    return rate
-
-
-def fused_at_c2(
-    tracks: pa.Table, config: NetworkConfig, epoch: datetime, interval_s: float
-) -> pa.Table:
-    """The C2 node's ``fused`` picture: national tracks fused as they arrive there.
-
-    National tracks shared with the C2 node (``what: tracks``) arrive at their report
-    time plus the arrangement's delay; :func:`tracklayer.fusion.timeline.fuse_timeline`
-    uses each state from its arrival on.
-    """
-    c2 = config.node_of(JOINT_NODE_OWNER)
-    shares = [s for s in config.sharing if s.to == JOINT_NODE_OWNER and s.carries("tracks")]
-    if c2 is None or not shares or tracks.num_rows == 0:
-        return TRACKS_SCHEMA.empty_table()
-    delay = {s.source: s.delay_s + c2.processing_s for s in shares}
-    national = tracks.filter(pc.is_in(tracks["tracker"], pa.array(sorted(delay))))
-    if national.num_rows == 0:
-        return TRACKS_SCHEMA.empty_table()
-    extra = np.array([delay[t] for t in national["tracker"].to_pylist()])
-    known = seconds_since(national["report_time"], epoch) + extra
-
-    national = national.append_column("known_time", utc_timestamps(epoch, known))
-    return fuse_timeline(national, epoch, interval_s=interval_s, known_column="known_time")
+    order = np.argsort(space.sat_id)
+    pos = np.minimum(np.searchsorted(space.sat_id[order], sensor_id), max(order.size - 1, 0))
+    is_sat = (space.sat_id[order][pos] == sensor_id) if order.size else np.zeros(0, bool)
+    sat = order[pos[is_sat]]
+    step = np.searchsorted(space.seconds, time_s[is_sat] - 1e-9, side="left")
+    inside = step < space.seconds.size
+    micros = np.round(time_s[is_sat][inside] * 1e6).astype(np.int64)  # one frame's time
+    micros -= micros.min(initial=0)
+    # One int64 key per (satellite, frame time): a 1-D unique, far cheaper than rows.
+    key = sat[inside].astype(np.int64) * (int(micros.max(initial=0)) + 1) + micros
+    _, first, size = np.unique(key, return_index=True, return_counts=True)
+    return ReportLoad.from_bursts(
+        sat[inside][first], step[inside][first], size.astype(np.float64), space.sat_id.size,
+        space.seconds, window_s,
+    )  # fmt: skip
 
 
 def run_network(
@@ -155,8 +149,9 @@ def run_network(
     *,
     outage: NetworkOutage | None = None,
     fusion_interval_s: float = 1.0,
+    pictures: bool = True,
 ) -> NetworkTables:
-    """Links, deliveries, node trackers and the C2 picture of one run.
+    """Links, deliveries, node trackers and the fused pictures (C2, nations) of one run.
 
     Parameters
     ----------
@@ -171,18 +166,31 @@ def run_network(
     outage
         An attack on the network (stations, crosslink terminals, nodes out).
     fusion_interval_s
-        Cadence of the C2 node's fused picture, s.
+        Refresh of the nodes' fused pictures, s.
+    pictures
+        Whether to fuse the C2 node's and the nations' pictures (False: the node
+        trackers alone, as the attacks need; ``national_pictures`` is then empty).
     """
     outage = outage or NetworkOutage()
     time_s = seconds_since(detections.column("time"), epoch)
     owner = np.asarray(detections.column("owner").to_pylist(), dtype=object).astype(str)
     sensor = np.asarray(detections.column("sensor_id").to_pylist(), dtype=object).astype(str)
-    network = build_network(config, space, outage, report_rates(space, sensor))
+    load = report_load(space, sensor, time_s, config.queue_window_s)
+    network = build_network(config, space, outage, load)
     arrivals: Deliveries = deliver(network, time_s, sensor, owner)
     det_id = np.asarray(detections.column("det_id").to_numpy(), dtype=np.int64)
     nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
     plain = nodes.select(TRACKS_SCHEMA.names)
-    fused = fused_at_c2(nodes, config, epoch, fusion_interval_s)
+    fused = (
+        TRACKS_SCHEMA.empty_table()
+        if JOINT_NODE_OWNER in outage.nodes or not pictures  # a C2 node cut off fuses nothing
+        else fused_picture(nodes, config, JOINT_NODE_OWNER, epoch, fusion_interval_s)
+    )
+    nations = (
+        national_pictures(nodes, config, epoch, fusion_interval_s, outage.nodes)
+        if pictures
+        else NODE_TRACKS_SCHEMA.empty_table()
+    )
     c2 = config.node_of(JOINT_NODE_OWNER)
     if fused.num_rows and c2 is not None:  # fused at C2 from what had arrived: known at once
         names = pa.array([c2.name] * fused.num_rows, pa.string())
@@ -197,4 +205,5 @@ def run_network(
         ),
         tracks=pa.concat_tables([plain, fused]),
         node_tracks=nodes if nodes.num_rows else NODE_TRACKS_SCHEMA.empty_table(),
+        national_pictures=nations,
     )

@@ -4,7 +4,9 @@ A run whose scenario has a ``network`` section writes the connected layer's tabl
 (:mod:`tracklayer.stages.network`): ``links`` (sampled link states), ``latency`` (per node,
 :func:`tracklayer.network.warning.latency_table`), ``warning`` (per threat and node,
 :func:`tracklayer.network.warning.warning_table`), ``warning_joint_vs_alone``
-(:func:`tracklayer.network.warning.joint_vs_alone`) and, with attacks,
+(:func:`tracklayer.network.warning.joint_vs_alone`), ``national_warning`` (per nation
+and threat, alone and in its fused picture with its partners' tracks,
+:func:`tracklayer.network.pictures.national_warning`) and, with attacks,
 ``network_attacks`` and its curves (:func:`tracklayer.network.attacks.attack_summary`).
 This section shows them; where a derived table is missing it is derived here with the
 same functions. Times are seconds; warning times are from the threat's launch.
@@ -33,6 +35,7 @@ NETWORK_TABLES = (
     "latency",
     "warning",
     "warning_joint_vs_alone",
+    "national_warning",
     "network_attacks",
     "network_attacks_summary",
 )
@@ -42,7 +45,9 @@ _READING = (
     "processing nodes (and, where shared, to the combined C2 node); each node tracks with "
     "what has arrived. Latency is detection time to arrival at the node. The warning time "
     "of a threat at a node is from launch to the moment the node holds a confirmed track "
-    "of it: the track's first time plus the age of its report, what the network cost."
+    "of it: the track's first time plus the age of its report, what the network cost. A "
+    "nation whose partners release their tracks to it fuses them with its own as they "
+    "arrive; its line below compares that picture with its own tracker alone."
 )
 
 
@@ -72,6 +77,7 @@ def network_section(run_dir: Path) -> str:
         ("latency", "Latency per node", _latency),
         ("warning", "Warning time per threat and node", _warning),
         ("warning_joint_vs_alone", "Combined node against the best national node", _joint),
+        ("national_warning", "Each nation with its partners' tracks", _nations),
         ("network_attacks_summary", "Attacks on the network", _attacks),
     )
     for name, heading, build in builders:
@@ -175,6 +181,35 @@ def _joint(table: pa.Table) -> str:
         caption="Per threat: the earliest national warning against the combined node's; "
         "positive gain: the combined node warns first, network delays included.",
     )
+
+
+def _nations(table: pa.Table) -> str:
+    """One line per nation: its warnings alone and with the tracks its partners share."""
+    rows: list[list[CellLike]] = []
+    records = table.to_pylist()
+    for nation in sorted({str(r["nation"]) for r in records}):
+        mine = [r for r in records if r["nation"] == nation]
+        alone = [v for r in mine if (v := _num(r["warning_alone_s"])) is not None]
+        fused = [v for r in mine if (v := _num(r["warning_s"])) is not None]
+        gains = [v for r in mine if (v := _num(r["gain_s"])) is not None]
+        rows.append(
+            [nation, str(mine[0]["node"]), str(mine[0]["partners"] or "–"),
+             f"{len(alone)}/{len(mine)}", f"{len(fused)}/{len(mine)}",
+             fmt(float(np.mean(alone)) if alone else None, 0),
+             fmt(float(np.mean(fused)) if fused else None, 0),
+             fmt(float(np.mean(gains)) if gains else None, 1),
+             fmt(float(np.max(gains)) if gains else None, 1)]
+        )  # fmt: skip
+    return html_table(
+        ["nation", "node", "fuses tracks of", "warned alone", "warned with partners",
+         "mean warning alone, s", "with partners, s", "mean gain, s", "largest gain, s"],
+        rows,
+        text_columns=3,
+        caption="Per nation: threats warned of and mean warning time after launch by its own "
+        "tracker at its node, and by its node's fused picture of its own tracks and those its "
+        "partners release to it, as they arrive; gain: alone minus with partners (a threat "
+        "warned of on both sides).",
+    )  # fmt: skip
 
 
 def _attacks(summary: pa.Table) -> str:

@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 
 from tracklayer.io.czml import document_packet, fused_packet, track_packets
 from tracklayer.service.picture import FusedTracks, TrackRows
-from tracklayer.vocabulary import TRACKS_SCHEMA
+from tracklayer.vocabulary import FUSED, TRACKS_SCHEMA
 
 __all__ = ["TRACKS_SCHEMA", "czml_document", "tracks_parquet", "tracks_table"]
 
 
 def tracks_table(national: TrackRows, fused: FusedTracks | None = None) -> pa.Table:
-    """National states (and system tracks, ``tracker="joint"``) as one ``tracks`` table."""
+    """National states (and system tracks, ``tracker="fused"``) as one ``tracks`` table."""
     n_f = 0 if fused is None else len(fused)
     state = national.state if fused is None else np.concatenate([national.state, fused.state])
     cov = national.cov if fused is None else np.concatenate([national.cov, fused.cov])
@@ -34,7 +34,7 @@ def tracks_table(national: TrackRows, fused: FusedTracks | None = None) -> pa.Ta
     if fused is not None:
         time_ns = np.concatenate([time_ns, np.full(n_f, fused.time_ns, dtype=np.int64)])
         ids += fused.track_id
-        trackers += ["joint"] * n_f
+        trackers += [FUSED] * n_f
         status += fused.status
     flat = pa.array(np.ascontiguousarray(cov).reshape(-1), type=pa.float64())
     columns: dict[str, Any] = {

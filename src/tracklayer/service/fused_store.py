@@ -3,13 +3,19 @@
 The fused picture is computed per partner, from the national states that partner may see
 (:mod:`tracklayer.service.picture`), so two partners may hold different system tracks of
 one threat. They are stored the same way: every ``interval_s`` (on the server clock,
-at whole multiples of it) :class:`FusedRecorder` takes each active partner's live
-picture and stores its system tracks as that partner's (``audience``), with
+at whole multiples of it) :class:`FusedRecorder` takes each active partner's national
+tracks from the live picture, fuses them and stores the system tracks as that partner's
+(``audience``), with
 
 - ``sources``: the national tracks fused, ``tracker/track_id`` separated by spaces;
 - ``release_all`` and ``releasable_to``: who may see every one of those inputs (the
   intersection of their releases; the audience always may), for the record and for any
   later sharing.
+
+The server only takes the snapshot: fusing and storing (:func:`store_fused`) run in the
+fusion child process when the service has one (:mod:`tracklayer.service.fusion_process`),
+so that neither the fusion nor the SQL statements hold the server's interpreter lock
+while the stream delivers. Partners whose inputs are identical are fused once.
 
 A partner reads back only its own rows (history, one track, Parquet export), so nothing
 released to one partner reaches another through a stored fused track. Several worker
@@ -35,21 +41,26 @@ from tracklayer.fusion.releasability import Release
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import fused_states, partners, write_transaction
 from tracklayer.service.picture import (
+    FusionSettings,
     PictureView,
     TrackRows,
     fetch_limited,
+    fuse,
     in_time_range,
     track_history,
 )
-from tracklayer.vocabulary import JOINT
+from tracklayer.vocabulary import FUSED
 
 __all__ = [
-    "JOINT",
+    "FUSED",
     "FusedRecorder",
+    "NationalReleases",
+    "fuse_inputs",
     "fused_history",
     "history_with_fused",
     "inputs_release",
     "record_fused",
+    "store_fused",
 ]
 
 log = logging.getLogger("tracklayer.service.fused_store")
@@ -66,9 +77,13 @@ _COLUMNS = (
     "release_all",
     "releasable_to",
 )
-_CHUNK = 500
-#: Pictures of these partners are recorded: ``pictures(partners, at_ns)``.
-Pictures = Callable[[Sequence[str], int], Mapping[str, tuple[PictureView, Mapping[Any, Release]]]]
+#: A partner's national tracks (its picture's inputs) and the release of each one's state.
+NationalReleases = tuple[TrackRows, Mapping[tuple[str, str], Release]]
+#: ``inputs(partners, at_ns)``: each partner's national tracks at ``at_ns``
+#: (``LivePicture.national_with_releases``).
+Inputs = Callable[[Sequence[str], int], Mapping[str, NationalReleases]]
+#: ``store(inputs, at_ns)``: fuse and store each partner's system tracks; the rows stored.
+Store = Callable[[Mapping[str, NationalReleases], int], int]
 
 
 def inputs_release(releases: Sequence[Release]) -> tuple[bool, frozenset[str]]:
@@ -115,17 +130,42 @@ def record_fused(
     if not rows:
         return 0
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(fused_states).on_conflict_do_nothing(
-        index_elements=["audience", "track_id", "time_ns"]
+    insert = (
+        dialect.insert(fused_states)
+        .on_conflict_do_nothing(index_elements=["audience", "track_id", "time_ns"])
+        .returning(fused_states.c.pk)
     )
     values = [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
-    stored = 0
     with write_transaction(engine) as conn:
-        # Multi-row statements of at most _CHUNK rows (SQLite allows 32,766 parameters).
-        for start in range(0, len(values), _CHUNK):
-            chunk = insert.values(values[start : start + _CHUNK]).returning(fused_states.c.pk)
-            stored += len(conn.execute(chunk).all())
-    return stored
+        # One cached statement, sent in batches ("insertmanyvalues"); the rows it returns
+        # are those inserted, not those a worker stored first.
+        return len(conn.execute(insert, values).all())
+
+
+def fuse_inputs(
+    inputs: Mapping[str, NationalReleases], at_ns: int, settings: FusionSettings
+) -> dict[str, tuple[PictureView, Mapping[tuple[str, str], Release]]]:
+    """Each partner's picture at ``at_ns`` from its national tracks; one fusion per
+    distinct :class:`TrackRows` object (partners with identical inputs share one)."""
+    fused_of: dict[int, Any] = {}
+    out = {}
+    for partner, (national, releases) in inputs.items():
+        fused = fused_of.get(id(national))
+        if fused is None:
+            fused = fused_of[id(national)] = fuse(national, at_ns, settings)
+        out[partner] = (PictureView(partner, at_ns, national, fused), releases)
+    return out
+
+
+def store_fused(
+    engine: Engine,
+    inputs: Mapping[str, NationalReleases],
+    at_ns: int,
+    settings: FusionSettings,
+) -> int:
+    """Fuse each partner's national tracks at ``at_ns`` and store its system tracks
+    (:func:`record_fused`); the rows stored."""
+    return record_fused(engine, fuse_inputs(inputs, at_ns, settings))
 
 
 def fused_history(
@@ -137,10 +177,10 @@ def fused_history(
     limit: int = 10_000,
 ) -> tuple[TrackRows, bool]:
     """The partner's stored system tracks in ``[start_ns, end_ns]``, oldest first, as
-    ``tracker = "joint"`` rows; and whether more than ``limit`` matched."""
+    ``tracker = "fused"`` rows; and whether more than ``limit`` matched."""
     t = fused_states
     query = sa.select(
-        sa.literal(JOINT).label("tracker"),
+        sa.literal(FUSED).label("tracker"),
         t.c.track_id,
         t.c.time_ns,
         *(t.c[c] for c in _STATE),
@@ -177,12 +217,12 @@ def history_with_fused(
     limit: int = 10_000,
 ) -> tuple[TrackRows, bool]:
     """The partner's history: national states (:func:`~.picture.track_history`) and its
-    stored system tracks (``tracker="joint"``), oldest first; whether more matched.
+    stored system tracks (``tracker="fused"``), oldest first; whether more matched.
 
-    ``tracker="joint"`` selects the system tracks alone, another tracker its national
+    ``tracker="fused"`` selects the system tracks alone, another tracker its national
     states alone.
     """
-    if tracker == JOINT:
+    if tracker == FUSED:
         return fused_history(engine, partner, start_ns, end_ns, track_id, limit)
     national, more = track_history(engine, partner, start_ns, end_ns, tracker, track_id, limit)
     if tracker is not None:
@@ -215,19 +255,29 @@ class FusedRecorder:
     Parameters
     ----------
     engine : Engine
-    pictures : callable
-        ``pictures(partners, at_ns)``: each partner's picture at ``at_ns`` and the release
-        of each of its national tracks (``LivePicture.pictures_with_releases``).
+        The picture database (read for the active partners).
+    inputs : callable
+        ``inputs(partners, at_ns)``: each partner's national tracks at ``at_ns`` and the
+        release of each (``LivePicture.national_with_releases``).
+    store : callable
+        ``store(inputs, at_ns)``: fuses and stores them, returns the rows stored
+        (:func:`store_fused`, or ``FusionProcess.record`` to do it in the fusion child).
     clock : PictureClock
     interval_s : float
         Recording interval, s; ticks fall on whole multiples of it (UTC).
     """
 
     def __init__(
-        self, engine: Engine, pictures: Pictures, clock: PictureClock, interval_s: float = 1.0
+        self,
+        engine: Engine,
+        inputs: Inputs,
+        store: Store,
+        clock: PictureClock,
+        interval_s: float = 1.0,
     ) -> None:
         self._engine = engine
-        self._pictures = pictures
+        self._inputs = inputs
+        self._store = store
         self._clock = clock
         self._interval_ns = round(interval_s * 1e9)
         self._task: asyncio.Task[None] | None = None
@@ -235,7 +285,7 @@ class FusedRecorder:
     def record_once(self, at_ns: int) -> int:
         """Record the pictures at ``at_ns`` (blocking); the rows stored."""
         codes = _active_partners(self._engine)
-        return record_fused(self._engine, self._pictures(codes, at_ns)) if codes else 0
+        return self._store(self._inputs(codes, at_ns), at_ns) if codes else 0
 
     async def start(self) -> None:
         """Start recording on the running event loop."""

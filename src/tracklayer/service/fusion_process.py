@@ -9,6 +9,13 @@ arriving meanwhile waits. :class:`FusionProcess` runs
 the command line) fed through a Unix socket pair: the server sends the national rows
 (arrays) and reads back the system tracks.
 
+It also stores the system tracks of each partner (:meth:`FusionProcess.record`, the
+:class:`~tracklayer.service.fused_store.FusedRecorder`'s store when the service runs the
+child): the server sends each partner's national tracks and their releases, the child
+fuses them and writes the rows through its own connection to the database
+(:func:`~tracklayer.service.fused_store.store_fused`), and answers with the count. The
+fusion and the SQL of a recording then never hold the server's interpreter lock.
+
 The child is started by :meth:`FusionProcess.start` (or the first fusion), and started
 again if it dies; a fusion under way when it died is run once more by the new one. It exits
 when its socket closes: on :meth:`FusionProcess.stop`, or when the server ends, however.
@@ -21,10 +28,12 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import Any
 
 from tracklayer.service.child import reap, spawn
+from tracklayer.service.fused_store import NationalReleases, store_fused
 from tracklayer.service.picture import FusedTracks, FusionSettings, TrackRows, fuse
 
 __all__ = ["FusionProcess", "FusionUnavailable"]
@@ -39,9 +48,19 @@ class FusionUnavailable(RuntimeError):
 
 class FusionProcess:
     """:func:`~tracklayer.service.picture.fuse` in a child process (thread-safe: one
-    fusion at a time)."""
+    request at a time).
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    db_url : str, optional
+        The picture database, for :meth:`record` (which needs it).
+    settings : FusionSettings, optional
+        The fusion parameters of :meth:`record`.
+    """
+
+    def __init__(self, db_url: str | None = None, settings: FusionSettings | None = None) -> None:
+        self._db_url = db_url
+        self._settings = settings
         self._lock = threading.Lock()
         self._conn: Connection | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -55,7 +74,20 @@ class FusionProcess:
     def fuse(self, national: TrackRows, at_ns: int, settings: FusionSettings) -> FusedTracks:
         """System tracks at ``at_ns`` from ``national``, as
         :func:`~tracklayer.service.picture.fuse` gives them (its exceptions included)."""
-        request = pickle.dumps((national, at_ns, settings), protocol=pickle.HIGHEST_PROTOCOL)
+        result: FusedTracks = self._call(("fuse", national, at_ns, settings))
+        return result
+
+    def record(self, inputs: Mapping[str, NationalReleases], at_ns: int) -> int:
+        """Fuse each partner's national tracks at ``at_ns`` and store its system tracks, in
+        the child (:func:`~tracklayer.service.fused_store.store_fused`); the rows stored."""
+        if self._db_url is None or self._settings is None:
+            raise ValueError("recording needs the database URL and the fusion settings")
+        stored: int = self._call(("record", dict(inputs), at_ns, self._settings))
+        return stored
+
+    def _call(self, message: tuple[Any, ...]) -> Any:
+        """Send one request and return the child's answer (its exceptions raised here)."""
+        request = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             for attempt in range(2):
                 conn, _ = self._ensure()
@@ -69,8 +101,7 @@ class FusionProcess:
                     continue
                 if not ok:
                     raise value
-                result: FusedTracks = value
-                return result
+                return value
         raise AssertionError("unreachable")
 
     def stop(self) -> None:
@@ -83,6 +114,7 @@ class FusionProcess:
             return self._conn, self._proc
         conn, proc = spawn("tracklayer.service.fusion_process")
         try:
+            conn.send_bytes(pickle.dumps({"db_url": self._db_url}))
             if not conn.poll(_START_TIMEOUT_S) or pickle.loads(conn.recv_bytes()) != "ready":
                 raise FusionUnavailable("fusion process did not start in time")
         except (OSError, EOFError, FusionUnavailable) as exc:
@@ -110,20 +142,63 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
+class _Requests:
+    """The child's side: answers ``fuse`` and ``record`` requests."""
+
+    def __init__(self, db_url: str | None) -> None:
+        self._db_url = db_url
+        self._engine: Any = None
+
+    def answer(self, message: tuple[Any, ...]) -> Any:
+        kind, *args = message
+        if kind == "fuse":
+            national, at_ns, settings = args
+            return fuse(national, at_ns, settings)
+        if kind == "record":
+            inputs, at_ns, settings = args
+            return store_fused(self._database(), inputs, at_ns, settings)
+        raise ValueError(f"unknown request {kind!r}")
+
+    def _database(self) -> Any:
+        if self._engine is None:
+            if self._db_url is None:
+                raise ValueError("this fusion process was started without a database")
+            from tracklayer.service.db import make_engine
+
+            self._engine = make_engine(self._db_url)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
 def main(fd: int) -> None:
-    """Fuse what arrives on the socket ``fd`` until the server closes it."""
+    """Answer what arrives on the socket ``fd`` until the server closes it."""
     # Ctrl-C reaches the whole process group: the server stops, then closes the socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
+    try:
+        config = pickle.loads(conn.recv_bytes())
+    except EOFError:  # the server ended before configuring this child
+        return
+    requests = _Requests(config["db_url"])
     conn.send_bytes(pickle.dumps("ready"))
+    try:
+        _serve(conn, requests)
+    finally:
+        requests.close()
+
+
+def _serve(conn: Connection, requests: _Requests) -> None:
     while True:
         try:
-            national, at_ns, settings = pickle.loads(conn.recv_bytes())
+            message = pickle.loads(conn.recv_bytes())
         except EOFError:
             return
         reply: tuple[bool, Any]
         try:
-            reply = (True, fuse(national, at_ns, settings))
+            reply = (True, requests.answer(message))
         except Exception as exc:
             reply = (False, _portable(exc))
         try:

@@ -50,6 +50,7 @@ from sqlalchemy.engine import Engine
 from tracklayer.fusion.releasability import Release
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import message_releases, messages, track_states
+from tracklayer.service.fused_store import NationalReleases
 from tracklayer.service.ingest import TRACK_COLUMNS
 from tracklayer.service.picture import (
     FusedTracks,
@@ -60,7 +61,7 @@ from tracklayer.service.picture import (
     ranked_states,
 )
 
-__all__ = ["Fuser", "LivePicture", "StoredTracks"]
+__all__ = ["Fuser", "LivePicture", "NationalReleases", "StoredTracks"]
 
 #: The fusion a :class:`LivePicture` calls: ``fuser(national, at_ns, settings)``.
 Fuser = Callable[[TrackRows, int, FusionSettings], FusedTracks]
@@ -258,8 +259,42 @@ class LivePicture:
         self, partners: Sequence[str], at_ns: int | None = None
     ) -> dict[str, ViewReleases]:
         """:meth:`pictures` at ``at_ns`` (default: the clock's now), each with the release
-        of every national track's shown state (:mod:`tracklayer.service.fused_store`
-        stores the system tracks with the release common to their inputs)."""
+        of every national track's shown state."""
+        at, snapshots = self._snapshots(partners, at_ns)
+        views: dict[str, ViewReleases] = {}
+        for partner, entries in snapshots.items():
+            national, fused = self._fused(entries, at)
+            views[partner] = (
+                PictureView(partner, at, national, fused),
+                {k: e[2] for k, e in entries},
+            )
+        return views
+
+    def national_with_releases(
+        self, partners: Sequence[str], at_ns: int
+    ) -> dict[str, NationalReleases]:
+        """Each partner's national tracks at ``at_ns`` (its picture's inputs, not fused),
+        with the release of every track's shown state.
+
+        Partners whose inputs are identical get one shared :class:`TrackRows` object, so
+        that whoever fuses them (:mod:`tracklayer.service.fused_store`) fuses once.
+        """
+        _, snapshots = self._snapshots(partners, at_ns)
+        shared: dict[Any, TrackRows] = {}
+        out: dict[str, NationalReleases] = {}
+        for partner, entries in snapshots.items():
+            signature = tuple((k, e[0]) for k, e in entries)
+            national = shared.get(signature)
+            if national is None:
+                national = shared[signature] = _track_rows([e[1] for _, e in entries])
+            out[partner] = (national, {k: e[2] for k, e in entries})
+        return out
+
+    def _snapshots(
+        self, partners: Sequence[str], at_ns: int | None
+    ) -> tuple[int, dict[str, list[tuple[tuple[str, str], _Entry]]]]:
+        """The picture time and each partner's shown entries then, sorted by track (each
+        partner is registered and seeded first)."""
         states: dict[str, _Partner] = {}
         with self._lock:
             for partner in partners:
@@ -285,15 +320,9 @@ class LivePicture:
                     for k, e in state.latest.items()
                     if e[1][_STATUS] != "deleted" and e[0][0] <= ahead
                 ]
-        views: dict[str, ViewReleases] = {}
-        for partner, entries in snapshots.items():
+        for entries in snapshots.values():
             entries.sort(key=lambda item: item[0])
-            national, fused = self._fused(entries, at)
-            views[partner] = (
-                PictureView(partner, at, national, fused),
-                {k: e[2] for k, e in entries},
-            )
-        return views
+        return at, snapshots
 
     def _fused(
         self, entries: list[tuple[tuple[str, str], _Entry]], at_ns: int

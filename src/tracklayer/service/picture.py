@@ -34,6 +34,7 @@ from tracklayer.service.db import (
     track_states,
 )
 from tracklayer.service.ingest import ns_to_iso, ns_to_iso_many
+from tracklayer.vocabulary import FUSED
 
 __all__ = [
     "FusedTracks",
@@ -155,14 +156,14 @@ class FusedTracks:
         return len(self.track_id)
 
     def records(self) -> list[dict[str, Any]]:
-        """JSON-ready dicts, one per system track (``tracker`` is ``joint``)."""
+        """JSON-ready dicts, one per system track (``tracker`` is ``fused``)."""
         state = self.state.tolist()
         cov = self.cov.reshape(-1, 36).tolist()
         time = ns_to_iso(self.time_ns)
         return [
             {
                 "track_id": self.track_id[i],
-                "tracker": "joint",
+                "tracker": FUSED,
                 "time": time,
                 **dict(zip(_STATE, state[i], strict=True)),
                 "cov": cov[i],

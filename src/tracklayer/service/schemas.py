@@ -202,7 +202,7 @@ class SystemTrackOut(BaseModel):
     """A fused (system) track, computed only from inputs the reader may see."""
 
     track_id: str
-    tracker: Literal["joint"] = "joint"
+    tracker: Literal["fused"] = "fused"
     time: datetime
     x: float
     y: float

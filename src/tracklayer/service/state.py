@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -22,7 +23,7 @@ from tracklayer.service.audit import RefusalAudit
 from tracklayer.service.bus import BusClient
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import WalCheckpointer, make_engine, migrate, normalize_db_url
-from tracklayer.service.fused_store import FusedRecorder
+from tracklayer.service.fused_store import FusedRecorder, store_fused
 from tracklayer.service.fusion_process import FusionProcess
 from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import IngestJob, commit_batch
@@ -189,7 +190,7 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
     runs until :meth:`ServiceState.start`)."""
     engine = make_engine(db_url, background_checkpoints=True)
     migrate(engine)
-    fusion_worker = FusionProcess() if options.fusion_process else None
+    fusion_worker = FusionProcess(db_url, options.fusion) if options.fusion_process else None
     fuser = None if fusion_worker is None else fusion_worker.fuse
     # The stream's picture is kept incrementally from the service's commits (and a seed
     # per partner), not re-queried each tick; see tracklayer.service.live_picture.
@@ -220,6 +221,12 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
         refusals=RefusalAudit(engine),
         metrics=metrics,
         recorder=FusedRecorder(
-            engine, live.pictures_with_releases, options.clock, options.fused_record_interval_s
+            engine,
+            live.national_with_releases,
+            fusion_worker.record
+            if fusion_worker is not None
+            else partial(store_fused, engine, settings=options.fusion),
+            options.clock,
+            options.fused_record_interval_s,
         ),
     )

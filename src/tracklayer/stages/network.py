@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from tracklayer.network.attacks import attack_summary, run_attacks
 from tracklayer.network.layer import NetworkOutage, SpaceSegmentStates
+from tracklayer.network.pictures import national_warning
 from tracklayer.network.stage import run_network
 from tracklayer.network.warning import joint_vs_alone, warning_table
 from tracklayer.scenario import Scenario
@@ -46,7 +47,8 @@ def network_tables(
     states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency`` and ``node_tracks``.
+    ``links``, ``deliveries``, ``latency``, ``node_tracks`` and ``national_pictures``
+    (each nation's fused picture of its own and its partners' tracks).
 
     ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
     service (a resilience draw: they neither sense nor relay).
@@ -58,17 +60,32 @@ def network_tables(
         config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
         scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
     )  # fmt: skip
-    names = ("tracks", "links", "deliveries", "latency", "node_tracks")
+    names = ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures")
     return {name: getattr(tables, name) for name in names}
 
 
 def warning(
-    scenario: Scenario, metrics: pa.Table, truth: pa.Table, node_tracks: pa.Table
+    scenario: Scenario,
+    metrics: pa.Table,
+    truth: pa.Table,
+    node_tracks: pa.Table,
+    national_pictures: pa.Table,
 ) -> dict[str, pa.Table]:
-    """``warning`` (per threat and node, launch to warning at the node) and
-    ``warning_joint_vs_alone`` (per threat, the C2 node against the best national node)."""
+    """``warning`` (per threat and node, launch to warning at the node),
+    ``warning_joint_vs_alone`` (per threat, the C2 node against the best national node)
+    and ``national_warning`` (per nation and threat, alone and with its partners' tracks)."""
+    config = scenario.network
+    if config is None:
+        raise ValueError("the scenario has no network section")
     table = warning_table(metrics, truth, node_tracks, scenario.epoch)
-    return {"warning": table, "warning_joint_vs_alone": joint_vs_alone(table)}
+    nations = national_warning(
+        national_pictures, table, truth, config, scenario.tracking, scenario.epoch
+    )
+    return {
+        "warning": table,
+        "warning_joint_vs_alone": joint_vs_alone(table),
+        "national_warning": nations,
+    }
 
 
 def attacks(

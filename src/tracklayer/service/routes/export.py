@@ -61,7 +61,7 @@ def export_parquet(
     limit: Limit = 100_000,
 ) -> Response:
     """Visible track states in a time range, and the partner's stored system tracks
-    (``tracker`` ``joint``), as a Parquet ``tracks`` table."""
+    (``tracker`` ``fused``), as a Parquet ``tracks`` table."""
     engine = state.engine
     history, _ = history_with_fused(
         engine, partner.code, when.start_ns, when.end_ns, None, None, limit

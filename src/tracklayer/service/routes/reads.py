@@ -65,7 +65,7 @@ def tracks(
     limit: Limit = 10_000,
 ) -> dict[str, Any]:
     """Visible track states in a time range, oldest first, with the partner's stored
-    system tracks (``tracker`` ``joint``)."""
+    system tracks (``tracker`` ``fused``)."""
     rows, truncated = history_with_fused(
         state.engine, partner.code, when.start_ns, when.end_ns, tracker, None, limit
     )
@@ -88,7 +88,7 @@ def one_track(
     limit: Limit = 10_000,
 ) -> dict[str, Any]:
     """The visible history of one national track, or of one of the partner's system
-    tracks (``tracker`` ``joint``); 404 if none is visible."""
+    tracks (``tracker`` ``fused``); 404 if none is visible."""
     rows, truncated = history_with_fused(
         state.engine, partner.code, when.start_ns, when.end_ns, tracker, track_id, limit
     )
