@@ -14,14 +14,11 @@ trip through takproto in test_events.py).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,8 +26,8 @@ import numpy as np
 import pytest
 
 from tests.cot.tak_server import TakClient, start_tak_server, stop_tak_server, tak_python
-from tests.service.conftest import auth, fast_dir, message, track_state, wall_time
-from tests.service.server_helper import free_port, start_server, stop_server
+from tests.exercise.conftest import running_service
+from tests.service.conftest import auth, message, track_state, wall_time
 from tracklayer.frames import geodetic_to_ecef
 
 pytestmark = pytest.mark.slow
@@ -52,21 +49,8 @@ def tak_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 @pytest.fixture
 def picture_service() -> Iterator[tuple[str, dict[str, str]]]:
-    from tracklayer.service.auth import add_partner
-    from tracklayer.service.db import make_engine, migrate
-
-    folder = Path(tempfile.mkdtemp(dir=fast_dir()))
-    url = f"sqlite:///{folder / 'picture.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    tokens = {code: add_partner(engine, code) for code in ("JPN", "KOR", "USA")}
-    engine.dispose()
-    proc = start_server(url, port := free_port(), timeout_s=120.0)
-    try:
-        yield f"http://127.0.0.1:{port}", tokens
-    finally:
-        stop_server(proc)
-        shutil.rmtree(folder, ignore_errors=True)
+    with running_service("JPN", "KOR", "USA") as service:
+        yield service
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,6 +20,8 @@ import pytest
 import yaml
 
 from tests.conftest import EXAMPLES
+from tests.service.conftest import fast_dir
+from tests.service.server_helper import free_port, start_server, stop_server
 from tests.threats.helpers import SECTION
 from tracklayer.io.parquet import write_table
 from tracklayer.pipeline import write_scenario_copy
@@ -67,3 +73,31 @@ def export(server: str, token: str) -> pa.Table:
     )
     r.raise_for_status()
     return pq.read_table(io.BytesIO(r.content))
+
+
+@contextmanager
+def running_service(*codes: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real service (uvicorn subprocess, SQLite) with these partners:
+    ``(root URL, {code: token})``."""
+    from tracklayer.service.auth import add_partner
+    from tracklayer.service.db import make_engine, migrate
+
+    folder = Path(tempfile.mkdtemp(dir=fast_dir()))
+    url = f"sqlite:///{folder / 'picture.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    tokens = {code: add_partner(engine, code) for code in codes}
+    engine.dispose()
+    proc = start_server(url, port := free_port(), timeout_s=120.0)
+    try:
+        yield f"http://127.0.0.1:{port}", tokens
+    finally:
+        stop_server(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def service_with_owners() -> Iterator[tuple[str, dict[str, str]]]:
+    """A real service with partners JPN and USA."""
+    with running_service("JPN", "USA") as service:
+        yield service

@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from tests.exercise.test_exercise import service_with_owners  # noqa: F401 (fixture)
 from tracklayer.client import detection_records, stream_updates
 from tracklayer.exercise.detections import detection_releases, plan_detection_messages
 from tracklayer.exercise.plan import plan_messages
@@ -90,6 +89,18 @@ def deliveries(rows: list[tuple[int, str, float]]) -> pa.Table:
     )
 
 
+def visible_detections(server: str, token: str) -> list[dict[str, Any]]:
+    """The detections the token's partner may see, as the service answers them."""
+    r = httpx.get(
+        f"{server}/api/v1/detections",
+        headers={"Authorization": f"Bearer {token}"},
+        params={"limit": 100},
+        timeout=30,
+    )
+    r.raise_for_status()
+    return list(r.json()["detections"])
+
+
 def test_releases_follow_the_detection_sharing() -> None:
     assert detection_releases(scenario()) == {
         "USA": ("all", ["C2"], 0.5),
@@ -152,7 +163,7 @@ def test_detection_records_are_what_the_service_reads() -> None:
 
 @pytest.mark.slow
 def test_replayed_detections_reach_the_partners_they_are_shared_with(
-    service_with_owners: tuple[str, dict[str, str]],  # noqa: F811
+    service_with_owners: tuple[str, dict[str, str]],
 ) -> None:
     """USA's detections, shared with the C2 node, are stored once and visible to JPN with
     the values of the run's table; JPN's own (it shares none) are never posted."""
@@ -170,12 +181,7 @@ def test_replayed_detections_reach_the_partners_they_are_shared_with(
     plan = plan_detection_messages(table, scenario(), "live", T0_NS - year_ns)
     counts = replay(plan, server, tokens, speed=None)
     assert (counts.acknowledged, counts.detections) == (2, 3)
-    seen = httpx.get(
-        f"{server}/api/v1/detections",
-        headers={"Authorization": f"Bearer {tokens['JPN']}"},
-        params={"limit": 100},
-        timeout=30,
-    ).json()["detections"]
+    seen = visible_detections(server, tokens["JPN"])
     assert [d["owner"] for d in seen] == ["USA"] * 3
     assert sorted(d["det_id"] for d in seen) == ["1", "2", "3"]
     for d in seen:
@@ -188,7 +194,7 @@ def test_replayed_detections_reach_the_partners_they_are_shared_with(
 @pytest.mark.slow
 def test_the_live_stream_follows_the_exercise(
     run_dir: Path,
-    service_with_owners: tuple[str, dict[str, str]],  # noqa: F811
+    service_with_owners: tuple[str, dict[str, str]],
 ) -> None:
     """What the picture page draws from, JPN's live stream, carries every USA track
     message of the exercise released to it, as it is posted, in due order."""
@@ -240,7 +246,7 @@ def test_tdm_messages_are_one_per_sensor_frame() -> None:
 
 @pytest.mark.slow
 def test_detections_sent_as_tdm_are_read_back(
-    service_with_owners: tuple[str, dict[str, str]],  # noqa: F811
+    service_with_owners: tuple[str, dict[str, str]],
 ) -> None:
     """A space sensor's frame (RADEC in ITRF, its ECEF position) and a radar's (AZEL and
     range at its geodetic site) posted as TDM files come back as the same lines of sight
@@ -272,12 +278,7 @@ def test_detections_sent_as_tdm_are_read_back(
     plan = [*[m for m in plan if m not in split], *split]
     counts = replay(plan, server, tokens, speed=None)
     assert (counts.acknowledged, counts.detections) == (len(plan), 3)
-    seen = httpx.get(
-        f"{server}/api/v1/detections",
-        headers={"Authorization": f"Bearer {tokens['JPN']}"},
-        params={"limit": 100},
-        timeout=30,
-    ).json()["detections"]
+    seen = visible_detections(server, tokens["JPN"])
     assert len(seen) == 3
     by_sensor = {d["sensor_id"]: d for d in seen if d["sensor_id"] == "GUAM"}
     ir = sorted((d for d in seen if d["sensor_id"] == "USA-S1"), key=lambda d: d["los_x"])

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,8 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.exercise.conftest import COLUMNS, export, national
-from tests.service.conftest import fast_dir
-from tests.service.server_helper import free_port, start_server, stop_server
 from tracklayer.cli import app
 from tracklayer.errors import InputFormatError, TracklayerError
 from tracklayer.exercise.cli import start_offset_s
@@ -157,26 +152,6 @@ def test_start_at_accepts_seconds_and_times() -> None:
         start_offset_s(first, "2027-03-01T00:00:00")
     with pytest.raises(TracklayerError, match="neither seconds"):
         start_offset_s(first, "soon")
-
-
-@pytest.fixture
-def service_with_owners() -> Iterator[tuple[str, dict[str, str]]]:
-    """A real service (uvicorn subprocess, SQLite) with partners JPN and USA."""
-    from tracklayer.service.auth import add_partner
-    from tracklayer.service.db import make_engine, migrate
-
-    folder = Path(tempfile.mkdtemp(dir=fast_dir()))
-    url = f"sqlite:///{folder / 'picture.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    tokens = {code: add_partner(engine, code) for code in ("JPN", "USA")}
-    engine.dispose()
-    proc = start_server(url, port := free_port(), timeout_s=120.0)
-    try:
-        yield f"http://127.0.0.1:{port}", tokens
-    finally:
-        stop_server(proc)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.slow

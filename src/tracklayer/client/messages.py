@@ -76,10 +76,7 @@ def track_message(
     releasable_to : sequence of str or "all"
         Partners, besides the sender, that may see the rows.
     """
-    if table.num_rows == 0:
-        raise ValueError("a track message needs at least one row")
-    release: list[str] | str = releasable_to if releasable_to == "all" else sorted(releasable_to)
-    return {"message_id": message_id, "releasable_to": release, "tracks": track_records(table)}
+    return _body(message_id, releasable_to, "tracks", track_records(table))
 
 
 #: Columns of a ``detections`` row sent to the service (not ``truth_id``, scoring only, nor
@@ -139,11 +136,17 @@ def detection_message(
     releasable_to : sequence of str or "all"
         Partners, besides the sender, that may see the detections.
     """
-    if table.num_rows == 0:
-        raise ValueError("a detection message needs at least one row")
+    return _body(message_id, releasable_to, "detections", detection_records(table))
+
+
+def _body(
+    message_id: str,
+    releasable_to: Sequence[str] | Literal["all"],
+    kind: str,
+    records: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An ingest body: the id, the release (codes sorted, or "all") and the records."""
+    if not records:
+        raise ValueError(f"a {kind} message needs at least one row")
     release: list[str] | str = releasable_to if releasable_to == "all" else sorted(releasable_to)
-    return {
-        "message_id": message_id,
-        "releasable_to": release,
-        "detections": detection_records(table),
-    }
+    return {"message_id": message_id, "releasable_to": release, kind: records}
