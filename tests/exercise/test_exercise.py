@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pytest
 from typer.testing import CliRunner
 
-from tests.exercise.conftest import COLUMNS, export, national
+from tests.exercise.conftest import COLUMNS, export, national, running_service
 from tracklayer.cli import app
 from tracklayer.errors import InputFormatError, TracklayerError
 from tracklayer.exercise.cli import start_offset_s
@@ -155,15 +155,22 @@ def test_start_at_accepts_seconds_and_times() -> None:
 
 
 @pytest.mark.slow
-def test_exercise_puts_every_owner_s_tracks_in_the_service(
-    run_dir: Path, service_with_owners: tuple[str, dict[str, str]], tmp_path: Path
-) -> None:
+def test_exercise_puts_every_owner_s_tracks_in_the_service(run_dir: Path, tmp_path: Path) -> None:
     """``tracklayer exercise RUN --speed 100``: each owner's national tracks reach the
     service, visible to the other owner (released to it); the service's Parquet export
     equals the run folder's national tracks row for row (times to the microsecond, the
-    service's resolution, states and covariances exactly). A second exercise of the same
-    run stores nothing new (every message acknowledged as already held)."""
-    server, tokens = service_with_owners
+    service's resolution, states and covariances exactly). At the run's epochs with
+    fused tracks, each owner's picture has system tracks fused from the owners' tracks,
+    and KOR's (a partner of the service, not an owner of the run: nothing is released to
+    it) has neither national nor system tracks. A second exercise of the same run stores
+    nothing new (every message acknowledged as already held)."""
+    with running_service("JPN", "KOR", "USA") as (server, tokens):
+        _exercise_and_compare(run_dir, tmp_path, server, tokens)
+
+
+def _exercise_and_compare(
+    run_dir: Path, tmp_path: Path, server: str, tokens: dict[str, str]
+) -> None:
     token_file = tmp_path / "tokens.json"
     token_file.write_text(json.dumps(tokens))
     # The scenario lies in the future of the server's clock: sent a year earlier, shifted
@@ -200,6 +207,32 @@ def test_exercise_puts_every_owner_s_tracks_in_the_service(
     assert "time shift -31536000 s" in again.output
     assert f"{n} messages acknowledged ({n} already held" in again.output
     assert national(export(server, tokens["USA"])).num_rows == expected.num_rows
+    check_system_tracks(read_table(run_dir / "tracks.parquet"), server, tokens, year_s)
+
+
+def check_system_tracks(
+    tracks: pa.Table, server: str, tokens: dict[str, str], shift_s: int
+) -> None:
+    """System tracks per partner at a few of the run's epochs with fused tracks."""
+    fused = tracks.filter(pc.equal(tracks["tracker"], "fused"))
+    epochs = sorted(set(fused["time"].cast(pa.int64()).to_pylist()))
+    for epoch_ns in epochs[:: max(1, len(epochs) // 5)]:
+        at = np.datetime64(epoch_ns - shift_s * 10**9, "ns").astype("datetime64[us]")
+        for viewer in ("JPN", "USA", "KOR"):
+            r = httpx.get(
+                f"{server}/api/v1/picture",
+                params={"at": f"{at}Z"},
+                headers={"Authorization": f"Bearer {tokens[viewer]}"},
+                timeout=60,
+            )
+            r.raise_for_status()
+            picture = r.json()
+            sources = {s["tracker"] for f in picture["fused"] for s in f["sources"]}
+            if viewer == "KOR":
+                assert picture["national"] == [] and picture["fused"] == [], at
+            else:
+                assert picture["fused"], (viewer, at)
+                assert sources <= {"JPN", "USA"}, (viewer, at)
 
 
 def test_bad_tokens_file_exits_2_without_traceback(tmp_path: Path) -> None:
