@@ -11,9 +11,12 @@ alarms per sensor and frame, 1 Hz) is tracked by
   (``management.dominated_frames: 0``), the joint tracker as it was before the rule;
 - the ``fused`` picture: the owners' tracks fused track-to-track every second
   (:func:`tracklayer.fusion.timeline.fuse_timeline`);
-- on the smallest raid, Stone Soup's tracker fed all detections (its components as in
-  ``bench_tracking.py``: EKF with a constant-velocity model, Mahalanobis distance
-  hypothesiser, ``GNNWith2DAssignment`` per sensor and frame).
+- on the smallest raid, tracklayer's joint tracker with JPDA (``association: jpda``), and
+  Stone Soup's trackers fed all detections (its components as in ``bench_tracking.py``:
+  EKF with a constant-velocity model, the same triangulation initiator and M-of-N), once
+  with ``GNNWith2DAssignment`` on the Mahalanobis distance and once with its ``JPDA``
+  (``PDAHypothesiser`` with tracklayer's ``jpda`` clutter density and detection
+  probability; the weighted hypotheses reduced to one Gaussian), per sensor and frame.
 
 Every tracker is scored by the same metrics (GOSPA c = 10 km, p = 2 on confirmed and
 coasting tracks). GOSPA's parts (localisation, missed, false) are reported as the square
@@ -60,13 +63,15 @@ def _track(
     return history_table(hist, name, epoch), cpu, int(det.time_s.size)
 
 
-def _stonesoup(detections: pa.Table, epoch: datetime) -> tuple[pa.Table, float, int]:
+def _stonesoup(
+    detections: pa.Table, epoch: datetime, associator: str
+) -> tuple[pa.Table, float, int]:
     from bench_tracking import Q_CV, run_stonesoup
 
     det, _ = detections_arrays(strip_truth(detections), epoch)
     cfg = TrackingConfig(motion="cv", process_noise_m2_s3=Q_CV)
-    hist, _, cpu = run_stonesoup(det, cfg, epoch)
-    table = history_table(hist, "stonesoup", epoch)
+    hist, _, cpu = run_stonesoup(det, cfg, epoch, associator)
+    table = history_table(hist, f"stonesoup {associator}", epoch)
     status = np.where(hist.status == 1, "confirmed", "tentative")
     table = table.set_column(table.schema.get_field_index("status"), "status", pa.array(status))
     return table, cpu, int(det.time_s.size)
@@ -116,9 +121,13 @@ def one_raid(threats: int, sats: int, duration: float, seed: int, stonesoup: boo
     tables.append(t)
     cpu["joint, no dominance rule"] = c / n
     if stonesoup:
-        t, c, n = _stonesoup(det, raid.epoch)
+        t, c, n = _track(det, "joint, jpda", TrackingConfig(association="jpda"), raid.epoch)
         tables.append(t)
-        cpu["stonesoup"] = c / n
+        cpu["joint, jpda"] = c / n
+        for associator in ("gnn", "jpda"):
+            t, c, n = _stonesoup(det, raid.epoch, associator)
+            tables.append(t)
+            cpu[f"stonesoup {associator}"] = c / n
     rows = _rows(raid.truth, pa.concat_tables(tables), det)
     for name, r in rows.items():
         print(
@@ -139,14 +148,17 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=240.0)
     ap.add_argument("--stonesoup-threats", type=int, default=10, help="0: no Stone Soup run")
     ap.add_argument("--stonesoup-sats", type=int, default=40)
+    ap.add_argument("--stonesoup-only", action="store_true", help="only the Stone Soup raids")
     args = ap.parse_args()
     print("| threats | seed | detections | tracker | mean GOSPA, km | loc / missed / false, km "
           "| false tracks | RMSE, m | id switches | CPU per detection, us |")  # fmt: skip
     print("|---:|---:|---:|---|---:|---|---:|---:|---:|---:|")
-    for threats in args.threats:
+    for threats in [] if args.stonesoup_only else args.threats:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             one_raid(threats, args.sats, args.duration, seed, stonesoup=False)
-    for seed in range(args.seeds if args.stonesoup_threats else 0):
+    for seed in range(
+        args.first_seed, args.first_seed + (args.seeds if args.stonesoup_threats else 0)
+    ):
         one_raid(args.stonesoup_threats, args.stonesoup_sats, 120.0, seed, stonesoup=True)
 
 

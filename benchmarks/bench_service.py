@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -403,11 +404,13 @@ def run_load(
     poster_processes: int = 1,
     warmup_s: float = 2.0,
     workers: int = 1,
+    serve_args: Sequence[str] = (),
 ) -> LoadResult:
     """Run one bounded load test against a fresh server on ``db_url`` (see module doc).
 
     ``rate`` is the offered load in track updates per second, all partners together
-    (0: every connection posts again as soon as it is answered). The first ``warmup_s``
+    (0: every connection posts again as soon as it is answered); ``serve_args`` are added
+    to the server's command line. The first ``warmup_s``
     seconds of posting (first calls of every code path, the live picture's seeds) are
     checked like the rest but left out of the rates and latencies.
     """
@@ -420,7 +423,9 @@ def run_load(
     tokens = {c: add_partner(engine, c) for c in codes}
     engine.dispose()
     port = free_port()
-    proc = start_server(db_url, port, timeout_s=SERVER_START_S, workers=workers)
+    proc = start_server(
+        db_url, port, timeout_s=SERVER_START_S, workers=workers, extra_args=serve_args
+    )
     connections = [
         {"code": c, "worker": w, "token": tokens[c]}
         for c in codes
@@ -590,6 +595,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--repeat", type=int, default=1, help="runs, each on a fresh database")
     parser.add_argument(
+        "--serve-arg",
+        action="append",
+        default=[],
+        help="an option added to serve's command line (--serve-arg=--fused-record-interval-s=0)",
+    )
+    parser.add_argument(
         "--jitter",
         type=float,
         default=5.0,
@@ -633,6 +644,7 @@ def _run_once(args: argparse.Namespace) -> float:
                 args.poster_processes,
                 args.warmup,
                 args.workers,
+                args.serve_arg,
             )
         finally:
             if schema is not None:

@@ -37,6 +37,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import platform
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -59,12 +60,66 @@ def run_tracklayer(det: Detections, cfg: TrackingConfig) -> tuple[TrackHistory, 
     return hist, time.perf_counter() - start, time.process_time() - cpu0
 
 
-def run_stonesoup(
-    det: Detections, cfg: TrackingConfig, epoch: datetime
-) -> tuple[TrackHistory, float, float]:
+def _stonesoup_associator(kind: str, predictor: Any, updater: Any, cfg: TrackingConfig) -> Any:
+    """Stone Soup's GNN (2-D assignment on the Mahalanobis distance) or JPDA (its
+    ``PDAHypothesiser`` with the clutter density and detection probability of tracklayer's
+    ``jpda`` settings, the same gate)."""
     from stonesoup.dataassociator.neighbour import GNNWith2DAssignment
+    from stonesoup.dataassociator.probability import JPDA
     from stonesoup.hypothesiser.distance import DistanceHypothesiser
+    from stonesoup.hypothesiser.probability import PDAHypothesiser
     from stonesoup.measures import Mahalanobis
+
+    if kind == "jpda":
+        return JPDA(
+            PDAHypothesiser(
+                predictor,
+                updater,
+                clutter_spatial_density=cfg.jpda.clutter_density_per_sr,
+                prob_detect=cfg.jpda.detection_probability,
+                prob_gate=cfg.gate_probability,
+            )
+        )
+    hyp = DistanceHypothesiser(
+        predictor, updater, measure=Mahalanobis(),
+        missed_distance=float(np.sqrt(chi2_quantile(cfg.gate_probability, 2))),
+    )  # fmt: skip
+    return GNNWith2DAssignment(hyp)
+
+
+def _stonesoup_posterior(hyp: Any, updater: Any, time: datetime) -> tuple[Any, bool, list[Any]]:
+    """The track's new state from its hypothesis (GNN) or its weighted hypotheses (JPDA,
+    the Gaussian mixture reduced to one Gaussian), whether a detection updated it (JPDA:
+    one of weight above 1/2), and the detections it gated (never used to start tracks)."""
+    from stonesoup.functions import gm_reduce_single
+    from stonesoup.types.array import StateVectors
+    from stonesoup.types.update import GaussianStateUpdate
+
+    if not hasattr(hyp, "single_hypotheses"):
+        if hyp.measurement:
+            return updater.update(hyp), True, [hyp.measurement]
+        return hyp.prediction, False, []
+    states, weights, gated = [], [], []
+    hit = False
+    for h in hyp:
+        states.append(updater.update(h) if h else h.prediction)
+        weights.append(float(h.probability))
+        if h:
+            gated.append(h.measurement)
+            hit |= float(h.probability) > 0.5
+    if len(states) == 1:
+        return states[0], hit, gated
+    means = StateVectors([s.state_vector for s in states])
+    covars = np.stack([s.covar for s in states], axis=2)
+    mean, covar = gm_reduce_single(means, covars, np.asarray(weights))
+    return GaussianStateUpdate(mean, covar, hyp, time), hit, gated
+
+
+def run_stonesoup(
+    det: Detections, cfg: TrackingConfig, epoch: datetime, associator: str = "gnn"
+) -> tuple[TrackHistory, float, float]:
+    """Track ``det`` with Stone Soup's components (``associator``: ``gnn`` or ``jpda``);
+    return the history, the wall time and the CPU time of this process (s)."""
     from stonesoup.models.measurement.nonlinear import CartesianToElevationBearing
     from stonesoup.models.transition.linear import (
         CombinedLinearGaussianTransitionModel,
@@ -80,11 +135,7 @@ def run_stonesoup(
     cv = CombinedLinearGaussianTransitionModel([ConstantVelocity(Q_CV)] * 3)
     predictor = ExtendedKalmanPredictor(cv)
     updater = ExtendedKalmanUpdater(measurement_model=None)
-    hyp = DistanceHypothesiser(
-        predictor, updater, measure=Mahalanobis(),
-        missed_distance=float(np.sqrt(chi2_quantile(cfg.gate_probability, 2))),
-    )  # fmt: skip
-    assoc = GNNWith2DAssignment(hyp)
+    assoc = _stonesoup_associator(associator, predictor, updater, cfg)
     mask = (1 << cfg.management.confirm_n) - 1
     tracks: dict[int, Track] = {}
     info: dict[int, list[int]] = {}  # id -> [history bits, age, confirmed]
@@ -114,13 +165,11 @@ def run_stonesoup(
             ks = np.nonzero(sensors == s)[0]
             hyps = assoc.associate(set(tracks.values()), {dets[k] for k in ks}, ts)
             for track, h in hyps.items():
-                tid = track.tid
-                if h.measurement:
-                    track.append(updater.update(h))
-                    hit[tid] = True
-                    used[dets.index(h.measurement)] = True
-                else:
-                    track.append(h.prediction)
+                state, took, gated = _stonesoup_posterior(h, updater, ts)
+                track.append(state)
+                hit[track.tid] |= took
+                for m in gated:
+                    used[dets.index(m)] = True
         # Same triangulation initiation as tracklayer, on unassociated detections.
         free = np.nonzero(~used)[0]
         got = initiate(

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -20,12 +21,17 @@ def free_port() -> int:
 
 
 def start_server(
-    db_url: str, port: int, timeout_s: float = 120.0, workers: int = 1
+    db_url: str,
+    port: int,
+    timeout_s: float = 120.0,
+    workers: int = 1,
+    extra_args: Sequence[str] = (),
 ) -> subprocess.Popen[Any]:
     """Start ``python -m tracklayer.service serve`` and wait until /health answers
     (from every one of ``workers`` processes: they start one by one). It returns as soon
     as they answer; ``timeout_s`` covers a loaded machine, where each worker's start (and
-    its writer and fusion processes') can take tens of seconds."""
+    its writer and fusion processes') can take tens of seconds. ``extra_args`` are added
+    to ``serve``'s."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -42,6 +48,7 @@ def start_server(
             "warning",
             "--workers",
             str(workers),
+            *extra_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -131,7 +131,23 @@ class JpdaConfig(StrictModel):
 
 
 class InitiationConfig(StrictModel):
-    """Multi-satellite initiation: which lines of sight meet, and the new track's prior."""
+    """Multi-satellite initiation: which lines of sight meet, over how many frames, and
+    the new track's prior."""
+
+    frames: Literal[1, 3] = Field(
+        default=1,
+        description="1: a tentative track at every triangulated point, velocity unknown "
+        "(``velocity_sigma_mps``); 3: a track only where triangulated points of three "
+        "successive frames line up (speed at most ``max_speed_mps``, the third inside a "
+        "kinematic gate), its velocity differenced from the points, counted as three hits "
+        "of M-of-N.",
+    )
+    max_acceleration_mps2: float = Field(
+        default=100.0,
+        gt=0.0,
+        description="Largest acceleration of a target (boost included), m/s^2: the "
+        "three-frame initiator's allowance for departures from constant velocity.",
+    )
 
     velocity_sigma_mps: float = Field(
         default=3000.0,

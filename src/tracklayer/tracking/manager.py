@@ -4,8 +4,10 @@ deletion on misses or covariance growth, and removal of duplicate tracks.
 Life of a track (Blackman and Popoli, *Design and Analysis of Modern Tracking Systems*,
 1999, sec. 7.4): born ``tentative``; ``confirmed`` once at least M of its first N frames
 updated it, deleted if N frames pass without that; a confirmed track missing a frame is
-``coasting`` and is deleted when it has gone ``delete_after_s`` without an update or its
-position standard deviation exceeds ``max_position_sigma_km``.
+``coasting`` and is deleted when it has gone ``delete_after_s`` without an update, its
+position standard deviation exceeds ``max_position_sigma_km``, or its speed exceeds 1.5
+times ``initiation.max_speed_mps`` (no target flies that fast: such a track has taken
+other objects' detections).
 """
 
 from __future__ import annotations
@@ -148,6 +150,8 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     """
     mask = (1 << config.management.confirm_n) - 1
     streak = (1 << config.management.dominated_frames) - 1
+    # A track faster than any target has taken other objects' detections.
+    max_speed = 1.5 * config.initiation.max_speed_mps
     history = ((tracks.history << 1) | hit.astype(np.int64)) & mask
     age = tracks.age + 1
     last = np.where(hit, t, tracks.last_update_s)
@@ -163,8 +167,9 @@ def advance(tracks: TrackSet, hit: NDArray[np.bool_], t: float, config: Tracking
     status[held & hit] = CONFIRMED
     status[held & ~hit] = COASTING
     sig_max = np.sqrt(np.linalg.eigvalsh(tracks.p[:, :3, :3])[:, -1]) if len(tracks) else last
+    speed = np.linalg.norm(tracks.x[:, 3:], axis=1)
     gone = (t - last > config.management.delete_after_s) | (
-        (sig_max > config.management.max_position_sigma_m) & ~one
+        ((sig_max > config.management.max_position_sigma_m) | (speed > max_speed)) & ~one
     )
     status[gone] = DELETED
     if config.management.dominated_frames:
@@ -191,8 +196,8 @@ def dominated(
     sensors in view: per-sensor assignment lets each take some of the target's
     detections, so neither ever misses. Two closely spaced objects that the sensors do
     not resolve gate the same detections of the same sensors, so neither dominates the
-    other, and a resolved second object has detections of its own: neither case is
-    swallowed.
+    other (:func:`sharing` then keeps one track), and a resolved second object has
+    detections of its own: neither case is swallowed.
 
     Parameters
     ----------
@@ -208,32 +213,81 @@ def dominated(
     -------
     (K,) bool
     """
+    return redundant(tracks, gated_track, gated_det, assigned_track, assigned_det, det_sensor)[0]
+
+
+def sharing(
+    tracks: TrackSet,
+    gated_track: I64,
+    gated_det: I64,
+    assigned_track: I64,
+    assigned_det: I64,
+    det_sensor: I64,
+) -> NDArray[np.bool_]:
+    """Tracks that share one object's detections with an older track in this frame.
+
+    Track ``b`` shares with track ``a`` when every detection assigned to ``b`` lies in
+    ``a``'s gate, the detections that ``a`` or ``b`` gate hold at most one per sensor
+    (the sensors saw one object there, not two), and ``a`` outranks ``b`` (confirmed
+    before coasting before tentative, then older). Per-sensor assignment shares such an
+    object's detections out between the two tracks, so both keep being updated and
+    neither misses a frame, while each is pulled off the object by the detections it
+    does not take; when both are precise they stay hundreds of metres apart, outside
+    the duplicate test of :func:`duplicates`. Two resolved objects give two detections
+    per sensor in the common gate, so neither of their tracks shares; two objects that
+    no sensor resolves are one object to every sensor, and keep one track.
+
+    Parameters and returns as :func:`dominated`.
+    """
+    return redundant(tracks, gated_track, gated_det, assigned_track, assigned_det, det_sensor)[1]
+
+
+def redundant(
+    tracks: TrackSet,
+    gated_track: I64,
+    gated_det: I64,
+    assigned_track: I64,
+    assigned_det: I64,
+    det_sensor: I64,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """The tracks that another one dominates (:func:`dominated`) and those that share one
+    object's detections with an older one (:func:`sharing`) in this frame, each (K,)
+    bool, from one pass over the gated and assigned pairs."""
     k = len(tracks)
     out = np.zeros(k, dtype=bool)
     if assigned_track.size == 0 or k < 2:
-        return out
+        return out, out.copy()
     n_det = int(det_sensor.size)
+    n_sens = int(det_sensor.max()) + 1
     gate = csr_matrix((np.ones(gated_track.size), (gated_track, gated_det)), shape=(k, n_det))
     took = csr_matrix(
         (np.ones(assigned_track.size), (assigned_track, assigned_det)), shape=(k, n_det)
     )
     inside = (took @ gate.T).tocoo()  # [b, a]: b's detections inside a's gate
     n_took = np.bincount(assigned_track, minlength=k)
-    key = np.unique(gated_track * (int(det_sensor.max()) + 1) + det_sensor[gated_det])
-    n_sensors = np.bincount(key // (int(det_sensor.max()) + 1), minlength=k)
-    precision = np.trace(tracks.p[:, :3, :3], axis1=1, axis2=2)
+    key = np.unique(gated_track * n_sens + det_sensor[gated_det])
+    n_sensors = np.bincount(key // n_sens, minlength=k)
     b, a = inside.row, inside.col
     eligible = (tracks.origin_sensor < 0) & (tracks.status != DELETED)
-    dom = (
-        (a != b)
-        & (inside.data == n_took[b])
-        & (n_sensors[a] > n_sensors[b])
-        & (precision[a] <= precision[b])
-        & eligible[a]
-        & eligible[b]
+    candidate = (a != b) & (inside.data == n_took[b]) & eligible[a] & eligible[b]
+    b, a = b[candidate], a[candidate]
+    precision = np.trace(tracks.p[:, :3, :3], axis1=1, axis2=2)
+    dom = (n_sensors[a] > n_sensors[b]) & (precision[a] <= precision[b])
+    # Detections and sensors gated by a or b: |A u B| = |A| + |B| - |A n B|.
+    seen = csr_matrix((np.ones(key.size), (key // n_sens, key % n_sens)), shape=(k, n_sens))
+    n_gated = np.bincount(gated_track, minlength=k)
+    both_det = np.asarray((gate @ gate.T)[b, a]).ravel()
+    both_sens = np.asarray((seen @ seen.T)[b, a]).ravel()
+    one_object = n_gated[a] + n_gated[b] - both_det == n_sensors[a] + n_sensors[b] - both_sens
+    rank = np.array([0, 2, 1, -1])[tracks.status].astype(np.int64)
+    older = (rank[a] > rank[b]) | (
+        (rank[a] == rank[b])
+        & ((tracks.age[a] > tracks.age[b]) | ((tracks.age[a] == tracks.age[b]) & (a < b)))
     )
+    shares = out.copy()
     out[b[dom]] = True
-    return out
+    shares[b[one_object & older]] = True
+    return out, shares
 
 
 def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:

@@ -35,8 +35,9 @@ from tracklayer.tracking import association, initiation, jpda, manager, single_s
 from tracklayer.tracking.config import MAX_CONFIRM_N, TrackingConfig, chi2_quantile
 from tracklayer.tracking.detections import Detections, Frame, Pairs
 from tracklayer.tracking.estimators import make_filter
-from tracklayer.tracking.filters import enforce_spd
-from tracklayer.tracking.manager import DELETED, TrackSet
+from tracklayer.tracking.filters import angles_model, enforce_spd
+from tracklayer.tracking.manager import CONFIRMED, DELETED, TENTATIVE, TrackSet
+from tracklayer.tracking.multiframe import ThreeFrameInitiator
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -47,6 +48,9 @@ __all__ = ["BatchTracker", "Detections", "TrackHistory"]
 #: second sensor's line of sight: it turns a range spread of hundreds of km into ~100 m,
 #: far from linear, and this many relinearisations converge it.
 RANGING_ITERATIONS = 10
+
+#: Rounds of outlier exclusion after an update, one detection per track each.
+OUTLIER_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class BatchTracker:
         self._next_group = 0
         self._gate_d2 = chi2_quantile(config.gate_probability, 2)
         self._rows: list[TrackHistory] = []
+        self._three_frame = ThreeFrameInitiator(config) if config.initiation.frames == 3 else None
 
     def run(self, det: Detections) -> TrackHistory:
         """Track all detections, frame by frame in time order, and return the history."""
@@ -216,8 +221,53 @@ class BatchTracker:
         if np.any(in_bank):
             tracks, ti, di = self._update_with_banks(tracks, frame, gated.select(in_bank), ti, di)
         else:
-            tracks = self.filter.update(tracks, frame, ti, di)
+            tracks, ti, di = self._validated_update(tracks, frame, ti, di)
         return tracks, gated, Pairs(ti, di, np.zeros(ti.size))
+
+    def _validated_update(
+        self, tracks: TrackSet, frame: Frame, ti: I64, di: I64
+    ) -> tuple[TrackSet, I64, I64]:
+        """Update, then drop the assigned detections that the updated state does not
+        explain, worst first, and update those tracks again; returns the pairs kept.
+
+        A detection whose angular residual from the updated state, ``|h|^2 / sigma^2``
+        (chi-square, 2 degrees of freedom), lies outside the gate is another object's:
+        a track whose velocity is still unknown gates kilometres around its prediction,
+        and a sensor that missed its target gives it a neighbour's detection. Among
+        several sensors' lines of sight the outlier stands out after the update, though
+        it drags the others' residuals too; so each round drops one detection per track,
+        the worst (fault exclusion as in receiver autonomous integrity monitoring), for at
+        most ``OUTLIER_ROUNDS`` rounds. The test needs at least three detections on the
+        track (with two, either may be the one at fault).
+        """
+        updated = self.filter.update(tracks, frame, ti, di)
+        keep = np.ones(ti.size, dtype=bool)
+        det = frame.det
+        angles = np.isnan(det.range_m[di])
+        for _ in range(OUTLIER_ROUNDS):
+            live = np.nonzero(keep)[0]
+            t, d = ti[live], di[live]
+            h, _, _ = angles_model(
+                updated.x[t], det.los[d], det.sensor_pos[d], frame.tau[d], frame.basis[d]
+            )
+            d2 = np.einsum("gi,gi->g", h, h) / det.sigma_rad[d] ** 2
+            n_on_track = np.bincount(t, minlength=len(tracks))[t]
+            bad = (d2 > self._gate_d2) & (n_on_track >= 3) & angles[live]
+            if not np.any(bad):
+                break
+            # The worst pair of each track with an outlier.
+            order = np.lexsort((-d2, t))
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = t[order][1:] != t[order][:-1]
+            worst = order[first]
+            worst = worst[bad[worst]]
+            keep[live[worst]] = False
+            redo = np.zeros(len(tracks), dtype=bool)
+            redo[t[worst]] = True
+            again = keep & redo[ti]
+            fixed = self.filter.update(tracks, frame, ti[again], di[again])
+            updated = _take_rows(updated, fixed, redo)
+        return updated, ti[keep], di[keep]
 
     def _update_with_banks(
         self, tracks: TrackSet, frame: Frame, bank_pairs: Pairs, ti: I64, di: I64
@@ -242,11 +292,14 @@ class BatchTracker:
     def _manage(self, tracks: TrackSet, frame: Frame, gated: Pairs, assigned: Pairs) -> TrackSet:
         hit = np.zeros(len(tracks), dtype=bool)
         hit[assigned.track] = True
-        now = manager.dominated(
+        dominated, sharing = manager.redundant(
             tracks, gated.track, gated.det, assigned.track, assigned.det, frame.det.sensor
         )
-        bits = ((tracks.dominated << 1) | now.astype(np.int64)) & ((1 << MAX_CONFIRM_N) - 1)
-        tracks = replace(tracks, dominated=bits)
+        now = dominated | sharing
+        # The streak counts the frames that updated a track: a track fed now and then by
+        # one line of sight that a real track explains must not reset it by missing.
+        shifted = ((tracks.dominated << 1) | now.astype(np.int64)) & ((1 << MAX_CONFIRM_N) - 1)
+        tracks = replace(tracks, dominated=np.where(hit, shifted, tracks.dominated))
         tracks = manager.advance(tracks, hit, frame.time_s, self.config)
         if np.any(tracks.group >= 0):
             tracks = single_sensor.prune(tracks, hit, self.config)
@@ -278,18 +331,23 @@ class BatchTracker:
             positions.append(r)
             covariances.append(c)
         infrared = np.nonzero(~radar)[0]
+        points, points_cov = np.zeros((0, 3)), np.zeros((0, 3, 3))
         if infrared.size >= 2:
             ir = sub.take(infrared)
             got = initiation.initiate(
                 ir.los, ir.sensor_pos, ir.sigma_rad, ir.sensor, tau[infrared], cfg
             )
-            positions.append(got.r)
-            covariances.append(got.cov)
+            points, points_cov = got.r, got.cov
+            if self._three_frame is None:
+                positions.append(got.r)
+                covariances.append(got.cov)
             if cfg.single_sensor.enabled and got.members:
                 used = np.zeros(infrared.size, dtype=bool)
                 used[np.concatenate(got.members)] = True
                 infrared = infrared[~used]
         born = self._born(positions, covariances, frame.time_s)
+        if self._three_frame is not None:
+            born = born.concat(self._born_from_triples(points, points_cov, frame.time_s))
         if cfg.single_sensor.enabled and infrared.size:
             born = born.concat(self._range_banks(sub.take(infrared), frame.time_s))
         return born
@@ -305,6 +363,27 @@ class BatchTracker:
         born = TrackSet.born(self._next_id, x, p, t, self._initial_mode_probabilities())
         self._next_id += k
         return born
+
+    def _born_from_triples(self, r: F64, cov: F64, t: float) -> TrackSet:
+        """Tracks whose triangulated points ``r`` (cov ``cov``) of this frame and points of
+        the two frames before line up
+        (:class:`tracklayer.tracking.multiframe.ThreeFrameInitiator`), born with three
+        hits."""
+        assert self._three_frame is not None
+        triples = self._three_frame.step(r, cov, t)
+        k = triples.x.shape[0]
+        born = TrackSet.born(
+            self._next_id, triples.x, triples.p, t, self._initial_mode_probabilities()
+        )
+        self._next_id += k
+        # A triple is three hits of M-of-N: with M <= 3 the track is confirmed at birth.
+        status = CONFIRMED if self.config.management.confirm_m <= 3 else TENTATIVE
+        return replace(
+            born,
+            status=np.full(k, status, np.int8),
+            history=np.full(k, 0b111, np.int64),
+            age=np.full(k, 3, np.int64),
+        )
 
     def _range_banks(self, det: Detections, t: float) -> TrackSet:
         """One bank of range hypotheses along each line of sight."""
@@ -352,3 +431,21 @@ class BatchTracker:
             np.concatenate([r.status for r in rows]),
             np.concatenate([r.mode_prob for r in rows]),
         )
+
+
+def _take_rows(base: TrackSet, other: TrackSet, rows: NDArray[np.bool_]) -> TrackSet:
+    """``base`` with the filter state (``x``, ``p``, IMM modes) of ``rows`` from ``other``."""
+
+    def pick(a: F64, b: F64) -> F64:
+        out = a.copy()
+        out[rows] = b[rows]
+        return out
+
+    return replace(
+        base,
+        x=pick(base.x, other.x),
+        p=pick(base.p, other.p),
+        mu=pick(base.mu, other.mu),
+        xm=pick(base.xm, other.xm),
+        pm=pick(base.pm, other.pm),
+    )
