@@ -55,7 +55,7 @@ def _truth() -> pa.Table:
     ids, times, alt = zip(*rows, strict=True)
     return pa.table(
         {"object_id": list(ids), "time": utc_timestamps(EPOCH, np.array(times, float)),
-         "alt": list(alt)}
+         "alt_m": list(alt)}
     )  # fmt: skip
 
 

@@ -36,11 +36,11 @@ from tracklayer.space import SatelliteCatalog
 from tracklayer.stages import network
 from tracklayer.stages.coverage import coverage
 from tracklayer.stages.scoring import score
-from tracklayer.stages.sensing import Outage
+from tracklayer.stages.sensing import Outage, sightlines_table
 from tracklayer.stages.sensing import detections as detections_table
 from tracklayer.stages.space import space_segment
 from tracklayer.stages.threats import truth_table
-from tracklayer.stages.tracking import tracks_table
+from tracklayer.stages.tracking import tracking_tables
 
 __all__ = [
     "NETWORK",
@@ -160,9 +160,19 @@ STAGES: tuple[Stage, ...] = (
         ("truth",), ("detections",),
         lambda i: {"detections": detections_table(i.scenario, i.tables["truth"], i.catalog)},
     ),
+    Stage(  # why threats went unseen: each owner's lines of sight (report, not scoring)
+        "sightlines", "sightlines", RAID,
+        (*_SPAN, "threats", "sensors", "space", "environment"), ("truth",), ("sightlines",),
+        lambda i: {
+            "sightlines": sightlines_table(
+                i.scenario, i.tables["truth"], i.catalog, outage=i.outage
+            )
+        },
+    ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
-        ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures"),
+        ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures",
+         "innovations"),
         lambda i: network.network_tables(
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),
@@ -170,11 +180,11 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "tracks", "tracking", RAID, ("epoch", "step_s", "tracking"), ("detections",),
-        ("tracks",), lambda i: {"tracks": tracks_table(i.scenario, i.tables["detections"])},
+        ("tracks", "innovations"), lambda i: tracking_tables(i.scenario, i.tables["detections"]),
     ),
     Stage(
         "metrics", "metrics", RAID, ("tracking",), ("truth", "tracks", "detections"),
-        ("metrics", "gospa"),
+        ("metrics", "tracker_metrics", "gospa"),
         lambda i: score(i.scenario, i.tables["truth"], i.tables["tracks"], i.tables["detections"]),
     ),
     Stage(
@@ -189,8 +199,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "network_attacks", "network attacks", NETWORK, (*_SPAN, "space", "tracking", "network"),
-        ("detections", "truth"), ("network_attacks", "network_attacks_summary"),
-        lambda i: network.attacks(i.scenario, i.tables["detections"], i.tables["truth"], i.catalog),
+        ("detections", "truth", "metrics", "node_tracks", "latency"),
+        ("network_attacks", "network_attacks_summary"),
+        lambda i: network.attacks(
+            i.scenario, i.tables["detections"], i.tables["truth"], i.catalog,
+            network.AttackBaseline(
+                i.tables["metrics"], i.tables["node_tracks"], i.tables["latency"]
+            ),
+        ),
         when=lambda s: s.network is not None and s.network.attacks is not None,
     ),
 )  # fmt: skip

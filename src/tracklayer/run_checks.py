@@ -37,16 +37,16 @@ def threats_cut_off(truth: pa.Table, duration_s: float, step_s: float) -> list[C
     Parameters
     ----------
     truth
-        The ``truth`` table (``object_id``, ``time``, ``alt`` in m).
+        The ``truth`` table (``object_id``, ``time``, ``alt_m``).
     duration_s, step_s
         The scenario's run length and sample interval, s; the run's end is its last
         sample time, the epoch being the first sample's at most ``duration_s`` before.
     """
-    if truth.num_rows == 0 or "alt" not in truth.column_names:
+    if truth.num_rows == 0 or "alt_m" not in truth.column_names:
         return []
     ns = pc.cast(truth["time"], pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
     ids = np.asarray(truth["object_id"].to_pylist(), dtype=str)
-    alt = np.asarray(truth["alt"].to_numpy(zero_copy_only=False), dtype=float)
+    alt = np.asarray(truth["alt_m"].to_numpy(zero_copy_only=False), dtype=float)
     order = np.lexsort((ns, ids))
     last = order[np.r_[ids[order][1:] != ids[order][:-1], True]]
     run_end_ns = int(ns.max())

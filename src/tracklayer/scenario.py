@@ -8,7 +8,7 @@ starts with its field path, e.g. ``space.constellations[1].planes: must be >= 1,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,13 @@ from tracklayer.errors import ScenarioError
 from tracklayer.losses.config import LossesConfig
 from tracklayer.metrics.config import CoverageConfig
 from tracklayer.network.config import NetworkConfig
+from tracklayer.scenario_errors import (
+    LineIndex,
+    did_you_mean,
+    format_validation_errors,
+    problem_line,
+    yaml_line_index,
+)
 from tracklayer.sensors.config import SensorPayload
 from tracklayer.sensors.environment import EnvironmentConfig
 from tracklayer.sensors.radar_config import GroundRadar
@@ -89,7 +96,7 @@ class Scenario(StrictModel):
     def _sensors_exist(self) -> Scenario:
         problems = [
             f"space.constellations[{i}].sensor: no sensor named {c.sensor!r} "
-            f"(defined: {', '.join(sorted(self.sensors))})"
+            f"(defined: {', '.join(sorted(self.sensors))}){did_you_mean(c.sensor, self.sensors)}"
             for i, c in enumerate(self.space.constellations)
             if c.sensor not in self.sensors
         ]
@@ -106,6 +113,7 @@ class Scenario(StrictModel):
         problems = [
             f"sensors.{name}.infrared.band: no band named {payload.infrared.band!r} "
             f"in threats.bands (defined: {', '.join(bands)})"
+            + did_you_mean(payload.infrared.band, bands)
             for name, payload in self.sensors.items()
             if payload.infrared is not None and payload.infrared.band not in self.threats.bands
         ]
@@ -150,13 +158,19 @@ def load_scenario(path: str | Path) -> Scenario:
         With one line per problem, each naming the file and the field path.
     """
     path = Path(path)
-    data = read_yaml_file(path, "scenario")
-    return validate_scenario(data, source=str(path), base_dir=path.parent)
+    data, lines = read_yaml_with_lines(path, "scenario")
+    return validate_scenario(data, source=str(path), base_dir=path.parent, lines=lines)
 
 
 def read_yaml_file(path: Path, what: str) -> Any:
     """Read and parse a YAML file; a missing, unreadable or malformed file is a
     :class:`ScenarioError` naming the path (and line), ``what`` naming the kind of file."""
+    return read_yaml_with_lines(path, what)[0]
+
+
+def read_yaml_with_lines(path: Path, what: str) -> tuple[Any, LineIndex]:
+    """:func:`read_yaml_file`, and the line of each field in the file
+    (:func:`tracklayer.scenario_errors.yaml_line_index`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -165,13 +179,21 @@ def read_yaml_file(path: Path, what: str) -> Any:
         raise ScenarioError(f"{path}: is a folder, expected a {what} YAML file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read the {what} file ({exc})") from None
-    return parse_yaml(text, source=str(path))
+    data = parse_yaml(text, source=str(path))
+    return data, yaml_line_index(text, _StrictLoader)
 
 
 def validate_scenario(
-    data: Any, *, source: str = "scenario", base_dir: Path | None = None
+    data: Any,
+    *,
+    source: str = "scenario",
+    base_dir: Path | None = None,
+    lines: LineIndex | None = None,
 ) -> Scenario:
-    """Validate already parsed scenario data (a mapping) and resolve its data files."""
+    """Validate already parsed scenario data (a mapping) and resolve its data files.
+
+    ``lines`` (:func:`tracklayer.scenario_errors.yaml_line_index` of the file) adds each
+    problem's line to its message."""
     if not isinstance(data, Mapping):
         raise ScenarioError(
             f"{source}: expected a mapping of scenario fields at the top level, "
@@ -180,15 +202,17 @@ def validate_scenario(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        lines = format_validation_errors(exc, data)
+        problems = format_validation_errors(exc, data, lines=lines, model=Scenario)
         raise ScenarioError(
-            f"{source}: {len(lines)} problem{'s' if len(lines) > 1 else ''}:\n  "
-            + "\n  ".join(lines)
+            f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n  "
+            + "\n  ".join(problems)
         ) from None
-    return _resolve_files(scenario, base_dir or Path.cwd(), source)
+    return _resolve_files(scenario, base_dir or Path.cwd(), source, lines)
 
 
-def _resolve_files(scenario: Scenario, base_dir: Path, source: str) -> Scenario:
+def _resolve_files(
+    scenario: Scenario, base_dir: Path, source: str, lines: LineIndex | None = None
+) -> Scenario:
     constellations = []
     problems = []
     for i, constellation in enumerate(scenario.space.constellations):
@@ -196,7 +220,13 @@ def _resolve_files(scenario: Scenario, base_dir: Path, source: str) -> Scenario:
         if file is not None:
             resolved = file if Path(file).is_absolute() else (base_dir / file).resolve()
             if not resolved.is_file():
-                problems.append(f"space.constellations[{i}].file: file not found: {resolved}")
+                problems.append(
+                    problem_line(
+                        ("space", "constellations", i, "file"),
+                        f"file not found: {resolved}",
+                        lines,
+                    )
+                )
             constellation = constellation.model_copy(update={"file": resolved})
         constellations.append(constellation)
     if problems:
@@ -205,10 +235,12 @@ def _resolve_files(scenario: Scenario, base_dir: Path, source: str) -> Scenario:
     return scenario.model_copy(update={"space": space})
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML loader that refuses duplicate keys and leaves timestamps as text.
 
     Timestamps stay strings so that pydantic parses them and insists on a time zone.
+    LibYAML's parser when PyYAML was built with it (six times faster on a scenario file
+    than the pure-Python one, the same documents), else the pure-Python parser.
     """
 
 
@@ -250,67 +282,3 @@ def parse_yaml(text: str, *, source: str) -> Any:
         raise ScenarioError(f"{source}:{where}: invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{source}: invalid YAML: {exc}") from None
-
-
-def format_validation_errors(exc: ValidationError, data: Any) -> list[str]:
-    """One line per pydantic error: ``field.path[i].name: what was expected, got what``."""
-    lines = []
-    for error in exc.errors(include_url=False):
-        path = _field_path(error["loc"], data)
-        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            tag = str((error.get("ctx") or {}).get("discriminator", "kind")).strip("'")
-            path = f"{path}.{tag}" if path else tag
-        lines.append(f"{path}: {_describe(error)}" if path else _describe(error))
-    return lines
-
-
-def _field_path(loc: Sequence[int | str], data: Any) -> str:
-    """Dotted field path; drops the union tags pydantic inserts for discriminated unions."""
-    text = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            continue
-        if isinstance(node, Mapping) and part not in node and node.get("kind") == part:
-            continue  # the tag of a discriminated union, not a key of the file
-        if part.startswith("function-") or part.endswith("]"):
-            continue  # validator wrappers and tagged-union member names
-        text += f".{part}" if text else part
-        node = node.get(part) if isinstance(node, Mapping) else None
-    return text
-
-
-_BOUNDS = {
-    "greater_than_equal": (">=", "ge"),
-    "greater_than": (">", "gt"),
-    "less_than_equal": ("<=", "le"),
-    "less_than": ("<", "lt"),
-}
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    got = error.get("input")
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        return "unknown field (check the spelling; `tracklayer schema` lists the fields)"
-    if kind in _BOUNDS:
-        symbol, key = _BOUNDS[kind]
-        return f"must be {symbol} {ctx.get(key)}, got {got!r}"
-    if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
-    if kind == "union_tag_invalid":
-        return f"must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
-    if kind == "union_tag_not_found":
-        return "required field is missing"
-    if kind == "string_pattern_mismatch":
-        return f"must match {ctx.get('pattern')}, got {got!r}"
-    message = str(error["msg"])
-    message = message.removeprefix("Value error, ")
-    if isinstance(got, Mapping | list):
-        return message
-    return f"{message[:1].lower()}{message[1:]}, got {got!r}"

@@ -63,6 +63,19 @@ def test_oem_round_trip_through_independent_reader(tmp_path: Path) -> None:
     assert "CREATION_DATE = 2024-01-02T03:04:05.000000" in paths[0].read_text()
 
 
+def test_satellite_oems_validate_against_the_ccsds_schema(tmp_path: Path) -> None:
+    """Reference: the CCSDS OEM 2.0 schema, as ccsds-ndm's object model (it refuses a
+    keyword, value or frame the schema does not list). Positions back to 1 mm."""
+    ccsds_io = pytest.importorskip("ccsds_ndm.ndm_io")
+    cat = _catalog()
+    eph = propagate(cat, EPOCH, np.arange(0.0, 600.0, 60.0))
+    for i, path in enumerate(write_oem_files(tmp_path, cat, eph, creation_date=EPOCH)):
+        segment = ccsds_io.NdmIo().from_path(path).body.segment[0]
+        assert segment.metadata.ref_frame == "ITRF"
+        xs = np.array([s.x.value for s in segment.data.state_vector]) * 1e3
+        np.testing.assert_allclose(xs, eph.r_ecef[i, :, 0], atol=1e-3, rtol=0)
+
+
 def test_invalid_states_are_left_out(tmp_path: Path) -> None:
     """NaN states (SGP4 failures) are skipped; a satellite with none is not written."""
     r = np.full((4, 3), 7.0e6)

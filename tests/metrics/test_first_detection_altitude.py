@@ -26,7 +26,7 @@ def test_first_detection_altitude_is_the_truth_altitude_then() -> None:
             "time": utc_timestamps(EPOCH, t),
             "x": 7e6 + 100.0 * t, "y": np.repeat([0.0, 1e5], 11), "z": np.zeros(n),
             "vx": np.full(n, 100.0), "vy": np.zeros(n), "vz": np.zeros(n),
-            "alt": 100.0 * t,
+            "alt_m": 100.0 * t,
         }
     )  # fmt: skip
     det = pa.table(

@@ -29,7 +29,7 @@ def _truth() -> pa.Table:
             "time": utc_timestamps(EPOCH, t),
             "x": x, "y": y, "z": np.zeros(n),
             "vx": np.full(n, 1000.0), "vy": np.zeros(n), "vz": np.zeros(n),
-            "lat": np.zeros(n), "lon": np.zeros(n), "alt": np.zeros(n),
+            "lat_rad": np.zeros(n), "lon_rad": np.zeros(n), "alt_m": np.zeros(n),
             "phase": ["midcourse"] * n,
         }
     )  # fmt: skip

@@ -6,8 +6,16 @@ import pyarrow.compute as pc
 import pytest
 
 from tracklayer.errors import ScenarioError
-from tracklayer.network.attacks import attack_pool, attack_summary, draw_outages, run_attacks
+from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.network.attacks import (
+    AttackBaseline,
+    attack_pool,
+    attack_summary,
+    draw_outages,
+    run_attacks,
+)
 from tracklayer.network.config import NetworkAttacks
+from tracklayer.network.stage import run_network
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.synthetic import Raid, make_raid
 
@@ -54,3 +62,23 @@ def test_cutting_off_the_c2_node_removes_its_tracker(raid: Raid) -> None:
     rows, _ = _run(raid, {"pool": "nodes", "owner": "joint", "counts": [1], "draws": 1})
     assert "joint" not in set(rows["tracker"].to_pylist())
     assert set(rows["lost"].to_pylist()) == {"joint"}
+
+
+def test_the_raid_run_stands_for_the_draw_that_loses_nothing(raid: Raid) -> None:
+    """Reusing the raid's own network run (nothing lost) for k = 0 gives the rows a rerun
+    gives, whatever the fusion interval of the raid's fused picture (warning is read from
+    the node trackers alone)."""
+    config = network_config(**CONFIG, attacks={"pool": "stations", "counts": [0, 1], "draws": 1})
+    space = space_states(raid.sat_pos, raid.times_s, ["USA", "JPN"])
+    rerun = run_attacks(config, TrackingConfig(), space, raid.detections, raid.truth, raid.epoch)
+    own = run_network(config, TrackingConfig(), space, raid.detections, raid.epoch,
+                      fusion_interval_s=2.0)  # fmt: skip
+    metrics, _ = tracking_metrics(raid.truth, own.tracks, raid.detections, TrackingConfig())
+    reused = run_attacks(
+        config, TrackingConfig(), space, raid.detections, raid.truth, raid.epoch,
+        baseline=AttackBaseline(metrics, own.node_tracks, own.latency),
+    )  # fmt: skip
+    assert reused.num_rows == rerun.num_rows > 0
+    for name in reused.column_names:  # NaN latency (a node that received nothing) in both
+        a, b = reused[name].to_pylist(), rerun[name].to_pylist()
+        assert all(x == y or (x != x and y != y) for x, y in zip(a, b, strict=True)), name

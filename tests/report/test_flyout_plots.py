@@ -28,9 +28,9 @@ def _truth() -> pa.Table:
             "vx",
             "vy",
             "vz",
-            "lat",
-            "lon",
-            "alt",
+            "lat_rad",
+            "lon_rad",
+            "alt_m",
             "phase",
             "intensity_swir_w_sr",
             "intensity_mwir_w_sr",
@@ -50,9 +50,9 @@ def _truth() -> pa.Table:
                 rows[c].append(7e6)
             for c in ("vx", "vy", "vz"):
                 rows[c].append(1000.0 + 10.0 * i)
-            rows["lat"].append(lat[i])
-            rows["lon"].append(lon[i])
-            rows["alt"].append(alt[i])
+            rows["lat_rad"].append(lat[i])
+            rows["lon_rad"].append(lon[i])
+            rows["alt_m"].append(alt[i])
             rows["phase"].append("boost" if i < 10 else "midcourse")
             rows["intensity_swir_w_sr"].append(1e5 if i < 10 else 1.0)
             rows["intensity_mwir_w_sr"].append(1e5 if i < 10 else 10.0)

@@ -40,7 +40,7 @@ from tracklayer.report.html import REPORT_FILE, write_report
 from tracklayer.report.run_plots import custody_error_series, flights
 from tracklayer.scenario import validate_scenario
 from tracklayer.tracking.config import TrackingConfig
-from tracklayer.tracking.run import run_tracking
+from tracklayer.tracking.run import run_tracking_tables
 from tracklayer.tracking.synthetic import EPOCH, make_raid
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +54,7 @@ SECTIONS = (
     "consistency",
     "gospa",
     "comparison",
+    "fused",
     "ground-tracks",
 )
 RADAR = {"name": "R1", "owner": "JPN", "lat_deg": 41.0, "lon_deg": 131.0, "alt_km": 0.1}
@@ -142,7 +143,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     raid = make_raid(n_threats=3, n_sats=10, duration_s=150.0, step_s=1.0, seed=3)
     config = TrackingConfig()
-    national = run_tracking(raid.detections, config, epoch=EPOCH)
+    national, innovations = run_tracking_tables(raid.detections, config, epoch=EPOCH)
     tracks = pa.concat_tables([national, fuse_timeline(national, EPOCH)])
     detections = pa.concat_tables(
         [raid.detections, _radar_detections(raid.truth, raid.detections.num_rows)]
@@ -152,6 +153,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("truth", raid.truth),
         ("detections", detections),
         ("tracks", tracks),
+        ("innovations", innovations),
         ("metrics", metrics),
         ("gospa", gospa_table),
     ):
@@ -214,11 +216,15 @@ def test_report_has_every_section_and_table(run_dir: Path) -> None:
     raw = (run_dir / REPORT_FILE).read_text(encoding="utf-8")
     assert "&lt;for the report test&gt; &amp; its tables" in raw
     assert "<for the report test>" not in raw
-    # One figure per plot: coverage map, timelines, custody, custody timelines, NEES,
+    # One figure per plot: coverage map, timelines, custody, custody timelines, NEES, NIS,
     # GOSPA, comparison, ground tracks.
-    assert len(_decoded_images(page)) == 8
-    assert "median NEES" in text
-    assert "held, %" in text and "seen not held, s" in text
+    assert len(_decoded_images(page)) == 9
+    assert "median NEES" in text and "median NIS" in text
+    assert "held, %" in text and "losses" in text
+    # Time not held, by reason; without a sightlines table the unseen reason is unknown.
+    assert "not seen (no sightlines table), s" in text
+    # The fused picture has no sensors: detection reads as not applying, not as 0 of N.
+    assert "n/a: fuses tracks" in text and "share of fused moments, %" in text
 
 
 def test_report_is_self_contained(run_dir: Path) -> None:

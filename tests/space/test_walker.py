@@ -80,7 +80,7 @@ def test_constellation_union_dispatches_on_kind() -> None:
     assert _walker().raan_spread_rad == pytest.approx(TWO_PI)
     with pytest.raises(ValidationError, match="tle"):
         adapter.validate_python({"kind": "tle", "name": "X", "owner": "USA", "sensor": "ir"})
-    with pytest.raises(ValidationError, match=r"\.json, \.csv or \.xml"):
+    with pytest.raises(ValidationError, match=r"\.json, \.csv, \.xml, \.omm or \.kvn"):
         adapter.validate_python(
             {"kind": "omm", "name": "X", "owner": "USA", "sensor": "ir", "file": "a.txt"}
         )

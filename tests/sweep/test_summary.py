@@ -153,3 +153,65 @@ def test_write_summary_files(dataset: Path) -> None:
         "plots/first_track_s_vs_x.png",
     } <= files
     assert all((dataset / f).stat().st_size > 0 for f in files)
+
+
+def test_html_summary_prints_axes_as_given_and_no_column_twice(dataset: Path) -> None:
+    """Reference: the dataset's axis x takes 0, 1, 2, 3 (written as 0.0... in Parquet) and
+    its designs have 10, 20, 20 and 30 satellites; the page prints ``0`` not ``0.0``, each
+    header once, both objectives, the Pareto and trend figures, and d4's failed case."""
+    from html.parser import HTMLParser
+
+    from tracklayer.sweep.html_summary import SUMMARY_HTML, axis_text
+
+    assert "summary.html" in {p.as_posix() for p in write_summary(dataset)}
+    page = (dataset / SUMMARY_HTML).read_text(encoding="utf-8")
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.headers: list[list[str]] = []
+            self.cells: list[str] = []
+            self.tag = ""
+            self.images = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tag = tag
+            if tag == "thead":
+                self.headers.append([])
+            self.images += tag == "img"
+
+        def handle_data(self, data: str) -> None:
+            if self.tag == "th" and self.headers and data.strip():
+                self.headers[-1].append(data.strip())
+            elif self.tag == "td" and data.strip():
+                self.cells.append(data.strip())
+
+    parsed = Cells()
+    parsed.feed(page)
+    designs = parsed.headers[0]
+    assert designs[:3] == ["x", "satellites (all owners)", "cases"]
+    assert len(designs) == len(set(designs))
+    assert any("custody" in h for h in designs) and any("first track" in h for h in designs)
+    assert "0" in parsed.cells and "0.0" not in parsed.cells and "3" in parsed.cells
+    assert "1 + 1 failed" in parsed.cells and "RuntimeError: boom" in page
+    assert parsed.images == 2 + 2  # a Pareto plot and a trend per objective
+    assert "http://" not in page and "https://" not in page
+    assert [axis_text(v) for v in (16.0, 0.5, 1200.0, "walker", None)] == [
+        "16", "0.5", "1200", "walker", "–"
+    ]  # fmt: skip
+
+
+def test_objectives_of_a_sweep_with_raids_and_coverage() -> None:
+    """Raids and coverage both ran: the raid objectives, then coverage's per k and altitude."""
+    import pyarrow as pa
+
+    from tracklayer.sweep.summary import objectives
+
+    summary = pa.table(
+        {"source": ["raid", "raid", "coverage", "coverage"],
+         "group": ["joint"] * 4, "target_altitude_km": [None, None, 0.0, 50.0],
+         "metric": ["first_track_s", "custody_fraction", "pct_time_k1", "pct_time_k1"]}
+    )  # fmt: skip
+    assert [o.name for o in objectives(summary)] == [
+        "first_track_s", "custody_fraction", "pct_time_k1_0km", "pct_time_k1_50km"
+    ]  # fmt: skip

@@ -15,6 +15,9 @@ from tracklayer.threats.signature import (
     plume_altitude_factor,
     plume_band_shares,
     plume_intensity_default,
+    plume_spectral_emissivity,
+    propellant_class,
+    water_fraction,
 )
 
 
@@ -112,3 +115,43 @@ def test_plume_band_shares_follow_the_exhaust_bands() -> None:
     i = plume_intensity_default(1e6, 2500.0, 0.02, 1800.0, (2.6, 2.9), "solid")
     share = plume_band_shares(1800.0, (2.6, 2.9), "solid")[0]
     assert i == pytest.approx(0.02 * 0.5 * 1e6 * 2500.0 * share / (4 * math.pi))
+
+
+def test_exhaust_water_share_by_element_balance() -> None:
+    """H₂O's share of the afterburnt exhaust's H₂O + CO₂, from each propellant's formula.
+
+    Reference: stoichiometry worked by hand. UDMH/N₂O₄: (CH₃)₂N₂H₂ + 2 N₂O₄ → 2 CO₂ + 4 H₂O
+    + 3 N₂, so 4/6. Kerosene CH₁.₉₅: 0.975 H₂O per CO₂, so 0.975/1.975. AP/HTPB/Al 68/14/18
+    per 100 g: 0.5788 mol NH₄ClO₄ (117.49 g/mol) gives 2.315 mol H and 0.5788 mol Cl (to
+    HCl); 14 g of (C₄H₆)ₙ (54.09 g/mol per C₄H₆) gives 1.035 mol C and 1.553 mol H; so
+    H₂O = (3.868 - 0.579) / 2 = 1.645 mol against 1.035 mol CO₂. Tolerance 1e-3 (rounding
+    of the hand figures).
+    """
+    assert water_fraction("udmh_n2o4") == pytest.approx(4.0 / 6.0, abs=1e-3)
+    assert water_fraction("kerosene") == pytest.approx(0.975 / 1.975, abs=1e-3)
+    assert water_fraction("solid") == pytest.approx(1.645 / (1.645 + 1.035), abs=1e-3)
+    assert propellant_class("liquid") == "kerosene"
+    with pytest.raises(ValueError, match="propellant"):
+        propellant_class("hydrazine")
+
+
+def test_propellant_sets_the_exhaust_spectrum() -> None:
+    """A water-rich exhaust (UDMH/N₂O₄) is brighter in the H₂O bands and dimmer at 4.3 µm
+    than kerosene; alumina gives the solid the strongest window continuum.
+
+    Reference: the element balance above and the species of each band (module notes):
+    the 1.87 and 6.3 µm bands are H₂O's, the 4.3 µm band CO₂'s, so their peaks scale with
+    each species' share (2/3 against 0.494 for H₂O). Tolerance: 1e-3 on the ratios (the
+    far wings of the neighbouring bands).
+    """
+    nu = np.array([5330.0, 2260.0, 2800.0])  # H₂O 1.87 µm, CO₂ 4.3 µm, the 3.6 µm window
+    gas = {p: plume_spectral_emissivity(nu, p) for p in ("kerosene", "udmh_n2o4", "solid")}
+    x_k, x_u = water_fraction("kerosene"), water_fraction("udmh_n2o4")
+    assert gas["udmh_n2o4"][0][0] / gas["kerosene"][0][0] == pytest.approx(x_u / x_k, rel=1e-3)
+    ratio_co2 = (1.0 - x_u) / (1.0 - x_k)
+    assert gas["udmh_n2o4"][0][1] / gas["kerosene"][0][1] == pytest.approx(ratio_co2, rel=1e-3)
+    window = {p: g[0][2] + g[1][2] for p, g in gas.items()}
+    assert window["solid"] > 5 * window["kerosene"] > 5 * window["udmh_n2o4"]
+    # The band's share follows: H₂O-rich exhaust puts more of itself at 2.7 µm.
+    shares = {p: plume_band_shares(1800.0, (2.6, 2.9), p)[0] for p in gas}
+    assert shares["udmh_n2o4"] > shares["kerosene"] > shares["solid"]

@@ -86,7 +86,7 @@ def test_pressure_limit_respected_or_reported() -> None:
     )
     phase = truth["phase"].cast("string").to_numpy(zero_copy_only=False)
     v2 = sum(truth[c].to_numpy() ** 2 for c in ("vx", "vy", "vz"))
-    q = 0.5 * us1976().density(truth["alt"].to_numpy()) * v2
+    q = 0.5 * us1976().density(truth["alt_m"].to_numpy()) * v2
     gliding = np.flatnonzero(np.isin(phase, ["glide", "manoeuvre"]))
     assert gliding.size > 200
     assert q[gliding[100:]].max() < 35e3

@@ -42,18 +42,45 @@ def tables(config: ThreatsConfig) -> tuple[pa.Table, pa.Table]:
 def test_truth_columns_and_order(tables: tuple[pa.Table, pa.Table]) -> None:
     """DESIGN columns, SI units, UTC nanosecond times on the 2 s grid, sorted by time."""
     truth, _ = tables
-    names = ["object_id", "kind", "time", "x", "y", "z", "vx", "vy", "vz", "lat", "lon", "alt"]
+    names = [
+        "object_id",
+        "kind",
+        "time",
+        "x",
+        "y",
+        "z",
+        "vx",
+        "vy",
+        "vz",
+        "lat_rad",
+        "lon_rad",
+        "alt_m",
+    ]
     assert truth.column_names[:12] == names
-    assert truth.column_names[12:] == ["phase", "intensity_swir_w_sr", "intensity_mwir_w_sr"]
+    assert truth.column_names[12:] == [
+        "phase", "propellant", "intensity_swir_w_sr", "intensity_mwir_w_sr"
+    ]  # fmt: skip
     assert truth.schema.field("time").type == pa.timestamp("ns", tz="UTC")
     t = truth["time"].cast(pa.int64()).to_numpy()
     assert np.all(np.diff(t) >= 0)
     assert np.all((t - t[0]) % 2_000_000_000 == 0)
     # Spent upper stages (threats.separation) fly beside the missiles after burnout.
     assert set(truth["kind"].cast(pa.string()).to_pylist()) == {"ballistic", "hgv", "stage"}
-    lat = truth["lat"].to_numpy()
+    lat = truth["lat_rad"].to_numpy()
     assert np.all(np.abs(lat) < np.pi / 2) and np.abs(lat).max() > 0.4  # radians
     assert np.all(truth["intensity_mwir_w_sr"].to_numpy() > 0)
+
+
+def test_propellant_marks_the_burning_stages(tables: tuple[pa.Table, pa.Table]) -> None:
+    """The ``propellant`` column names the burning stage's class on every boost row of a
+    missile or glider, and is null on every other row (coast, glide, spent stages)."""
+    truth, _ = tables
+    phase = np.asarray(truth["phase"].cast(pa.string()).to_pylist(), dtype=object)
+    prop = np.asarray(truth["propellant"].to_pylist(), dtype=object)
+    boost = phase == "boost"
+    assert boost.any() and (~boost).any()
+    assert set(prop[boost]) == {"solid"}
+    assert all(p is None for p in prop[~boost])
 
 
 def test_phases_and_events(tables: tuple[pa.Table, pa.Table]) -> None:

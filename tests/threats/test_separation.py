@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 import pytest
+from scipy.integrate import quad
 
 from tracklayer.constants import (
     J2_EARTH,
@@ -22,6 +23,7 @@ from tracklayer.threats.separation import (
     add_spent_stages,
     equilibrium_temperature_k,
     gravity_ecef,
+    reflected_sunlight_w_sr,
 )
 
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
@@ -53,7 +55,7 @@ def _truth_and_events(r0: np.ndarray, v0: np.ndarray, n: int) -> tuple[pa.Table,
             "time": pa.array(ns, pa.timestamp("ns", tz="UTC")),
             "x": pos[:, 0], "y": pos[:, 1], "z": pos[:, 2],
             "vx": np.full(n, v0[0]), "vy": np.full(n, v0[1]), "vz": np.full(n, v0[2]),
-            "lat": np.zeros(n), "lon": np.zeros(n), "alt": np.full(n, 200e3),
+            "lat_rad": np.zeros(n), "lon_rad": np.zeros(n), "alt_m": np.full(n, 200e3),
             "phase": pa.array(["midcourse"] * n).dictionary_encode(),
             "intensity_lwir_w_sr": np.full(n, 50.0),
         }
@@ -124,3 +126,30 @@ def test_equilibrium_temperature_in_sunlight_and_shadow() -> None:
     assert got[1] == pytest.approx(dark**0.25, rel=1e-9)
     assert 150 < got[1] < got[0] < 320
     assert math.isfinite(float(got.sum()))
+
+
+def test_reflected_sunlight_against_the_solar_spectrum() -> None:
+    """A sunlit stage reflects ``(1 - α) E_band A / (4π)`` on average; none in shadow.
+
+    Reference: the Sun's in-band irradiance integrated here by quadrature of Planck's law at
+    5772 K (IAU 2015 nominal T_eff and radius, 1 au), times (1 - α) A / (4π), α = 0.5,
+    A = 4 m²; tolerance 1e-4 relative (the band table's interpolation). The total over all
+    wavelengths is the solar constant (1361 W/m², Kopp and Lean 2011) within 0.1 %.
+    """
+    cfg = SeparationConfig()
+    c1, c2 = 2 * 6.62607015e-34 * 299792458.0**2, 6.62607015e-34 * 299792458.0 / 1.380649e-23
+
+    def planck(lam: float) -> float:
+        return c1 / lam**5 / math.expm1(c2 / (lam * 5772.0))
+
+    dilution = math.pi * (6.957e8 / 1.495978707e11) ** 2
+    total = dilution * quad(planck, 1e-8, 1e-3, limit=400, points=[5e-7])[0]
+    assert total == pytest.approx(1361.0, rel=1e-3)
+    r = WGS84_A_M + 800 * KM
+    pos = np.array([[r, 0.0, 0.0], [r, 0.0, 0.0]])
+    sun = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
+    for band in ((1.4, 3.0), (2.6, 2.9), (8.0, 12.0)):
+        e_band = dilution * quad(planck, band[0] * 1e-6, band[1] * 1e-6)[0]
+        got = reflected_sunlight_w_sr(pos, sun, cfg, band)
+        assert got[0] == pytest.approx(0.5 * e_band * 4.0 / (4 * math.pi), rel=1e-4)
+        assert got[1] == 0.0

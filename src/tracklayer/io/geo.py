@@ -1,5 +1,8 @@
 """GeoJSON (RFC 7946) and KML 2.2 (OGC 07-147r2) of coverage cells and ground tracks.
 
+:func:`geojson_to_kml` also writes the polygons of :mod:`tracklayer.io.geo_areas`
+(impact areas, radar fans) as KML ``Polygon``/``MultiGeometry`` placemarks.
+
 Coordinates are WGS 84 longitude, latitude in degrees (GeoJSON's and KML's order), heights
 dropped (ground tracks are the sub-object points). A ground track that crosses the
 antimeridian is cut there into the parts of a ``MultiLineString`` (RFC 7946 section 3.1.9),
@@ -127,6 +130,21 @@ def _kml_geometry(geometry: dict[str, Any]) -> str:
     if kind == "MultiLineString":
         lines = "".join(_kml_geometry({"type": "LineString", "coordinates": c}) for c in coords)
         return f"<MultiGeometry>{lines}</MultiGeometry>"
+    if kind == "Polygon":
+        outer, *holes = coords
+        inner = "".join(
+            f"<innerBoundaryIs><LinearRing><coordinates>{_kml_coordinates(h)}</coordinates>"
+            "</LinearRing></innerBoundaryIs>"
+            for h in holes
+        )
+        return (
+            "<Polygon><outerBoundaryIs><LinearRing><coordinates>"
+            f"{_kml_coordinates(outer)}</coordinates></LinearRing></outerBoundaryIs>{inner}"
+            "</Polygon>"
+        )
+    if kind == "MultiPolygon":
+        polygons = "".join(_kml_geometry({"type": "Polygon", "coordinates": c}) for c in coords)
+        return f"<MultiGeometry>{polygons}</MultiGeometry>"
     raise ValueError(f"geometry type {kind!r} has no KML form here")
 
 

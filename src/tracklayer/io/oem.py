@@ -12,9 +12,6 @@ is ``ITRF`` (the Earth-fixed frame realised by the ITRS; our polar motion is zer
 
 from __future__ import annotations
 
-import os
-import re
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,18 +20,18 @@ from numpy.typing import NDArray
 
 from tracklayer.constants import KM
 from tracklayer.frames import datetime64_ns
+from tracklayer.io.outputs import safe_file_name
+from tracklayer.io.outputs import write_text_atomic as _write_atomic
 from tracklayer.space.catalog import SatelliteCatalog
 from tracklayer.space.propagate import Ephemeris
 
 __all__ = ["oem_file_name", "write_oem", "write_oem_files"]
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
 
 def oem_file_name(sat_id: str) -> str:
     """File name for a satellite's OEM: the id with characters other than letters, digits,
     ``.``, ``_`` and ``-`` replaced by ``_``, plus ``.oem``."""
-    return _UNSAFE.sub("_", sat_id).strip("_.") + ".oem"
+    return safe_file_name(sat_id, ".oem")
 
 
 def _header(originator: str, creation_date: datetime | None) -> str:
@@ -65,18 +62,6 @@ def _segment(name: str, epochs: list[str], states_km: NDArray[np.float64]) -> st
         for e, (x, y, z, vx, vy, vz) in zip(epochs, states_km.tolist(), strict=True)
     )
     return meta + data
-
-
-def _write_atomic(target: Path, text: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="ascii", newline="\n")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
 
 
 def write_oem(

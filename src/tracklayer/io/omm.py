@@ -1,8 +1,9 @@
-"""CCSDS Orbit Mean-elements Messages (OMM, CCSDS 502.0-B-3) in JSON, CSV and XML.
+"""CCSDS Orbit Mean-elements Messages (OMM, CCSDS 502.0-B-3) in JSON, CSV, XML and KVN.
 
 The three encodings public catalogues publish (CelesTrak's ``FORMAT=json|csv|xml``,
 Space-Track's OMM classes) carry the same keywords. CSV and XML are split into records
 by :func:`sgp4.omm.parse_csv` and :func:`sgp4.omm.parse_xml`, JSON is a list of objects;
+KVN (``.omm``, ``.kvn``) is split into messages by :func:`tracklayer.io.omm_kvn.kvn_records`;
 each record is checked field by field and then handed to :func:`sgp4.omm.initialize`,
 so a bad record is reported with the file, its index and OBJECT_NAME, and the field.
 """
@@ -21,6 +22,7 @@ from sgp4 import omm
 from sgp4.api import SGP4_ERRORS, Satrec
 
 from tracklayer.errors import InputFormatError
+from tracklayer.io.omm_kvn import kvn_records
 from tracklayer.io.tle import ElementSet
 
 __all__ = ["read_omm"]
@@ -167,9 +169,12 @@ def _records(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
                 ) from None
             yield f"{path} segment {index}", fields
             index += 1
+    elif suffix in (".omm", ".kvn"):
+        yield from kvn_records(path)
     else:
         raise InputFormatError(
-            f"{path}: unknown OMM encoding {suffix!r}, expected .json, .csv or .xml"
+            f"{path}: unknown OMM encoding {suffix!r}, expected .json, .csv, .xml or "
+            ".omm/.kvn (KVN)"
         )
 
 
@@ -180,7 +185,8 @@ def read_omm(path: Path) -> list[ElementSet]:
     ----------
     path : Path
         ``.json`` (a list of keyword objects, CelesTrak style), ``.csv`` (a header line of
-        keywords) or ``.xml`` (CCSDS NDM/XML ``<omm>`` segments).
+        keywords), ``.xml`` (CCSDS NDM/XML ``<omm>`` segments) or ``.omm``/``.kvn`` (KVN
+        messages, each opening with ``CCSDS_OMM_VERS``).
 
     Returns
     -------

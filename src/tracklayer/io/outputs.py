@@ -8,8 +8,10 @@ part-way leaves the output folder as it was.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,3 +60,26 @@ def run_folder_name(path: Path) -> str:
     if name.startswith(".") and STAGING_INFIX in name:
         return name[1:].rsplit(STAGING_INFIX, 1)[0]
     return name
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str, suffix: str) -> str:
+    """A portable file name for an object's id: characters other than letters, digits,
+    ``.``, ``_`` and ``-`` replaced by ``_``, plus ``suffix`` (``.oem``, ``.e``...)."""
+    return _UNSAFE.sub("_", name).strip("_.") + suffix
+
+
+def write_text_atomic(target: Path, text: str, encoding: str = "ascii") -> Path:
+    """Write ``text`` to ``target`` through a temporary file and a rename, so a reader
+    never sees half a file; the folder is created. Returns ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text, encoding=encoding, newline="\n")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target

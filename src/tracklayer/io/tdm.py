@@ -325,15 +325,7 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     """Parse the angle (and range) segments of a KVN TDM held in memory (see
     :func:`read_tdm`); error messages name ``source`` and the line."""
     p = source
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise InputFormatError(f"{p}: not an ASCII TDM file (byte {exc.start})") from None
-    elif not text.isascii():
-        bad = next(i for i, ch in enumerate(text) if not ch.isascii())
-        raise InputFormatError(f"{p}: not an ASCII TDM file (character {bad})")
-    lines = text.splitlines()
+    lines = _ascii_text(text, p).splitlines()
     segments: list[TrackingData] = []
     state = "header"
     meta: dict[str, str] = {}
@@ -360,17 +352,7 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
                     raise InputFormatError(f"{where}: META_START before CCSDS_TDM_VERS")
                 state, meta = "meta", {}
             elif line == "META_STOP":
-                for key in ("PARTICIPANT_1", "ANGLE_TYPE", "TIME_SYSTEM"):
-                    if key not in meta:
-                        raise InputFormatError(f"{where}: metadata block lacks {key}")
-                if meta["TIME_SYSTEM"] != "UTC":
-                    raise InputFormatError(
-                        f"{where}: TIME_SYSTEM must be UTC, got {meta['TIME_SYSTEM']!r}"
-                    )
-                if meta["ANGLE_TYPE"] not in ("RADEC", "AZEL"):
-                    raise InputFormatError(
-                        f"{where}: ANGLE_TYPE must be RADEC or AZEL, got {meta['ANGLE_TYPE']!r}"
-                    )
+                _check_metadata(meta, where)
                 state = "after_meta"
             elif line == "DATA_START":
                 state, data, skipped = "data", {k: [] for k in _DATA_KEYS}, Counter()
@@ -405,6 +387,32 @@ def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     if not seen_version:
         raise InputFormatError(f"{p}, line 1: not a TDM (no CCSDS_TDM_VERS)")
     return segments
+
+
+def _ascii_text(text: bytes | str, source: str) -> str:
+    """The file's text; a non-ASCII byte or character is an error naming its offset."""
+    if isinstance(text, bytes):
+        try:
+            return text.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise InputFormatError(f"{source}: not an ASCII TDM file (byte {exc.start})") from None
+    if not text.isascii():
+        bad = next(i for i, ch in enumerate(text) if not ch.isascii())
+        raise InputFormatError(f"{source}: not an ASCII TDM file (character {bad})")
+    return text
+
+
+def _check_metadata(meta: dict[str, str], where: str) -> None:
+    """A metadata block names its participant, angle type (RADEC or AZEL) and UTC."""
+    for key in ("PARTICIPANT_1", "ANGLE_TYPE", "TIME_SYSTEM"):
+        if key not in meta:
+            raise InputFormatError(f"{where}: metadata block lacks {key}")
+    if meta["TIME_SYSTEM"] != "UTC":
+        raise InputFormatError(f"{where}: TIME_SYSTEM must be UTC, got {meta['TIME_SYSTEM']!r}")
+    if meta["ANGLE_TYPE"] not in ("RADEC", "AZEL"):
+        raise InputFormatError(
+            f"{where}: ANGLE_TYPE must be RADEC or AZEL, got {meta['ANGLE_TYPE']!r}"
+        )
 
 
 #: Epochs a ``datetime64[ns]`` holds (1677-09-21 to 2262-04-11), in whole years.

@@ -5,6 +5,7 @@ One file per track (a tracker's ``track_id``): the state lines of
 ``COVARIANCE_START``/``COVARIANCE_STOP`` section holding, per epoch, the 6x6 state
 covariance as its lower triangle, row by row, in km², km²/s and km²/s²
 (CCSDS 502.0-B-2 section 5.2.5 and table 5-3; ``COV_REF_FRAME`` as the states' frame).
+Rows whose state is not finite are left out (an OEM holds numbers only).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 
 from tracklayer.constants import KM
 from tracklayer.io.oem import _header, _segment, _write_atomic, oem_file_name
+from tracklayer.io.truth_oem import object_rows
 
 __all__ = ["track_oem_text", "write_track_oems"]
 
@@ -80,12 +82,13 @@ def track_oem_text(
 
 
 def _tracks(table: pa.Table) -> Iterator[tuple[str, str, pa.Table]]:
-    keys = table.select(["tracker", "track_id"]).group_by(["tracker", "track_id"]).aggregate([])
-    for tracker, track_id in zip(
-        keys["tracker"].to_pylist(), keys["track_id"].to_pylist(), strict=True
-    ):
-        mask = pc.and_(pc.equal(table["tracker"], tracker), pc.equal(table["track_id"], track_id))
-        yield tracker, track_id, table.filter(mask)
+    """Each track's rows with a finite state, in time order, by tracker and track id."""
+    tracker = pc.cast(table["tracker"], pa.string())
+    track_id = pc.cast(table["track_id"], pa.string())
+    key = pc.binary_join_element_wise(tracker, track_id, "\x1f")
+    for name, rows in object_rows(table.append_column("_track", key), "_track"):
+        tracker_name, _, track_name = name.partition("\x1f")
+        yield tracker_name, track_name, table.take(pa.array(rows))
 
 
 def write_track_oems(

@@ -141,9 +141,9 @@ def tracking_metrics(
                 )
             )  # fmt: skip
     metrics = pa.Table.from_pylist(m_rows, schema=METRICS_SCHEMA)
-    if "alt" in truth.column_names:
+    if "alt_m" in truth.column_names:
         alt = np.full(alive.shape, np.nan)
-        alt[obj_idx, gi] = _f(truth, "alt")
+        alt[obj_idx, gi] = _f(truth, "alt_m")
         metrics = _with_first_detection_altitude(metrics, objects, grid, launch, alt)
     return metrics, _gospa_table(g_rows, epoch_ns)
 

@@ -30,7 +30,12 @@ from tracklayer.frames import utc_timestamps
 from tracklayer.network.config import JOINT_NODE_OWNER, NetworkConfig
 from tracklayer.network.delivery import Deliveries, seconds_since
 from tracklayer.tracking.config import TrackingConfig
-from tracklayer.tracking.run import detections_arrays, history_table, strip_truth
+from tracklayer.tracking.run import (
+    detections_arrays,
+    history_table,
+    innovations_table,
+    strip_truth,
+)
 from tracklayer.tracking.tracker import BatchTracker
 from tracklayer.vocabulary import JOINT, TRACKS_SCHEMA
 
@@ -94,6 +99,7 @@ def node_tracks(
     epoch: datetime,
     *,
     cut_off: frozenset[str] = frozenset(),
+    innovations: list[pa.Table] | None = None,
 ) -> pa.Table:
     """Run every node's tracker on what arrived there (fixed-lag reprocessing).
 
@@ -109,6 +115,9 @@ def node_tracks(
         Scenario epoch (UTC).
     cut_off
         Owners (or ``joint``) whose node is cut off: no tracker runs there.
+    innovations
+        When given, each node tracker's ``innovations`` table
+        (:func:`tracklayer.tracking.run.innovations_table`) is appended to it.
 
     Returns
     -------
@@ -129,7 +138,10 @@ def node_tracks(
         if rows.size == 0:
             continue
         tracker = JOINT if node.owner == JOINT_NODE_OWNER else node.owner
-        history = BatchTracker(tracking).run(det.take(rows))
+        batch = BatchTracker(tracking)
+        history = batch.run(det.take(rows))
+        if innovations is not None:
+            innovations.append(innovations_table(batch.innovations(), tracker, epoch))
         rows_table = history_table(history, tracker, epoch)
         report = report_times(history.time_s, time_s[rows], arrival)
         stamps = utc_timestamps(epoch, report) if len(history) else _EMPTY_TIMES

@@ -7,7 +7,7 @@ every table of the connected layer (:class:`NetworkTables`). The runner writes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -24,6 +24,7 @@ from tracklayer.network.release import may_receive
 from tracklayer.network.routes import ReportLoad
 from tracklayer.network.warning import latency_table
 from tracklayer.tracking.config import TrackingConfig
+from tracklayer.tracking.run import INNOVATIONS_SCHEMA
 from tracklayer.vocabulary import TRACKS_SCHEMA
 
 LINKS_SCHEMA = pa.schema(
@@ -60,6 +61,9 @@ class NetworkTables:
     national_pictures
         Each national node's fused picture of its own and its partners' tracks
         (:func:`tracklayer.network.pictures.national_pictures`), tracker ``fused``.
+    innovations
+        Each detection that updated a node tracker's track, with its NIS
+        (:data:`tracklayer.tracking.run.INNOVATIONS_SCHEMA`).
     """
 
     links: pa.Table
@@ -68,6 +72,7 @@ class NetworkTables:
     tracks: pa.Table
     node_tracks: pa.Table
     national_pictures: pa.Table
+    innovations: pa.Table = field(default_factory=INNOVATIONS_SCHEMA.empty_table)
 
 
 def links_table(network: Network, epoch: datetime) -> pa.Table:
@@ -179,7 +184,11 @@ def run_network(
     network = build_network(config, space, outage, load)
     arrivals: Deliveries = deliver(network, time_s, sensor, owner)
     det_id = np.asarray(detections.column("det_id").to_numpy(), dtype=np.int64)
-    nodes = node_tracks(detections, arrivals, config, tracking, epoch, cut_off=outage.nodes)
+    innovations: list[pa.Table] = []
+    nodes = node_tracks(
+        detections, arrivals, config, tracking, epoch, cut_off=outage.nodes,
+        innovations=innovations,
+    )  # fmt: skip
     plain = nodes.select(TRACKS_SCHEMA.names)
     fused = (
         TRACKS_SCHEMA.empty_table()
@@ -206,4 +215,7 @@ def run_network(
         tracks=pa.concat_tables([plain, fused]),
         node_tracks=nodes if nodes.num_rows else NODE_TRACKS_SCHEMA.empty_table(),
         national_pictures=nations,
+        innovations=(
+            pa.concat_tables(innovations) if innovations else INNOVATIONS_SCHEMA.empty_table()
+        ),
     )

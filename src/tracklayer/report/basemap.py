@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
@@ -30,7 +31,12 @@ def coastlines_deg() -> tuple[np.ndarray, ...]:
 
 
 def add_coastlines(
-    ax: Axes, *, color: str = "0.5", linewidth: float = 0.5, lon_wrap_deg: float = -180.0
+    ax: Axes,
+    *,
+    color: str = "0.5",
+    linewidth: float = 0.5,
+    lon_wrap_deg: float = -180.0,
+    halo: str | None = None,
 ) -> None:
     """Draw coastlines on an axis whose x is longitude and y latitude, both in degrees.
 
@@ -43,14 +49,20 @@ def add_coastlines(
     lon_wrap_deg
         Western edge of the longitude window, so a map of the Pacific can run from
         ``lon_wrap_deg=0`` (0..360) without a seam at the antimeridian.
+    halo
+        Colour of a stroke under the line, twice as wide, so the line reads on any colour
+        of a filled map (None: no halo).
     """
     lines = list(coastlines_deg())
     if lon_wrap_deg != -180.0:
         lines = [_rewrap(line, lon_wrap_deg) for line in lines]
         lines = [piece for line in lines for piece in _split_jumps(line)]
-    ax.add_collection(
-        LineCollection(lines, colors=color, linewidths=linewidth, zorder=3), autolim=False
-    )
+    collection = LineCollection(lines, colors=color, linewidths=linewidth, zorder=3)
+    if halo is not None:
+        collection.set_path_effects(
+            [patheffects.Stroke(linewidth=linewidth * 2.6, foreground=halo), patheffects.Normal()]
+        )
+    ax.add_collection(collection, autolim=False)
 
 
 def _rewrap(line: np.ndarray, west_deg: float) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import BoundaryNorm, Colormap, Normalize
 from numpy.typing import NDArray
 
 from tracklayer.constants import DEG, KM
@@ -40,6 +41,18 @@ def map_window_deg(grid: CoverageGrid) -> tuple[float, float, float, float]:
     return float(west), float(east), float(south), float(north)
 
 
+#: Colour steps of a percent-of-time map: coarse below 80 %, fine above, where designs
+#: differ (a constellation that covers a region at all covers most of it most of the time).
+PCT_LEVELS = (0.0, 20.0, 40.0, 60.0, 80.0, 85.0, 90.0, 95.0, 98.0, 99.0, 100.0)
+
+
+def pct_scale(cmap: str = "viridis") -> tuple[BoundaryNorm, Colormap]:
+    """The percent-of-time maps' colour scale: one colour per step of :data:`PCT_LEVELS`,
+    each step the same length on the colour bar (0-80 % in four, 80-100 % in six)."""
+    colours = plt.get_cmap(cmap).resampled(len(PCT_LEVELS) - 1)
+    return BoundaryNorm(PCT_LEVELS, colours.N), colours
+
+
 def _cell_polygons(grid: CoverageGrid, west_deg: float) -> NDArray[np.float64]:
     lon_lo = (grid.lon_lo / DEG - west_deg) % 360.0 + west_deg
     lon_hi = lon_lo + (grid.lon_hi - grid.lon_lo) / DEG
@@ -58,6 +71,7 @@ def plot_coverage_map(
     vmin: float,
     vmax: float,
     cmap: str = "viridis",
+    norm: Normalize | None = None,
 ) -> Path:
     """Draw one figure of merit on the grid, a panel per group, and save it as PNG.
 
@@ -73,22 +87,31 @@ def plot_coverage_map(
         Output PNG path.
     vmin, vmax, cmap
         Colour scale, shared by all panels so owners compare at a glance.
+    norm
+        A colour normalisation that replaces ``vmin``/``vmax`` (e.g. :func:`pct_scale`'s
+        steps).
     """
     west, east, south, north = map_window_deg(grid)
     polygons = _cell_polygons(grid, west)
     n = len(panels)
     aspect = max(0.35, min(1.2, (north - south) / max(east - west, 1e-9)))
     fig, axes = plt.subplots(
-        1, n, figsize=(4.2 * n + 0.8, 4.2 * aspect + 1.2), squeeze=False, layout="constrained"
+        1, n, figsize=(5.6 * n + 1.2, 5.6 * aspect + 1.4), squeeze=False, layout="constrained"
     )
     collection = None
     for ax, (group, values) in zip(axes[0], panels.items(), strict=True):
         collection = PolyCollection(
-            list(polygons), array=np.asarray(values)[grid.mask], cmap=cmap, edgecolors="none"
+            list(polygons),
+            array=np.asarray(values)[grid.mask],
+            cmap=plt.get_cmap(cmap) if norm is None else pct_scale(cmap)[1],
+            norm=norm,
+            edgecolors="none",
         )
-        collection.set_clim(vmin, vmax)
+        if norm is None:
+            collection.set_clim(vmin, vmax)
         ax.add_collection(collection)
-        add_coastlines(ax, color="white", linewidth=0.6, lon_wrap_deg=west)
+        # Black lines on a white halo read on every colour of the scale.
+        add_coastlines(ax, color="black", linewidth=0.7, lon_wrap_deg=west, halo="white")
         ax.set_xlim(west, east)
         ax.set_ylim(south, north)
         ax.set_aspect("equal")
@@ -97,7 +120,15 @@ def plot_coverage_map(
         ax.set_facecolor("0.85")
     axes[0][0].set_ylabel("latitude, deg")
     if collection is not None:
-        fig.colorbar(collection, ax=axes[0].tolist(), label=colorbar_label, shrink=0.9)
+        bar = fig.colorbar(
+            collection,
+            ax=axes[0].tolist(),
+            label=colorbar_label,
+            shrink=0.9,
+            spacing="uniform" if norm is not None else "proportional",
+        )
+        if isinstance(norm, BoundaryNorm):
+            bar.set_ticks(list(norm.boundaries), labels=[f"{b:g}" for b in norm.boundaries])
     fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -146,11 +177,12 @@ def write_coverage_maps(
                     grid,
                     _panels(grid, layer, f"pct_time_k{k}"),
                     title=f"Time seen by at least {k} satellite{'s' if k > 1 else ''}, "
-                    f"targets at {alt} km, over {span_s / 3600.0:g} h",
-                    colorbar_label="% of time",
+                    f"targets at {alt} km, over the coverage span of {span_text(span_s)}",
+                    colorbar_label="% of the coverage span (finer steps above 80 %)",
                     path=folder / f"coverage_{alt}km_pct_time_k{k}.png",
                     vmin=0.0,
                     vmax=100.0,
+                    norm=pct_scale()[0],
                 )
             )
         gaps = _panels(grid, layer, "max_gap_s", 1.0 / 60.0)
@@ -159,7 +191,8 @@ def write_coverage_maps(
             plot_coverage_map(
                 grid,
                 gaps,
-                title=f"Longest gap with no satellite in view, targets at {alt} km",
+                title=f"Longest gap with no satellite in view, targets at {alt} km, over the "
+                f"coverage span of {span_text(span_s)}",
                 colorbar_label="longest gap, min",
                 path=folder / f"coverage_{alt}km_max_gap.png",
                 vmin=0.0,
@@ -168,3 +201,10 @@ def write_coverage_maps(
             )
         )
     return paths
+
+
+def span_text(span_s: float) -> str:
+    """A span in the unit that reads best: ``24 h``, ``90 min``, ``45 s``."""
+    if span_s >= 3600.0 and span_s % 3600.0 == 0.0:
+        return f"{span_s / 3600.0:g} h"
+    return f"{span_s / 60.0:g} min" if span_s >= 60.0 else f"{span_s:g} s"

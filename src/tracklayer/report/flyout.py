@@ -76,7 +76,7 @@ def plot_flyout(truth: pa.Table, out_dir: Path) -> list[Path]:
 
     for _, _, c in objs:
         c["speed"] = np.sqrt(c["vx"] ** 2 + c["vy"] ** 2 + c["vz"] ** 2)
-    series("altitude", "altitude (km)", "alt", 1e-3)
+    series("altitude", "altitude (km)", "alt_m", 1e-3)
     series("speed", "Earth-relative speed (km/s)", "speed", 1e-3)
     for col in truth.column_names:
         if col.startswith("intensity_") and col.endswith("_w_sr"):
@@ -86,8 +86,8 @@ def plot_flyout(truth: pa.Table, out_dir: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(8, 6))
     lon_all, lat_all = [], []
     for _, kind, c in objs:
-        lon = np.rad2deg(c["lon"])
-        lat = np.rad2deg(c["lat"])
+        lon = np.rad2deg(c["lon_rad"])
+        lat = np.rad2deg(c["lat_rad"])
         ax.plot(lon, lat, color=color.get(kind, "k"), lw=0.8)
         ax.plot(lon[-1:], lat[-1:], "x", color=color.get(kind, "k"), ms=4)
         lon_all.append(lon)

@@ -31,7 +31,9 @@ from tracklayer.errors import ScenarioError
 from tracklayer.io.outputs import run_folder_name
 from tracklayer.io.parquet import read_table
 from tracklayer.report import run_plots
+from tracklayer.report.coverage_maps import span_text
 from tracklayer.report.custody_section import consistency_section, custody_timelines_section
+from tracklayer.report.fused_section import fused_section
 from tracklayer.report.losses_section import losses_section
 from tracklayer.report.markup import Cell as _Cell
 from tracklayer.report.markup import CellLike as _CellLike
@@ -41,6 +43,7 @@ from tracklayer.report.markup import figure_png as _figure_png
 from tracklayer.report.markup import fmt as _fmt
 from tracklayer.report.markup import html_table as _table
 from tracklayer.report.markup import note as _note
+from tracklayer.report.markup import page
 from tracklayer.report.network_section import network_section
 from tracklayer.report.run_plots import Flight, RadarSite
 from tracklayer.scenario import Scenario, load_scenario
@@ -56,7 +59,17 @@ REPORT_FILE = "report.html"
 SCENE_FILE = "scene.czml"
 #: Threat timelines drawn at most (the table lists every threat).
 MAX_TIMELINES = 24
-_TABLES = ("satellites", "coverage_summary", "truth", "detections", "tracks", "metrics", "gospa")
+_TABLES = (
+    "satellites",
+    "coverage_summary",
+    "truth",
+    "detections",
+    "sightlines",
+    "tracks",
+    "innovations",
+    "metrics",
+    "gospa",
+)
 
 
 @dataclass
@@ -143,34 +156,43 @@ def build_report_html(run_dir: Path, *, title: str | None = None) -> str:
             "consistency",
             "Filter consistency",
             consistency_section(
-                ctx.run.table("truth"), ctx.run.table("tracks"), ctx.tracking, ctx.trackers
+                ctx.run.table("truth"),
+                ctx.run.table("tracks"),
+                ctx.tracking,
+                ctx.trackers,
+                ctx.run.table("innovations"),
             ),
         ),
         ("gospa", "GOSPA", _gospa_section(ctx)),
         ("comparison", "Alone versus joint", _comparison_section(ctx)),
+        (
+            "fused",
+            "The fused picture",
+            fused_section(
+                ctx.run.table("truth"),
+                ctx.run.table("tracks"),
+                ctx.tracking,
+                ctx.owners,
+                ctx.summary,
+            ),
+        ),
         ("ground-tracks", "Ground tracks", _ground_tracks_section(ctx)),
         ("network", "Network", network_section(run.path)),
         ("losses", "Losses", losses_section(run.path)),
         ("globe", "Globe", _globe_section(run)),
     ]
-    present = [(anchor, name, body) for anchor, name, body in sections if body]
-    nav = "".join(f'<a href="#{anchor}">{_esc(name)}</a>' for anchor, name, _ in present)
-    body = "\n".join(
-        f'<section id="{anchor}">\n<h2>{_esc(name)}</h2>\n{content}\n</section>'
-        for anchor, name, content in present
-    )
     description = "" if ctx.scenario is None else ctx.scenario.description.strip()
-    facts = " · ".join(_esc(f) for f in ctx.header_facts())
-    return _PAGE.format(
-        title=_esc(ctx.title),
-        css=_CSS,
-        description=f'<p class="lead">{_esc(description)}</p>' if description else "",
-        facts=facts,
-        nav=nav,
-        body=body,
-        folder=_esc(run_folder_name(run.path)),
-        version=_esc(__version__),
-        files=_esc(", ".join(sorted(f"{n}.parquet" for n in run.tables))),
+    folder = _esc(run_folder_name(run.path))
+    files = _esc(", ".join(sorted(f"{n}.parquet" for n in run.tables)))
+    return page(
+        title=ctx.title,
+        kicker="tracklayer run report",
+        lead=f'<p class="lead">{_esc(description)}</p>' if description else "",
+        facts=" · ".join(ctx.header_facts()),
+        sections=sections,
+        footer=f"Built by tracklayer {_esc(__version__)} from the run folder <code>{folder}"
+        f"</code> ({files}).\nOn the globe: <code>tracklayer view {folder}</code>.",
+        version=__version__,
     )
 
 
@@ -233,9 +255,17 @@ class _Context:
     def header_facts(self) -> list[str]:
         facts = [f"epoch {self.epoch_label}"]
         if self.scenario is not None:
-            facts.append(f"{self.scenario.duration_s / 60.0:g} min simulated")
-            facts.append(f"{self.scenario.step_s:g} s step")
-            facts.append(f"seed {self.scenario.seed}")
+            s = self.scenario
+            if s.threats is not None:
+                facts.append(
+                    f"raid: {s.duration_s / 60.0:g} min simulated at a {s.step_s:g} s step"
+                )
+            if s.coverage is not None:
+                facts.append(
+                    f"coverage: {span_text(s.coverage.duration_s)} of satellite motion at a "
+                    f"{s.coverage.step_s:g} s step"
+                )
+            facts.append(f"seed {s.seed}")
         return facts
 
     @property
@@ -623,17 +653,19 @@ def _coverage_section(ctx: _Context) -> str:
                 "time the joint constellation adds over the best single owner."
             )
         )
-    maps = [
-        _figure(
-            path.read_bytes(),
-            alt=f"coverage map {path.stem}",
-            caption=_map_caption(path),
-            wide=False,
+    if ctx.run.maps and ctx.scenario is not None and ctx.scenario.coverage is not None:
+        span = span_text(ctx.scenario.coverage.duration_s)
+        parts.append(
+            _note(
+                f"The maps and the table cover {span} of the satellites' motion (the "
+                "coverage section's span), a different question from the raid's few "
+                "minutes: how often each place is watched, not whether this raid was."
+            )
         )
+    parts += [
+        _figure(path.read_bytes(), alt=f"coverage map {path.stem}", caption=_map_caption(path))
         for path in ctx.run.maps
     ]
-    if maps:
-        parts.append(f'<div class="grid2">{"".join(maps)}</div>')
     return "\n".join(parts)
 
 
@@ -808,6 +840,7 @@ def _custody_timelines(ctx: _Context) -> str:
         ctx.tracking,
         ctx.trackers,
         max_threats=MAX_TIMELINES,
+        sightlines=ctx.run.table("sightlines"),
     )
 
 
@@ -844,13 +877,22 @@ _COMPARISON_COLUMNS: tuple[tuple[str, str, int, str], ...] = (
 )
 
 
+#: Comparison columns that only a tracker with sensors has.
+_SENSOR_COLUMNS = ("detected", "first_detection_s")
+
+
 def _comparison_section(ctx: _Context) -> str:
     if not ctx.summary:
         return ""
     names = [n for n in ctx.trackers if n in ctx.summary]
     best: dict[str, float] = {}
     for key, _, _, sense in _COMPARISON_COLUMNS:
-        values = [v for n in names if (v := ctx.summary[n][key]) is not None]
+        values = [
+            v
+            for n in names
+            if (v := ctx.summary[n][key]) is not None
+            and not (n == FUSED and key in _SENSOR_COLUMNS)
+        ]
         if values:
             best[key] = max(values) if sense == "max" else min(values)
     rows, classes = [], []
@@ -858,6 +900,10 @@ def _comparison_section(ctx: _Context) -> str:
         cells: list[_CellLike] = [name]
         for key, _, digits, _ in _COMPARISON_COLUMNS:
             value = ctx.summary[name][key]
+            if name == FUSED and key in _SENSOR_COLUMNS:
+                # Fused tracks are made of national tracks: it has no sensors to detect.
+                cells.append(_Cell("n/a: fuses tracks", ""))
+                continue
             text = _fmt(value, digits)
             if key in ("detected", "tracked") and value is not None:
                 text = f"{value:.0f} of {ctx.summary[name]['threats']:.0f}"
@@ -881,14 +927,15 @@ def _comparison_section(ctx: _Context) -> str:
     note = _note(
         "Detection and track times are means over the threats a tracker detected or tracked; "
         "custody is averaged over every threat (0 where never tracked). The fused picture "
-        "has no sensors of its own, so no detection time."
+        "has no sensors of its own: detection does not apply to it (see the fused "
+        "picture's section for where its error comes from)."
     )
     return table + note + figure
 
 
 def _ground_tracks_section(ctx: _Context) -> str:
     truth = ctx.run.table("truth")
-    if truth is None or "lat" not in truth.column_names:
+    if truth is None or "lat_rad" not in truth.column_names:
         return ""
     tracks = ctx.run.table("tracks")
     tracker = JOINT if JOINT in ctx.trackers else (ctx.trackers[0] if ctx.trackers else JOINT)
@@ -915,86 +962,3 @@ def _globe_section(run: RunFolder) -> str:
 
 
 # --------------------------------------------------------------------------- page
-
-_CSS = """
-:root { --ink:#1d2430; --muted:#5b6576; --line:#d9dee7; --accent:#2f5d9a; --joint:#eaf1fb;
-        --fused:#f4eefa; --bg:#ffffff; --panel:#f6f8fb; }
-* { box-sizing: border-box; }
-body { margin:0; color:var(--ink); background:var(--bg);
-       font:15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans",
-       "DejaVu Sans", Arial, sans-serif; }
-header { background:#1f3556; color:#fff; padding:28px 40px 22px; }
-header h1 { margin:0 0 4px; font-size:26px; font-weight:600; }
-header .kicker { text-transform:uppercase; letter-spacing:.08em; font-size:12px; opacity:.75; }
-header .lead { margin:8px 0 6px; max-width:900px; opacity:.92; }
-header .facts { font-size:13px; opacity:.8; }
-nav { position:sticky; top:0; z-index:2; background:#fff; border-bottom:1px solid var(--line);
-      padding:8px 40px; display:flex; flex-wrap:wrap; gap:6px 18px; font-size:14px; }
-nav a { color:var(--accent); text-decoration:none; }
-nav a:hover { text-decoration:underline; }
-main { max-width:1280px; margin:0 auto; padding:8px 40px 40px; }
-section { padding-top:18px; border-bottom:1px solid var(--line); padding-bottom:18px; }
-h2 { font-size:21px; margin:10px 0 12px; color:#1f3556; }
-h3 { font-size:16px; margin:18px 0 8px; color:var(--muted); font-weight:600; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(190px, 1fr)); gap:12px; }
-.card { background:var(--panel); border:1px solid var(--line); border-radius:8px;
-        padding:12px 16px; }
-.card .big { font-size:26px; font-weight:650; color:#1f3556; font-variant-numeric:tabular-nums; }
-.card .what { font-size:13px; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); }
-.card .detail { font-size:13px; color:var(--muted); }
-ul.findings { margin:14px 0 0; padding-left:20px; }
-ul.findings li { margin:3px 0; }
-.table-wrap { overflow-x:auto; margin:8px 0 14px; }
-table { border-collapse:collapse; font-size:13px; font-variant-numeric:tabular-nums; }
-caption { caption-side:top; text-align:left; color:var(--muted); font-size:13px;
-          padding:0 0 6px; }
-th, td { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left;
-         white-space:nowrap; }
-th { background:var(--panel); font-weight:600; white-space:normal; vertical-align:bottom;
-     max-width:130px; }
-th.group { text-align:center; border-left:1px solid var(--line); max-width:none; }
-.num { text-align:right; }
-tbody tr:nth-child(even) { background:#fbfcfe; }
-tr.joint { background:var(--joint) !important; }
-tr.joint td:first-child, tr.fused td:first-child { font-weight:700; }
-tr.fused { background:var(--fused) !important; }
-td.best { font-weight:700; color:#0b5d2a; }
-td.strong { font-weight:600; }
-figure { margin:14px 0 22px; }
-.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(520px, 1fr)); gap:0 18px; }
-.grid2 figure { margin:8px 0 14px; }
-figure img { display:block; max-width:100%; height:auto; border:1px solid var(--line);
-             border-radius:4px; background:#fff; }
-figcaption { color:var(--muted); font-size:13px; margin-top:6px; max-width:1000px; }
-p.note { color:var(--muted); font-size:13px; max-width:1000px; }
-footer { max-width:1280px; margin:0 auto; padding:16px 40px 40px; color:var(--muted);
-         font-size:12px; }
-@media print { nav { display:none; } section { break-inside:avoid-page; } }
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="tracklayer {version}">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>
-<header>
-<div class="kicker">tracklayer run report</div>
-<h1>{title}</h1>
-{description}
-<div class="facts">{facts}</div>
-</header>
-<nav>{nav}</nav>
-<main>
-{body}
-</main>
-<footer>Built by tracklayer {version} from the run folder <code>{folder}</code> ({files}).
-On the globe: <code>tracklayer view {folder}</code>.
-Every figure and style is embedded in this file; opening it fetches nothing.</footer>
-</body>
-</html>
-"""

@@ -546,7 +546,7 @@ def plot_ground_tracks(
     Parameters
     ----------
     truth
-        The ``truth`` table (``lat``, ``lon`` in rad).
+        The ``truth`` table (``lat_rad``, ``lon_rad``).
     tracks
         The ``tracks`` table (ECEF, m), or None; rows of ``tracker`` in ``statuses`` are
         drawn, at most :data:`MAX_TRACK_POINTS` (an even subsample beyond).
@@ -558,8 +558,8 @@ def plot_ground_tracks(
     kinds = _strings(truth, "kind")
     t = _ns(truth.column("time"))
     order = np.lexsort((t, ids))
-    lat = np.rad2deg(_floats(truth, "lat"))[order]
-    lon = np.rad2deg(_floats(truth, "lon"))[order]
+    lat = np.rad2deg(_floats(truth, "lat_rad"))[order]
+    lon = np.rad2deg(_floats(truth, "lon_rad"))[order]
     ids, kinds = ids[order], kinds[order]
     site_lon = np.array([r.lon_deg for r in radars], dtype=np.float64)
     site_lat = np.array([r.lat_deg for r in radars], dtype=np.float64)

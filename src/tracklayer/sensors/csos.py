@@ -124,44 +124,8 @@ def merge_closely_spaced(
     -------
     Clusters
     """
-    n = sensor.shape[0]
-    n_sensors = int(sensor.max()) + 1 if n else 1
-    n_targets = int(target.max()) + 1 if n else 1
-    key = (time_index * n_targets + target) * n_sensors + sensor
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    ci, cj, ck = pairs
-    edges_a: IntArray = np.zeros(0, dtype=np.int64)
-    edges_b: IntArray = np.zeros(0, dtype=np.int64)
-    if n and ci.size:
-        # Rows of (k, i, *) form one run of the sorted keys; look up (k, j, same sensor).
-        lo = np.searchsorted(sorted_key, (ck * n_targets + ci) * n_sensors)
-        hi = np.searchsorted(sorted_key, (ck * n_targets + ci + 1) * n_sensors)
-        count = hi - lo
-        cand = np.repeat(np.arange(ci.size), count)
-        start = np.repeat(lo - np.cumsum(count) + count, count)
-        rows_a = order[start + np.arange(cand.size)]
-        want = (ck[cand] * n_targets + cj[cand]) * n_sensors + sensor[rows_a]
-        pos = np.minimum(np.searchsorted(sorted_key, want), n - 1)
-        found = sorted_key[pos] == want
-        rows_a = rows_a[found]
-        rows_b = order[pos[found]]
-        chord = np.linalg.norm(los[rows_a] - los[rows_b], axis=-1)
-        close = chord < 2.0 * np.sin(0.5 * resolution_rad[rows_a])
-        edges_a, edges_b = rows_a[close], rows_b[close]
-    label = np.arange(n, dtype=np.int64)
-    if edges_a.size:
-        nodes, inv = np.unique(np.concatenate([edges_a, edges_b]), return_inverse=True)
-        half = edges_a.size
-        graph = coo_matrix(
-            (np.ones(half, dtype=np.int8), (inv[:half], inv[half:])),
-            shape=(nodes.size, nodes.size),
-        )
-        _, comp = connected_components(graph, directed=False)
-        # Every member of a component takes the component's smallest row as its label.
-        smallest = np.full(int(comp.max()) + 1, n, dtype=np.int64)
-        np.minimum.at(smallest, comp, nodes)
-        label[nodes] = smallest[comp]
+    edges_a, edges_b = _unresolved_edges(sensor, target, time_index, los, resolution_rad, pairs)
+    label = _single_linkage_labels(sensor.shape[0], edges_a, edges_b)
     _, first, label = np.unique(label, return_index=True, return_inverse=True)
     # np.unique sorts by label value = smallest row, so clusters are numbered by first row.
     n_clusters = first.size
@@ -188,3 +152,60 @@ def merge_closely_spaced(
         weight=wsum,
         size=size,
     )
+
+
+def _unresolved_edges(
+    sensor: IntArray,
+    target: IntArray,
+    time_index: IntArray,
+    los: FloatArray,
+    resolution_rad: FloatArray,
+    pairs: tuple[IntArray, IntArray, IntArray],
+) -> tuple[IntArray, IntArray]:
+    """Row pairs ``(a, b)``: the same sensor and frame, the candidate targets ``pairs``,
+    lines of sight closer than the sensor's resolution (arguments as
+    :func:`merge_closely_spaced`)."""
+    n = sensor.shape[0]
+    ci, cj, ck = pairs
+    if not (n and ci.size):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    n_sensors = int(sensor.max()) + 1
+    n_targets = int(target.max()) + 1
+    key = (time_index * n_targets + target) * n_sensors + sensor
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    # Rows of (k, i, *) form one run of the sorted keys; look up (k, j, same sensor).
+    lo = np.searchsorted(sorted_key, (ck * n_targets + ci) * n_sensors)
+    hi = np.searchsorted(sorted_key, (ck * n_targets + ci + 1) * n_sensors)
+    count = hi - lo
+    cand = np.repeat(np.arange(ci.size), count)
+    start = np.repeat(lo - np.cumsum(count) + count, count)
+    rows_a = order[start + np.arange(cand.size)]
+    want = (ck[cand] * n_targets + cj[cand]) * n_sensors + sensor[rows_a]
+    pos = np.minimum(np.searchsorted(sorted_key, want), n - 1)
+    found = sorted_key[pos] == want
+    rows_a = rows_a[found]
+    rows_b = order[pos[found]]
+    chord = np.linalg.norm(los[rows_a] - los[rows_b], axis=-1)
+    close = chord < 2.0 * np.sin(0.5 * resolution_rad[rows_a])
+    return rows_a[close], rows_b[close]
+
+
+def _single_linkage_labels(n: int, edges_a: IntArray, edges_b: IntArray) -> IntArray:
+    """Each of ``n`` rows labelled by the smallest row of its connected component under
+    the edges ``(edges_a, edges_b)`` (a row without edges labels itself)."""
+    label = np.arange(n, dtype=np.int64)
+    if not edges_a.size:
+        return label
+    nodes, inv = np.unique(np.concatenate([edges_a, edges_b]), return_inverse=True)
+    half = edges_a.size
+    graph = coo_matrix(
+        (np.ones(half, dtype=np.int8), (inv[:half], inv[half:])),
+        shape=(nodes.size, nodes.size),
+    )
+    _, comp = connected_components(graph, directed=False)
+    # Every member of a component takes the component's smallest row as its label.
+    smallest = np.full(int(comp.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(smallest, comp, nodes)
+    label[nodes] = smallest[comp]
+    return label

@@ -62,6 +62,7 @@ __all__ = [
     "detect",
     "detections_summary",
     "first_detections",
+    "sensing_streams",
 ]
 
 #: Band edges used when the caller gives none (the threats' defaults), µm.
@@ -89,6 +90,11 @@ DETECTIONS_SCHEMA = pa.schema(
         ("daylight", pa.bool_()),
     ]
 )
+
+
+def sensing_streams(seed: int) -> list[np.random.SeedSequence]:
+    """The independent random streams of the infrared payloads, radars and clouds."""
+    return np.random.SeedSequence(seed).spawn(3)
 
 
 def detect(
@@ -140,22 +146,13 @@ def detect(
         The truth table lacks a column.
     """
     band_map = dict(DEFAULT_BANDS_UM if bands is None else bands)
-    if len(catalog) != ephemeris.n_satellites:
-        raise ValueError(
-            f"catalog has {len(catalog)} satellites but ephemeris {ephemeris.n_satellites}"
-        )
     names = sorted(payloads)
-    for name in names:
-        band = payloads[name][1].band
-        if band not in band_map:
-            raise ValueError(
-                f"sensor {name!r}: band {band!r} is not one of the bands {sorted(band_map)}"
-            )
+    _check_inputs(catalog, ephemeris, payloads, band_map)
     used_bands = {payloads[nm][1].band for nm in names}
     targets = targets_from_truth(truth, ephemeris.epoch, ephemeris.seconds, used_bands)
     lookup = {nm: i for i, nm in enumerate(names)}
     payload_of = np.array([lookup.get(str(s), -1) for s in catalog.sensor], dtype=np.int64)
-    ir_seq, radar_seq, cloud_seq = np.random.SeedSequence(seed).spawn(3)
+    ir_seq, radar_seq, cloud_seq = sensing_streams(seed)
     setting = scene_setting(
         EnvironmentConfig() if environment is None else environment,
         targets,
@@ -176,14 +173,47 @@ def detect(
         setting=setting,
     )
     rad = radar_detections(radars, ephemeris.seconds, targets, np.random.default_rng(radar_seq))
+    return _satellites_and_radars_table(
+        run.measurements, rad, catalog, radars, ephemeris, [str(o) for o in targets.object_id]
+    )
+
+
+def _check_inputs(
+    catalog: SatelliteCatalog,
+    ephemeris: Ephemeris,
+    payloads: Mapping[str, tuple[VisibilityConstraints, InfraredParameters]],
+    band_map: Mapping[str, tuple[float, float]],
+) -> None:
+    """Refuse a catalog and ephemeris of different sizes and a payload whose band is not
+    among ``band_map`` (:class:`ValueError` naming them)."""
+    if len(catalog) != ephemeris.n_satellites:
+        raise ValueError(
+            f"catalog has {len(catalog)} satellites but ephemeris {ephemeris.n_satellites}"
+        )
+    for name in sorted(payloads):
+        band = payloads[name][1].band
+        if band not in band_map:
+            raise ValueError(
+                f"sensor {name!r}: band {band!r} is not one of the bands {sorted(band_map)}"
+            )
+
+
+def _satellites_and_radars_table(
+    infrared: Measurements,
+    radar: Measurements,
+    catalog: SatelliteCatalog,
+    radars: Sequence[GroundRadar],
+    ephemeris: Ephemeris,
+    target_ids: list[str],
+) -> pa.Table:
+    """The ``detections`` table of the satellites' infrared measurements and the radars'
+    (radar sensors numbered after the satellites)."""
     sensor_ids = [str(s) for s in catalog.sat_id] + [r.name for r in radars]
     owners = [str(o) for o in catalog.owner] + [r.owner for r in radars]
     kinds = ["ir"] * len(catalog) + ["radar"] * len(radars)
-    shifted = Measurements(**{**rad.__dict__, "sensor": rad.sensor + len(catalog)})
-    both = Measurements.concatenate([run.measurements, shifted])
-    return detections_table(
-        both, ephemeris, sensor_ids, owners, kinds, [str(o) for o in targets.object_id]
-    )
+    shifted = Measurements(**{**radar.__dict__, "sensor": radar.sensor + len(catalog)})
+    both = Measurements.concatenate([infrared, shifted])
+    return detections_table(both, ephemeris, sensor_ids, owners, kinds, target_ids)
 
 
 def detections_table(

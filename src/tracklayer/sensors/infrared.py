@@ -148,27 +148,15 @@ def infrared_detections(
         The run's atmosphere, clouds and Sun (:func:`tracklayer.sensors.phenomenology.
         scene_setting`); None: US Standard 1976 air, clear sky, night everywhere.
     """
-    n, t = sensor_valid.shape
     if setting is None:
-        setting = SceneSetting(
-            atmosphere=["us_standard_1976"] * targets.n_objects,
-            cloud_top_m=np.zeros(targets.n_objects),
-            sun_dir=np.zeros((t, 3)),
-        )
+        setting = _night_in_clear_standard_air(targets.n_objects, sensor_valid.shape[1])
     pa_ = PayloadArrays(payloads, bands)
     has = payload_of >= 0
     p_of = np.where(has, payload_of, 0)
     if not payloads or not has.any():
         return InfraredRun(Measurements.empty(), 0, 0, 0)
     cued_sat = has & pa_.cued[p_of]
-    frame_ok = np.zeros((n, t), dtype=bool)
-    revisit = payload_revisits(sensor_pos, sensor_valid, payload_of, pa_)
-    for p, ir in enumerate(pa_.params):
-        rows = np.flatnonzero(payload_of == p)
-        steps = (
-            np.ones(t, dtype=bool) if ir.kind == "cued_medium" else frame_steps(seconds, revisit[p])
-        )
-        frame_ok[rows] = sensor_valid[rows] & steps[None, :]
+    frame_ok = _frames_taken(sensor_pos, sensor_valid, seconds, payload_of, pa_)
     pairs = visible_pairs(
         sensor_pos,
         frame_ok,
@@ -187,17 +175,9 @@ def infrared_detections(
     frames = warn_frames.shape[0]
     if cued_sat.any():
         cued_rows = pairs.take(cued_sat[pairs.sensor])
+        cued_idx = np.flatnonzero(cued_sat)
         cued_meas, n_cued_frames = _cued(
-            cued_rows,
-            warning,
-            seconds,
-            sensor_pos,
-            targets,
-            p_of,
-            pa_,
-            np.flatnonzero(cued_sat),
-            rng,
-            setting,
+            cued_rows, warning, seconds, sensor_pos, targets, p_of, pa_, cued_idx, rng, setting
         )
         parts.append(cued_meas)
         frames += n_cued_frames
@@ -207,6 +187,36 @@ def infrared_detections(
         pairs_in_view=len(pairs),
         frames=frames,
     )
+
+
+def _night_in_clear_standard_air(n_objects: int, n_times: int) -> SceneSetting:
+    """The default setting: US Standard 1976 air, clear sky, night everywhere."""
+    return SceneSetting(
+        atmosphere=["us_standard_1976"] * n_objects,
+        cloud_top_m=np.zeros(n_objects),
+        sun_dir=np.zeros((n_times, 3)),
+    )
+
+
+def _frames_taken(
+    sensor_pos: FloatArray,
+    sensor_valid: BoolArray,
+    seconds: FloatArray,
+    payload_of: IntArray,
+    pa_: PayloadArrays,
+) -> BoolArray:
+    """Where each satellite takes a frame, shape ``(N, T)``: valid ephemeris at its
+    payload's revisit steps (every step for a cued medium-wave payload)."""
+    n, t = sensor_valid.shape
+    frame_ok = np.zeros((n, t), dtype=bool)
+    revisit = payload_revisits(sensor_pos, sensor_valid, payload_of, pa_)
+    for p, ir in enumerate(pa_.params):
+        rows = np.flatnonzero(payload_of == p)
+        steps = (
+            np.ones(t, dtype=bool) if ir.kind == "cued_medium" else frame_steps(seconds, revisit[p])
+        )
+        frame_ok[rows] = sensor_valid[rows] & steps[None, :]
+    return frame_ok
 
 
 @dataclass(frozen=True)

@@ -146,43 +146,9 @@ def visible_pairs(
     PairRows
         Rows in block order, then sensor, target and time.
     """
-    t = sensor_ok.shape[1]
-    grazing = np.array([c.grazing_altitude_m for c in constraints] or [0.0])
-    shell_min = WGS84_B_M + float(grazing.min())
-    parts: list[tuple[IntArray, IntArray, IntArray]] = []
-    n_coarse = 0
-    for k0 in range(0, t, block_steps):
-        k1 = min(t, k0 + block_steps)
-        s_ok = sensor_ok[:, k0:k1]
-        t_ok = target_ok[:, k0:k1]
-        s_any = np.flatnonzero(s_ok.any(axis=1))
-        t_any = np.flatnonzero(t_ok.any(axis=1))
-        if s_any.size == 0 or t_any.size == 0:
-            continue
-        s_ref, s_stray, s_r = _reference(sensor_pos[s_any, k0:k1], s_ok[s_any])
-        t_ref, t_stray, t_r = _reference(target_pos[t_any, k0:k1], t_ok[t_any])
-        shell_s = WGS84_B_M + grazing[constraint_of[s_any]]
-        reach_s = np.arccos(np.clip(shell_s / s_r, -1.0, 1.0)) + s_stray
-        reach_t = np.arccos(np.clip(shell_min / t_r, -1.0, 1.0)) + t_stray
-        t_rmin = np.where(t_ok[t_any], np.linalg.norm(target_pos[t_any, k0:k1], axis=-1), np.inf)
-        low = np.arccos(np.clip(t_rmin.min(axis=1)[None, :] / s_r[:, None], -1.0, 1.0))
-        bound = np.maximum(reach_s[:, None] + reach_t[None, :], low + s_stray[:, None])
-        central = np.arccos(np.clip(s_ref @ t_ref.T, -1.0, 1.0))
-        si, ti = np.nonzero(central <= bound + t_stray[None, :] + _MARGIN_RAD)
-        si, ti = s_any[si], t_any[ti]
-        steps = np.arange(k0, k1)
-        ss = np.repeat(si, steps.size)
-        tt = np.repeat(ti, steps.size)
-        kk = np.tile(steps, si.size)
-        keep = sensor_ok[ss, kk] & target_ok[tt, kk]
-        n_coarse += int(keep.sum())
-        parts.append((ss[keep], tt[keep], kk[keep]))
-    if parts:
-        s_idx = np.concatenate([p[0] for p in parts]).astype(np.int64)
-        t_idx = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        k_idx = np.concatenate([p[2] for p in parts]).astype(np.int64)
-    else:
-        s_idx = t_idx = k_idx = np.zeros(0, dtype=np.int64)
+    s_idx, t_idx, k_idx, n_coarse = _candidates(
+        sensor_pos, sensor_ok, target_pos, target_ok, constraints, constraint_of, block_steps
+    )
     sp = sensor_pos[s_idx, k_idx]
     tp = target_pos[t_idx, k_idx]
     if light_time:
@@ -205,3 +171,76 @@ def visible_pairs(
         range_m=rng,
         n_coarse=n_coarse,
     )
+
+
+def _candidates(
+    sensor_pos: FloatArray,
+    sensor_ok: BoolArray,
+    target_pos: FloatArray,
+    target_ok: BoolArray,
+    constraints: Sequence[VisibilityConstraints],
+    constraint_of: IntArray,
+    block_steps: int,
+) -> tuple[IntArray, IntArray, IntArray, int]:
+    """Sensor, target and time indices of the triples no block's cull rules out (both
+    ends valid), in block order, and their count (arguments as :func:`visible_pairs`)."""
+    grazing = np.array([c.grazing_altitude_m for c in constraints] or [0.0])
+    parts: list[tuple[IntArray, IntArray, IntArray]] = []
+    for k0 in range(0, sensor_ok.shape[1], block_steps):
+        k1 = min(sensor_ok.shape[1], k0 + block_steps)
+        pairs = _block_pairs(
+            sensor_pos, sensor_ok, target_pos, target_ok, grazing, constraint_of, k0, k1
+        )
+        if pairs is None:
+            continue
+        si, ti = pairs
+        steps = np.arange(k0, k1)
+        ss = np.repeat(si, steps.size)
+        tt = np.repeat(ti, steps.size)
+        kk = np.tile(steps, si.size)
+        keep = sensor_ok[ss, kk] & target_ok[tt, kk]
+        parts.append((ss[keep], tt[keep], kk[keep]))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, 0
+    s_idx = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    t_idx = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    k_idx = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    return s_idx, t_idx, k_idx, int(s_idx.size)
+
+
+def _block_pairs(
+    sensor_pos: FloatArray,
+    sensor_ok: BoolArray,
+    target_pos: FloatArray,
+    target_ok: BoolArray,
+    grazing: FloatArray,
+    constraint_of: IntArray,
+    k0: int,
+    k1: int,
+) -> tuple[IntArray, IntArray] | None:
+    """Sensor and target indices whose central angle over steps ``k0:k1`` stays within
+    reach of each other (the coarse cull), or None when either side is absent there.
+
+    ``grazing`` holds each payload's grazing altitude (m); the bound is the two ends'
+    horizon reach over the lowest shell plus how far each strays from its reference
+    direction within the block.
+    """
+    s_ok = sensor_ok[:, k0:k1]
+    t_ok = target_ok[:, k0:k1]
+    s_any = np.flatnonzero(s_ok.any(axis=1))
+    t_any = np.flatnonzero(t_ok.any(axis=1))
+    if s_any.size == 0 or t_any.size == 0:
+        return None
+    shell_min = WGS84_B_M + float(grazing.min())
+    s_ref, s_stray, s_r = _reference(sensor_pos[s_any, k0:k1], s_ok[s_any])
+    t_ref, t_stray, t_r = _reference(target_pos[t_any, k0:k1], t_ok[t_any])
+    shell_s = WGS84_B_M + grazing[constraint_of[s_any]]
+    reach_s = np.arccos(np.clip(shell_s / s_r, -1.0, 1.0)) + s_stray
+    reach_t = np.arccos(np.clip(shell_min / t_r, -1.0, 1.0)) + t_stray
+    t_rmin = np.where(t_ok[t_any], np.linalg.norm(target_pos[t_any, k0:k1], axis=-1), np.inf)
+    low = np.arccos(np.clip(t_rmin.min(axis=1)[None, :] / s_r[:, None], -1.0, 1.0))
+    bound = np.maximum(reach_s[:, None] + reach_t[None, :], low + s_stray[:, None])
+    central = np.arccos(np.clip(s_ref @ t_ref.T, -1.0, 1.0))
+    si, ti = np.nonzero(central <= bound + t_stray[None, :] + _MARGIN_RAD)
+    return s_any[si], t_any[ti]

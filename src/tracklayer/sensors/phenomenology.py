@@ -4,7 +4,7 @@ The sensing chain (:mod:`tracklayer.sensors.infrared`) asks this module, for row
 (sensor, target, time), what reaches the aperture and what it is seen against:
 
 * **Transmission** through the launch's model atmosphere, in the payload's band, weighted by
-  the source's spectrum (a plume while a stage burns, a hot body otherwise;
+  the source's spectrum (a plume, by its propellant, while a stage burns, a hot body otherwise;
   :mod:`tracklayer.sensors.atmosphere`); zero for a target below its launch's cloud top
   (:mod:`tracklayer.sensors.environment`).
 * **Background and clutter** (:mod:`tracklayer.sensors.background`): the scene behind the
@@ -53,6 +53,7 @@ from tracklayer.sensors.environment import (
 )
 from tracklayer.sensors.targets import TargetStates
 from tracklayer.solar import solar_zenith_cos, sun_direction_ecef
+from tracklayer.threats.signature import PROPELLANTS
 
 F64 = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -139,28 +140,31 @@ def _transmission(
     sensor_pos: F64,
     target_pos: F64,
     target: IntArray,
-    boosting: BoolArray,
+    source: IntArray,
     bands: Sequence[tuple[float, float]],
     band_of_row: IntArray,
     exponential: tuple[F64, F64],
 ) -> F64:
-    """Band transmission of each row, grouped by (atmosphere, band, source)."""
+    """Band transmission of each row, grouped by (atmosphere, band, source); ``source`` is
+    0 for a body, ``1 + k`` for the plume of ``PROPELLANTS[k]``."""
     geom = path_geometry(sensor_pos, target_pos)
     atm_names = sorted(set(setting.atmosphere))
     atm_of = np.array([atm_names.index(a) for a in setting.atmosphere], dtype=np.int64)[target]
     tau = np.empty(target.size)
-    key = (atm_of * len(bands) + band_of_row) * 2 + boosting
+    n_src = 1 + len(PROPELLANTS)
+    key = (atm_of * len(bands) + band_of_row) * n_src + source
     for k in np.unique(key):
         sel = np.flatnonzero(key == k)
-        atm = atm_names[int(k) // (2 * len(bands))]
-        band = bands[(int(k) // 2) % len(bands)]
+        atm = atm_names[int(k) // (n_src * len(bands))]
+        band = bands[(int(k) // n_src) % len(bands)]
         if atm == "exponential":
             tau[sel] = exponential_transmission(
                 sensor_pos[sel], target_pos[sel], exponential[0][sel], exponential[1][sel]
             )
             continue
-        source = ("plume", "solid") if k % 2 else ("body", "")
-        tau[sel] = band_path_table(atm, band, source).transmission(geom.take(sel))
+        code = int(k) % n_src
+        spectrum = ("plume", PROPELLANTS[code - 1]) if code else ("body", "")
+        tau[sel] = band_path_table(atm, band, spectrum).transmission(geom.take(sel))
     below = geom.target_alt_m < setting.cloud_top_m[target]
     return np.asarray(np.where(below, 0.0, tau))
 
@@ -172,8 +176,10 @@ def _background_radiance(
     target: IntArray,
     bands: Sequence[tuple[float, float]],
     band_of_row: IntArray,
+    cos_scatter: F64,
 ) -> F64:
-    """In-band background radiance of each row, W/(m² sr)."""
+    """In-band background radiance of each row, W/(m² sr) (``cos_scatter``: the angle
+    between sunlight and the line of sight, for the limb's scattered light)."""
     layer = setting.cloud_top_m[target] if target.size else np.zeros(0)
     albedo = np.where(layer > 0.0, CLOUD_ALBEDO, SURFACE_ALBEDO)
     atm = np.array(
@@ -186,9 +192,23 @@ def _background_radiance(
             sel = np.flatnonzero((atm == name) & (band_of_row == b))
             if sel.size:
                 out[sel] = band_background(name, band).radiance(
-                    scene.take(sel), layer[sel], albedo[sel], cos_sun[sel]
+                    scene.take(sel), layer[sel], albedo[sel], cos_sun[sel], cos_scatter[sel]
                 )
     return out
+
+
+def _source_codes(targets: TargetStates, target: IntArray, time_index: IntArray) -> IntArray:
+    """0 for a body, ``1 + k`` for a plume of ``PROPELLANTS[k]`` (solid when the truth
+    gives no propellant), per row."""
+    if targets.boosting is None:
+        return np.zeros(target.size, dtype=np.int64)
+    boosting = targets.boosting[target, time_index]
+    code = (
+        np.maximum(targets.propellant[target, time_index], 0).astype(np.int64)
+        if targets.propellant is not None
+        else np.zeros(target.size, dtype=np.int64)
+    )
+    return np.where(boosting, 1 + code, 0)
 
 
 def row_scene(
@@ -213,20 +233,16 @@ def row_scene(
     target, time_index
         Threat and time-grid index of each row ``(n,)``.
     targets
-        The threats (their ``boosting`` flags pick the source spectrum).
+        The threats (their ``boosting`` flags and ``propellant`` pick the source spectrum).
     bands, band_of_row
         Band edges (µm) and the index of each row's band.
     payload_terms
         Per-row payload values: ``ifov_rad``, ``clutter_leakage``, ``cos_exclusion`` (cosine
         of the solar exclusion angle), ``tau0`` and ``scale_height_m`` (exponential model).
     """
-    boosting = (
-        targets.boosting[target, time_index]
-        if targets.boosting is not None
-        else np.zeros(target.size, dtype=bool)
-    )
     tau = _transmission(
-        setting, sensor_pos, target_pos, target, boosting.astype(np.int64), bands, band_of_row,
+        setting, sensor_pos, target_pos, target, _source_codes(targets, target, time_index),
+        bands, band_of_row,
         (payload_terms["tau0"], payload_terms["scale_height_m"]),
     )  # fmt: skip
     sun = setting.sun_dir[time_index]
@@ -234,10 +250,13 @@ def row_scene(
     los /= np.linalg.norm(los, axis=-1, keepdims=True)
     scene = scene_behind(sensor_pos, target_pos)
     # The Sun blinds a line of sight near it, unless the Earth stands in front of it.
-    near_sun = np.einsum("ij,ij->i", los, sun) > payload_terms["cos_exclusion"]
+    cos_los_sun = np.einsum("ij,ij->i", los, sun)
+    near_sun = cos_los_sun > payload_terms["cos_exclusion"]
     tau = np.where(near_sun & (scene.kind != EARTH), 0.0, tau)
     cos_sun = solar_zenith_cos(scene.point, sun)
-    radiance = _background_radiance(setting, scene, cos_sun, target, bands, band_of_row)
+    radiance = _background_radiance(
+        setting, scene, cos_sun, target, bands, band_of_row, cos_los_sun
+    )
     return RowScene(
         transmission=tau,
         clutter_w_m2=clutter_irradiance(

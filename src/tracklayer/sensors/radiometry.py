@@ -23,6 +23,10 @@ which with ``Δf = 1 / 2t`` is the photovoltaic ``D*_BLIP = λ / (h c) sqrt(η /
 (Dereniak and Boreman, eq. 5.24). A detector known by its D* instead gives
 ``NEP = sqrt(A_d Δf) / D*`` and ``NEI = NEP / (A τ_o EE)`` (:func:`nei_from_d_star`).
 
+For an extended scene filling the pixel (an Earth imager's figure of merit) the
+noise-equivalent temperature difference is ``NEdT = σ / (dB / dT)``, with ``B(T)`` the scene
+electrons of a blackbody at ``T`` (:func:`scene_nedt_k`).
+
 Validity: point targets (unresolved), signals well below the background (the signal's
 own shot noise is left out of the NEI, as in its usual definition), bands narrow enough for
 one mean photon energy (Δλ / λ̄ ≤ 0.5), linear detectors below their well depth.
@@ -31,6 +35,7 @@ one mean photon energy (Δλ / λ̄ ≤ 0.5), linear detectors below their well 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -51,6 +56,7 @@ __all__ = [
     "nei_from_d_star",
     "pixel_budget",
     "rule07_dark_current_a_m2",
+    "scene_nedt_k",
 ]
 
 #: Elementary charge, C (SI 2019, exact).
@@ -235,3 +241,33 @@ def nei_from_d_star(
     area = math.pi * aperture_m**2 / 4.0
     ee = airy_ensquared_energy(ifov_rad, aperture_m, wavelength_m)
     return nep / (area * optics_transmission * ee)
+
+
+def scene_nedt_k(
+    scene_temperature_k: float,
+    band_um: tuple[float, float],
+    budget_of: Callable[[FloatArray], PixelBudget],
+) -> float:
+    """Noise-equivalent temperature difference of a blackbody scene filling the pixel, K.
+
+    ``σ / (dB/dT)`` with σ and the scene electrons ``B`` of the pixel budget at
+    ``scene_temperature_k`` (``dB/dT`` by a central difference of ±0.05 K; the band
+    integral is smooth, so its error is below 1e-6 relative). The scene's own shot noise is
+    the background noise here (no separate target).
+
+    Parameters
+    ----------
+    scene_temperature_k
+        Temperature of the scene, K.
+    band_um
+        Band edges, µm.
+    budget_of
+        The payload's pixel budget as a function of the scene's in-band photon radiance
+        (photons / (s m² sr), shape ``(3,)``): e.g. :func:`pixel_budget` with the design
+        bound (``functools.partial``), or a payload's
+        :func:`tracklayer.sensors.focalplane.payload_pixel_budget`.
+    """
+    temps = scene_temperature_k + np.array([-0.05, 0.0, 0.05])
+    budget = budget_of(band_photon_radiance(temps, band_um))
+    slope = (budget.background_e[2] - budget.background_e[0]) / 0.1
+    return float(budget.noise_e[1] / slope)

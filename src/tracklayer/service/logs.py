@@ -33,6 +33,10 @@ log = logging.getLogger("tracklayer.service.request")
 
 
 _QUERY = re.compile(r'(/[^\s"?]*)\?[^\s"]*')
+#: ANSI escape sequences (colours, cursor moves) that terminal-minded loggers put in text.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+#: Extras that repeat the message with terminal colours (uvicorn's): never written.
+_TERMINAL_ONLY = {"color_message"}
 _TOKEN = re.compile(r"tl_[A-Za-z0-9_-]{16,}")
 
 
@@ -60,16 +64,25 @@ class ScrubFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """Format a record as one JSON line: time, level, logger, message and every extra field."""
+    """Format a record as one JSON line: time, level, logger, message and every extra field.
+
+    Text carries no ANSI escape codes (a log file or collector shows them raw), and
+    uvicorn's coloured copy of the message (``color_message``) is left out."""
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _ANSI.sub("", record.getMessage()),
         }
-        out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        out.update(
+            {
+                k: _ANSI.sub("", v) if isinstance(v, str) else v
+                for k, v in vars(record).items()
+                if k not in _STANDARD and k not in _TERMINAL_ONLY
+            }
+        )
         if record.exc_info:
             out["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(out, default=str)

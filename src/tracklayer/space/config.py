@@ -114,11 +114,14 @@ class TleConstellation(_ConstellationBase):
 
 
 class OmmConstellation(_ConstellationBase):
-    """Satellites read from a CCSDS OMM file (JSON, CSV or XML, chosen by the suffix)."""
+    """Satellites read from a CCSDS OMM file (JSON, CSV, XML or KVN, chosen by the suffix)."""
 
     kind: Literal["omm"]
     file: Path = Field(
-        description="OMM file (.json, .csv or .xml), relative to the scenario file's folder"
+        description=(
+            "OMM file (.json, .csv, .xml, or .omm/.kvn for KVN), relative to the scenario "
+            "file's folder"
+        )
     )
     select: list[str] | None = Field(
         default=None,
@@ -128,9 +131,10 @@ class OmmConstellation(_ConstellationBase):
 
     @model_validator(mode="after")
     def _check_suffix(self) -> OmmConstellation:
-        if self.file.suffix.lower() not in {".json", ".csv", ".xml"}:
+        if self.file.suffix.lower() not in {".json", ".csv", ".xml", ".omm", ".kvn"}:
             raise ValueError(
-                f"file must end in .json, .csv or .xml to say its OMM encoding, got '{self.file}'"
+                "file must end in .json, .csv, .xml, .omm or .kvn to say its OMM encoding, "
+                f"got '{self.file}'"
             )
         return self
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from tracklayer.network.attacks import attack_summary, run_attacks
+from tracklayer.network.attacks import AttackBaseline, attack_summary, run_attacks
 from tracklayer.network.layer import NetworkOutage, SpaceSegmentStates
 from tracklayer.network.pictures import national_warning
 from tracklayer.network.stage import run_network
@@ -19,7 +19,7 @@ from tracklayer.space import SatelliteCatalog
 from tracklayer.stages.sensing import Outage
 from tracklayer.stages.space import ephemeris
 
-__all__ = ["attacks", "network_tables", "space_states", "warning"]
+__all__ = ["AttackBaseline", "attacks", "network_tables", "space_states", "warning"]
 
 
 def space_states(
@@ -47,8 +47,9 @@ def network_tables(
     states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency``, ``node_tracks`` and ``national_pictures``
-    (each nation's fused picture of its own and its partners' tracks).
+    ``links``, ``deliveries``, ``latency``, ``node_tracks``, ``national_pictures``
+    (each nation's fused picture of its own and its partners' tracks) and
+    ``innovations`` (the node trackers' NIS).
 
     ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
     service (a resilience draw: they neither sense nor relay).
@@ -60,7 +61,10 @@ def network_tables(
         config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
         scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
     )  # fmt: skip
-    names = ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures")
+    names = (
+        "tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures",
+        "innovations",
+    )  # fmt: skip
     return {name: getattr(tables, name) for name in names}
 
 
@@ -89,14 +93,22 @@ def warning(
 
 
 def attacks(
-    scenario: Scenario, detections: pa.Table, truth: pa.Table, catalog: SatelliteCatalog
+    scenario: Scenario,
+    detections: pa.Table,
+    truth: pa.Table,
+    catalog: SatelliteCatalog,
+    baseline: AttackBaseline | None = None,
 ) -> dict[str, pa.Table]:
-    """``network_attacks`` (per draw, node and threat) and its loss curves."""
+    """``network_attacks`` (per draw, node and threat) and its loss curves.
+
+    ``baseline``: the raid's ``metrics``, ``node_tracks`` and ``latency`` (the network with
+    nothing lost), which stand for the k = 0 draw instead of a rerun.
+    """
     config = scenario.network
     if config is None:
         raise ValueError("the scenario has no network section")
     rows = run_attacks(
         config, scenario.tracking, space_states(scenario, catalog), detections, truth,
-        scenario.epoch, seed=scenario.seed,
+        scenario.epoch, seed=scenario.seed, baseline=baseline,
     )  # fmt: skip
     return {"network_attacks": rows, "network_attacks_summary": attack_summary(rows)}

@@ -6,9 +6,9 @@ import pyarrow as pa
 
 from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.scenario import Scenario
-from tracklayer.tracking.run import run_tracking
+from tracklayer.tracking.run import run_tracking_tables
 
-__all__ = ["tracks_table"]
+__all__ = ["tracking_tables", "tracks_table"]
 
 
 def tracks_table(scenario: Scenario, detections: pa.Table) -> pa.Table:
@@ -19,6 +19,12 @@ def tracks_table(scenario: Scenario, detections: pa.Table) -> pa.Table:
     (:func:`tracklayer.fusion.timeline.fuse_timeline`) at the raid's cadence, so the
     fused picture is scored on the same clock as the trackers.
     """
-    national = run_tracking(detections, scenario.tracking, epoch=scenario.epoch)
+    return tracking_tables(scenario, detections)["tracks"]
+
+
+def tracking_tables(scenario: Scenario, detections: pa.Table) -> dict[str, pa.Table]:
+    """``tracks`` (:func:`tracks_table`) and the trackers' ``innovations`` (each detection
+    that updated a track, with its NIS; :func:`tracklayer.tracking.run.run_tracking_tables`)."""
+    national, innovations = run_tracking_tables(detections, scenario.tracking, epoch=scenario.epoch)
     fused = fuse_timeline(national, scenario.epoch, interval_s=scenario.step_s)
-    return pa.concat_tables([national, fused])
+    return {"tracks": pa.concat_tables([national, fused]), "innovations": innovations}

@@ -122,6 +122,10 @@ def plot_metric_vs_axis(
             )
         if hue is not None:
             ax.legend(fontsize=8)
+        values = sorted({r[axis] for r in rows if isinstance(r[axis], int | float)})
+        if values and len(values) <= 12:
+            # Ticks at the axis' own values, printed as given (16, not 16.0).
+            ax.set_xticks(values, [f"{v:g}" for v in values])
         ax.set_ylabel(str(rows[0]["label"]))
         ax.set_title(f"{rows[0]['label']} against {axis}")
     ax.set_xlabel(axis)

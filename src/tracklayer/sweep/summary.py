@@ -7,8 +7,8 @@
 - :func:`pareto_fronts`: designs not dominated in (satellites, objective): fewer or as many
   satellites and a better or equal objective, one of them strictly (the cost proxy is the
   total satellite count). Objectives: the joint tracker's mean time to first track
-  (lower is better) and custody fraction (higher); without raids, the joint percent time
-  covered at each multiplicity k and target altitude (higher).
+  (lower is better) and custody fraction (higher) when raids ran, and the joint percent
+  time covered at each multiplicity k and target altitude (higher) when coverage ran.
 - :func:`joint_gain`: per design, what flying together adds over the best owner alone.
 """
 
@@ -145,33 +145,18 @@ def objectives(summary: pa.Table) -> list[Objective]:
     """The Pareto objectives the summary supports (see the module docstring)."""
     rows = summary.select(["source", "group", "target_altitude_km", "metric"]).to_pylist()
     keys = {tuple(r.values()) for r in rows if r["group"] == JOINT}
-    if any(k[0] == "raid" for k in keys):
-        out = [
-            Objective(
-                "first_track_s",
-                "mean time to first track, s",
-                "raid",
-                JOINT,
-                None,
-                "first_track_s",
-                maximize=False,
-            ),
-            Objective(
-                "custody_fraction",
-                "mean custody fraction",
-                "raid",
-                JOINT,
-                None,
-                "custody_fraction",
-                maximize=True,
-            ),
-        ]
-        return [o for o in out if ("raid", JOINT, None, o.metric) in keys]
-    found = []
+    raid = [
+        Objective("first_track_s", "mean time to first track, s", "raid", JOINT, None,
+                  "first_track_s", maximize=False),
+        Objective("custody_fraction", "mean custody fraction", "raid", JOINT, None,
+                  "custody_fraction", maximize=True),
+    ]  # fmt: skip
+    found = [o for o in raid if ("raid", JOINT, None, o.metric) in keys]
+    coverage = []
     for source, _, alt, metric in keys:
         if source == "coverage" and str(metric).startswith("pct_time_k"):
             k = str(metric).removeprefix("pct_time_k")
-            found.append(
+            coverage.append(
                 Objective(
                     f"{metric}_{alt:g}km",
                     f"joint % time seen by >= {k}, {alt:g} km",
@@ -182,7 +167,7 @@ def objectives(summary: pa.Table) -> list[Objective]:
                     maximize=True,
                 )
             )
-    return sorted(found, key=lambda o: (o.target_altitude_km or 0.0, o.metric))
+    return found + sorted(coverage, key=lambda o: (o.target_altitude_km or 0.0, o.metric))
 
 
 def pareto_mask(
@@ -371,8 +356,9 @@ def write_summary(out_dir: Path) -> list[Path]:
 
     Files: ``summary/designs.parquet`` (:func:`design_summary`), ``summary/status.parquet``
     (:func:`design_status`), ``summary/pareto.parquet`` (:func:`pareto_fronts`),
-    ``summary/joint_gain.parquet`` (:func:`joint_gain`) and the plots of
-    :func:`tracklayer.sweep.plots.write_sweep_plots`.
+    ``summary/joint_gain.parquet`` (:func:`joint_gain`), the plots of
+    :func:`tracklayer.sweep.plots.write_sweep_plots` and the page ``summary.html``
+    (:mod:`tracklayer.sweep.html_summary`).
 
     Returns
     -------
@@ -380,6 +366,7 @@ def write_summary(out_dir: Path) -> list[Path]:
         The files written, relative to ``out_dir``.
     """
     from tracklayer.io.parquet import write_table
+    from tracklayer.sweep.html_summary import write_summary_html
     from tracklayer.sweep.plots import write_sweep_plots
     from tracklayer.sweep.results import RESULTS
 
@@ -393,4 +380,5 @@ def write_summary(out_dir: Path) -> list[Path]:
         write_table(joint_gain(summary), out_dir / "summary" / "joint_gain.parquet"),
     ]
     files += write_sweep_plots(points, axis_names(results), out_dir / "plots")
+    files.append(write_summary_html(out_dir))
     return [f.relative_to(out_dir) for f in files]

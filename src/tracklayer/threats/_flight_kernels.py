@@ -174,53 +174,15 @@ def _lift_axes(
 
 
 @njit(cache=True)
-def _accel(
-    rx: float,
-    ry: float,
-    rz: float,
-    vx: float,
-    vy: float,
-    vz: float,
-    a_m: float,
-    b_m: float,
-    mu: float,
-    j2: float,
-    omega: float,
-    rho_on: bool,
-    top: float,
-    inv_dz: float,
-    log_rho: F64,
-    log_p: F64,
-    boosting: bool,
-    mass: float,
-    thrust: float,
-    loss: float,
-    mode: int,
-    kx: float,
-    ky: float,
-    kz: float,
-    ca: float,
-    sa: float,
-    cda: float,
-    beta: float,
-    ld: float,
-    cs: float,
-    ss: float,
-) -> tuple[float, float, float]:
-    """Acceleration (m/s^2, ECEF) of one vehicle; see :mod:`tracklayer.threats.dynamics`.
-
-    ``boosting``: before separation (vacuum thrust ``thrust`` N less ``loss`` times the
-    ambient pressure ratio ``p / p0``, steered by ``mode``; stack ballistic coefficient
-    ``mass / cda``, no lift); otherwise the payload's ``beta`` and ``ld``, lift
-    ``ld q (cs, ss)`` and drag ``q (1 + cs^2 + ss^2) / 2`` of a glider's drag polar.
-    Gravity: point mass plus J2 (Vallado 2013, ch. 8); rotating frame: Coriolis
-    ``-2 w x v`` and centrifugal ``-w x (w x r)``.
-    """
-    rn = math.sqrt(rx * rx + ry * ry + rz * rz)
-    inv_rn = 1.0 / rn
+def _gravity_in_rotating_frame(
+    rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
+    inv_rn: float, sz: float, a_m: float, mu: float, j2: float, omega: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Gravity (point mass plus J2, Vallado 2013, ch. 8) with the Coriolis ``-2 w x v``
+    and centrifugal ``-w x (w x r)`` terms of the rotating frame, m/s^2, ECEF; ``inv_rn``
+    is ``1 / |r|``, ``sz`` the sine of the geocentric latitude."""
     inv_r2 = inv_rn * inv_rn
     inv_r3 = mu * inv_r2 * inv_rn
-    sz = rz * inv_rn
     sz2 = sz * sz
     if j2 == 0.0:
         fxy = -inv_r3
@@ -236,6 +198,72 @@ def _accel(
     if omega != 0.0:
         ax += 2.0 * omega * vy + omega * omega * rx
         ay += -2.0 * omega * vx + omega * omega * ry
+    return ax, ay, az
+
+
+@njit(cache=True)
+def _thrust_direction(
+    mode: int, speed: float, rhx: float, rhy: float, rhz: float,
+    vhx: float, vhy: float, vhz: float, kx: float, ky: float, kz: float, ca: float, sa: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Unit thrust direction of steering ``mode``: the radius (also below 1 m/s), the kick
+    direction ``k``, the velocity pitched up by alpha (``ca``, ``sa`` its cosine and
+    sine), or the velocity."""
+    if mode == _RADIAL or speed < 1.0:
+        return rhx, rhy, rhz
+    if mode == _KICK:
+        return kx, ky, kz
+    if mode == _PITCHED:
+        ux, uy, uz, _, _, _ = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
+        return ca * vhx + sa * ux, ca * vhy + sa * uy, ca * vhz + sa * uz
+    return vhx, vhy, vhz
+
+
+@njit(cache=True)
+def _add_aerodynamics(
+    ax: float, ay: float, az: float, rho: float, speed: float, beta: float, ld: float,
+    cs: float, ss: float, rhx: float, rhy: float, rhz: float, vhx: float, vhy: float, vhz: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """``a`` plus drag ``q`` (``q (1 + cs^2 + ss^2) / 2`` with lift) against the velocity
+    and lift ``ld q (cs up + ss right)``, ``q = rho V^2 / (2 beta)``, m/s^2."""
+    q = rho * speed * speed / (2.0 * beta)
+    drag = q
+    if ld > 0.0:
+        drag = q * 0.5 * (1.0 + cs * cs + ss * ss)
+    ax -= drag * vhx
+    ay -= drag * vhy
+    az -= drag * vhz
+    if ld > 0.0:
+        ux, uy, uz, wx, wy, wz = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
+        lift = ld * q
+        ax += lift * (cs * ux + ss * wx)
+        ay += lift * (cs * uy + ss * wy)
+        az += lift * (cs * uz + ss * wz)
+    return ax, ay, az
+
+
+@njit(cache=True)
+def _accel(
+    rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
+    a_m: float, b_m: float, mu: float, j2: float, omega: float,
+    rho_on: bool, top: float, inv_dz: float, log_rho: F64, log_p: F64,
+    boosting: bool, mass: float, thrust: float, loss: float, mode: int,
+    kx: float, ky: float, kz: float, ca: float, sa: float,
+    cda: float, beta: float, ld: float, cs: float, ss: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Acceleration (m/s^2, ECEF) of one vehicle; see :mod:`tracklayer.threats.dynamics`.
+
+    ``boosting``: before separation (vacuum thrust ``thrust`` N less ``loss`` times the
+    ambient pressure ratio ``p / p0``, steered by ``mode``; stack ballistic coefficient
+    ``mass / cda``, no lift); otherwise the payload's ``beta`` and ``ld``, lift
+    ``ld q (cs, ss)`` and drag ``q (1 + cs^2 + ss^2) / 2`` of a glider's drag polar.
+    Gravity: point mass plus J2 (Vallado 2013, ch. 8); rotating frame: Coriolis
+    ``-2 w x v`` and centrifugal ``-w x (w x r)``.
+    """
+    rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+    inv_rn = 1.0 / rn
+    sz = rz * inv_rn
+    ax, ay, az = _gravity_in_rotating_frame(rx, ry, rz, vx, vy, vz, inv_rn, sz, a_m, mu, j2, omega)
     speed = math.sqrt(vx * vx + vy * vy + vz * vz)
     inv_v = 1.0 / max(speed, 1e-9)
     vhx, vhy, vhz = vx * inv_v, vy * inv_v, vz * inv_v
@@ -243,6 +271,7 @@ def _accel(
     rho = 0.0
     p_ratio = 0.0
     if rho_on:
+        sz2 = sz * sz
         if a_m == b_m:
             alt = rn - a_m
         else:
@@ -253,17 +282,9 @@ def _accel(
     if boosting:
         if thrust > 0.0:
             f = (thrust - loss * p_ratio) / mass
-            if mode == _RADIAL or speed < 1.0:
-                dx, dy, dz = rhx, rhy, rhz
-            elif mode == _KICK:
-                dx, dy, dz = kx, ky, kz
-            elif mode == _PITCHED:
-                ux, uy, uz, _, _, _ = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
-                dx = ca * vhx + sa * ux
-                dy = ca * vhy + sa * uy
-                dz = ca * vhz + sa * uz
-            else:
-                dx, dy, dz = vhx, vhy, vhz
+            dx, dy, dz = _thrust_direction(
+                mode, speed, rhx, rhy, rhz, vhx, vhy, vhz, kx, ky, kz, ca, sa
+            )
             ax += f * dx
             ay += f * dy
             az += f * dz
@@ -274,20 +295,9 @@ def _accel(
         ld_e = ld
     if not rho_on:
         return ax, ay, az
-    q = rho * speed * speed / (2.0 * beta_e)
-    drag = q
-    if ld_e > 0.0:
-        drag = q * 0.5 * (1.0 + cs * cs + ss * ss)
-    ax -= drag * vhx
-    ay -= drag * vhy
-    az -= drag * vhz
-    if ld_e > 0.0:
-        ux, uy, uz, wx, wy, wz = _lift_axes(rhx, rhy, rhz, vhx, vhy, vhz)
-        lift = ld_e * q
-        ax += lift * (cs * ux + ss * wx)
-        ay += lift * (cs * uy + ss * wy)
-        az += lift * (cs * uz + ss * wz)
-    return ax, ay, az
+    return _add_aerodynamics(
+        ax, ay, az, rho, speed, beta_e, ld_e, cs, ss, rhx, rhy, rhz, vhx, vhy, vhz
+    )
 
 
 @njit(cache=True)
@@ -522,6 +532,37 @@ def _below_horizon(sin_los: float, cos_range: float) -> float:
 
 
 @njit(cache=True)
+def _pullup_done(
+    rho: float, beta: float, g_net: float, cos_g: float, ld: float, rho_cap: float,
+    scale_h: float, rn: float, speed: float, sin_g: float, surf_rate: float, gains: F64,
+) -> bool:  # fmt: skip
+    """The pull-up ends once the air is dense enough (six tenths of the equilibrium
+    glide's density, or of the limits' ``rho_cap``) and the flight level enough: climbing,
+    or descending no faster than the equilibrium glide does."""
+    v2 = speed * speed
+    if not rho >= 0.6 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
+        return False
+    sin_eq = -2.0 * scale_h / ld * (1.0 / rn + g_net / (speed * speed))
+    return sin_g - surf_rate / speed >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL])
+
+
+@njit(cache=True)
+def _dive_accel(
+    sin_los: float, los_n: float, speed: float, sin_g: float, cos_g: float, g_net: float,
+    dpsi: float, gains: F64,
+) -> tuple[float, float]:  # fmt: skip
+    """Vertical and lateral acceleration (m/s^2) of the terminal dive: the flight path
+    steered onto the line of sight to the aim (``los_n`` m away, ``sin_los`` its sine
+    below the local horizontal), the heading onto the aim (error ``dpsi``, rad)."""
+    gamma_cmd = math.asin(sin_los)
+    # The steering's time constant stays under a third of the time to go.
+    k = max(gains[K_DIVE], 3.0 * speed / los_n)
+    a_v = g_net * cos_g + k * speed * (gamma_cmd - math.asin(sin_g))
+    a_h = max(k, gains[K_PSI]) * speed * cos_g * dpsi
+    return a_v, a_h
+
+
+@njit(cache=True)
 def _glide_controls(
     t: float, rx: float, ry: float, rz: float, vx: float, vy: float, vz: float,
     rn: float, rho: float, scale_h: float, surf_rate: float, phase: int, sign: float,
@@ -549,11 +590,10 @@ def _glide_controls(
     v2 = speed * speed
     rho_cap = LIMIT_MARGIN * min(gp[G_RHO_Q, i] / v2, gp[G_RHO_HEAT, i] / (v2 * v2 * v2))
     new = phase
-    if phase == PULLUP and rho >= 0.6 * min(2.0 * beta * g_net * cos_g / (ld * v2), rho_cap):
-        # Level enough: climbing, or descending no faster than the equilibrium glide does.
-        sin_eq = -2.0 * scale_h / ld * (1.0 / rn + g_net / (speed * speed))
-        if sin_g - surf_rate / speed >= min(gains[K_SIN_LEVEL], sin_eq + gains[K_SIN_LEVEL]):
-            new = GLIDE
+    if phase == PULLUP and _pullup_done(
+        rho, beta, g_net, cos_g, ld, rho_cap, scale_h, rn, speed, sin_g, surf_rate, gains
+    ):
+        new = GLIDE
     weave = new == GLIDE and cos_range >= gp[G_COS_MANOEUVRE, i] and gp[G_WEAVE_AMP, i] > 0.0
     if weave:
         new = MANOEUVRE
@@ -575,11 +615,7 @@ def _glide_controls(
     a_turn = gains[K_PSI] * speed * cos_g
     h_lim = a_max
     if new == TERMINAL:
-        gamma_cmd = math.asin(sin_los)
-        # The steering's time constant stays under a third of the time to go.
-        k = max(gains[K_DIVE], 3.0 * speed / los_n)
-        a_v = g_net * cos_g + k * speed * (gamma_cmd - math.asin(sin_g))
-        a_h = max(k, gains[K_PSI]) * speed * cos_g * dpsi
+        a_v, a_h = _dive_accel(sin_los, los_n, speed, sin_g, cos_g, g_net, dpsi, gains)
     else:
         aim_r = math.sqrt(gp[G_AIM_X, i] ** 2 + gp[G_AIM_Y, i] ** 2 + gp[G_AIM_Z, i] ** 2)
         to_go = math.acos(min(max(cos_range, -1.0), 1.0)) * aim_r - gp[G_TERMINAL_RANGE, i]
@@ -728,45 +764,18 @@ def _hermite_basis(s: float, h: float) -> tuple[float, float, float, float]:
 
 
 @njit(cache=True)
-def fly_batch(
-    earth: F64,
-    log_rho: F64,
-    log_p: F64,
-    stages: F64,
-    veh: F64,
-    guided: bool,
-    gpar: F64,
-    gains: F64,
-    phase: NDArray[np.int8],
-    stage: NDArray[np.int8],
-    weave_t0: F64,
-    bank_sign: F64,
-    limits: NDArray[np.int8],
-    r0: F64,
-    v0: F64,
-    tau0: F64,
-    sample_step: float,
-    count: NDArray[np.int64],
-    j0: NDArray[np.int64],
-    t_end: F64,
-    breaks: F64,
-    h_boost: float,
-    h_max: float,
-    stiff_limit: float,
-    pos: F64,
-    vel: F64,
-    phase_out: NDArray[np.int8],
-    filled: NDArray[np.bool_],
-    impact_time: F64,
-    impact_pos: F64,
-    ev_vid: NDArray[np.int64],
-    ev_code: NDArray[np.int8],
-    ev_time: F64,
-    trace_idx: NDArray[np.int64],
-    trace_t: F64,
-    trace_cs: F64,
-    trace_ss: F64,
-) -> tuple[int, int]:
+def fly_batch(  # long: one loop over steps and vehicles; its body as helpers ran 20 % slower
+    earth: F64, log_rho: F64, log_p: F64, stages: F64, veh: F64,
+    guided: bool, gpar: F64, gains: F64, phase: NDArray[np.int8], stage: NDArray[np.int8],
+    weave_t0: F64, bank_sign: F64, limits: NDArray[np.int8],
+    r0: F64, v0: F64, tau0: F64, sample_step: float, count: NDArray[np.int64],
+    j0: NDArray[np.int64], t_end: F64, breaks: F64,
+    h_boost: float, h_max: float, stiff_limit: float,
+    pos: F64, vel: F64, phase_out: NDArray[np.int8], filled: NDArray[np.bool_],
+    impact_time: F64, impact_pos: F64,
+    ev_vid: NDArray[np.int64], ev_code: NDArray[np.int8], ev_time: F64,
+    trace_idx: NDArray[np.int64], trace_t: F64, trace_cs: F64, trace_ss: F64,
+) -> tuple[int, int]:  # fmt: skip
     """Integrate N vehicles from launch-relative time 0 until impact or ``t_end``.
 
     See :func:`tracklayer.threats.integrate.fly` for the method. Outputs are written in
@@ -776,6 +785,13 @@ def fly_batch(
     false the vehicles fly with full lift up and no phase logic. For the vehicles
     ``trace_idx``, the step start times and bank controls go into ``trace_t``
     ``(C,)``, ``trace_cs``, ``trace_ss`` ``(C, len(trace_idx))`` while steps fit.
+
+    Each step: guidance for every vehicle still flying (:func:`_guidance_pass`), the
+    step size (:func:`_step_size`), then per vehicle one RK4 step, the samples due within
+    it by cubic Hermite interpolation, and impact: the first step ending below the surface
+    while descending, its time and point interpolated within the step; vehicles that came
+    down or reached their end drop out. The per-vehicle body stays in this loop: passed to
+    helper functions, its dozens of arrays made the flight 20 % slower.
 
     Returns the number of events logged and the number of steps taken.
     """
@@ -787,66 +803,32 @@ def fly_batch(
     r = r0.copy()
     v = v0.copy()
     alt = np.empty(n)
+    for i in range(n):
+        rn = math.sqrt(r[0, i] ** 2 + r[1, i] ** 2 + r[2, i] ** 2)
+        alt[i] = _altitude(r[0, i], r[1, i], r[2, i], rn, a_m, b_m)
     next_k = np.zeros(n, np.int64)
     cs = np.ones(n)
     ss = np.zeros(n)
     live = np.arange(n)
     n_live = n
-    for i in range(n):
-        rn = math.sqrt(r[0, i] ** 2 + r[1, i] ** 2 + r[2, i] ** 2)
-        alt[i] = _altitude(r[0, i], r[1, i], r[2, i], rn, a_m, b_m)
     n_ev = 0
     n_steps = 0
     t = 0.0
     ib = 0
-    nb = breaks.shape[0]
-    n_trace = trace_idx.shape[0]
     while n_live > 0:
-        # Guidance (held over the step), the latest separation and the drag stiffness.
-        boost_end = 0.0
-        lam = 0.0
-        for q in range(n_live):
-            i = live[q]
-            rx, ry, rz = r[0, i], r[1, i], r[2, i]
-            vx, vy, vz = v[0, i], v[1, i], v[2, i]
-            rn = math.sqrt(rx * rx + ry * ry + rz * rz)
-            rho = density_at(alt[i], top, inv_dz, log_rho) if rho_on else 0.0
-            if guided:
-                scale_h = scale_height(alt[i], top, inv_dz, log_rho) if rho_on else 7000.0
-                surf = _surface_rate(rx, ry, rz, vx, vy, vz, rn, a_m, b_m)
-                cs[i], ss[i], n_ev = _guide(
-                    i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, scale_h, surf, mu, stages, veh,
-                    gpar, gains, phase, stage, weave_t0, bank_sign, limits,
-                    ev_vid, ev_code, ev_time, n_ev,
-                )  # fmt: skip
-            sep = veh[V_SEP, i]
-            boost_end = max(boost_end, sep)
-            if rho > 0.0:
-                beta = veh[V_BETA, i]
-                if t < sep:
-                    beta = _mass(stages, veh, i, t, t) / veh[V_CDA, i]
-                lam = max(lam, rho * math.sqrt(vx * vx + vy * vy + vz * vz) / beta)
+        boost_end, lam, n_ev = _guidance_pass(
+            live, n_live, t, r, v, alt, earth, log_rho, stages, veh, guided, gpar, gains,
+            phase, stage, weave_t0, bank_sign, limits, ev_vid, ev_code, ev_time, n_ev, cs, ss,
+        )  # fmt: skip
         if n_steps < trace_t.shape[0]:
             trace_t[n_steps] = t
-            for q in range(n_trace):
+            for q in range(trace_idx.shape[0]):
                 trace_cs[n_steps, q] = cs[trace_idx[q]]
                 trace_ss[n_steps, q] = ss[trace_idx[q]]
-        # Step: h_boost while any vehicle boosts, shrunk where drag is stiff, and ending
-        # exactly on staging and steering switches, so that RK4 never straddles one.
-        h = h_boost if t < boost_end else h_max
-        if lam * h > stiff_limit:
-            h = stiff_limit / lam
-        while ib < nb and breaks[ib] <= t + 1e-9:
-            ib += 1
-        if ib < nb and breaks[ib] < t + h:
-            h = breaks[ib] - t
+        h, t_next, ib = _step_size(t, boost_end, lam, h_boost, h_max, stiff_limit, breaks, ib)
         tm = t + 0.5 * h
-        t_next = t + h
-        if ib < nb and abs(t + h - breaks[ib]) <= 1e-9:
-            t_next = breaks[ib]
         hh = 0.5 * h
         h6 = h / 6.0
-
         n_keep = 0
         for q in range(n_live):
             i = live[q]
@@ -946,3 +928,68 @@ def fly_batch(
     if n_steps < trace_t.shape[0]:
         trace_t[n_steps] = t
     return n_ev, n_steps
+
+
+@njit(cache=True)
+def _guidance_pass(
+    live: NDArray[np.int64], n_live: int, t: float, r: F64, v: F64, alt: F64, earth: F64,
+    log_rho: F64, stages: F64, veh: F64, guided: bool, gpar: F64, gains: F64,
+    phase: NDArray[np.int8], stage: NDArray[np.int8], weave_t0: F64, bank_sign: F64,
+    limits: NDArray[np.int8], ev_vid: NDArray[np.int64], ev_code: NDArray[np.int8],
+    ev_time: F64, n_ev: int, cs: F64, ss: F64,
+) -> tuple[float, float, int]:  # fmt: skip
+    """Guidance of the ``n_live`` vehicles ``live`` at ``t`` (bank controls into ``cs``,
+    ``ss``, held over the step; phases and events by :func:`_guide`); return the latest
+    separation time, the largest drag stiffness ``rho V / beta`` (1/s) and ``n_ev``."""
+    a_m, b_m, mu = earth[E_A], earth[E_B], earth[E_MU]
+    rho_on = earth[E_ATM] != 0.0
+    top, inv_dz = earth[E_TOP], earth[E_INV_DZ]
+    boost_end = 0.0
+    lam = 0.0
+    for q in range(n_live):
+        i = live[q]
+        rx, ry, rz = r[0, i], r[1, i], r[2, i]
+        vx, vy, vz = v[0, i], v[1, i], v[2, i]
+        rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+        rho = density_at(alt[i], top, inv_dz, log_rho) if rho_on else 0.0
+        if guided:
+            scale_h = scale_height(alt[i], top, inv_dz, log_rho) if rho_on else 7000.0
+            surf = _surface_rate(rx, ry, rz, vx, vy, vz, rn, a_m, b_m)
+            cs[i], ss[i], n_ev = _guide(
+                i, t, rx, ry, rz, vx, vy, vz, rn, alt[i], rho, scale_h, surf, mu, stages, veh,
+                gpar, gains, phase, stage, weave_t0, bank_sign, limits,
+                ev_vid, ev_code, ev_time, n_ev,
+            )  # fmt: skip
+        sep = veh[V_SEP, i]
+        boost_end = max(boost_end, sep)
+        if rho > 0.0:
+            beta = veh[V_BETA, i]
+            if t < sep:
+                beta = _mass(stages, veh, i, t, t) / veh[V_CDA, i]
+            lam = max(lam, rho * math.sqrt(vx * vx + vy * vy + vz * vz) / beta)
+    return boost_end, lam, n_ev
+
+
+@njit(cache=True)
+def _step_size(
+    t: float, boost_end: float, lam: float, h_boost: float, h_max: float, stiff_limit: float,
+    breaks: F64, ib: int,
+) -> tuple[float, float, int]:  # fmt: skip
+    """The step ``h`` from ``t`` (s), the time it ends at and the next break's index.
+
+    ``h_boost`` while any vehicle boosts, shrunk where drag is stiff (``lam h`` within
+    ``stiff_limit``), and ending exactly on staging and steering switches ``breaks`` (the
+    next one at or after index ``ib``), so that RK4 never straddles one.
+    """
+    nb = breaks.shape[0]
+    h = h_boost if t < boost_end else h_max
+    if lam * h > stiff_limit:
+        h = stiff_limit / lam
+    while ib < nb and breaks[ib] <= t + 1e-9:
+        ib += 1
+    if ib < nb and breaks[ib] < t + h:
+        h = breaks[ib] - t
+    t_next = t + h
+    if ib < nb and abs(t + h - breaks[ib]) <= 1e-9:
+        t_next = breaks[ib]
+    return h, t_next, ib

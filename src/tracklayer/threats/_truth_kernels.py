@@ -154,35 +154,26 @@ def heated_batch(
         )  # fmt: skip
 
 
+@njit(cache=True)
+def _burning_stage(stage_on: F64, stage_off: F64, i: int, tau: float) -> int:
+    """The last stage of vehicle ``i`` burning at launch-relative ``tau`` (s), or -1."""
+    stage = -1
+    for s in range(stage_on.shape[0]):
+        if stage_on[s, i] <= tau < stage_off[s, i]:
+            stage = s
+    return stage
+
+
 @njit(cache=True, nogil=True)
 def truth_rows(
-    row_lo: int,
-    row_hi: int,
-    out0: int,
-    filled: NDArray[np.bool_],
-    pos: F64,
-    vel: F64,
-    phase: NDArray[np.int8],
-    j0: NDArray[np.int64],
-    tau0: F64,
-    step: float,
-    launch_time: F64,
-    epoch_ns: int,
-    earth: F64,
-    log_rho: F64,
-    stage_on: F64,
-    stage_off: F64,
-    plume: F64,
-    body: F64,
-    tables: F64,
-    grid: F64,
-    consts: F64,
-    vid_out: NDArray[np.int32],
-    time_out: NDArray[np.int64],
-    phase_out: NDArray[np.int8],
-    cols: F64,
-    inten: F64,
-) -> None:
+    row_lo: int, row_hi: int, out0: int,
+    filled: NDArray[np.bool_], pos: F64, vel: F64, phase: NDArray[np.int8],
+    j0: NDArray[np.int64], tau0: F64, step: float, launch_time: F64, epoch_ns: int,
+    earth: F64, log_rho: F64, stage_on: F64, stage_off: F64, plume: F64, body: F64,
+    tables: F64, grid: F64, consts: F64,
+    vid_out: NDArray[np.int32], time_out: NDArray[np.int64], phase_out: NDArray[np.int8],
+    cols: F64, inten: F64,
+) -> None:  # fmt: skip
     """Every derived column of the filled samples ``row_lo <= row < row_hi`` of a flight of
     N vehicles, in row order, written from output index ``out0`` on (chunks of rows run
     in parallel threads: the kernel releases the GIL).
@@ -198,7 +189,6 @@ def truth_rows(
     a, b = earth[0], earth[1]
     rho_on = earth[2] != 0.0
     top, inv_dz = earth[3], earth[4]
-    n_stages = stage_on.shape[0]
     n_bands = tables.shape[0]
     out = out0
     for row in range(row_lo, row_hi):
@@ -216,10 +206,7 @@ def truth_rows(
         cols[C_X, out], cols[C_Y, out], cols[C_Z, out] = x, y, z
         cols[C_VX, out], cols[C_VY, out], cols[C_VZ, out] = vx, vy, vz
         cols[C_LAT, out], cols[C_LON, out], cols[C_ALT, out] = lat, lon, h
-        stage = -1
-        for s in range(n_stages):
-            if stage_on[s, i] <= tau < stage_off[s, i]:
-                stage = s
+        stage = _burning_stage(stage_on, stage_off, i, tau)
         if stage >= 0:
             for bnd in range(n_bands):
                 inten[bnd, out] = plume[bnd, stage, i]

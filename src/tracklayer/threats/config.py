@@ -73,8 +73,12 @@ class StageConfig(StrictModel):
         0.02, gt=0, le=1, description="fraction of jet power radiated by the plume"
     )
     plume_temperature_k: float = Field(1800.0, gt=300, le=4000)
-    propellant: Literal["solid", "liquid"] = Field(
-        "solid", description="propellant family (sets the exhaust's particle continuum)"
+    propellant: Literal["solid", "kerosene", "udmh_n2o4", "liquid"] = Field(
+        "solid",
+        description="propellant class: solid (aluminized composite), kerosene (with LOX or "
+        "nitric acid), udmh_n2o4 (storable hypergols); sets the exhaust's H2O/CO2 bands and "
+        "particle continuum, and so the plume's band shares and its atmospheric "
+        "transmittance (liquid: read as kerosene)",
     )
 
     @model_validator(mode="after")

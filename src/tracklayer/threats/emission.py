@@ -24,15 +24,24 @@ from tracklayer.threats.atmosphere import us1976
 from tracklayer.threats.config import ThreatsConfig
 from tracklayer.threats.raid import RaidDraw
 from tracklayer.threats.signature import (
+    PROPELLANTS,
     band_radiance,
     plume_altitude_factor,
     plume_band_shares,
+    propellant_class,
     stagnation_heat_flux,
 )
 
 F64 = NDArray[np.float64]
 
-__all__ = ["EARTH_ALBEDO", "EARTH_OLR_W_M2", "skin_temperatures", "truth_intensities"]
+__all__ = [
+    "EARTH_ALBEDO",
+    "EARTH_OLR_W_M2",
+    "burning_stage",
+    "skin_temperatures",
+    "truth_intensities",
+    "truth_propellant",
+]
 
 #: Global mean outgoing long-wave radiation of the Earth, W/m² (Trenberth et al., BAMS 90,
 #: 311, 2009).
@@ -131,6 +140,47 @@ def _radiative_environment(epoch_ns: int, time_ns: NDArray[np.int64], pos: F64, 
     )
 
 
+def burning_stage(
+    stage_on: F64, stage_off: F64, launch_time: F64, vid: NDArray[np.int32], t_s: F64
+) -> NDArray[np.int64]:
+    """Index of the stage burning at each truth row, -1 where none burns.
+
+    ``stage_on``, ``stage_off`` ``(S, N)`` are each stage's burn after launch, s;
+    ``launch_time`` ``(N,)`` and ``t_s`` ``(R,)`` are seconds after the epoch.
+    """
+    tau = t_s - launch_time[vid]
+    stage = np.full(vid.size, -1, dtype=np.int64)
+    for s in range(stage_on.shape[0]):
+        stage[(stage_on[s, vid] <= tau) & (tau < stage_off[s, vid])] = s
+    return stage
+
+
+def truth_propellant(
+    config: ThreatsConfig,
+    draws: Sequence[RaidDraw],
+    stage: NDArray[np.int64],
+    vid: NDArray[np.int32],
+) -> NDArray[np.int8]:
+    """Propellant code (index in :data:`~tracklayer.threats.signature.PROPELLANTS`) of the
+    stage burning at each truth row, -1 where none burns (``stage`` from
+    :func:`burning_stage`)."""
+    codes = []
+    for d in draws:
+        stages = config.vehicles[d.config.vehicle].stages
+        col = [PROPELLANTS.index(propellant_class(st.propellant)) for st in stages]
+        codes.append(np.repeat(np.array(col, dtype=np.int8)[:, None], d.count, axis=1))
+    s_max = max((c.shape[0] for c in codes), default=0)
+    table = np.full((s_max, sum(c.shape[1] for c in codes)), -1, dtype=np.int8)
+    start = 0
+    for c in codes:
+        table[: c.shape[0], start : start + c.shape[1]] = c
+        start += c.shape[1]
+    out = np.full(vid.size, -1, dtype=np.int8)
+    burning = stage >= 0
+    out[burning] = table[stage[burning], vid[burning]]
+    return out
+
+
 def truth_intensities(
     config: ThreatsConfig,
     draws: Sequence[RaidDraw],
@@ -167,10 +217,7 @@ def truth_intensities(
         "cold_temperature_k", "skin_heat_capacity_kj_m2_k", "solar_absorptance",
     )}  # fmt: skip
     t_s = np.asarray((time_ns - epoch_ns) * 1e-9, dtype=np.float64)
-    tau = t_s - launch_time[vid]
-    stage = np.full(vid.size, -1)
-    for s in range(stage_on.shape[0]):
-        stage[(stage_on[s, vid] <= tau) & (tau < stage_off[s, vid])] = s
+    stage = burning_stage(stage_on, stage_off, launch_time, vid, t_s)
     alt = cols[8]
     rho = us1976().density(alt) if config.earth.atmosphere else np.zeros(alt.size)
     speed = np.sqrt((cols[3:6] ** 2).sum(axis=0))

@@ -9,9 +9,11 @@
 ``time``                    ``timestamp[ns, UTC]``, on the grid ``epoch + j * step_s``
 ``x, y, z``                 ECEF (WGS84/ITRS) position, m
 ``vx, vy, vz``              ECEF (Earth-relative) velocity, m/s
-``lat, lon``                geodetic latitude and longitude, **rad**
-``alt``                     height above the ellipsoid, m
+``lat_rad, lon_rad``        geodetic latitude and longitude, rad
+``alt_m``                   height above the ellipsoid, m
 ``phase``                   boost, midcourse, reentry, pullup, glide, manoeuvre, terminal
+``propellant``              propellant class of the stage burning (``solid``, ``kerosene``,
+                            ``udmh_n2o4``), null where none burns
 ``intensity_<band>_w_sr``   in-band radiant intensity per configured band, W/sr, at the
                             source (no atmosphere): :mod:`tracklayer.threats.emission`
 ==========================  ===========================================================
@@ -28,6 +30,7 @@ The flight (:func:`tracklayer.threats.integrate.fly`) and the derived columns
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,10 +45,10 @@ from tracklayer.threats import _flight_kernels as K
 from tracklayer.threats import _truth_kernels as TK
 from tracklayer.threats.ballistic import solve_ballistic
 from tracklayer.threats.boost import H_BOOST_S, BoostControls, build_batch, solve_release
-from tracklayer.threats.config import HGVConfig, ThreatsConfig
+from tracklayer.threats.config import BallisticVehicleConfig, HGVConfig, ThreatsConfig
 from tracklayer.threats.dynamics import F64, FlightModel, VehicleBatch
 from tracklayer.threats.earth import EarthModel, bearing, central_angle
-from tracklayer.threats.emission import truth_intensities
+from tracklayer.threats.emission import burning_stage, truth_intensities, truth_propellant
 from tracklayer.threats.guidance import (
     PHASES,
     Guidance,
@@ -57,7 +60,12 @@ from tracklayer.threats.integrate import SampleSpec, Trajectories, fly
 from tracklayer.threats.raid import RaidDraw, draw_raids
 from tracklayer.threats.reach import check_reach, glide_reach
 from tracklayer.threats.separation import add_spent_stages
-from tracklayer.threats.signature import KERNEL_CONSTANTS, band_table, plume_intensity_default
+from tracklayer.threats.signature import (
+    KERNEL_CONSTANTS,
+    PROPELLANTS,
+    band_table,
+    plume_intensity_default,
+)
 
 #: Without ``duration_s``, objects are flown for at most this long after launch, s.
 MAX_FLIGHT_S = 3600.0
@@ -113,34 +121,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         cfg = config.vehicles[d.config.vehicle]
         where = f"threats.raids[{k}] ({d.name}, vehicle {d.config.vehicle})"
         n = d.count
-        if isinstance(cfg, HGVConfig):
-            centre = np.array([d.config.launch.lat_deg, d.config.launch.lon_deg]) * DEG
-            aim = np.array([d.config.aim.lat_deg, d.config.aim.lon_deg]) * DEG
-            az_c = bearing(centre[:1], centre[1:], aim[:1], aim[1:])
-            sol = solve_release(
-                cfg, centre[:1], centre[1:], az_c, earth, f"threats.vehicles.{d.config.vehicle}"
-            )
-            offset = cfg.crossrange_offset_deg * DEG
-            reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol, offset)
-            ranges = central_angle(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
-            check_reach(reach, ranges * EARTH_MEAN_RADIUS_M, d.aim_lat, d.aim_lon, where)
-            az = bearing(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
-            az = az + d.offset_sign * cfg.crossrange_offset_deg * DEG
-            ones = np.ones(n)
-            ctl = BoostControls(sol.kick * ones, az, sol.alpha * ones, sol.cutoff * ones)
-        else:
-            shape = d.config.trajectory or "minimum_energy"
-            ctl = solve_ballistic(
-                cfg,
-                d.launch_lat,
-                d.launch_lon,
-                d.aim_lat,
-                d.aim_lon,
-                shape,
-                d.config.trajectory_offset_deg * DEG,
-                earth,
-                where,
-            )
+        ctl = _boost_controls(cfg, d, earth, where)
         batch, r0 = build_batch(cfg, d.launch_lat, d.launch_lon, ctl, earth)
         batches.append(batch)
         r0s.append(r0)
@@ -150,22 +131,7 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         else:
             g = missile_params(aim_ecef, cfg.nose_radius_m)
         gparams.append(g)
-        table = np.zeros((len(config.bands), s_max))
-        for b, (band, um) in enumerate(config.bands.items()):
-            for s, st in enumerate(cfg.stages):
-                given = (st.plume_intensity_w_sr or {}).get(band)
-                table[b, s] = (
-                    given
-                    if given is not None
-                    else plume_intensity_default(
-                        st.thrust_n,
-                        st.exhaust_velocity_m_s,
-                        st.plume_radiative_fraction,
-                        st.plume_temperature_k,
-                        um,
-                        st.propellant,
-                    )
-                )
+        table = _plume_table(cfg, config.bands, s_max)
         plumes.append(np.repeat(table[:, :, None], n, axis=2))
         bodies.append({f: np.full(n, float(getattr(cfg, f))) for f in _BODY_FIELDS})
     guidance = GuidanceParams.concat(gparams)
@@ -182,6 +148,66 @@ def plan_flyout(config: ThreatsConfig, seed: int) -> FlyoutPlan:
         body={f: np.concatenate([b[f] for b in bodies]) for f in _BODY_FIELDS},
         object_ids=[oid for d in draws for oid in d.object_ids],
     )
+
+
+def _boost_controls(
+    cfg: BallisticVehicleConfig | HGVConfig, draw: RaidDraw, earth: EarthModel, where: str
+) -> BoostControls:
+    """The boosters' steering of one raid: a glider's release solved for the raid's
+    centre line (its aims checked against the glide's reach, ``where`` naming the raid in
+    errors), or each missile's ballistic solution to its aim."""
+    d = draw
+    if not isinstance(cfg, HGVConfig):
+        shape = d.config.trajectory or "minimum_energy"
+        return solve_ballistic(
+            cfg,
+            d.launch_lat,
+            d.launch_lon,
+            d.aim_lat,
+            d.aim_lon,
+            shape,
+            d.config.trajectory_offset_deg * DEG,
+            earth,
+            where,
+        )
+    centre = np.array([d.config.launch.lat_deg, d.config.launch.lon_deg]) * DEG
+    aim = np.array([d.config.aim.lat_deg, d.config.aim.lon_deg]) * DEG
+    az_c = bearing(centre[:1], centre[1:], aim[:1], aim[1:])
+    sol = solve_release(
+        cfg, centre[:1], centre[1:], az_c, earth, f"threats.vehicles.{d.config.vehicle}"
+    )
+    offset = cfg.crossrange_offset_deg * DEG
+    reach = glide_reach(cfg, centre[0], centre[1], az_c[0], earth, where, sol, offset)
+    ranges = central_angle(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
+    check_reach(reach, ranges * EARTH_MEAN_RADIUS_M, d.aim_lat, d.aim_lon, where)
+    az = bearing(d.launch_lat, d.launch_lon, d.aim_lat, d.aim_lon)
+    az = az + d.offset_sign * cfg.crossrange_offset_deg * DEG
+    ones = np.ones(d.count)
+    return BoostControls(sol.kick * ones, az, sol.alpha * ones, sol.cutoff * ones)
+
+
+def _plume_table(
+    cfg: BallisticVehicleConfig | HGVConfig, bands: Mapping[str, tuple[float, float]], s_max: int
+) -> NDArray[np.float64]:
+    """Vacuum-core plume intensity (W/sr) of each band and stage, shape ``(bands, s_max)``:
+    the stage's given value, else the default of its thrust, exhaust and propellant."""
+    table = np.zeros((len(bands), s_max))
+    for b, (band, um) in enumerate(bands.items()):
+        for s, st in enumerate(cfg.stages):
+            given = (st.plume_intensity_w_sr or {}).get(band)
+            table[b, s] = (
+                given
+                if given is not None
+                else plume_intensity_default(
+                    st.thrust_n,
+                    st.exhaust_velocity_m_s,
+                    st.plume_radiative_fraction,
+                    st.plume_temperature_k,
+                    um,
+                    st.propellant,
+                )
+            )
+    return table
 
 
 def sample_spec(launch_time: F64, step_s: float, duration_s: float | None) -> SampleSpec:
@@ -319,6 +345,21 @@ def _events_table(
     )
 
 
+def _propellant_column(
+    config: ThreatsConfig,
+    plan: FlyoutPlan,
+    vid: NDArray[np.int32],
+    time_ns: NDArray[np.int64],
+    epoch_ns: int,
+) -> pa.Array:
+    """The propellant class of the stage burning at each row (null where none burns)."""
+    t_s = np.asarray((time_ns - epoch_ns) * 1e-9, dtype=np.float64)
+    stage = burning_stage(plan.batch.stage_on, plan.batch.stage_off, plan.launch_time, vid, t_s)
+    codes = truth_propellant(config, plan.draws, stage, vid)
+    names = np.asarray(PROPELLANTS, dtype=object)[np.maximum(codes, 0)]
+    return pa.array(names, pa.string(), mask=codes < 0)
+
+
 def run_flyout_with_events(
     config: ThreatsConfig,
     *,
@@ -378,9 +419,10 @@ def run_flyout_with_events(
         "kind": pa.DictionaryArray.from_arrays(pa.array(plan.is_hgv.astype(np.int8)[vid]), kinds),
         "time": pa.array(time_ns, pa.timestamp("ns", tz="UTC")),
     }
-    for j, name in enumerate(("x", "y", "z", "vx", "vy", "vz", "lat", "lon", "alt")):
+    for j, name in enumerate(("x", "y", "z", "vx", "vy", "vz", "lat_rad", "lon_rad", "alt_m")):
         cols[name] = pa.array(xyz[j])
     cols["phase"] = pa.DictionaryArray.from_arrays(pa.array(phase), phases)
+    cols["propellant"] = _propellant_column(config, plan, vid, time_ns, epoch_ns)
     for band, val in inten.items():
         cols[f"intensity_{band}_w_sr"] = pa.array(val)
     truth = pa.table(cols)

@@ -156,40 +156,13 @@ def fly(
     impact_time = np.full(n, np.nan)
     impact_pos = np.full((3, n), np.nan)
     cap = n * (stages.shape[1] + len(EVENTS))
-    ev_vid = np.zeros(cap, dtype=np.int64)
-    ev_code = np.zeros(cap, dtype=np.int8)
-    ev_time = np.zeros(cap)
-    tr_idx = np.zeros(0, np.int64) if trace is None else np.asarray(trace, dtype=np.int64)
-    tr_t = np.zeros(trace_steps + 1 if tr_idx.size else 0)
-    tr_cs = np.zeros((tr_t.size, tr_idx.size))
-    tr_ss = np.zeros((tr_t.size, tr_idx.size))
-    if isinstance(controller, Guidance):
-        guided = True
-        gpar = controller.params.kernel_array()
-        gains = controller.gain_array()
-        stage, weave_t0 = controller.stage, controller.weave_t0
-        bank_sign, limits = controller.bank_sign, controller.limits
-    else:
-        guided = False
-        gpar = np.zeros((K.G_SIZE, n))
-        gains = np.zeros(K.K_SIZE)
-        stage, weave_t0 = np.zeros(n, dtype=np.int8), np.zeros(n)
-        bank_sign, limits = np.zeros(n), np.zeros(n, dtype=np.int8)
+    ev_vid, ev_code, ev_time = np.zeros(cap, np.int64), np.zeros(cap, np.int8), np.zeros(cap)
+    tr_idx, tr_t, tr_cs, tr_ss = _trace_buffers(trace, trace_steps)
+    guided, gpar, gains, stage, weave_t0, bank_sign, limits = _guidance_arrays(controller, n)
     f64 = np.float64
     n_ev, n_steps = K.fly_batch(
-        earth_p,
-        log_rho,
-        log_p,
-        stages,
-        veh,
-        guided,
-        gpar,
-        gains,
-        controller.phase,
-        stage,
-        weave_t0,
-        bank_sign,
-        limits,
+        earth_p, log_rho, log_p, stages, veh,
+        guided, gpar, gains, controller.phase, stage, weave_t0, bank_sign, limits,
         np.ascontiguousarray(r0, dtype=f64),
         np.ascontiguousarray(v0, dtype=f64),
         np.ascontiguousarray(samples.tau0, dtype=f64),
@@ -198,30 +171,12 @@ def fly(
         np.ascontiguousarray(samples.j0, dtype=np.int64),
         np.ascontiguousarray(np.broadcast_to(t_end, (n,)), dtype=f64),
         model.vehicles.breakpoints().astype(f64),
-        float(h_boost),
-        float(h_max),
-        float(stiff_limit),
-        pos,
-        vel,
-        phase_out,
-        filled,
-        impact_time,
-        impact_pos,
-        ev_vid,
-        ev_code,
-        ev_time,
-        tr_idx,
-        tr_t,
-        tr_cs,
-        tr_ss,
-    )
-    # Events grouped by kind, kinds in the order they happen within a step, so that a
-    # stable sort by time keeps that order.
-    codes = ev_code[:n_ev]
-    for code, name in enumerate(EVENTS):
-        sel = np.flatnonzero(codes == code)
-        if sel.size:
-            controller.events.append(Event(name, ev_vid[sel].astype(np.intp), ev_time[sel]))
+        float(h_boost), float(h_max), float(stiff_limit),
+        pos, vel, phase_out, filled, impact_time, impact_pos,
+        ev_vid, ev_code, ev_time,
+        tr_idx, tr_t, tr_cs, tr_ss,
+    )  # fmt: skip
+    controller.events.extend(_events_by_kind(ev_vid[:n_ev], ev_code[:n_ev], ev_time[:n_ev]))
     traj = Trajectories(
         samples, pos, vel, phase_out, filled, impact_time, impact_pos, controller.events
     )
@@ -229,3 +184,52 @@ def fly(
         k = min(n_steps, trace_steps)
         traj.trace = ControlTrace(tr_idx, tr_t[: k + 1], tr_cs[:k], tr_ss[:k])
     return traj
+
+
+def _trace_buffers(
+    trace: NDArray[np.int64] | None, trace_steps: int
+) -> tuple[NDArray[np.int64], F64, F64, F64]:
+    """The traced vehicles' indices and the buffers of their step times ``(C,)`` and bank
+    controls ``(C, V)`` (``C = trace_steps + 1``; all empty without a trace)."""
+    tr_idx = np.zeros(0, np.int64) if trace is None else np.asarray(trace, dtype=np.int64)
+    tr_t = np.zeros(trace_steps + 1 if tr_idx.size else 0)
+    return tr_idx, tr_t, np.zeros((tr_t.size, tr_idx.size)), np.zeros((tr_t.size, tr_idx.size))
+
+
+def _guidance_arrays(
+    controller: Controller, n: int
+) -> tuple[bool, F64, F64, NDArray[np.int8], F64, F64, NDArray[np.int8]]:
+    """The compiled loop's guidance inputs: whether guided, the parameters ``(G, N)`` and
+    gains, and the state arrays (stage, weave start, bank sign, limit flags) that it
+    updates in place: the controller's own, or blank ones for :class:`Unguided`."""
+    if isinstance(controller, Guidance):
+        return (
+            True,
+            controller.params.kernel_array(),
+            controller.gain_array(),
+            controller.stage,
+            controller.weave_t0,
+            controller.bank_sign,
+            controller.limits,
+        )
+    return (
+        False,
+        np.zeros((K.G_SIZE, n)),
+        np.zeros(K.K_SIZE),
+        np.zeros(n, dtype=np.int8),
+        np.zeros(n),
+        np.zeros(n),
+        np.zeros(n, dtype=np.int8),
+    )
+
+
+def _events_by_kind(vehicle: NDArray[np.int64], code: NDArray[np.int8], time: F64) -> list[Event]:
+    """The event log (vehicle, event code, launch-relative time, s) as one
+    :class:`~tracklayer.threats.guidance.Event` per kind present, kinds in the order they
+    happen within a step, so that a stable sort by time keeps that order."""
+    events = []
+    for kind, name in enumerate(EVENTS):
+        sel = np.flatnonzero(code == kind)
+        if sel.size:
+            events.append(Event(name, vehicle[sel].astype(np.intp), time[sel]))
+    return events

@@ -66,7 +66,7 @@ PRESETS: dict[str, VehiclePreset] = {
             "body_diameter_m": 0.9,
             "nose_radius_m": 0.1,
             "visible_area_m2": 0.8,
-            "stages": [_stage(3700, 1200, 250, 226, 62) | {"propellant": "liquid"}],
+            "stages": [_stage(3700, 1200, 250, 226, 62) | {"propellant": "kerosene"}],
         },
     ),
     "mrbm": VehiclePreset(

@@ -26,6 +26,19 @@ stage. The vehicle keeps its identity and its flown trajectory (the ``truth`` ro
   intensity
   ``ε A L_band(T)``. The equilibrium is reached instantly (a thin case's time constant is
   tens of minutes, so the minutes after burnout are colder than a motor case really is).
+* **Reflected sunlight.** A sunlit stage also reflects what it does not absorb: a diffuse
+  (Lambertian) tumbling body of mean projected area A reflects the power ``(1 - α) E_band
+  A`` of the in-band solar irradiance ``E_band`` (the Sun as a 5772 K blackbody scaled to
+  the solar constant), whose mean over all directions is the intensity ``(1 - α) E_band A /
+  (4π)`` (energy conservation). It dominates a cold stage's signature short of about 4 µm:
+  26 W/sr at 1.4-3 µm for A = 4 m², α = 0.5 against 4 mW/sr of thermal emission at 262 K;
+  0.3 % of the thermal emission at 8-12 µm. Rocket bodies tracked by reflected sunlight: the
+  Midcourse Space Experiment's visible photometry of resident space objects over solar phase
+  angles (Lambour et al., "Space-based visible space object photometry: initial results", J.
+  Guid. Control Dyn. 23(1), 159, 2000). Left out: the phase law (a diffuse sphere's
+  intensity runs from 0 backlit to 8/3 of the mean at full phase; the truth carries one
+  intensity per sample, not per observer), specular glints, sunlight reflected by the Earth,
+  and residual propellant venting (the open literature gives no figures to model it by).
 
 Validity: ballistic missiles whose events carry ``burnout``; exo-atmospheric flight.
 """
@@ -48,7 +61,7 @@ from tracklayer.constants import (
     WGS84_A_M,
 )
 from tracklayer.frames import ecef_to_geodetic
-from tracklayer.solar import sun_direction_ecef
+from tracklayer.solar import AU_M, SUN_RADIUS_M, SUN_TEMPERATURE_K, sun_direction_ecef, sunlit
 from tracklayer.threats.separation_config import SeparationConfig
 from tracklayer.threats.signature import band_radiance
 
@@ -60,6 +73,7 @@ __all__ = [
     "equilibrium_temperature_k",
     "fly_stages",
     "gravity_ecef",
+    "reflected_sunlight_w_sr",
 ]
 
 #: Solar constant at 1 au, W/m² (Kopp and Lean, GRL 38, L01706, 2011).
@@ -125,6 +139,20 @@ def equilibrium_temperature_k(position: F64, sun_dir: F64, config: SeparationCon
     absorbed += e * STEFAN_BOLTZMANN_W_M2_K4 * EARTH_TEMPERATURE_K**4 * geo
     absorbed += a * EARTH_ALBEDO * SOLAR_CONSTANT_W_M2 * geo * 0.5 * lit
     return np.asarray((absorbed / (4.0 * e * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25)
+
+
+def reflected_sunlight_w_sr(
+    position: F64, sun_dir: F64, config: SeparationConfig, band_um: tuple[float, float]
+) -> F64:
+    """In-band intensity of sunlight reflected by a tumbling diffuse stage (module notes),
+    orientation-averaged, W/sr; zero in the Earth's cylindrical shadow.
+
+    ``position`` ECEF, m, and ``sun_dir`` unit vectors to the Sun, shapes ``(n, 3)``.
+    """
+    lit = sunlit(position, sun_dir, WGS84_A_M)
+    dilution = np.pi * (SUN_RADIUS_M / AU_M) ** 2
+    e_band = dilution * float(band_radiance(SUN_TEMPERATURE_K, band_um))
+    return np.asarray((1.0 - config.absorptivity) * e_band * config.area_m2 / (4 * np.pi) * lit)
 
 
 def fly_stages(r0: F64, v0: F64, k0: NDArray[np.int64], grid: F64, floor_m: float) -> F64:
@@ -251,15 +279,17 @@ def _with_stage_rows(
         data[c] = pa.array(r[:, j])
     for j, c in enumerate(("vx", "vy", "vz")):
         data[c] = pa.array(v[:, j])
-    data["lat"], data["lon"], data["alt"] = pa.array(lat), pa.array(lon), pa.array(alt)
+    data["lat_rad"], data["lon_rad"], data["alt_m"] = pa.array(lat), pa.array(lon), pa.array(alt)
     data["phase"] = pa.array(phase.tolist(), pa.string())
     for band, um in bands.items():
         data[f"intensity_{band}_w_sr"] = pa.array(
             config.emissivity * config.area_m2 * band_radiance(temp, um)
+            + reflected_sunlight_w_sr(r, sun, config, um)
         )
     for c in truth.column_names:
         if c not in data:
             data[c] = pa.nulls(t.size, truth.schema.field(c).type)
+    data = {c: data[c] for c in truth.column_names}  # the truth's column order
     plain = truth.select(list(data))
     for c in ("object_id", "kind", "phase"):
         plain = plain.set_column(

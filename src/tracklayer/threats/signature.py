@@ -33,6 +33,19 @@ emitting volume grows above about 90 km: the in-band intensity goes through a tr
 background", 2008, after the Titan II data of the *Rocket Radiation Handbook*, AiResearch,
 1974; Simmons 2000 ch. 1). The continuum is not afterburning and is held constant.
 
+Propellant classes
+------------------
+A stage's ``propellant`` sets its exhaust's make-up (:data:`PROPELLANTS`): ``solid``
+(aluminized AP/HTPB: alumina continuum over H₂O, CO₂ and HCl), ``kerosene`` (RP-1 with LOX,
+or kerosene with nitric acid: H₂O and CO₂ in nearly equal parts, a little soot) and
+``udmh_n2o4`` (the storable hypergols: H₂O-rich, almost no continuum). The H₂O/CO₂ split
+follows from each propellant's elements (:func:`water_fraction`) and scales the bands; the
+same spectrum weights the atmosphere's band transmittance on the path to each sensor
+(:mod:`tracklayer.sensors.atmosphere`), so a water-rich exhaust loses more at 2.7 µm and
+less at 4.3 µm than a carbon-rich one. Validity: the far plume after afterburning (every C
+to CO₂, every H not in HCl to H₂O); band strengths scaled linearly (optically thin bands);
+continuum emissivities are orders of magnitude (alumina 0.1, soot 0.01), not fits.
+
 Thermal state of bodies
 -----------------------
 After burnout a body's skin is a lumped thermal mass per unit area ``C`` (J/(m² K)) at the
@@ -65,18 +78,32 @@ F64 = NDArray[np.float64]
 
 #: Sutton-Graves constant for Earth's air, kg^0.5 / m (NASA TR R-376, 1971).
 SUTTON_GRAVES_K = 1.7415e-4
-#: Propellant families: the particle continuum of their exhaust differs.
-Propellant = Literal["solid", "liquid"]
-#: Hot-gas emission bands of exhaust: (centre cm⁻¹, 1/e half-width cm⁻¹, peak emissivity):
-#: H₂O 1.87 µm, H₂O + CO₂ 2.7 µm, CO₂ 4.3 µm (hot bands, red-shifted), H₂O 6.3 µm.
-PLUME_GAS_BANDS: tuple[tuple[float, float, float], ...] = (
-    (5330.0, 180.0, 0.10),
-    (3650.0, 280.0, 0.50),
-    (2260.0, 130.0, 0.90),
-    (1600.0, 220.0, 0.30),
+#: Propellant classes of a stage (``liquid``, the former generic liquid, reads as kerosene).
+Propellant = Literal["solid", "kerosene", "udmh_n2o4", "liquid"]
+#: The classes the exhaust model knows, in the order of their codes (truth and sensing).
+PROPELLANTS: tuple[str, ...] = ("solid", "kerosene", "udmh_n2o4")
+#: Elements per 100 g of propellant, mol: (C, H, Cl). Solid: AP/HTPB/Al 68/14/18 by mass
+#: (NH₄ClO₄ 117.49 g/mol, HTPB as (C₄H₆)ₙ, the composite of large solid motors: Sutton and
+#: Biblarz, *Rocket Propulsion Elements*, 9th ed., ch. 13); kerosene: CH₁.₉₅ (RP-1's H/C
+#: ratio; the same fuel burnt with LOX or nitric acid); UDMH/N₂O₄: (CH₃)₂N₂H₂ with N₂O₄
+#: (the oxidizer adds no C or H).
+PROPELLANT_ELEMENTS: dict[str, tuple[float, float, float]] = {
+    "solid": (14.0 / 13.523, 14.0 / 13.523 * 1.5 + 4.0 * 68.0 / 117.49, 68.0 / 117.49),
+    "kerosene": (100.0 / 13.976, 1.95 * 100.0 / 13.976, 0.0),
+    "udmh_n2o4": (2.0, 8.0, 0.0),
+}
+#: Hot-gas emission bands of exhaust: (centre cm⁻¹, 1/e half-width cm⁻¹, peak emissivity of
+#: an exhaust with equal H₂O and CO₂, share of H₂O in the band): H₂O 1.87 µm, H₂O + CO₂
+#: 2.7 µm, CO₂ 4.3 µm (hot bands, red-shifted), H₂O 6.3 µm.
+PLUME_GAS_BANDS: tuple[tuple[float, float, float, float], ...] = (
+    (5330.0, 180.0, 0.10, 1.0),
+    (3650.0, 280.0, 0.50, 0.7),
+    (2260.0, 130.0, 0.90, 0.0),
+    (1600.0, 220.0, 0.30, 1.0),
 )
-#: Grey particle continuum of the exhaust's emissivity, by propellant.
-PLUME_CONTINUUM: dict[str, float] = {"solid": 0.10, "liquid": 0.01}
+#: Grey particle continuum of the exhaust's emissivity, by propellant: alumina droplets of
+#: an aluminized solid, soot of kerosene, next to nothing from the clean-burning hypergols.
+PLUME_CONTINUUM: dict[str, float] = {"solid": 0.10, "kerosene": 0.01, "udmh_n2o4": 0.002}
 #: Afterburning: gas emission at sea level is ``1 + PLUME_AFTERBURN_GAIN`` times the core's,
 #: falling as ``1 / (1 + rho_ab / rho)`` with ``rho_ab`` the density at 50 km.
 PLUME_AFTERBURN_GAIN = 2.0
@@ -162,20 +189,55 @@ def planck_wavenumber_radiance(wavenumber_cm: ArrayLike, temperature_k: ArrayLik
         return np.asarray(100.0 * c1 * nu**3 / np.expm1(c2 * nu / t))
 
 
+def propellant_class(propellant: str) -> str:
+    """The exhaust class of a propellant name (``liquid`` is kerosene).
+
+    Raises
+    ------
+    ValueError
+        Not one of :data:`PROPELLANTS` or ``liquid``.
+    """
+    name = "kerosene" if propellant == "liquid" else propellant
+    if name not in PROPELLANTS:
+        raise ValueError(f"propellant: expected one of {list(PROPELLANTS)}, got {propellant!r}")
+    return name
+
+
+def water_fraction(propellant: str) -> float:
+    """H₂O's share of the H₂O and CO₂ of the afterburnt exhaust, by element balance.
+
+    Every carbon atom ends as CO₂, every hydrogen not bound to chlorine (HCl) as H₂O (the far
+    plume after afterburning with air): ``n_H₂O / (n_H₂O + n_CO₂)`` with
+    ``n_H₂O = (H - Cl) / 2`` and ``n_CO₂ = C`` (:data:`PROPELLANT_ELEMENTS`): 0.61 for the
+    aluminized solid, 0.49 for kerosene, 0.67 for UDMH/N₂O₄.
+    """
+    c, h, cl = PROPELLANT_ELEMENTS[propellant_class(propellant)]
+    water = 0.5 * (h - cl)
+    return water / (water + c)
+
+
 def plume_spectral_emissivity(wavenumber_cm: ArrayLike, propellant: str) -> tuple[F64, F64]:
     """The exhaust's gas and particle emissivity at each wavenumber (module notes).
+
+    Each band's peak is its value for an exhaust of equal H₂O and CO₂, scaled linearly
+    (optically thin) by the propellant's share of the band's emitters:
+    ``peak (w x_H₂O + (1 - w) x_CO₂) / 0.5`` with ``w`` the band's H₂O share and ``x`` from
+    :func:`water_fraction`.
 
     Returns
     -------
     gas, continuum : ndarray
         Emissivity of the H₂O/CO₂ bands (at most 1) and of the particle continuum.
     """
+    name = propellant_class(propellant)
+    x_water = water_fraction(name)
     nu = np.asarray(wavenumber_cm, dtype=np.float64)
     gas = np.zeros_like(nu)
-    for centre, width, peak in PLUME_GAS_BANDS:
-        gas += peak * np.exp(-(((nu - centre) / width) ** 2))
+    for centre, width, peak, water_share in PLUME_GAS_BANDS:
+        scale = (water_share * x_water + (1.0 - water_share) * (1.0 - x_water)) / 0.5
+        gas += peak * scale * np.exp(-(((nu - centre) / width) ** 2))
     gas = np.minimum(gas, 1.0)
-    return gas, np.full_like(nu, PLUME_CONTINUUM[propellant])
+    return gas, np.full_like(nu, PLUME_CONTINUUM[name])
 
 
 def source_spectrum(wavenumber_cm: ArrayLike, source: SourceKey) -> F64:

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import utc_timestamps
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.manager import STATUS_NAMES
-from tracklayer.tracking.tracker import BatchTracker, Detections, TrackHistory
+from tracklayer.tracking.tracker import BatchTracker, Detections, Innovations, TrackHistory
 from tracklayer.vocabulary import JOINT, TRACKS_SCHEMA
 
 _REQUIRED = (
@@ -79,14 +80,43 @@ def detections_arrays(detections: pa.Table, epoch: datetime) -> tuple[Detections
     return Detections(t, los, pos, sigma, sensor, rng, srng), owner
 
 
+#: The ``innovations`` table: each detection that updated a track, its NIS (2 dof).
+INNOVATIONS_SCHEMA = pa.schema(
+    [
+        ("track_id", pa.string()),
+        ("tracker", pa.string()),
+        ("time", pa.timestamp("ns", tz="UTC")),
+        ("nis", pa.float64()),  # y' S^-1 y of the line-of-sight innovation, 2 dof
+    ]
+)
+
+
+def _track_ids(track_id: NDArray[np.int64], tracker: str) -> NDArray[np.str_]:
+    if not track_id.size:
+        return np.zeros(0, str)
+    return np.char.add(f"{tracker}-", np.char.zfill(track_id.astype(str), 6))
+
+
+def innovations_table(innovations: Innovations, tracker: str, epoch: datetime) -> pa.Table:
+    """One tracker's :class:`~tracklayer.tracking.tracker.Innovations` as table rows."""
+    n = innovations.nis.size
+    return pa.table(
+        {
+            "track_id": pa.array(_track_ids(innovations.track_id, tracker), pa.string()),
+            "tracker": pa.array(np.full(n, tracker), pa.string()),
+            "time": utc_timestamps(epoch, innovations.time_s)
+            if n
+            else INNOVATIONS_SCHEMA.empty_table()["time"],
+            "nis": pa.array(innovations.nis, pa.float64()),
+        },
+        schema=INNOVATIONS_SCHEMA,
+    )
+
+
 def history_table(history: TrackHistory, tracker: str, epoch: datetime) -> pa.Table:
     """One tracker's history as rows of the ``tracks`` table."""
     n = len(history)
-    ids = (
-        np.char.add(f"{tracker}-", np.char.zfill(history.track_id.astype(str), 6))
-        if n
-        else np.zeros(0, str)
-    )
+    ids = _track_ids(history.track_id, tracker)
     cov = pa.FixedSizeListArray.from_arrays(pa.array(history.p.reshape(-1), pa.float64()), 36)
     names = np.array(STATUS_NAMES)[history.status.astype(np.int64)]
     cols = [
@@ -103,7 +133,14 @@ def history_table(history: TrackHistory, tracker: str, epoch: datetime) -> pa.Ta
 def run_tracking(
     detections: pa.Table, config: TrackingConfig, *, epoch: datetime | None = None
 ) -> pa.Table:
-    """Track the detections once per owner and once jointly.
+    """The ``tracks`` table of :func:`run_tracking_tables`."""
+    return run_tracking_tables(detections, config, epoch=epoch)[0]
+
+
+def run_tracking_tables(
+    detections: pa.Table, config: TrackingConfig, *, epoch: datetime | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """Track the detections once per owner and once jointly; the tracks and innovations.
 
     Parameters
     ----------
@@ -117,22 +154,26 @@ def run_tracking(
 
     Returns
     -------
-    pyarrow.Table
+    tracks : pyarrow.Table
         The ``tracks`` table (:data:`TRACKS_SCHEMA`): one row per live track per frame of
         its tracker, and a last ``deleted`` row when a track ends. ``track_id`` is
         ``"{tracker}-{n:06d}"``, unique across trackers.
+    innovations : pyarrow.Table
+        :data:`INNOVATIONS_SCHEMA`: each detection that updated a track, with its NIS.
     """
     det_table = strip_truth(detections)
     if det_table.num_rows == 0:
-        return TRACKS_SCHEMA.empty_table()
+        return TRACKS_SCHEMA.empty_table(), INNOVATIONS_SCHEMA.empty_table()
     if epoch is None:
         first = pc.min(pc.cast(det_table.column("time"), pa.timestamp("ns", tz="UTC")))
         epoch = first.as_py()
     assert epoch is not None
     det, owner = detections_arrays(det_table, epoch)
-    tables = []
+    tables, nis = [], []
     for name in [*sorted(set(owner.tolist())), JOINT]:
         idx = np.arange(owner.size) if name == JOINT else np.nonzero(owner == name)[0]
-        history = BatchTracker(config).run(det.take(idx))
+        tracker = BatchTracker(config)
+        history = tracker.run(det.take(idx))
         tables.append(history_table(history, name, epoch))
-    return pa.concat_tables(tables)
+        nis.append(innovations_table(tracker.innovations(), name, epoch))
+    return pa.concat_tables(tables), pa.concat_tables(nis)

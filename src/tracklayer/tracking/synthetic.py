@@ -215,7 +215,7 @@ def _truth_table(states: F64, times: F64, epoch: datetime) -> pa.Table:
             "time": utc_timestamps(epoch, times[t_idx]),
             "x": s[:, 0], "y": s[:, 1], "z": s[:, 2],
             "vx": s[:, 3], "vy": s[:, 4], "vz": s[:, 5],
-            "lat": lat, "lon": lon, "alt": alt,
+            "lat_rad": lat, "lon_rad": lon, "alt_m": alt,
             "phase": pa.array(np.full(n_idx.size, "midcourse"), pa.string()),
         }
     )  # fmt: skip

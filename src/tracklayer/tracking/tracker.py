@@ -42,7 +42,7 @@ from tracklayer.tracking.multiframe import ThreeFrameInitiator
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-__all__ = ["BatchTracker", "Detections", "TrackHistory"]
+__all__ = ["BatchTracker", "Detections", "Innovations", "TrackHistory"]
 
 #: Gauss-Newton iterations of the update that first gives a one-satellite hypothesis a
 #: second sensor's line of sight: it turns a range spread of hundreds of km into ~100 m,
@@ -87,6 +87,35 @@ class TrackHistory:
         )
 
 
+@dataclass(frozen=True)
+class Innovations:
+    """Each detection that updated a track: its track, frame time and NIS.
+
+    Attributes
+    ----------
+    track_id : (D,) int64; time_s : (D,) frame time, s since epoch;
+    nis : (D,) ``y' S^-1 y`` of the detection's line-of-sight innovation against the
+    track's prediction (2 degrees of freedom; the association's gate distance). Under
+    JPDA every gated pair of an updated track counts.
+    """
+
+    track_id: I64
+    time_s: F64
+    nis: F64
+
+
+def _innovations(tracks: TrackSet, gated: Pairs, assigned: Pairs, time_s: float) -> Innovations:
+    """The assigned pairs' NIS: their gate distances (against the prediction)."""
+    n_det = int(max(gated.det.max(initial=-1), assigned.det.max(initial=-1))) + 1
+    key = gated.track * n_det + gated.det
+    order = np.argsort(key, kind="stable")
+    wanted = assigned.track * n_det + assigned.det
+    at = order[np.minimum(np.searchsorted(key[order], wanted), max(key.size - 1, 0))]
+    found = key[at] == wanted if key.size else np.zeros(wanted.size, dtype=bool)
+    return Innovations(tracks.track_id[assigned.track[found]],
+                       np.full(int(found.sum()), time_s), gated.d2[at[found]])  # fmt: skip
+
+
 #: Associates a frame's gated pairs and updates the tracks: returns the updated tracks,
 #: the gated pairs it considered and the pairs that updated tracks.
 Associator = Callable[[TrackSet, Frame, Pairs], tuple[TrackSet, Pairs, Pairs]]
@@ -117,6 +146,7 @@ class BatchTracker:
         self._next_group = 0
         self._gate_d2 = chi2_quantile(config.gate_probability, 2)
         self._rows: list[TrackHistory] = []
+        self._innovations: list[Innovations] = []
         self._three_frame = ThreeFrameInitiator(config) if config.initiation.frames == 3 else None
 
     def run(self, det: Detections) -> TrackHistory:
@@ -138,6 +168,7 @@ class BatchTracker:
         tracks = self._predict(frame.time_s)
         gated = self._gate(tracks, frame)
         tracks, gated, assigned = self._associate_and_update(tracks, frame, gated)
+        self._innovations.append(_innovations(tracks, gated, assigned, frame.time_s))
         tracks = self._manage(tracks, frame, gated, assigned)
         # Detections inside some track's gate never start a track, even when unassigned.
         unexplained = np.ones(len(det), dtype=bool)
@@ -417,6 +448,15 @@ class BatchTracker:
             tracks.track_id, np.full(len(tracks), t), tracks.x, tracks.p, tracks.status, tracks.mu
         )
         self._rows.append(row)
+
+    def innovations(self) -> Innovations:
+        """The normalised innovation squared of every detection that updated a track."""
+        parts = self._innovations
+        return Innovations(
+            np.concatenate([p.track_id for p in parts]) if parts else np.zeros(0, np.int64),
+            np.concatenate([p.time_s for p in parts]) if parts else np.zeros(0),
+            np.concatenate([p.nis for p in parts]) if parts else np.zeros(0),
+        )
 
     def history(self) -> TrackHistory:
         """All rows recorded so far."""
