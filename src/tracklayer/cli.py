@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from tracklayer.cot.cli import register as register_cot_command
 from tracklayer.errors import TracklayerError
 from tracklayer.exercise.cli import register as register_exercise_command
 from tracklayer.export.cli import register as register_export_command
@@ -41,6 +42,7 @@ register_service_commands(app)
 register_sweep_command(app)
 register_view(app)
 register_exercise_command(app)
+register_cot_command(app)
 register_export_command(app)
 console = Console()
 err_console = Console(stderr=True)

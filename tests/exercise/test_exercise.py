@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-import io
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,60 +11,16 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import EXAMPLES
-from tests.service.conftest import fast_dir
-from tests.service.server_helper import free_port, start_server, stop_server
-from tests.threats.helpers import SECTION
+from tests.exercise.conftest import COLUMNS, export, national, running_service
 from tracklayer.cli import app
 from tracklayer.errors import InputFormatError, TracklayerError
 from tracklayer.exercise.cli import start_offset_s
 from tracklayer.exercise.plan import plan_messages, read_tokens, releases
 from tracklayer.exercise.replay import replay
-from tracklayer.io.parquet import read_table, write_table
-from tracklayer.pipeline import write_scenario_copy
-from tracklayer.raid import run_raid
-from tracklayer.scenario import validate_scenario
-from tracklayer.vocabulary import TRACKS_SCHEMA
-
-COLUMNS = TRACKS_SCHEMA.names
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small run folder: the demo's space segment and sensors, a small raid, 300 s."""
-    data = yaml.safe_load((EXAMPLES / "demo.yaml").read_text())
-    threats = copy.deepcopy(SECTION)
-    threats["bands"] = {**threats.get("bands", {}), **data["threats"]["bands"]}
-    data.update(duration_s=300, step_s=2, threats=threats, tracking={})
-    for section in ("coverage", "losses", "radars", "network"):
-        data.pop(section, None)
-    scenario = validate_scenario(data, base_dir=EXAMPLES)
-    out = tmp_path_factory.mktemp("run")
-    write_scenario_copy(scenario, out)
-    write_table(run_raid(scenario).tracks, out / "tracks.parquet")
-    return out
-
-
-def national(tracks: pa.Table) -> pa.Table:
-    """The owners' rows the exercise sends: not ``joint``/``fused``, and none deeper below
-    the ellipsoid than the service accepts (a track coasting on after impact)."""
-    from tracklayer.service.ingest import inside_earth
-
-    pos = np.stack([np.asarray(tracks[k], dtype=np.float64) for k in ("x", "y", "z")], axis=1)
-    mask = pc.and_(
-        pc.invert(pc.is_in(tracks["tracker"], pa.array(["joint", "fused"]))),
-        pa.array(~inside_earth(pos)),
-    )
-    return (
-        tracks.filter(mask)
-        .select(COLUMNS)
-        .sort_by([("tracker", "ascending"), ("track_id", "ascending"), ("time", "ascending")])
-    )
+from tracklayer.io.parquet import read_table
 
 
 def scenario_of(run: Path) -> Any:
@@ -193,56 +144,33 @@ def test_tokens_file_errors_name_the_problem(tmp_path: Path) -> None:
 
 def test_start_at_accepts_seconds_and_times() -> None:
     table = small_table([0.0, 30.0])
-    assert start_offset_s(table, None) == 0.0
-    assert start_offset_s(table, "12.5") == 12.5
     first = table["time"][0].as_py()
-    assert start_offset_s(table, first.isoformat().replace("+00:00", "Z")) == 0.0
+    assert start_offset_s(first, None) == 0.0
+    assert start_offset_s(first, "12.5") == 12.5
+    assert start_offset_s(first, first.isoformat().replace("+00:00", "Z")) == 0.0
     with pytest.raises(TracklayerError, match="time zone"):
-        start_offset_s(table, "2027-03-01T00:00:00")
+        start_offset_s(first, "2027-03-01T00:00:00")
     with pytest.raises(TracklayerError, match="neither seconds"):
-        start_offset_s(table, "soon")
-
-
-@pytest.fixture
-def service_with_owners() -> Iterator[tuple[str, dict[str, str]]]:
-    """A real service (uvicorn subprocess, SQLite) with partners JPN and USA."""
-    from tracklayer.service.auth import add_partner
-    from tracklayer.service.db import make_engine, migrate
-
-    folder = Path(tempfile.mkdtemp(dir=fast_dir()))
-    url = f"sqlite:///{folder / 'picture.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    tokens = {code: add_partner(engine, code) for code in ("JPN", "USA")}
-    engine.dispose()
-    proc = start_server(url, port := free_port(), timeout_s=120.0)
-    try:
-        yield f"http://127.0.0.1:{port}", tokens
-    finally:
-        stop_server(proc)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def export(server: str, token: str) -> pa.Table:
-    r = httpx.get(
-        f"{server}/api/v1/export/parquet",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    r.raise_for_status()
-    return pq.read_table(io.BytesIO(r.content))
+        start_offset_s(first, "soon")
 
 
 @pytest.mark.slow
-def test_exercise_puts_every_owner_s_tracks_in_the_service(
-    run_dir: Path, service_with_owners: tuple[str, dict[str, str]], tmp_path: Path
-) -> None:
+def test_exercise_puts_every_owner_s_tracks_in_the_service(run_dir: Path, tmp_path: Path) -> None:
     """``tracklayer exercise RUN --speed 100``: each owner's national tracks reach the
     service, visible to the other owner (released to it); the service's Parquet export
     equals the run folder's national tracks row for row (times to the microsecond, the
-    service's resolution, states and covariances exactly). A second exercise of the same
-    run stores nothing new (every message acknowledged as already held)."""
-    server, tokens = service_with_owners
+    service's resolution, states and covariances exactly). At the run's epochs with
+    fused tracks, each owner's picture has system tracks fused from the owners' tracks,
+    and KOR's (a partner of the service, not an owner of the run: nothing is released to
+    it) has neither national nor system tracks. A second exercise of the same run stores
+    nothing new (every message acknowledged as already held)."""
+    with running_service("JPN", "KOR", "USA") as (server, tokens):
+        _exercise_and_compare(run_dir, tmp_path, server, tokens)
+
+
+def _exercise_and_compare(
+    run_dir: Path, tmp_path: Path, server: str, tokens: dict[str, str]
+) -> None:
     token_file = tmp_path / "tokens.json"
     token_file.write_text(json.dumps(tokens))
     # The scenario lies in the future of the server's clock: sent a year earlier, shifted
@@ -279,6 +207,32 @@ def test_exercise_puts_every_owner_s_tracks_in_the_service(
     assert "time shift -31536000 s" in again.output
     assert f"{n} messages acknowledged ({n} already held" in again.output
     assert national(export(server, tokens["USA"])).num_rows == expected.num_rows
+    check_system_tracks(read_table(run_dir / "tracks.parquet"), server, tokens, year_s)
+
+
+def check_system_tracks(
+    tracks: pa.Table, server: str, tokens: dict[str, str], shift_s: int
+) -> None:
+    """System tracks per partner at a few of the run's epochs with fused tracks."""
+    fused = tracks.filter(pc.equal(tracks["tracker"], "fused"))
+    epochs = sorted(set(fused["time"].cast(pa.int64()).to_pylist()))
+    for epoch_ns in epochs[:: max(1, len(epochs) // 5)]:
+        at = np.datetime64(epoch_ns - shift_s * 10**9, "ns").astype("datetime64[us]")
+        for viewer in ("JPN", "USA", "KOR"):
+            r = httpx.get(
+                f"{server}/api/v1/picture",
+                params={"at": f"{at}Z"},
+                headers={"Authorization": f"Bearer {tokens[viewer]}"},
+                timeout=60,
+            )
+            r.raise_for_status()
+            picture = r.json()
+            sources = {s["tracker"] for f in picture["fused"] for s in f["sources"]}
+            if viewer == "KOR":
+                assert picture["national"] == [] and picture["fused"] == [], at
+            else:
+                assert picture["fused"], (viewer, at)
+                assert sources <= {"JPN", "USA"}, (viewer, at)
 
 
 def test_bad_tokens_file_exits_2_without_traceback(tmp_path: Path) -> None:
@@ -304,9 +258,9 @@ def test_time_shift_moves_states_and_ids() -> None:
     sent = moved[0].rows["time"].cast(pa.int64()).to_pylist()
     assert sent == [plain[0].epoch_ns - 10**10]
     assert {m.message_id for m in moved}.isdisjoint(m.message_id for m in plain)
-    assert time_shift_s(table, "-5", 0.0) == -5.0
-    first = table["time"][0].as_py().timestamp()
+    start = table["time"][0].as_py()
+    assert time_shift_s(start, "-5", 0.0) == -5.0
     now = datetime.now(UTC).timestamp()
-    assert abs(time_shift_s(table, "now", 30.0) - (now - first - 30.0)) < 5.0
+    assert abs(time_shift_s(start, "now", 30.0) - (now - start.timestamp() - 30.0)) < 5.0
     with pytest.raises(TracklayerError, match="time-shift"):
-        time_shift_s(table, "later", 0.0)
+        time_shift_s(start, "later", 0.0)

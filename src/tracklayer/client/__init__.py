@@ -14,7 +14,12 @@ from tracklayer.client.http import (
     RetryPolicy,
     ServiceUnavailable,
 )
-from tracklayer.client.messages import track_message, track_records
+from tracklayer.client.messages import (
+    detection_message,
+    detection_records,
+    track_message,
+    track_records,
+)
 from tracklayer.client.stream import stream_updates
 
 __all__ = [
@@ -23,6 +28,8 @@ __all__ = [
     "PartnerClient",
     "RetryPolicy",
     "ServiceUnavailable",
+    "detection_message",
+    "detection_records",
     "stream_updates",
     "track_message",
     "track_records",

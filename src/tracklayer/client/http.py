@@ -165,10 +165,16 @@ class PartnerClient:
         self._http.close()
 
     def _request(
-        self, method: str, path: str, *, content: bytes | None = None, params: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        params: Any = None,
+        content_type: str = "application/json",
     ) -> tuple[httpx.Response, int]:
         """Send one request, retrying what may succeed later; (answer, retries)."""
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = {"Content-Type": content_type} if content is not None else None
         last: str = ""
         for attempt in range(1, self.retry.attempts + 1):
             retry_after = None
@@ -197,9 +203,7 @@ class PartnerClient:
             raise ValueError("a message needs a message_id (it makes retries safe)")
         # Serialized once: every retry sends the very same bytes.
         body = json.dumps(message, separators=(",", ":")).encode()
-        response, retries = self._request("POST", path, content=body)
-        ack = response.json()
-        return Ack(ack["message_id"], int(ack["accepted"]), bool(ack["duplicate"]), retries)
+        return _ack(*self._request("POST", path, content=body))
 
     def post_tracks(self, message: Mapping[str, Any]) -> Ack:
         """Post national track states (see :func:`~tracklayer.client.track_message`)."""
@@ -208,6 +212,31 @@ class PartnerClient:
     def post_detections(self, message: Mapping[str, Any]) -> Ack:
         """Post detections: ``{"message_id", "releasable_to", "detections": [...]}``."""
         return self._post("/api/v1/detections", message)
+
+    def post_tdm(self, tdm: str, params: Mapping[str, Any]) -> Ack:
+        """Post one sensor's detections as a CCSDS TDM (KVN text).
+
+        Parameters
+        ----------
+        tdm : str
+            The TDM; the same text on every retry (its ``CREATION_DATE`` included).
+        params : mapping
+            The route's query: ``message_id``, ``sensor_kind``, ``sigma_rad``,
+            ``releasable_to`` ("all" or codes joined by commas), and the sensor's ECEF
+            position (``sensor_x_m``..``sensor_z_m``) or ground site (``site_lat_deg``,
+            ``site_lon_deg``, ``site_alt_m``), ``sigma_range_m`` with ranges.
+        """
+        if not params.get("message_id"):
+            raise ValueError("a message needs a message_id (it makes retries safe)")
+        return _ack(
+            *self._request(
+                "POST",
+                "/api/v1/detections/tdm",
+                content=tdm.encode(),
+                params=_query(params),
+                content_type="text/plain",
+            )
+        )
 
     def _get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=_query(params))[0].json()
@@ -237,6 +266,11 @@ class PartnerClient:
         """Visible national track states as a Parquet ``tracks`` table (bytes)."""
         params = _query({"start": start, "end": end, "limit": limit})
         return self._request("GET", "/api/v1/export/parquet", params=params)[0].content
+
+
+def _ack(response: httpx.Response, retries: int) -> Ack:
+    ack = response.json()
+    return Ack(ack["message_id"], int(ack["accepted"]), bool(ack["duplicate"]), retries)
 
 
 def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

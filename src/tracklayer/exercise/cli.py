@@ -9,20 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from tracklayer.errors import InputFormatError, TracklayerError
+from tracklayer.errors import TracklayerError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from tracklayer.scenario import Scenario
+    pass
 
 __all__ = ["exercise", "register", "start_offset_s"]
 
 _err = Console(stderr=True)
 
 
-def start_offset_s(tracks: pa.Table, text: str | None) -> float:
-    """``--start-at``: seconds after the run's first track epoch, or an ISO 8601 UTC time."""
+def start_offset_s(first: datetime, text: str | None) -> float:
+    """``--start-at``: seconds after the exercise's start ``first``, or an ISO 8601 UTC time."""
     if text is None:
         return 0.0
     try:
@@ -37,24 +35,18 @@ def start_offset_s(tracks: pa.Table, text: str | None) -> float:
         ) from None
     if when.tzinfo is None:
         raise TracklayerError(f"--start-at: {text!r} needs a time zone (e.g. Z)")
-    import pyarrow.compute as pc
-
-    first = pc.min(tracks["time"]).as_py()
     return (when - first).total_seconds()
 
 
-def time_shift_s(tracks: pa.Table, text: str, start_at_s: float) -> float:
-    """``--time-shift``: seconds, or ``now`` (the first epoch sent becomes the present,
-    to the whole second)."""
+def time_shift_s(first: datetime, text: str, start_at_s: float) -> float:
+    """``--time-shift``: seconds, or ``now`` (the exercise's start ``first`` plus
+    ``start_at_s`` becomes the present, to the whole second)."""
     if text != "now":
         try:
             return float(text)
         except ValueError:
             raise TracklayerError(f"--time-shift: {text!r} is neither seconds nor 'now'") from None
-    import pyarrow.compute as pc
-
-    first = pc.min(tracks["time"]).as_py().timestamp() + start_at_s
-    return float(round(datetime.now(UTC).timestamp() - first))
+    return float(round(datetime.now(UTC).timestamp() - first.timestamp() - start_at_s))
 
 
 def _run_folder(target: Path, out: Path) -> Path:
@@ -70,16 +62,6 @@ def _run_folder(target: Path, out: Path) -> Path:
     with staged_output(out) as stage, stage_display(_err) as say:
         write_run(scenario, stage, out / ".cache", say)
     return out
-
-
-def _load_run(run_dir: Path) -> tuple[Scenario, pa.Table]:
-    from tracklayer.io.parquet import read_table
-    from tracklayer.scenario import load_scenario
-
-    for name in ("scenario.yaml", "tracks.parquet"):
-        if not (run_dir / name).is_file():
-            raise InputFormatError(f"{run_dir}: not a run folder with tracks (no {name})")
-    return load_scenario(run_dir / "scenario.yaml"), read_table(run_dir / "tracks.parquet")
 
 
 def exercise(
@@ -108,17 +90,28 @@ def exercise(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run folder written for a scenario")
     ] = Path("out/exercise"),
+    detections_as: Annotated[
+        str,
+        typer.Option(help="Shared detections sent as json (records) or tdm (CCSDS TDM files)"),
+    ] = "json",
 ) -> None:
     """Replay a run as a live exercise: each owner posts its national tracks to the service."""
     from tracklayer.client import ClientError, ServiceUnavailable
-    from tracklayer.exercise.plan import plan_messages, read_tokens
+    from tracklayer.exercise.plan import read_tokens
     from tracklayer.exercise.progress import exercise_progress
     from tracklayer.exercise.replay import replay
+    from tracklayer.exercise.run import plan_exercise, read_run
 
-    scenario, tracks = _load_run(_run_folder(target, out))
-    start_s = start_offset_s(tracks, start_at)
-    shift_s = time_shift_s(tracks, time_shift, start_s)
-    messages = plan_messages(tracks, scenario, start_s, shift_s)
+    if detections_as not in ("json", "tdm"):
+        raise TracklayerError(f"--detections-as: {detections_as!r} is not json or tdm")
+    run = read_run(_run_folder(target, out))
+    start_s = start_offset_s(run.start(), start_at)
+    shift_s = time_shift_s(run.start(), time_shift, start_s)
+    messages = plan_exercise(run, start_s, shift_s)
+    if detections_as == "tdm":
+        from tracklayer.exercise.tdm import tdm_messages
+
+        messages = tdm_messages(messages)
     _err.print(f"time shift {shift_s:.0f} s (pass --time-shift {shift_s:.0f} to resume)")
     owner_tokens = read_tokens(tokens, sorted({m.owner for m in messages}))
     try:
@@ -133,7 +126,8 @@ def exercise(
     per_owner = ", ".join(f"{o} {n}" for o, n in sorted(counts.records.items()))
     typer.echo(
         f"{counts.acknowledged} messages acknowledged ({counts.duplicates} already held, "
-        f"{counts.retries} retries); track states per owner: {per_owner}"
+        f"{counts.retries} retries); track states per owner: {per_owner}; "
+        f"detections: {counts.detections}"
     )
 
 

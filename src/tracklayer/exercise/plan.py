@@ -2,8 +2,11 @@
 
 A message holds one owner's track states of one epoch of the run (split at the service's
 10 000 records per message); it is due when the simulation clock reaches that epoch plus
-the owner's delivery delay. Its id names the run, the owner and the epoch, so a resumed or
-repeated exercise re-sends the same ids and the service stores each message once.
+the owner's delivery delay. With the network stage, the epoch is due when the owner's
+national node reported its states (``node_tracks.report_time``: once every detection they
+rest on had arrived there) plus the delay. Its id names the run, the owner and the epoch,
+so a resumed or repeated exercise re-sends the same ids and the service stores each
+message once. Detections are planned by :mod:`tracklayer.exercise.detections`.
 """
 
 from __future__ import annotations
@@ -20,14 +23,25 @@ import pyarrow.compute as pc
 import yaml
 
 from tracklayer.errors import InputFormatError, TracklayerError
-from tracklayer.vocabulary import is_owner
+from tracklayer.vocabulary import TRACKS_SCHEMA, is_owner
 
-__all__ = ["ExerciseMessage", "plan_messages", "read_tokens", "releases"]
+__all__ = [
+    "ExerciseMessage",
+    "national_rows",
+    "plan_messages",
+    "read_tokens",
+    "releases",
+    "run_key",
+    "shift_times",
+]
 
 #: Most records in one message (the service's limit).
 MAX_RECORDS = 10_000
 
 Release = list[str] | Literal["all"]
+#: What a message carries: national track states, detections (JSON), or one sensor
+#: frame's detections as a CCSDS TDM.
+Kind = Literal["tracks", "detections", "tdm"]
 
 
 @dataclass(frozen=True)
@@ -44,11 +58,13 @@ class ExerciseMessage:
     owner : str
         The sending partner (the national tracker).
     message_id : str
-        ``RUN:OWNER:tracks:EPOCH_NS[:PART]``.
+        ``RUN:OWNER:tracks:EPOCH_NS[:PART]`` (``RUN:OWNER:detections:SECOND[:PART]``).
     releasable_to : list of str or "all"
         Partners, besides the owner, that may see the states.
     rows : pyarrow.Table
-        The owner's rows of the ``tracks`` table at that epoch.
+        The owner's rows of the ``tracks`` table at that epoch (or of ``detections``).
+    kind : {"tracks", "detections", "tdm"}
+        What the rows are, and how they are sent.
     """
 
     due_s: float
@@ -57,6 +73,7 @@ class ExerciseMessage:
     message_id: str
     releasable_to: Release
     rows: pa.Table
+    kind: Kind = "tracks"
 
 
 def releases(scenario: Any, owners: list[str]) -> tuple[dict[str, Release], dict[str, float]]:
@@ -86,6 +103,15 @@ def _kinds(what: Any) -> list[str]:
     return [what] if isinstance(what, str) else list(what)
 
 
+def national_rows(tracks: pa.Table) -> pa.Table:
+    """The owners' rows of a ``tracks`` (or ``node_tracks``) table in time order, without
+    states deeper below the ellipsoid than the service accepts (a track coasting on after
+    its threat's impact: the service would refuse their message)."""
+    owners_mask = np.array([is_owner(t) for t in tracks["tracker"].to_pylist()], dtype=bool)
+    national = tracks.filter(pa.array(owners_mask)).sort_by([("time", "ascending")])
+    return national.filter(pa.array(~_underground(national)))
+
+
 def run_key(tracks: pa.Table, scenario_name: str, shift_ns: int = 0) -> str:
     """A short id of the run: its scenario name and a digest of its national tracks and
     of the time shift they are sent with."""
@@ -96,16 +122,37 @@ def run_key(tracks: pa.Table, scenario_name: str, shift_ns: int = 0) -> str:
     return f"{name}-{digest.hexdigest()[:10]}"
 
 
+def shift_times(table: pa.Table, shift_ns: int, column: str = "time") -> pa.Table:
+    """``table`` with ``shift_ns`` nanoseconds added to its timestamp ``column``."""
+    if not shift_ns:
+        return table
+    shifted = pc.add(pc.cast(table[column], pa.int64()), shift_ns)
+    index = table.schema.get_field_index(column)
+    return table.set_column(index, column, pc.cast(shifted, table.schema.field(column).type))
+
+
+def first_time_ns(table: pa.Table, column: str = "time") -> int | None:
+    """The earliest time of a table, ns since 1970 (None for an empty table)."""
+    first = pc.min(pc.cast(table[column], pa.int64())).as_py()
+    return None if first is None else int(first)
+
+
 def plan_messages(
-    tracks: pa.Table, scenario: Any, start_at_s: float = 0.0, time_shift_s: float = 0.0
+    tracks: pa.Table,
+    scenario: Any,
+    start_at_s: float = 0.0,
+    time_shift_s: float = 0.0,
+    t0_ns: int | None = None,
+    key: str | None = None,
 ) -> list[ExerciseMessage]:
-    """The exercise's posts in the order they fall due.
+    """The exercise's posts of national tracks in the order they fall due.
 
     Parameters
     ----------
     tracks : pyarrow.Table
         The run's ``tracks`` table; only owners' rows are sent (not ``joint``/``fused``:
-        the service fuses the national tracks itself).
+        the service fuses the national tracks itself). Rows of ``node_tracks`` (with
+        ``report_time``) make an epoch due when its states were reported at the node.
     scenario : Scenario
         The run's scenario (owners, and the network's sharing when it has one).
     start_at_s : float
@@ -117,26 +164,27 @@ def plan_messages(
         ahead of its clock (by more than its skew): a scenario set in the future is shifted
         to the present. The shift is part of the message ids: a resumed exercise must use
         the same shift to be recognised.
+    t0_ns : int, optional
+        The exercise's start (simulated time 0), ns since 1970; the first epoch by default.
+    key : str, optional
+        The run's id in the message ids (:func:`run_key` of the national rows by default).
     """
-    owners_mask = np.array([is_owner(t) for t in tracks["tracker"].to_pylist()], dtype=bool)
-    national = tracks.filter(pa.array(owners_mask)).sort_by([("time", "ascending")])
-    national = national.filter(pa.array(~_underground(national)))
+    national = national_rows(tracks)
     if national.num_rows == 0:
         raise TracklayerError("the run has no national tracks to send")
     times = np.asarray(pc.cast(national["time"], pa.int64()))
+    reported = (
+        np.asarray(pc.cast(national["report_time"], pa.int64()))
+        if "report_time" in national.column_names
+        else times
+    )
     trackers = np.asarray(national["tracker"].to_pylist())
     owners = sorted(set(trackers.tolist()))
     release, delay = releases(scenario, owners)
     shift_ns = round(time_shift_s * 1e6) * 1000
-    key = run_key(national, str(getattr(scenario, "name", "run")), shift_ns)
-    if shift_ns:
-        shifted = pc.add(pc.cast(national["time"], pa.int64()), shift_ns)
-        national = national.set_column(
-            national.schema.get_field_index("time"),
-            "time",
-            pc.cast(shifted, national.schema.field("time").type),
-        )
-    t0 = int(times[0])
+    key = key or run_key(national, str(getattr(scenario, "name", "run")), shift_ns)
+    national = shift_times(national.select(list(TRACKS_SCHEMA.names)), shift_ns)
+    t0 = int(times[0]) if t0_ns is None else t0_ns
     messages: list[ExerciseMessage] = []
     for owner in owners:
         idx = np.flatnonzero(trackers == owner)
@@ -146,11 +194,12 @@ def plan_messages(
             if (epoch - t0) / 1e9 < start_at_s:
                 continue
             rows = idx[bounds[k] : bounds[k + 1]]
+            known_ns = int(reported[rows].max())
             for part, lo in enumerate(range(0, len(rows), MAX_RECORDS)):
                 suffix = f":{part}" if len(rows) > MAX_RECORDS else ""
                 messages.append(
                     ExerciseMessage(
-                        due_s=(epoch - t0) / 1e9 + delay[owner],
+                        due_s=(known_ns - t0) / 1e9 + delay[owner],
                         epoch_ns=epoch + shift_ns,
                         owner=owner,
                         message_id=f"{key}:{owner}:tracks:{epoch}{suffix}",

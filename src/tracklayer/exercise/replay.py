@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tracklayer.client import PartnerClient, RetryPolicy, track_message
+from tracklayer.client import PartnerClient, RetryPolicy, detection_message, track_message
 from tracklayer.exercise.plan import ExerciseMessage
+from tracklayer.exercise.tdm import tdm_post
 
 if TYPE_CHECKING:
     import httpx
@@ -38,6 +39,8 @@ class ExerciseCounts:
         Tries beyond the first, over all posts.
     records : dict of str to int
         Track states acknowledged per owner.
+    detections : int
+        Detections acknowledged.
     """
 
     sim_s: float = 0.0
@@ -46,6 +49,7 @@ class ExerciseCounts:
     duplicates: int = 0
     retries: int = 0
     records: dict[str, int] = field(default_factory=dict)
+    detections: int = 0
 
 
 def replay(
@@ -97,13 +101,21 @@ def replay(
                     sleep(wait)
             counts.sim_s = msg.due_s
             counts.posted += 1
-            ack = clients[msg.owner].post_tracks(
-                track_message(msg.message_id, msg.rows, msg.releasable_to)
-            )
+            client = clients[msg.owner]
+            if msg.kind == "tdm":
+                ack = client.post_tdm(*tdm_post(msg))
+                counts.detections += ack.accepted
+            elif msg.kind == "detections":
+                ack = client.post_detections(
+                    detection_message(msg.message_id, msg.rows, msg.releasable_to)
+                )
+                counts.detections += ack.accepted
+            else:
+                ack = client.post_tracks(track_message(msg.message_id, msg.rows, msg.releasable_to))
+                counts.records[msg.owner] = counts.records.get(msg.owner, 0) + ack.accepted
             counts.acknowledged += 1
             counts.duplicates += int(ack.duplicate)
             counts.retries += ack.retries
-            counts.records[msg.owner] = counts.records.get(msg.owner, 0) + ack.accepted
             if on_update is not None:
                 on_update(counts)
     finally:

@@ -59,6 +59,7 @@ __all__ = [
     "radec_to_los",
     "read_tdm",
     "tdm_file_name",
+    "tdm_text",
     "write_tdm",
     "write_tdm_files",
 ]
@@ -154,12 +155,34 @@ def write_tdm(
     originator: str = "tracklayer",
     creation_date: datetime | None = None,
 ) -> Path:
-    """Write one sensor's detections as a TDM with one segment.
+    """Write one sensor's detections as a TDM with one segment (:func:`tdm_text`) to
+    ``path``, atomically."""
+    text = tdm_text(
+        sensor_id,
+        time_ns,
+        los,
+        range_m=range_m,
+        site_lat_lon_rad=site_lat_lon_rad,
+        originator=originator,
+        creation_date=creation_date,
+    )
+    return _write_atomic(Path(path), text)
+
+
+def tdm_text(
+    sensor_id: str,
+    time_ns: NDArray[np.int64],
+    los: FloatArray,
+    *,
+    range_m: FloatArray | None = None,
+    site_lat_lon_rad: tuple[float, float] | None = None,
+    originator: str = "tracklayer",
+    creation_date: datetime | None = None,
+) -> str:
+    """One sensor's detections as the KVN text of a TDM with one segment.
 
     Parameters
     ----------
-    path
-        Output file (written atomically).
     sensor_id
         The sensor (``PARTICIPANT_1``).
     time_ns
@@ -200,7 +223,7 @@ def write_tdm(
         lines.append(f"ANGLE_2 = {e} {y:.9f}")
         if rng is not None:
             lines.append(f"RANGE = {e} {rng[i]:.6f}")
-    text = (
+    return (
         "CCSDS_TDM_VERS = 2.0\n"
         f"CREATION_DATE = {created.isoformat(timespec='microseconds')}\n"
         f"ORIGINATOR = {originator}\n\n"
@@ -209,7 +232,6 @@ def write_tdm(
         + "".join(line + "\n" for line in lines)
         + "DATA_STOP\n"
     )
-    return _write_atomic(Path(path), text)
 
 
 def write_tdm_files(
