@@ -29,7 +29,8 @@ def _raid_scenario(**tracking: Any) -> Scenario:
 def test_same_scenario_and_seed_give_identical_tables(tmp_path: Path) -> None:
     """DESIGN: one seed in the scenario; the same scenario and seed give identical tables.
     Two uncached runs of the same raid are compared table by table (exact equality); the
-    cached run's stages are then reused when only a tracker setting changes."""
+    cached run's stages that read no tracker setting (flyout, sensing, sightlines) are then
+    reused when only a tracker setting changes."""
     scenario = _raid_scenario()
     first, second = run_raid(scenario), run_raid(scenario)
     for name in ("truth", "detections", "tracks", "metrics", "gospa"):
@@ -42,5 +43,5 @@ def test_same_scenario_and_seed_give_identical_tables(tmp_path: Path) -> None:
     retuned = _raid_scenario(management={"confirm_m": 2, "confirm_n": 3})
     cache.hits.clear()
     again = run_raid(retuned, cache)
-    assert cache.hits == ["truth", "detections"]
+    assert cache.hits == ["truth", "detections", "sightlines"]
     assert again.truth.equals(first.truth) and again.detections.equals(first.detections)

@@ -21,7 +21,7 @@ _DET_REQUIRED = ("los_x", "los_y", "los_z", "sensor_x", "sensor_y", "sensor_z", 
 _DET_OPTIONAL = ("snr", "range_m", "sigma_range_m")
 
 
-def upgrade() -> None:
+def upgrade() -> None:  # long: a migration states the whole initial schema and never changes
     op.create_table(
         "partners",
         sa.Column("code", sa.String(3), nullable=False),
