@@ -34,7 +34,6 @@ from typing import Any
 import anyio
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from tracklayer.fusion.releasability import Release
@@ -129,17 +128,18 @@ def record_fused(
     rows = [row for p, (view, rel) in sorted(pictures.items()) for row in _rows(p, view, rel)]
     if not rows:
         return 0
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    insert = (
-        dialect.insert(fused_states)
-        .on_conflict_do_nothing(index_elements=["audience", "track_id", "time_ns"])
-        .returning(fused_states.c.pk)
+    marks = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {fused_states.name} ({', '.join(_COLUMNS)})"
+        f" VALUES ({', '.join([marks] * len(_COLUMNS))})"
+        " ON CONFLICT (audience, track_id, time_ns) DO NOTHING"
     )
-    values = [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
     with write_transaction(engine) as conn:
-        # One cached statement, sent in batches ("insertmanyvalues"); the rows it returns
-        # are those inserted, not those a worker stored first.
-        return len(conn.execute(insert, values).all())
+        # One statement executed for every row by the driver (SQLite holds its single
+        # write lock meanwhile, and the ingest writer waits): no per-row SQL compilation.
+        # The count is of the rows inserted, not those a worker stored first.
+        result = conn.exec_driver_sql(sql, rows)
+        return int(result.rowcount)
 
 
 def fuse_inputs(
