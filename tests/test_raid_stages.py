@@ -96,3 +96,25 @@ def test_groups_run_only_with_their_section(
     given = {"truth": pa.table({"seed": [21]})}
     run = run_stages(threats, RAID, given=given)
     assert run.tables["doubled"]["seed"].to_pylist() == [42]
+
+
+def test_a_run_until_some_tables_runs_only_the_stages_they_need(
+    monkeypatch: pytest.MonkeyPatch, threats: Scenario
+) -> None:
+    """``until`` names the tables wanted: a stage nothing wanted reads through is skipped."""
+    monkeypatch.setattr(raid, "STAGES", (FLY, DOUBLE))
+    said: list[str] = []
+    run = run_stages(threats, RAID, None, said.append, until=("truth",))
+    assert said == ["flyout"] and "doubled" not in run.tables
+    said.clear()
+    run_stages(threats, RAID, None, said.append, until=("doubled",))
+    assert said == ["flyout", "doubling"]
+
+
+def test_the_resilience_reruns_skip_what_metrics_do_not_need() -> None:
+    """The loss draws want ``metrics``: flyout, sensing, the network's trackers and scoring
+    run; the national pictures, warning, sightlines and attacks (report-only) do not."""
+    needed = raid._stages_needed(("metrics",))
+    assert {"truth", "detections", "network", "tracks", "metrics"} <= needed
+    skipped = {"national_pictures", "warning", "sightlines", "network_attacks", "coverage"}
+    assert needed.isdisjoint(skipped)

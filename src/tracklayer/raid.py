@@ -171,11 +171,16 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
-        ("tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures",
-         "innovations"),
+        ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations"),
         lambda i: network.network_tables(
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),
+        when=lambda s: s.network is not None,
+    ),
+    Stage(  # each nation's picture of its own and its partners' tracks (warning, report)
+        "national_pictures", "national pictures", RAID, ("epoch", "step_s", "network"),
+        ("node_tracks",), ("national_pictures",),
+        lambda i: network.national_tables(i.scenario, i.tables["node_tracks"]),
         when=lambda s: s.network is not None,
     ),
     Stage(
@@ -324,6 +329,7 @@ def run_stages(
     given: Mapping[str, pa.Table] | None = None,
     catalog: SatelliteCatalog | None = None,
     outage: Outage | None = None,
+    until: Iterable[str] | None = None,
 ) -> StageRun:
     """Run the stages of ``group`` that the scenario has, in order, through the cache.
 
@@ -346,6 +352,8 @@ def run_stages(
     outage
         Satellites out of service, for stages that propagate the satellites again (the
         ``given`` detections were made under it).
+    until
+        Tables wanted: only the stages they need are run (None: every stage).
 
     Returns
     -------
@@ -356,14 +364,28 @@ def run_stages(
     say = progress or (lambda _label: None)
     inputs = StageInputs(scenario, dict(given or {}), catalog, outage)
     keys = stage_keys(scenario, group)
+    needed = None if until is None else _stages_needed(until)
     for stage in STAGES:
         if stage.name not in keys or all(t in inputs.tables for t in stage.writes):
+            continue
+        if needed is not None and stage.name not in needed:
             continue
         cached = cache.has(stage.name, keys[stage.name])
         say(stage.label + (" (cached)" if cached else ""))
         compute = functools.partial(stage.compute, inputs)
         inputs.tables |= cache.get_or_run(stage.name, keys[stage.name], compute)
     return StageRun(inputs.tables, keys)
+
+
+def _stages_needed(tables: Iterable[str]) -> set[str]:
+    """Names of the stages that write ``tables`` or, in turn, what those stages read."""
+    wanted = set(tables)
+    names: set[str] = set()
+    for stage in reversed(STAGES):
+        if wanted.intersection(stage.writes):
+            names.add(stage.name)
+            wanted.update(stage.reads)
+    return names
 
 
 def run_raid(
@@ -375,15 +397,18 @@ def run_raid(
     detections: pa.Table | None = None,
     catalog: SatelliteCatalog | None = None,
     outage: Outage | None = None,
+    until: Iterable[str] | None = None,
 ) -> StageRun:
     """Fly, sense, track (each owner alone, jointly, and fused) and score a raid.
 
-    ``truth`` and ``detections``, when given, replace those stages (see
-    :func:`run_stages`).
+    ``truth`` and ``detections``, when given, replace those stages; ``until`` names the
+    tables wanted, and only the stages they need run (see :func:`run_stages`).
     """
     given = {
         name: table
         for name, table in (("truth", truth), ("detections", detections))
         if table is not None
     }
-    return run_stages(scenario, RAID, cache, progress, given=given, catalog=catalog, outage=outage)
+    return run_stages(
+        scenario, RAID, cache, progress, given=given, catalog=catalog, outage=outage, until=until
+    )

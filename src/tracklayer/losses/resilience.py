@@ -255,7 +255,10 @@ def _raid_metrics(
             flown: pa.Table = truth, outage: Callable[..., Any] = outage
         ) -> dict[str, pa.Table]:
             sensed = detections(scenario, flown, catalog, outage=outage)
-            run = run_raid(scenario, truth=flown, detections=sensed, catalog=catalog, outage=outage)
+            run = run_raid(
+                scenario, truth=flown, detections=sensed, catalog=catalog, outage=outage,
+                until=("metrics",),
+            )  # fmt: skip
             return {"metrics": run.metrics}
 
         key = stage_key("losses-raid", raid_keys, _lost_key(catalog, draw, at_s))

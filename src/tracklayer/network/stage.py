@@ -155,6 +155,7 @@ def run_network(
     outage: NetworkOutage | None = None,
     fusion_interval_s: float = 1.0,
     pictures: bool = True,
+    national: bool = True,
 ) -> NetworkTables:
     """Links, deliveries, node trackers and the fused pictures (C2, nations) of one run.
 
@@ -175,6 +176,9 @@ def run_network(
     pictures
         Whether to fuse the C2 node's and the nations' pictures (False: the node
         trackers alone, as the attacks need; ``national_pictures`` is then empty).
+    national
+        Whether to fuse the nations' pictures (False: ``national_pictures`` is empty; the
+        raid makes them in a stage of their own, which the resilience reruns skip).
     """
     outage = outage or NetworkOutage()
     time_s = seconds_since(detections.column("time"), epoch)
@@ -197,7 +201,7 @@ def run_network(
     )
     nations = (
         national_pictures(nodes, config, epoch, fusion_interval_s, outage.nodes)
-        if pictures
+        if pictures and national
         else NODE_TRACKS_SCHEMA.empty_table()
     )
     c2 = config.node_of(JOINT_NODE_OWNER)

@@ -8,18 +8,27 @@ travels to the nodes that may receive it and each tracker runs where it lives
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracklayer.network.attacks import AttackBaseline, attack_summary, run_attacks
 from tracklayer.network.layer import NetworkOutage, SpaceSegmentStates
-from tracklayer.network.pictures import national_warning
+from tracklayer.network.pictures import national_pictures, national_warning
 from tracklayer.network.stage import run_network
 from tracklayer.network.warning import joint_vs_alone, warning_table
 from tracklayer.scenario import Scenario
 from tracklayer.space import SatelliteCatalog
 from tracklayer.stages.sensing import Outage
 from tracklayer.stages.space import ephemeris
+from tracklayer.vocabulary import FUSED
 
-__all__ = ["AttackBaseline", "attacks", "network_tables", "space_states", "warning"]
+__all__ = [
+    "AttackBaseline",
+    "attacks",
+    "national_tables",
+    "network_tables",
+    "space_states",
+    "warning",
+]
 
 
 def space_states(
@@ -47,9 +56,8 @@ def network_tables(
     states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency``, ``node_tracks``, ``national_pictures``
-    (each nation's fused picture of its own and its partners' tracks) and
-    ``innovations`` (the node trackers' NIS).
+    ``links``, ``deliveries``, ``latency``, ``node_tracks`` and ``innovations`` (the node
+    trackers' NIS). Each nation's own fused picture is :func:`national_tables`'s.
 
     ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
     service (a resilience draw: they neither sense nor relay).
@@ -59,13 +67,22 @@ def network_tables(
         raise ValueError("the scenario has no network section")
     tables = run_network(
         config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
-        scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s,
+        scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s, national=False,
     )  # fmt: skip
-    names = (
-        "tracks", "links", "deliveries", "latency", "node_tracks", "national_pictures",
-        "innovations",
-    )  # fmt: skip
+    names = ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations")
     return {name: getattr(tables, name) for name in names}
+
+
+def national_tables(scenario: Scenario, node_tracks: pa.Table) -> dict[str, pa.Table]:
+    """``national_pictures``: each nation's fused picture of its own and its partners'
+    tracks, from the node trackers' tracks (the C2 node's fused rows left out, as
+    :func:`~tracklayer.network.stage.run_network` fuses them)."""
+    config = scenario.network
+    if config is None:
+        raise ValueError("the scenario has no network section")
+    nodes = node_tracks.filter(pc.not_equal(node_tracks["tracker"], FUSED))
+    pictures = national_pictures(nodes, config, scenario.epoch, scenario.step_s)
+    return {"national_pictures": pictures}
 
 
 def warning(
