@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.ccsds_check import ccsds_validated
+
+#: Fixtures shared by every test module: each CCSDS file written is checked by ccsds-ndm.
+__all__ = ["ccsds_validated"]
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 SMALL_SCENARIO = """\

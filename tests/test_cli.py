@@ -45,13 +45,15 @@ def test_coverage_writes_tables_maps_and_a_summary(
 
 
 def test_propagate_writes_ephemeris_and_oem(
-    run_cli: Run, small_scenario: Path, tmp_path: Path
+    run_cli: Run, small_scenario: Path, tmp_path: Path, ccsds_validated: list[Path]
 ) -> None:
+    """The satellites' OEM files each pass ccsds-ndm's schema check as they are written."""
     out = tmp_path / "eph"
     code, _, _ = run_cli("propagate", str(small_scenario), "--out", str(out))
     assert code == 0
     assert _count(out / "ephemeris.parquet") == 18 * 11  # 18 satellites, 0..600 s every 60 s
     assert len(list((out / "oem").glob("*.oem"))) == 18
+    assert len(ccsds_validated) == 18
 
 
 def test_bad_scenario_exits_2_names_the_field_and_writes_nothing(
