@@ -275,3 +275,14 @@ def test_every_written_tdm_validates_against_the_ccsds_schema(tmp_path: Path) ->
             assert np.allclose(ranges, ours.range_km, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="ITRF"):
         ccsds_io.NdmIo().from_string(GOOD)  # a bare ITRF is not a listed frame
+
+
+def test_a_missing_or_unreadable_tdm_file_is_named(tmp_path: Path) -> None:
+    """Either encoding's reader names the file, never a traceback: missing, or a folder."""
+    from tracklayer.io.tdm_xml import read_any_tdm
+
+    for reader in (read_tdm, read_any_tdm):
+        with pytest.raises(InputFormatError, match="no such TDM file"):
+            reader(tmp_path / "absent.tdm")
+        with pytest.raises(InputFormatError, match="cannot read TDM file"):
+            reader(tmp_path)

@@ -58,6 +58,7 @@ __all__ = [
     "parse_tdm",
     "radec_to_los",
     "read_tdm",
+    "read_tdm_bytes",
     "tdm_file_name",
     "tdm_text",
     "write_tdm",
@@ -314,11 +315,18 @@ def read_tdm(path: Path | str) -> list[TrackingData]:
         The file is missing or malformed; the message names the file and line.
     """
     p = Path(path)
+    return parse_tdm(read_tdm_bytes(p), str(p))
+
+
+def read_tdm_bytes(path: Path) -> bytes:
+    """A TDM file's bytes; a missing or unreadable file is an :class:`InputFormatError`
+    naming it."""
     try:
-        data = p.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise InputFormatError(f"{p}: no such TDM file") from None
-    return parse_tdm(data, str(p))
+        raise InputFormatError(f"{path}: no such TDM file") from None
+    except OSError as exc:
+        raise InputFormatError(f"{path}: cannot read TDM file ({exc.strerror})") from None
 
 
 def parse_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:

@@ -52,7 +52,7 @@ from tracklayer.io.tdm import (
     los_to_azel,
     los_to_radec,
     parse_tdm,
-    read_tdm,
+    read_tdm_bytes,
 )
 
 __all__ = [
@@ -201,14 +201,7 @@ def read_any_tdm(path: Path | str) -> list[TrackingData]:
         The file is missing or malformed; the message names the file and where.
     """
     p = Path(path)
-    try:
-        with p.open("rb") as handle:
-            xml = looks_like_xml(handle.read(512))
-    except FileNotFoundError:
-        raise InputFormatError(f"{p}: no such TDM file") from None
-    except OSError as exc:
-        raise InputFormatError(f"{p}: cannot read TDM file ({exc.strerror})") from None
-    return parse_tdm_xml(p.read_bytes(), str(p)) if xml else read_tdm(p)
+    return parse_any_tdm(read_tdm_bytes(p), str(p))
 
 
 def _element(name: str, value: str) -> str:
