@@ -12,8 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
+from tracklayer.background import Background, Pending
 from tracklayer.io.parquet import write_table
+from tracklayer.losses.resilience import DrawTables, PlainRun
 from tracklayer.pipeline import write_scenario_copy
 from tracklayer.raid import NETWORK, RAID, StageCache, StageRun, run_stages
 from tracklayer.scenario import Scenario
@@ -52,64 +55,112 @@ def write_run(
         write_scenario_copy(scenario, out_dir),
         write_table(satellites_table(catalog, scenario.epoch), out_dir / "satellites.parquet"),
     ]
+    plain = PlainRun()
     if scenario.coverage is not None:
-        files += _write_coverage(scenario, catalog, cache, out_dir, say)
+        tables = _write_coverage(scenario, catalog, cache, out_dir, say, files)
+        plain = PlainRun(coverage_summary=tables["coverage_summary"])
     raid = None
-    if scenario.threats is not None:
-        raid = run_stages(scenario, RAID, cache, say, catalog=catalog)
-        files += [write_table(t, out_dir / f"{name}.parquet") for name, t in raid.tables.items()]
-        if scenario.network is not None:  # attacks on the network, after the raid
-            more = run_stages(scenario, NETWORK, cache, say, given=raid.tables, catalog=catalog)
-            files += [
-                write_table(t, out_dir / f"{name}.parquet")
-                for name, t in more.tables.items()
-                if name not in raid.tables
-            ]
-    if scenario.losses is not None:
-        files += _write_losses(scenario, catalog, raid, cache, out_dir, say)
+    with Background() as background:
+        draws = None
+        if scenario.threats is not None:
+            # The losses' draws need only the threats' truth: they run beside the raid.
+            flown = run_stages(scenario, RAID, cache, say, catalog=catalog, until=("truth",))
+            draws = _start_losses(background, scenario, catalog, cache, plain, flown.truth)
+            raid = _write_raid(scenario, catalog, cache, out_dir, say, flown.tables, files)
+        elif scenario.losses is not None:
+            draws = _start_losses(background, scenario, catalog, cache, plain, None)
+        if draws is not None:
+            plain = PlainRun(plain.coverage_summary, None if raid is None else raid.metrics)
+            files += _write_losses(scenario, catalog, draws, plain, cache, out_dir, say)
     files.append(_write_scene(scenario, catalog, raid, out_dir))
     say("report")
     files.append(write_report(out_dir))
     return [f.relative_to(out_dir) for f in files], raid
 
 
+def _write_raid(
+    scenario: Scenario,
+    catalog: SatelliteCatalog,
+    cache: StageCache,
+    out_dir: Path,
+    say: Progress,
+    flown: dict[str, pa.Table],
+    files: list[Path],
+) -> StageRun:
+    """The raid's stages after the flyout (``flown``), then the attacks on its network;
+    their tables written (appended to ``files``)."""
+    raid = run_stages(scenario, RAID, cache, say, given=flown, catalog=catalog)
+    files += [write_table(t, out_dir / f"{name}.parquet") for name, t in raid.tables.items()]
+    if scenario.network is not None:  # attacks on the network, after the raid
+        more = run_stages(scenario, NETWORK, cache, say, given=raid.tables, catalog=catalog)
+        files += [
+            write_table(t, out_dir / f"{name}.parquet")
+            for name, t in more.tables.items()
+            if name not in raid.tables
+        ]
+    return raid
+
+
+def _start_losses(
+    background: Background,
+    scenario: Scenario,
+    catalog: SatelliteCatalog,
+    cache: StageCache,
+    plain: PlainRun,
+    truth: pa.Table | None,
+) -> Pending[DrawTables] | None:
+    """The losses' draws, started beside the caller (None without a ``losses`` section);
+    the draws that lose nothing are left to the plain run's tables."""
+    if scenario.losses is None:
+        return None
+    from tracklayer.losses.resilience import loss_draws
+
+    return background.submit(
+        loss_draws, scenario, catalog, truth=truth, cache=cache,
+        plain_coverage=plain.coverage_summary,
+    )  # fmt: skip
+
+
 def _write_coverage(
-    scenario: Scenario, catalog: SatelliteCatalog, cache: StageCache, out_dir: Path, say: Progress
-) -> list[Path]:
-    """The coverage stage's tables and its maps."""
+    scenario: Scenario,
+    catalog: SatelliteCatalog,
+    cache: StageCache,
+    out_dir: Path,
+    say: Progress,
+    files: list[Path],
+) -> dict[str, pa.Table]:
+    """The coverage stage's tables and its maps, written (appended to ``files``)."""
     from tracklayer.report.coverage_maps import write_coverage_maps
 
     config = scenario.coverage
     assert config is not None
     tables = run_stages(scenario, "coverage", cache, say, catalog=catalog).tables
-    files = [write_table(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
+    files += [write_table(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
     files += write_coverage_maps(
         coverage_grid(scenario), tables["coverage_cells"], config.k, config.duration_s,
         out_dir / "maps",
     )  # fmt: skip
-    return files
+    return tables
 
 
 def _write_losses(
     scenario: Scenario,
     catalog: SatelliteCatalog,
-    raid: StageRun | None,
+    draws: Pending[DrawTables],
+    plain: PlainRun,
     cache: StageCache,
     out_dir: Path,
     say: Progress,
 ) -> list[Path]:
     """Metrics against satellites lost: the draws, their summary, and the curves."""
-    from tracklayer.losses.resilience import losses_summary, run_losses
+    from tracklayer.losses.resilience import losses_summary, losses_table
     from tracklayer.report.losses import plot_losses
 
     config = scenario.losses
     assert config is not None
-    losses = run_losses(
-        scenario,
-        progress=say,
-        truth=None if raid is None else raid.truth,
-        catalog=catalog,
-        cache=cache,
+    say("losses")  # the draws ran beside the raid; this waits for the last of them
+    losses = losses_table(
+        scenario, catalog, draws.result(), plain_metrics=plain.metrics, cache=cache
     )
     files = [
         write_table(losses, out_dir / "losses.parquet"),

@@ -21,10 +21,19 @@ import pytest
 
 from tests.losses.helpers import scenario
 from tracklayer import pipeline
-from tracklayer.losses.resilience import LOSSES_SCHEMA, losses_summary, run_losses
+from tracklayer.losses.resilience import (
+    LOSSES_SCHEMA,
+    PlainRun,
+    loss_draws,
+    losses_summary,
+    losses_table,
+    run_losses,
+)
 from tracklayer.raid import StageCache, run_raid
 from tracklayer.report.losses import plot_losses
 from tracklayer.scenario import Scenario
+from tracklayer.stages.coverage import coverage
+from tracklayer.stages.space import space_segment
 from tracklayer.tracking.synthetic import make_raid
 
 THREATS = {
@@ -171,3 +180,19 @@ def test_plots_are_written_and_not_blank(random_raid: pa.Table, tmp_path: Path) 
     for path in paths:
         image = matplotlib.image.imread(path)
         assert image.shape[0] > 300 and image[..., :3].std() > 0.05
+
+
+def test_plain_tables_given_give_the_same_table(truth: pa.Table, random_raid: pa.Table) -> None:
+    """The run hands over its own coverage summary and raid metrics for the draws that
+    lose nothing (computed beside the raid): the table is bit for bit the one computed
+    without them."""
+    scn = _raid_scenario({"counts": [0, 8, 48], "draws": 2, "max_raid_draws": 1})
+    catalog = space_segment(scn)
+    plain_coverage = coverage(scn, catalog).summary_table()
+    plain_metrics = run_raid(scn, truth=truth, catalog=catalog).metrics
+    draws = loss_draws(scn, catalog, truth=truth, plain_coverage=plain_coverage)
+    assert [m is None for d, m in draws.raid] == [d.k == 0 for d, _ in draws.raid]
+    table = losses_table(scn, catalog, draws, plain_metrics=plain_metrics)
+    assert table.equals(random_raid)
+    given = run_losses(scn, truth=truth, plain=PlainRun(plain_coverage, plain_metrics))
+    assert given.equals(random_raid)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,16 @@ from tracklayer.stages.space import space_segment
 from tracklayer.stages.threats import truth_table
 from tracklayer.vocabulary import FUSED, JOINT, TrackerSummary, tracker_summary
 
-__all__ = ["LOSSES_SCHEMA", "SUMMARY_SCHEMA", "losses_summary", "run_losses"]
+__all__ = [
+    "LOSSES_SCHEMA",
+    "SUMMARY_SCHEMA",
+    "DrawTables",
+    "PlainRun",
+    "loss_draws",
+    "losses_summary",
+    "losses_table",
+    "run_losses",
+]
 
 Progress = Callable[[str], None]
 
@@ -98,6 +108,33 @@ _SUMMARY_KEYS = {"group", "altitude_m", "n_cells", "area_m2"}
 Row = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PlainRun:
+    """Tables of the run without losses, which the draws that lose nothing reuse.
+
+    Attributes
+    ----------
+    coverage_summary
+        The coverage stage's ``coverage_summary`` (None: computed again for k = 0).
+    metrics
+        The raid's ``metrics`` (None: read from the stage cache, or computed).
+    """
+
+    coverage_summary: pa.Table | None = None
+    metrics: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class DrawTables:
+    """What the draws computed: each coverage draw's summary and each raid draw's
+    ``metrics`` (None for a raid draw that loses nothing: the plain run's), and the
+    threats' truth (None when no raid draw ran)."""
+
+    coverage: list[tuple[LossDraw, pa.Table]]
+    raid: list[tuple[LossDraw, pa.Table | None]]
+    truth: pa.Table | None
+
+
 def run_losses(
     scenario: Scenario,
     *,
@@ -105,6 +142,7 @@ def run_losses(
     truth: pa.Table | None = None,
     catalog: SatelliteCatalog | None = None,
     cache: StageCache | None = None,
+    plain: PlainRun | None = None,
 ) -> pa.Table:
     """Run the scenario's ``losses`` analysis.
 
@@ -122,6 +160,9 @@ def run_losses(
     cache
         Stage cache of the run: the no-loss raid reuses the plain run's stages, and each
         draw's tables are stored by content, so editing ``counts`` re-runs only new draws.
+    plain
+        The plain run's tables when already computed, for the draws that lose nothing
+        (bit for bit what they would compute).
 
     Returns
     -------
@@ -134,22 +175,77 @@ def run_losses(
         No ``losses`` section, a pool that does not fit the space segment, or an analysis
         asked for whose scenario section is missing.
     """
+    catalog = space_segment(scenario) if catalog is None else catalog
+    plain = plain or PlainRun()
+    computed = loss_draws(
+        scenario, catalog, progress=progress, truth=truth, cache=cache,
+        plain_coverage=plain.coverage_summary,
+    )  # fmt: skip
+    return losses_table(scenario, catalog, computed, plain_metrics=plain.metrics, cache=cache)
+
+
+def loss_draws(
+    scenario: Scenario,
+    catalog: SatelliteCatalog,
+    *,
+    progress: Progress | None = None,
+    truth: pa.Table | None = None,
+    cache: StageCache | None = None,
+    plain_coverage: pa.Table | None = None,
+) -> DrawTables:
+    """The costly part of :func:`run_losses`: every draw that loses satellites.
+
+    It needs nothing of the plain raid but the threats' truth, so a run computes it
+    while the plain raid runs (:func:`tracklayer.runner.write_run`, in another process).
+    ``plain_coverage``: the coverage stage's summary, reused for the coverage draw that
+    loses nothing. Parameters and errors as :func:`run_losses`.
+    """
     config = scenario.losses
     if config is None:
         raise ScenarioError("the scenario has no `losses` section to analyse")
     do_coverage, do_raid = _analyses(scenario, config)
-    catalog = space_segment(scenario) if catalog is None else catalog
     cache = cache or StageCache(None)
     say = progress or (lambda _text: None)
     draws = draw_losses(catalog, config, scenario.seed)
-    rows: list[Row] = []
+    covered: list[tuple[LossDraw, pa.Table]] = []
     if do_coverage:
         for i, draw in enumerate(draws):
             say(f"losses: coverage k={draw.k} draw {i + 1}/{len(draws)}")
-            rows += _coverage_rows(scenario, catalog, draw, config.at_s, cache)
+            if plain_coverage is not None and not draw.lost.any():
+                covered.append((draw, plain_coverage))  # no loss: the plain coverage
+                continue
+            covered.append((draw, _coverage_summary(scenario, catalog, draw, config.at_s, cache)))
+    raided: list[tuple[LossDraw, pa.Table | None]] = []
     if do_raid:
         chosen = [d for d in draws if d.draw < config.max_raid_draws]
-        results, truth = _raid_metrics(scenario, catalog, chosen, config.at_s, cache, say, truth)
+        raided, truth = _raid_metrics(scenario, catalog, chosen, config.at_s, cache, say, truth)
+    return DrawTables(covered, raided, truth if do_raid else None)
+
+
+def losses_table(
+    scenario: Scenario,
+    catalog: SatelliteCatalog,
+    computed: DrawTables,
+    *,
+    plain_metrics: pa.Table | None = None,
+    cache: StageCache | None = None,
+) -> pa.Table:
+    """The long table of :func:`run_losses` from the draws' tables; a raid draw that
+    loses nothing takes ``plain_metrics`` (the plain raid's, from the cache without it)."""
+    rows: list[Row] = []
+    for draw, summary in computed.coverage:
+        rows += _coverage_rows(catalog, draw, summary)
+    truth = computed.truth
+    results: list[tuple[LossDraw, pa.Table]] = []
+    for draw, metrics in computed.raid:
+        if metrics is None:
+            if plain_metrics is None:
+                # No loss is the plain run: its cached stages (and its truth) are reused.
+                plain = run_raid(scenario, cache, truth=truth, catalog=catalog)
+                truth, plain_metrics = plain.truth, plain.metrics
+            metrics = plain_metrics
+        results.append((draw, metrics))
+    if computed.raid:
         rows += _raid_rows(scenario, catalog, results, truth)
     return _table(rows)
 
@@ -189,22 +285,26 @@ def _lost_by(catalog: SatelliteCatalog, draw: LossDraw, group: str) -> int:
     return int((draw.lost & (catalog.owner == group)).sum())
 
 
-def _coverage_rows(
+def _coverage_summary(
     scenario: Scenario,
     catalog: SatelliteCatalog,
     draw: LossDraw,
     at_s: float,
     cache: StageCache,
-) -> list[Row]:
+) -> pa.Table:
+    """The draw's coverage summary (the stage's ``coverage_summary`` with its losses)."""
     key = stage_key(
         "losses-coverage", stage_keys(scenario, "coverage"), _lost_key(catalog, draw, at_s)
     )
     outage = functools.partial(apply_losses, lost=draw.lost, at_s=at_s)
-    summary = cache.get_or_run(
+    return cache.get_or_run(
         "losses-coverage",
         key,
         lambda: {"summary": coverage(scenario, catalog, outage=outage).summary_table()},
     )["summary"]
+
+
+def _coverage_rows(catalog: SatelliteCatalog, draw: LossDraw, summary: pa.Table) -> list[Row]:
     rows = []
     base = _base(draw)
     for record in summary.to_pylist():
@@ -234,17 +334,15 @@ def _raid_metrics(
     cache: StageCache,
     say: Progress,
     truth: pa.Table | None,
-) -> tuple[list[tuple[LossDraw, pa.Table]], pa.Table | None]:
-    """Each draw's raid ``metrics`` table (cached by content), and the threats' truth."""
+) -> tuple[list[tuple[LossDraw, pa.Table | None]], pa.Table | None]:
+    """Each draw's raid ``metrics`` table (cached by content; None for a draw that loses
+    nothing), and the threats' truth."""
     raid_keys = stage_keys(scenario, RAID)
-    results: list[tuple[LossDraw, pa.Table]] = []
+    results: list[tuple[LossDraw, pa.Table | None]] = []
     for i, draw in enumerate(draws):
         say(f"losses: raid k={draw.k} draw {i + 1}/{len(draws)}")
         if not draw.lost.any():
-            # No loss is the plain run: its cached stages (and its truth) are reused.
-            plain = run_raid(scenario, cache, truth=truth, catalog=catalog)
-            truth = plain.truth
-            results.append((draw, plain.metrics))
+            results.append((draw, None))  # no loss: the plain run's (see losses_table)
             continue
         if truth is None:
             say("losses: flyout")
