@@ -111,7 +111,10 @@ def plot_coverage_map(
             collection.set_clim(vmin, vmax)
         ax.add_collection(collection)
         # Black lines on a white halo read on every colour of the scale.
-        add_coastlines(ax, color="black", linewidth=0.7, lon_wrap_deg=west, halo="white")
+        add_coastlines(
+            ax, color="black", linewidth=0.7, lon_wrap_deg=west, halo="white",
+            window_deg=(west, east, south, north),
+        )  # fmt: skip
         ax.set_xlim(west, east)
         ax.set_ylim(south, north)
         ax.set_aspect("equal")

@@ -590,12 +590,13 @@ def plot_ground_tracks(
     ax.plot([], [], "ko", mfc="none", ms=4, label="launch (o), impact or last sample (X)")
     all_lon = np.concatenate([lon, site_lon])
     all_lat = np.concatenate([lat, site_lat])
+    window = None
     if all_lon.size:
-        west_e, east_e, south_e, north_e = _map_window(all_lon, all_lat)
-        ax.set_xlim(west_e, east_e)
-        ax.set_ylim(south_e, north_e)
-        ax.set_aspect(1.0 / max(np.cos(np.deg2rad(0.5 * (south_e + north_e))), 0.2))
-    add_coastlines(ax, color="0.45", linewidth=0.6, lon_wrap_deg=west)
+        window = _map_window(all_lon, all_lat)
+        ax.set_xlim(window[0], window[1])
+        ax.set_ylim(window[2], window[3])
+        ax.set_aspect(1.0 / max(np.cos(np.deg2rad(0.5 * (window[2] + window[3]))), 0.2))
+    add_coastlines(ax, color="0.45", linewidth=0.6, lon_wrap_deg=west, window_deg=window)
     ax.set_facecolor("#f4f7fb")
     ax.set_xlabel("longitude, deg")
     ax.set_ylabel("latitude, deg")
