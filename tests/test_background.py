@@ -10,10 +10,16 @@ import pyarrow as pa
 import pytest
 from sgp4.api import Satrec
 
-from tracklayer.background import Background, usable_cores
+from tracklayer.background import (
+    MIN_SPARE_CORES,
+    Background,
+    can_fork,
+    spare_cores,
+    usable_cores,
+)
 from tracklayer.errors import ScenarioError
 
-FORK = Background().parallel
+FORK = can_fork() and usable_cores() > 1
 
 
 def _table(n: int, seed: int) -> pa.Table:
@@ -73,4 +79,10 @@ def test_an_unfinished_worker_is_ended_on_leaving() -> None:
         workers = list(background._workers)
         raise RuntimeError("the raid failed")
     assert all(not w._process.is_alive() for w in workers)
-    assert usable_cores() >= 1
+
+
+def test_workers_only_where_a_core_is_spare() -> None:
+    """The default takes a worker only where most of a core beyond the caller's is spare."""
+    assert spare_cores() <= usable_cores() - 1
+    assert Background().parallel == (can_fork() and spare_cores() >= MIN_SPARE_CORES)
+    assert not Background(False).parallel

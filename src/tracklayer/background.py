@@ -4,8 +4,9 @@ A run's stages are mostly single-threaded Python (trackers, fusion), so on a mac
 two or more cores a second process halves the wall time of work that does not depend on
 the rest. :class:`Background` hands such work to one worker process started by ``fork``
 (which inherits the loaded modules and compiled kernels, so it starts in milliseconds);
-where ``fork`` is missing or only one core is available, the work runs inline when its
-result is first asked for, exactly as it would have without a worker.
+where ``fork`` is missing or no core is spare (one core only, or others' jobs keeping the
+cores busy), the work runs inline when its result is first asked for, exactly as it would
+have without a worker.
 
 The forked worker inherits the work and its arguments as they are (nothing is pickled on
 the way in, so they may hold compiled objects such as SGP4's satellite records); its value
@@ -22,7 +23,7 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Background", "Pending", "usable_cores"]
+__all__ = ["MIN_SPARE_CORES", "Background", "Pending", "can_fork", "spare_cores", "usable_cores"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -106,6 +107,30 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def can_fork() -> bool:
+    """Whether worker processes can be forked here."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def spare_cores() -> float:
+    """Usable cores beyond this process's own that nothing else uses: the cores less the
+    last minute's load average, less one (where the load is unknown: the cores less one).
+
+    A worker pays only on such a core: on a machine whose two cores others' jobs already
+    kept busy, a worker made the demo no shorter and cost 45 % more CPU time
+    (``benchmarks/RESULTS.md``).
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return usable_cores() - load - 1.0
+
+
+#: Spare cores (:func:`spare_cores`) from which the default takes workers: most of one.
+MIN_SPARE_CORES = 0.25
+
+
 class Background:
     """Runs submitted work in worker processes beside the caller (a context manager that
     ends, on leaving, any worker whose result was never asked for).
@@ -113,20 +138,21 @@ class Background:
     Parameters
     ----------
     parallel
-        None: workers when ``fork`` exists and two or more cores are usable; False:
-        always inline (the work runs when its result is asked for).
+        None: workers when ``fork`` exists and most of a core is spare (:func:`spare_cores`); True:
+        workers wherever ``fork`` exists; False: always inline (the work runs when its
+        result is asked for).
     """
 
     def __init__(self, parallel: bool | None = None) -> None:
         if parallel is None:
-            parallel = "fork" in multiprocessing.get_all_start_methods() and usable_cores() > 1
+            parallel = can_fork() and spare_cores() >= MIN_SPARE_CORES
         self.parallel = parallel
         self._workers: list[_Forked[Any]] = []
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Pending[T]:
         """Start ``fn(*args, **kwargs)``; its value comes from the returned object's
         ``result()``."""
-        if not self.parallel:
+        if not self.parallel or not can_fork():
             return _Inline(fn, args, kwargs)
         worker = _Forked(fn, args, kwargs)
         self._workers.append(worker)

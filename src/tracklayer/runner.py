@@ -55,24 +55,32 @@ def write_run(
         write_scenario_copy(scenario, out_dir),
         write_table(satellites_table(catalog, scenario.epoch), out_dir / "satellites.parquet"),
     ]
-    plain = PlainRun()
-    if scenario.coverage is not None:
-        tables = _write_coverage(scenario, catalog, cache, out_dir, say, files)
-        plain = PlainRun(coverage_summary=tables["coverage_summary"])
     raid = None
+    # Maps and the scene are written by workers beside the stages (tables by the caller).
     with Background() as background:
-        draws = None
+        plain, maps = PlainRun(), None
+        if scenario.coverage is not None:
+            tables, maps = _write_coverage(scenario, catalog, cache, out_dir, say, background)
+            files += [write_table(t, out_dir / f"{name}.parquet") for name, t in tables.items()]
+            plain = PlainRun(coverage_summary=tables["coverage_summary"])
+        maps_at, draws, scene = len(files), None, None
         if scenario.threats is not None:
             # The losses' draws need only the threats' truth: they run beside the raid.
             flown = run_stages(scenario, RAID, cache, say, catalog=catalog, until=("truth",))
             draws = _start_losses(background, scenario, catalog, cache, plain, flown.truth)
-            raid = _write_raid(scenario, catalog, cache, out_dir, say, flown.tables, files)
+            raid = run_stages(scenario, RAID, cache, say, given=flown.tables, catalog=catalog)
+            scene = background.submit(_write_scene, scenario, catalog, raid, out_dir)
+            files += _write_raid(scenario, catalog, cache, out_dir, say, raid)
         elif scenario.losses is not None:
             draws = _start_losses(background, scenario, catalog, cache, plain, None)
         if draws is not None:
             plain = PlainRun(plain.coverage_summary, None if raid is None else raid.metrics)
             files += _write_losses(scenario, catalog, draws, plain, cache, out_dir, say)
-    files.append(_write_scene(scenario, catalog, raid, out_dir))
+        if scene is None:
+            scene = background.submit(_write_scene, scenario, catalog, raid, out_dir)
+        files.append(scene.result())
+        if maps is not None:
+            files[maps_at:maps_at] = maps.result()
     say("report")
     files.append(write_report(out_dir))
     return [f.relative_to(out_dir) for f in files], raid
@@ -84,13 +92,10 @@ def _write_raid(
     cache: StageCache,
     out_dir: Path,
     say: Progress,
-    flown: dict[str, pa.Table],
-    files: list[Path],
-) -> StageRun:
-    """The raid's stages after the flyout (``flown``), then the attacks on its network;
-    their tables written (appended to ``files``)."""
-    raid = run_stages(scenario, RAID, cache, say, given=flown, catalog=catalog)
-    files += [write_table(t, out_dir / f"{name}.parquet") for name, t in raid.tables.items()]
+    raid: StageRun,
+) -> list[Path]:
+    """The raid's tables, then the attacks on its network and theirs, written."""
+    files = [write_table(t, out_dir / f"{name}.parquet") for name, t in raid.tables.items()]
     if scenario.network is not None:  # attacks on the network, after the raid
         more = run_stages(scenario, NETWORK, cache, say, given=raid.tables, catalog=catalog)
         files += [
@@ -98,7 +103,7 @@ def _write_raid(
             for name, t in more.tables.items()
             if name not in raid.tables
         ]
-    return raid
+    return files
 
 
 def _start_losses(
@@ -127,20 +132,19 @@ def _write_coverage(
     cache: StageCache,
     out_dir: Path,
     say: Progress,
-    files: list[Path],
-) -> dict[str, pa.Table]:
-    """The coverage stage's tables and its maps, written (appended to ``files``)."""
+    background: Background,
+) -> tuple[dict[str, pa.Table], Pending[list[Path]]]:
+    """The coverage stage's tables, and its maps (drawn beside the caller)."""
     from tracklayer.report.coverage_maps import write_coverage_maps
 
     config = scenario.coverage
     assert config is not None
     tables = run_stages(scenario, "coverage", cache, say, catalog=catalog).tables
-    files += [write_table(table, out_dir / f"{name}.parquet") for name, table in tables.items()]
-    files += write_coverage_maps(
-        coverage_grid(scenario), tables["coverage_cells"], config.k, config.duration_s,
-        out_dir / "maps",
+    maps = background.submit(
+        write_coverage_maps, coverage_grid(scenario), tables["coverage_cells"], config.k,
+        config.duration_s, out_dir / "maps",
     )  # fmt: skip
-    return tables
+    return tables, maps
 
 
 def _write_losses(
