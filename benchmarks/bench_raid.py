@@ -11,12 +11,15 @@ alarms per sensor and frame, 1 Hz) is tracked by
   (``management.dominated_frames: 0``), the joint tracker as it was before the rule;
 - the ``fused`` picture: the owners' tracks fused track-to-track every second
   (:func:`tracklayer.fusion.timeline.fuse_timeline`);
-- on the smallest raid, tracklayer's joint tracker with JPDA (``association: jpda``), and
+- on the smallest raid, tracklayer's joint tracker with JPDA (``association: jpda``) and
+  with multi-frame assignment (``association: mfa``, N-scan pruning over two frames), and
   Stone Soup's trackers fed all detections (its components as in ``bench_tracking.py``:
-  EKF with a constant-velocity model, the same triangulation initiator and M-of-N), once
-  with ``GNNWith2DAssignment`` on the Mahalanobis distance and once with its ``JPDA``
+  EKF with a constant-velocity model, the same triangulation initiator and M-of-N), with
+  ``GNNWith2DAssignment`` on the Mahalanobis distance, with its ``JPDA``
   (``PDAHypothesiser`` with tracklayer's ``jpda`` clutter density and detection
-  probability; the weighted hypotheses reduced to one Gaussian), per sensor and frame.
+  probability; the weighted hypotheses reduced to one Gaussian), and with its multi-frame
+  assignment (``MFADataAssociator``, Xia et al. 2019, over the same ``PDAHypothesiser``;
+  each sensor's detections of a frame are one scan of its window), per sensor and frame.
 
 Every tracker is scored by the same metrics (GOSPA c = 10 km, p = 2 on confirmed and
 coasting tracks). GOSPA's parts (localisation, missed, false) are reported as the square
@@ -121,10 +124,12 @@ def one_raid(threats: int, sats: int, duration: float, seed: int, stonesoup: boo
     tables.append(t)
     cpu["joint, no dominance rule"] = c / n
     if stonesoup:
-        t, c, n = _track(det, "joint, jpda", TrackingConfig(association="jpda"), raid.epoch)
-        tables.append(t)
-        cpu["joint, jpda"] = c / n
-        for associator in ("gnn", "jpda"):
+        for association in ("jpda", "mfa"):
+            name = f"joint, {association}"
+            t, c, n = _track(det, name, TrackingConfig(association=association), raid.epoch)
+            tables.append(t)
+            cpu[name] = c / n
+        for associator in ("gnn", "jpda", "mfa"):
             t, c, n = _stonesoup(det, raid.epoch, associator)
             tables.append(t)
             cpu[f"stonesoup {associator}"] = c / n
