@@ -80,6 +80,18 @@ def _stonesoup(
     return table, cpu, int(det.time_s.size)
 
 
+def _has_ortools() -> bool:
+    """Stone Soup's multi-frame assignment solves its LP with OR-Tools, an optional
+    dependency (``pip install --no-deps ortools absl-py immutabledict``: OR-Tools pins an
+    older protobuf than the project's, and runs with the newer one)."""
+    try:
+        import ortools.linear_solver.pywraplp  # noqa: F401
+    except ImportError:
+        print("stonesoup mfa: not run, OR-Tools is not installed")
+        return False
+    return True
+
+
 def _rows(truth: pa.Table, tracks: pa.Table, detections: pa.Table) -> dict[str, dict[str, float]]:
     metrics, gospa = tracking_metrics(truth, tracks, detections, SCORING)
     out: dict[str, dict[str, float]] = {}
@@ -129,7 +141,7 @@ def one_raid(threats: int, sats: int, duration: float, seed: int, stonesoup: boo
             t, c, n = _track(det, name, TrackingConfig(association=association), raid.epoch)
             tables.append(t)
             cpu[name] = c / n
-        for associator in ("gnn", "jpda", "mfa"):
+        for associator in ("gnn", "jpda", "mfa") if _has_ortools() else ("gnn", "jpda"):
             t, c, n = _stonesoup(det, raid.epoch, associator)
             tables.append(t)
             cpu[f"stonesoup {associator}"] = c / n
