@@ -20,16 +20,19 @@ signature (:mod:`tracklayer.threats.separation`).
   submicron ice spherules recondensed from the over-expanded vapour, which grows at the
   vapour's speed, cools to about 180 K within a second, sublimates over minutes and
   dominates the distant view of the sunlit trail (Pike, Knecht, Viereck, Murad, Kofsky et
-  al., "Release of liquid water from the Space Shuttle", Geophys. Res. Lett. 17(2), 139,
-  1990). Two populations, then (``fog`` and ``droplets``: radius, expansion speed,
-  lifetime, temperature), the fog taking ``fog_fraction`` of the vented mass and the
-  droplets the rest of the condensate; the vapour's limiting speed
-  ``sqrt(2 c_p T₀) ≈ 1 km/s`` for water vapour from 273 K (Liepmann and Roshko, *Elements of
-  Gasdynamics*, 1957) sets the fog's default growth. Each population's mass decays
-  exponentially with its lifetime L: a mass vented at ``s`` is left at ``e^(-(t - s)/L)``,
-  so it holds ``f ṁ L (1 - e^(-τ/L))`` while venting and ``f ṁ L (e^(-(τ - t_v)/L) -
-  e^(-τ/L))`` after (:func:`condensed_mass_kg`). The fog's share is not measured in the open
-  papers: its default (2 %) is a guess within the vapour's 15 %.
+  al., "Release of liquid water from the Space Shuttle", Geophys. Res. Lett. 17(2), 1990;
+  the temperatures and lifetimes from the same team's analysis, Kofsky et al., *Liquid
+  dispersal study*, Phillips Laboratory report, 1993: spherules at 180 K in under a
+  second, the fragments a little warmer within two minutes and lasting a few orbits). Two
+  populations, then (``fog`` and ``droplets``: radius, expansion speed, lifetime,
+  temperature), the fog taking ``fog_fraction`` of the vented mass and the droplets the
+  rest of the condensate; the vapour's limiting speed ``sqrt(2 c_p T₀) ≈ 1 km/s`` for water
+  vapour from 273 K (Liepmann and Roshko, *Elements of Gasdynamics*, 1957) sets the fog's
+  default growth. Each population's mass decays exponentially with its lifetime L: a mass
+  vented at ``s`` is left at ``e^(-(t - s)/L)``, so it holds ``f ṁ L (1 - e^(-τ/L))``
+  while venting and ``f ṁ L (e^(-(τ - t_v)/L) - e^(-τ/L))`` after
+  (:func:`condensed_mass_kg`). The fog's share is not measured in the open papers: its
+  default (2 %) is a guess within the vapour's 15 %.
 * **Optics.** Extinction and absorption efficiencies of a sphere in van de Hulst's
   anomalous-diffraction approximation (*Light Scattering by Small Particles*, Wiley 1957,
   sec. 11.22) for the complex index ``m = n + i k`` (:func:`anomalous_diffraction`);
