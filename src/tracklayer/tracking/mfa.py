@@ -45,8 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from tracklayer.tracking.association import bipartite_components
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -151,12 +151,7 @@ def hypotheses(
     rows = _row_keys(track_idx, det_idx, det_sensor)
     # Clusters of tracks and detections linked by gates: a track's rows of all sensors
     # fall in one cluster, since its later costs cannot be told apart by sensor.
-    n_det = int(det_idx.max()) + 1
-    graph = coo_matrix(
-        (np.ones(track_idx.size), (track_idx, n_tracks + det_idx)),
-        shape=(n_tracks + n_det, n_tracks + n_det),
-    )
-    _, label = connected_components(graph, directed=False)
+    label = bipartite_components(track_idx, det_idx, n_tracks, int(det_idx.max()) + 1)
     pair_cluster = label[track_idx]
     clusters, pair_cluster = np.unique(pair_cluster, return_inverse=True)
     cluster_of_track[track_idx] = pair_cluster
