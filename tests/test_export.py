@@ -19,6 +19,7 @@ from tests.conftest import SMALL_SCENARIO
 from tracklayer.io.omm import read_omm
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.io.stk import read_stk_ephemeris, utcg
+from tracklayer.io.stk_objects import read_stk_groups
 from tracklayer.io.tdm import read_tdm
 from tracklayer.io.tdm_xml import read_any_tdm
 from tracklayer.scenario import load_scenario
@@ -133,6 +134,19 @@ def test_every_format_reads_back(
     )
     sat = read_stk_ephemeris((out / "stk" / "satellites" / f"{catalog.sat_id[0]}.e").read_text())
     assert sat.time_ns.size == 21  # 600 s every 30 s
+    objects = sorted((out / "stk" / "satellites").glob("*.sa"))
+    assert len(objects) == 18
+    for path in objects:
+        vehicle = read_stk_groups(path.read_text(), path.name).group("Satellite")
+        ephemeris = (
+            path.parent / vehicle.group("VehiclePath").group("StkExternal").keywords["Filename"]
+        )
+        assert ephemeris.is_file() and ephemeris.stem == path.stem
+    first_sa = read_stk_groups((out / "stk" / "satellites" / f"{catalog.sat_id[0]}.sa").read_text())
+    interval = first_sa.group("Satellite").group("VehiclePath").group("Interval").keywords
+    assert (interval["StartTime"], interval["StopTime"]) == (
+        utcg(int(sat.time_ns[0])), utcg(int(sat.time_ns[-1]))
+    )  # fmt: skip
 
     layers = {p.stem: json.loads(p.read_text()) for p in (out / "geo").glob("*.geojson")}
     assert set(layers) == {"satellite_ground_tracks", "threat_ground_tracks", "impact_areas",
