@@ -8,19 +8,35 @@ position + range x LOS must return the target points the TDM was made from (to 1
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
+from tests.ccsds_check import ccsds_validated
 from tests.service.conftest import EPOCH, auth
 from tracklayer.constants import DEG
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.io.tdm import write_tdm
 
+#: Every TDM these tests write (and post) is checked by ccsds-ndm as it is written.
+__all__ = ["ccsds_validated"]
+
 SIGMA = {"sensor_kind": "ir", "sigma_rad": 5e-5}
 SAT_POS = {"sensor_x_m": 4.2e7, "sensor_y_m": 1.0e6, "sensor_z_m": -2.0e5}
 SITE_DEG = (40.0, -105.0, 1600.0)
+
+
+@pytest.fixture(autouse=True)
+def _posted_tdms_are_valid(ccsds_validated: list[Path]) -> Iterator[None]:
+    """Autouse: each TDM file written here passes ccsds-ndm as it is written (the bodies
+    posted are read from them; a test's deliberately broken copy is made in memory
+    afterwards), and every test wrote and checked at least one."""
+    yield
+    assert ccsds_validated or importlib.util.find_spec("ccsds_ndm") is None
 
 
 def _epoch_ns(n: int) -> np.ndarray:
