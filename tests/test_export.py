@@ -4,6 +4,7 @@ bad input names the file or the option and writes nothing."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -163,13 +164,17 @@ def test_every_format_reads_back(
         ET.fromstring(path.read_text())
 
 
-def test_one_format_and_errors(run_folder: Path, tmp_path: Path, run_cli: CliRun) -> None:
-    """``--format`` picks formats; a missing run folder, a missing table and an unknown
-    format exit 2 with a message naming it, and leave no output behind."""
+def test_one_format_and_errors(
+    run_folder: Path, tmp_path: Path, run_cli: CliRun, ccsds_validated: list[Path]
+) -> None:
+    """``--format`` picks formats (its OMM files pass ccsds-ndm); a missing run folder, a
+    missing table and an unknown format exit 2 with a message naming it, and leave no
+    output behind."""
     out = tmp_path / "one"
     code, _, stderr = run_cli("export", str(run_folder), "-o", str(out), "-f", "omm")
     assert code == 0, stderr
     assert {p.parent.name for p in out.rglob("*") if p.is_file()} == {"omm"}
+    assert len(ccsds_validated) == 18 or importlib.util.find_spec("ccsds_ndm") is None
     bad = tmp_path / "bad"
     code, _, stderr = run_cli("export", str(tmp_path / "nowhere"), "-o", str(bad))
     assert code == 2 and "nowhere: no such run folder" in stderr
