@@ -13,15 +13,16 @@ request:
   position. A ground sensor gives its geodetic site (``site_lat_deg``, ``site_lon_deg``,
   ``site_alt_m``, WGS84); ``ANGLE_TYPE = AZEL`` segments (radars) need it, since azimuth
   and elevation are measured in the site's horizon frame. A space sensor (infrared,
-  ``ANGLE_TYPE = RADEC`` with ``REFERENCE_FRAME = ITRF``) gives its ECEF position at the
+  ``ANGLE_TYPE = RADEC``) gives its ECEF position at the
   message's epochs (``sensor_x_m``, ``sensor_y_m``, ``sensor_z_m``): one message per frame,
   as the sensor moves. Exactly one of the two is required.
 - the angular and range standard deviations (``sigma_rad``, ``sigma_range_m``), and the
   sensor kind (``sensor_kind``).
 
 One message carries one sensor (every segment has the same ``PARTICIPANT_1``); RADEC
-must be in ITRF (any other frame would need Earth orientation data); ranges are in km
-(the CCSDS default). The n-th detection of the message gets ``det_id`` ``"<n>"``.
+is read in any ITRF realisation (Earth-fixed, as tracklayer writes it) or in ``EME2000``,
+``GCRF`` or ``ICRF``, rotated to ECEF at each epoch (:mod:`tracklayer.io.tdm_frames`);
+ranges are in km (the CCSDS default). The n-th detection of the message gets ``det_id`` ``"<n>"``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from tracklayer.constants import DEG, KM
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.io.safe_xml import XmlLimits
-from tracklayer.io.tdm import TrackingData, azel_to_los, parse_tdm, radec_to_los
+from tracklayer.io.tdm import TrackingData, azel_to_los, parse_tdm
+from tracklayer.io.tdm_frames import EARTH_FIXED_FRAMES, INERTIAL_FRAMES, radec_los_ecef
 from tracklayer.io.tdm_xml import looks_like_xml, parse_tdm_xml
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.schemas import MAX_RECORDS, DetectionMessage
@@ -176,11 +178,13 @@ def _lines_of_sight(seg: TrackingData, sensor: TdmSensor, index: int) -> np.ndar
             )
         lat, lon, _ = sensor.site_lat_lon_alt
         return azel_to_los(seg.angle_1_deg, seg.angle_2_deg, lat, lon)
-    if seg.reference_frame != "ITRF":
+    frame = seg.reference_frame or ""
+    if frame not in (*EARTH_FIXED_FRAMES, *INERTIAL_FRAMES):
         raise InputFormatError(
-            f"{where}: RADEC angles must be in REFERENCE_FRAME = ITRF, got {seg.reference_frame!r}"
+            f"{where}: RADEC angles must be in an ITRF realisation (ITRF2000, ITRF-97, "
+            f"ITRF-93) or in {', '.join(INERTIAL_FRAMES)}, got REFERENCE_FRAME {frame!r}"
         )
-    return radec_to_los(seg.angle_1_deg, seg.angle_2_deg)
+    return radec_los_ecef(seg.angle_1_deg, seg.angle_2_deg, frame, seg.time)
 
 
 def tdm_detection_message(
@@ -195,9 +199,9 @@ def tdm_detection_message(
     Raises
     ------
     InputFormatError
-        No data, several sensors, a missing site or position, a RADEC frame other than
-        ITRF, ranges without ``sigma_range_m``, or a value the detection schema refuses
-        (the message names the query parameter or the detection).
+        No data, several sensors, a missing site or position, a RADEC frame not read
+        (see the module doc), ranges without ``sigma_range_m``, or a value the detection
+        schema refuses (the message names the query parameter or the detection).
     """
     if not segments or not any(len(s.time) for s in segments):
         raise InputFormatError("body: the TDM holds no ANGLE_1/ANGLE_2 data")

@@ -268,7 +268,8 @@ async def post_tdm(
 
     The sensor's site (``site_*``, required for AZEL angles) or ECEF position
     (``sensor_*_m``, a space sensor at the message's epochs) comes as query
-    parameters, exactly one of the two; RADEC angles must be in ITRF. A malformed
+    parameters, exactly one of the two; RADEC angles in an ITRF realisation or in
+    EME2000, GCRF or ICRF (rotated to ECEF at each epoch). A malformed
     TDM is refused with 422 naming its line, an XML one with a DTD, entities or past
     the bounds of ``tdm_ingest.BODY_XML_LIMITS`` with 422 naming the rule; nothing is
     stored.
