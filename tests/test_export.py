@@ -20,7 +20,7 @@ from tests.conftest import SMALL_SCENARIO
 from tracklayer.io.omm import read_omm
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.io.stk import read_stk_ephemeris, utcg
-from tracklayer.io.stk_objects import read_stk_groups
+from tracklayer.io.stk_objects import FOLDER, read_stk_groups
 from tracklayer.io.tdm import read_tdm
 from tracklayer.io.tdm_xml import read_any_tdm
 from tracklayer.scenario import load_scenario
@@ -148,6 +148,16 @@ def test_every_format_reads_back(
     assert (interval["StartTime"], interval["StopTime"]) == (
         utcg(int(sat.time_ns[0])), utcg(int(sat.time_ns[-1]))
     )  # fmt: skip
+    script = (out / "stk" / "scenario.connect").read_text().replace(FOLDER, str(out / "stk"))
+    commands = [line for line in script.splitlines() if line and not line.startswith("#")]
+    assert commands[:2] == [
+        "New / Scenario small_test_layer",
+        'SetAnalysisTimePeriod * "1 Jan 2030 00:00:00.000000" "1 Jan 2030 00:10:00.000000"',
+    ]
+    assert sum(c.startswith("Load / */Satellite ") for c in commands) == 18
+    assert sum(c.startswith("New / */Missile ") for c in commands) == 4  # 2 threats, 2 tracks
+    assert f"New / */Missile fused_{name}" in commands
+    assert all(Path(c.split('"')[1]).is_file() for c in commands if '"' in c and "/" in c[5:])
 
     layers = {p.stem: json.loads(p.read_text()) for p in (out / "geo").glob("*.geojson")}
     assert set(layers) == {"satellite_ground_tracks", "threat_ground_tracks", "impact_areas",

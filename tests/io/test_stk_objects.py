@@ -9,7 +9,7 @@ import pytest
 
 from tracklayer.errors import InputFormatError
 from tracklayer.io.stk import utcg
-from tracklayer.io.stk_objects import read_stk_groups, stk_satellite_text
+from tracklayer.io.stk_objects import connect_script_text, read_stk_groups, stk_satellite_text
 
 EPOCH_NS = int(np.datetime64("2027-03-01T00:00:00", "ns").astype(np.int64))
 HOUR_NS = 3_600_000_000_000
@@ -58,3 +58,22 @@ def test_keyword_groups_of_stk_layout_and_their_errors() -> None:
         read_stk_groups("stk.v.11.0\nBEGIN Satellite\n", "x.sa")
     with pytest.raises(InputFormatError, match=r"line 1: expected the stk\.v\.N"):
         read_stk_groups("BEGIN Satellite\nEND Satellite\n", "x.sa")
+
+
+def test_connect_script_builds_the_scenario() -> None:
+    """Reference: STK Connect's documented syntax (``New / Scenario``,
+    ``SetAnalysisTimePeriod``, ``Load / */Satellite``, ``SetState ... FromFile``); paths
+    under the STKDIR placeholder, times in UTCG."""
+    text = connect_script_text(
+        "demo", EPOCH_NS, EPOCH_NS + HOUR_NS, ["satellites/S1.sa"],
+        [("Missile", "T1", "threats/T1.e")],
+    )  # fmt: skip
+    commands = [line for line in text.splitlines() if not line.startswith("#")]
+    assert commands == [
+        "New / Scenario demo",
+        'SetAnalysisTimePeriod * "1 Mar 2027 00:00:00.000000" "1 Mar 2027 01:00:00.000000"',
+        'Load / */Satellite "STKDIR/satellites/S1.sa"',
+        "New / */Missile T1",
+        'SetState */Missile/T1 FromFile "STKDIR/threats/T1.e"',
+    ]
+    assert text.endswith("\n")

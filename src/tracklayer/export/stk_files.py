@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from tracklayer.export.folder import STATE_COLUMNS, RunFolder
 from tracklayer.io.outputs import safe_file_name, write_text_atomic
 from tracklayer.io.stk import interval_list_text, stk_ephemeris_text, utcg
-from tracklayer.io.stk_objects import stk_satellite_text
+from tracklayer.io.stk_objects import connect_script_text, stk_satellite_text
 from tracklayer.io.truth_oem import object_rows, split_by_object
 
 __all__ = ["write_stk"]
@@ -45,8 +45,25 @@ def write_stk(run: RunFolder, out: Path, created: datetime) -> list[Path]:
         files += _stk_threats(run, out, epoch)
     if run.has("tracks"):
         files += _stk_tracks(run, out, epoch)
+    files.append(write_text_atomic(out / "stk" / "scenario.connect", _connect(run, out, files)))
     files.append(write_text_atomic(out / "stk" / "README.txt", _stk_readme(run)))
     return files
+
+
+def _connect(run: RunFolder, out: Path, files: list[Path]) -> str:
+    """The Connect script loading every satellite object, threat and track written."""
+    root = out / "stk"
+    relative = [path.relative_to(root).as_posix() for path in files]
+    vehicles = [
+        ("Missile", stk_object_name(Path(path).stem), path)
+        for path in relative
+        if path.endswith(".e") and path.startswith(("threats/", "tracks/"))
+    ]
+    return connect_script_text(
+        stk_object_name(run.scenario.name), run.epoch_ns,
+        run.epoch_ns + int(run.scenario.duration_s * 1e9),
+        [path for path in relative if path.endswith(".sa")], vehicles,
+    )  # fmt: skip
 
 
 def stk_object_name(object_id: str) -> str:
@@ -73,7 +90,11 @@ def _stk_readme(run: RunFolder) -> str:
         "threats/*.e     each threat's true flight (Hermite); threats/*_boost.int its\n"
         "                powered flight, an interval list (e.g. for a constraint)\n"
         "tracks/*.e      each tracker's tracks, TRACKER_TRACKID (Hermite, covariance)\n\n"
-        "To load the others: insert a Missile or Aircraft object (threats, tracks), set its\n"
+        "scenario.connect  STK Connect commands building the whole scenario: a new\n"
+        "                scenario over the analysis period, every satellite object, every\n"
+        "                threat and track as a Missile on its .e (SetState FromFile);\n"
+        "                replace STKDIR with this folder's full path first\n\n"
+        "By hand: insert a Missile or Aircraft object (threats, tracks), set its\n"
         "propagator to StkExternal and pick the .e file.\n"
     )
 

@@ -30,7 +30,10 @@ from dataclasses import dataclass, field
 from tracklayer.errors import InputFormatError
 from tracklayer.io.stk import utcg
 
-__all__ = ["StkGroup", "read_stk_groups", "stk_satellite_text"]
+__all__ = ["FOLDER", "StkGroup", "connect_script_text", "read_stk_groups", "stk_satellite_text"]
+
+#: The placeholder for the export folder's full path in :func:`connect_script_text`.
+FOLDER = "STKDIR"
 
 #: The STK version stamp of the object files written here (the layout of STK 11 and later).
 OBJECT_VERSION = "stk.v.11.0"
@@ -93,6 +96,47 @@ def stk_satellite_text(
         "",
     ]
     return "\n".join(lines)
+
+
+def connect_script_text(
+    scenario: str,
+    start_ns: int,
+    stop_ns: int,
+    satellites: list[str],
+    vehicles: list[tuple[str, str, str]],
+) -> str:
+    """STK Connect commands that build the whole scenario from an export's files.
+
+    One command per line (STK Connect help): ``New / Scenario <name>``,
+    ``SetAnalysisTimePeriod * "<start>" "<stop>"``, ``Load / */Satellite "<file.sa>"``
+    for each satellite object, and ``New / */<Class> <name>`` then
+    ``SetState */<Class>/<name> FromFile "<file.e>"`` for each other vehicle. Connect takes
+    full paths: every file is written as ``STKDIR/<path>`` (:data:`FOLDER`), for the user
+    to replace with the folder's path.
+
+    Parameters
+    ----------
+    scenario : str
+        The scenario's name in STK (letters, digits, ``_`` and ``-``).
+    start_ns, stop_ns : int
+        The analysis period, ns since 1970 UTC.
+    satellites : list of str
+        The satellite object files, relative to the folder (``satellites/X.sa``).
+    vehicles : list of (str, str, str)
+        ``(class, name, ephemeris file)`` of the others, e.g. ``("Missile", "T1",
+        "threats/T1.e")``.
+    """
+    lines = [
+        "# STK Connect commands building this scenario. Replace STKDIR with the full path",
+        "# of this folder, then send each line to STK (Connect, or the Python API's",
+        "# root.ExecuteCommand(line)); lines starting with # are comments.",
+        f"New / Scenario {scenario}",
+        f'SetAnalysisTimePeriod * "{utcg(start_ns)}" "{utcg(stop_ns)}"',
+        *(f'Load / */Satellite "{FOLDER}/{path}"' for path in satellites),
+    ]
+    for kind, name, path in vehicles:
+        lines += [f"New / */{kind} {name}", f'SetState */{kind}/{name} FromFile "{FOLDER}/{path}"']
+    return "\n".join([*lines, ""])
 
 
 @dataclass
