@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracklayer.errors import InputFormatError
 from tracklayer.io.safe_xml import XmlLimits, parse_xml_bounded
@@ -88,3 +90,41 @@ def test_a_tdm_within_the_bounds_reads_and_files_go_through_the_same_parser(
     path.write_text(BILLION_LAUGHS)
     with pytest.raises(InputFormatError, match=f"{path}: XML with a document type"):
         read_any_tdm(path)
+
+
+def test_declared_encodings_unknown_or_unread_are_refused() -> None:
+    """An XML declaration naming an encoding Python does not know, or one expat cannot
+    read, is an input error naming it, not a crash."""
+    for name in ("UTF-ANGLE_18", "shift_jis"):
+        doc = f'<?xml version="1.0" encoding="{name}"?><tdm/>'.encode()
+        with pytest.raises(InputFormatError, match="body: XML in an encoding not read"):
+            parse_xml_bounded(doc, "body")
+
+
+_TDM = tdm_xml_text(
+    "S", np.int64(1_803_859_200_000_000_000) + np.arange(3, dtype=np.int64) * 10**9,
+    np.tile([0.6, 0.0, 0.8], (3, 1)), range_m=np.full(3, 1e6),
+).encode()  # fmt: skip
+_TOKENS = [b"<", b">", b"</", b"&", b";", b'"', b"<EPOCH>", b"</EPOCH>", b"ANGLE_1", b"\xff",
+           b"\x00", b"<!DOCTYPE a>", b"<![CDATA[x]]>", b"1e999", b"nan", b"encoding='x'",
+           b"2027-13-45T00:00:00", b"9999-001T00:00:00",
+           b"<a:ANGLE_2 xmlns:a='u'>1</a:ANGLE_2>"]  # fmt: skip
+_EDITS = st.lists(
+    st.tuples(st.floats(0.0, 1.0), st.integers(0, 20), st.sampled_from(_TOKENS)),
+    min_size=1, max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(_EDITS)
+def test_any_damaged_tdm_reads_or_is_an_input_error(edits: list[tuple[float, int, bytes]]) -> None:
+    """Property: a written XML TDM with characters deleted and fragments inserted anywhere
+    either reads or raises InputFormatError (never another exception: a service 500)."""
+    doc = bytearray(_TDM)
+    for where, cut, token in edits:
+        at = int(where * len(doc))
+        doc[at : at + cut] = token
+    try:
+        parse_tdm_xml(bytes(doc), "body")
+    except InputFormatError as exc:
+        assert str(exc).startswith("body")

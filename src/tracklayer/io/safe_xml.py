@@ -149,4 +149,8 @@ def parse_xml_bounded(
         ) from None
     except (_Bounded, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
         raise InputFormatError(f"{source}: {_refusal(exc)}") from None
+    except (LookupError, ValueError) as exc:
+        # The XML declaration names an encoding Python does not know, or one expat cannot
+        # read (multi-byte encodings other than UTF-8 and UTF-16).
+        raise InputFormatError(f"{source}: XML in an encoding not read ({exc})") from None
     return root
