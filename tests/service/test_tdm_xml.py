@@ -99,6 +99,7 @@ def _hostile(secret: Path) -> dict[str, tuple[bytes, str]]:
             f"at most {BODY_XML_LIMITS.max_bytes} bytes",
         ),
         "not well-formed": (b"<tdm><header></tdm>", "line 1: not well-formed XML"),
+        "unknown encoding": (b'<?xml version="1.0" encoding="UTF-ANGLE"?><tdm/>', "encoding"),
     }
 
 
