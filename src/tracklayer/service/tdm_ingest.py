@@ -37,7 +37,7 @@ from tracklayer.constants import DEG, KM
 from tracklayer.errors import InputFormatError
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.io.safe_xml import XmlLimits
-from tracklayer.io.tdm import TrackingData, azel_to_los, parse_tdm
+from tracklayer.io.tdm import TrackingData, azel_to_los, parse_tdm, tdm_epoch_ns
 from tracklayer.io.tdm_frames import EARTH_FIXED_FRAMES, INERTIAL_FRAMES, radec_los_ecef
 from tracklayer.io.tdm_xml import looks_like_xml, parse_tdm_xml
 from tracklayer.service.clock import PictureClock
@@ -130,7 +130,7 @@ def check_tdm_epochs(body: bytes, segments: list[TrackingData], clock: PictureCl
         if key not in _EPOCH_KEYWORDS or not value:
             continue
         epoch = value.split()[0].rstrip("Z")
-        time_ns = int(np.datetime64(epoch, "ns").astype(np.int64))
+        time_ns = tdm_epoch_ns(epoch, f"body, line {number}")
         if time_ns > latest:
             ahead = (time_ns - latest) * 1e-9 + clock.max_clock_skew_s
             raise InputFormatError(
