@@ -13,16 +13,17 @@ request:
   position. A ground sensor gives its geodetic site (``site_lat_deg``, ``site_lon_deg``,
   ``site_alt_m``, WGS84); ``ANGLE_TYPE = AZEL`` segments (radars) need it, since azimuth
   and elevation are measured in the site's horizon frame. A space sensor (infrared,
-  ``ANGLE_TYPE = RADEC``) gives its ECEF position at the
-  message's epochs (``sensor_x_m``, ``sensor_y_m``, ``sensor_z_m``): one message per frame,
-  as the sensor moves. Exactly one of the two is required.
+  ``ANGLE_TYPE = RADEC``) gives its ECEF position at the message's epochs
+  (``sensor_x_m``, ``sensor_y_m``, ``sensor_z_m``): one message per frame, as the sensor
+  moves. Exactly one of the two is required.
 - the angular and range standard deviations (``sigma_rad``, ``sigma_range_m``), and the
   sensor kind (``sensor_kind``).
 
 One message carries one sensor (every segment has the same ``PARTICIPANT_1``); RADEC
 is read in any ITRF realisation (Earth-fixed, as tracklayer writes it) or in ``EME2000``,
 ``GCRF`` or ``ICRF``, rotated to ECEF at each epoch (:mod:`tracklayer.io.tdm_frames`);
-ranges are in km (the CCSDS default). The n-th detection of the message gets ``det_id`` ``"<n>"``.
+ranges are in km (the CCSDS default). The n-th detection of the message gets ``det_id``
+``"<n>"``.
 """
 
 from __future__ import annotations
