@@ -60,8 +60,7 @@ def stk_satellite_text(
     if stop_ns < start_ns:
         raise ValueError("the interval's stop is before its start")
     lines = [
-        OBJECT_VERSION,
-        "WrittenBy    tracklayer",
+        OBJECT_VERSION,  # the version stamp; no WrittenBy line (STK writes its own build)
         "",
         "BEGIN Satellite",
         "",
