@@ -187,7 +187,8 @@ def report_load(
     space: SpaceSegmentStates, sensor_id: np.ndarray, time_s: np.ndarray, window_s: float
 ) -> ReportLoad:
     """The bursts each satellite sends: one per frame (its detections of one time), counted
-    over ``window_s`` around each step (:meth:`ReportLoad.from_bursts`).
+    over ``window_s`` around each step (:meth:`ReportLoad.from_bursts`); bursts of
+    different satellites at the same frame time (to the microsecond) leave together.
 
     Parameters
     ----------
@@ -211,7 +212,7 @@ def report_load(
     _, first, size = np.unique(key, return_index=True, return_counts=True)
     return ReportLoad.from_bursts(
         sat[inside][first], step[inside][first], size.astype(np.float64), space.sat_id.size,
-        space.seconds, window_s,
+        space.seconds, window_s, frame=micros[first],
     )  # fmt: skip
 
 
