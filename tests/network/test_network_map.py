@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from tracklayer.constants import DEG
-from tracklayer.frames import geodetic_to_ecef, utc_timestamps
+from tracklayer.frames import ecef_to_geodetic, geodetic_to_ecef, utc_timestamps
 from tracklayer.io.parquet import write_table
 from tracklayer.network.stage import LINK_ENDS_SCHEMA, LINKS_SCHEMA
 from tracklayer.report.network_map import busiest_sample_ns, link_map_lines
@@ -52,19 +52,27 @@ def _tables() -> tuple[pa.Table, pa.Table]:
 
 def test_the_map_shows_the_busiest_sample_at_the_ends_sub_satellite_points() -> None:
     """Reference: the ends' own geodetic coordinates (above), recovered through ECEF within
-    1e-9 deg; a Pacific map runs from 0 to 360 deg (S2's -170 deg is 190 deg)."""
+    1e-9 deg; a Pacific map runs from 0 to 360 deg (S2's -170 deg is 190 deg); the middle
+    of a link's line is below the midpoint of its ends (ECEF)."""
     links, ends = _tables()
     time_ns = busiest_sample_ns(links)
     assert time_ns == int(utc_timestamps(EPOCH, np.array([10.0]))[0].value)
-    segments, points, west = link_map_lines(links, ends, time_ns)
+    lines, points, west = link_map_lines(links, ends, time_ns, n_points=5)
     assert west == 0.0
+    ends_of = {k: v[:, [0, -1]] for k, v in lines.items()}
     np.testing.assert_allclose(
-        segments["crosslink"], [[[175.0, 20.0], [190.0, 25.0]], [[175.0, 20.0], [140.0, 35.0]]],
+        ends_of["crosslink"], [[[175.0, 20.0], [190.0, 25.0]], [[175.0, 20.0], [140.0, 35.0]]],
         atol=1e-9,
     )  # fmt: skip
-    np.testing.assert_allclose(segments["downlink"], [[[140.0, 35.0], [144.8, 13.4]]], atol=1e-9)
+    np.testing.assert_allclose(ends_of["downlink"], [[[140.0, 35.0], [144.8, 13.4]]], atol=1e-9)
     np.testing.assert_allclose(points["station"], [[144.8], [13.4]], atol=1e-9)
     assert sorted(points["satellite"][0].round(6).tolist()) == [140.0, 175.0, 190.0]
+    # The chord's midpoint: the mean of the ends' ECEF positions, under it on the map.
+    xyz = np.column_stack([ends[c].to_numpy() for c in ("x", "y", "z")])[2:4]
+    lat, lon, _ = ecef_to_geodetic(xyz.mean(axis=0))
+    np.testing.assert_allclose(
+        lines["crosslink"][0, 2], [np.rad2deg(lon) % 360.0, np.rad2deg(lat)], atol=1e-9
+    )
 
 
 def test_the_section_draws_the_map(tmp_path: Path) -> None:

@@ -2,10 +2,10 @@
 
 The ``links`` table names each link's ends; ``link_ends`` places them (ECEF, m) at the
 same sample times (:func:`tracklayer.network.stage.link_ends_table`). The map shows the
-busiest sample (the most links up; the earliest of equals): satellites at their
-sub-satellite points, ground stations, and each link as a straight line between its
-ends' points on a plate carrée map (a crosslink's chord seen from above, not its ground
-path), coloured by kind.
+busiest sample (the most links up; the earliest of equals) on a plate carrée map:
+satellites at their sub-satellite points, ground stations, and each link as the ground
+path below its straight line of sight (the chord between its ends, sampled at
+:data:`CHORD_POINTS` points), coloured by kind.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ KIND_COLORS = {"crosslink": "tab:blue", "downlink": "tab:orange"}
 
 F64 = NDArray[np.float64]
 
+#: Points drawn along each link's chord (ends included): a long crosslink's chord dips
+#: far below the satellites and its ground path bends on a plate carrée map.
+CHORD_POINTS = 24
+
 
 def busiest_sample_ns(links: pa.Table) -> int:
     """The link sample time (int64 ns since 1970, UTC) with the most links up; the earliest
@@ -38,7 +42,7 @@ def busiest_sample_ns(links: pa.Table) -> int:
 
 
 def link_map_lines(
-    links: pa.Table, link_ends: pa.Table, time_ns: int
+    links: pa.Table, link_ends: pa.Table, time_ns: int, n_points: int = CHORD_POINTS
 ) -> tuple[dict[str, F64], dict[str, tuple[F64, F64]], float]:
     """The map's geometry at one link sample.
 
@@ -48,11 +52,14 @@ def link_map_lines(
         The run's ``links`` and ``link_ends`` tables.
     time_ns
         The sample time, int64 ns since 1970 (UTC).
+    n_points
+        Points along each link's chord, its ends included.
 
     Returns
     -------
-    segments
-        Per link kind: ``(L, 2, 2)`` (longitude, latitude) degrees of both ends of each link.
+    lines
+        Per link kind: ``(L, n_points, 2)`` (longitude, latitude) degrees of the points
+        below each link's straight chord (ECEF) from its ``a`` end to its ``b`` end.
     points
         Per end kind (``satellite``, ``station``): longitudes and latitudes, degrees.
     west_deg
@@ -61,41 +68,40 @@ def link_map_lines(
     """
     at = pc.equal(pc.cast(link_ends["time"], pa.int64()), time_ns)
     ends = link_ends.filter(at)
-    lat, lon, _ = ecef_to_geodetic(
-        np.column_stack([ends[c].to_numpy() for c in ("x", "y", "z")]).reshape(-1, 3)
-    )
-    lat_deg, lon_deg = np.rad2deg(lat), np.rad2deg(lon)
+    xyz = np.column_stack([ends[c].to_numpy() for c in ("x", "y", "z")]).reshape(-1, 3)
+    lat, lon, _ = ecef_to_geodetic(xyz)
+    lon_deg = np.rad2deg(lon)
     west = 0.0 if lon_deg.size and _spans_antimeridian(lon_deg) else -180.0
-    lon_deg = (lon_deg - west) % 360.0 + west
     ids = np.asarray(ends["id"].to_pylist(), dtype=str)
     order = np.argsort(ids, kind="stable")
     mine = links.filter(pc.equal(pc.cast(links["time"], pa.int64()), time_ns))
     kinds = np.asarray(mine["kind"].to_pylist(), dtype=str)
-    where = [
+    a, b = (
         order[np.searchsorted(ids[order], np.asarray(mine[c].to_pylist(), dtype=str))]
         for c in ("a", "b")
-    ]
-    ends_lonlat = np.stack(
-        [np.column_stack([lon_deg[w], lat_deg[w]]) for w in where], axis=1
-    )  # (L, 2, 2)
-    segments = {str(k): ends_lonlat[kinds == k] for k in sorted(set(kinds.tolist()))}
+    )
+    s = np.linspace(0.0, 1.0, n_points)[None, :, None]
+    chord = (1.0 - s) * xyz[a][:, None, :] + s * xyz[b][:, None, :]  # (L, n_points, 3)
+    c_lat, c_lon, _ = ecef_to_geodetic(chord.reshape(-1, 3))
+    lonlat = np.column_stack([_wrap(np.rad2deg(c_lon), west), np.rad2deg(c_lat)])
+    lonlat = lonlat.reshape(len(kinds), n_points, 2)
+    lines = {str(k): lonlat[kinds == k] for k in sorted(set(kinds.tolist()))}
     end_kind = np.asarray(ends["kind"].to_pylist(), dtype=str)
-    points = {str(k): (lon_deg[end_kind == k], lat_deg[end_kind == k]) for k in set(end_kind)}
-    return segments, points, west
+    lon_w, lat_deg = _wrap(lon_deg, west), np.rad2deg(lat)
+    points = {str(k): (lon_w[end_kind == k], lat_deg[end_kind == k]) for k in set(end_kind)}
+    return lines, points, west
 
 
 def link_map(links: pa.Table, link_ends: pa.Table) -> tuple[Figure, int]:
     """The map of the links at the busiest sample, and that sample's time (int64 ns)."""
     time_ns = busiest_sample_ns(links)
-    segments, points, west = link_map_lines(links, link_ends, time_ns)
+    lines, points, west = link_map_lines(links, link_ends, time_ns)
     fig, ax = plt.subplots(figsize=(9.0, 4.6), layout="constrained")
     ax.set_facecolor("#f4f7fb")
-    for kind, seg in segments.items():
-        n_links = len(seg)
-        seg = _across_seam(seg)
+    for kind, chords in lines.items():
         color = KIND_COLORS.get(kind, "0.3")
-        ax.add_collection(LineCollection(list(seg), colors=color, linewidths=0.8, zorder=4))
-        ax.plot([], [], color=color, lw=1.2, label=f"{kind}s ({n_links:,})")
+        ax.add_collection(LineCollection(_pieces(chords), colors=color, linewidths=0.8, zorder=4))
+        ax.plot([], [], color=color, lw=1.2, label=f"{kind}s ({len(chords):,})")
     sat_lon, sat_lat = points.get("satellite", (np.zeros(0), np.zeros(0)))
     ax.plot(sat_lon, sat_lat, ".", color="0.15", ms=2.5, zorder=5, label="satellites linked")
     st_lon, st_lat = points.get("station", (np.zeros(0), np.zeros(0)))
@@ -111,17 +117,18 @@ def link_map(links: pa.Table, link_ends: pa.Table) -> tuple[Figure, int]:
     return fig, time_ns
 
 
-def _across_seam(seg: F64) -> F64:
-    """``seg`` (L, 2, 2) with each link that crosses the window's seam drawn twice: once
-    from each end towards the other's longitude moved by 360 degrees (the axis clips)."""
-    jump = seg[:, 1, 0] - seg[:, 0, 0]
-    across = np.abs(jump) > 180.0
-    if not across.any():
-        return seg
-    first, second = seg[across].copy(), seg[across].copy()
-    first[:, 1, 0] -= 360.0 * np.sign(jump[across])
-    second[:, 0, 0] += 360.0 * np.sign(jump[across])
-    return np.concatenate([seg[~across], first, second])
+def _pieces(lines: F64) -> list[F64]:
+    """Each polyline of ``lines`` (L, K, 2) split where it crosses the window's seam (a
+    jump of more than 180 degrees of longitude between neighbouring points)."""
+    out = []
+    for line in lines:
+        jumps = np.flatnonzero(np.abs(np.diff(line[:, 0])) > 180.0) + 1
+        out += [piece for piece in np.split(line, jumps) if len(piece) > 1]
+    return out
+
+
+def _wrap(lon_deg: F64, west_deg: float) -> F64:
+    return np.asarray((lon_deg - west_deg) % 360.0 + west_deg)
 
 
 def _spans_antimeridian(lon_deg: F64) -> bool:

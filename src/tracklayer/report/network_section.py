@@ -135,7 +135,7 @@ def _map(links: pa.Table, link_ends: pa.Table) -> str:
     caption = (
         f"The links up at {when} UTC, {(time_ns - first_ns) / 60e9:.1f} min after the first "
         "link sample (the sample with the most links): satellites at their sub-satellite "
-        "points, each link drawn straight between its ends' points."
+        "points, each link along the ground path below its line of sight."
     )
     return figure(figure_png(fig), alt="map of the network's links", caption=caption)
 
