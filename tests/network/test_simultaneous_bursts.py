@@ -1,17 +1,15 @@
-"""Bursts of many satellites at one instant feed a shared link as one superposed burst."""
+"""Bursts of many satellites at one instant feed a shared link as one superposed burst
+(the analytic chain case is in ``test_links.py``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tracklayer.constants import KM
-from tracklayer.network.layer import build_network
 from tracklayer.network.routes import ReportLoad, batch_wait_s, tree_loads
 from tracklayer.network.stage import report_load
 
 from .conftest import space_states
-from .test_links import ONE_NANOSECOND, _chain_config, _equator_chain
 
 
 def _simulated_wait(epochs: np.ndarray, sizes: np.ndarray, service_s: float) -> float:
@@ -65,35 +63,6 @@ def test_a_shared_link_queues_as_the_simulated_superposed_bursts() -> None:
     assert expected == pytest.approx(simulated, rel=0.02)
     independent = batch_wait_s(np.array([on_r]), np.array([alone]), np.array([service]))[0]
     assert independent < 0.25 * simulated
-
-
-def test_a_raid_on_a_fixed_chain_queues_as_the_superposed_bursts() -> None:
-    """Analytic: each of four satellites on a chain sends a frame of 20 reports at every
-    step of a 10 s raid, all at the same instants. Satellite j's crosslink then carries
-    one burst per second of 20 m reports (m = 4 - j satellites behind it): the M^X/D/1
-    wait with ``lambda E[X] = 20 m`` and ``lambda E[X^2] = (20 m)^2`` (independent
-    streams would give ``400 m``); the downlink carries bursts of 80."""
-    h, spacing, t = 1000 * KM, 10.0, 200
-    seconds = np.arange(float(t))
-    space = space_states(_equator_chain(4, spacing, h, t), seconds, ["USA"])
-    raid_steps = np.arange(100, 110)
-    sat, step = np.meshgrid(np.arange(4), raid_steps, indexing="ij")
-    load = ReportLoad.from_bursts(
-        sat.ravel(), step.ravel(), np.full(sat.size, 20.0), 4, seconds, 1.0, frame=step.ravel()
-    )
-    quiet = build_network(_chain_config(), space)
-    busy = build_network(_chain_config(), space, load=load)
-
-    def wait(m: int, service_s: float) -> float:
-        rate, square = 20.0 * m, (20.0 * m) ** 2
-        rho = rate * service_s
-        return square * service_s**2 / (2 * (1 - rho)) + service_s * (square / rate - 1) / 2
-
-    extra = busy.routes.delay_s[0] - quiet.routes.delay_s[0]
-    for k in range(4):
-        queued = sum(wait(4 - j, 8000 / 2e6) for j in range(1, k + 1)) + wait(4, 8000 / 40e6)
-        np.testing.assert_allclose(extra[raid_steps, k], queued, atol=ONE_NANOSECOND)
-        np.testing.assert_allclose(extra[:99, k], 0.0, atol=ONE_NANOSECOND)
 
 
 def test_report_load_groups_the_satellites_frames_of_one_instant() -> None:
