@@ -307,7 +307,11 @@ class ReportLoad:
         A link fed at one instant by bursts ``x_1..x_m`` of different satellites sees one
         burst of ``sum x_i``: its ``E[X^2]`` gains the cross terms ``(sum x_i)^2 - sum
         x_i^2``, counted per frame on that frame's routing tree and then over the window
-        around each step (the per-satellite ``square_rate_hz`` holds the ``x_i^2``).
+        around each step (the per-satellite ``square_rate_hz`` holds the ``x_i^2``). The
+        superposed stream is then an M^X/D/1 queue's input (Tijms 2003, the M^X/G/1
+        queue: a batch is whatever arrives at one instant). Valid as far as the frame
+        instants on a link are near a Poisson stream; frames at a strict cadence queue
+        less (D^X/D/1), so near saturation the wait is an upper estimate.
 
         Parameters
         ----------
