@@ -52,9 +52,10 @@ def _demo_geo() -> tuple[tuple[float, float], float]:
     scenario = load_scenario(pipeline.demo_scenario_path())
     ir = scenario.sensors["geo_warning_ir"].infrared
     assert ir is not None and scenario.threats is not None
-    band = tuple(scenario.threats.bands[ir.band])
+    lo, hi = scenario.threats.bands[ir.band]
+    band = (float(lo), float(hi))
     sens = payload_sensitivity(ir, band)
-    return (float(band[0]), float(band[1])), ir.threshold_snr * sens.nei_look_down_w_m2
+    return band, ir.threshold_snr * sens.nei_look_down_w_m2
 
 
 def test_the_former_band_let_the_pad_plume_through_its_red_wing() -> None:
