@@ -74,11 +74,12 @@ def _scud_burnout_altitude_m() -> float:
 def test_no_threat_of_the_demo_is_seen_at_launch(demo: tuple[Scenario, pa.Table, pa.Table]) -> None:
     """Every boosting threat's first infrared detection comes after launch, above the ground.
 
-    Reference: the physics of the demo's absorption bands (2.7 and 4.3 µm): the lowest air
-    passes at most about 1 % of a plume's in-band emission on the slant paths to the
-    sensors, and a launch under cloud is hidden until it clears the cloud top. Each
-    missile and glider (not the spent stages, which appear at burnout) must be first seen at
-    least one second after launch, above 50 m.
+    Reference: LOWTRAN7's transmittance in the demo's absorption bands on the slant paths
+    from 0.1 km to the sensors: below 1e-6 in 2.65-2.80 µm (``test_band_opacity.py``), and
+    0.2-0.3 % of a solid plume's 4.2-4.5 µm light (through the hot CO₂ red wing, 4.4-4.5
+    µm), with rural 23 km haze; a launch under cloud is hidden until it clears the cloud
+    top. Each missile and glider (not the spent stages, which appear at burnout) must be
+    first seen at least one second after launch, above 50 m.
     """
     first = _first_detections(*demo)
     assert len(first) == 9
