@@ -22,7 +22,8 @@ WATER_COLUMN_G_CM2 = {
     "mid_latitude_winter": 0.85,
 }
 #: Blackbody fraction ``F(0 -> λT)`` below ``λT`` (µm K) (Incropera and DeWitt,
-#: *Fundamentals of Heat and Mass Transfer*, 6th ed., Table 12.1).
+#: *Fundamentals of Heat and Mass Transfer*, 6th ed., ch. 12, the table of blackbody
+#: radiation functions).
 BLACKBODY_FRACTION = {2000.0: 0.066728, 2400.0: 0.140256, 3000.0: 0.273232, 3600.0: 0.403607}
 LWIR = (8.0, 12.0)
 
@@ -40,7 +41,7 @@ def test_window_transmittance_against_the_published_lowtran7_fit(model: str) -> 
     Berliner's fit to LOWTRAN7 runs, ``τ = 0.974290 - 0.08007 w`` for a water column ``w``
     of 0.4-1.6 g/cm² (mid-latitude summer temperatures; "A mono-window algorithm for
     retrieving land surface temperature from Landsat TM data", Int. J. Remote Sensing
-    22(18), 3719-3746, 2001, table 4), at each model's own water column.
+    22(18), 3719-3746, 2001), at each model's own water column.
 
     Tolerance: 0.03 in transmittance (the fit's band response is TM6's, not flat; its
     temperature profile is summer's, which changes the water continuum by about that).
@@ -71,7 +72,7 @@ def test_band_radiance_against_the_blackbody_fraction_tables(
     temp_k: float, lo: float, hi: float
 ) -> None:
     """8-12 µm radiance of a blackbody at 250 K and 300 K: ``(F(12 T) - F(8 T)) σ T⁴ / π``
-    with the tabulated fractions (Incropera and DeWitt, Table 12.1: 14.56 and 38.50 W/(m² sr)).
+    with the tabulated fractions (Incropera and DeWitt, ch. 12: 14.56 and 38.50 W/(m² sr)).
 
     Tolerance: 1e-4 relative (the table's six digits and its second radiation constant).
     """
