@@ -145,3 +145,19 @@ def test_scenario_setting_default_none_and_bad_visibility() -> None:
     assert cfg.aerosol.key() is None
     with pytest.raises(ValidationError, match="visibility_km"):
         EnvironmentConfig.model_validate({"aerosol": {"visibility_km": 120}})
+
+
+def test_limb_column_is_the_grazing_column_less_the_near_branch() -> None:
+    """A ray from 10 km down through a 2 km tangent point and up to space crosses the full
+    grazing column at the tangent (twice the horizontal one-sided column there) less the
+    near branch beyond the target (the ray from the target upward at the mirrored zenith
+    angle): straight-line geometry on the sphere.
+
+    Tolerance: 1e-3 relative (the midpoint rule on both sides).
+    """
+    r = A.EARTH_RADIUS_KM
+    h, tangent = 10.0, 2.0
+    mu = math.sqrt(1.0 - ((r + tangent) / (r + h)) ** 2)
+    cols = A.ray_columns(np.array([h, tangent, h]), np.array([-mu, 0.0, mu]), 23.0, "winter")
+    limb, horizontal, near = cols[0] + cols[1]
+    assert limb == pytest.approx(2.0 * horizontal - near, rel=1e-3)
