@@ -34,9 +34,8 @@ Validity: clusters that do not interact within the window (their choices are com
 separately); ``hypotheses`` alternatives per cluster (Murty's ranking is exact for each
 cluster, while hypotheses beyond a cluster's own count reuse its best). A window of
 ``scan_depth`` frames costs about ``(hypotheses + 1) (scan_depth + 1)`` tracker steps per
-frame. Limitation: the window's cost leaves out the ``ln det S`` term of the
-log-likelihood ratio, so a hypothesis that widens a track's covariance is not penalised
-for it; on some crossings it does worse than GNN (``docs/design.md``).
+frame. Limitation: on some crossings it does worse than GNN, for a reason not found
+(``docs/design.md``); with ``hypotheses: 1`` it is GNN.
 """
 
 from __future__ import annotations
