@@ -315,6 +315,11 @@ class StageRun:
         return self.tables["metrics"]
 
     @property
+    def tracker_metrics(self) -> pa.Table:
+        """The ``tracker_metrics`` table (per tracker)."""
+        return self.tables["tracker_metrics"]
+
+    @property
     def gospa(self) -> pa.Table:
         """The ``gospa`` table (per tracker and time)."""
         return self.tables["gospa"]
