@@ -193,6 +193,7 @@ def regard_packets(
                 },
                 "position": {"reference": f"satellite/{sat_id}#position"},
                 "ellipse": {
+                    "show": True,  # the packet's own show (the viewer's layer) governs
                     "semiMajorAxis": radius,
                     "semiMinorAxis": radius,
                     "height": round(float(height_m), 0),

@@ -31,7 +31,7 @@ central angle ``atan2(d sin(theta), r - d cos(theta))`` from the sub-satellite p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -118,15 +118,25 @@ def satellite_footprints_m(
     ``sat_ids``, ``sensors`` (payload names, keys of ``payloads``) and ``r_m`` (m) are
     parallel, one per satellite; satellites whose payload is unknown are left out.
     """
-    r = np.asarray(r_m, dtype=np.float64).reshape(-1)
     out: dict[str, float] = {}
+    for payload, ids, r in _by_payload(payloads, sat_ids, sensors, r_m):
+        out.update(zip(ids, payload_footprint_m(payload, r).tolist(), strict=True))
+    return out
+
+
+def _by_payload(
+    payloads: Mapping[str, SensorPayload],
+    sat_ids: Sequence[str],
+    sensors: Sequence[str],
+    r_m: ArrayLike,
+) -> Iterator[tuple[SensorPayload, list[str], NDArray[np.float64]]]:
+    """Per payload that some satellite carries: it, those satellites' ids and their
+    geocentric distances (m)."""
+    r = np.asarray(r_m, dtype=np.float64).reshape(-1)
     for name, payload in payloads.items():
         mine = np.asarray([s == name for s in sensors], dtype=bool)
         if mine.any():
-            radii = payload_footprint_m(payload, r[mine])
-            ids = [sid for sid, m in zip(sat_ids, mine, strict=True) if m]
-            out.update(zip(ids, radii.tolist(), strict=True))
-    return out
+            yield payload, [sid for sid, m in zip(sat_ids, mine, strict=True) if m], r[mine]
 
 
 def limb_ring(
@@ -180,17 +190,14 @@ def satellite_limb_rings(
     ``sat_ids``, ``sensors`` and ``r_m`` (m) are parallel, one per satellite; satellites
     whose cone reaches 90 deg from nadir or whose payload is unknown are left out.
     """
-    r = np.asarray(r_m, dtype=np.float64).reshape(-1)
     out: dict[str, LimbRing] = {}
-    for name, payload in payloads.items():
+    for payload, ids, r in _by_payload(payloads, sat_ids, sensors, r_m):
         fr = payload.field_of_regard
-        mine = np.asarray([s == name for s in sensors], dtype=bool)
-        if not isinstance(fr, EarthLimb) or fr.above_limb_deg <= 0.0 or not mine.any():
+        if not isinstance(fr, EarthLimb) or fr.above_limb_deg <= 0.0:
             continue
-        half = np.arcsin(np.minimum(WGS84_A_M / r[mine], 1.0)) + np.radians(fr.above_limb_deg)
+        half = np.arcsin(np.minimum(WGS84_A_M / r, 1.0)) + np.radians(fr.above_limb_deg)
         max_range = None if payload.max_range_km is None else payload.max_range_km * 1000.0
-        ids = [sid for sid, m in zip(sat_ids, mine, strict=True) if m]
-        for sat_id, angle, r_sat in zip(ids, half.tolist(), r[mine].tolist(), strict=True):
+        for sat_id, angle, r_sat in zip(ids, half.tolist(), r.tolist(), strict=True):
             if angle < np.pi / 2.0:
                 ground, height = limb_ring(r_sat, angle, max_range)
                 out[sat_id] = LimbRing(float(ground), float(height))
