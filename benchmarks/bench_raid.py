@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracklayer.fusion.timeline import fuse_timeline
-from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.metrics.tracking import tracking_scores
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.run import detections_arrays, history_table, strip_truth
 from tracklayer.tracking.synthetic import make_raid
@@ -93,10 +93,11 @@ def _has_ortools() -> bool:
 
 
 def _rows(truth: pa.Table, tracks: pa.Table, detections: pa.Table) -> dict[str, dict[str, float]]:
-    metrics, gospa = tracking_metrics(truth, tracks, detections, SCORING)
+    metrics, trackers, gospa = tracking_scores(truth, tracks, detections, SCORING)
     out: dict[str, dict[str, float]] = {}
     for name in pc.unique(tracks["tracker"]).to_pylist():
         m = metrics.filter(pc.equal(metrics["tracker"], name))
+        per_tracker = trackers.filter(pc.equal(trackers["tracker"], name))
         g = gospa.filter(pc.equal(gospa["tracker"], name))
 
         def col(table: pa.Table, c: str) -> np.ndarray:
@@ -107,7 +108,7 @@ def _rows(truth: pa.Table, tracks: pa.Table, detections: pa.Table) -> dict[str, 
             "loc_km": float(np.sqrt(np.mean(col(g, "localisation")))) / 1e3,
             "missed_km": float(np.sqrt(np.mean(col(g, "missed")))) / 1e3,
             "false_km": float(np.sqrt(np.mean(col(g, "false")))) / 1e3,
-            "false_tracks": float(np.max(col(m, "false_tracks"))),
+            "false_tracks": float(np.max(col(per_tracker, "false_tracks"))),
             "rmse_m": float(np.nanmean(col(m, "rmse_pos_m"))),
             "id_switches": float(np.nansum(col(m, "id_switches"))),
         }
