@@ -118,3 +118,27 @@ def test_summary_of_undefined_figures() -> None:
     assert tracker_summary(_metrics().slice(0, 0)) == {}
     no_cue = tracker_summary(_metrics().drop_columns(["cue_time_s"]))
     assert all(figures["cue_time_s"] is None for figures in no_cue.values())
+
+
+def test_times_after_launch_leave_out_released_stages() -> None:
+    """A spent stage's times count from its separation (its first track is usually its
+    booster's, carried on): the means of first detection, first track and cue are over the
+    launched threats alone, while counts, custody and errors keep every object. Reference:
+    the hand means of the launched rows of the fixture."""
+    table = _metrics()
+    kinds = ["ballistic"] * table.num_rows
+    kinds[0] = "stage"  # T1 as seen by the first tracker of the fixture
+    with_kind = table.add_column(1, "kind", pa.array(kinds, pa.string()))
+    tracker = table["tracker"][0].as_py()
+    mine = [i for i, t in enumerate(table["tracker"].to_pylist()) if t == tracker]
+    launched = [i for i in mine if kinds[i] != "stage"]
+    every = tracker_summary(table)[tracker]
+    summary = tracker_summary(with_kind)[tracker]
+    for name in ("first_detection_s", "first_track_s", "cue_time_s"):
+        values = [table[name][i].as_py() for i in launched]
+        finite = [v for v in values if v is not None and not math.isnan(v)]
+        want = sum(finite) / len(finite) if finite else None
+        assert summary[name] == (pytest.approx(want) if want is not None else None), name
+    for name in ("threats", "tracked", "custody_fraction", "rmse_pos_m", "id_switches"):
+        assert summary[name] == every[name], name
+    assert (summary["first_track_s"], every["first_track_s"]) == (50.0, 47.5)  # USA: T2, T3

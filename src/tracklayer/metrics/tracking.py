@@ -8,7 +8,8 @@ assignment on position with cut-off ``scoring.gospa_c_m``
 (:func:`tracklayer.metrics.gospa.gospa`); a threat matched to a track at a time is "in
 custody" then.
 
-Per threat and tracker: times from launch (the threat's first truth sample) to its first
+Per threat and tracker: times from launch (the threat's first truth sample; for a spent
+stage, its separation) to its first
 detection (by that tracker's sensors) and to its first matched track; the custody fraction
 over its flight; position and velocity RMSE over matched times; identity switches (changes
 of the matched track between successive matched times); ``cue_time_s``, the first matched
@@ -37,6 +38,7 @@ F64 = NDArray[np.float64]
 METRICS_SCHEMA = pa.schema(
     [
         ("object_id", pa.string()),
+        ("kind", pa.string()),  # the truth's kind: ballistic, hgv, stage (released)
         ("tracker", pa.string()),
         ("first_detection_s", pa.float64()),
         ("first_detection_alt_m", pa.float64()),
@@ -142,6 +144,7 @@ def tracking_scores(
     dense[obj_idx, gi] = tx
     alive = np.isfinite(dense[..., 0])
     launch = np.array([grid[np.argmax(alive[i])] for i in range(objects.size)])
+    kinds = _object_kinds(truth, obj, objects)
 
     trackers: list[str] = sorted(set(_strs(tracks, "tracker").tolist())) if tracks.num_rows else []
     if detections is not None and detections.num_rows:
@@ -168,7 +171,7 @@ def tracking_scores(
         )
         for i, oid in enumerate(objects):
             m_rows.append(
-                _object_row(
+                {"kind": kinds[i]} | _object_row(
                     oid, name, grid, alive[i], matched[i], err_p[i], err_v[i], k_id,
                     float(launch[i]), first_det.get(oid), config,
                 )
@@ -180,6 +183,17 @@ def tracking_scores(
         metrics = _with_first_detection_altitude(metrics, objects, grid, launch, alt)
     per_tracker = pa.Table.from_pylist(t_rows, schema=TRACKER_SCORES_SCHEMA)
     return TrackingScores(metrics, per_tracker, _gospa_table(g_rows, epoch_ns))
+
+
+def _object_kinds(
+    truth: pa.Table, obj: NDArray[np.str_], objects: NDArray[np.str_]
+) -> list[str | None]:
+    """Each object's ``kind`` in the truth (its first row's), None without the column."""
+    if "kind" not in truth.column_names:
+        return [None] * objects.size
+    _, first = np.unique(obj, return_index=True)  # objects is np.unique(obj): same order
+    kind = _strs(truth, "kind")
+    return [str(kind[k]) for k in first]
 
 
 def _scored_rows(

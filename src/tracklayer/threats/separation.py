@@ -67,6 +67,7 @@ from tracklayer.solar import AU_M, SUN_RADIUS_M, SUN_TEMPERATURE_K, sun_directio
 from tracklayer.threats.separation_config import SeparationConfig
 from tracklayer.threats.signature import band_radiance
 from tracklayer.threats.venting import venting_intensity_w_sr
+from tracklayer.vocabulary import RELEASED_KIND
 
 F64 = NDArray[np.float64]
 
@@ -306,7 +307,7 @@ def _with_stage_rows(
     phase = np.where((np.asarray(alt) < 100 * KM) & (vr < 0.0), "reentry", "midcourse")
     data: dict[str, pa.Array] = {
         "object_id": pa.array(ids, pa.string()),
-        "kind": pa.array(["stage"] * t.size, pa.string()),
+        "kind": pa.array([RELEASED_KIND] * t.size, pa.string()),
         "time": pa.array(
             epoch_ns + np.round(t * 1e9).astype(np.int64), pa.timestamp("ns", tz="UTC")
         ),
