@@ -6,9 +6,12 @@ to that server receives the events. JPN's picture holds USA's tracks released to
 own, and the system tracks fused from them; a USA track released to KOR only must never
 reach JPN's TAK server.
 
-CoT XML only: FreeTAKServer's TCP CoT port takes XML; TAK protocol version 1 on a stream
-needs the server's protocol negotiation first (the protobuf encoding is checked by a round
-trip through takproto in test_events.py).
+FreeTAKServer 2.2.1's TCP CoT port speaks CoT XML only: it never offers TAK protocol
+version 1 (no ``t-x-takp-v`` event), and it decodes what a client sends as UTF-8 and parses
+it as XML, so a protobuf frame sent without negotiation costs the client its connection.
+The gateway run with ``--protobuf`` therefore waits for an offer that does not come and
+keeps sending XML, which the TAK client receives; the negotiation itself, up to protobuf
+frames, is tested against a server that offers it in test_takprotocol.py.
 """
 
 from __future__ import annotations
@@ -83,8 +86,9 @@ def post(server: str, token: str, mid: str, release: Any, states: list[dict[str,
     assert r.status_code == 201, r.text
 
 
+@pytest.mark.parametrize("protocol", ["--xml", "--protobuf"])
 def test_gateway_events_reach_a_tak_client_through_freetakserver(
-    tak_port: int, picture_service: tuple[str, dict[str, str]]
+    tak_port: int, picture_service: tuple[str, dict[str, str]], protocol: str
 ) -> None:
     server, tokens = picture_service
     post(server, tokens["USA"], "u1", ["JPN"], [glide_state("USA", "U1", 30.0, 130.0)])
@@ -93,7 +97,7 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
     client = TakClient(tak_port)
     command = [sys.executable, "-m", "tracklayer", "cot", "--server", server]
     gateway = subprocess.Popen(
-        [*command, "--tak", f"tcp://127.0.0.1:{tak_port}", "--stale-s", "120"],
+        [*command, "--tak", f"tcp://127.0.0.1:{tak_port}", "--stale-s", "120", protocol],
         env={**os.environ, "TRACKLAYER_TOKEN": tokens["JPN"]},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -121,6 +125,9 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
     }, out
     assert not any("SECRET" in (e.get("uid") or "") for e in events)
     assert b"SECRET" not in client.data
+    # FreeTAKServer offers no TAK protocol version: XML throughout, said so.
+    assert "TAK protocol: CoT XML (the server offered no TAK protocol version)" in out, out
+    assert b"\xbf" not in client.data
     assert {e.get("type") for e in ours} == {"a-h-A-W-M-S-S"}
     assert {e.get("access") for e in ours} == {"REL TO JPN"}
     u1 = next(e for e in ours if e.get("uid") == "tracklayer.JPN.USA.U1")
