@@ -4,8 +4,9 @@
 the exercise reads the service's clock from ``/health``, shifts the run onto it and posts
 each epoch as that clock reaches it, so the picture, taken at the service's clock, holds
 every owner's national tracks and the system tracks fused from them while the exercise
-runs (polled live, as the globe reads it), and the export equals the run's national
-tracks afterwards. Against a service on the wall clock, the exercise says that its picture
+runs (polled over REST, and in the live stream's ``picture``/``fused`` updates, which the
+globe's live page draws its system tracks from), and the export equals the run's
+national tracks afterwards. Against a service on the wall clock, the exercise says that its picture
 will not follow.
 """
 
@@ -15,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import pyarrow.compute as pc
 import pytest
 
 from tests.exercise.conftest import COLUMNS, export, national, running_service
+from tracklayer.client import stream_updates
 from tracklayer.exercise.cli import service_start_s
 from tracklayer.io.parquet import read_table
 
@@ -46,6 +49,28 @@ def _poll(server: str, tokens: dict[str, str], seen: dict[str, dict[str, int]]) 
         mine["system"] = max(mine.get("system", 0), len(picture["fused"]))
 
 
+class StreamWatch:
+    """A partner's live stream, read on a thread: the most system tracks in one update."""
+
+    def __init__(self, server: str, token: str) -> None:
+        self.most_system = 0
+        self.updates = 0
+        self._stream = stream_updates(server, token)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            for update in self._stream:
+                self.updates += 1
+                if update.get("type") in ("picture", "fused"):
+                    self.most_system = max(self.most_system, len(update.get("fused", [])))
+        except (ConnectionClosed, OSError):
+            pass  # the service stops at the end of the test
+
+
 def test_at_speed_20_the_service_shows_system_tracks_live(run_dir: Path, tmp_path: Path) -> None:
     with running_service("JPN", "USA", serve_args=("--clock-rate", "20")) as (server, tokens):
         token_file = tmp_path / "tokens.json"
@@ -58,6 +83,7 @@ def test_at_speed_20_the_service_shows_system_tracks_live(run_dir: Path, tmp_pat
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "200"},
         )
+        watch = StreamWatch(server, tokens["JPN"])
         seen: dict[str, dict[str, int]] = {}
         deadline = time.monotonic() + 600
         while proc.poll() is None and time.monotonic() < deadline:
@@ -66,6 +92,7 @@ def test_at_speed_20_the_service_shows_system_tracks_live(run_dir: Path, tmp_pat
         out = proc.communicate(timeout=60)[0].decode()
         assert proc.returncode == 0, out
         assert "will not follow" not in out, out
+        assert watch.most_system > 0, watch.updates
         for viewer in ("JPN", "USA"):
             assert seen[viewer].get("JPN", 0) > 0 and seen[viewer].get("USA", 0) > 0, seen
             assert seen[viewer]["system"] > 0, seen
