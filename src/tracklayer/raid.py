@@ -171,7 +171,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
-        ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations"),
+        ("tracks", "links", "link_ends", "deliveries", "latency", "node_tracks", "innovations"),
         lambda i: network.network_tables(
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),

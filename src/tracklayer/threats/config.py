@@ -362,6 +362,13 @@ class ThreatsConfig(StrictModel):
                         f"vehicles.{vname}.stages[{s}].plume_intensity_w_sr: unknown band(s) "
                         f"{sorted(extra)} (bands: {sorted(self.bands)})"
                     )
+        vent = self.separation.venting
+        extra = set(vent.refractive_index_by_band if vent else ()) - set(self.bands)
+        if extra:
+            raise ValueError(
+                f"separation.venting.refractive_index_by_band: unknown band(s) {sorted(extra)} "
+                f"(bands: {sorted(self.bands)})"
+            )
         return self
 
 
