@@ -8,8 +8,9 @@ element per version it supports); a client that wants version 1 answers once wit
 else until the server's ``t-x-takp-r`` (``<TakResponse status="true"/>``), after which both
 ends write only protobuf ``TakMessage`` frames: ``0xbf``, the message's length as a varint,
 the message. ``status="false"``, or no response within the offer's minute, leaves the
-connection in XML. A server that never offers (FreeTAKServer 2.2.1's CoT port, which
-splits what it receives at ``</event>`` and parses it as XML) keeps XML for good.
+connection in XML. A server that never offers keeps XML for good: FreeTAKServer 2.2.1's
+CoT port is one (its ``ClientReceptionHandler`` decodes what it receives as UTF-8 and
+parses it as XML; an undecodable protobuf frame is taken as the client's disconnection).
 
 :class:`TakStream` writes events in whichever protocol the connection is in: XML from the
 start, so a server that offers nothing loses nothing, and protobuf from the moment the
