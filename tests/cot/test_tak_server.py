@@ -136,3 +136,36 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
     assert float(point.get("lat", "nan")) == pytest.approx(30.0, abs=1e-6)
     assert float(point.get("lon", "nan")) == pytest.approx(130.0, abs=1e-6)
     assert float(point.get("hae", "nan")) == pytest.approx(30_000.0, abs=0.1)
+
+
+def test_freetakserver_drops_a_client_that_sends_protobuf_unasked(tak_port: int) -> None:
+    """Why the gateway never sends protobuf to a server that has not offered it: a TAK
+    protocol version 1 frame on FreeTAKServer's CoT port makes the server announce the
+    sender's disconnection (``t-x-d-d``) to the other clients and relay nothing more of
+    what it sends, XML included."""
+    import socket
+    from datetime import UTC, datetime
+
+    from tracklayer.cot.events import presence_event, to_protobuf, track_events
+
+    watcher = TakClient(tak_port, "WATCH-2")
+    sender = socket.create_connection(("127.0.0.1", tak_port), timeout=5.0)
+    try:
+        sender.sendall(presence_event("JPN", datetime.now(UTC)))
+        time.sleep(2.0)
+        records = [glide_state("USA", f"PB{i}", 30.0, 130.0 + i) for i in range(2)]
+        first, second = track_events(records, "JPN", 120.0)
+        sender.sendall(to_protobuf(first))
+        time.sleep(3.0)
+        sender.sendall(second)
+
+        def types() -> list[str]:
+            return [ET.fromstring(e).get("type", "") for e in watcher.events()]
+
+        assert wait_for(lambda: "t-x-d-d" in types(), 30.0), watcher.data[-2000:]
+        time.sleep(3.0)
+        uids = {ET.fromstring(e).get("uid", "") for e in watcher.events()}
+        assert not any(uid.startswith("tracklayer.JPN.USA.PB") for uid in uids), uids
+    finally:
+        sender.close()
+        watcher.close()
