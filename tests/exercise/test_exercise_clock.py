@@ -27,6 +27,7 @@ import pytest
 
 from tests.exercise.conftest import COLUMNS, export, national, running_service
 from tracklayer.client import stream_updates
+from tracklayer.errors import TracklayerError
 from tracklayer.exercise.cli import service_start_s
 from tracklayer.io.parquet import read_table
 
@@ -119,6 +120,9 @@ def test_the_exercise_follows_the_service_clock_only_at_its_rate() -> None:
     # Behind the first message due: the exercise waits for it, and says so.
     start, note = service_start_s((t0_ns, 20.0), 20.0, t0_ns, 0.0, 400.0)
     assert start == pytest.approx(0.0) and note is not None and "waiting 20 s" in note
+    # Far behind (a scenario in the future, not shifted): refused, naming the fix.
+    with pytest.raises(TracklayerError, match="--time-shift service"):
+        service_start_s((t0_ns, 1.0), 1.0, t0_ns, 0.0, 86_400.0)
     # A wall-clock service: the exercise paces itself and warns.
     start, note = service_start_s((t0_ns, 1.0), 20.0, t0_ns, 0.0, 0.0)
     assert start is None and note is not None and "--clock-rate 20" in note

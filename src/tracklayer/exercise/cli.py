@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["exercise", "register", "service_start_s", "start_offset_s", "time_shift_s"]
 
 _err = Console(stderr=True)
+#: Longest wait for the service's clock to reach the exercise's first epoch, wall s.
+MAX_WAIT_S = 3600.0
 
 
 def start_offset_s(first: datetime, text: str | None) -> float:
@@ -77,6 +79,12 @@ def service_start_s(
         )
     sim_start_s = (now_ns - t0_ns) * 1e-9 - shift_s
     wait_s = (first_due_s - sim_start_s) / speed
+    if wait_s > MAX_WAIT_S:
+        raise TracklayerError(
+            f"the service's clock is {wait_s * speed:.0f} s behind the exercise's first "
+            f"epoch ({wait_s:.0f} s of waiting at --speed {speed:g}): pass --time-shift "
+            "service to start now"
+        )
     if wait_s > 1.0:
         return sim_start_s, f"waiting {wait_s:.0f} s for the service's clock to reach the exercise"
     return sim_start_s, None
