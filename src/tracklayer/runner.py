@@ -147,11 +147,11 @@ def _write_scene(
     network, its ground stations and links."""
     from tracklayer.io.czml import write_czml
     from tracklayer.io.scene import scene_czml, scene_seconds
-    from tracklayer.sensors.footprint import satellite_footprints_m
+    from tracklayer.sensors.footprint import satellite_footprints_m, satellite_limb_rings
 
     satellites = satellites_table(catalog, scenario.epoch)
     seconds = scene_seconds(scenario.duration_s, satellites, SCENE_STEP_S)
-    footprints = satellite_footprints_m(
+    sensing = (
         scenario.sensors,
         satellites["sat_id"].to_pylist(),
         satellites["sensor"].to_pylist(),
@@ -165,7 +165,8 @@ def _write_scene(
         detections=None if raid is None else raid.detections,
         epoch=scenario.epoch,
         name=scenario.name,
-        footprint_m=footprints,
+        footprint_m=satellite_footprints_m(*sensing),
+        limb_rings=satellite_limb_rings(*sensing),
         region_deg=None if raid is not None else _coverage_box_deg(scenario),
     )
     links = None if raid is None else raid.tables.get("links")

@@ -85,10 +85,10 @@ def _finite_mean(values: NDArray[np.float64]) -> float | None:
 
 
 def _summary_of(rows: Mapping[str, NDArray[np.float64]]) -> TrackerSummary:
-    """The figures of one tracker from its rows' columns (see :func:`tracker_summary`)."""
+    """The per-threat figures of one tracker from its rows' columns (see
+    :func:`tracker_summary`)."""
     first_track = rows["first_track_s"]
     n = first_track.size
-    false_tracks = rows["false_tracks"]
     return {
         "threats": float(n),
         "detected": float(np.isfinite(rows["first_detection_s"]).sum()),
@@ -101,8 +101,6 @@ def _summary_of(rows: Mapping[str, NDArray[np.float64]]) -> TrackerSummary:
         "rmse_pos_m": _finite_mean(rows["rmse_pos_m"]),
         "rmse_vel_mps": _finite_mean(rows["rmse_vel_mps"]),
         "id_switches": float(np.nansum(rows["id_switches"])),
-        "mean_gospa_m": _finite_mean(rows["mean_gospa_m"]),
-        "false_tracks": float(np.nanmax(false_tracks)) if np.isfinite(false_tracks).any() else None,
     }
 
 
@@ -114,25 +112,47 @@ _SUMMARY_COLUMNS = (
     "rmse_pos_m",
     "rmse_vel_mps",
     "id_switches",
-    "mean_gospa_m",
-    "false_tracks",
 )
 
+#: The figures a tracker has once over the raid (its row of the per-tracker table).
+_PER_TRACKER_COLUMNS = ("mean_gospa_m", "false_tracks")
 
-def tracker_summary(metrics: pa.Table) -> dict[str, TrackerSummary]:
+
+def _per_tracker(trackers: pa.Table | None) -> dict[str, dict[str, float | None]]:
+    """Tracker name to its per-tracker figures (None where the table lacks one)."""
+    if trackers is None:
+        return {}
+    names = [str(t) for t in trackers["tracker"].to_pylist()]
+    columns = {name: _column(trackers, name) for name in _PER_TRACKER_COLUMNS}
+    return {
+        tracker: {
+            name: float(values[i]) if np.isfinite(values[i]) else None
+            for name, values in columns.items()
+        }
+        for i, tracker in enumerate(names)
+    }
+
+
+def tracker_summary(
+    metrics: pa.Table, trackers: pa.Table | None = None
+) -> dict[str, TrackerSummary]:
     """Per tracker, its figures over the threats of a raid's ``metrics`` table.
 
     Means are over the threats where the figure is defined (a threat a tracker never
     tracked has no first-track time and no error); custody is averaged over every threat
-    (0 where never tracked); identity switches are summed; ``mean_gospa_m`` and
-    ``false_tracks``, repeated on each of a tracker's rows, are their mean and largest
-    value. Units are SI, as in the table.
+    (0 where never tracked); identity switches are summed. ``mean_gospa_m`` and
+    ``false_tracks`` belong to no threat: they are copied from the tracker's row of
+    ``trackers``. Units are SI, as in the tables.
 
     Parameters
     ----------
     metrics
         A ``metrics`` table (:data:`tracklayer.metrics.tracking.METRICS_SCHEMA`): one row
         per threat and tracker. Missing optional columns count as undefined.
+    trackers
+        A per-tracker table with ``tracker``, ``mean_gospa_m`` and ``false_tracks``
+        (:data:`tracklayer.metrics.tracking.TRACKER_SCORES_SCHEMA`, or the run's
+        ``tracker_metrics``); None, or a tracker without a row: those figures are None.
 
     Returns
     -------
@@ -145,8 +165,13 @@ def tracker_summary(metrics: pa.Table) -> dict[str, TrackerSummary]:
     """
     names = np.asarray([str(t) for t in metrics["tracker"].to_pylist()], dtype=object)
     columns = {name: _column(metrics, name) for name in _SUMMARY_COLUMNS}
+    per_tracker = _per_tracker(trackers)
+    missing = dict.fromkeys(_PER_TRACKER_COLUMNS)
     out = {}
     for tracker in tracker_order(names.tolist()):
         mine = names == tracker
-        out[tracker] = _summary_of({name: values[mine] for name, values in columns.items()})
+        out[tracker] = {
+            **_summary_of({name: values[mine] for name, values in columns.items()}),
+            **per_tracker.get(tracker, missing),
+        }
     return out

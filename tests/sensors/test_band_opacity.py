@@ -28,6 +28,7 @@ from tracklayer.sensors.atmosphere import (
     spectral_tables,
 )
 from tracklayer.sensors.focalplane import payload_sensitivity
+from tracklayer.threats.config import DEFAULT_BANDS_UM
 from tracklayer.threats.signature import source_spectrum
 
 #: Slant range from geostationary orbit over 125° E to the demo's southern launch area
@@ -103,3 +104,35 @@ def test_the_demo_band_hides_the_low_plume_and_opens_during_boost(atmosphere: st
         assert 10 * FORMER_BAND_PLUME_W_SR * low / GEO_RANGE_M**2 < 1e-6 * threshold
         assert _transmittance(atmosphere, band, 3000.0, zen) < 1e-3
         assert _transmittance(atmosphere, band, 10e3, zen) > 0.1
+
+
+@pytest.mark.parametrize("atmosphere", ATMOSPHERES)
+def test_the_default_bands_hide_the_low_plume(atmosphere: str) -> None:
+    """A scenario without ``threats.bands`` gets the warning bands, not broad windows: on
+    every slant path to space (zenith 0-60°) each default band passes under 1e-5 from sea
+    level to 1 km and under 1e-3 from 3 km, so a plume ten times the demo's, below 1 km,
+    stays under a hundredth of the geostationary sensor's threshold. The 2.7 µm band opens above
+    10 km (transmittance over 0.1). The 4.3 µm band is the core of the CO₂ band, and CO₂ is
+    well mixed, so it stays shut through the troposphere (under 0.05 at 10 km) and opens
+    above 21 km (over 0.1), still during a boost. The former default windows, 1.4-3.0 and
+    3.0-5.0 µm, passed over a tenth of the light from sea level.
+
+    Reference: LOWTRAN7's tables (as above), in each shipped model atmosphere. Tolerances as
+    stated, in transmittance and in W/m² against the demo's geostationary threshold.
+    """
+    swir, mwir = DEFAULT_BANDS_UM["swir"], DEFAULT_BANDS_UM["mwir"]
+    assert max(swir[1] - swir[0], mwir[1] - mwir[0]) < 0.2 + 1e-9
+    assert mwir[0] > 4.15 and mwir[1] < 4.45  # inside the 4.3 µm core, not its wings
+    _, threshold = _demo_geo()
+    for zen_deg in (0.0, 31.3, 60.0):
+        zen = math.radians(zen_deg)
+        for band in (swir, mwir):
+            low = max(_transmittance(atmosphere, band, h, zen) for h in (0.0, 100.0, 1000.0))
+            assert low < 1e-5, (band, zen_deg, low)
+            assert 10 * FORMER_BAND_PLUME_W_SR * low / GEO_RANGE_M**2 < 1e-2 * threshold
+            assert _transmittance(atmosphere, band, 3000.0, zen) < 1e-3, (band, zen_deg)
+        assert _transmittance(atmosphere, swir, 10e3, zen) > 0.1
+        assert _transmittance(atmosphere, mwir, 10e3, zen) < 0.05
+        assert _transmittance(atmosphere, mwir, 21e3, zen) > 0.1
+        for former in ((1.4, 3.0), (3.0, 5.0)):
+            assert _transmittance(atmosphere, former, 0.0, zen) > 0.1, (former, zen_deg)

@@ -226,6 +226,11 @@ def _coverage_rows(
     return rows
 
 
+#: The tables a draw's cached raid keeps (part of its cache key: a change of them is a new
+#: entry, never an old one read without a table).
+_RAID_TABLES = ("metrics", "tracker_metrics")
+
+
 def _raid_metrics(
     scenario: Scenario,
     catalog: SatelliteCatalog,
@@ -234,17 +239,19 @@ def _raid_metrics(
     cache: StageCache,
     say: Progress,
     truth: pa.Table | None,
-) -> tuple[list[tuple[LossDraw, pa.Table]], pa.Table | None]:
-    """Each draw's raid ``metrics`` table (cached by content), and the threats' truth."""
+) -> tuple[list[tuple[LossDraw, dict[str, TrackerSummary]]], pa.Table | None]:
+    """Each draw's per-tracker raid figures (:func:`tracklayer.vocabulary.tracker_summary`
+    of its ``metrics`` and ``tracker_metrics`` tables, cached by content), and the threats'
+    truth."""
     raid_keys = stage_keys(scenario, RAID)
-    results: list[tuple[LossDraw, pa.Table]] = []
+    results: list[tuple[LossDraw, dict[str, TrackerSummary]]] = []
     for i, draw in enumerate(draws):
         say(f"losses: raid k={draw.k} draw {i + 1}/{len(draws)}")
         if not draw.lost.any():
             # No loss is the plain run: its cached stages (and its truth) are reused.
             plain = run_raid(scenario, cache, truth=truth, catalog=catalog)
             truth = plain.truth
-            results.append((draw, plain.metrics))
+            results.append((draw, tracker_summary(plain.metrics, plain.tracker_metrics)))
             continue
         if truth is None:
             say("losses: flyout")
@@ -259,17 +266,18 @@ def _raid_metrics(
                 scenario, truth=flown, detections=sensed, catalog=catalog, outage=outage,
                 until=("metrics",),
             )  # fmt: skip
-            return {"metrics": run.metrics}
+            return {"metrics": run.metrics, "tracker_metrics": run.tracker_metrics}
 
-        key = stage_key("losses-raid", raid_keys, _lost_key(catalog, draw, at_s))
-        results.append((draw, cache.get_or_run("losses-raid", key, raid)["metrics"]))
+        key = stage_key("losses-raid", raid_keys, _lost_key(catalog, draw, at_s), _RAID_TABLES)
+        tables = cache.get_or_run("losses-raid", key, raid)
+        results.append((draw, tracker_summary(tables["metrics"], tables["tracker_metrics"])))
     return results, truth
 
 
 def _raid_rows(
     scenario: Scenario,
     catalog: SatelliteCatalog,
-    results: Sequence[tuple[LossDraw, pa.Table]],
+    results: Sequence[tuple[LossDraw, dict[str, TrackerSummary]]],
     truth: pa.Table | None,
 ) -> list[Row]:
     """The long-table rows of each draw's raid metrics, per tracker (every owner, every
@@ -278,13 +286,12 @@ def _raid_rows(
         set(catalog.owners)
         | {r.owner for r in scenario.radars}
         | {JOINT}
-        | {str(t) for _, m in results for t in m["tracker"].to_pylist()}
+        | {str(t) for _, summary in results for t in summary}
     )
     n_threats, missed_gospa = _no_track_gospa(truth, scenario)
     rows = []
-    for draw, metrics in results:
+    for draw, summary in results:
         base = _base(draw)
-        summary = tracker_summary(metrics)
         for tracker in trackers:
             values = _tracker_metrics(summary.get(tracker), n_threats, missed_gospa)
             rows += [
