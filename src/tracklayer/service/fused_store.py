@@ -331,7 +331,7 @@ class FusedRecorder:
         while True:
             now = self._clock.now_ns()
             tick = (now // step + 1) * step
-            await asyncio.sleep((tick - now) * 1e-9)
+            await asyncio.sleep(self._clock.wall_s(tick - now))
             try:
                 await anyio.to_thread.run_sync(self.record_once, tick)
             except Exception:
