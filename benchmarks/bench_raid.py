@@ -11,12 +11,15 @@ alarms per sensor and frame, 1 Hz) is tracked by
   (``management.dominated_frames: 0``), the joint tracker as it was before the rule;
 - the ``fused`` picture: the owners' tracks fused track-to-track every second
   (:func:`tracklayer.fusion.timeline.fuse_timeline`);
-- on the smallest raid, tracklayer's joint tracker with JPDA (``association: jpda``), and
+- on the smallest raid, tracklayer's joint tracker with JPDA (``association: jpda``) and
+  with multi-frame assignment (``association: mfa``, N-scan pruning over two frames), and
   Stone Soup's trackers fed all detections (its components as in ``bench_tracking.py``:
-  EKF with a constant-velocity model, the same triangulation initiator and M-of-N), once
-  with ``GNNWith2DAssignment`` on the Mahalanobis distance and once with its ``JPDA``
+  EKF with a constant-velocity model, the same triangulation initiator and M-of-N), with
+  ``GNNWith2DAssignment`` on the Mahalanobis distance, with its ``JPDA``
   (``PDAHypothesiser`` with tracklayer's ``jpda`` clutter density and detection
-  probability; the weighted hypotheses reduced to one Gaussian), per sensor and frame.
+  probability; the weighted hypotheses reduced to one Gaussian), and with its multi-frame
+  assignment (``MFADataAssociator``, Xia et al. 2019, over the same ``PDAHypothesiser``;
+  each sensor's detections of a frame are one scan of its window), per sensor and frame.
 
 Every tracker is scored by the same metrics (GOSPA c = 10 km, p = 2 on confirmed and
 coasting tracks). GOSPA's parts (localisation, missed, false) are reported as the square
@@ -44,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracklayer.fusion.timeline import fuse_timeline
-from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.metrics.tracking import tracking_scores
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.run import detections_arrays, history_table, strip_truth
 from tracklayer.tracking.synthetic import make_raid
@@ -77,11 +80,24 @@ def _stonesoup(
     return table, cpu, int(det.time_s.size)
 
 
+def _has_ortools() -> bool:
+    """Stone Soup's multi-frame assignment solves its LP with OR-Tools, an optional
+    dependency (``pip install --no-deps ortools absl-py immutabledict``: OR-Tools pins an
+    older protobuf than the project's, and runs with the newer one)."""
+    try:
+        import ortools.linear_solver.pywraplp  # noqa: F401
+    except ImportError:
+        print("stonesoup mfa: not run, OR-Tools is not installed")
+        return False
+    return True
+
+
 def _rows(truth: pa.Table, tracks: pa.Table, detections: pa.Table) -> dict[str, dict[str, float]]:
-    metrics, gospa = tracking_metrics(truth, tracks, detections, SCORING)
+    metrics, trackers, gospa = tracking_scores(truth, tracks, detections, SCORING)
     out: dict[str, dict[str, float]] = {}
     for name in pc.unique(tracks["tracker"]).to_pylist():
         m = metrics.filter(pc.equal(metrics["tracker"], name))
+        per_tracker = trackers.filter(pc.equal(trackers["tracker"], name))
         g = gospa.filter(pc.equal(gospa["tracker"], name))
 
         def col(table: pa.Table, c: str) -> np.ndarray:
@@ -92,7 +108,7 @@ def _rows(truth: pa.Table, tracks: pa.Table, detections: pa.Table) -> dict[str, 
             "loc_km": float(np.sqrt(np.mean(col(g, "localisation")))) / 1e3,
             "missed_km": float(np.sqrt(np.mean(col(g, "missed")))) / 1e3,
             "false_km": float(np.sqrt(np.mean(col(g, "false")))) / 1e3,
-            "false_tracks": float(np.max(col(m, "false_tracks"))),
+            "false_tracks": float(np.max(col(per_tracker, "false_tracks"))),
             "rmse_m": float(np.nanmean(col(m, "rmse_pos_m"))),
             "id_switches": float(np.nansum(col(m, "id_switches"))),
         }
@@ -121,10 +137,12 @@ def one_raid(threats: int, sats: int, duration: float, seed: int, stonesoup: boo
     tables.append(t)
     cpu["joint, no dominance rule"] = c / n
     if stonesoup:
-        t, c, n = _track(det, "joint, jpda", TrackingConfig(association="jpda"), raid.epoch)
-        tables.append(t)
-        cpu["joint, jpda"] = c / n
-        for associator in ("gnn", "jpda"):
+        for association in ("jpda", "mfa"):
+            name = f"joint, {association}"
+            t, c, n = _track(det, name, TrackingConfig(association=association), raid.epoch)
+            tables.append(t)
+            cpu[name] = c / n
+        for associator in ("gnn", "jpda", "mfa") if _has_ortools() else ("gnn", "jpda"):
             t, c, n = _stonesoup(det, raid.epoch, associator)
             tables.append(t)
             cpu[f"stonesoup {associator}"] = c / n

@@ -61,25 +61,31 @@ def run_tracklayer(det: Detections, cfg: TrackingConfig) -> tuple[TrackHistory, 
 
 
 def _stonesoup_associator(kind: str, predictor: Any, updater: Any, cfg: TrackingConfig) -> Any:
-    """Stone Soup's GNN (2-D assignment on the Mahalanobis distance) or JPDA (its
+    """Stone Soup's GNN (2-D assignment on the Mahalanobis distance), JPDA (its
     ``PDAHypothesiser`` with the clutter density and detection probability of tracklayer's
-    ``jpda`` settings, the same gate)."""
+    ``jpda`` settings, the same gate), or multi-frame assignment (``MFADataAssociator``
+    over ``MFAHypothesiser`` on the same ``PDAHypothesiser``, Xia et al. 2019's multi-scan
+    assignment by dual decomposition; its window counts scans, here one sensor's
+    detections of a frame each, ``slide_window = mfa.scan_depth + 1``)."""
+    from stonesoup.dataassociator.mfa import MFADataAssociator
     from stonesoup.dataassociator.neighbour import GNNWith2DAssignment
     from stonesoup.dataassociator.probability import JPDA
     from stonesoup.hypothesiser.distance import DistanceHypothesiser
+    from stonesoup.hypothesiser.mfa import MFAHypothesiser
     from stonesoup.hypothesiser.probability import PDAHypothesiser
     from stonesoup.measures import Mahalanobis
 
-    if kind == "jpda":
-        return JPDA(
-            PDAHypothesiser(
-                predictor,
-                updater,
-                clutter_spatial_density=cfg.jpda.clutter_density_per_sr,
-                prob_detect=cfg.jpda.detection_probability,
-                prob_gate=cfg.gate_probability,
-            )
+    if kind in ("jpda", "mfa"):
+        pda = PDAHypothesiser(
+            predictor,
+            updater,
+            clutter_spatial_density=cfg.jpda.clutter_density_per_sr,
+            prob_detect=cfg.jpda.detection_probability,
+            prob_gate=cfg.gate_probability,
         )
+        if kind == "mfa":
+            return MFADataAssociator(MFAHypothesiser(pda), slide_window=cfg.mfa.scan_depth + 1)
+        return JPDA(pda)
     hyp = DistanceHypothesiser(
         predictor, updater, measure=Mahalanobis(),
         missed_distance=float(np.sqrt(chi2_quantile(cfg.gate_probability, 2))),
@@ -87,14 +93,47 @@ def _stonesoup_associator(kind: str, predictor: Any, updater: Any, cfg: Tracking
     return GNNWith2DAssignment(hyp)
 
 
-def _stonesoup_posterior(hyp: Any, updater: Any, time: datetime) -> tuple[Any, bool, list[Any]]:
-    """The track's new state from its hypothesis (GNN) or its weighted hypotheses (JPDA,
-    the Gaussian mixture reduced to one Gaussian), whether a detection updated it (JPDA:
-    one of weight above 1/2), and the detections it gated (never used to start tracks)."""
+def _stonesoup_mixture(hyp: Any, updater: Any) -> tuple[Any, bool, list[Any]]:
+    """MFA: the track's surviving components (each a tagged hypothesis of the window),
+    whether the detections' components weigh more than 1/2, and the detections gated."""
+    from stonesoup.types.mixture import GaussianMixture
+    from stonesoup.types.update import GaussianMixtureUpdate
+
+    components = [updater.update(h) if h else h.prediction for h in hyp]
+    total = sum(float(c.weight) for c in components) or 1.0
+    detected = sum(float(c.weight) for c, h in zip(components, hyp, strict=True) if h)
+    gated = [h.measurement for h in hyp if h]
+    state = GaussianMixtureUpdate(components=GaussianMixture(components), hypothesis=hyp)
+    return state, detected / total > 0.5, gated
+
+
+def _mean_covar(state: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A state's mean and covariance; a Gaussian mixture reduced to one Gaussian."""
+    from stonesoup.functions import gm_reduce_single
+    from stonesoup.types.array import StateVectors
+
+    if not hasattr(state, "components"):
+        return np.asarray(state.state_vector, float).ravel(), np.asarray(state.covar, float)
+    comps = state.components
+    weights = np.array([float(c.weight) for c in comps])
+    means = StateVectors([c.state_vector for c in comps])
+    mean, covar = gm_reduce_single(means, np.stack([c.covar for c in comps], axis=2), weights)
+    return np.asarray(mean, float).ravel(), np.asarray(covar, float)
+
+
+def _stonesoup_posterior(
+    hyp: Any, updater: Any, time: datetime, kind: str = "gnn"
+) -> tuple[Any, bool, list[Any]]:
+    """The track's new state from its hypothesis (GNN), its weighted hypotheses (JPDA,
+    the Gaussian mixture reduced to one Gaussian) or its window's components (MFA),
+    whether a detection updated it (JPDA, MFA: of weight above 1/2), and the detections it
+    gated (never used to start tracks)."""
     from stonesoup.functions import gm_reduce_single
     from stonesoup.types.array import StateVectors
     from stonesoup.types.update import GaussianStateUpdate
 
+    if kind == "mfa":
+        return _stonesoup_mixture(hyp, updater)
     if not hasattr(hyp, "single_hypotheses"):
         if hyp.measurement:
             return updater.update(hyp), True, [hyp.measurement]
@@ -115,10 +154,21 @@ def _stonesoup_posterior(hyp: Any, updater: Any, time: datetime) -> tuple[Any, b
     return GaussianStateUpdate(mean, covar, hyp, time), hit, gated
 
 
+def _stonesoup_prior(x: np.ndarray, p: np.ndarray, ts: datetime, kind: str) -> Any:
+    """A new track's state: one Gaussian, or (MFA) a mixture of one tagged component."""
+    from stonesoup.types.mixture import GaussianMixture
+    from stonesoup.types.state import GaussianState, TaggedWeightedGaussianState
+
+    if kind != "mfa":
+        return GaussianState(x.reshape(6, 1), p, timestamp=ts)
+    first = TaggedWeightedGaussianState(x.reshape(6, 1), p, timestamp=ts, weight=1.0, tag=[])
+    return GaussianMixture([first])
+
+
 def run_stonesoup(
     det: Detections, cfg: TrackingConfig, epoch: datetime, associator: str = "gnn"
 ) -> tuple[TrackHistory, float, float]:
-    """Track ``det`` with Stone Soup's components (``associator``: ``gnn`` or ``jpda``);
+    """Track ``det`` with Stone Soup's components (``associator``: ``gnn``, ``jpda``, ``mfa``);
     return the history, the wall time and the CPU time of this process (s)."""
     from stonesoup.models.measurement.nonlinear import CartesianToElevationBearing
     from stonesoup.models.transition.linear import (
@@ -127,7 +177,6 @@ def run_stonesoup(
     )
     from stonesoup.predictor.kalman import ExtendedKalmanPredictor
     from stonesoup.types.detection import Detection
-    from stonesoup.types.state import GaussianState
     from stonesoup.types.track import Track
     from stonesoup.updater.kalman import ExtendedKalmanUpdater
 
@@ -165,7 +214,7 @@ def run_stonesoup(
             ks = np.nonzero(sensors == s)[0]
             hyps = assoc.associate(set(tracks.values()), {dets[k] for k in ks}, ts)
             for track, h in hyps.items():
-                state, took, gated = _stonesoup_posterior(h, updater, ts)
+                state, took, gated = _stonesoup_posterior(h, updater, ts, associator)
                 track.append(state)
                 hit[track.tid] |= took
                 for m in gated:
@@ -188,15 +237,15 @@ def run_stonesoup(
             if (not inf[2] and inf[1] >= mgmt.confirm_n) or tf - last[tid] > mgmt.delete_after_s:
                 del tracks[tid]
                 continue
-            st = tr.state
-            rows.append((tid, tf, st.state_vector.ravel(), st.covar, inf[2]))
+            mean, covar = _mean_covar(tr.state)
+            rows.append((tid, tf, mean, covar, inf[2]))
         for r, c in zip(got.r, got.cov, strict=True):
             x = np.zeros(6)
             x[[0, 2, 4]] = r
             p = np.zeros((6, 6))
             p[np.ix_([0, 2, 4], [0, 2, 4])] = c
             p[[1, 3, 5], [1, 3, 5]] = cfg.initiation.velocity_sigma_mps**2
-            tr = Track([GaussianState(x.reshape(6, 1), p, timestamp=ts)])
+            tr = Track([_stonesoup_prior(x, p, ts, associator)])
             tr.tid = next_id
             tracks[next_id] = tr
             info[next_id] = [1, 1, 0]

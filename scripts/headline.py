@@ -41,9 +41,11 @@ def headline_markdown(run_dir: Path) -> str:
         lines += [f"| {g} | {a:g} km | {k1:.1f} % | {k2:.1f} % |" for g, a, k1, k2 in rows]
         lines.append("")
     metrics_path, truth_path = run_dir / "metrics.parquet", run_dir / "truth.parquet"
+    trackers_path = run_dir / "tracker_metrics.parquet"
     if metrics_path.is_file():
         metrics = pq.read_table(metrics_path)
-        lines += _tracking_lines(tracker_summary(metrics))
+        trackers = pq.read_table(trackers_path) if trackers_path.is_file() else None
+        lines += _tracking_lines(tracker_summary(metrics, trackers))
         if truth_path.is_file():
             lines += _custody_by_kind_lines(metrics, pq.read_table(truth_path))
     return "\n".join(lines).strip() + "\n"

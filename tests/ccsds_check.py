@@ -1,6 +1,7 @@
 """Every CCSDS file tracklayer's writers write during a test is validated by ccsds-ndm.
 
-The fixture wraps the atomic text writer as each CCSDS writer module bound it: a file
+:func:`ccsds_valid` checks a message held in memory (a TDM body a test posts). The fixture
+wraps the atomic text writer as each CCSDS writer module bound it: a file
 whose name ends in ``.oem``, ``.omm`` or ``.tdm``, or an XML TDM, is parsed by ccsds-ndm's
 object model of the CCSDS NDM schemas (which refuses a keyword, value or frame they do not
 list) as it is written, so a test writing an invalid file fails there.
@@ -23,6 +24,22 @@ _BINDINGS = (
     ("tracklayer.io.omm_kvn", "write_text_atomic"),
 )
 _SUFFIXES = {".oem", ".omm", ".tdm"}
+
+
+def ccsds_valid(text: str | bytes) -> bool:
+    """Validate one CCSDS message (KVN or XML) held in memory with ccsds-ndm.
+
+    Returns True once checked, False when ccsds-ndm is not installed (it is in the
+    ``test`` extra); raises ccsds-ndm's error on a keyword, value or frame the CCSDS
+    schemas do not list."""
+    import importlib
+
+    try:
+        ccsds_io = importlib.import_module("ccsds_ndm.ndm_io")
+    except ImportError:
+        return False
+    ccsds_io.NdmIo().from_string(text.decode() if isinstance(text, bytes) else text)
+    return True
 
 
 def _is_ccsds(target: Path, text: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import CliResult
@@ -47,15 +48,29 @@ def test_demo_runs_end_to_end_and_matches_the_readme(
         "detections.parquet",
         "tracks.parquet",
         "metrics.parquet",
+        "tracker_metrics.parquet",
         "gospa.parquet",
         "losses.parquet",
         "report.html",
     ):
         assert (out / name).is_file(), name
     assert "joint" in stdout
+    _assert_tidy_metrics(out)
     fresh = _headline_module().headline_markdown(out)
     readme = _readme_block()
     assert NUMBER.sub("#", fresh) == NUMBER.sub("#", readme), "headline layout changed: run "
     "`python scripts/headline.py` after `make demo`"
     for a, b in zip(NUMBER.findall(fresh), NUMBER.findall(readme), strict=True):
         assert float(a) == pytest.approx(float(b), rel=0.02, abs=0.2), (a, b)
+
+
+def _assert_tidy_metrics(out: Path) -> None:
+    """One row per threat and tracker in ``metrics``, with no per-tracker figure repeated on
+    it; those figures sit once per tracker in ``tracker_metrics``."""
+    metrics = pq.read_table(out / "metrics.parquet")
+    trackers = pq.read_table(out / "tracker_metrics.parquet")
+    keys = list(zip(metrics["object_id"].to_pylist(), metrics["tracker"].to_pylist(), strict=True))
+    assert len(keys) == len(set(keys))
+    assert not {"mean_gospa_m", "false_tracks"} & set(metrics.column_names)
+    names = trackers["tracker"].to_pylist()
+    assert len(names) == len(set(names)) and set(names) == {t for _, t in keys}

@@ -4,6 +4,7 @@ bad input names the file or the option and writes nothing."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from tests.conftest import SMALL_SCENARIO
 from tracklayer.io.omm import read_omm
 from tracklayer.io.parquet import read_table, write_table
 from tracklayer.io.stk import read_stk_ephemeris, utcg
+from tracklayer.io.stk_objects import FOLDER, read_stk_groups
 from tracklayer.io.tdm import read_tdm
 from tracklayer.io.tdm_xml import read_any_tdm
 from tracklayer.scenario import load_scenario
@@ -133,6 +135,29 @@ def test_every_format_reads_back(
     )
     sat = read_stk_ephemeris((out / "stk" / "satellites" / f"{catalog.sat_id[0]}.e").read_text())
     assert sat.time_ns.size == 21  # 600 s every 30 s
+    objects = sorted((out / "stk" / "satellites").glob("*.sa"))
+    assert len(objects) == 18
+    for path in objects:
+        vehicle = read_stk_groups(path.read_text(), path.name).group("Satellite")
+        ephemeris = (
+            path.parent / vehicle.group("VehiclePath").group("StkExternal").keywords["Filename"]
+        )
+        assert ephemeris.is_file() and ephemeris.stem == path.stem
+    first_sa = read_stk_groups((out / "stk" / "satellites" / f"{catalog.sat_id[0]}.sa").read_text())
+    interval = first_sa.group("Satellite").group("VehiclePath").group("Interval").keywords
+    assert (interval["StartTime"], interval["StopTime"]) == (
+        utcg(int(sat.time_ns[0])), utcg(int(sat.time_ns[-1]))
+    )  # fmt: skip
+    script = (out / "stk" / "scenario.connect").read_text().replace(FOLDER, str(out / "stk"))
+    commands = [line for line in script.splitlines() if line and not line.startswith("#")]
+    assert commands[:2] == [
+        "New / Scenario small_test_layer",
+        'SetAnalysisTimePeriod * "1 Jan 2030 00:00:00.000000" "1 Jan 2030 00:10:00.000000"',
+    ]
+    assert sum(c.startswith("Load / */Satellite ") for c in commands) == 18
+    assert sum(c.startswith("New / */Missile ") for c in commands) == 4  # 2 threats, 2 tracks
+    assert f"New / */Missile fused_{name}" in commands
+    assert all(Path(c.split('"')[1]).is_file() for c in commands if '"' in c and "/" in c[5:])
 
     layers = {p.stem: json.loads(p.read_text()) for p in (out / "geo").glob("*.geojson")}
     assert set(layers) == {"satellite_ground_tracks", "threat_ground_tracks", "impact_areas",
@@ -149,13 +174,17 @@ def test_every_format_reads_back(
         ET.fromstring(path.read_text())
 
 
-def test_one_format_and_errors(run_folder: Path, tmp_path: Path, run_cli: CliRun) -> None:
-    """``--format`` picks formats; a missing run folder, a missing table and an unknown
-    format exit 2 with a message naming it, and leave no output behind."""
+def test_one_format_and_errors(
+    run_folder: Path, tmp_path: Path, run_cli: CliRun, ccsds_validated: list[Path]
+) -> None:
+    """``--format`` picks formats (its OMM files pass ccsds-ndm); a missing run folder, a
+    missing table and an unknown format exit 2 with a message naming it, and leave no
+    output behind."""
     out = tmp_path / "one"
     code, _, stderr = run_cli("export", str(run_folder), "-o", str(out), "-f", "omm")
     assert code == 0, stderr
     assert {p.parent.name for p in out.rglob("*") if p.is_file()} == {"omm"}
+    assert len(ccsds_validated) == 18 or importlib.util.find_spec("ccsds_ndm") is None
     bad = tmp_path / "bad"
     code, _, stderr = run_cli("export", str(tmp_path / "nowhere"), "-o", str(bad))
     assert code == 2 and "nowhere: no such run folder" in stderr

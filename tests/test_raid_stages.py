@@ -69,6 +69,21 @@ def test_keys_follow_the_sections_each_stage_reads(
     assert seed["truth"] != base["truth"] and seed["doubled"] != base["doubled"]
 
 
+def test_keys_follow_the_code(
+    monkeypatch: pytest.MonkeyPatch, threats: Scenario, tmp_path: Path
+) -> None:
+    """A stage cached by other code (another digest of the package's files) is recomputed,
+    not served; the digest reads the package's files and is the same on each call."""
+    assert raid.code_digest() == raid.code_digest()
+    assert len(raid.code_digest()) == 16
+    monkeypatch.setattr(raid, "STAGES", (FLY, DOUBLE))
+    run_stages(threats, RAID, StageCache(tmp_path))
+    monkeypatch.setattr(raid, "code_digest", lambda: "0" * 16)
+    cache = StageCache(tmp_path)
+    run_stages(threats, RAID, cache)
+    assert cache.hits == []
+
+
 def test_a_stage_listed_above_replaces_one_writing_the_same_tables(
     monkeypatch: pytest.MonkeyPatch, threats: Scenario
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_vocabulary import _metrics
+from tests.test_vocabulary import _metrics, _tracker_scores
 from tracklayer.stages.scoring import TRACKER_METRICS_SCHEMA, tracker_metrics_table
 from tracklayer.vocabulary import FUSED, JOINT
 
@@ -14,7 +14,7 @@ def test_one_row_per_tracker_with_the_summary_figures() -> None:
     3 and tracked 2, first track (45 + 50)/2 = 47.5 s, custody (0.8 + 0.6 + 0)/3 =
     0.4667, RMSE (900 + 1100)/2 = 1000 m, 1 identity switch, GOSPA 5000 m, 2 false tracks;
     the fused picture's detections do not apply (null), its tracks do (3 of 3)."""
-    table = tracker_metrics_table(_metrics())
+    table = tracker_metrics_table(_metrics(), _tracker_scores())
     assert table.schema == TRACKER_METRICS_SCHEMA
     rows = {r["tracker"]: r for r in table.to_pylist()}
     assert list(rows) == ["JPN", "USA", JOINT, FUSED]

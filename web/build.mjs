@@ -3,7 +3,7 @@
 // No bundler: the page is plain scripts. Cesium's prebuilt IIFE build (Cesium.js, Workers,
 // Assets with the Natural Earth II imagery, Widgets, ThirdParty wasm) is copied under
 // static/cesium/, milsymbol's UMD build (military symbols for tracks) as milsymbol.js, and
-// our index.html, app.js, scene.js, basemap.js and style.css beside them. basemap.json is
+// our index.html, app.js, scene.js, symbols.js, basemap.js and style.css beside them. basemap.json is
 // made here: the coastlines and the land borders of Natural Earth's 1:110m countries
 // (public domain, from the world-atlas package's TopoJSON), as a GeoJSON FeatureCollection
 // of two MultiLineStrings in degrees. The new folder is assembled next to the old one and
@@ -22,7 +22,7 @@ const outArg = process.argv.indexOf("--out");
 const out = resolve(outArg > 0 ? process.argv[outArg + 1] : join(here, "..", "src", "tracklayer", "service", "static"));
 const cesiumBuild = join(here, "node_modules", "cesium", "Build", "Cesium");
 const CESIUM_PARTS = ["Cesium.js", "Workers", "Assets", "Widgets", "ThirdParty"];
-const PAGE_FILES = ["index.html", "app.js", "scene.js", "basemap.js", "style.css"];
+const PAGE_FILES = ["index.html", "app.js", "scene.js", "symbols.js", "basemap.js", "style.css"];
 const MILSYMBOL = join(here, "node_modules", "milsymbol", "dist", "milsymbol.js");
 const COUNTRIES = join(here, "node_modules", "world-atlas", "countries-110m.json");
 

@@ -220,7 +220,7 @@ def _run(scn: Scenario, out: Path, cache: bool) -> None:
     with staged_output(out) as stage, stage_display(err_console) as say:
         written, raid = write_run(scn, stage, out / ".cache" if cache else None, say)
     if raid is not None:
-        console.print(metrics_summary_rich(raid.metrics))
+        console.print(metrics_summary_rich(raid.metrics, raid.tracker_metrics))
         _warn_cut_off(scn, raid.truth)
     _report_written(out, written)
 

@@ -173,14 +173,15 @@ _TRACKING_COLUMNS = (
 )
 
 
-def metrics_summary_rich(metrics: pa.Table) -> Table:
+def metrics_summary_rich(metrics: pa.Table, tracker_metrics: pa.Table) -> Table:
     """Per tracker: mean time to first detection and first track, custody, errors, GOSPA
-    (the figures of :func:`tracklayer.vocabulary.tracker_summary`)."""
+    (the figures of :func:`tracklayer.vocabulary.tracker_summary` of the ``metrics``, per
+    threat and tracker, and ``tracker_metrics``, per tracker, tables)."""
     table = Table(title="Tracking, each owner alone versus joint (means over threats)")
     table.add_column("tracker")
     for heading, _, _ in _TRACKING_COLUMNS:
         table.add_column(heading, justify="right")
-    for tracker, figures in tracker_summary(metrics).items():
+    for tracker, figures in tracker_summary(metrics, tracker_metrics).items():
         cells = []
         for heading, name, scale in _TRACKING_COLUMNS:
             value = figures[name]

@@ -171,7 +171,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(  # with a network, the trackers run at their nodes on what arrived there
         "network", "network", RAID, (*_SPAN, "space", "tracking", "network"), ("detections",),
-        ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations"),
+        ("tracks", "links", "link_ends", "deliveries", "latency", "node_tracks", "innovations"),
         lambda i: network.network_tables(
             i.scenario, i.tables["detections"], i.catalog, states_outage=i.outage
         ),
@@ -217,9 +217,24 @@ STAGES: tuple[Stage, ...] = (
 )  # fmt: skip
 
 
+@functools.cache
+def code_digest() -> str:
+    """A hash of the package's own files (its code and model data, not the built web page):
+    a cached stage computed by other code is never served (16 hex digits)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if not path.is_file() or "__pycache__" in rel or rel.startswith("service/static/"):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def stage_key(*parts: Any) -> str:
-    """A content hash of JSON-able parts and the package version (16 hex digits)."""
-    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    """A content hash of JSON-able parts, the package version and its code
+    (:func:`code_digest`), 16 hex digits."""
+    text = json.dumps([__version__, code_digest(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -313,6 +328,11 @@ class StageRun:
     def metrics(self) -> pa.Table:
         """The ``metrics`` table (per threat and tracker)."""
         return self.tables["metrics"]
+
+    @property
+    def tracker_metrics(self) -> pa.Table:
+        """The ``tracker_metrics`` table (per tracker)."""
+        return self.tables["tracker_metrics"]
 
     @property
     def gospa(self) -> pa.Table:

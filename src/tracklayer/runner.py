@@ -74,7 +74,8 @@ def write_run(
         elif scenario.losses is not None:
             draws = _start_losses(background, scenario, catalog, cache, plain, None)
         if draws is not None:
-            plain = PlainRun(plain.coverage_summary, None if raid is None else raid.metrics)
+            if raid is not None:
+                plain = PlainRun(plain.coverage_summary, raid.metrics, raid.tracker_metrics)
             files += _write_losses(scenario, catalog, draws, plain, cache, out_dir, say)
         if scene is None:
             scene = background.submit(_write_scene, scenario, catalog, raid, out_dir)
@@ -163,9 +164,7 @@ def _write_losses(
     config = scenario.losses
     assert config is not None
     say("losses")  # the draws ran beside the raid; this waits for the last of them
-    losses = losses_table(
-        scenario, catalog, draws.result(), plain_metrics=plain.metrics, cache=cache
-    )
+    losses = losses_table(scenario, catalog, draws.result(), plain=plain, cache=cache)
     files = [
         write_table(losses, out_dir / "losses.parquet"),
         write_table(losses_summary(losses), out_dir / "losses_summary.parquet"),
@@ -202,11 +201,11 @@ def _write_scene(
     network, its ground stations and links."""
     from tracklayer.io.czml import write_czml
     from tracklayer.io.scene import scene_czml, scene_seconds
-    from tracklayer.sensors.footprint import satellite_footprints_m
+    from tracklayer.sensors.footprint import satellite_footprints_m, satellite_limb_rings
 
     satellites = satellites_table(catalog, scenario.epoch)
     seconds = scene_seconds(scenario.duration_s, satellites, SCENE_STEP_S)
-    footprints = satellite_footprints_m(
+    sensing = (
         scenario.sensors,
         satellites["sat_id"].to_pylist(),
         satellites["sensor"].to_pylist(),
@@ -220,7 +219,8 @@ def _write_scene(
         detections=None if raid is None else raid.detections,
         epoch=scenario.epoch,
         name=scenario.name,
-        footprint_m=footprints,
+        footprint_m=satellite_footprints_m(*sensing),
+        limb_rings=satellite_limb_rings(*sensing),
         region_deg=None if raid is not None else _coverage_box_deg(scenario),
     )
     links = None if raid is None else raid.tables.get("links")

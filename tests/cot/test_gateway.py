@@ -57,7 +57,10 @@ def test_gateway_subscribes_again_after_the_service_restarts(tmp_path: Path) -> 
     engine.dispose()
     port = free_port()
     server = f"http://127.0.0.1:{port}"
-    proc = start_server(url, port)
+    # A track stays in the picture 10 min without an update (60 s by default): a restart
+    # on a loaded machine can take longer than a minute, and U1 must outlive it.
+    serve_args = ("--max-track-age-s", "600")
+    proc = start_server(url, port, extra_args=serve_args)
     tak = Listener()
     command = [sys.executable, "-m", "tracklayer", "cot", "--server", server]
     gateway = subprocess.Popen(
@@ -72,7 +75,7 @@ def test_gateway_subscribes_again_after_the_service_restarts(tmp_path: Path) -> 
         assert wait_for(lambda: u1 in tak.uids(), 90.0), tak.data[-1000:]
         stop_server(proc)
         time.sleep(1.0)
-        proc = start_server(url, port)
+        proc = start_server(url, port, extra_args=serve_args)
         # The new subscription's picture re-sends U1; a new message arrives as usual.
         assert wait_for(lambda: tak.uids().count(u1) >= 2, 120.0), tak.uids()
         post(server, tokens["USA"], "u2", "all", [glide_state("USA", "U2", 31.0, 131.0)])

@@ -6,9 +6,12 @@ to that server receives the events. JPN's picture holds USA's tracks released to
 own, and the system tracks fused from them; a USA track released to KOR only must never
 reach JPN's TAK server.
 
-CoT XML only: FreeTAKServer's TCP CoT port takes XML; TAK protocol version 1 on a stream
-needs the server's protocol negotiation first (the protobuf encoding is checked by a round
-trip through takproto in test_events.py).
+FreeTAKServer 2.2.1's TCP CoT port speaks CoT XML only: it never offers TAK protocol
+version 1 (no ``t-x-takp-v`` event), and it decodes what a client sends as UTF-8 and parses
+it as XML, so a protobuf frame sent without negotiation costs the client its connection.
+The gateway run with ``--protobuf`` therefore waits for an offer that does not come and
+keeps sending XML, which the TAK client receives; the negotiation itself, up to protobuf
+frames, is tested against a server that offers it in test_takprotocol.py.
 """
 
 from __future__ import annotations
@@ -83,8 +86,9 @@ def post(server: str, token: str, mid: str, release: Any, states: list[dict[str,
     assert r.status_code == 201, r.text
 
 
+@pytest.mark.parametrize("protocol", ["--xml", "--protobuf"])
 def test_gateway_events_reach_a_tak_client_through_freetakserver(
-    tak_port: int, picture_service: tuple[str, dict[str, str]]
+    tak_port: int, picture_service: tuple[str, dict[str, str]], protocol: str
 ) -> None:
     server, tokens = picture_service
     post(server, tokens["USA"], "u1", ["JPN"], [glide_state("USA", "U1", 30.0, 130.0)])
@@ -93,7 +97,7 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
     client = TakClient(tak_port)
     command = [sys.executable, "-m", "tracklayer", "cot", "--server", server]
     gateway = subprocess.Popen(
-        [*command, "--tak", f"tcp://127.0.0.1:{tak_port}", "--stale-s", "120"],
+        [*command, "--tak", f"tcp://127.0.0.1:{tak_port}", "--stale-s", "120", protocol],
         env={**os.environ, "TRACKLAYER_TOKEN": tokens["JPN"]},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -121,6 +125,9 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
     }, out
     assert not any("SECRET" in (e.get("uid") or "") for e in events)
     assert b"SECRET" not in client.data
+    # FreeTAKServer offers no TAK protocol version: XML throughout, said so.
+    assert "TAK protocol: CoT XML (the server offered no TAK protocol version)" in out, out
+    assert b"\xbf" not in client.data
     assert {e.get("type") for e in ours} == {"a-h-A-W-M-S-S"}
     assert {e.get("access") for e in ours} == {"REL TO JPN"}
     u1 = next(e for e in ours if e.get("uid") == "tracklayer.JPN.USA.U1")
@@ -129,3 +136,36 @@ def test_gateway_events_reach_a_tak_client_through_freetakserver(
     assert float(point.get("lat", "nan")) == pytest.approx(30.0, abs=1e-6)
     assert float(point.get("lon", "nan")) == pytest.approx(130.0, abs=1e-6)
     assert float(point.get("hae", "nan")) == pytest.approx(30_000.0, abs=0.1)
+
+
+def test_freetakserver_drops_a_client_that_sends_protobuf_unasked(tak_port: int) -> None:
+    """Why the gateway never sends protobuf to a server that has not offered it: a TAK
+    protocol version 1 frame on FreeTAKServer's CoT port makes the server announce the
+    sender's disconnection (``t-x-d-d``) to the other clients and relay nothing more of
+    what it sends, XML included."""
+    import socket
+    from datetime import UTC, datetime
+
+    from tracklayer.cot.events import presence_event, to_protobuf, track_events
+
+    watcher = TakClient(tak_port, "WATCH-2")
+    sender = socket.create_connection(("127.0.0.1", tak_port), timeout=5.0)
+    try:
+        sender.sendall(presence_event("JPN", datetime.now(UTC)))
+        time.sleep(2.0)
+        records = [glide_state("USA", f"PB{i}", 30.0, 130.0 + i) for i in range(2)]
+        first, second = track_events(records, "JPN", 120.0)
+        sender.sendall(to_protobuf(first))
+        time.sleep(3.0)
+        sender.sendall(second)
+
+        def types() -> list[str]:
+            return [ET.fromstring(e).get("type", "") for e in watcher.events()]
+
+        assert wait_for(lambda: "t-x-d-d" in types(), 30.0), watcher.data[-2000:]
+        time.sleep(3.0)
+        uids = {ET.fromstring(e).get("uid", "") for e in watcher.events()}
+        assert not any(uid.startswith("tracklayer.JPN.USA.PB") for uid in uids), uids
+    finally:
+        sender.close()
+        watcher.close()

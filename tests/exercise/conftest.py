@@ -76,9 +76,11 @@ def export(server: str, token: str) -> pa.Table:
 
 
 @contextmanager
-def running_service(*codes: str) -> Iterator[tuple[str, dict[str, str]]]:
+def running_service(
+    *codes: str, serve_args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, dict[str, str]]]:
     """A real service (uvicorn subprocess, SQLite) with these partners:
-    ``(root URL, {code: token})``."""
+    ``(root URL, {code: token})``; ``serve_args`` are added to ``serve``'s options."""
     from tracklayer.service.auth import add_partner
     from tracklayer.service.db import make_engine, migrate
 
@@ -88,7 +90,7 @@ def running_service(*codes: str) -> Iterator[tuple[str, dict[str, str]]]:
     migrate(engine)
     tokens = {code: add_partner(engine, code) for code in codes}
     engine.dispose()
-    proc = start_server(url, port := free_port(), timeout_s=120.0)
+    proc = start_server(url, port := free_port(), timeout_s=120.0, extra_args=serve_args)
     try:
         yield f"http://127.0.0.1:{port}", tokens
     finally:

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from tests.ccsds_check import ccsds_valid
 from tracklayer.client import detection_records, stream_updates
 from tracklayer.exercise.detections import detection_releases, plan_detection_messages
 from tracklayer.exercise.plan import plan_messages
@@ -236,6 +237,8 @@ def test_tdm_messages_are_one_per_sensor_frame() -> None:
     ]
     text, params = tdm_post(split[0])
     assert "PARTICIPANT_1 = S1" in text and "ANGLE_TYPE = RADEC" in text
+    for tdm in split:
+        assert ccsds_valid(tdm_post(tdm)[0])  # each TDM the exercise posts is valid TDM 2.0
     assert (params["sensor_x_m"], params["releasable_to"], params["sigma_rad"]) == (
         7.0e6,
         "all",
@@ -276,6 +279,7 @@ def test_detections_sent_as_tdm_are_read_back(
     split = [m for m in plan if m.rows["sensor_kind"][0].as_py() == "radar"]
     assert len(split) == 1  # the radar frame alone: it has ranges, the others not
     plan = [*[m for m in plan if m not in split], *split]
+    assert all(ccsds_valid(tdm_post(m)[0]) for m in plan)  # valid TDM 2.0 (AZEL and RADEC)
     counts = replay(plan, server, tokens, speed=None)
     assert (counts.acknowledged, counts.detections) == (len(plan), 3)
     seen = visible_detections(server, tokens["JPN"])

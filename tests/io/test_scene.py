@@ -28,6 +28,12 @@ from tracklayer.io.scene_layers import (
     raid_window,
     region_of,
 )
+from tracklayer.io.scene_sensing import (
+    FALSE_ALARM_LEGEND,
+    FALSE_ALARM_REACH_M,
+    REGARD_LEGEND,
+    line_of_sight_ends,
+)
 
 EPOCH = datetime(2027, 3, 1, tzinfo=UTC)
 EPOCH_NS = int(EPOCH.timestamp()) * 10**9
@@ -93,10 +99,14 @@ def _tables() -> dict[str, pa.Table]:
             "sensor_id": ["S1", "S1", "S1", "S2"],
             "owner": ["USA", "USA", "USA", "JPN"],
             "time": pa.array(EPOCH_NS + dt * S, TS),
-            "sensor_x": np.zeros(4),
+            "sensor_x": [0.0, 0.0, 0.0, -7.0e6],
             "sensor_y": np.zeros(4),
             "sensor_z": np.zeros(4),
+            "los_x": np.ones(4),
+            "los_y": np.zeros(4),
+            "los_z": np.zeros(4),
             "truth_id": pa.array(["B1", "B1", "B1", None]),
+            "background": ["space", "space", "space", "earth"],
         }
     )
     return {
@@ -109,7 +119,9 @@ def _tables() -> dict[str, pa.Table]:
 
 
 def _by_id() -> dict[str, dict]:
-    doc = scene_czml(**_tables(), epoch=EPOCH, footprint_m={"S1": 3.0e6})
+    doc = scene_czml(
+        **_tables(), epoch=EPOCH, footprint_m={"S1": 3.0e6}, limb_rings={"S1": (2.5e6, 1.9e5)}
+    )
     return {p["id"]: p for p in doc}
 
 
@@ -137,6 +149,8 @@ def test_every_object_has_a_kind_a_legend_and_its_samples() -> None:
     kind once; the joint track is kind ``joint``."""
     by_id = _by_id()
     assert sorted(k for k in by_id if "/" in k and not k.startswith("sight/")) == [
+        "false_alarms/S2",
+        "regard/S1",
         "satellite/S1",
         "satellite/S2",
         "track/joint/J1",
@@ -153,7 +167,10 @@ def test_every_object_has_a_kind_a_legend_and_its_samples() -> None:
     legends = {
         p["properties"]["legend"] for p in by_id.values() if "legend" in p.get("properties", {})
     }
-    assert legends == {"USA satellites", "JPN satellites", TRUTH_LEGEND, JOINT_LEGEND, SIGHT_LEGEND}
+    assert legends == {
+        "USA satellites", "JPN satellites", TRUTH_LEGEND, JOINT_LEGEND, SIGHT_LEGEND,
+        FALSE_ALARM_LEGEND, REGARD_LEGEND,
+    }  # fmt: skip
 
 
 def test_track_error_against_truth_and_three_sigma_size() -> None:
@@ -195,7 +212,7 @@ def test_threat_phase_over_time() -> None:
 def test_sight_lines_follow_detections() -> None:
     """S1 saw B1 at 110, 112 and 150 s: two intervals (the 38 s gap splits them), each held
     SIGHT_HOLD_S; the line joins the satellite's and the threat's positions by reference.
-    The false alarm (no truth) draws nothing."""
+    The false alarm (no truth) draws no threat sight line (it has its own packet)."""
     by_id = _by_id()
     sight = by_id["sight/S1/B1"]
     hold = int(SIGHT_HOLD_S)
@@ -285,3 +302,56 @@ def test_box_of_degrees_wraps_longitudes() -> None:
     assert box_of_degrees([10.0, 20.0], [100.0, 120.0]) == (100.0, 10.0, 120.0, 20.0)
     assert box_of_degrees([0.0, 5.0], [170.0, 190.0]) == (170.0, 0.0, 190.0, 5.0)
     assert box_of_degrees([0.0, 5.0], [170.0, -170.0], 1.0) == (169.0, -1.0, 191.0, 6.0)
+
+
+def test_false_alarms_draw_their_lines_of_sight() -> None:
+    """S2's false alarm at 160 s, looking from (-7,000 km, 0, 0) towards the centre, ends on
+    the ellipsoid at the equator, x = -a (WGS84 a = 6,378,137 m; 1 m); held SIGHT_HOLD_S,
+    dashed, with what lay behind it."""
+    packet = _by_id()["false_alarms/S2"]
+    at = lambda s: iso_utc(EPOCH_NS + s * S)  # noqa: E731
+    interval = f"{at(160)}/{at(160 + int(SIGHT_HOLD_S))}"
+    assert packet["availability"] == [interval]
+    (positions,) = packet["polyline"]["positions"]
+    assert positions["interval"] == interval
+    np.testing.assert_allclose(positions["cartesian"], [-7.0e6, 0, 0, -6378137.0, 0, 0], atol=1.0)
+    assert "polylineDash" in packet["polyline"]["material"]
+    assert packet["properties"]["kind"] == "false_alarm"
+    assert packet["properties"]["background"] == [{"interval": interval, "string": "earth"}]
+
+
+def test_line_of_sight_ends_on_the_earth_at_its_limb_or_in_space() -> None:
+    """References: a ray from (2a, 0, 0) tilted 10 deg from nadir meets the sphere of the
+    equatorial plane where |s + t u| = a (nearer root; the equator is a circle of radius a
+    on the ellipsoid); a ray from (0, 0, 2a) tilted 40 deg passes the Earth (the disc's edge
+    is at 30 deg) and ends at its closest approach, 2a sin 40 deg from the centre; a ray
+    looking up ends FALSE_ALARM_REACH_M out. Tolerance 1 m."""
+    a = 6378137.0
+    eta = np.radians(10.0)
+    u1 = np.array([-np.cos(eta), np.sin(eta), 0.0])
+    s1 = np.array([2 * a, 0.0, 0.0])
+    b = float(s1 @ u1)
+    t1 = -b - np.sqrt(b * b - (4 * a * a - a * a))
+    tilt = np.radians(40.0)
+    u2 = np.array([np.sin(tilt), 0.0, -np.cos(tilt)])
+    s2 = np.array([0.0, 0.0, 2 * a])
+    ends = line_of_sight_ends(np.stack([s1, s2, s1]), np.stack([u1, u2, np.array([1.0, 0.0, 0.0])]))
+    np.testing.assert_allclose(ends[0], s1 + t1 * u1, atol=1.0)
+    assert np.linalg.norm(ends[1]) == pytest.approx(2 * a * np.sin(tilt), abs=1.0)
+    assert float(ends[1] @ u2) == pytest.approx(0.0, abs=1.0)
+    np.testing.assert_allclose(ends[2], s1 + FALSE_ALARM_REACH_M * np.array([1.0, 0, 0]), atol=1.0)
+
+
+def test_field_of_regard_above_the_limb_rides_with_its_satellite() -> None:
+    """A satellite given a ring gets a ``regard`` packet at the satellite's position (a
+    reference), an outlined ellipse of the ring's radius at its height, in its colour."""
+    by_id = _by_id()
+    ring = by_id["regard/S1"]
+    assert ring["position"] == {"reference": "satellite/S1#position"}
+    ellipse = ring["ellipse"]
+    assert ellipse["semiMajorAxis"] == ellipse["semiMinorAxis"] == 2.5e6
+    assert ellipse["height"] == 1.9e5 and ellipse["outline"] and not ellipse["fill"]
+    assert (
+        ellipse["outlineColor"]["rgba"][:3] == by_id["satellite/S1"]["point"]["color"]["rgba"][:3]
+    )
+    assert ring["properties"]["kind"] == "regard" and "regard/S2" not in by_id

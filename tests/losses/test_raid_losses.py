@@ -85,13 +85,15 @@ def _missed_gospa(truth: pa.Table, c: float, p: float) -> float:
 def test_no_loss_reproduces_the_plain_raid(random_raid: pa.Table, truth: pa.Table) -> None:
     """k = 0 rows are the plain run's metrics, aggregated over threats, exactly."""
     scn = _raid_scenario({"counts": [0]})
-    plain = run_raid(scn, truth=truth, detections=pipeline.detections(scn, truth)).metrics
+    raid = run_raid(scn, truth=truth, detections=pipeline.detections(scn, truth))
+    plain, per_tracker = raid.metrics, raid.tracker_metrics
     assert random_raid.schema == LOSSES_SCHEMA
     for tracker in TRACKERS:
         rows = plain.filter(pc.equal(plain["tracker"], tracker))
         first = np.array(rows["first_track_s"].to_pylist(), dtype=float)
         custody = np.array(rows["custody_fraction"].to_pylist(), dtype=float)
-        gospa = rows["mean_gospa_m"].to_pylist()[0]
+        mine = per_tracker.filter(pc.equal(per_tracker["tracker"], tracker))
+        gospa = mine["mean_gospa_m"].to_pylist()[0]
         got = {
             m: _value(random_raid, source="raid", k=0, group=tracker, metric=m)
             for m in ("first_track_s", "custody_fraction", "tracked_fraction", "mean_gospa_m")
@@ -189,10 +191,11 @@ def test_plain_tables_given_give_the_same_table(truth: pa.Table, random_raid: pa
     scn = _raid_scenario({"counts": [0, 8, 48], "draws": 2, "max_raid_draws": 1})
     catalog = space_segment(scn)
     plain_coverage = coverage(scn, catalog).summary_table()
-    plain_metrics = run_raid(scn, truth=truth, catalog=catalog).metrics
+    raid = run_raid(scn, truth=truth, catalog=catalog)
+    plain = PlainRun(plain_coverage, raid.metrics, raid.tracker_metrics)
     draws = loss_draws(scn, catalog, truth=truth, plain_coverage=plain_coverage)
     assert [m is None for d, m in draws.raid] == [d.k == 0 for d, _ in draws.raid]
-    table = losses_table(scn, catalog, draws, plain_metrics=plain_metrics)
+    table = losses_table(scn, catalog, draws, plain=plain)
     assert table.equals(random_raid)
-    given = run_losses(scn, truth=truth, plain=PlainRun(plain_coverage, plain_metrics))
+    given = run_losses(scn, truth=truth, plain=plain)
     assert given.equals(random_raid)

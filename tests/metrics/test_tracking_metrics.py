@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from tracklayer.frames import utc_timestamps
-from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.metrics.tracking import tracking_metrics, tracking_scores
 from tracklayer.tracking.config import TrackingConfig
 
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_metrics_of_a_hand_made_case() -> None:
     cfg = TrackingConfig(
         scoring={"cue_position_m": 100.0, "cue_velocity_mps": 1.0, "gospa_c_m": 10e3}
     )
-    metrics, gospa = tracking_metrics(_truth(), _tracks(), None, cfg)
+    metrics, trackers, gospa = tracking_scores(_truth(), _tracks(), None, cfg)
     rows = {r["object_id"]: r for r in metrics.to_pylist()}
     a, b = rows["A"], rows["B"]
     assert a["custody_fraction"] == pytest.approx(9 / 11)
@@ -80,7 +80,11 @@ def test_metrics_of_a_hand_made_case() -> None:
     assert a["id_switches"] == 2
     assert a["cue_time_s"] == pytest.approx(6.0)
     assert b["custody_fraction"] == 0.0 and b["first_track_s"] is None
-    assert a["false_tracks"] == 1
+    assert trackers.to_pylist() == [
+        {"tracker": "joint", "mean_gospa_m": pytest.approx(gospa["gospa_m"].to_numpy().mean()),
+         "false_tracks": 1}
+    ]  # fmt: skip
+    assert (metrics, gospa) == tracking_metrics(_truth(), _tracks(), None, cfg)
     g0 = gospa.to_pylist()[0]
     assert g0["gospa_m"] == pytest.approx(np.sqrt(3 * 10e3**2 / 2))
     assert g0["n_truth"] == 2 and g0["n_tracks"] == 1

@@ -83,26 +83,34 @@ def test_queueing_on_a_fixed_chain_is_the_md1_wait_of_each_links_load(rate: floa
     assert np.all(np.isfinite(saturated.routes.delay_s[0, :, 0]))
 
 
-def test_a_burst_on_a_fixed_chain_queues_as_its_bursts_not_the_runs_mean() -> None:
+@pytest.mark.parametrize("simultaneous", [False, True])
+def test_a_burst_on_a_fixed_chain_queues_as_its_bursts_not_the_runs_mean(
+    simultaneous: bool,
+) -> None:
     """Analytic: each satellite sends one frame of 20 reports at every step of a 10 s
     burst and nothing else in a 200 s run. Within the burst, satellite j's crosslink
-    carries 4 - j independent burst streams (1 per second each, 20 reports): the M^X/D/1
+    carries the reports of m = 4 - j satellites, 1 frame per second each: the M^X/D/1
     wait ``lambda E[X^2] s^2 / (2 (1 - rho)) + s (E[X^2]/E[X] - 1) / 2`` with
-    ``lambda E[X] = 20 m``, ``lambda E[X^2] = 400 m`` for m streams; outside it, none.
-    The mean over the run (1 report/s) would queue for microseconds only."""
+    ``lambda E[X] = 20 m``, and ``lambda E[X^2] = 400 m`` when the satellites' frames come
+    at instants of their own (m independent streams) or ``(20 m)^2`` when they come at
+    the same instants (one superposed burst of 20 m per second, as in a raid seen by all
+    at once); outside the burst, none. The mean over the run (1 report/s) would queue
+    for microseconds only."""
     h, spacing, t = 1000 * KM, 10.0, 200
     seconds = np.arange(float(t))
     space = space_states(_equator_chain(4, spacing, h, t), seconds, ["USA"])
     burst_steps = np.arange(100, 110)
     sat, step = np.meshgrid(np.arange(4), burst_steps, indexing="ij")
+    frame = step.ravel() if simultaneous else None
     load = ReportLoad.from_bursts(
-        sat.ravel(), step.ravel(), np.full(sat.size, 20.0), 4, seconds, window_s=1.0
+        sat.ravel(), step.ravel(), np.full(sat.size, 20.0), 4, seconds, 1.0, frame
     )
     quiet = build_network(_chain_config(), space)
     busy = build_network(_chain_config(), space, load=load)
 
-    def wait(streams: int, service_s: float) -> float:
-        rate, square = 20.0 * streams, 400.0 * streams
+    def wait(m: int, service_s: float) -> float:
+        rate = 20.0 * m
+        square = rate**2 if simultaneous else 400.0 * m
         rho = rate * service_s
         return square * service_s**2 / (2 * (1 - rho)) + service_s * (square / rate - 1) / 2
 

@@ -4,12 +4,15 @@ release to it, under the picture service's rule (:mod:`tracklayer.fusion.releasa
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from tracklayer.exercise.detections import detection_releases
+from tracklayer.exercise.plan import releases
 from tracklayer.fusion.releasability import Release
 from tracklayer.network.delivery import deliver, seconds_since
 from tracklayer.network.layer import Network, build_network
@@ -125,3 +128,44 @@ def test_only_released_tracks_reach_a_node(seed: int) -> None:
                 o == receiver or (o, receiver) in allowed
             )
             assert sharing_release(config, o, "tracks").owner == o
+
+
+def test_the_combined_node_releases_to_every_partner_but_sends_only_to_itself() -> None:
+    """The one reading of ``joint``: KOR's tracks sent to the C2 node only are released to
+    every partner (the combined picture is everyone's), reach the C2 node, and reach no
+    other nation's national node (no arrangement sends them there); JPN's tracks sent to
+    USA alone are released to USA alone and reach neither KOR nor the C2 node."""
+    config = _config(
+        [{"from": "KOR", "to": "joint", "what": ["tracks"], "delay_s": 0.1},
+         {"from": "JPN", "to": "USA", "what": ["tracks"], "delay_s": 0.1}]
+    )  # fmt: skip
+    kor = sharing_release(config, "KOR", "tracks")
+    assert kor == Release.of_sharing("KOR", ["joint"]) and kor.everyone
+    assert kor.releasable_to == "all"
+    assert [may_receive(config, "KOR", "tracks", r) for r in RECEIVERS] == [
+        False, False, True, True  # USA, JPN: not sent; KOR: its own; the C2 node
+    ]  # fmt: skip
+    jpn = sharing_release(config, "JPN", "tracks")
+    assert jpn.releasable_to == ["USA"] and not jpn.visible_to("joint")
+    assert [may_receive(config, "JPN", "tracks", r) for r in RECEIVERS] == [
+        True, True, False, False
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_exercise_releases_what_the_network_releases(seed: int) -> None:
+    """The live exercise posts each owner's tracks and detections with the release the
+    network reads from the same arrangements (one rule, in ``fusion.releasability``)."""
+    sharing = _random_sharing(np.random.default_rng(200 + seed))
+    config = _config(sharing)
+    scenario = SimpleNamespace(owners=list(OWNERS), network=config)
+    tracks, _ = releases(scenario, list(OWNERS))
+    for owner in OWNERS:
+        assert tracks[owner] == sharing_release(config, owner, "tracks").releasable_to
+    detections = detection_releases(scenario)
+    for owner in OWNERS:
+        expected = sharing_release(config, owner, "detections")
+        if owner in detections:
+            assert detections[owner][0] == expected.releasable_to
+        else:  # an owner that shares no detections posts none
+            assert not expected.everyone and not expected.to

@@ -12,9 +12,9 @@ from tracklayer.frames import utc_timestamps
 from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.metrics.tracking import tracking_metrics
 from tracklayer.network.delivery import DELIVERIES_SCHEMA, seconds_since
-from tracklayer.network.layer import NetworkOutage
+from tracklayer.network.layer import NetworkOutage, station_positions
 from tracklayer.network.nodes import NODE_TRACKS_SCHEMA
-from tracklayer.network.stage import LINKS_SCHEMA, NetworkTables, run_network
+from tracklayer.network.stage import LINK_ENDS_SCHEMA, LINKS_SCHEMA, NetworkTables, run_network
 from tracklayer.network.warning import WARNING_SCHEMA, joint_vs_alone, warning_table
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.run import run_tracking
@@ -75,6 +75,34 @@ def test_tables_follow_the_public_schemas(tables: NetworkTables) -> None:
     assert tables.national_pictures.schema.equals(NODE_TRACKS_SCHEMA)
     assert set(tables.national_pictures.column("node").to_pylist()) == {"US-NODE"}
     assert set(tables.national_pictures.column("tracker").to_pylist()) == {"fused"}
+
+
+def test_link_ends_place_every_sampled_link_end_at_its_state(
+    raid: Raid, tables: NetworkTables
+) -> None:
+    """Reference: the raid's own satellite states (the network's input) and the stations'
+    geodetic positions through ``station_positions``; equal to the bit (0 m)."""
+    ends = tables.link_ends
+    assert ends.schema.equals(LINK_ENDS_SCHEMA) and ends.num_rows
+    links = tables.links
+    named = {(t, a) for t, a in zip(links["time"].to_pylist(), links["a"].to_pylist(), strict=True)}
+    named |= {
+        (t, b) for t, b in zip(links["time"].to_pylist(), links["b"].to_pylist(), strict=True)
+    }
+    placed = list(zip(ends["time"].to_pylist(), ends["id"].to_pylist(), strict=True))
+    assert set(placed) == named and len(placed) == len(named)  # each end once per sample
+    seconds = seconds_since(ends["time"], raid.epoch)
+    xyz = np.column_stack([ends[c].to_numpy() for c in ("x", "y", "z")])
+    stations = dict(
+        zip(["GUAM", "OKINAWA"], station_positions(network_config(**CONFIG)), strict=True)
+    )
+    for (_, name), kind, t, r in zip(placed, ends["kind"].to_pylist(), seconds, xyz, strict=True):
+        if kind == "station":
+            np.testing.assert_array_equal(r, stations[name])
+        else:
+            assert kind == "satellite"
+            step = int(np.flatnonzero(np.isclose(raid.times_s, t))[0])
+            np.testing.assert_array_equal(r, raid.sat_pos[int(name[3:]), step])
 
 
 def test_each_detection_reaches_its_owner_and_the_c2_node_no_earlier_than_light(

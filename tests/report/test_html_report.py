@@ -2,7 +2,7 @@
 
 The run folder is built fast from a synthetic raid (``tracking.synthetic.make_raid``:
 three ballistic threats seen by two owners' satellites), tracked per owner and jointly
-(``run_tracking``), fused (``fuse_timeline``) and scored (``tracking_metrics``), with a
+(``run_tracking``), fused (``fuse_timeline``) and scored (``tracking_scores``), with a
 satellites table from the small test scenario, a hand-made coverage summary and map, and
 a few radar detections of one threat added for the report alone (tracking did not use
 them). The screenshot test renders the page in headless Debian Chromium, as a person
@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from PIL import Image
@@ -34,11 +35,12 @@ from tracklayer.frames import geodetic_to_ecef, utc_timestamps
 from tracklayer.fusion.timeline import fuse_timeline
 from tracklayer.io.parquet import write_table
 from tracklayer.metrics.gospa import gospa
-from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.metrics.tracking import tracking_scores
 from tracklayer.report.coverage_maps import plot_coverage_map
 from tracklayer.report.html import REPORT_FILE, write_report
 from tracklayer.report.run_plots import custody_error_series, flights
 from tracklayer.scenario import validate_scenario
+from tracklayer.stages.scoring import tracker_metrics_table
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.run import run_tracking_tables
 from tracklayer.tracking.synthetic import EPOCH, make_raid
@@ -148,13 +150,14 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     detections = pa.concat_tables(
         [raid.detections, _radar_detections(raid.truth, raid.detections.num_rows)]
     )
-    metrics, gospa_table = tracking_metrics(raid.truth, tracks, detections, config)
+    metrics, trackers, gospa_table = tracking_scores(raid.truth, tracks, detections, config)
     for name, table in (
         ("truth", raid.truth),
         ("detections", detections),
         ("tracks", tracks),
         ("innovations", innovations),
         ("metrics", metrics),
+        ("tracker_metrics", tracker_metrics_table(metrics, trackers)),
         ("gospa", gospa_table),
     ):
         write_table(table, folder / f"{name}.parquet")
@@ -225,6 +228,11 @@ def test_report_has_every_section_and_table(run_dir: Path) -> None:
     assert "not seen (no sightlines table), s" in text
     # The fused picture has no sensors: detection reads as not applying, not as 0 of N.
     assert "n/a: fuses tracks" in text and "share of fused moments, %" in text
+    # Mean GOSPA and false tracks, figures of a whole tracker, are read from its row of
+    # ``tracker_metrics`` (``metrics`` holds one row per threat and tracker, without them).
+    per_tracker = pq.read_table(run_dir / "tracker_metrics.parquet").to_pylist()
+    for row in per_tracker:
+        assert f"{row['mean_gospa_m'] / 1000.0:.2f}" in page.text, row["tracker"]
 
 
 def test_report_is_self_contained(run_dir: Path) -> None:

@@ -100,7 +100,8 @@ def test_vertical_transmittance_matches_published_curves() -> None:
     References (the curves reproduced in Wolfe and Zissis, *The Infrared Handbook*, ERIM 1985,
     ch. 5, and in Hudson, *Infrared System Engineering*, Wiley 1969, ch. 4; the ranges are
     read from memory, unverified, hence wide: the exact figures are checked against
-    LOWTRAN7 itself by ``test_band_means_match_lowtran_reruns``): the 4.2-4.4 µm CO₂ band
+    LOWTRAN7 itself by ``test_band_means_match_lowtran_reruns``, and the long-wave window
+    against a published LOWTRAN7 fit in ``test_lwir.py``): the 4.2-4.4 µm CO₂ band
     and the 2.6-2.8 µm H₂O/CO₂ band are opaque (below 2 %); the 3.5-4.1 µm window passes
     70-90 %; the 8-12 µm window 50-80 % in moist summer air, more in winter; the 2.0-2.4 µm
     window 75-95 %.

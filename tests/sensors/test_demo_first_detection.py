@@ -74,11 +74,12 @@ def _scud_burnout_altitude_m() -> float:
 def test_no_threat_of_the_demo_is_seen_at_launch(demo: tuple[Scenario, pa.Table, pa.Table]) -> None:
     """Every boosting threat's first infrared detection comes after launch, above the ground.
 
-    Reference: the physics of the demo's absorption bands (2.7 and 4.3 µm): the lowest air
-    passes at most about 1 % of a plume's in-band emission on the slant paths to the
-    sensors, and a launch under cloud is hidden until it clears the cloud top. Each
-    missile and glider (not the spent stages, which appear at burnout) must be first seen at
-    least one second after launch, above 50 m.
+    Reference: LOWTRAN7's transmittance in the demo's absorption bands on the slant paths
+    from 0.1 km to the sensors: below 1e-6 in 2.65-2.80 µm (``test_band_opacity.py``), and
+    0.2-0.3 % of a solid plume's 4.2-4.5 µm light (through the hot CO₂ red wing, 4.4-4.5
+    µm), with rural 23 km haze; a launch under cloud is hidden until it clears the cloud
+    top. Each missile and glider (not the spent stages, which appear at burnout) must be
+    first seen at least one second after launch, above 50 m.
     """
     first = _first_detections(*demo)
     assert len(first) == 9
@@ -91,31 +92,34 @@ def test_no_threat_of_the_demo_is_seen_at_launch(demo: tuple[Scenario, pa.Table,
 def test_first_detection_altitude_by_band_against_the_literature(
     demo: tuple[Scenario, pa.Table, pa.Table],
 ) -> None:
-    """First detection in the 2.7 µm band from geostationary orbit and in the 4.3 µm band
-    from low orbit happens during boost, below what a Scud reaches at burnout.
+    """First detection in the 2.7 µm band from geostationary orbit happens during boost,
+    after the booster clears the band's opaque layer and before a Scud would burn out; the
+    4.3 µm layer in low orbit also sees every booster before that altitude.
 
-    References. Warning satellites look in the 2.7 µm band because the lower atmosphere's
-    water vapour absorbs it, hiding the sunlit ground and the low plume (Forden, "SBIRS —
-    signal and background", Arms Control Wonk, 2008). Yet the Defense Support Program's
-    geostationary satellites, in that band, "reportedly detected all the Iraqi Scud
-    missiles launched during the Persian Gulf War" (Forden, Podvig and Postol, "False
-    alarm, nuclear danger", IEEE Spectrum 37(3), 2000): a Scud burns about 60 s, so such a
-    sensor sees a booster before the altitude a Scud reaches at burnout (here the ``srbm``
-    preset's burnout altitude, flown by the model: about 30 km). The open literature puts
-    first detection in the absorption bands at a few km to 10-15 km, after the plume
-    clears the clouds and the densest absorbing air (Simmons, *Rocket Exhaust Plume
-    Phenomenology*, Aerospace Press, 2000, ch. 1: from memory, unverified).
+    References. (1) Upper bound: the Defense Support Program's geostationary satellites, in
+    the 2.7 µm band, "reportedly detected all the Iraqi Scud missiles launched during the
+    Persian Gulf War" (Forden, Podvig and Postol, "False alarm, nuclear danger", IEEE
+    Spectrum 37(3), March 2000): a Scud burns about 60 s, so such a sensor sees a booster
+    below the altitude a Scud reaches at burnout (here the ``srbm`` preset's, flown by the
+    model: about 30 km). (2) Lower bound for the 2.7 µm band: warning satellites look "in a
+    very narrow wavelength around 2.7 microns", absorbed by the air's water vapour (Forden,
+    "SBIRS - signal and background", Arms Control Wonk, 2008); in the demo's 2.65-2.80 µm
+    band LOWTRAN7's model atmospheres pass at most 1e-3 of a plume's light from 3 km to
+    space (``test_band_opacity.py``), far too little for the sensor's threshold, so no
+    geostationary first detection lies below 3 km. (A first-detection range of 0.5-15 km
+    once quoted here from Simmons, *Rocket Exhaust Plume Phenomenology*, 2000, could not be
+    found in an open copy and is no longer used.)
 
-    Tolerance: every booster's first detection by the geostationary 2.6-2.9 µm sensor and by
-    the low-orbit 4.2-4.5 µm layer below the Scud's burnout altitude, and the median over
-    the nine boosters within 0.5-15 km in each band.
+    Tolerance: every booster's first detection by the geostationary 2.65-2.80 µm sensor
+    between 3 km and the Scud's burnout altitude, and by the low-orbit 4.2-4.5 µm layer
+    below that burnout altitude.
     """
     ceiling = _scud_burnout_altitude_m()
     assert 15e3 < ceiling < 60e3
     scenario, truth, det = demo
-    for sensor in ("geo_warning_ir", "wide_field_ir"):
+    for sensor, floor in (("geo_warning_ir", 3e3), ("wide_field_ir", 0.0)):
         first = _first_detections(scenario, truth, det, sensor)
         assert len(first) == 9, sensor
         heights = np.array([at for _, at in first.values()])
         assert np.all(heights < ceiling), (sensor, heights)
-        assert 0.5e3 <= float(np.median(heights)) <= 15e3, (sensor, heights)
+        assert np.all(heights > floor), (sensor, heights)

@@ -16,8 +16,10 @@ from tracklayer.constants import WGS84_A_M
 from tracklayer.sensors.config import SensorPayload
 from tracklayer.sensors.footprint import (
     footprint_radius_m,
+    limb_ring,
     payload_footprint_m,
     satellite_footprints_m,
+    satellite_limb_rings,
 )
 
 R = WGS84_A_M
@@ -88,3 +90,64 @@ def test_payloads_give_each_satellite_its_radius() -> None:
     assert got["B"] == pytest.approx(float(footprint_radius_m(r, max_range_m=2e6)), abs=1e-6)
     assert got["C"] == pytest.approx(float(payload_footprint_m(payloads["cone"], r)), abs=1e-6)
     assert got["C"] == pytest.approx(R * _ray_sphere_central_angle(r, np.radians(20)), abs=1.0)
+
+
+def _closest_approach(r: float, eta: float, max_range: float) -> tuple[float, float]:
+    """Independent reference: sample the ray from (0, 0, r), tilted ``eta`` from nadir,
+    every metre-scale step up to ``max_range`` and take its point nearest the centre;
+    returns (central angle, distance from the centre)."""
+    t = np.linspace(0.0, max_range, 400_001)
+    s = (
+        np.array([0.0, 0.0, r])[None, :]
+        + t[:, None] * np.array([np.sin(eta), 0.0, -np.cos(eta)])[None, :]
+    )
+    k = int(np.argmin(np.linalg.norm(s, axis=1)))
+    return float(np.arctan2(s[k, 0], s[k, 2])), float(np.linalg.norm(s[k]))
+
+
+def test_limb_ring_is_the_edge_rays_closest_approach() -> None:
+    """From 1,000 km up, a cone 3 deg wider than the Earth's disc: its edge ray passes the
+    Earth at r sin(theta) from the centre (right triangle), which the sampled ray finds too
+    (10 m tolerance: the sampling step is about 10 m), 90 deg - theta of arc from nadir."""
+    r = R + 1000e3
+    theta = float(np.arcsin(R / r) + np.radians(3.0))
+    ground, height = limb_ring(r, theta)
+    assert float(height) == pytest.approx(r * np.sin(theta) - R, abs=1e-6)
+    assert 150e3 < float(height) < 250e3  # about 190 km above the limb
+    angle, distance = _closest_approach(r, theta, 4000e3)
+    assert float(height) == pytest.approx(distance - R, abs=10.0)
+    assert float(ground) == pytest.approx(R * angle, abs=10.0)
+    assert float(ground) == pytest.approx(R * (np.pi / 2 - theta), abs=1e-6)
+
+
+def test_limb_ring_of_the_bare_disc_is_the_horizon_and_range_cuts_the_ray() -> None:
+    """The disc's own edge touches the sphere at the horizon (footprint_radius_m); a range
+    shorter than the tangent distance ends the ray there: the ring's point is max_range from
+    the sensor (law of cosines, 1 m)."""
+    r = R + 800e3
+    ground, height = limb_ring(r, float(np.arcsin(R / r)))
+    assert float(height) == pytest.approx(0.0, abs=1e-3)
+    assert float(ground) == pytest.approx(float(footprint_radius_m(r)), abs=1.0)
+    theta, max_range = float(np.arcsin(R / r) + np.radians(5.0)), 2000e3
+    ground, height = limb_ring(r, theta, max_range)
+    rho, lam = R + float(height), float(ground) / R
+    assert np.sqrt(r * r + rho * rho - 2 * r * rho * np.cos(lam)) == pytest.approx(
+        max_range, abs=1.0
+    )
+    with pytest.raises(ValueError, match="off-nadir"):
+        limb_ring(r, np.pi / 2)
+
+
+def test_only_limb_payloads_that_look_above_the_limb_get_a_ring() -> None:
+    """A nadir cone and a bare limb have no ring above the limb; 3 deg above the limb does,
+    the same as limb_ring's."""
+    payloads = {
+        "cone": SensorPayload(field_of_regard={"kind": "nadir_cone", "half_angle_deg": 40}),
+        "limb": SensorPayload(field_of_regard={"kind": "earth_limb"}),
+        "above": SensorPayload(field_of_regard={"kind": "earth_limb", "above_limb_deg": 3}),
+    }
+    r = R + 1000e3
+    rings = satellite_limb_rings(payloads, ["a", "b", "c"], ["cone", "limb", "above"], [r] * 3)
+    assert list(rings) == ["c"]
+    ground, height = limb_ring(r, float(np.arcsin(R / r) + np.radians(3.0)))
+    assert rings["c"] == (pytest.approx(float(ground)), pytest.approx(float(height)))

@@ -96,8 +96,9 @@ def test_noise_mean_and_covariance_match_configuration() -> None:
     """LOS and ephemeris errors over 4,000 frames have the configured mean and covariance.
 
     Reference: at an SNR far above the threshold, sigma_los = sqrt(phase^2 + pointing^2),
-    the centroid's pixel-phase error of a 60 µrad pixel under the 15 cm aperture's blur
-    (centroid.window_terms, itself checked by simulation in test_centroid) and 20 µrad of
+    the centroid's pixel-phase error of a 60 µrad pixel under the 15 cm aperture's blur at
+    4.3 µm, the centre of the default mwir band 4.2-4.4 µm (centroid.window_terms, itself
+    checked by simulation in test_centroid) and 20 µrad of
     pointing; ephemeris 10 m per axis. Tolerances: means within 4 sigma/sqrt(n), variances
     within 4 sigma^2 sqrt(2/n), covariances within 4 sigma^2/sqrt(n).
     """
@@ -108,7 +109,7 @@ def test_noise_mean_and_covariance_match_configuration() -> None:
     ir = InfraredParameters(ifov_urad=60.0, pointing_error_urad=20.0, false_alarms=False)
     table = detect(catalog(1), eph, truth, {"ir": (LIMB, ir)}, seed=3)
     assert table.num_rows == n
-    phase = window_terms(0.42 * 4e-6 / 0.15, 60e-6)[0]
+    phase = window_terms(0.42 * 4.3e-6 / 0.15, 60e-6)[0]
     sigma = math.sqrt(phase**2 + (20e-6) ** 2)
     np.testing.assert_allclose(table.column("sigma_rad").to_numpy(), sigma, rtol=1e-6)
     u = (target - SAT) / np.linalg.norm(target - SAT)

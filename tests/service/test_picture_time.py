@@ -14,6 +14,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from tests.ccsds_check import ccsds_valid
 from tests.service.conftest import EPOCH, auth, detection_json, message, track_state
 from tracklayer.service.ingest import ingest_tracks
 from tracklayer.service.schemas import TrackMessage
@@ -83,7 +84,7 @@ def test_tdm_epoch_ahead_of_the_clock_is_refused_with_its_line(
             "MODE = SEQUENTIAL",
             "PATH = 1",
             "ANGLE_TYPE = RADEC",
-            "REFERENCE_FRAME = ITRF",
+            "REFERENCE_FRAME = ITRF2000",
             "META_STOP",
             "DATA_START",
             f"ANGLE_1 = {e1} 10.0",
@@ -94,6 +95,7 @@ def test_tdm_epoch_ahead_of_the_clock_is_refused_with_its_line(
             "",
         ]
     )
+    assert ccsds_valid(tdm)  # the body itself is a valid TDM 2.0; only its epoch is late
     params = {
         "message_id": "tdm1",
         "sensor_kind": "ir",

@@ -8,19 +8,35 @@ position + range x LOS must return the target points the TDM was made from (to 1
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
+from tests.ccsds_check import ccsds_validated
 from tests.service.conftest import EPOCH, auth
 from tracklayer.constants import DEG
 from tracklayer.frames import geodetic_to_ecef
 from tracklayer.io.tdm import write_tdm
 
+#: Every TDM these tests write (and post) is checked by ccsds-ndm as it is written.
+__all__ = ["ccsds_validated"]
+
 SIGMA = {"sensor_kind": "ir", "sigma_rad": 5e-5}
 SAT_POS = {"sensor_x_m": 4.2e7, "sensor_y_m": 1.0e6, "sensor_z_m": -2.0e5}
 SITE_DEG = (40.0, -105.0, 1600.0)
+
+
+@pytest.fixture(autouse=True)
+def _posted_tdms_are_valid(ccsds_validated: list[Path]) -> Iterator[None]:
+    """Autouse: each TDM file written here passes ccsds-ndm as it is written (the bodies
+    posted are read from them; a test's deliberately broken copy is made in memory
+    afterwards), and every test wrote and checked at least one."""
+    yield
+    assert ccsds_validated or importlib.util.find_spec("ccsds_ndm") is None
 
 
 def _epoch_ns(n: int) -> np.ndarray:
@@ -173,3 +189,27 @@ def test_tdm_query_parameters_are_validated(
     assert r.status_code == 201, r.text
     unauth = client.post("/api/v1/detections/tdm", content=body, params={"message_id": "m"})
     assert unauth.status_code == 401
+
+
+def test_day_of_year_epochs_are_read_and_checked_against_the_clock(
+    service: tuple[Any, dict[str, str]], tmp_path: Path
+) -> None:
+    """Another producer's day-of-year epochs (CCSDS 502.0 7.5.10: 2027-060 is 1 March):
+    stored at the same times as calendar ones; one ahead of the clock is a 422 naming its
+    line, never a server error."""
+    client, tok = service
+    body, _ = _ir_tdm(tmp_path, n=2)
+    doy = body.decode().replace("2027-03-01T", "2027-060T")
+    params = {"message_id": "doy", "releasable_to": "all", **SIGMA, **SAT_POS}
+    r = _post(client, tok["USA"], doy.encode(), **params)
+    assert r.status_code == 201, r.text
+    got = client.get("/api/v1/detections", headers=auth(tok["USA"])).json()["detections"]
+    times = sorted(np.datetime64(d["time"].replace("Z", "").split("+")[0], "ns") for d in got)
+    np.testing.assert_array_equal(np.array(times, "datetime64[ns]").astype(np.int64), _epoch_ns(2))
+    late_text = doy.replace("2027-060T00:00:00.000000Z", "2027-060T00:10:00.000000Z")
+    at = next(i for i, line in enumerate(late_text.splitlines()) if "T00:10:00" in line) + 1
+    late_body = late_text.encode()
+    late = _post(client, tok["USA"], late_body, **{**params, "message_id": "late"})
+    assert late.status_code == 422, late.text
+    msg = late.json()["detail"][0]["msg"]
+    assert f"body, line {at}: epoch 2027-060T00:10:00" in msg and "ahead of the server" in msg

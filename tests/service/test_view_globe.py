@@ -11,7 +11,10 @@ ballistic missile, 10 min) is run end to end by :func:`tracklayer.runner.write_r
 - the info box of a track holding the threat shows its error against truth, and the
   threat's own info box names the tracker among those holding it;
 - the layers (footprints, orbits) switch; coastlines and borders are drawn; there is no
-  Cesium ion logo; every request stays on the machine; the console stays clean.
+  Cesium ion logo; every request stays on the machine; the console stays clean;
+- false alarms draw their lines of sight at their times, ending on the Earth for those seen
+  against it, and every satellite that looks above the limb gets its field of regard's
+  ring, shown on demand.
 
 Screenshots are kept in ``test-artifacts/view/`` (git-ignored) for a person to look at.
 """
@@ -216,8 +219,8 @@ def test_layers_basemap_and_offline(page: tuple[Watched, str]) -> None:
     assert layers["footprints"] and layers["orbits"] and layers["sights"]
     shown = w.page.evaluate(
         """(() => { const v = window.tracklayer.viewer; const t = v.clock.currentTime;
-        return v.dataSources.get(0).entities.values.filter(e => e.ellipse
-          && e.ellipse.show.getValue(t)).length; })()"""
+        return v.dataSources.get(0).entities.values.filter(e => e.id.startsWith('satellite/')
+          && e.ellipse && e.ellipse.show.getValue(t)).length; })()"""
     )
     assert shown == w.summary()["sceneKinds"]["satellite"]
     entry = w.page.locator("#legend-items li", has_text="threats (truth)")
@@ -233,6 +236,100 @@ def test_layers_basemap_and_offline(page: tuple[Watched, str]) -> None:
     assert w.page.locator("img[src*='ion']:visible").count() == 0
     _shot(w, "layers.png")
     assert foreign(w.requests, base) == []
+    assert w.errors == []
+
+
+def _settle(w: Watched) -> None:
+    """Let the globe's tiles load at a new camera view, then draw it once more."""
+    w.wait("s.tilesLoaded", timeout_ms=60_000)
+    w.page.evaluate("window.tracklayer.render()")
+    w.page.wait_for_timeout(500)
+
+
+def _false_alarm_on_earth(run_dir: Path) -> tuple[str, str]:
+    """The sensor and UTC time (ISO, ms) of the run's first false alarm seen against the
+    Earth after the threat's launch."""
+    detections = pq.read_table(run_dir / "detections.parquet")
+    launch = pc.min(pq.read_table(run_dir / "truth.parquet")["time"])
+    alarms = detections.filter(pc.is_null(detections["truth_id"]))
+    alarms = alarms.filter(pc.greater_equal(alarms["time"], launch))
+    earth = alarms.filter(pc.equal(alarms["background"], "earth")).sort_by("time")
+    assert earth.num_rows > 0, "the run has no false alarm against the Earth"
+    first = earth.slice(0, 1).to_pylist()[0]
+    return str(first["sensor_id"]), first["time"].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_false_alarms_and_fields_of_regard_above_the_limb(
+    page: tuple[Watched, str], run_dir: Path
+) -> None:
+    """At the first false alarm against the Earth, its sensor's dashed line of sight is
+    drawn from the satellite to the ground (end point within 1 km of the ellipsoid) and its
+    info box says what it was seen against; the lines of sight box hides it. Every
+    satellite (both payloads look 3 deg above the limb) has a ring, hidden until its box is
+    checked, then drawn above the Earth (tens to hundreds of km: where the edge rays pass)."""
+    w, _ = page
+    sensor, when = _false_alarm_on_earth(run_dir)
+    entity = (
+        f"window.tracklayer.viewer.dataSources.get(0).entities.getById('false_alarms/{sensor}')"
+    )
+    w.page.evaluate(
+        f"""(() => {{ const v = window.tracklayer.viewer; v.clock.shouldAnimate = false;
+        v.clock.currentTime = Cesium.JulianDate.fromIso8601({when!r}); }})()"""
+    )
+    line = w.page.evaluate(
+        f"""(() => {{ const v = window.tracklayer.viewer; const t = v.clock.currentTime;
+        const e = v.dataSources.get(0).entities.getById('false_alarms/{sensor}');
+        const ends = e.polyline.positions.getValue(t);
+        const c = Cesium.Cartographic.fromCartesian(ends[1]);
+        return {{ available: e.isAvailable(t), show: e.show, n: ends.length,
+                 height: c.height, dashed: e.polyline.material instanceof
+                   Cesium.PolylineDashMaterialProperty }}; }})()"""
+    )
+    assert line["available"] and line["show"] and line["dashed"] and line["n"] >= 2, line
+    assert abs(line["height"]) < 1000.0, line
+    assert w.summary()["sceneKinds"]["false_alarm"] > 0
+    assert w.page.evaluate(f"window.tracklayer.select('false_alarms/{sensor}')")
+    w.page.wait_for_function(
+        "window.tracklayer.infoText().includes('seen against')", timeout=30_000
+    )
+    assert "earth" in w.page.evaluate("window.tracklayer.infoText()")
+    w.page.uncheck("#layers input[data-layer=footprints]")
+    w.page.evaluate(  # look down on the line from 6,000 km above its middle
+        f"""(() => {{ const v = window.tracklayer.viewer;
+        const ends = {entity}.polyline.positions.getValue(v.clock.currentTime);
+        const mid = Cesium.Cartographic.fromCartesian(Cesium.Cartesian3.midpoint(
+          ends[0], ends[1], new Cesium.Cartesian3()));
+        v.camera.setView({{ destination: Cesium.Cartesian3.fromRadians(
+          mid.longitude, mid.latitude, 6.0e6) }});
+        window.tracklayer.render(); }})()"""
+    )
+    _settle(w)
+    _shot(w, "false-alarm.png")
+    shown = f"{entity}.show"
+    w.page.uncheck("#layers input[data-layer=sights]")
+    assert not w.page.evaluate(shown)
+    w.page.check("#layers input[data-layer=sights]")
+    assert w.page.evaluate(shown)
+    rings = """window.tracklayer.viewer.dataSources.get(0).entities.values
+        .filter(e => e.id.startsWith('regard/'))
+        .map(e => ({show: e.show, height: e.ellipse.height.getValue(
+          window.tracklayer.viewer.clock.currentTime)}))"""
+    before = w.page.evaluate(rings)
+    assert len(before) == w.summary()["sceneKinds"]["satellite"] == 30
+    assert not any(r["show"] for r in before)
+    w.page.check("#layers input[data-layer=regard]")
+    after = w.page.evaluate(rings)
+    assert all(r["show"] and 10e3 < r["height"] < 1000e3 for r in after), after
+    assert "fields of regard above the limb" in w.summary()["legend"]
+    w.page.evaluate(
+        """(() => { const v = window.tracklayer.viewer; v.selectedEntity = undefined;
+        v.camera.setView({ destination: Cesium.Cartesian3.fromDegrees(130, 25, 2.2e7) });
+        window.tracklayer.render(); })()"""
+    )
+    _settle(w)
+    _shot(w, "regard.png")
+    w.page.uncheck("#layers input[data-layer=regard]")
+    w.page.evaluate("window.tracklayer.viewer.clock.shouldAnimate = true")
     assert w.errors == []
 
 

@@ -178,6 +178,52 @@ def test_posted_tracks_appear_and_unreleased_never_do(
     assert jpn.errors == [] and kor.errors == []
 
 
+#: Each track entity's symbol on the live page: its milsymbol SIDC, image, and what shows.
+_SYMBOLS_JS = """(() => window.tracklayer.viewer.entities.values
+  .filter(e => e.id.startsWith('track/') || e.id.startsWith('fused/'))
+  .map(e => { const t = window.tracklayer.viewer.clock.currentTime;
+    const img = e.billboard ? e.billboard.image.getValue(t) : null;
+    return { id: e.id, sidc: img && img.dataset ? img.dataset.sidc || null : null,
+             image: img && img.toDataURL ? img.toDataURL() : null,
+             point: e.point.show === undefined ? true : e.point.show.getValue(t),
+             shown: !!e.billboard
+               && (e.billboard.show === undefined || e.billboard.show.getValue(t)),
+           }; }))()"""
+
+
+def test_tracks_are_military_symbols(
+    pages: dict[str, Watched], service: tuple[str, dict[str, str]]
+) -> None:
+    """As on the run globe, the live page draws every track as a MIL-STD-2525C hostile air
+    missile symbol (milsymbol, SIDC ``SHAPM-----``, checked valid by milsymbol itself): its
+    own (JPN), partners' (USA) and fused tracks each in their class's colour (three
+    distinct images), national tracks without the plain point. A screenshot of JPN's page,
+    turned to the tracks, is kept in ``test-artifacts/view/live.png``."""
+    w = pages["JPN"]
+    w.wait("s.own.length === 1 && s.others.length === 2 && s.fused.length >= 1")
+    assert w.page.evaluate("new ms.Symbol('SHAPM-----').isValid()")
+    symbols = {i["id"]: i for i in w.page.evaluate(_SYMBOLS_JS)}
+    assert {i["sidc"] for i in symbols.values()} == {"SHAPM-----"}, symbols
+    assert all(i["shown"] for i in symbols.values())
+    national = [i for k, i in symbols.items() if k.startswith("track/")]
+    assert not any(i["point"] for i in national)
+    own, other = symbols["track/JPN/J1"], symbols["track/USA/OPEN"]
+    fused = next(i for k, i in symbols.items() if k.startswith("fused/"))
+    assert len({own["image"], other["image"], fused["image"]}) == 3
+    assert symbols["track/USA/SECRET"]["image"] == other["image"]
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "view"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    w.page.evaluate(
+        """(() => { const v = window.tracklayer.viewer;
+        v.camera.setView({ destination: Cesium.Cartesian3.fromDegrees(14, 12, 4.0e6) });
+        window.tracklayer.render(); })()"""
+    )
+    w.page.wait_for_timeout(1000)
+    w.page.screenshot(path=str(artifacts / "live.png"))
+    assert (artifacts / "live.png").stat().st_size > 10_000
+    assert w.errors == []
+
+
 def test_every_request_stays_on_the_machine(
     pages: dict[str, Watched], service: tuple[str, dict[str, str]]
 ) -> None:

@@ -206,3 +206,41 @@ def test_service_answers_503_when_the_writer_dies_and_the_retry_is_stored(
     with app.state.engine.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(track_states)).scalar()
     assert n == 1
+
+
+def _fused_row(track_id: str, time_ns: int) -> tuple[Any, ...]:
+    """A ``fused_states`` row in :func:`~tracklayer.service.fused_store.insert_fused`'s order."""
+    state = (7.0e6, 0.0, 0.0, 0.0, 7.5e3, 0.0)
+    return ("USA", track_id, time_ns, *state, bytes(288), "confirmed", "USA/U1", True, "")
+
+
+def test_the_writer_inserts_system_tracks_between_its_commits(sqlite_url: str) -> None:
+    """An insert of system tracks queued among ingest jobs (the child lingers for them):
+    every job is acknowledged as alone, the insert answers the rows stored, the same rows
+    again store none, a malformed row fails that insert alone with the database's reason,
+    and the writer goes on committing."""
+    engine = _migrated(sqlite_url)
+    writer = WriterProcess(sqlite_url, linger_s=0.5)
+    writer.start()
+    try:
+        jobs = [track_job("USA", usa_message(f"m{i}", "all")) for i in range(3)]
+        for job in jobs[:2]:
+            writer.submit(job)
+        rows = [_fused_row("J-USA-U1", 10**18), _fused_row("J-USA-U2", 10**18)]
+        assert writer.insert_fused(rows) == 2
+        writer.submit(jobs[2])
+        assert writer.insert_fused(rows) == 0
+        assert writer.insert_fused([]) == 0
+        with pytest.raises(RuntimeError, match="ProgrammingError") as malformed:
+            writer.insert_fused([rows[0][:5]])
+        assert not isinstance(malformed.value, WriterUnavailable)
+        later = track_job("USA", usa_message("later", "all"))
+        writer.submit(later)
+        outcomes = [job_outcome(job) for job in [*jobs, later]]
+    finally:
+        writer.stop()
+    assert outcomes == [(2, False)] * 4
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT track_id FROM fused_states ORDER BY 1").all()
+    engine.dispose()
+    assert [r[0] for r in stored] == ["J-USA-U1", "J-USA-U2"]

@@ -24,9 +24,9 @@ def _section(**vehicle: Any) -> dict[str, Any]:
 
 
 def test_defaults_and_units() -> None:
-    """Defaults: SWIR 1.4-3 um, MWIR 3-5 um, L/D 2.6, WGS84 rotating with J2 and air."""
+    """Defaults: SWIR 2.65-2.80 um, MWIR 4.2-4.4 um, L/D 2.6, WGS84 rotating with J2 and air."""
     cfg = parse_threats_config(_section())
-    assert cfg.bands == {"swir": (1.4, 3.0), "mwir": (3.0, 5.0)}
+    assert cfg.bands == {"swir": (2.65, 2.80), "mwir": (4.20, 4.40)}
     veh = cfg.vehicles["glider"]
     assert veh.kind == "hgv" and veh.lift_to_drag == 2.6
     assert cfg.earth.model == "wgs84" and cfg.earth.rotating and cfg.earth.j2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.metrics.tracking import tracking_scores
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.multiframe import Candidates, ThreeFrameInitiator, link
 from tracklayer.tracking.run import detections_arrays, history_table, strip_truth
@@ -57,8 +57,8 @@ def _score(frames: int) -> tuple[float, float]:
     cfg = TrackingConfig(initiation={"frames": frames})
     det, _ = detections_arrays(strip_truth(raid.detections), raid.epoch)
     tracks = history_table(BatchTracker(cfg).run(det), "joint", raid.epoch)
-    metrics, gospa = tracking_metrics(raid.truth, tracks, None, cfg)
-    false_tracks = float(np.max(metrics.column("false_tracks").to_numpy()))
+    _, trackers, gospa = tracking_scores(raid.truth, tracks, None, cfg)
+    false_tracks = float(np.max(trackers.column("false_tracks").to_numpy()))
     return false_tracks, float(np.mean(gospa.column("gospa_m").to_numpy()))
 
 

@@ -5,7 +5,8 @@
 //   so it lives as long as the tab), the page reads the partner's visible track history
 //   over REST and then follows the live WebSocket stream; it shows the partner's own
 //   national tracks, the other partners' tracks released to it, and the system (fused)
-//   tracks, each with its 3-sigma position ellipsoid and its history as a polyline.
+//   tracks, each as a MIL-STD-2525C hostile missile symbol (milsymbol, symbols.js) in its
+//   class's colour, with its 3-sigma position ellipsoid and its history as a polyline.
 // - file mode (`?scene=URL`, used by `tracklayer view DIR`): a finished run's CZML scene
 //   (satellites, threat truth, tracks, lines of sight) on a timeline, opening on the
 //   threats' region and window with the clock playing (scene.js).
@@ -280,11 +281,18 @@
     const live = latest.status !== "deleted";
     const properties = { kind: kind, tracker: track.tracker, status: latest.status };
     if (!track.entity) {
+      // In front of a fused track's larger symbol at the same place: an eye offset draws
+      // it 200 km nearer the eye (its place on screen does not move).
+      const symbol = window.TracklayerSymbols.billboard(COLORS[kind], 18, {
+        eyeOffset: new Cesium.Cartesian3(0, 0, -2.0e5),
+      });
       track.entity = viewer.entities.add({
         id: "track/" + key,
         name: key,
         position: position,
         orientation: ell.orientation,
+        billboard: symbol,
+        // A plain point stands in only where the symbols are missing.
         point: { pixelSize: 8, color: color, outlineColor: Cesium.Color.BLACK, outlineWidth: 1 },
         label: {
           text: key,
@@ -292,7 +300,7 @@
           fillColor: color,
           showBackground: true,
           backgroundColor: new Cesium.Color(0.07, 0.09, 0.15, 0.7),
-          pixelOffset: new Cesium.Cartesian2(0, -16),
+          pixelOffset: new Cesium.Cartesian2(0, symbol ? -22 : -16),
           distanceDisplayCondition: new Cesium.DistanceDisplayCondition(0, 2.5e7),
         },
         polyline: {
@@ -312,7 +320,8 @@
       e.ellipsoid.radii = ell.radii;
       e.properties = new Cesium.PropertyBag(properties);
     }
-    track.entity.point.show = live;
+    track.entity.point.show = live && !track.entity.billboard;
+    if (track.entity.billboard) track.entity.billboard.show = live;
     track.entity.ellipsoid.show = live;
     track.entity.label.show = live;
     track.entity.description = describe(latest);
@@ -358,8 +367,9 @@
           name: "system track " + rec.track_id,
           position: position,
           orientation: ell.orientation,
-          // A ring around the national tracks it fuses, which stay visible inside it.
-          point: { pixelSize: 16, color: Cesium.Color.TRANSPARENT, outlineColor: color, outlineWidth: 3 },
+          // Its symbol, larger, inside a ring around the national tracks it fuses.
+          billboard: window.TracklayerSymbols.billboard(COLORS.fused, 24),
+          point: { pixelSize: 34, color: Cesium.Color.TRANSPARENT, outlineColor: color, outlineWidth: 3 },
           ellipsoid: { radii: ell.radii, material: color.withAlpha(0.3) },
         });
         state.fused.set(rec.track_id, entity);

@@ -6,7 +6,9 @@
 // is computed at the clock's time from the packet's properties (phase, status, speed,
 // 3-sigma size, error against truth, the threat a track follows) and its position
 // (altitude); a threat's info box says which trackers hold it. Layers on demand: sensor
-// footprints, whole orbit paths, lines of sight of detections, every track's 3-sigma
+// footprints, fields of regard above the limb (a ring riding with each satellite where its
+// edge rays pass the Earth), whole orbit paths, lines of sight of detections (threats' solid,
+// false alarms' dashed, to where they meet the Earth or pass it), every track's 3-sigma
 // ellipsoid (a selected track always shows its own: hundreds of time-varying ellipsoids
 // are rebuilt every frame, too slow for software WebGL). Tracks are drawn as
 // MIL-STD-2525C hostile missile symbols (milsymbol) in their tracker's colour. Clicking a
@@ -15,11 +17,12 @@
 
 window.TracklayerScene = (function () {
   const KIND_ORDER = [
-    "satellite", "ground_sensor", "station", "truth", "track", "joint", "fused", "sight", "link",
+    "satellite", "regard", "ground_sensor", "station", "truth", "track", "joint", "fused", "sight",
+    "false_alarm", "link",
   ];
+  // The layer (a box under the legend) that shows each kind drawn on demand.
+  const LAYER_OF_KIND = { sight: "sights", false_alarm: "sights", regard: "regard" };
   const TRACK_KINDS = new Set(["track", "joint", "fused"]);
-  // Hostile (H), air (A), present (P), missile (M): MIL-STD-2525C, milsymbol's letter SIDC.
-  const TRACK_SIDC = "SHAPM-----";
   const ORBIT_MAX_S = 3 * 3600;
   const DEFAULT_TRAIL_S = 900;
   const NOT_HELD = new Set(["deleted"]);
@@ -28,8 +31,7 @@ window.TracklayerScene = (function () {
     const view = {
       source: null,
       region: null,
-      layers: { footprints: false, orbits: false, sights: true, ellipsoids: false },
-      symbols: new Map(),
+      layers: { footprints: false, regard: false, orbits: false, sights: true, ellipsoids: false },
       selectedOrbit: null,
       selectedTrack: null,
       hidden: new Set(), // legend names whose objects are hidden
@@ -78,12 +80,13 @@ window.TracklayerScene = (function () {
       return prop(entity, "legend") || fallbackLegend(entity, kindOf(entity));
     }
 
-    // An object shows unless its legend entry is switched off (or, for a sight line, the
-    // sight-line layer is).
+    // An object shows unless its legend entry is switched off (or, for a kind drawn on
+    // demand, its layer is).
     function applyShow(entity) {
       const kind = kindOf(entity);
       if (!kind || kind === "region") return;
-      entity.show = !view.hidden.has(legendOf(entity)) && (kind !== "sight" || view.layers.sights);
+      const layer = LAYER_OF_KIND[kind];
+      entity.show = !view.hidden.has(legendOf(entity)) && (!layer || view.layers[layer]);
     }
 
     // Clicking a legend entry hides or shows its objects.
@@ -219,6 +222,22 @@ window.TracklayerScene = (function () {
       if (kind === "sight") {
         return [["sensor", prop(entity, "sensor", time)], ["threat", prop(entity, "threat", time)], ...lineLength(entity, time)];
       }
+      if (kind === "false_alarm") {
+        const ends = entity.polyline.positions.getValue(time);
+        return [
+          ["sensor", prop(entity, "sensor", time)],
+          ["false alarms now", ends ? String(ends.length / 2) : "0"],
+          ["seen against", prop(entity, "background", time) || "-"],
+          ["range to the Earth or limb", ends && ends.length >= 2 ? metres(Cesium.Cartesian3.distance(ends[0], ends[1])) : "-"],
+        ];
+      }
+      if (kind === "regard") {
+        return [
+          ["satellite", prop(entity, "satellite", time)],
+          ["edge rays pass the Earth at", `${metres(prop(entity, "ring_height_m", time))} above it`],
+          ["ring's ground radius", metres(prop(entity, "ring_radius_m", time))],
+        ];
+      }
       return [...otherProperties(entity, time), ...place(entity, time), ...lineLength(entity, time)];
     }
 
@@ -251,31 +270,16 @@ window.TracklayerScene = (function () {
 
     // ------------------------------------------------------------ drawing
 
-    function symbolFor(color) {
-      if (!window.ms) return undefined;
-      let canvas = view.symbols.get(color);
-      if (!canvas) {
-        canvas = new window.ms.Symbol(TRACK_SIDC, {
-          size: 18, fillColor: color, frameColor: "#0f172a", iconColor: "#0f172a",
-          outlineColor: "#f8fafc", outlineWidth: 1,
-        }).asCanvas();
-        view.symbols.set(color, canvas);
-      }
-      return canvas;
-    }
-
     function dress(entity) {
       const kind = kindOf(entity);
       if (!kind || kind === "region") return;
+      applyShow(entity);
       entity.description = new Cesium.CallbackProperty((time) => describeAt(entity, time), false);
       if (TRACK_KINDS.has(kind)) {
         if (entity.ellipsoid) entity.ellipsoid.show = view.layers.ellipsoids;
-        const image = symbolFor(prop(entity, "color") || "#e5e7eb");
-        if (image) {
-          entity.billboard = new Cesium.BillboardGraphics({
-            image: image,
-            verticalOrigin: Cesium.VerticalOrigin.CENTER,
-          });
+        const symbol = window.TracklayerSymbols.billboard(prop(entity, "color") || "#e5e7eb");
+        if (symbol) {
+          entity.billboard = symbol;
           if (entity.point) entity.point.show = false;
         }
       }
@@ -295,7 +299,7 @@ window.TracklayerScene = (function () {
         const kind = kindOf(e);
         if (name === "footprints" && kind === "satellite" && e.ellipse) e.ellipse.show = view.layers.footprints;
         if (name === "orbits" && kind === "satellite") orbitFor(e, view.layers.orbits || e === view.selectedOrbit);
-        if (name === "sights" && kind === "sight") applyShow(e);
+        if (LAYER_OF_KIND[kind] === name) applyShow(e);
         if (name === "ellipsoids" && TRACK_KINDS.has(kind) && e.ellipsoid) {
           e.ellipsoid.show = view.layers.ellipsoids || e === view.selectedTrack;
         }

@@ -13,6 +13,7 @@ from tracklayer.client.http import (
     PartnerClient,
     RetryPolicy,
     ServiceUnavailable,
+    service_clock,
 )
 from tracklayer.client.messages import (
     detection_message,
@@ -30,6 +31,7 @@ __all__ = [
     "ServiceUnavailable",
     "detection_message",
     "detection_records",
+    "service_clock",
     "stream_updates",
     "track_message",
     "track_records",

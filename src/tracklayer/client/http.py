@@ -241,6 +241,10 @@ class PartnerClient:
     def _get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=_query(params))[0].json()
 
+    def server_clock(self) -> tuple[int, float]:
+        """The service's clock: see :func:`clock_from_health`."""
+        return clock_from_health(self._get_json("/health"))
+
     def me(self) -> dict[str, Any]:
         """The partner this token belongs to: ``{"code", "name"}``."""
         return dict(self._get_json("/api/v1/me"))
@@ -266,6 +270,39 @@ class PartnerClient:
         """Visible national track states as a Parquet ``tracks`` table (bytes)."""
         params = _query({"start": start, "end": end, "limit": limit})
         return self._request("GET", "/api/v1/export/parquet", params=params)[0].content
+
+
+def clock_from_health(health: Mapping[str, Any]) -> tuple[int, float]:
+    """The service's clock from its ``/health`` answer: (its now, UTC ns since the Unix
+    epoch; its rate, picture seconds per wall second: 1 unless ``serve --clock-rate``).
+    A service that does not publish its clock runs on the wall clock."""
+    if "clock_time" not in health:
+        return time.time_ns(), 1.0
+    when = datetime.fromisoformat(str(health["clock_time"]).replace("Z", "+00:00"))
+    return round(when.timestamp() * 1e6) * 1000, float(health["clock_rate"])
+
+
+def service_clock(server: str, retry: RetryPolicy | None = None) -> tuple[int, float]:
+    """The clock of the service at ``server`` (no token needed): see :func:`clock_from_health`.
+
+    Raises
+    ------
+    ServiceUnavailable
+        The service did not answer after the retries.
+    """
+    retry = retry or RetryPolicy()
+    last = ""
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            response = httpx.get(f"{server.rstrip('/')}/health", timeout=30.0)
+            if response.status_code == 200:
+                return clock_from_health(response.json())
+            last = f"HTTP {response.status_code}"
+        except httpx.TransportError as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        if attempt < retry.attempts:
+            time.sleep(retry.wait_s(attempt))
+    raise ServiceUnavailable(f"GET /health: no answer after {retry.attempts} tries ({last})")
 
 
 def _ack(response: httpx.Response, retries: int) -> Ack:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from tracklayer.errors import TracklayerError
+
+if TYPE_CHECKING:
+    from tracklayer.cot.gateway import GatewayCounts
 
 __all__ = ["cot", "register"]
 
@@ -32,7 +35,12 @@ def cot(
         ),
     ],
     protobuf: Annotated[
-        bool, typer.Option("--protobuf/--xml", help="TAK protocol version 1 or CoT XML")
+        bool,
+        typer.Option(
+            "--protobuf/--xml",
+            help="TAK protocol version 1 (negotiated with a TCP/TLS server: XML until it "
+            "agrees, XML throughout if it never offers; mesh frames over UDP) or CoT XML",
+        ),
     ] = False,
     stale_s: Annotated[
         float,
@@ -55,9 +63,24 @@ def cot(
         raise TracklayerError(f"--tak: {tak!r} is not tcp://, tls:// or udp://HOST:PORT")
     picture = CotPicture(stale_s=stale_s, forward=forward)  # type: ignore[arg-type]
     _err.print(f"forwarding {forward} tracks from {server} to {tak}")
+    said: list[str] = []
+
+    def say_protocol(counts: GatewayCounts) -> None:
+        if not said or counts.protocol != said[-1]:
+            said.append(counts.protocol)
+            _err.print(f"TAK protocol: {_protocol_text(counts)}", highlight=False)
+
     try:
         counts = asyncio.run(
-            run_gateway(server, token, tak, protobuf=protobuf, picture=picture, reconnect=not once)
+            run_gateway(
+                server,
+                token,
+                tak,
+                protobuf=protobuf,
+                picture=picture,
+                reconnect=not once,
+                on_update=say_protocol,
+            )
         )
     except GatewayRefused as exc:
         raise TracklayerError(str(exc)) from None
@@ -66,8 +89,23 @@ def cot(
         raise typer.Exit(1) from None
     typer.echo(
         f"{counts.events} events sent from {counts.updates} updates "
-        f"({counts.subscriptions} subscriptions)"
+        f"({counts.subscriptions} subscriptions) as {_protocol_text(counts)}"
     )
+
+
+def _protocol_text(counts: GatewayCounts) -> str:
+    """What the TAK connection spoke, in words."""
+    offer = (
+        f"the server offered version(s) {', '.join(map(str, counts.offered))}"
+        if counts.offered
+        else "the server offered no TAK protocol version"
+    )
+    texts = {
+        "protobuf": "TAK protocol version 1 (protobuf)",
+        "requested": f"CoT XML, version 1 requested and not yet answered ({offer})",
+        "xml": f"CoT XML ({offer})",
+    }
+    return texts.get(counts.protocol, counts.protocol)
 
 
 def register(app: typer.Typer) -> None:

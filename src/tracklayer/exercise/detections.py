@@ -2,8 +2,9 @@
 
 An owner posts its detections only when a ``sharing`` entry of the scenario's ``network``
 section passes ``detections`` from it: to ``joint`` (the C2 node: every partner may see
-them) or to named owners (they may). A scenario without a network section shares no raw
-detections (its owners exchange tracks only).
+them) or to named owners (they may), under the one rule of
+:meth:`tracklayer.fusion.releasability.Release.of_sharing`. A scenario without a network
+section shares no raw detections (its owners exchange tracks only).
 
 A detection is due when it reaches a node it is shared with: its earliest
 ``arrival_time`` at those nodes in the run's ``deliveries`` table (the network's routes,
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracklayer.exercise.plan import MAX_RECORDS, ExerciseMessage, Release, shift_times
+from tracklayer.fusion.releasability import sharing_releasable_to
 
 __all__ = ["detection_releases", "plan_detection_messages"]
 
@@ -42,7 +44,7 @@ def detection_releases(scenario: Any) -> dict[str, tuple[Release, list[str], flo
         if not entries:
             continue
         targets = {str(s.to) for s in entries}
-        release: Release = "all" if "joint" in targets else sorted(targets - {source})
+        release: Release = sharing_releasable_to(source, targets)
         nodes = sorted(node_of[t] for t in targets if t in node_of)
         out[source] = (release, nodes, max(float(s.delay_s) for s in entries))
     return out

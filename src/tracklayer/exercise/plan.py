@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import yaml
 
 from tracklayer.errors import InputFormatError, TracklayerError
+from tracklayer.fusion.releasability import sharing_releasable_to
 from tracklayer.vocabulary import TRACKS_SCHEMA, is_owner
 
 __all__ = [
@@ -80,7 +81,8 @@ def releases(scenario: Any, owners: list[str]) -> tuple[dict[str, Release], dict
     """Each owner's release of its national tracks, and its delivery delay, s.
 
     With a scenario ``network:`` section, an owner's tracks go where its ``sharing``
-    entries send ``tracks`` (to ``joint``, the combined node: every partner), after the
+    entries send ``tracks`` (to ``joint``, the combined node: every partner; the rule of
+    :meth:`tracklayer.fusion.releasability.Release.of_sharing`), after the
     longest of their ``delay_s``; an owner that shares none keeps them. Without one, each
     owner releases to the scenario's other owners (the alliance) at once.
     """
@@ -94,7 +96,7 @@ def releases(scenario: Any, owners: list[str]) -> tuple[dict[str, Release], dict
     for owner in owners:
         entries = [s for s in sharing if s.source == owner and "tracks" in _kinds(s.what)]
         targets = {str(s.to) for s in entries}
-        release[owner] = "all" if "joint" in targets else sorted(targets - {owner})
+        release[owner] = sharing_releasable_to(owner, targets)
         delay[owner] = max((float(s.delay_s) for s in entries), default=0.0)
     return release, delay
 

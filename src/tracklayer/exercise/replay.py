@@ -1,6 +1,7 @@
 """Pace an exercise's messages on the simulation clock and post them.
 
-The clock runs ``speed`` times real time from the first message due; each message is posted
+The clock runs ``speed`` times real time from the first message due (or from ``sim_start_s``,
+where the service's own clock stands when the exercise follows it); each message is posted
 by its owner's :class:`~tracklayer.client.PartnerClient` when the clock reaches it. A late
 post (the service was slow or restarting) does not stretch the clock: the next messages
 fall due on time and are sent as soon as the previous one is acknowledged.
@@ -62,6 +63,7 @@ def replay(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
+    sim_start_s: float | None = None,
 ) -> ExerciseCounts:
     """Post ``messages`` (in due order) as the simulation clock reaches them.
 
@@ -83,6 +85,9 @@ def replay(
         The real-time clock (s) and the wait (tests replace them).
     transport : httpx.BaseTransport, optional
         Replaces the network (tests).
+    sim_start_s : float, optional
+        Simulated time (the messages' ``due_s`` scale) at the start: messages due before it
+        are posted at once, the rest when the clock reaches them (default: the first due).
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be > 0, got {speed}")
@@ -94,6 +99,7 @@ def replay(
     try:
         start = clock()
         first = messages[0].due_s if messages else 0.0
+        first = first if sim_start_s is None else sim_start_s
         for msg in messages:
             if speed is not None:
                 wait = start + (msg.due_s - first) / speed - clock()

@@ -1,5 +1,6 @@
-"""STK external files of a run folder: ``.e`` for satellites, threats and tracks, ``.int``
-for each threat's powered flight, and a README saying how to load them."""
+"""STK external files of a run folder: ``.e`` for satellites, threats and tracks, ``.sa``
+satellite objects flown on their ``.e``, ``.int`` for each threat's powered flight, and a
+README saying how to load them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from numpy.typing import NDArray
 from tracklayer.export.folder import STATE_COLUMNS, RunFolder
 from tracklayer.io.outputs import safe_file_name, write_text_atomic
 from tracklayer.io.stk import interval_list_text, stk_ephemeris_text, utcg
+from tracklayer.io.stk_objects import connect_script_text, stk_satellite_text
 from tracklayer.io.truth_oem import object_rows, split_by_object
 
 __all__ = ["write_stk"]
@@ -24,6 +26,7 @@ def write_stk(run: RunFolder, out: Path, created: datetime) -> list[Path]:
     epoch = run.epoch_ns
     catalog, states = run.space()
     stamps = epoch + np.round(states.seconds * 1e9).astype(np.int64)
+    folder = out / "stk" / "satellites"
     files = []
     for i, sat_id in enumerate(catalog.sat_id.tolist()):
         ok = states.valid[i]
@@ -32,15 +35,41 @@ def write_stk(run: RunFolder, out: Path, created: datetime) -> list[Path]:
                 stamps[ok], np.concatenate([states.r_ecef[i][ok], states.v_ecef[i][ok]], axis=1),
                 epoch, interpolation=("Lagrange", 7), comment=f"satellite {sat_id}",
             )  # fmt: skip
-            files.append(
-                write_text_atomic(out / "stk" / "satellites" / safe_file_name(sat_id, ".e"), text)
-            )
+            ephemeris = write_text_atomic(folder / safe_file_name(sat_id, ".e"), text)
+            satellite = stk_satellite_text(
+                stk_object_name(sat_id), ephemeris.name, int(stamps[ok][0]), int(stamps[ok][-1]),
+                epoch,
+            )  # fmt: skip
+            files += [ephemeris, write_text_atomic(ephemeris.with_suffix(".sa"), satellite)]
     if run.has("truth"):
         files += _stk_threats(run, out, epoch)
     if run.has("tracks"):
         files += _stk_tracks(run, out, epoch)
+    files.append(write_text_atomic(out / "stk" / "scenario.connect", _connect(run, out, files)))
     files.append(write_text_atomic(out / "stk" / "README.txt", _stk_readme(run)))
     return files
+
+
+def _connect(run: RunFolder, out: Path, files: list[Path]) -> str:
+    """The Connect script loading every satellite object, threat and track written."""
+    root = out / "stk"
+    relative = [path.relative_to(root).as_posix() for path in files]
+    vehicles = [
+        ("Missile", stk_object_name(Path(path).stem), path)
+        for path in relative
+        if path.endswith(".e") and path.startswith(("threats/", "tracks/"))
+    ]
+    return connect_script_text(
+        stk_object_name(run.scenario.name), run.epoch_ns,
+        run.epoch_ns + int(run.scenario.duration_s * 1e9),
+        [path for path in relative if path.endswith(".sa")], vehicles,
+    )  # fmt: skip
+
+
+def stk_object_name(object_id: str) -> str:
+    """An object's name in STK: its file name's stem with ``.`` as ``_`` (STK names take
+    letters, digits, ``_`` and ``-``)."""
+    return safe_file_name(object_id, "").replace(".", "_") or "object"
 
 
 def _stk_readme(run: RunFolder) -> str:
@@ -54,11 +83,19 @@ def _stk_readme(run: RunFolder) -> str:
         "States: Earth-fixed axes (CentralBody Earth, CoordinateSystem Fixed), metres and\n"
         "metres per second; tracks carry 6x6 covariances (CovarianceTimePosVel, m^2...).\n\n"
         "satellites/*.e  the space segment, every 30 s (Lagrange, 7 samples)\n"
+        "satellites/*.sa each satellite as an STK object on its .e (StkExternal): insert\n"
+        "                them with File > Insert > From file (or the Connect command\n"
+        '                Load / */Satellite "DIR/satellites/NAME.sa"); keep each .sa beside\n'
+        "                its .e\n"
         "threats/*.e     each threat's true flight (Hermite); threats/*_boost.int its\n"
         "                powered flight, an interval list (e.g. for a constraint)\n"
         "tracks/*.e      each tracker's tracks, TRACKER_TRACKID (Hermite, covariance)\n\n"
-        "To load: insert a Satellite (satellites) or a Missile/Aircraft object (threats,\n"
-        "tracks), set its propagator to StkExternal and pick the .e file.\n"
+        "scenario.connect  STK Connect commands building the whole scenario: a new\n"
+        "                scenario over the analysis period, every satellite object, every\n"
+        "                threat and track as a Missile on its .e (SetState FromFile);\n"
+        "                replace STKDIR with this folder's full path first\n\n"
+        "By hand: insert a Missile or Aircraft object (threats, tracks), set its\n"
+        "propagator to StkExternal and pick the .e file.\n"
     )
 
 

@@ -3,11 +3,14 @@
 :func:`scene_czml` assembles, from a run's tables, one packet per satellite (with its
 sensor's ground footprint, hidden until the viewer asks), per threat (its flight phase
 over time), per track (its threat, error and 3-sigma size over time), per ground sensor,
-one line-of-sight packet per sensor and threat it detected, and a ``region`` packet: the
-threats' area, where the viewer's camera opens. The document's clock spans the raid
+one line-of-sight packet per sensor and threat it detected, one packet of false alarms'
+lines of sight per sensor, a ring per satellite whose field of regard looks above the limb
+(hidden until the viewer asks), and a ``region`` packet: the threats' area, where the
+viewer's camera opens. The document's clock spans the raid
 window (first threat sample to the last, with a margin) and the viewer plays it. The
 packets' conventions are those of :mod:`tracklayer.io.czml`; the region, window and
-sight-line layers are :mod:`tracklayer.io.scene_layers`.
+sight-line layers are :mod:`tracklayer.io.scene_layers`, the false alarms and the fields
+of regard above the limb :mod:`tracklayer.io.scene_sensing`.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from tracklayer.io.scene_layers import (
     region_packet,
     sight_line_packets,
 )
+from tracklayer.io.scene_sensing import false_alarm_packets, regard_packets
 
 __all__ = ["ORBIT_PATH_MAX_S", "TRACK_GATE_M", "associate_tracks", "scene_czml", "scene_seconds"]
 
@@ -323,12 +327,14 @@ def _sight_lines(
     threats: set[str],
     palette: Mapping[str, int],
 ) -> list[dict[str, Any]]:
-    """Ground-sensor packets and the sight lines of the detections of known threats."""
+    """Ground-sensor packets and the sight lines of the detections of known threats, then
+    the false alarms' lines of sight."""
     where = "detections"
     truth_id = _strings(detections, "truth_id", where)
     keep = np.isin(np.asarray(truth_id, dtype=object), list(threats))
+    false_alarms = _false_alarms(detections, where)
     if not keep.any():
-        return []
+        return false_alarms
     table = detections.filter(pa.array(keep))
     sensors = _strings(table, "sensor_id", where)
     owners = (
@@ -349,7 +355,22 @@ def _sight_lines(
         ref,
         colours,
     )
-    return ground + lines
+    return ground + lines + false_alarms
+
+
+def _false_alarms(detections: pa.Table, where: str) -> list[dict[str, Any]]:
+    """The false alarms' lines of sight (detections without a ``truth_id``)."""
+    table = detections.filter(pc.is_null(_column(detections, "truth_id", where)))
+    if table.num_rows == 0 or not {"los_x", "los_y", "los_z"} <= set(table.column_names):
+        return []  # a table without lines of sight (another tool's) draws none
+    has_background = "background" in table.column_names
+    return false_alarm_packets(
+        _strings(table, "sensor_id", where),
+        _strings(table, "background", where) if has_background else None,
+        _time_ns(table, where),
+        _vectors(table, ("sensor_x", "sensor_y", "sensor_z"), where),
+        _vectors(table, ("los_x", "los_y", "los_z"), where),
+    )
 
 
 def scene_czml(
@@ -364,6 +385,7 @@ def scene_czml(
     max_samples: int = 400,
     multiplier: float = 10.0,
     footprint_m: Mapping[str, float] | None = None,
+    limb_rings: Mapping[str, tuple[float, float]] | None = None,
     region_deg: tuple[float, float, float, float] | None = None,
     extra_packets: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
@@ -388,7 +410,8 @@ def scene_czml(
         properties.
     detections : pyarrow.Table, optional
         The ``detections`` table: the sight lines of the detections of threats (rows
-        whose ``truth_id`` is one), and the ground sensors that are not satellites.
+        whose ``truth_id`` is one), the false alarms' (rows without one, drawn to where
+        they meet the Earth or pass it) and the ground sensors that are not satellites.
     epoch : datetime, optional
         Scenario epoch (UTC); without threats the clock starts there.
     name : str
@@ -400,6 +423,10 @@ def scene_czml(
     footprint_m : mapping, optional
         Satellite id to the ground radius of its sensor's field of regard, m
         (:func:`tracklayer.sensors.footprint.footprint_radius_m`).
+    limb_rings : mapping, optional
+        Satellite id to the (ground radius, height), m, of the ring where its field of
+        regard's edge rays pass the Earth, for sensors that look above the limb
+        (:func:`tracklayer.sensors.footprint.satellite_limb_rings`).
     region_deg : (west, south, east, north), optional
         The region the camera opens on, degrees; default the threats' area.
     extra_packets : sequence of dict
@@ -416,6 +443,7 @@ def scene_czml(
     packets, spans, truth_t = _object_layers(
         truth, tracks, ephemeris, satellites, detections, palette, footprint_m or {}, max_samples
     )
+    packets += _regard_layer(packets, limb_rings or {})
     if region_deg is None and truth is not None and truth.num_rows:
         region_deg = region_of(_vectors(truth, ("x", "y", "z"), "truth"))
     packets += list(extra_packets)
@@ -425,6 +453,18 @@ def scene_czml(
     start = datetime_ns(epoch) if epoch is not None else min(spans)
     window = raid_window(min(start, max(spans)), max(spans), truth_t)
     return [document_packet(name, *window, multiplier), *head, *packets]
+
+
+def _regard_layer(
+    packets: Sequence[dict[str, Any]], limb_rings: Mapping[str, tuple[float, float]]
+) -> list[dict[str, Any]]:
+    """The rings of the fields of regard above the limb, each in its satellite's colour."""
+    colours = {
+        p["name"]: [int(v) for v in p["point"]["color"]["rgba"]]
+        for p in packets
+        if p["id"].startswith("satellite/")
+    }
+    return regard_packets(limb_rings, colours)
 
 
 def _object_layers(

@@ -59,6 +59,7 @@ __all__ = [
     "radec_to_los",
     "read_tdm",
     "read_tdm_bytes",
+    "tdm_epoch_ns",
     "tdm_file_name",
     "tdm_text",
     "write_tdm",
@@ -456,6 +457,17 @@ def _epoch(text: str, where: str) -> str:
         )
     _check_epoch(text, where)
     return text.rstrip("Z")
+
+
+def tdm_epoch_ns(text: str, where: str = "TDM") -> int:
+    """A TDM epoch (calendar or day-of-year form, UTC) as ns since 1970.
+
+    Raises
+    ------
+    InputFormatError
+        Not an epoch, or outside 1678-2261; the message starts with ``where``.
+    """
+    return int(np.datetime64(_epoch(text, where), "ns").astype(np.int64))
 
 
 def _data_line(

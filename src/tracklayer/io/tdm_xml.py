@@ -21,7 +21,9 @@ Specification for Navigation Data Messages", and the TDM 2.0 schema ``ndmxml-2.0
 The reader takes a ``<tdm>`` root, or an ``<ndm>`` combined instantiation holding ``<tdm>``
 elements, with or without an XML namespace and ``units`` attributes; it gives the same
 :class:`~tracklayer.io.tdm.TrackingData` as the KVN reader (same epochs, frames, notes on
-keywords it does not use), through the same checks. The writer follows the conventions of
+keywords it does not use), through the same checks. The document is parsed as untrusted
+input (:mod:`tracklayer.io.safe_xml`: no DTD, entities or external references; bounded
+size, depth, element count and time). The writer follows the conventions of
 :func:`tracklayer.io.tdm.write_tdm` (RADEC in ITRF2000 for space sensors, AZEL with RANGE in
 km for ground sites). ccsds-ndm reads either (tested); it is the slow path, this the fast.
 """
@@ -40,6 +42,7 @@ from numpy.typing import NDArray
 from tracklayer.constants import KM
 from tracklayer.errors import InputFormatError
 from tracklayer.io.outputs import write_text_atomic as _write_atomic
+from tracklayer.io.safe_xml import XmlLimits, parse_xml_bounded
 from tracklayer.io.tdm import (
     _DATA_KEYS,
     _HEADER_KEYS,
@@ -127,19 +130,13 @@ def _xml_segment(segment: ET.Element, where: str, header_notes: tuple[str, ...])
     return _segment(meta, data, where, header_notes + _notes(skipped, "data"))
 
 
-def _root(text: bytes | str, source: str) -> ET.Element:
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise InputFormatError(
-            f"{source}, line {line}: not well-formed XML (column {column})"
-        ) from None
-    return root
-
-
-def parse_tdm_xml(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
+def parse_tdm_xml(
+    text: bytes | str, source: str = "TDM", limits: XmlLimits | None = None
+) -> list[TrackingData]:
     """Parse the angle (and range) segments of an XML TDM held in memory.
+
+    The document is untrusted: it is parsed by :func:`tracklayer.io.safe_xml.parse_xml_bounded`
+    (no DTD, entities or external references; bounded size, depth, element count and time).
 
     Parameters
     ----------
@@ -147,6 +144,8 @@ def parse_tdm_xml(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
         The document (UTF-8 bytes or text).
     source
         Name of the document in error messages (a file name, ``body``).
+    limits
+        Bounds on the document (default :class:`~tracklayer.io.safe_xml.XmlLimits`).
 
     Returns
     -------
@@ -156,10 +155,10 @@ def parse_tdm_xml(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     Raises
     ------
     InputFormatError
-        Not well-formed XML, not a TDM, or a segment the reader cannot take; the message
-        names the source, the segment and the observation.
+        Not well-formed XML, a DTD or entity, a bound passed, not a TDM, or a segment the
+        reader cannot take; the message names the source, the segment and the observation.
     """
-    root = _root(text, source)
+    root = parse_xml_bounded(text, source, limits)
     if _local(root.tag) == "ndm":
         messages = _children(root, "tdm")
     elif _local(root.tag) == "tdm":
@@ -185,10 +184,13 @@ def parse_tdm_xml(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
     return segments
 
 
-def parse_any_tdm(text: bytes | str, source: str = "TDM") -> list[TrackingData]:
-    """Parse a TDM in either encoding: XML when it starts with ``<``, else KVN."""
+def parse_any_tdm(
+    text: bytes | str, source: str = "TDM", limits: XmlLimits | None = None
+) -> list[TrackingData]:
+    """Parse a TDM in either encoding: XML (within ``limits``) when it starts with ``<``,
+    else KVN."""
     if looks_like_xml(text):
-        return parse_tdm_xml(text, source)
+        return parse_tdm_xml(text, source, limits)
     return parse_tdm(text, source)
 
 

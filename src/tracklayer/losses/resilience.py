@@ -116,22 +116,24 @@ class PlainRun:
     ----------
     coverage_summary
         The coverage stage's ``coverage_summary`` (None: computed again for k = 0).
-    metrics
-        The raid's ``metrics`` (None: read from the stage cache, or computed).
+    metrics, tracker_metrics
+        The raid's ``metrics`` and ``tracker_metrics`` (None: the raid read from the
+        stage cache, or computed).
     """
 
     coverage_summary: pa.Table | None = None
     metrics: pa.Table | None = None
+    tracker_metrics: pa.Table | None = None
 
 
 @dataclass(frozen=True)
 class DrawTables:
     """What the draws computed: each coverage draw's summary and each raid draw's
-    ``metrics`` (None for a raid draw that loses nothing: the plain run's), and the
-    threats' truth (None when no raid draw ran)."""
+    ``metrics`` and ``tracker_metrics`` (None for a raid draw that loses nothing: the
+    plain run's), and the threats' truth (None when no raid draw ran)."""
 
     coverage: list[tuple[LossDraw, pa.Table]]
-    raid: list[tuple[LossDraw, pa.Table | None]]
+    raid: list[tuple[LossDraw, dict[str, pa.Table] | None]]
     truth: pa.Table | None
 
 
@@ -181,7 +183,7 @@ def run_losses(
         scenario, catalog, progress=progress, truth=truth, cache=cache,
         plain_coverage=plain.coverage_summary,
     )  # fmt: skip
-    return losses_table(scenario, catalog, computed, plain_metrics=plain.metrics, cache=cache)
+    return losses_table(scenario, catalog, computed, plain=plain, cache=cache)
 
 
 def loss_draws(
@@ -227,24 +229,27 @@ def losses_table(
     catalog: SatelliteCatalog,
     computed: DrawTables,
     *,
-    plain_metrics: pa.Table | None = None,
+    plain: PlainRun | None = None,
     cache: StageCache | None = None,
 ) -> pa.Table:
     """The long table of :func:`run_losses` from the draws' tables; a raid draw that
-    loses nothing takes ``plain_metrics`` (the plain raid's, from the cache without it)."""
+    loses nothing takes the ``plain`` run's metrics (the raid from the cache without
+    them)."""
     rows: list[Row] = []
     for draw, summary in computed.coverage:
         rows += _coverage_rows(catalog, draw, summary)
     truth = computed.truth
-    results: list[tuple[LossDraw, pa.Table]] = []
-    for draw, metrics in computed.raid:
-        if metrics is None:
-            if plain_metrics is None:
+    known = plain or PlainRun()
+    results: list[tuple[LossDraw, dict[str, TrackerSummary]]] = []
+    for draw, tables in computed.raid:
+        if tables is None:
+            if known.metrics is None:
                 # No loss is the plain run: its cached stages (and its truth) are reused.
-                plain = run_raid(scenario, cache, truth=truth, catalog=catalog)
-                truth, plain_metrics = plain.truth, plain.metrics
-            metrics = plain_metrics
-        results.append((draw, metrics))
+                run = run_raid(scenario, cache, truth=truth, catalog=catalog)
+                truth = run.truth
+                known = PlainRun(known.coverage_summary, run.metrics, run.tracker_metrics)
+            tables = {"metrics": known.metrics, "tracker_metrics": known.tracker_metrics}
+        results.append((draw, tracker_summary(tables["metrics"], tables["tracker_metrics"])))
     if computed.raid:
         rows += _raid_rows(scenario, catalog, results, truth)
     return _table(rows)
@@ -326,6 +331,11 @@ def _coverage_rows(catalog: SatelliteCatalog, draw: LossDraw, summary: pa.Table)
     return rows
 
 
+#: The tables a draw's cached raid keeps (part of its cache key: a change of them is a new
+#: entry, never an old one read without a table).
+_RAID_TABLES = ("metrics", "tracker_metrics")
+
+
 def _raid_metrics(
     scenario: Scenario,
     catalog: SatelliteCatalog,
@@ -334,11 +344,11 @@ def _raid_metrics(
     cache: StageCache,
     say: Progress,
     truth: pa.Table | None,
-) -> tuple[list[tuple[LossDraw, pa.Table | None]], pa.Table | None]:
-    """Each draw's raid ``metrics`` table (cached by content; None for a draw that loses
-    nothing), and the threats' truth."""
+) -> tuple[list[tuple[LossDraw, dict[str, pa.Table] | None]], pa.Table | None]:
+    """Each draw's raid ``metrics`` and ``tracker_metrics`` tables (cached by content;
+    None for a draw that loses nothing), and the threats' truth."""
     raid_keys = stage_keys(scenario, RAID)
-    results: list[tuple[LossDraw, pa.Table | None]] = []
+    results: list[tuple[LossDraw, dict[str, pa.Table] | None]] = []
     for i, draw in enumerate(draws):
         say(f"losses: raid k={draw.k} draw {i + 1}/{len(draws)}")
         if not draw.lost.any():
@@ -357,17 +367,17 @@ def _raid_metrics(
                 scenario, truth=flown, detections=sensed, catalog=catalog, outage=outage,
                 until=("metrics",),
             )  # fmt: skip
-            return {"metrics": run.metrics}
+            return {"metrics": run.metrics, "tracker_metrics": run.tracker_metrics}
 
-        key = stage_key("losses-raid", raid_keys, _lost_key(catalog, draw, at_s))
-        results.append((draw, cache.get_or_run("losses-raid", key, raid)["metrics"]))
+        key = stage_key("losses-raid", raid_keys, _lost_key(catalog, draw, at_s), _RAID_TABLES)
+        results.append((draw, cache.get_or_run("losses-raid", key, raid)))
     return results, truth
 
 
 def _raid_rows(
     scenario: Scenario,
     catalog: SatelliteCatalog,
-    results: Sequence[tuple[LossDraw, pa.Table]],
+    results: Sequence[tuple[LossDraw, dict[str, TrackerSummary]]],
     truth: pa.Table | None,
 ) -> list[Row]:
     """The long-table rows of each draw's raid metrics, per tracker (every owner, every
@@ -376,13 +386,12 @@ def _raid_rows(
         set(catalog.owners)
         | {r.owner for r in scenario.radars}
         | {JOINT}
-        | {str(t) for _, m in results for t in m["tracker"].to_pylist()}
+        | {str(t) for _, summary in results for t in summary}
     )
     n_threats, missed_gospa = _no_track_gospa(truth, scenario)
     rows = []
-    for draw, metrics in results:
+    for draw, summary in results:
         base = _base(draw)
-        summary = tracker_summary(metrics)
         for tracker in trackers:
             values = _tracker_metrics(summary.get(tracker), n_threats, missed_gospa)
             rows += [

@@ -1,4 +1,4 @@
-"""How well trackers followed the threats: the ``metrics`` and ``gospa`` tables.
+"""How well trackers followed the threats: the ``metrics``, per-tracker and ``gospa`` tables.
 
 Scoring grid: the truth sample times. At each grid time a tracker's tracks are its rows
 at its latest frame at or before that time (no older than the grid spacing), moved to the
@@ -8,18 +8,21 @@ assignment on position with cut-off ``scoring.gospa_c_m``
 (:func:`tracklayer.metrics.gospa.gospa`); a threat matched to a track at a time is "in
 custody" then.
 
-Per threat and tracker: times from launch (the threat's first truth sample) to its first
+Per threat and tracker: times from launch (the threat's first truth sample; for a spent
+stage, its separation) to its first
 detection (by that tracker's sensors) and to its first matched track; the custody fraction
 over its flight; position and velocity RMSE over matched times; identity switches (changes
 of the matched track between successive matched times); ``cue_time_s``, the first matched
 time whose position and velocity errors both meet ``scoring.cue_position_m`` and
-``scoring.cue_velocity_mps``. Per tracker (repeated on its rows): mean GOSPA over the grid,
-and false tracks, the scored track identities never matched to any threat.
+``scoring.cue_velocity_mps``. Per tracker (a table of its own, one row per tracker): mean
+GOSPA over the grid, and false tracks, the scored track identities never matched to any
+threat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +38,7 @@ F64 = NDArray[np.float64]
 METRICS_SCHEMA = pa.schema(
     [
         ("object_id", pa.string()),
+        ("kind", pa.string()),  # the truth's kind: ballistic, hgv, stage (released)
         ("tracker", pa.string()),
         ("first_detection_s", pa.float64()),
         ("first_detection_alt_m", pa.float64()),
@@ -44,8 +48,15 @@ METRICS_SCHEMA = pa.schema(
         ("rmse_vel_mps", pa.float64()),
         ("id_switches", pa.int64()),
         ("cue_time_s", pa.float64()),
-        ("mean_gospa_m", pa.float64()),
-        ("false_tracks", pa.int64()),
+    ]
+)
+
+#: One row per tracker: its figures over the whole raid, which no single threat owns.
+TRACKER_SCORES_SCHEMA = pa.schema(
+    [
+        ("tracker", pa.string()),
+        ("mean_gospa_m", pa.float64()),  # mean over the scoring grid
+        ("false_tracks", pa.int64()),  # scored track identities never matched to a threat
     ]
 )
 
@@ -77,9 +88,28 @@ def _strs(table: pa.Table, name: str) -> NDArray[np.str_]:
     return np.asarray(table.column(name).to_pylist(), dtype=object).astype(str)
 
 
+class TrackingScores(NamedTuple):
+    """The scores of a ``tracks`` table (see :func:`tracking_scores`)."""
+
+    #: :data:`METRICS_SCHEMA`, one row per (threat, tracker).
+    metrics: pa.Table
+    #: :data:`TRACKER_SCORES_SCHEMA`, one row per tracker.
+    trackers: pa.Table
+    #: :data:`GOSPA_SCHEMA`, one row per (tracker, grid time).
+    gospa: pa.Table
+
+
 def tracking_metrics(
     truth: pa.Table, tracks: pa.Table, detections: pa.Table | None, config: TrackingConfig
 ) -> tuple[pa.Table, pa.Table]:
+    """The per-threat ``metrics`` and the ``gospa`` tables of :func:`tracking_scores`."""
+    scores = tracking_scores(truth, tracks, detections, config)
+    return scores.metrics, scores.gospa
+
+
+def tracking_scores(
+    truth: pa.Table, tracks: pa.Table, detections: pa.Table | None, config: TrackingConfig
+) -> TrackingScores:
     """Score every tracker of a ``tracks`` table against the truth.
 
     Parameters
@@ -95,10 +125,9 @@ def tracking_metrics(
 
     Returns
     -------
-    metrics : pyarrow.Table
-        :data:`METRICS_SCHEMA`, one row per (threat, tracker).
-    gospa : pyarrow.Table
-        :data:`GOSPA_SCHEMA`, one row per (tracker, grid time).
+    TrackingScores
+        ``metrics`` per (threat, tracker), ``trackers`` per tracker (mean GOSPA, false
+        tracks) and ``gospa`` per (tracker, grid time).
     """
     t_ns = _ns(truth.column("time"))
     epoch_ns = int(t_ns.min()) if t_ns.size else 0
@@ -115,6 +144,7 @@ def tracking_metrics(
     dense[obj_idx, gi] = tx
     alive = np.isfinite(dense[..., 0])
     launch = np.array([grid[np.argmax(alive[i])] for i in range(objects.size)])
+    kinds = _object_kinds(truth, obj, objects)
 
     trackers: list[str] = sorted(set(_strs(tracks, "tracker").tolist())) if tracks.num_rows else []
     if detections is not None and detections.num_rows:
@@ -122,6 +152,7 @@ def tracking_metrics(
         trackers = sorted(set(trackers) | set(owners) | {JOINT})
     statuses = set(config.scoring.statuses)
     m_rows: list[dict[str, object]] = []
+    t_rows: list[dict[str, object]] = []
     g_rows: list[dict[str, object]] = []
     for name in trackers:
         first_det = _first_detections(detections, name, objects, epoch_ns)
@@ -131,13 +162,18 @@ def tracking_metrics(
         )
         g_rows += rows
         used_ids = set(k_id[matched[matched >= 0]].tolist())
-        false_tracks = len(set(k_id.tolist()) - used_ids)
-        mean_g = float(np.mean([r["gospa_m"] for r in rows]))
+        t_rows.append(
+            {
+                "tracker": name,
+                "mean_gospa_m": float(np.mean([r["gospa_m"] for r in rows])),
+                "false_tracks": len(set(k_id.tolist()) - used_ids),
+            }
+        )
         for i, oid in enumerate(objects):
             m_rows.append(
-                _object_row(
+                {"kind": kinds[i]} | _object_row(
                     oid, name, grid, alive[i], matched[i], err_p[i], err_v[i], k_id,
-                    float(launch[i]), first_det.get(oid), config, mean_g, false_tracks,
+                    float(launch[i]), first_det.get(oid), config,
                 )
             )  # fmt: skip
     metrics = pa.Table.from_pylist(m_rows, schema=METRICS_SCHEMA)
@@ -145,7 +181,19 @@ def tracking_metrics(
         alt = np.full(alive.shape, np.nan)
         alt[obj_idx, gi] = _f(truth, "alt_m")
         metrics = _with_first_detection_altitude(metrics, objects, grid, launch, alt)
-    return metrics, _gospa_table(g_rows, epoch_ns)
+    per_tracker = pa.Table.from_pylist(t_rows, schema=TRACKER_SCORES_SCHEMA)
+    return TrackingScores(metrics, per_tracker, _gospa_table(g_rows, epoch_ns))
+
+
+def _object_kinds(
+    truth: pa.Table, obj: NDArray[np.str_], objects: NDArray[np.str_]
+) -> list[str | None]:
+    """Each object's ``kind`` in the truth (its first row's), None without the column."""
+    if "kind" not in truth.column_names:
+        return [None] * objects.size
+    _, first = np.unique(obj, return_index=True)  # objects is np.unique(obj): same order
+    kind = _strs(truth, "kind")
+    return [str(kind[k]) for k in first]
 
 
 def _scored_rows(
@@ -285,8 +333,6 @@ def _object_row(
     launch: float,
     first_det: float | None,
     config: TrackingConfig,
-    mean_g: float,
-    false_tracks: int,
 ) -> dict[str, object]:
     hit = matched >= 0
     n_alive = int(alive.sum())
@@ -305,6 +351,4 @@ def _object_row(
         "rmse_vel_mps": float(np.sqrt(np.mean(err_v[hit] ** 2))) if hit.any() else None,
         "id_switches": switches,
         "cue_time_s": float(grid[np.argmax(cue)] - launch) if cue.any() else None,
-        "mean_gospa_m": mean_g,
-        "false_tracks": false_tracks,
     }

@@ -239,6 +239,7 @@ class _RoutingGraph:
         national: list[str],
     ) -> None:
         self.n, g, self.t = space.sat_id.size, len(config.ground_stations), space.seconds.size
+        self.seconds = space.seconds
         self.n_vertices = self.n + g + len(national)
         node_vertex = {owner: self.n + g + p for p, owner in enumerate(national)}
         feeds = [
@@ -298,6 +299,8 @@ class _RoutingGraph:
                 rate = np.zeros((self.t, v))
                 rate[:, : self.n] = offered.T * sends
                 np.add.at(on_link[m], row[k][on], tree_loads(parent[k], edges[k], rate)[on])
+            cross = load.superposed_square_hz(parent[k], edges[k], sends, self.seconds)
+            np.add.at(on_link[1], row[k][on], cross[on])
         wait = batch_wait_s(on_link[0], on_link[1], links.service_s)
         edge_wait = np.where(row >= 0, wait[np.maximum(row, 0)], 0.0)
         flat = (parent + np.arange(self.t)[None, :, None] * v).reshape(parent.shape[0], -1)

@@ -169,7 +169,9 @@ def batch_wait_s(rate_hz: F64, square_rate_hz: F64, service_s: F64) -> F64:
     ``rho = lambda E[X] s`` (Tijms, *A First Course in Stochastic Models*, 2003, the
     M^X/G/1 queue; Gross & Harris, *Fundamentals of Queueing Theory*, the M^[X]/G/1
     queue). Independent burst streams add: ``lambda E[X]`` and ``lambda E[X^2]`` of a
-    link are the sums over the satellites whose reports it carries.
+    link are the sums over the satellites whose reports it carries; bursts that leave at
+    one instant are one burst of their summed size
+    (:meth:`ReportLoad.superposed_square_hz`).
 
     Single reports (``X = 1``) give M/D/1 (:func:`md1_wait_s`); a burst of ``k`` on an
     idle link (``lambda -> 0``) gives the D/D/1 ``(k - 1) s / 2``.
@@ -197,6 +199,37 @@ def batch_wait_s(rate_hz: F64, square_rate_hz: F64, service_s: F64) -> F64:
 
 
 @dataclass(frozen=True)
+class SimultaneousBursts:
+    """Bursts of different satellites sent at the same instant (one frame time).
+
+    A raid makes many satellites report the same frame at once: on a link that carries
+    several of them their bursts arrive together, one burst of their summed size, not as
+    independent streams. Only frame times shared by two or more satellites are kept here
+    (a lone burst is its own stream, already in :class:`ReportLoad`'s per-satellite sums).
+
+    Attributes
+    ----------
+    sat, step : (B,) int64
+        Satellite (``0..N-1``) and step of each burst.
+    slot : (B,) int64
+        Which of its step's shared frame times the burst belongs to (``0..S-1``): bursts
+        with equal ``(step, slot)`` leave together.
+    size : (B,) float64
+        Reports in each burst.
+    """
+
+    sat: I64
+    step: I64
+    slot: I64
+    size: F64
+
+    @property
+    def n_slots(self) -> int:
+        """Shared frame times in the busiest step."""
+        return int(self.slot.max(initial=-1)) + 1
+
+
+@dataclass(frozen=True)
 class ReportLoad:
     """What each satellite offers the network at each step, as bursts of reports.
 
@@ -205,11 +238,19 @@ class ReportLoad:
     rate_hz : (N, T) float64
         Reports per second around each step, ``lambda E[X]``.
     square_rate_hz : (N, T) float64
-        ``lambda E[X^2]``: squared burst sizes per second around each step.
+        ``lambda E[X^2]``: squared burst sizes per second around each step, each
+        satellite's bursts taken alone.
+    together : SimultaneousBursts, optional
+        The bursts that left at the same instant as another satellite's; a link that
+        carries several of them is fed their sum (:meth:`superposed_square_hz`).
+    window_s : float
+        Width of the window the rates are counted over, s.
     """
 
     rate_hz: F64
     square_rate_hz: F64
+    together: SimultaneousBursts | None = None
+    window_s: float = 0.0
 
     @classmethod
     def poisson(cls, rate_hz: F64, n_steps: int) -> ReportLoad:
@@ -219,7 +260,14 @@ class ReportLoad:
 
     @classmethod
     def from_bursts(
-        cls, sat: I64, step: I64, size: F64, n_sats: int, seconds: F64, window_s: float
+        cls,
+        sat: I64,
+        step: I64,
+        size: F64,
+        n_sats: int,
+        seconds: F64,
+        window_s: float,
+        frame: I64 | None = None,
     ) -> ReportLoad:
         """The load of bursts (one per satellite frame) over a window around each step.
 
@@ -236,22 +284,97 @@ class ReportLoad:
         window_s
             Width of the window centred on each step over which bursts are counted, s
             (cut at the run's ends); the run's length gives its mean rate.
+        frame : (B,) int64, optional
+            The instant each burst leaves (any integer clock, e.g. microseconds): bursts
+            of different satellites with equal ``frame`` leave together. None: every
+            burst at an instant of its own (independent streams).
         """
-        t = seconds.size
-        step_s = float(np.median(np.diff(seconds))) if t > 1 else 1.0
-        half = max(0, round(window_s / step_s / 2.0))
-        counts, squares = np.zeros((n_sats, t)), np.zeros((n_sats, t))
+        size = np.asarray(size, dtype=np.float64)
+        counts, squares = np.zeros((n_sats, seconds.size)), np.zeros((n_sats, seconds.size))
         np.add.at(counts, (sat, step), size)
-        np.add.at(squares, (sat, step), np.asarray(size, dtype=np.float64) ** 2)
-        lo = np.maximum(np.arange(t) - half, 0)
-        hi = np.minimum(np.arange(t) + half + 1, t)
-        width = (hi - lo) * step_s
+        np.add.at(squares, (sat, step), size**2)
+        together = None if frame is None else _simultaneous(sat, step, size, frame)
+        return cls(
+            window_mean(counts, seconds, window_s),
+            window_mean(squares, seconds, window_s),
+            together,
+            window_s,
+        )
 
-        def windowed(per_step: F64) -> F64:
-            total = np.concatenate([np.zeros((n_sats, 1)), np.cumsum(per_step, axis=1)], axis=1)
-            return np.asarray((total[:, hi] - total[:, lo]) / width)
+    def superposed_square_hz(self, parent: I64, edges: I64, sends: F64, seconds: F64) -> F64:
+        """What simultaneous bursts add to ``lambda E[X^2]`` on each vertex's route edge.
 
-        return cls(windowed(counts), windowed(squares))
+        A link fed at one instant by bursts ``x_1..x_m`` of different satellites sees one
+        burst of ``sum x_i``: its ``E[X^2]`` gains the cross terms ``(sum x_i)^2 - sum
+        x_i^2``, counted per frame on that frame's routing tree and then over the window
+        around each step (the per-satellite ``square_rate_hz`` holds the ``x_i^2``). The
+        superposed stream is then an M^X/D/1 queue's input (Tijms 2003, the M^X/G/1
+        queue: a batch is whatever arrives at one instant). Valid as far as the frame
+        instants on a link are near a Poisson stream; frames at a strict cadence queue
+        less (D^X/D/1), so near saturation the wait is an upper estimate.
+
+        Parameters
+        ----------
+        parent, edges : (T, V) int64
+            One node's shortest-path trees (:func:`shortest_trees`).
+        sends : (N,)
+            1 for the satellites whose reports go to that node, else 0.
+        seconds : (T,)
+            Sample times, s.
+
+        Returns
+        -------
+        square_hz : (T, V)
+            Added squared reports per second on the edge from each vertex to its parent.
+        """
+        t, v = parent.shape
+        cross = np.zeros((t, v))
+        b = self.together
+        if b is None or b.sat.size == 0:
+            return cross
+        n = sends.size
+        for slot in range(b.n_slots):  # one pass per shared frame time of a step
+            mine = b.slot == slot
+            x = np.zeros((t, v))
+            x[b.step[mine], b.sat[mine]] = b.size[mine]
+            x[:, :n] *= sends
+            summed = tree_loads(parent, edges, x)
+            cross += summed**2 - tree_loads(parent, edges, x**2)
+        return window_mean(cross.T, seconds, self.window_s).T
+
+
+def window_mean(per_step: F64, seconds: F64, window_s: float) -> F64:
+    """Sums over a window centred on each step, per second: ``(..., T)`` in and out.
+
+    The window holds ``round(window_s / step / 2)`` steps either side (cut at the run's
+    ends, the divisor cut with it), the step being the median sample spacing.
+    """
+    t = seconds.size
+    step_s = float(np.median(np.diff(seconds))) if t > 1 else 1.0
+    half = max(0, round(window_s / step_s / 2.0))
+    lo = np.maximum(np.arange(t) - half, 0)
+    hi = np.minimum(np.arange(t) + half + 1, t)
+    width = (hi - lo) * step_s
+    zeros = np.zeros((*per_step.shape[:-1], 1))
+    total = np.concatenate([zeros, np.cumsum(per_step, axis=-1)], axis=-1)
+    return np.asarray((total[..., hi] - total[..., lo]) / width)
+
+
+def _simultaneous(sat: I64, step: I64, size: F64, frame: I64) -> SimultaneousBursts:
+    """The bursts whose frame time another satellite shares, with their slot in the step."""
+    _, inverse, senders = np.unique(frame, return_inverse=True, return_counts=True)
+    shared = senders[inverse.ravel()] >= 2
+    # (step, frame time) pairs sorted by step then time; a slot is the rank in its step.
+    pairs, which = np.unique(
+        np.column_stack([step[shared], frame[shared]]).astype(np.int64).reshape(-1, 2),
+        axis=0,
+        return_inverse=True,
+    )
+    rank = np.arange(len(pairs)) - np.searchsorted(pairs[:, 0], pairs[:, 0])
+    return SimultaneousBursts(
+        sat[shared].astype(np.int64), step[shared].astype(np.int64),
+        rank[which.ravel()].astype(np.int64), np.asarray(size, np.float64)[shared],
+    )  # fmt: skip
 
 
 def path_edges(predecessors: I64) -> I64:

@@ -12,11 +12,18 @@ from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from tracklayer.frames import utc_timestamps
 from tracklayer.network.config import JOINT_NODE_OWNER, NetworkConfig
 from tracklayer.network.delivery import Deliveries, deliver, deliveries_table, seconds_since
-from tracklayer.network.layer import Network, NetworkOutage, SpaceSegmentStates, build_network
+from tracklayer.network.layer import (
+    Network,
+    NetworkOutage,
+    SpaceSegmentStates,
+    build_network,
+    station_positions,
+)
 from tracklayer.network.links import LINK_KINDS
 from tracklayer.network.nodes import NODE_TRACKS_SCHEMA, node_tracks
 from tracklayer.network.pictures import fused_picture, national_pictures
@@ -26,6 +33,8 @@ from tracklayer.network.warning import latency_table
 from tracklayer.tracking.config import TrackingConfig
 from tracklayer.tracking.run import INNOVATIONS_SCHEMA
 from tracklayer.vocabulary import TRACKS_SCHEMA
+
+I64 = NDArray[np.int64]
 
 LINKS_SCHEMA = pa.schema(
     [
@@ -38,6 +47,19 @@ LINKS_SCHEMA = pa.schema(
     ]
 )
 
+#: The ends of the sampled links, placed: ``id`` (a ``links`` table's ``a``/``b``),
+#: ``kind`` (``satellite`` or ``station``), ECEF position, m, at the link sample ``time``.
+LINK_ENDS_SCHEMA = pa.schema(
+    [
+        ("time", pa.timestamp("ns", tz="UTC")),
+        ("id", pa.string()),
+        ("kind", pa.string()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
+        ("z", pa.float64()),
+    ]
+)
+
 
 @dataclass(frozen=True)
 class NetworkTables:
@@ -47,6 +69,8 @@ class NetworkTables:
     ----------
     links
         Sampled link states (``time``, ``a``, ``b``, ``kind``, ``range_m``, ``delay_s``).
+    link_ends
+        Where the sampled links' ends were (:data:`LINK_ENDS_SCHEMA`), for maps.
     deliveries
         Each detection's arrival at each node (``det_id``, ``node``, ``arrival_time``,
         ``hops``).
@@ -73,19 +97,32 @@ class NetworkTables:
     node_tracks: pa.Table
     national_pictures: pa.Table
     innovations: pa.Table = field(default_factory=INNOVATIONS_SCHEMA.empty_table)
+    link_ends: pa.Table = field(default_factory=LINK_ENDS_SCHEMA.empty_table)
+
+
+def sampled_steps(network: Network) -> I64:
+    """Indices into ``network.links`` of the sampled link states: every ``link_sample_s``
+    (and the first step), the rows of the ``links`` table."""
+    seconds = network.space.seconds
+    links = network.links
+    if seconds.size <= 1:
+        return np.arange(len(links), dtype=np.int64)
+    every = max(1, round(network.config.link_sample_s / float(np.median(np.diff(seconds)))))
+    return np.flatnonzero(links.step % every == 0).astype(np.int64)
+
+
+def vertex_names(network: Network) -> NDArray[np.str_]:
+    """The network's vertex names: satellites' ``sat_id``, then ground stations' names."""
+    return np.concatenate([network.space.sat_id, network.station_names]).astype(str)
 
 
 def links_table(network: Network, epoch: datetime) -> pa.Table:
     """Link states every ``link_sample_s`` (and at the first step), names for vertices."""
-    seconds = network.space.seconds
-    links = network.links
-    every = max(1, round(network.config.link_sample_s / float(np.median(np.diff(seconds)))))
-    keep = np.flatnonzero(links.step % every == 0) if seconds.size > 1 else np.arange(len(links))
-    names = np.concatenate([network.space.sat_id, network.station_names]).astype(str)
-
+    links, keep = network.links, sampled_steps(network)
+    names = vertex_names(network)
     return pa.Table.from_arrays(
         [
-            utc_timestamps(epoch, seconds[links.step[keep]])
+            utc_timestamps(epoch, network.space.seconds[links.step[keep]])
             if keep.size
             else pa.array([], LINKS_SCHEMA[0].type),
             pa.array(names[links.a[keep]], pa.string()),
@@ -95,6 +132,39 @@ def links_table(network: Network, epoch: datetime) -> pa.Table:
             pa.array(links.delay_s[keep], pa.float64()),
         ],
         schema=LINKS_SCHEMA,
+    )
+
+
+def link_ends_table(network: Network, epoch: datetime) -> pa.Table:
+    """Where each end of the sampled links was: one row per vertex and link sample.
+
+    The ``links`` table names its ends; this one places them (ECEF, m) at the same
+    ``time``, so a map of the links needs nothing but the run folder. Satellites are at
+    their ephemeris state of that step, ground stations at their fixed positions.
+    """
+    links, keep = network.links, sampled_steps(network)
+    n_sat = network.space.sat_id.size
+    step = np.concatenate([links.step[keep], links.step[keep]]).astype(np.int64)
+    vertex = np.concatenate([links.a[keep], links.b[keep]]).astype(np.int64)
+    n_vertex = n_sat + network.station_names.size
+    key = np.unique(step * n_vertex + vertex)  # each (step, vertex) once, time-ordered
+    step, vertex = key // n_vertex, key % n_vertex
+    stations = station_positions(network.config).reshape(-1, 3)
+    is_sat = vertex < n_sat
+    xyz = np.empty((key.size, 3), dtype=np.float64)
+    xyz[is_sat] = network.space.r_ecef[vertex[is_sat], step[is_sat]]
+    xyz[~is_sat] = stations[vertex[~is_sat] - n_sat]
+    kinds = np.where(is_sat, "satellite", "station")
+    return pa.Table.from_arrays(
+        [
+            utc_timestamps(epoch, network.space.seconds[step])
+            if key.size
+            else pa.array([], LINK_ENDS_SCHEMA[0].type),
+            pa.array(vertex_names(network)[vertex], pa.string()),
+            pa.array(kinds, pa.string()),
+            *(pa.array(xyz[:, i], pa.float64()) for i in range(3)),
+        ],
+        schema=LINK_ENDS_SCHEMA,
     )
 
 
@@ -117,7 +187,8 @@ def report_load(
     space: SpaceSegmentStates, sensor_id: np.ndarray, time_s: np.ndarray, window_s: float
 ) -> ReportLoad:
     """The bursts each satellite sends: one per frame (its detections of one time), counted
-    over ``window_s`` around each step (:meth:`ReportLoad.from_bursts`).
+    over ``window_s`` around each step (:meth:`ReportLoad.from_bursts`); bursts of
+    different satellites at the same frame time (to the microsecond) leave together.
 
     Parameters
     ----------
@@ -141,7 +212,7 @@ def report_load(
     _, first, size = np.unique(key, return_index=True, return_counts=True)
     return ReportLoad.from_bursts(
         sat[inside][first], step[inside][first], size.astype(np.float64), space.sat_id.size,
-        space.seconds, window_s,
+        space.seconds, window_s, frame=micros[first],
     )  # fmt: skip
 
 
@@ -212,6 +283,7 @@ def run_network(
         )
     return NetworkTables(
         links=links_table(network, epoch),
+        link_ends=link_ends_table(network, epoch),
         deliveries=deliveries_table(arrivals, det_id, epoch),
         latency=latency_table(
             arrivals, time_s, offered_counts(config, owner, outage.nodes), config.reprocessing_lag_s

@@ -68,6 +68,7 @@ _TABLES = (
     "tracks",
     "innovations",
     "metrics",
+    "tracker_metrics",
     "gospa",
 )
 
@@ -249,7 +250,11 @@ class _Context:
             owners=[t for t in trackers if t not in (JOINT, FUSED)],
             flights=run_plots.flights(truth, epoch_ns) if truth is not None else [],
             radars=_radar_sites(scenario, run.table("detections")),
-            summary=_in_display_units(tracker_summary(metrics)) if metrics is not None else {},
+            summary=(
+                _in_display_units(tracker_summary(metrics, run.table("tracker_metrics")))
+                if metrics is not None
+                else {}
+            ),
         )
 
     def header_facts(self) -> list[str]:

@@ -26,12 +26,14 @@ from tracklayer.io.parquet import read_table
 from tracklayer.network.attacks import attack_summary
 from tracklayer.network.warning import joint_vs_alone
 from tracklayer.report.markup import CellLike, figure, figure_png, fmt, html_table, note
+from tracklayer.report.network_map import link_map
 
 __all__ = ["NETWORK_TABLES", "network_section"]
 
 #: The tables of the connected layer that the section reads, when the run folder has them.
 NETWORK_TABLES = (
     "links",
+    "link_ends",
     "latency",
     "warning",
     "warning_joint_vs_alone",
@@ -72,6 +74,9 @@ def network_section(run_dir: Path) -> str:
     if not any(t.num_rows for t in tables.values()):
         return ""
     parts = [note(_READING)]
+    links, ends = tables.get("links"), tables.get("link_ends")
+    if links is not None and ends is not None and links.num_rows and ends.num_rows:
+        parts += ["<h3>Map of the links</h3>", _map(links, ends)]
     builders = (
         ("links", "Links", _links),
         ("latency", "Latency per node", _latency),
@@ -119,6 +124,20 @@ def _links(links: pa.Table) -> str:
     return table + figure(
         figure_png(fig), alt="links up over time", caption="Links up at each link sample."
     )
+
+
+def _map(links: pa.Table, link_ends: pa.Table) -> str:
+    """The links at their busiest sample on a map
+    (:func:`tracklayer.report.network_map.link_map`)."""
+    fig, time_ns = link_map(links, link_ends)
+    first_ns = int(pc.min(pc.cast(links["time"], pa.int64())).as_py())
+    when = np.datetime64(time_ns, "ns").astype("datetime64[s]")
+    caption = (
+        f"The links up at {when} UTC, {(time_ns - first_ns) / 60e9:.1f} min after the first "
+        "link sample (the sample with the most links): satellites at their sub-satellite "
+        "points, each link along the ground path below its line of sight."
+    )
+    return figure(figure_png(fig), alt="map of the network's links", caption=caption)
 
 
 def _latency(latency: pa.Table) -> str:

@@ -14,7 +14,10 @@ Two models, both vectorized over pairs:
   transmittance is far below a grey body's in the same band. Between table nodes the
   optical depth ``-ln τ`` is interpolated bilinearly (in altitude and zenith angle, or
   altitude and tangent height). Valid for sensors above 100 km and targets below or above
-  the top (``τ = 1`` above 100 km), no aerosol, no refraction beyond LOWTRAN's own.
+  the top (``τ = 1`` above 100 km), no refraction beyond LOWTRAN's own. An aerosol
+  (:mod:`tracklayer.sensors.aerosol`: LOWTRAN7's rural, urban or maritime model at a
+  surface visibility) multiplies the spectral transmittance by ``exp(-τ_aerosol)`` on the
+  same paths before the band average.
 * **One exponential layer** (``exponential``): absorbers of scale height ``H`` and zenith
   optical depth ``τ0`` at sea level. The slant column of a straight ray is the Chapman
   function in its asymptotic form for ``x = r / H >> 1`` (Chapman, Proc. Phys. Soc. 43, 483,
@@ -42,6 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import erfcx
 
 from tracklayer.constants import WGS84_A_M, WGS84_B_M
+from tracklayer.sensors.aerosol import AerosolKey, grid_columns, season_of, spectral_factor
 from tracklayer.sensors.lowtran_tables import LOWTRAN_MODELS
 from tracklayer.threats.signature import SourceKey, source_spectrum
 
@@ -276,9 +280,30 @@ class BandPathTable:
         return np.asarray(np.where(above, 1.0, np.exp(-od)), dtype=np.float64)
 
 
+def _aerosol_transmittance(
+    tables: SpectralTables, atmosphere: str, aerosol: AerosolKey, wn: F64
+) -> tuple[F64, F64]:
+    """Aerosol transmittance of the look-down and limb paths at wavenumbers ``wn``,
+    shapes ``(A, Z, K)`` and ``(A, A, K)``."""
+    model, visibility_km = aerosol
+    cols = grid_columns(
+        tuple(float(x) for x in tables.altitude_m / 1e3),
+        tuple(float(x) for x in np.degrees(tables.zenith_rad)),
+        float(visibility_km),
+        season_of(atmosphere),
+    )
+    boundary, upper = spectral_factor(model, wn)
+    up = np.exp(-(cols.up_boundary[..., None] * boundary + cols.up_upper[..., None] * upper))
+    limb = np.exp(-(cols.limb_boundary[..., None] * boundary + cols.limb_upper[..., None] * upper))
+    return up, limb
+
+
 @lru_cache(maxsize=64)
 def band_path_table(
-    atmosphere: str, band_um: tuple[float, float], source: SourceKey
+    atmosphere: str,
+    band_um: tuple[float, float],
+    source: SourceKey,
+    aerosol: AerosolKey | None = None,
 ) -> BandPathTable:
     """The band's transmittance table in ``atmosphere`` for a source spectrum.
 
@@ -291,6 +316,9 @@ def band_path_table(
     source
         Key of the source spectrum weighting the band average
         (:func:`tracklayer.threats.signature.source_spectrum`).
+    aerosol
+        ``(model, visibility_km)`` of the aerosol on the paths
+        (:mod:`tracklayer.sensors.aerosol`), or None for none.
 
     Raises
     ------
@@ -311,8 +339,13 @@ def band_path_table(
     weight = source_spectrum(wn[sel], source)
     weight = weight / weight.sum()
     m = tables.models.index(atmosphere)
-    up = tables.up[m][..., sel].astype(np.float64) @ weight
-    limb = tables.limb[m][..., sel].astype(np.float64) @ weight
+    up_spec = tables.up[m][..., sel].astype(np.float64)
+    limb_spec = tables.limb[m][..., sel].astype(np.float64)
+    if aerosol is not None:
+        up_aer, limb_aer = _aerosol_transmittance(tables, atmosphere, aerosol, wn[sel])
+        up_spec, limb_spec = up_spec * up_aer, limb_spec * limb_aer
+    up = up_spec @ weight
+    limb = limb_spec @ weight
     floor = math.exp(-_OPAQUE_OD)
     return BandPathTable(
         altitude_m=tables.altitude_m,

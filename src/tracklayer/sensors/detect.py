@@ -55,6 +55,7 @@ from tracklayer.sensors.radar_config import GroundRadar
 from tracklayer.sensors.targets import targets_from_truth
 from tracklayer.space.catalog import SatelliteCatalog
 from tracklayer.space.propagate import Ephemeris
+from tracklayer.threats.config import DEFAULT_BANDS_UM
 
 __all__ = [
     "DEFAULT_BANDS_UM",
@@ -64,9 +65,6 @@ __all__ = [
     "first_detections",
     "sensing_streams",
 ]
-
-#: Band edges used when the caller gives none (the threats' defaults), µm.
-DEFAULT_BANDS_UM: dict[str, tuple[float, float]] = {"swir": (1.4, 3.0), "mwir": (3.0, 5.0)}
 
 DETECTIONS_SCHEMA = pa.schema(
     [

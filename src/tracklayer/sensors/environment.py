@@ -14,6 +14,10 @@
   the globe cloudy, least in the subtropics; low tops below 680 hPa ≈ 3.2 km, middle to
   440 hPa ≈ 6.5 km, high above), with more high cloud in the summer hemisphere. ``fixed``
   gives every launch ``top_km``; ``none`` is clear sky everywhere.
+* **Aerosol.** LOWTRAN7's boundary-layer aerosol (``rural`` by default, ``urban``,
+  ``maritime``, or ``none``) at a surface visibility (23 km by default, LOWTRAN's standard
+  clear day; 2-50 km), over its tropospheric and stratospheric background
+  (:mod:`tracklayer.sensors.aerosol`), on every LOWTRAN7 path.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tracklayer.sensors.lowtran_tables import LOWTRAN_MODELS
 F64 = NDArray[np.float64]
 
 __all__ = [
+    "AerosolConfig",
     "CloudConfig",
     "EnvironmentConfig",
     "atmosphere_for",
@@ -78,13 +83,29 @@ class CloudConfig(StrictModel):
         return self
 
 
+class AerosolConfig(StrictModel):
+    """The aerosol on the paths: LOWTRAN7's boundary-layer model and surface visibility."""
+
+    model: Literal["rural", "urban", "maritime", "none"] = Field(
+        "rural", description="boundary-layer aerosol: rural, urban, maritime or none"
+    )
+    visibility_km: float = Field(
+        23.0, ge=2.0, le=50.0, description="surface meteorological range, km (2-50)"
+    )
+
+    def key(self) -> tuple[str, float] | None:
+        """``(model, visibility_km)``, or None without aerosol."""
+        return None if self.model == "none" else (self.model, float(self.visibility_km))
+
+
 class EnvironmentConfig(StrictModel):
-    """The scenario's ``environment:`` section: model atmosphere and clouds."""
+    """The scenario's ``environment:`` section: model atmosphere, clouds and aerosol."""
 
     atmosphere: AtmosphereName = Field(
         "auto", description="auto (by launch latitude and month), a LOWTRAN7 model, exponential"
     )
     clouds: CloudConfig = Field(default_factory=CloudConfig)
+    aerosol: AerosolConfig = Field(default_factory=AerosolConfig)
 
 
 def _summer(lat_deg: F64, month: int) -> NDArray[np.bool_]:

@@ -43,7 +43,10 @@ class PayloadArrays:
         self.params = irs
         self.constraints = [p[0] for p in payloads]
         self.band = [ir.band for ir in irs]
-        self.band_um = [bands.get(b, (1.4, 3.0)) for b in self.band]
+        missing = sorted(set(self.band) - set(bands))
+        if missing:
+            raise ValueError(f"infrared payload bands {missing} are not among {sorted(bands)}")
+        self.band_um = [bands[b] for b in self.band]
         self.band_edges = sorted(set(self.band_um))
         self.band_index = np.array([self.band_edges.index(b) for b in self.band_um], dtype=np.int64)
         sens = [

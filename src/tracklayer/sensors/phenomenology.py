@@ -83,12 +83,15 @@ class SceneSetting:
         Unit vector to the Sun, ECEF, at each grid time.
     epoch : datetime or None
         The scenario epoch (its month sets the season of the mean scene); None: March.
+    aerosol : tuple of (str, float) or None
+        ``(model, visibility_km)`` of the aerosol on LOWTRAN7 paths; None: none.
     """
 
     atmosphere: list[str]
     cloud_top_m: F64
     sun_dir: F64
     epoch: datetime | None = None
+    aerosol: tuple[str, float] | None = None
 
 
 def scene_setting(
@@ -107,6 +110,7 @@ def scene_setting(
         cloud_top_m=cloud_tops_m(config.clouds, lat, epoch, rng),
         sun_dir=sun,
         epoch=epoch,
+        aerosol=config.aerosol.key(),
     )
 
 
@@ -164,7 +168,8 @@ def _transmission(
             continue
         code = int(k) % n_src
         spectrum = ("plume", PROPELLANTS[code - 1]) if code else ("body", "")
-        tau[sel] = band_path_table(atm, band, spectrum).transmission(geom.take(sel))
+        table = band_path_table(atm, band, spectrum, setting.aerosol)
+        tau[sel] = table.transmission(geom.take(sel))
     below = geom.target_alt_m < setting.cloud_top_m[target]
     return np.asarray(np.where(below, 0.0, tau))
 

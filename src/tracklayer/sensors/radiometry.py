@@ -21,7 +21,9 @@ electrons and the noise-equivalent irradiance is ``NEI = σ / (S / E)``. The pix
 *detector-limited*. In the background-limited limit ``NEP = h c / λ · sqrt(Φ_B / η t)``,
 which with ``Δf = 1 / 2t`` is the photovoltaic ``D*_BLIP = λ / (h c) sqrt(η / 2 Q_B)``
 (Dereniak and Boreman, eq. 5.24). A detector known by its D* instead gives
-``NEP = sqrt(A_d Δf) / D*`` and ``NEI = NEP / (A τ_o EE)`` (:func:`nei_from_d_star`).
+``NEP = sqrt(A_d Δf) / D*`` and ``NEI = NEP / (A τ_o EE)`` (:func:`nei_from_d_star`); its
+pixel budget (:func:`d_star_pixel_budget`) counts band-centre photons at unit efficiency and
+takes the NEP as its noise, so the same NEdT follows for it.
 
 For an extended scene filling the pixel (an Earth imager's figure of merit) the
 noise-equivalent temperature difference is ``NEdT = σ / (dB / dT)``, with ``B(T)`` the scene
@@ -53,6 +55,7 @@ __all__ = [
     "airy_ensquared_energy",
     "band_centre_m",
     "band_photon_radiance",
+    "d_star_pixel_budget",
     "nei_from_d_star",
     "pixel_budget",
     "rule07_dark_current_a_m2",
@@ -243,6 +246,56 @@ def nei_from_d_star(
     return nep / (area * optics_transmission * ee)
 
 
+def d_star_pixel_budget(
+    *,
+    d_star_m_sqrt_hz_w: float,
+    pixel_pitch_m: float,
+    aperture_m: float,
+    ifov_rad: float,
+    band_um: tuple[float, float],
+    optics_transmission: float,
+    integration_s: float,
+    scene_photon_radiance: ArrayLike,
+) -> PixelBudget:
+    """The pixel budget of a detector known by its D*, in photon-equivalent electrons.
+
+    The detector is counted as an ideal photon counter (unit efficiency, photons of the
+    band's centre wavelength λ̄) whose noise is its NEP over the integrate-and-dump
+    bandwidth ``Δf = 1 / (2 t)`` (Holst ch. 12): ``σ = NEP t λ̄ / (h c)`` with
+    ``NEP = sqrt(A_d Δf) / D*``. The scene gives ``τ_o L_q G t`` such counts (``G = A IFOV²``
+    the pixel's étendue, ``A`` the aperture's area), so the NEdT of :func:`scene_nedt_k` is
+    the textbook ``NEP / (τ_o G dL/dT)`` (Dereniak and Boreman, *Infrared Detectors and
+    Systems*, 1996, the NETD of a staring imager, with ``G = A_d π / 4F²``), the band's
+    energy radiance counted at λ̄ (1.4 % low over 8-12 µm at 300 K; the same narrow-band
+    rule as the signal above).
+    The NEI is :func:`nei_from_d_star`'s. No dark current or read noise apart: D* holds all
+    the detector's noise. Well fill is unknown (NaN); ``background_limited`` marks where the
+    scene's photon variance exceeds the rest of the D*'s.
+
+    Validity: detectors whose D* is quoted for the same bandwidth and background as used
+    (D* of a photon detector depends on the background it was measured against).
+    """
+    area = math.pi * aperture_m**2 / 4.0
+    lam = band_centre_m(band_um)
+    counts_per_j = lam / (PLANCK_J_S * SPEED_OF_LIGHT_M_S)
+    ee = airy_ensquared_energy(ifov_rad, aperture_m, lam)
+    nep = math.sqrt(pixel_pitch_m**2 / (2.0 * integration_s)) / d_star_m_sqrt_hz_w
+    scene = np.asarray(scene_photon_radiance, dtype=np.float64)
+    background = optics_transmission * scene * area * ifov_rad**2 * integration_s
+    noise = np.full(scene.shape, nep * integration_s * counts_per_j)
+    per_w = counts_per_j * area * optics_transmission * ee * integration_s
+    return PixelBudget(
+        electrons_per_w_m2=np.full(scene.shape, per_w),
+        background_e=np.asarray(background, dtype=np.float64),
+        dark_e=np.zeros(scene.shape),
+        read_e=0.0,
+        noise_e=noise,
+        nei_w_m2=noise / per_w,
+        background_limited=np.asarray(background > noise**2 - background, dtype=np.bool_),
+        well_fill=np.full(scene.shape, np.nan),
+    )
+
+
 def scene_nedt_k(
     scene_temperature_k: float,
     band_um: tuple[float, float],
@@ -264,8 +317,8 @@ def scene_nedt_k(
     budget_of
         The payload's pixel budget as a function of the scene's in-band photon radiance
         (photons / (s m² sr), shape ``(3,)``): e.g. :func:`pixel_budget` with the design
-        bound (``functools.partial``), or a payload's
-        :func:`tracklayer.sensors.focalplane.payload_pixel_budget`.
+        bound (``functools.partial``), :func:`d_star_pixel_budget` for a detector known by
+        its D*, or a payload's :func:`tracklayer.sensors.focalplane.payload_pixel_budget`.
     """
     temps = scene_temperature_k + np.array([-0.05, 0.0, 0.05])
     budget = budget_of(band_photon_radiance(temps, band_um))

@@ -38,7 +38,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tracklayer.service.body import declare_body_schemas
-from tracklayer.service.clock import DEFAULT_MAX_AGE_S, DEFAULT_MAX_CLOCK_SKEW_S, PictureClock
+from tracklayer.service.clock import (
+    DEFAULT_MAX_AGE_S,
+    DEFAULT_MAX_CLOCK_SKEW_S,
+    PictureClock,
+    scaled_clock,
+)
 from tracklayer.service.deps import current_partner
 from tracklayer.service.errors import install_error_handlers
 from tracklayer.service.guard import DEFAULT_MAX_BODY_BYTES, GuardMiddleware
@@ -175,7 +180,8 @@ def app_from_environment() -> FastAPI:
 
     Reads the database URL from ``$TRACKLAYER_SERVE_DB``, the commit bus socket from
     ``$TRACKLAYER_SERVE_BUS`` and options (``max_body_bytes``, ``docs``,
-    ``max_clock_skew_s``, ``max_track_age_s``, ``fused_record_interval_s``) as a JSON object from
+    ``max_clock_skew_s``, ``max_track_age_s``, ``fused_record_interval_s``, and a scaled
+    clock's ``clock_rate``, ``clock_start_ns``, ``clock_anchor_ns``) as a JSON object from
     ``$TRACKLAYER_SERVE_OPTIONS``; the objects allocated while starting are frozen out of
     the garbage collector, as ``serve`` does for a single process.
     """
@@ -192,9 +198,12 @@ def app_from_environment() -> FastAPI:
         fusion_process=True,
         max_body_bytes=int(options.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
         docs=bool(options.get("docs", False)),
-        clock=PictureClock(
-            max_clock_skew_s=float(options.get("max_clock_skew_s", DEFAULT_MAX_CLOCK_SKEW_S)),
-            max_age_s=float(options.get("max_track_age_s", DEFAULT_MAX_AGE_S)),
+        clock=scaled_clock(
+            float(options.get("max_clock_skew_s", DEFAULT_MAX_CLOCK_SKEW_S)),
+            float(options.get("max_track_age_s", DEFAULT_MAX_AGE_S)),
+            float(options.get("clock_rate", 1.0)),
+            options.get("clock_start_ns"),
+            options.get("clock_anchor_ns"),
         ),
         fused_record_interval_s=float(options.get("fused_record_interval_s", 1.0)),
     )

@@ -11,6 +11,7 @@ import atexit
 import gc
 import json
 import os
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +20,14 @@ from rich.console import Console
 
 # Light modules (constants and small classes); the database and web stacks load when a
 # command runs, not for --help.
-from tracklayer.service.clock import DEFAULT_MAX_AGE_S, DEFAULT_MAX_CLOCK_SKEW_S, PictureClock
+from tracklayer.service.clock import (
+    DEFAULT_MAX_AGE_S,
+    DEFAULT_MAX_CLOCK_SKEW_S,
+    MAX_RATE,
+    PictureClock,
+    ScaledTime,
+    scaled_clock,
+)
 from tracklayer.service.guard import DEFAULT_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
@@ -116,6 +124,67 @@ FusedIntervalOption = Annotated[
     ),
 ]
 
+ClockRateOption = Annotated[
+    float,
+    typer.Option(
+        help="Picture seconds per wall second: the server clock of an exercise replayed "
+        "faster than real time (tracklayer exercise --speed); set here only, no request "
+        "moves it",
+        min=0.001,
+        max=MAX_RATE,
+    ),
+]
+ClockStartOption = Annotated[
+    str | None,
+    typer.Option(help="The picture's time at the clock's anchor, ISO 8601 with zone"),
+]
+ClockAnchorOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Wall time at which the clock reads --clock-start, ISO 8601 with zone "
+        "(default: now; a restarted service passes the one printed at start)"
+    ),
+]
+
+
+def _utc_ns(text: str | None, option: str) -> int | None:
+    """An ISO 8601 time with zone as UTC ns since the Unix epoch (None stays None)."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=option) from None
+    if when.tzinfo is None:
+        raise typer.BadParameter(f"{text!r} needs a time zone (e.g. Z)", param_hint=option)
+    return round(when.timestamp() * 1e6) * 1000
+
+
+def _server_clock(
+    skew_s: float, age_s: float, rate: float, start: str | None, anchor: str | None
+) -> tuple[PictureClock, dict[str, Any]]:
+    """``serve``'s clock, and its options for worker processes (the anchor fixed now)."""
+    start_ns = _utc_ns(start, "--clock-start")
+    anchor_ns = _utc_ns(anchor, "--clock-anchor")
+    if rate != 1.0 or start_ns is not None:
+        anchor_ns = time.time_ns() if anchor_ns is None else anchor_ns
+    clock = scaled_clock(skew_s, age_s, rate, start_ns, anchor_ns)
+    times: dict[str, Any] = {"max_clock_skew_s": skew_s, "max_track_age_s": age_s}
+    scaled = clock.now_ns
+    if isinstance(scaled, ScaledTime):
+        times.update(clock_rate=rate, clock_start_ns=scaled.start_ns, clock_anchor_ns=anchor_ns)
+        _err.print(
+            f"picture clock: {rate:g}x wall time, {_iso(scaled.start_ns)} at wall time "
+            f"{_iso(scaled.anchor_ns)} (a restart resumes it with --clock-rate {rate:g} "
+            f"--clock-start {_iso(scaled.start_ns)} --clock-anchor {_iso(scaled.anchor_ns)})",
+            highlight=False,
+        )
+    return clock, times
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="microseconds")
+
 
 def serve(
     db: DbOption,
@@ -131,6 +200,9 @@ def serve(
     max_clock_skew_s: SkewOption = DEFAULT_MAX_CLOCK_SKEW_S,
     max_track_age_s: AgeOption = DEFAULT_MAX_AGE_S,
     fused_record_interval_s: FusedIntervalOption = 1.0,
+    clock_rate: ClockRateOption = 1.0,
+    clock_start: ClockStartOption = None,
+    clock_anchor: ClockAnchorOption = None,
 ) -> None:
     """Run the picture service (FastAPI on uvicorn); migrates the database first.
 
@@ -159,9 +231,10 @@ def serve(
         "ssl_certfile": ssl_certfile,
         "ssl_keyfile": ssl_keyfile,
     }
-    clock = PictureClock(max_clock_skew_s=max_clock_skew_s, max_age_s=max_track_age_s)
+    clock, times = _server_clock(
+        max_clock_skew_s, max_track_age_s, clock_rate, clock_start, clock_anchor
+    )
     if workers > 1:
-        times = {"max_clock_skew_s": max_clock_skew_s, "max_track_age_s": max_track_age_s}
         os.environ[ENV_OPTIONS] = json.dumps({**options, **times})
         _serve_workers(db, workers, server)
         return

@@ -12,10 +12,13 @@ tracks from the live picture, fuses them and stores the system tracks as that pa
   intersection of their releases; the audience always may), for the record and for any
   later sharing.
 
-The server only takes the snapshot: fusing and storing (:func:`store_fused`) run in the
-fusion child process when the service has one (:mod:`tracklayer.service.fusion_process`),
-so that neither the fusion nor the SQL statements hold the server's interpreter lock
-while the stream delivers. Partners whose inputs are identical are fused once.
+The server only takes the snapshot. When the service runs its children (as ``serve``
+does), the fusion child fuses it into rows (:func:`fused_rows_at`,
+:mod:`tracklayer.service.fusion_process`) and the ingest writer child inserts them
+(:meth:`~tracklayer.service.writer.WriterProcess.insert_fused`), between two of its group
+commits: neither the fusion nor the SQL holds the server's interpreter lock while the
+stream delivers, and on SQLite the ingest writer never waits for another process's write
+lock (the busy handler's sleeps). Partners whose inputs are identical are fused once.
 
 A partner reads back only its own rows (history, one track, Parquet export), so nothing
 released to one partner reaches another through a stored fused track. Several worker
@@ -54,10 +57,14 @@ __all__ = [
     "FUSED",
     "FusedRecorder",
     "NationalReleases",
+    "Store",
     "fuse_inputs",
     "fused_history",
+    "fused_rows",
+    "fused_rows_at",
     "history_with_fused",
     "inputs_release",
+    "insert_fused",
     "record_fused",
     "store_fused",
 ]
@@ -121,11 +128,17 @@ def _rows(
     return out
 
 
-def record_fused(
-    engine: Engine, pictures: Mapping[str, tuple[PictureView, Mapping[Any, Release]]]
-) -> int:
-    """Store each partner's system tracks (see the module doc); the rows stored."""
-    rows = [row for p, (view, rel) in sorted(pictures.items()) for row in _rows(p, view, rel)]
+def fused_rows(
+    pictures: Mapping[str, tuple[PictureView, Mapping[Any, Release]]],
+) -> list[tuple[Any, ...]]:
+    """The ``fused_states`` rows of each partner's system tracks, by partner, in the
+    column order of :func:`insert_fused`."""
+    return [row for p, (view, rel) in sorted(pictures.items()) for row in _rows(p, view, rel)]
+
+
+def insert_fused(engine: Engine, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert ``fused_states`` rows (:func:`fused_rows`) in one transaction; the rows
+    inserted (a row another worker stored first is skipped)."""
     if not rows:
         return 0
     marks = "?" if engine.dialect.paramstyle == "qmark" else "%s"
@@ -135,11 +148,16 @@ def record_fused(
         " ON CONFLICT (audience, track_id, time_ns) DO NOTHING"
     )
     with write_transaction(engine) as conn:
-        # One statement executed for every row by the driver (SQLite holds its single
-        # write lock meanwhile, and the ingest writer waits): no per-row SQL compilation.
-        # The count is of the rows inserted, not those a worker stored first.
-        result = conn.exec_driver_sql(sql, rows)
+        # One statement executed for every row by the driver: no per-row SQL compilation.
+        result = conn.exec_driver_sql(sql, list(rows))
         return int(result.rowcount)
+
+
+def record_fused(
+    engine: Engine, pictures: Mapping[str, tuple[PictureView, Mapping[Any, Release]]]
+) -> int:
+    """Store each partner's system tracks (see the module doc); the rows stored."""
+    return insert_fused(engine, fused_rows(pictures))
 
 
 def fuse_inputs(
@@ -157,6 +175,14 @@ def fuse_inputs(
     return out
 
 
+def fused_rows_at(
+    inputs: Mapping[str, NationalReleases], at_ns: int, settings: FusionSettings
+) -> list[tuple[Any, ...]]:
+    """The ``fused_states`` rows of each partner's system tracks at ``at_ns``, fused from
+    its national tracks (:func:`fuse_inputs`, :func:`fused_rows`)."""
+    return fused_rows(fuse_inputs(inputs, at_ns, settings))
+
+
 def store_fused(
     engine: Engine,
     inputs: Mapping[str, NationalReleases],
@@ -165,7 +191,7 @@ def store_fused(
 ) -> int:
     """Fuse each partner's national tracks at ``at_ns`` and store its system tracks
     (:func:`record_fused`); the rows stored."""
-    return record_fused(engine, fuse_inputs(inputs, at_ns, settings))
+    return insert_fused(engine, fused_rows_at(inputs, at_ns, settings))
 
 
 def fused_history(
@@ -305,7 +331,7 @@ class FusedRecorder:
         while True:
             now = self._clock.now_ns()
             tick = (now // step + 1) * step
-            await asyncio.sleep((tick - now) * 1e-9)
+            await asyncio.sleep(self._clock.wall_s(tick - now))
             try:
                 await anyio.to_thread.run_sync(self.record_once, tick)
             except Exception:

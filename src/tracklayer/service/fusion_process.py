@@ -9,12 +9,12 @@ arriving meanwhile waits. :class:`FusionProcess` runs
 the command line) fed through a Unix socket pair: the server sends the national rows
 (arrays) and reads back the system tracks.
 
-It also stores the system tracks of each partner (:meth:`FusionProcess.record`, the
-:class:`~tracklayer.service.fused_store.FusedRecorder`'s store when the service runs the
-child): the server sends each partner's national tracks and their releases, the child
-fuses them and writes the rows through its own connection to the database
-(:func:`~tracklayer.service.fused_store.store_fused`), and answers with the count. The
-fusion and the SQL of a recording then never hold the server's interpreter lock.
+It also fuses the stored system tracks of each partner (:meth:`FusionProcess.fused_rows`,
+for the :class:`~tracklayer.service.fused_store.FusedRecorder`): the server sends each
+partner's national tracks and their releases, the child fuses them and answers with the
+``fused_states`` rows (:func:`~tracklayer.service.fused_store.fused_rows_at`), which the
+ingest writer child inserts. The fusion of a recording then never holds the server's
+interpreter lock.
 
 The child is started by :meth:`FusionProcess.start` (or the first fusion), and started
 again if it dies; a fusion under way when it died is run once more by the new one. It exits
@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tracklayer.service.child import reap, spawn
-from tracklayer.service.fused_store import NationalReleases, store_fused
+from tracklayer.service.fused_store import NationalReleases, fused_rows_at
 from tracklayer.service.picture import FusedTracks, FusionSettings, TrackRows, fuse
 
 __all__ = ["FusionProcess", "FusionUnavailable"]
@@ -52,14 +52,11 @@ class FusionProcess:
 
     Parameters
     ----------
-    db_url : str, optional
-        The picture database, for :meth:`record` (which needs it).
     settings : FusionSettings, optional
-        The fusion parameters of :meth:`record`.
+        The fusion parameters of :meth:`fused_rows` (which needs them).
     """
 
-    def __init__(self, db_url: str | None = None, settings: FusionSettings | None = None) -> None:
-        self._db_url = db_url
+    def __init__(self, settings: FusionSettings | None = None) -> None:
         self._settings = settings
         self._lock = threading.Lock()
         self._conn: Connection | None = None
@@ -77,13 +74,15 @@ class FusionProcess:
         result: FusedTracks = self._call(("fuse", national, at_ns, settings))
         return result
 
-    def record(self, inputs: Mapping[str, NationalReleases], at_ns: int) -> int:
-        """Fuse each partner's national tracks at ``at_ns`` and store its system tracks, in
-        the child (:func:`~tracklayer.service.fused_store.store_fused`); the rows stored."""
-        if self._db_url is None or self._settings is None:
-            raise ValueError("recording needs the database URL and the fusion settings")
-        stored: int = self._call(("record", dict(inputs), at_ns, self._settings))
-        return stored
+    def fused_rows(
+        self, inputs: Mapping[str, NationalReleases], at_ns: int
+    ) -> list[tuple[Any, ...]]:
+        """The ``fused_states`` rows of each partner's system tracks at ``at_ns``, fused in
+        the child (:func:`~tracklayer.service.fused_store.fused_rows_at`)."""
+        if self._settings is None:
+            raise ValueError("recording needs the fusion settings")
+        rows: list[tuple[Any, ...]] = self._call(("rows", dict(inputs), at_ns, self._settings))
+        return rows
 
     def _call(self, message: tuple[Any, ...]) -> Any:
         """Send one request and return the child's answer (its exceptions raised here)."""
@@ -114,7 +113,7 @@ class FusionProcess:
             return self._conn, self._proc
         conn, proc = spawn("tracklayer.service.fusion_process")
         try:
-            conn.send_bytes(pickle.dumps({"db_url": self._db_url}))
+            conn.send_bytes(pickle.dumps("start"))
             if not conn.poll(_START_TIMEOUT_S) or pickle.loads(conn.recv_bytes()) != "ready":
                 raise FusionUnavailable("fusion process did not start in time")
         except (OSError, EOFError, FusionUnavailable) as exc:
@@ -142,35 +141,16 @@ def _portable(exc: Exception) -> Exception:
     return exc
 
 
-class _Requests:
-    """The child's side: answers ``fuse`` and ``record`` requests."""
-
-    def __init__(self, db_url: str | None) -> None:
-        self._db_url = db_url
-        self._engine: Any = None
-
-    def answer(self, message: tuple[Any, ...]) -> Any:
-        kind, *args = message
-        if kind == "fuse":
-            national, at_ns, settings = args
-            return fuse(national, at_ns, settings)
-        if kind == "record":
-            inputs, at_ns, settings = args
-            return store_fused(self._database(), inputs, at_ns, settings)
-        raise ValueError(f"unknown request {kind!r}")
-
-    def _database(self) -> Any:
-        if self._engine is None:
-            if self._db_url is None:
-                raise ValueError("this fusion process was started without a database")
-            from tracklayer.service.db import make_engine
-
-            self._engine = make_engine(self._db_url)
-        return self._engine
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+def _answer(message: tuple[Any, ...]) -> Any:
+    """The child's answer to a ``fuse`` or ``rows`` request."""
+    kind, *args = message
+    if kind == "fuse":
+        national, at_ns, settings = args
+        return fuse(national, at_ns, settings)
+    if kind == "rows":
+        inputs, at_ns, settings = args
+        return fused_rows_at(inputs, at_ns, settings)
+    raise ValueError(f"unknown request {kind!r}")
 
 
 def main(fd: int) -> None:
@@ -179,18 +159,14 @@ def main(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     try:
-        config = pickle.loads(conn.recv_bytes())
-    except EOFError:  # the server ended before configuring this child
+        conn.recv_bytes()
+    except EOFError:  # the server ended before starting this child
         return
-    requests = _Requests(config["db_url"])
     conn.send_bytes(pickle.dumps("ready"))
-    try:
-        _serve(conn, requests)
-    finally:
-        requests.close()
+    _serve(conn)
 
 
-def _serve(conn: Connection, requests: _Requests) -> None:
+def _serve(conn: Connection) -> None:
     while True:
         try:
             message = pickle.loads(conn.recv_bytes())
@@ -198,7 +174,7 @@ def _serve(conn: Connection, requests: _Requests) -> None:
             return
         reply: tuple[bool, Any]
         try:
-            reply = (True, requests.answer(message))
+            reply = (True, _answer(message))
         except Exception as exc:
             reply = (False, _portable(exc))
         try:

@@ -287,6 +287,11 @@ class Health(BaseModel):
         description="A random id of the answering process, new at each start (a service run "
         "with several workers answers from each)"
     )
+    clock_time: str = Field(
+        description="The server clock's now (the picture's time), ISO 8601 UTC; a scaled "
+        "exercise clock (serve --clock-rate) is not the wall clock"
+    )
+    clock_rate: float = Field(description="Picture seconds per wall second (1: the wall clock)")
 
 
 class Me(BaseModel):

@@ -23,7 +23,7 @@ from tracklayer.service.audit import RefusalAudit
 from tracklayer.service.bus import BusClient
 from tracklayer.service.clock import PictureClock
 from tracklayer.service.db import WalCheckpointer, make_engine, migrate, normalize_db_url
-from tracklayer.service.fused_store import FusedRecorder, store_fused
+from tracklayer.service.fused_store import FusedRecorder, Store, fused_rows_at, insert_fused
 from tracklayer.service.fusion_process import FusionProcess
 from tracklayer.service.groupcommit import GroupCommitter
 from tracklayer.service.ingest import IngestJob, commit_batch
@@ -185,12 +185,34 @@ def _committer(
     )
 
 
+def _fused_store(
+    engine: Engine,
+    options: ServiceOptions,
+    committer: GroupCommitter[IngestJob] | WriterProcess,
+    fusion_worker: FusionProcess | None,
+) -> Store:
+    """How the recorder stores system tracks: fused in the fusion child when there is one,
+    inserted by the ingest writer child when there is one (in the recorder's thread
+    otherwise)."""
+    rows_at = (
+        fusion_worker.fused_rows
+        if fusion_worker is not None
+        else partial(fused_rows_at, settings=options.fusion)
+    )
+    insert = (
+        committer.insert_fused
+        if isinstance(committer, WriterProcess)
+        else partial(insert_fused, engine)
+    )
+    return lambda inputs, at_ns: insert(rows_at(inputs, at_ns))
+
+
 def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
     """Open and migrate the database at ``db_url`` and wire the service's parts (nothing
     runs until :meth:`ServiceState.start`)."""
     engine = make_engine(db_url, background_checkpoints=True)
     migrate(engine)
-    fusion_worker = FusionProcess(db_url, options.fusion) if options.fusion_process else None
+    fusion_worker = FusionProcess(options.fusion) if options.fusion_process else None
     fuser = None if fusion_worker is None else fusion_worker.fuse
     # The stream's picture is kept incrementally from the service's commits (and a seed
     # per partner), not re-queried each tick; see tracklayer.service.live_picture.
@@ -204,6 +226,7 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
     if options.bus_path is not None:
         feed.bus = BusClient(Path(options.bus_path), feed.remote)
     is_pg = normalize_db_url(db_url).startswith("postgresql")
+    committer = _committer(db_url, engine, options, hub, feed)
     return ServiceState(
         engine=engine,
         database="postgresql" if is_pg else "sqlite",
@@ -213,7 +236,7 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
         live=live,
         texts=texts,
         hub=hub,
-        committer=_committer(db_url, engine, options, hub, feed),
+        committer=committer,
         checkpointer=WalCheckpointer(engine),
         fusion_worker=fusion_worker,
         bus=feed.bus,
@@ -223,9 +246,7 @@ def build_state(db_url: str, options: ServiceOptions) -> ServiceState:
         recorder=FusedRecorder(
             engine,
             live.national_with_releases,
-            fusion_worker.record
-            if fusion_worker is not None
-            else partial(store_fused, engine, settings=options.fusion),
+            _fused_store(engine, options, committer, fusion_worker),
             options.clock,
             options.fused_record_interval_s,
         ),

@@ -16,6 +16,12 @@ The server reads the answers (on its event loop, or in a thread of their own), r
 ``GroupCommitter`` does) and resolves the futures: a message is acknowledged exactly when
 its transaction is durable.
 
+It also inserts the stored system tracks (:meth:`WriterProcess.insert_fused`, rows fused
+by the fusion child each recording interval), between two group commits: on SQLite the
+ingest transactions and that insert then never contend for the single write lock from two
+processes (a waiting connection sleeps in the busy handler's steps of up to 100 ms, far
+longer than the insert takes), and on PostgreSQL it costs one more transaction.
+
 The child exits when its socket closes: after :meth:`WriterProcess.stop` (every queued job
 committed and answered first), or when the server dies, however hard (a transaction under
 way then commits or not, whole, and its messages were not acknowledged). If the child dies,
@@ -37,8 +43,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -53,7 +60,7 @@ from tracklayer.service.ingest import (
     commit_batch,
 )
 
-__all__ = ["WriterProcess", "WriterUnavailable"]
+__all__ = ["FusedRows", "WriterProcess", "WriterUnavailable"]
 
 log = logging.getLogger("tracklayer.service.writer")
 
@@ -68,12 +75,33 @@ _START_TIMEOUT_S = 60.0
 #: future stay in the server.
 JobPayload = tuple[int, str, str, str, str, Release, list[Any], str, tuple[str, ...], str]
 #: The child's answer to a batch: ``(seq, messages.pk)`` of each job stored, in commit
-#: order, and ``(seq, outcome)`` of every job.
-Reply = tuple[list[tuple[int, int]], list[tuple[int, IngestResult | BaseException]]]
+#: order, and ``(seq, outcome)`` of every job (of an insert of system tracks: the rows
+#: stored).
+Reply = tuple[list[tuple[int, int]], list[tuple[int, IngestResult | int | BaseException]]]
 
 
 class WriterUnavailable(RuntimeError):
     """The writer process ended before answering (the message may or may not be stored)."""
+
+
+@dataclass(frozen=True)
+class FusedRows:
+    """What travels for one insert of stored system tracks: its sequence number and the
+    ``fused_states`` rows (:func:`~tracklayer.service.fused_store.fused_rows`)."""
+
+    seq: int
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(eq=False)
+class _FusedInsert:
+    """An insert of system tracks waiting for the child: its future gets the rows stored."""
+
+    future: Future[Any]
+
+
+#: What waits for the child's answer, by sequence number.
+_Waiting = IngestJob | _FusedInsert
 
 
 def _payload(seq: int, job: IngestJob) -> JobPayload:
@@ -136,7 +164,7 @@ class WriterProcess:
         self._max_batch = max_batch
         self._linger_s = linger_s
         self._lock = threading.Lock()
-        self._pending: dict[int, IngestJob] = {}
+        self._pending: dict[int, _Waiting] = {}
         self._seq = 0
         self._conn: Connection | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -164,13 +192,31 @@ class WriterProcess:
         """Queue ``job`` for the child; its future resolves after its commit. Thread-safe,
         and never waits for a child to start: when none runs (it died), one is started in
         a thread and the jobs queued meanwhile are sent to it once it is ready."""
+        self._send(job, lambda seq: _payload(seq, job))
+        return job.future
+
+    def insert_fused(self, rows: list[tuple[Any, ...]], timeout_s: float = 60.0) -> int:
+        """Insert stored system tracks (``fused_states`` rows, in the column order of
+        :func:`~tracklayer.service.fused_store.insert_fused`) in the child, after the
+        commit under way; the rows stored. Blocks (not on the event loop); raises the
+        child's error, or :class:`WriterUnavailable`."""
+        if not rows:
+            return 0
+        waiting = _FusedInsert(Future())
+        self._send(waiting, lambda seq: FusedRows(seq, rows))
+        stored: int = waiting.future.result(timeout_s)
+        return stored
+
+    def _send(self, waiting: _Waiting, payload_of: Callable[[int], Any]) -> None:
+        """Number ``waiting``'s payload and send it to the child (or queue it while one
+        starts); a failure is set on its future."""
         with self._lock:
             if self._stopped:
-                job.future.set_exception(WriterUnavailable("writer process stopped"))
-                return job.future
+                waiting.future.set_exception(WriterUnavailable("writer process stopped"))
+                return
             self._seq += 1
-            self._pending[self._seq] = job
-            data = pickle.dumps(_payload(self._seq, job), protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending[self._seq] = waiting
+            data = pickle.dumps(payload_of(self._seq), protocol=pickle.HIGHEST_PROTOCOL)
             if self._conn is None:
                 self._backlog.append((self._seq, data))
                 if not self._starting:
@@ -178,13 +224,14 @@ class WriterProcess:
                     threading.Thread(
                         target=self._restart, name="tracklayer-writer-start", daemon=True
                     ).start()
-                return job.future
+                return
             try:
                 self._conn.send_bytes(data)
             except OSError as exc:
                 del self._pending[self._seq]
-                job.future.set_exception(WriterUnavailable(f"writer process unreachable: {exc}"))
-        return job.future
+                waiting.future.set_exception(
+                    WriterUnavailable(f"writer process unreachable: {exc}")
+                )
 
     def stop(self) -> None:
         """Commit and answer every queued job, then end the child (not on the event loop
@@ -319,7 +366,9 @@ class WriterProcess:
         stored_seqs, outcomes = reply
         with self._lock:
             jobs = {seq: self._pending.pop(seq) for seq, _ in outcomes if seq in self._pending}
-        stored = [(jobs[seq], pk) for seq, pk in stored_seqs if seq in jobs]
+        stored = [
+            (job, pk) for seq, pk in stored_seqs if isinstance(job := jobs.get(seq), IngestJob)
+        ]
         if stored and self._on_commit is not None:
             try:
                 self._on_commit(stored)
@@ -333,8 +382,9 @@ class WriterProcess:
                 continue
             if isinstance(outcome, BaseException):
                 job.future.set_exception(outcome)
-            else:
-                job.future.set_result(outcome)
+            else:  # an IngestResult for a job, the rows stored for an insert
+                future: Future[Any] = job.future
+                future.set_result(outcome)
 
 
 # --- the child ------------------------------------------------------------------------
@@ -363,7 +413,7 @@ def _portable(exc: BaseException) -> BaseException:
     return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _commit(engine: Any, payloads: list[JobPayload], tables: dict[str, Any]) -> Reply:
+def _commit_jobs(engine: Any, payloads: list[JobPayload], tables: dict[str, Any]) -> Reply:
     jobs = [_job(p, tables) for p in payloads]
     seq_of = {id(job): p[0] for job, p in zip(jobs, payloads, strict=True)}
     stored: list[tuple[IngestJob, int]] = []
@@ -374,7 +424,7 @@ def _commit(engine: Any, payloads: list[JobPayload], tables: dict[str, Any]) -> 
         for job in jobs:
             if not job.future.done():
                 job.future.set_exception(exc)
-    outcomes: list[tuple[int, IngestResult | BaseException]] = []
+    outcomes: list[tuple[int, IngestResult | int | BaseException]] = []
     for job in jobs:
         if not job.future.done():
             job.future.set_exception(RuntimeError("write was not committed"))
@@ -384,13 +434,46 @@ def _commit(engine: Any, payloads: list[JobPayload], tables: dict[str, Any]) -> 
     return [(seq_of[id(job)], pk) for job, pk in stored], outcomes
 
 
-def _gather(conn: Connection, max_batch: int, linger_s: float) -> list[JobPayload] | None:
+def _insert_fused(
+    engine: Any, inserts: list[FusedRows]
+) -> list[tuple[int, IngestResult | int | BaseException]]:
+    """Each insert of system tracks in a transaction of its own: ``(seq, rows stored or
+    the error)``."""
+    from tracklayer.service.fused_store import insert_fused
+
+    outcomes: list[tuple[int, IngestResult | int | BaseException]] = []
+    for insert in inserts:
+        try:
+            outcomes.append((insert.seq, insert_fused(engine, insert.rows)))
+        except Exception as exc:
+            log.exception("storing the system tracks failed")
+            outcomes.append((insert.seq, _portable(exc)))
+    return outcomes
+
+
+def _replies(
+    engine: Any, batch: list[JobPayload | FusedRows], tables: dict[str, Any]
+) -> Iterator[Reply]:
+    """The answers to a batch, each as soon as it is durable: first its ingest jobs' (one
+    group commit), then its inserts of system tracks' (so that no acknowledgement waits
+    for those)."""
+    payloads = [p for p in batch if not isinstance(p, FusedRows)]
+    if payloads:
+        yield _commit_jobs(engine, payloads, tables)
+    inserts = [p for p in batch if isinstance(p, FusedRows)]
+    if inserts:
+        yield [], _insert_fused(engine, inserts)
+
+
+def _gather(
+    conn: Connection, max_batch: int, linger_s: float
+) -> list[JobPayload | FusedRows] | None:
     """The jobs of the next batch (None once the server has closed the socket)."""
     try:
         first = conn.recv_bytes()
     except EOFError:
         return None
-    batch: list[JobPayload] = [pickle.loads(first)]
+    batch: list[JobPayload | FusedRows] = [pickle.loads(first)]
     deadline = time.monotonic() + linger_s
     while len(batch) < max_batch:
         if not conn.poll(max(0.0, deadline - time.monotonic())):
@@ -430,8 +513,8 @@ def main(fd: int) -> None:
     conn.send_bytes(pickle.dumps("ready"))
     try:
         while (batch := _gather(conn, config["max_batch"], config["linger_s"])) is not None:
-            reply = _commit(engine, batch, tables)
-            conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+            for reply in _replies(engine, batch, tables):
+                conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the server is gone
     finally:
@@ -439,4 +522,8 @@ def main(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    # The importable module's main, not this __main__ copy's: the FusedRows the server
+    # pickles must unpickle to the class that main's isinstance checks name.
+    from tracklayer.service.writer import main as module_main
+
+    module_main(int(sys.argv[1]))

@@ -56,8 +56,9 @@ def network_tables(
     states_outage: Outage | None = None,
 ) -> dict[str, pa.Table]:
     """``tracks`` from the trackers at their nodes (and the C2 node's fused picture),
-    ``links``, ``deliveries``, ``latency``, ``node_tracks`` and ``innovations`` (the node
-    trackers' NIS). Each nation's own fused picture is :func:`national_tables`'s.
+    ``links`` (and ``link_ends``, where their ends were), ``deliveries``, ``latency``,
+    ``node_tracks`` and ``innovations`` (the node trackers' NIS). Each
+    nation's own fused picture is :func:`national_tables`'s.
 
     ``outage`` is an attack on the network; ``states_outage`` takes satellites out of
     service (a resilience draw: they neither sense nor relay).
@@ -69,7 +70,7 @@ def network_tables(
         config, scenario.tracking, space_states(scenario, catalog, states_outage), detections,
         scenario.epoch, outage=outage, fusion_interval_s=scenario.step_s, national=False,
     )  # fmt: skip
-    names = ("tracks", "links", "deliveries", "latency", "node_tracks", "innovations")
+    names = ("tracks", "links", "link_ends", "deliveries", "latency", "node_tracks", "innovations")
     return {name: getattr(tables, name) for name in names}
 
 

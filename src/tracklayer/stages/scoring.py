@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from tracklayer.metrics.tracking import tracking_metrics
+from tracklayer.metrics.tracking import tracking_scores
 from tracklayer.scenario import Scenario
 from tracklayer.vocabulary import FUSED, tracker_summary
 
@@ -34,10 +34,12 @@ TRACKER_METRICS_SCHEMA = pa.schema(
 _COUNTS = {"n_threats": "threats", "n_detected": "detected", "n_tracked": "tracked"}
 
 
-def tracker_metrics_table(metrics: pa.Table) -> pa.Table:
-    """The per-tracker table of a ``metrics`` table (:data:`TRACKER_METRICS_SCHEMA`)."""
+def tracker_metrics_table(metrics: pa.Table, trackers: pa.Table) -> pa.Table:
+    """The per-tracker table (:data:`TRACKER_METRICS_SCHEMA`) of a ``metrics`` table (per
+    threat and tracker) and the per-tracker scores
+    (:data:`tracklayer.metrics.tracking.TRACKER_SCORES_SCHEMA`)."""
     rows = []
-    for tracker, figures in tracker_summary(metrics).items():
+    for tracker, figures in tracker_summary(metrics, trackers).items():
         row: dict[str, object] = {"tracker": tracker}
         for name in TRACKER_METRICS_SCHEMA.names[1:]:
             value = figures.get(_COUNTS.get(name, name))
@@ -55,8 +57,12 @@ def score(
     """The ``metrics`` (per threat and tracker), ``tracker_metrics`` (per tracker) and
     ``gospa`` (per tracker and time) tables.
 
-    See :func:`tracklayer.metrics.tracking.tracking_metrics`; the scoring settings are the
+    See :func:`tracklayer.metrics.tracking.tracking_scores`; the scoring settings are the
     scenario's ``tracking`` section.
     """
-    metrics, gospa = tracking_metrics(truth, tracks, detections, scenario.tracking)
-    return {"metrics": metrics, "tracker_metrics": tracker_metrics_table(metrics), "gospa": gospa}
+    scores = tracking_scores(truth, tracks, detections, scenario.tracking)
+    return {
+        "metrics": scores.metrics,
+        "tracker_metrics": tracker_metrics_table(scores.metrics, scores.trackers),
+        "gospa": scores.gospa,
+    }

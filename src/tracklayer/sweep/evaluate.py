@@ -10,7 +10,9 @@ schema:
   (``pct_time_k{k}``, ``gain_pct_time_k{k}`` on joint rows, ``max_gap_s``...).
 - ``source = "raid"``: one row per threat (``object_id``), tracker (``group``) and numeric
   column of the raid's ``metrics`` table (``first_track_s``, ``custody_fraction``...),
-  plus ``tracked`` (1 when the tracker ever held the threat, else 0).
+  plus ``tracked`` (1 when the tracker ever held the threat, else 0); and one row per
+  tracker (``object_id`` null) for each figure that belongs to no threat (``mean_gospa_m``,
+  ``false_tracks``, from the raid's ``tracker_metrics``).
 
 Values are SI (s, m) except percentages; ``target_altitude_km`` is km, as in scenario files.
 """
@@ -42,6 +44,8 @@ __all__ = [
 MetricRow = tuple[str, str, float | None, str | None, str, float | None]
 
 _COVERAGE_KEYS = {"group", "altitude_m", "n_cells", "area_m2"}
+#: Raid figures of a whole tracker, which no threat owns (``tracker_metrics`` columns).
+_PER_TRACKER_METRICS = ("mean_gospa_m", "false_tracks")
 
 
 def satellite_rows(catalog: SatelliteCatalog) -> list[MetricRow]:
@@ -87,11 +91,14 @@ def raid_rows(scenario: Scenario) -> list[MetricRow]:
     ``first_track_s``, ``custody_fraction``, ``rmse_pos_m``, ``rmse_vel_mps``,
     ``id_switches``); every numeric column becomes a metric. A null value (never
     detected, never tracked) is not stored; ``tracked`` records whether ``first_track_s``
-    exists, so averages of ``first_track_s`` can be read with the tracked fraction.
+    exists, so averages of ``first_track_s`` can be read with the tracked fraction. The
+    per-tracker figures of ``tracker_metrics`` that no threat owns (``mean_gospa_m``,
+    ``false_tracks``) come once per tracker, with no ``object_id``.
     """
     from tracklayer.raid import run_raid
 
-    metrics: pa.Table = run_raid(scenario).metrics
+    raid = run_raid(scenario)
+    metrics: pa.Table = raid.metrics
     numeric = _numeric_columns(metrics)
     rows: list[MetricRow] = []
     for record in metrics.to_pylist():
@@ -105,6 +112,10 @@ def raid_rows(scenario: Scenario) -> list[MetricRow]:
             first = record["first_track_s"]
             tracked = first is not None and not (isinstance(first, float) and math.isnan(first))
             rows.append(("raid", tracker, None, object_id, "tracked", float(tracked)))
+    for record in raid.tracker_metrics.to_pylist():
+        for name in _PER_TRACKER_METRICS:
+            if record[name] is not None:
+                rows.append(("raid", str(record["tracker"]), None, None, name, float(record[name])))
     return rows
 
 

@@ -23,9 +23,23 @@ from tracklayer.threats.separation_config import SeparationConfig
 #: A band name usable in a column name (``intensity_<band>_w_sr``).
 BandName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*$")]
 
-#: Default sensor bands, micrometres: short-wave 1.4-3.0 um (holds the 2.7 um water/CO2
-#: plume band) and mid-wave 3.0-5.0 um (the 4.3 um CO2 band), the usual detector split.
-DEFAULT_BANDS_UM: dict[str, tuple[float, float]] = {"swir": (1.4, 3.0), "mwir": (3.0, 5.0)}
+#: Default sensor bands, micrometres: the two absorption bands of missile warning, where
+#: the air hides the ground, sunlit clouds and a plume on the launch pad, and opens as the
+#: booster climbs (the 2.7 um and 4.3 um colours of the DSP/SBIRS warning sensors:
+#: Richelson, *America's Space Sentinels*, 1999; Forden, "SBIRS - signal and background",
+#: Arms Control Wonk, 2008).
+#:
+#: - ``swir`` 2.65-2.80 um: inside the core of the 2.7 um H2O/CO2 band, where water vapour
+#:   absorbs. LOWTRAN7 passes under 1e-3 from 3 km to space and over 0.1 from 10 km; a
+#:   wider band (2.6-2.9 um) reaches the red wing, 2.83-2.90 um, that passes a tenth of the
+#:   light from sea level.
+#: - ``mwir`` 4.20-4.40 um: the core of the 4.3 um CO2 band. CO2 is well mixed, so the core
+#:   stays opaque into the stratosphere: LOWTRAN7 passes under 1e-4 from 3 km and over 0.1
+#:   only from about 20 km. A band out to 4.5 um takes in the red wing, which passes about
+#:   1e-2 from sea level.
+#:
+#: :mod:`tracklayer.sensors.detect` uses the same bands when its caller gives none.
+DEFAULT_BANDS_UM: dict[str, tuple[float, float]] = {"swir": (2.65, 2.80), "mwir": (4.20, 4.40)}
 
 #: Sea-level over vacuum specific impulse of a stage that does not state its own: the
 #: ideal-nozzle thrust coefficients (Sutton & Biblarz, *Rocket Propulsion Elements*, 9th
@@ -304,7 +318,9 @@ class ThreatsConfig(StrictModel):
     earth: EarthOptions = EarthOptions()
     bands: dict[BandName, tuple[float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_BANDS_UM),
-        description="infrared bands, [low, high] micrometres",
+        description="infrared bands, [low, high] micrometres (default: the warning bands "
+        "swir 2.65-2.80, inside the 2.7 um water band, and mwir 4.20-4.40, the 4.3 um CO2 "
+        "band's core, where the air hides the ground and a low plume)",
     )
     vehicles: dict[str, Vehicle] = Field(
         default_factory=dict,
@@ -362,6 +378,13 @@ class ThreatsConfig(StrictModel):
                         f"vehicles.{vname}.stages[{s}].plume_intensity_w_sr: unknown band(s) "
                         f"{sorted(extra)} (bands: {sorted(self.bands)})"
                     )
+        vent = self.separation.venting
+        extra = set(vent.refractive_index_by_band if vent else ()) - set(self.bands)
+        if extra:
+            raise ValueError(
+                f"separation.venting.refractive_index_by_band: unknown band(s) {sorted(extra)} "
+                f"(bands: {sorted(self.bands)})"
+            )
         return self
 
 

@@ -37,8 +37,10 @@ stage. The vehicle keeps its identity and its flown trajectory (the ``truth`` ro
   angles (Lambour et al., "Space-based visible space object photometry: initial results", J.
   Guid. Control Dyn. 23(1), 159, 2000). Left out: the phase law (a diffuse sphere's
   intensity runs from 0 backlit to 8/3 of the mean at full phase; the truth carries one
-  intensity per sample, not per observer), specular glints, sunlight reflected by the Earth,
-  and residual propellant venting (the open literature gives no figures to model it by).
+  intensity per sample, not per observer), specular glints, sunlight reflected by the Earth.
+* **Venting.** With ``venting`` set, a stage whose last burn was liquid (the truth's
+  ``propellant`` before burnout not ``solid``) adds the cloud of its vented propellant
+  (:mod:`tracklayer.threats.venting`), timed from separation.
 
 Validity: ballistic missiles whose events carry ``burnout``; exo-atmospheric flight.
 """
@@ -64,6 +66,8 @@ from tracklayer.frames import ecef_to_geodetic
 from tracklayer.solar import AU_M, SUN_RADIUS_M, SUN_TEMPERATURE_K, sun_direction_ecef, sunlit
 from tracklayer.threats.separation_config import SeparationConfig
 from tracklayer.threats.signature import band_radiance
+from tracklayer.threats.venting import venting_intensity_w_sr
+from tracklayer.vocabulary import RELEASED_KIND
 
 F64 = NDArray[np.float64]
 
@@ -155,6 +159,18 @@ def reflected_sunlight_w_sr(
     return np.asarray((1.0 - config.absorptivity) * e_band * config.area_m2 / (4 * np.pi) * lit)
 
 
+def _vent_band(
+    age_s: F64, r: F64, sun: F64, band_um: tuple[float, float], band: str, config: SeparationConfig
+) -> F64:
+    """The vented cloud's in-band intensity at the stages' rows, W/sr."""
+    assert config.venting is not None
+    dilution = np.pi * (SUN_RADIUS_M / AU_M) ** 2
+    e_band = dilution * float(band_radiance(SUN_TEMPERATURE_K, band_um))
+    lit = sunlit(r, sun, WGS84_A_M)
+    index = config.venting.index_in(band)
+    return venting_intensity_w_sr(age_s, lit, e_band, band_um, index, config.venting)
+
+
 def fly_stages(r0: F64, v0: F64, k0: NDArray[np.int64], grid: F64, floor_m: float) -> F64:
     """States ``(T, N, 6)`` of N stages on a uniform time grid (NaN before a stage's start
     index ``k0`` and after it falls back below ``floor_m``); RK4 at the grid's step (for a
@@ -236,17 +252,38 @@ def add_spent_stages(
     vel = vel - config.delta_v_m_s * vel / np.linalg.norm(vel, axis=-1, keepdims=True)
     k0 = np.searchsorted(grid, t_s[first] - 1e-9).astype(np.int64)
     states = fly_stages(xyz, vel, k0, grid, config.breakup_altitude_km * KM)
+    vents = _vents(truth, oid, t_s, first) if config.venting is not None else first < 0
     parts: list[dict[str, object]] = []
     for j, row in enumerate(first):
         ok = np.isfinite(states[:, j, 0])
         if ok.any():
             parts.append(
                 {"object_id": f"{oid[row]}-stage", "t": grid[ok], "r": states[ok, j, :3],
-                 "v": states[ok, j, 3:]}
+                 "v": states[ok, j, 3:], "t_sep": t_s[row], "vents": bool(vents[j])}
             )  # fmt: skip
     if not parts:
         return truth
     return _with_stage_rows(truth, parts, config, bands, epoch, epoch_ns)
+
+
+def _vents(
+    truth: pa.Table, oid: NDArray[np.object_], t_s: F64, first: NDArray[np.intp]
+) -> NDArray[np.bool_]:
+    """Whether each missile of ``first`` (its rows at separation) burnt a liquid last: the
+    ``propellant`` of its latest burning row (they all precede burnout) is not ``solid``."""
+    if "propellant" not in truth.column_names:
+        return np.zeros(first.size, dtype=bool)
+    column = truth.column("propellant").cast(pa.string())
+    burning = np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))
+    if burning.size == 0:
+        return np.zeros(first.size, dtype=bool)
+    latest = burning[np.lexsort((t_s[burning], oid[burning].astype(str)))]
+    names = oid[latest].astype(str)
+    last = np.r_[names[1:] != names[:-1], True]  # the last (latest) row of each object
+    last_of = dict(zip(names[last], latest[last], strict=True))
+    prop = column.take(pa.array([last_of.get(str(oid[row]), 0) for row in first]))
+    liquid = np.asarray(pc.not_equal(prop, "solid").to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray([str(oid[row]) in last_of for row in first]) & liquid
 
 
 def _with_stage_rows(
@@ -270,7 +307,7 @@ def _with_stage_rows(
     phase = np.where((np.asarray(alt) < 100 * KM) & (vr < 0.0), "reentry", "midcourse")
     data: dict[str, pa.Array] = {
         "object_id": pa.array(ids, pa.string()),
-        "kind": pa.array(["stage"] * t.size, pa.string()),
+        "kind": pa.array([RELEASED_KIND] * t.size, pa.string()),
         "time": pa.array(
             epoch_ns + np.round(t * 1e9).astype(np.int64), pa.timestamp("ns", tz="UTC")
         ),
@@ -281,11 +318,16 @@ def _with_stage_rows(
         data[c] = pa.array(v[:, j])
     data["lat_rad"], data["lon_rad"], data["alt_m"] = pa.array(lat), pa.array(lon), pa.array(alt)
     data["phase"] = pa.array(phase.tolist(), pa.string())
+    vent_rows = np.concatenate([np.full(np.asarray(p["t"]).size, bool(p["vents"])) for p in parts])
+    t_sep = np.concatenate(
+        [np.full(np.asarray(p["t"]).size, float(p["t_sep"])) for p in parts]  # type: ignore[arg-type]
+    )
     for band, um in bands.items():
-        data[f"intensity_{band}_w_sr"] = pa.array(
-            config.emissivity * config.area_m2 * band_radiance(temp, um)
-            + reflected_sunlight_w_sr(r, sun, config, um)
-        )
+        inten = config.emissivity * config.area_m2 * band_radiance(temp, um)
+        inten = inten + reflected_sunlight_w_sr(r, sun, config, um)
+        if config.venting is not None and vent_rows.any():
+            inten = inten + vent_rows * _vent_band(t - t_sep, r, sun, um, band, config)
+        data[f"intensity_{band}_w_sr"] = pa.array(inten)
     for c in truth.column_names:
         if c not in data:
             data[c] = pa.nulls(t.size, truth.schema.field(c).type)

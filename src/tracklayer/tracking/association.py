@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from tracklayer.tracking.filters import angles_model
 
@@ -104,6 +106,23 @@ def gate(
     )
     ok = d2 <= gate_d2
     return ti[ok].astype(np.int64), di[ok].astype(np.int64), d2[ok]
+
+
+def bipartite_components(left: I64, right: I64, n_left: int, n_right: int) -> I64:
+    """Connected components of the graph whose edges are the pairs ``(left, right)``.
+
+    Parameters
+    ----------
+    left : (G,) int in ``[0, n_left)``; right : (G,) int in ``[0, n_right)``
+        The pairs, e.g. gated (track, detection) pairs.
+
+    Returns
+    -------
+    (n_left + n_right,) int, the component of each left node, then of each right node.
+    """
+    n = n_left + n_right
+    graph = coo_matrix((np.ones(left.size), (left, n_left + right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
 def gnn(track_idx: I64, det_idx: I64, cost: F64, det_sensor: I64) -> tuple[I64, I64]:

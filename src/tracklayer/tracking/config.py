@@ -130,6 +130,26 @@ class JpdaConfig(StrictModel):
     )
 
 
+class MfaConfig(StrictModel):
+    """Multi-frame assignment: how far decisions are deferred and how many of the oldest
+    frame's assignments are carried through the window."""
+
+    scan_depth: int = Field(
+        default=2,
+        ge=1,
+        le=6,
+        description="N of N-scan pruning: a frame's assignment is decided once N more "
+        "frames have been seen, frames.",
+    )
+    hypotheses: int = Field(
+        default=6,
+        ge=1,
+        le=64,
+        description="Assignments of the oldest undecided frame (its k best, Murty) carried "
+        "through the later frames of the window and compared by their summed costs.",
+    )
+
+
 class InitiationConfig(StrictModel):
     """Multi-satellite initiation: which lines of sight meet, over how many frames, and
     the new track's prior."""
@@ -239,8 +259,9 @@ class ManagementConfig(StrictModel):
         default=0.99,
         gt=0.0,
         lt=1.0,
-        description="Two tracks whose position difference lies inside this chi-square gate "
-        "(3 degrees of freedom) are duplicates; the younger one is deleted.",
+        description="Two tracks whose state difference (position and velocity) lies inside "
+        "this chi-square gate (6 degrees of freedom) are duplicates; the younger one is "
+        "deleted.",
     )
     dominated_frames: int = Field(
         default=3,
@@ -302,11 +323,13 @@ class TrackingConfig(StrictModel):
         "interacting multiple model of boost, ballistic and glide EKFs ('imm'; ``motion`` "
         "is then not used).",
     )
-    association: Literal["gnn", "jpda"] = Field(
+    association: Literal["gnn", "jpda", "mfa"] = Field(
         default="gnn",
-        description="Global nearest neighbour (optimal assignment) or joint probabilistic "
+        description="Global nearest neighbour (optimal assignment), joint probabilistic "
         "data association (exact over clusters of up to ``jpda.max_cluster`` tracks and "
-        "detections per sensor, global nearest neighbour in larger ones).",
+        "detections per sensor, global nearest neighbour in larger ones), or multi-frame "
+        "assignment (the k best assignments of a frame carried over ``mfa.scan_depth`` "
+        "later frames, decided by their summed costs: N-scan pruning).",
     )
     ekf_iterations: int = Field(
         default=2,
@@ -347,6 +370,9 @@ class TrackingConfig(StrictModel):
     )
     imm: ImmConfig = Field(default_factory=ImmConfig, description="The IMM's modes.")
     jpda: JpdaConfig = Field(default_factory=JpdaConfig, description="JPDA's model.")
+    mfa: MfaConfig = Field(
+        default_factory=MfaConfig, description="Multi-frame assignment's window."
+    )
     initiation: InitiationConfig = Field(
         default_factory=InitiationConfig, description="Multi-satellite initiation."
     )

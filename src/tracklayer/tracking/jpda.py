@@ -30,10 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from tracklayer.tracking.association import gnn
+from tracklayer.tracking.association import bipartite_components, gnn
 from tracklayer.tracking.filters import angles_model, enforce_spd, tangent_basis
 
 F64 = NDArray[np.float64]
@@ -271,11 +269,7 @@ def _cluster_probabilities(
     """``beta`` per gated pair and ``beta0`` per node, cluster by cluster."""
     dets, det_local = np.unique(det_idx, return_inverse=True)
     n_d = dets.size
-    graph = coo_matrix(
-        (np.ones(node_of_pair.size), (node_of_pair, n_nodes + det_local)),
-        shape=(n_nodes + n_d, n_nodes + n_d),
-    )
-    _, label = connected_components(graph, directed=False)
+    label = bipartite_components(node_of_pair, det_local, n_nodes, n_d)
     pair_cl = label[node_of_pair]
     cl, cl_inv = np.unique(pair_cl, return_inverse=True)
     n_nodes_cl = np.bincount(label[:n_nodes], minlength=label.max() + 1)[cl]

@@ -293,10 +293,15 @@ def redundant(
 def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
     """Tracks that duplicate an older (or better-confirmed) one, to be deleted.
 
-    Two tracks are duplicates when their position difference is inside the chi-square gate
-    of ``merge_gate_probability`` (3 degrees of freedom) with the summed covariances; of a
-    pair, the one with the lower status rank (tentative < coasting < confirmed), then the
-    younger, goes.
+    Two tracks are duplicates when their state difference, position and velocity, is
+    inside the chi-square gate of ``merge_gate_probability`` (6 degrees of freedom) with
+    the summed covariances (the track-to-track association test of Bar-Shalom, Willett
+    and Tian, *Tracking and Data Fusion*, 2011, sec. 9.2, without cross-covariance); of
+    a pair, the one with the lower status rank (tentative < coasting < confirmed), then
+    the younger, goes. Velocity keeps two targets that cross or pass close (their
+    positions meet, their velocities differ by far more than a mature track's velocity
+    error) from being merged into one; a new track, whose velocity is unknown, is still
+    a duplicate of an older one at its position.
     """
     k = len(tracks)
     out = np.zeros(k, dtype=bool)
@@ -309,13 +314,13 @@ def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
     diff = r[:, None, :] - r[None, :, :]
     # Cheap pre-test on distance before the Mahalanobis one.
     sig2 = np.trace(tracks.p[live, :3, :3], axis1=1, axis2=2)
-    gate = chi2_quantile(config.management.merge_gate_probability, 3)
+    gate = chi2_quantile(config.management.merge_gate_probability, 6)
     dist2 = np.einsum("abi,abi->ab", diff, diff)
     ia, ib = np.nonzero(np.triu(dist2 <= gate * (sig2[:, None] + sig2[None, :]), k=1))
     if ia.size == 0:
         return out
-    s = tracks.p[live[ia], :3, :3] + tracks.p[live[ib], :3, :3]
-    dd = diff[ia, ib]
+    s = tracks.p[live[ia]] + tracks.p[live[ib]]
+    dd = tracks.x[live[ia]] - tracks.x[live[ib]]
     d2 = np.einsum("pi,pi->p", dd, np.linalg.solve(s, dd[..., None])[..., 0])
     ia, ib = ia[d2 <= gate], ib[d2 <= gate]
     rank = np.array([0, 2, 1, -1])[tracks.status[live]] * 10**9 + tracks.age[live]

@@ -25,13 +25,13 @@ and conflicted assignment blocks; nothing loops per detection or per track.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from tracklayer.tracking import association, initiation, jpda, manager, single_sensor
+from tracklayer.tracking import association, initiation, jpda, manager, mfa, single_sensor
 from tracklayer.tracking.config import MAX_CONFIRM_N, TrackingConfig, chi2_quantile
 from tracklayer.tracking.detections import Detections, Frame, Pairs
 from tracklayer.tracking.estimators import make_filter
@@ -116,11 +116,6 @@ def _innovations(tracks: TrackSet, gated: Pairs, assigned: Pairs, time_s: float)
                        np.full(int(found.sum()), time_s), gated.d2[at[found]])  # fmt: skip
 
 
-#: Associates a frame's gated pairs and updates the tracks: returns the updated tracks,
-#: the gated pairs it considered and the pairs that updated tracks.
-Associator = Callable[[TrackSet, Frame, Pairs], tuple[TrackSet, Pairs, Pairs]]
-
-
 class BatchTracker:
     """A multi-target tracker whose tracks live in ``(K, 6)`` / ``(K, 6, 6)`` arrays.
 
@@ -137,9 +132,6 @@ class BatchTracker:
     def __init__(self, config: TrackingConfig) -> None:
         self.config = config
         self.filter = make_filter(config)
-        self._associate_and_update: Associator = (
-            self._jpda if config.association == "jpda" else self._gnn
-        )
         self.tracks = TrackSet.empty(self.filter.modes)
         self.time_s: float | None = None
         self._next_id = 0
@@ -148,6 +140,11 @@ class BatchTracker:
         self._rows: list[TrackHistory] = []
         self._innovations: list[Innovations] = []
         self._three_frame = ThreeFrameInitiator(config) if config.initiation.frames == 3 else None
+        # Multi-frame assignment: the frames not yet decided, the tracker as of the last
+        # decided frame, and the assignment that the next step must take (when deciding).
+        self._undecided: list[Detections] | None = [] if config.association == "mfa" else None
+        self._decided: BatchTracker | None = None
+        self._forced: tuple[I64, I64] | None = None
 
     def run(self, det: Detections) -> TrackHistory:
         """Track all detections, frame by frame in time order, and return the history."""
@@ -164,10 +161,18 @@ class BatchTracker:
 
     def step(self, det: Detections) -> None:
         """Process one frame of detections (all within ``frame_s``)."""
+        if self._undecided is None:
+            self._step_now(det)
+        else:
+            self._step_deferred(det)
+
+    def _step_now(self, det: Detections) -> None:
+        """One frame, its assignment decided now (or forced by multi-frame assignment)."""
         frame = Frame.of(det)
         tracks = self._predict(frame.time_s)
         gated = self._gate(tracks, frame)
-        tracks, gated, assigned = self._associate_and_update(tracks, frame, gated)
+        associate = self._jpda if self.config.association == "jpda" else self._gnn
+        tracks, gated, assigned = associate(tracks, frame, gated)
         self._innovations.append(_innovations(tracks, gated, assigned, frame.time_s))
         tracks = self._manage(tracks, frame, gated, assigned)
         # Detections inside some track's gate never start a track, even when unassigned.
@@ -248,7 +253,10 @@ class BatchTracker:
             )
         in_bank = (tracks.origin_sensor >= 0)[gated.track]
         competing = gated.select(~in_bank)
-        ti, di = association.gnn(competing.track, competing.det, competing.d2, det.sensor)
+        if self._forced is not None:
+            ti, di = self._forced
+        else:
+            ti, di = association.gnn(competing.track, competing.det, competing.d2, det.sensor)
         if np.any(in_bank):
             tracks, ti, di = self._update_with_banks(tracks, frame, gated.select(in_bank), ti, di)
         else:
@@ -317,6 +325,69 @@ class BatchTracker:
         rest = ~ranging & ~one_sensor
         tracks = self.filter.update(tracks, frame, ti[rest], di[rest])
         return tracks, ti, di
+
+    # -- 2-3'. multi-frame assignment ---------------------------------------------------
+
+    def _step_deferred(self, det: Detections) -> None:
+        """Add a frame to the undecided ones; decide the oldest once ``mfa.scan_depth``
+        frames follow it (:mod:`tracklayer.tracking.mfa`); report the newest frame's tracks
+        as the decided frames carried on through the undecided ones by GNN."""
+        assert self._undecided is not None
+        undecided = [*self._undecided, det]
+        decided = self._decided if self._decided is not None else self._replica()
+        if len(undecided) > self.config.mfa.scan_depth:
+            decided = self._decide(decided, undecided)
+            undecided = undecided[1:]
+        self._decided, self._undecided = decided, undecided
+        current = decided._replica()
+        for later in undecided:
+            current._step_now(later)
+        self._rows.append(current._rows[-1])
+        self._innovations.append(current._innovations[-1])
+        self.tracks, self.time_s, self._next_id = current.tracks, current.time_s, current._next_id
+
+    def _decide(self, decided: BatchTracker, window: list[Detections]) -> BatchTracker:
+        """The tracker after ``window[0]``, each cluster of its conflicting pairs assigned
+        as the hypothesis that explains the whole window at the least cost."""
+        probe, frame = decided._replica(), Frame.of(window[0])
+        tracks = probe._predict(frame.time_s)
+        gated = probe._gate(tracks, frame)
+        hyp = mfa.hypotheses(gated.track, gated.det, gated.d2 - self._gate_d2,
+                             frame.det.sensor, len(tracks), self.config.mfa.hypotheses)  # fmt: skip
+        n_options = max((len(c) for c in hyp.cluster_choices), default=1)
+        choice = np.zeros(len(hyp.cluster_choices), np.int64)
+        if n_options > 1:
+            costs = np.stack([self._window_cost(decided, window, hyp, m, tracks.track_id)
+                              for m in range(n_options)])  # fmt: skip
+            choice = np.argmin(costs, axis=0)
+        after = decided._replica()
+        after._forced = mfa.compose(hyp, choice)
+        after._step_now(window[0])
+        after._forced = None
+        return after
+
+    def _window_cost(
+        self, decided: BatchTracker, window: list[Detections], hyp: mfa.Hypotheses, m: int,
+        track_ids: I64,
+    ) -> F64:  # fmt: skip
+        """Each cluster's cost over the window under hypothesis ``m``."""
+        trial = decided._replica()
+        trial._forced = hyp.pairs[m]
+        trial._step_now(window[0])
+        trial._forced = None
+        for later in window[1:]:
+            trial._step_now(later)
+        used = trial.innovations()
+        return mfa.cluster_costs(hyp, track_ids, used.track_id, used.nis - self._gate_d2)
+
+    def _replica(self) -> BatchTracker:
+        """A tracker in this one's state that decides every frame at once and records
+        nothing yet."""
+        twin = copy.copy(self)
+        twin._rows, twin._innovations = [], []
+        twin._undecided, twin._decided, twin._forced = None, None, None
+        twin._three_frame = copy.copy(self._three_frame)
+        return twin
 
     # -- 4. manage ---------------------------------------------------------------------
 

@@ -23,12 +23,14 @@ router = APIRouter(responses=UNAUTHORIZED)
 
 @health_router.get("/health", response_model=Health)
 def health(state: StateDep) -> Health:
-    """Liveness and the database schema revision (no token needed)."""
+    """Liveness, the database schema revision and the server clock (no token needed)."""
     return Health(
         status="ok",
         database=state.database,
         schema_revision=schema_revision(state.engine),
         instance=state.instance,
+        clock_time=ns_to_iso(state.clock.now_ns()),
+        clock_rate=state.clock.rate,
     )
 
 

@@ -249,8 +249,11 @@ def tdm_query(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "A CCSDS TDM (KVN) of one sensor's angles (and ranges)",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "A CCSDS TDM (KVN or XML) of one sensor's angles (and ranges)",
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/xml": {"schema": {"type": "string"}},
+            },
         }
     },
 )
@@ -261,12 +264,15 @@ async def post_tdm(
     partner: PartnerDep,
     query: Annotated[TdmQuery, Depends(tdm_query)],
 ) -> IngestAck:
-    """Store a sensor's detections from a CCSDS TDM (KVN) body (all or nothing).
+    """Store a sensor's detections from a CCSDS TDM body, KVN or XML (all or nothing).
 
     The sensor's site (``site_*``, required for AZEL angles) or ECEF position
     (``sensor_*_m``, a space sensor at the message's epochs) comes as query
-    parameters, exactly one of the two; RADEC angles must be in ITRF. A malformed
-    TDM is refused with 422 naming its line, and nothing is stored.
+    parameters, exactly one of the two; RADEC angles in an ITRF realisation or in
+    EME2000, GCRF or ICRF (rotated to ECEF at each epoch). A malformed
+    TDM is refused with 422 naming its line, an XML one with a DTD, entities or past
+    the bounds of ``tdm_ingest.BODY_XML_LIMITS`` with 422 naming the rule; nothing is
+    stored.
     """
     body = await request.body()
 
