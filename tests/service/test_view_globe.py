@@ -196,9 +196,12 @@ def test_track_info_box_shows_its_error(page: tuple[Watched, str]) -> None:
         ".properties.truth.getValue()"
     )
     assert w.page.evaluate(f"window.tracklayer.select('truth/{threat}')")
+    # The track's box also names the threat and its holders: wait for the threat's own box
+    # (no track size in it), not the track's still showing.
     w.page.wait_for_function(
         f"window.tracklayer.infoText().includes({threat!r})"
-        " && window.tracklayer.infoText().includes('held by')",
+        " && window.tracklayer.infoText().includes('held by')"
+        " && !window.tracklayer.infoText().includes('3σ size')",
         timeout=30_000,
     )
     text = w.page.evaluate("window.tracklayer.infoText()")
