@@ -13,6 +13,7 @@ other objects' detections).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -259,22 +260,20 @@ def redundant(
         return out, out.copy()
     n_det = int(det_sensor.size)
     n_sens = int(det_sensor.max()) + 1
-    gate = csr_matrix((np.ones(gated_track.size), (gated_track, gated_det)), shape=(k, n_det))
-    took = csr_matrix(
-        (np.ones(assigned_track.size), (assigned_track, assigned_det)), shape=(k, n_det)
-    )
-    inside = (took @ gate.T).tocoo()  # [b, a]: b's detections inside a's gate
+    dense = k * k * max(n_det, n_sens) <= _DENSE_WORK
+    gate = _incidence(gated_track, gated_det, (k, n_det), dense)
+    took = _incidence(assigned_track, assigned_det, (k, n_det), dense)
+    b, a, n_inside = _nonzero(took @ gate.T)  # [b, a]: b's detections inside a's gate
     n_took = np.bincount(assigned_track, minlength=k)
     key = np.unique(gated_track * n_sens + det_sensor[gated_det])
     n_sensors = np.bincount(key // n_sens, minlength=k)
-    b, a = inside.row, inside.col
     eligible = (tracks.origin_sensor < 0) & (tracks.status != DELETED)
-    candidate = (a != b) & (inside.data == n_took[b]) & eligible[a] & eligible[b]
+    candidate = (a != b) & (n_inside == n_took[b]) & eligible[a] & eligible[b]
     b, a = b[candidate], a[candidate]
     precision = np.trace(tracks.p[:, :3, :3], axis1=1, axis2=2)
     dom = (n_sensors[a] > n_sensors[b]) & (precision[a] <= precision[b])
     # Detections and sensors gated by a or b: |A u B| = |A| + |B| - |A n B|.
-    seen = csr_matrix((np.ones(key.size), (key // n_sens, key % n_sens)), shape=(k, n_sens))
+    seen = _incidence(key // n_sens, key % n_sens, (k, n_sens), dense)
     n_gated = np.bincount(gated_track, minlength=k)
     both_det = np.asarray((gate @ gate.T)[b, a]).ravel()
     both_sens = np.asarray((seen @ seen.T)[b, a]).ravel()
@@ -288,6 +287,31 @@ def redundant(
     out[b[dom]] = True
     shares[b[one_object & older]] = True
     return out, shares
+
+
+#: Most multiply-adds (tracks^2 x detections) for which a frame's incidence matrices are
+#: built dense: a few ms of BLAS at most, against about 1 ms of sparse construction per
+#: frame; a raid-scale frame stays sparse.
+_DENSE_WORK = 4_000_000
+
+
+def _incidence(rows: I64, cols: I64, shape: tuple[int, int], dense: bool) -> Any:
+    """Counts of each ``(row, col)`` pair in a ``shape`` matrix, float64: a dense array or a
+    CSR matrix. Products and ``[rows, cols]`` picks of either give the same exact integer
+    counts."""
+    if dense:
+        flat = np.bincount(rows * shape[1] + cols, minlength=shape[0] * shape[1])
+        return flat.reshape(shape).astype(np.float64)
+    return csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
+
+
+def _nonzero(matrix: Any) -> tuple[I64, I64, NDArray[np.float64]]:
+    """Rows, columns and values of the nonzero entries of a dense or sparse matrix."""
+    if isinstance(matrix, np.ndarray):
+        row, col = np.nonzero(matrix)
+        return row, col, matrix[row, col]
+    coo = matrix.tocoo()
+    return coo.row, coo.col, coo.data
 
 
 def duplicates(tracks: TrackSet, config: TrackingConfig) -> NDArray[np.bool_]:
