@@ -48,6 +48,7 @@ from tracklayer.io.tdm import (
     _HEADER_KEYS,
     RADEC_FRAME,
     TrackingData,
+    _check_metadata,
     _data_line,
     _epochs,
     _notes,
@@ -92,19 +93,6 @@ def _one(element: ET.Element, name: str, where: str) -> ET.Element:
     return found[0]
 
 
-def _check_meta(meta: dict[str, str], where: str) -> None:
-    """The metadata the reader needs: a sensor, an angle type it reads, UTC epochs."""
-    for key in ("PARTICIPANT_1", "ANGLE_TYPE", "TIME_SYSTEM"):
-        if key not in meta:
-            raise InputFormatError(f"{where}: metadata lacks {key}")
-    if meta["TIME_SYSTEM"] != "UTC":
-        raise InputFormatError(f"{where}: TIME_SYSTEM must be UTC, got {meta['TIME_SYSTEM']!r}")
-    if meta["ANGLE_TYPE"] not in ("RADEC", "AZEL"):
-        raise InputFormatError(
-            f"{where}: ANGLE_TYPE must be RADEC or AZEL, got {meta['ANGLE_TYPE']!r}"
-        )
-
-
 def _xml_segment(segment: ET.Element, where: str, header_notes: tuple[str, ...]) -> TrackingData:
     metadata = _one(segment, "metadata", where)
     meta = {
@@ -112,7 +100,7 @@ def _xml_segment(segment: ET.Element, where: str, header_notes: tuple[str, ...])
         for item in metadata
         if _local(item.tag) != "COMMENT"
     }
-    _check_meta(meta, f"{where} <metadata>")
+    _check_metadata(meta, f"{where} <metadata>")
     data: dict[str, list[tuple[str, float]]] = {key: [] for key in _DATA_KEYS}
     skipped: Counter[str] = Counter()
     for n, observation in enumerate(_children(_one(segment, "data", where), "observation")):
