@@ -65,8 +65,6 @@ __all__ = [
     "history_with_fused",
     "inputs_release",
     "insert_fused",
-    "record_fused",
-    "store_fused",
 ]
 
 log = logging.getLogger("tracklayer.service.fused_store")
@@ -153,13 +151,6 @@ def insert_fused(engine: Engine, rows: Sequence[tuple[Any, ...]]) -> int:
         return int(result.rowcount)
 
 
-def record_fused(
-    engine: Engine, pictures: Mapping[str, tuple[PictureView, Mapping[Any, Release]]]
-) -> int:
-    """Store each partner's system tracks (see the module doc); the rows stored."""
-    return insert_fused(engine, fused_rows(pictures))
-
-
 def fuse_inputs(
     inputs: Mapping[str, NationalReleases], at_ns: int, settings: FusionSettings
 ) -> dict[str, tuple[PictureView, Mapping[tuple[str, str], Release]]]:
@@ -181,17 +172,6 @@ def fused_rows_at(
     """The ``fused_states`` rows of each partner's system tracks at ``at_ns``, fused from
     its national tracks (:func:`fuse_inputs`, :func:`fused_rows`)."""
     return fused_rows(fuse_inputs(inputs, at_ns, settings))
-
-
-def store_fused(
-    engine: Engine,
-    inputs: Mapping[str, NationalReleases],
-    at_ns: int,
-    settings: FusionSettings,
-) -> int:
-    """Fuse each partner's national tracks at ``at_ns`` and store its system tracks
-    (:func:`record_fused`); the rows stored."""
-    return insert_fused(engine, fused_rows_at(inputs, at_ns, settings))
 
 
 def fused_history(
@@ -287,7 +267,8 @@ class FusedRecorder:
         release of each (``LivePicture.national_with_releases``).
     store : callable
         ``store(inputs, at_ns)``: fuses and stores them, returns the rows stored
-        (:func:`store_fused`, or ``FusionProcess.record`` to do it in the fusion child).
+        (:func:`fused_rows_at` then :func:`insert_fused`, each in a child process when the
+        service runs them; see ``state._fused_store``).
     clock : PictureClock
     interval_s : float
         Recording interval, s; ticks fall on whole multiples of it (UTC).
